@@ -1,0 +1,1 @@
+"""Domain, services and persistence of the order-to-delivery system (no GraphQL here)."""

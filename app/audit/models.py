@@ -1,0 +1,27 @@
+"""The audit log: who changed what, when, with before and after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.db_types import json_field, timestamp_field
+
+
+class AuditRecord(SQLModel, table=True):
+    __tablename__ = "audit_record"
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    actor_role: str | None = Field(default=None, max_length=32)
+    action: str = Field(max_length=64, index=True)
+    entity_type: str = Field(max_length=32)
+    entity_id: int | None = None
+    before: dict[str, Any] | None = json_field()
+    after: dict[str, Any] | None = json_field()
+    request_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = timestamp_field(index=True)

@@ -1,0 +1,47 @@
+"""Users, their warehouse assignments and refresh tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db_types import timestamp_field
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    full_name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    # No FK: customer.owner_id already points here, and a cycle breaks table ordering.
+    customer_id: int | None = Field(default=None, index=True)
+    is_active: bool = True
+    created_at: datetime = timestamp_field()
+
+
+class UserWarehouse(SQLModel, table=True):
+    __tablename__ = "user_warehouse"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    warehouse_id: int = Field(foreign_key="warehouse.id", primary_key=True)
+
+
+class RefreshToken(SQLModel, table=True):
+    """A rotating refresh token; a reused (already rotated) token revokes its family."""
+
+    __tablename__ = "refresh_token"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    family: str = Field(max_length=64, index=True)
+    token_hash: str = Field(max_length=128)
+    expires_at: datetime = timestamp_field()
+    created_at: datetime = timestamp_field()
+    rotated_at: datetime | None = timestamp_field(nullable=True)
+    revoked_at: datetime | None = timestamp_field(nullable=True)

@@ -1,0 +1,74 @@
+"""Roles and the operation-level permissions each one holds (deny by default)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "ADMIN"
+    MANAGER = "MANAGER"
+    SALES = "SALES"
+    CUSTOMER_SERVICE = "CUSTOMER_SERVICE"
+    WAREHOUSE = "WAREHOUSE"
+    LOGISTICS = "LOGISTICS"
+    FINANCE = "FINANCE"
+    ANALYST = "ANALYST"
+    CUSTOMER = "CUSTOMER"
+
+
+class Perm(StrEnum):
+    CUSTOMERS_READ = "customers:read"
+    CUSTOMERS_WRITE = "customers:write"
+    PRODUCTS_READ = "products:read"
+    PRODUCTS_WRITE = "products:write"
+    STOCK_READ = "stock:read"
+    STOCK_WRITE = "stock:write"
+    WAREHOUSES_WRITE = "warehouses:write"
+    ORDERS_READ = "orders:read"
+    ORDERS_CREATE = "orders:create"
+    ORDERS_REVIEW = "orders:review"
+    ORDERS_MANAGE = "orders:manage"
+    ORDERS_FULFILL = "orders:fulfill"
+    PAYMENTS_WRITE = "payments:write"
+    PAYMENTS_REFUND = "payments:refund"
+    RETURNS_CREATE = "returns:create"
+    RETURNS_MANAGE = "returns:manage"
+    SHIPMENTS_READ = "shipments:read"
+    SHIPMENTS_WRITE = "shipments:write"
+    AUDIT_READ = "audit:read"
+    USERS_MANAGE = "users:manage"
+    NOTIFICATIONS_READ = "notifications:read"
+
+
+P = Perm
+_READ_ALL = {P.CUSTOMERS_READ, P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.SHIPMENTS_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(Perm),
+    Role.MANAGER: frozenset(set(Perm) - {P.AUDIT_READ, P.USERS_MANAGE}),
+    Role.SALES: frozenset(_READ_ALL | {
+        P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
+        P.NOTIFICATIONS_READ,
+    }),
+    Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
+        P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
+        P.RETURNS_MANAGE, P.NOTIFICATIONS_READ,
+    }),
+    Role.WAREHOUSE: frozenset({
+        P.PRODUCTS_READ, P.STOCK_READ, P.STOCK_WRITE, P.ORDERS_READ, P.ORDERS_FULFILL,
+        P.SHIPMENTS_READ, P.SHIPMENTS_WRITE, P.RETURNS_MANAGE, P.NOTIFICATIONS_READ,
+    }),
+    Role.LOGISTICS: frozenset({
+        P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.SHIPMENTS_READ, P.SHIPMENTS_WRITE,
+        P.NOTIFICATIONS_READ,
+    }),
+    Role.FINANCE: frozenset(_READ_ALL | {
+        P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
+    }),
+    Role.ANALYST: frozenset(_READ_ALL),
+    Role.CUSTOMER: frozenset({
+        P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
+        P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,
+    }),
+}

@@ -1,0 +1,145 @@
+"""Users, login, token refresh with rotation, logout."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from app.auth import repository as repo
+from app.auth.models import RefreshToken, User, UserWarehouse
+from app.auth.passwords import hash_password, verify_password
+from app.auth.roles import Role
+from app.auth.tokens import InvalidToken, hash_refresh_token, issue_access_token, new_refresh_token
+from app.config import Settings
+from app.db_types import utcnow
+from app.errors import DomainError, ErrorCode, Validator
+from app.inventory.models import Warehouse
+from app.uow import UnitOfWork, snapshot
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$")
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    expires_at: int
+    refresh_token: str
+    user: User
+
+
+def create_user(
+    uow: UnitOfWork, *, email: str, password: str, role: str, full_name: str = "",
+    customer_id: int | None = None, warehouse_codes: list[str] | None = None,
+) -> User:
+    s = uow.session
+    email = email.strip().lower()
+    v = Validator()
+    v.check(bool(EMAIL_RE.match(email)), "email", "a valid e-mail address is required")
+    v.check(8 <= len(password) <= 256, "password", "password must be 8 to 256 characters")
+    v.check(role in Role.__members__, "role", f"role must be one of {', '.join(Role.__members__)}")
+    v.raise_if_any()
+    if role == Role.CUSTOMER.value and customer_id is None:
+        raise DomainError("a CUSTOMER user needs a customer", field=["customerId"])
+    if customer_id is not None:
+        from app.customers.models import Customer
+        if s.get(Customer, customer_id) is None:
+            raise DomainError("customer not found", field=["customerId"],
+                              code=ErrorCode.NOT_FOUND)
+    if repo.user_by_email(s, email) is not None:
+        raise DomainError("a user with this e-mail exists", field=["email"],
+                          code=ErrorCode.DUPLICATE)
+    user = User(email=email, password_hash=hash_password(password), role=role,
+                full_name=full_name, customer_id=customer_id)
+    s.add(user)
+    s.flush()
+    for code in warehouse_codes or []:
+        wh = s.exec(_warehouse_by_code(code)).first()
+        if wh is None:
+            raise DomainError(f"warehouse {code} not found", field=["warehouse"],
+                              code=ErrorCode.NOT_FOUND)
+        s.add(UserWarehouse(user_id=user.id, warehouse_id=wh.id))
+    uow.audit("user.create", "User", user.id, after=snapshot(user))
+    return user
+
+
+def _warehouse_by_code(code: str):  # noqa: ANN202
+    from sqlmodel import select
+    return select(Warehouse).where(Warehouse.code == code)
+
+
+def access_token_for(settings: Settings, session: Session, user: User) -> tuple[str, int]:
+    warehouses = repo.warehouse_ids(session, user.id) if user.role == Role.WAREHOUSE.value else None
+    return issue_access_token(
+        settings, user_id=user.id, role=user.role, customer_id=user.customer_id,
+        warehouse_ids=warehouses,
+    )
+
+
+def _issue_pair(settings: Settings, uow: UnitOfWork, user: User, family: str) -> TokenPair:
+    token, expires = access_token_for(settings, uow.session, user)
+    refresh, refresh_hash = new_refresh_token()
+    uow.session.add(RefreshToken(
+        user_id=user.id, family=family, token_hash=refresh_hash,
+        expires_at=utcnow() + timedelta(days=settings.refresh_token_days),
+    ))
+    return TokenPair(token, expires, refresh, user)
+
+
+def login(uow: UnitOfWork, settings: Settings, email: str, password: str) -> TokenPair:
+    user = repo.user_by_email(uow.session, email or "")
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if not ok or user is None or not user.is_active:
+        raise DomainError("wrong e-mail or password", code=ErrorCode.INVALID_CREDENTIALS)
+    pair = _issue_pair(settings, uow, user, family=secrets.token_hex(16))
+    uow.audit("user.login", "User", user.id)
+    return pair
+
+
+def refresh(uow: UnitOfWork, settings: Settings, refresh_token: str) -> TokenPair:
+    """Rotate: the presented token is spent; presenting a spent one revokes its family."""
+    s = uow.session
+    row = repo.refresh_token_by_hash(s, hash_refresh_token(refresh_token or ""))
+    if row is None:
+        raise InvalidToken("invalid refresh token")
+    now = utcnow()
+    if row.rotated_at is not None or row.revoked_at is not None:
+        for sibling in repo.tokens_of_family(s, row.family):
+            sibling.revoked_at = sibling.revoked_at or now
+        uow.audit("user.refresh_reuse", "User", row.user_id)
+        error = InvalidToken("refresh token already used; sign in again")
+        error.keep_writes = True
+        raise error
+    if row.expires_at <= now:
+        raise InvalidToken("refresh token expired")
+    user = repo.user_by_id(s, row.user_id)
+    if user is None or not user.is_active:
+        raise InvalidToken("invalid refresh token")
+    row.rotated_at = now
+    return _issue_pair(settings, uow, user, family=row.family)
+
+
+def logout(uow: UnitOfWork, refresh_token: str) -> bool:
+    s = uow.session
+    row = repo.refresh_token_by_hash(s, hash_refresh_token(refresh_token or ""))
+    if row is None or (uow.principal and row.user_id != uow.principal.user_id):
+        return False
+    now = utcnow()
+    for sibling in repo.tokens_of_family(s, row.family):
+        sibling.revoked_at = sibling.revoked_at or now
+    uow.audit("user.logout", "User", row.user_id)
+    return True
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return repo.user_by_id(session, user_id)
+
+
+def token_for_email(session: Session, settings: Settings, email: str) -> str:
+    user = repo.user_by_email(session, email)
+    if user is None:
+        raise DomainError(f"no user with e-mail {email}", code=ErrorCode.NOT_FOUND)
+    return access_token_for(settings, session, user)[0]

@@ -1,0 +1,121 @@
+"""The `crm` command: migrate, seed demo data, manage users, issue tokens, serve."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from app.config import PROJECT_ROOT, ConfigError, get_settings
+
+
+def migrate(database_url: str | None = None, revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if database_url:
+        cfg.attributes["database_url"] = database_url
+    command.upgrade(cfg, revision)
+
+
+def _runner():  # noqa: ANN202
+    from app.db import Database
+    from app.uow import Runner
+
+    return Runner(Database(get_settings().database_url))
+
+
+def _cmd_user_create(args: argparse.Namespace) -> int:
+    from app.auth import service
+    from app.ids import parse_id
+
+    customer_id = parse_id(args.customer_id, "Customer", "customer-id") if args.customer_id \
+        else None
+    from app.auth.principal import SYSTEM
+
+    user = _runner().write_sync(
+        service.create_user, principal=SYSTEM, email=args.email, password=args.password,
+        role=args.role.upper(),
+        full_name=args.name or "", customer_id=customer_id, warehouse_codes=args.warehouse,
+    )
+    print(f"created user {user.email} ({user.role}) id={user.id}")
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from app.auth import service
+
+    print(_runner().read_sync(service.token_for_email, (get_settings(), args.email), {}))
+    return 0
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    from app.demo.seed import seed_demo
+
+    seed_demo(_runner(), only_if_empty=args.if_empty, quiet=False)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("schema.asgi:create_app", factory=True, host=args.host or settings.host,
+                port=args.port or settings.port, log_level="info", ws="websockets")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crm", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="upgrade the database to the latest schema").set_defaults(
+        fn=lambda _a: (migrate(get_settings().database_url), 0)[1])
+
+    seed = sub.add_parser("seed-demo", help="load deterministic demo data")
+    seed.add_argument("--if-empty", action="store_true", help="only when there are no customers")
+    seed.set_defaults(fn=_cmd_seed)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action",
+                                                                       required=True)
+    create = user.add_parser("create", help="create a user")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--role", required=True)
+    create.add_argument("--name")
+    create.add_argument("--customer-id", help="the customer's global ID (CUSTOMER users)")
+    create.add_argument("--warehouse", action="append", default=[],
+                        help="warehouse code (WAREHOUSE users); repeat for several")
+    create.set_defaults(fn=_cmd_user_create)
+
+    token = sub.add_parser("token", help="print an access token for a user")
+    token.add_argument("--email", required=True)
+    token.set_defaults(fn=_cmd_token)
+
+    serve = sub.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(fn=_cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from app.errors import DomainError
+
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        for err in exc.errors:
+            where = f" ({'.'.join(err.field)})" if err.field else ""
+            print(f"error: {err.message}{where}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Customers with their contacts and addresses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from app.db_types import money_field, timestamp_field
+
+
+class CustomerTier(StrEnum):
+    STANDARD = "STANDARD"
+    SILVER = "SILVER"
+    GOLD = "GOLD"
+    PLATINUM = "PLATINUM"
+
+
+TIER_RANK = {CustomerTier.STANDARD: 0, CustomerTier.SILVER: 1, CustomerTier.GOLD: 2,
+             CustomerTier.PLATINUM: 3}
+
+
+class CustomerKind(StrEnum):
+    COMPANY = "COMPANY"
+    PERSON = "PERSON"
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    BLOCKED = "BLOCKED"
+
+
+class PaymentTerms(StrEnum):
+    PREPAID = "PREPAID"
+    CASH_ON_DELIVERY = "CASH_ON_DELIVERY"
+    NET_30 = "NET_30"
+    NET_60 = "NET_60"
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200, index=True)
+    kind: str = Field(default=CustomerKind.COMPANY.value, max_length=16)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    tier: str = Field(default=CustomerTier.STANDARD.value, max_length=16)
+    status: str = Field(default=CustomerStatus.ACTIVE.value, max_length=16)
+    region: str = Field(default="", max_length=64)
+    language: str = Field(default="zh", max_length=8)
+    owner_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    credit_limit: Decimal = money_field()
+    payment_terms: str = Field(default=PaymentTerms.PREPAID.value, max_length=32)
+    discount_rate: Decimal = money_field()
+    notes: str = Field(default="", max_length=4000)
+    created_at: datetime = timestamp_field(index=True)
+    updated_at: datetime = timestamp_field()
+    version: int = 1
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    name: str = Field(max_length=200)
+    title: str = Field(default="", max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    is_primary: bool = False
+    created_at: datetime = timestamp_field()
+
+
+class Address(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    label: str = Field(default="", max_length=64)
+    recipient: str = Field(max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    country: str = Field(default="CN", max_length=2)
+    region: str = Field(default="", max_length=64)
+    province: str = Field(default="", max_length=100)
+    city: str = Field(max_length=100)
+    district: str = Field(default="", max_length=100)
+    line1: str = Field(max_length=300)
+    line2: str = Field(default="", max_length=300)
+    postal_code: str = Field(default="", max_length=20)
+    is_default_shipping: bool = False
+    is_default_billing: bool = False
+    created_at: datetime = timestamp_field()

@@ -1,0 +1,58 @@
+"""Column types shared by every domain's tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Numeric, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Deterministic constraint names, so migrations match on SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC: identical on SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, _dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, _dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+MONEY = Numeric(14, 2, asdecimal=True)
+
+
+def money_field(**kw: Any) -> Any:
+    return Field(default=Decimal("0"), sa_type=MONEY, **kw)
+
+
+def timestamp_field(nullable: bool = False, **kw: Any) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, **kw)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, **kw)
+
+
+def json_field(**kw: Any) -> Any:
+    return Field(default=None, sa_type=JSON(none_as_null=True), nullable=True, **kw)

@@ -1,0 +1,32 @@
+"""Every table, imported in one place for migrations and tests."""
+
+from sqlmodel import SQLModel
+
+from app.audit.models import AuditRecord
+from app.auth.models import RefreshToken, User, UserWarehouse
+from app.catalog.models import Product
+from app.customers.models import Address, Contact, Customer
+from app.events.models import OutboxEvent
+from app.inventory.models import StockLevel, StockMovement, Warehouse
+from app.notifications.models import Notification, NotificationPreference
+from app.orders.models import (
+    IdempotencyRecord,
+    Order,
+    OrderAllocation,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    ReturnLine,
+    ReturnRequest,
+)
+from app.shipping.models import Carrier, Shipment, ShipmentLine, TrackingEvent
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Address", "AuditRecord", "Carrier", "Contact", "Customer", "IdempotencyRecord",
+    "Notification", "NotificationPreference", "Order", "OrderAllocation", "OrderEvent",
+    "OrderLine", "OutboxEvent", "Payment", "Product", "RefreshToken", "ReturnLine",
+    "ReturnRequest", "Shipment", "ShipmentLine", "StockLevel", "StockMovement",
+    "TrackingEvent", "User", "UserWarehouse", "Warehouse", "metadata",
+]

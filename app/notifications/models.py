@@ -1,0 +1,40 @@
+"""Notifications to customers and staff, with delivery state and preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db_types import timestamp_field
+
+
+class Notification(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    channel: str = Field(max_length=16)  # EMAIL, SMS, IN_APP
+    template: str = Field(max_length=64)
+    language: str = Field(default="zh", max_length=8)
+    recipient: str = Field(default="", max_length=254)
+    subject: str = Field(default="", max_length=300)
+    body: str = Field(default="", max_length=4000)
+    status: str = Field(default="PENDING", max_length=16, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=1000)
+    event_id: int | None = Field(default=None, index=True)
+    read_at: datetime | None = timestamp_field(nullable=True)
+    next_attempt_at: datetime | None = timestamp_field(nullable=True)
+    sent_at: datetime | None = timestamp_field(nullable=True)
+    created_at: datetime = timestamp_field()
+
+
+class NotificationPreference(SQLModel, table=True):
+    __tablename__ = "notification_preference"
+    __table_args__ = (UniqueConstraint("customer_id", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    channel: str = Field(max_length=16)
+    enabled: bool = True

@@ -1,0 +1,168 @@
+"""Keyset (cursor) pagination shared by every repository list.
+
+A cursor holds the sort values of a row plus its id, so pages stay stable
+while rows are inserted. `first/after` walk forward, `last/before` backward.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Generic, TypeVar
+
+import orjson
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from app.errors import DomainError
+
+T = TypeVar("T")
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+    with_total: bool = False
+
+    def validated(self) -> PageRequest:
+        for name in ("first", "last"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= MAX_PAGE:
+                raise DomainError(f"{name} must be between 0 and {MAX_PAGE}", field=[name])
+        if self.first is not None and self.last is not None:
+            raise DomainError("use either first or last, not both", field=["last"])
+        return self
+
+    @property
+    def backward(self) -> bool:
+        return self.last is not None or (self.before is not None and self.first is None)
+
+    @property
+    def size(self) -> int:
+        if self.backward:
+            return self.last if self.last is not None else DEFAULT_PAGE
+        return self.first if self.first is not None else DEFAULT_PAGE
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total: int | None = None
+
+
+SortKey = Sequence[tuple[InstrumentedAttribute, bool]]  # (column, descending)
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _python_type(column: InstrumentedAttribute) -> type | None:
+    col_type = getattr(column.type, "impl", column.type)  # unwrap TypeDecorators
+    try:
+        return col_type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _decode_value(column: InstrumentedAttribute, raw: Any) -> Any:
+    python_type = _python_type(column)
+    if python_type is datetime:
+        return datetime.fromisoformat(raw)
+    if python_type is date:
+        return date.fromisoformat(raw)
+    if python_type is Decimal:
+        return Decimal(raw)
+    if python_type in (int, str, bool) and not isinstance(raw, python_type):
+        raise ValueError
+    return raw
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([_encode_value(v) for v in values])).decode()
+
+
+def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute], arg: str) -> list[Any]:
+    try:
+        if len(cursor) > 1000:
+            raise ValueError
+        raw = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(raw, list) or len(raw) != len(columns):
+            raise ValueError
+        return [_decode_value(c, v) for c, v in zip(columns, raw, strict=True)]
+    except (ValueError, TypeError, binascii.Error, InvalidOperation, orjson.JSONDecodeError):
+        raise DomainError(f"invalid cursor in {arg}", field=[arg]) from None
+
+
+def _after_clause(columns: SortKey, values: list[Any], forward: bool):  # noqa: ANN202
+    """Rows strictly after `values` in the (possibly reversed) sort order."""
+    clauses = []
+    for i, (col, desc) in enumerate(columns):
+        go_down = desc == forward  # descending when walking forward on a desc key
+        cmp = col < values[i] if go_down else col > values[i]
+        equal = [c == v for (c, _), v in zip(columns[:i], values[:i], strict=True)]
+        clauses.append(and_(*equal, cmp))
+    return or_(*clauses)
+
+
+def paginate(
+    session: Session,
+    stmt: Select,
+    sort: SortKey,
+    page: PageRequest,
+    id_column: InstrumentedAttribute,
+) -> Page[Any]:
+    """Run `stmt` (a select of one entity) one page at a time, keyed by `sort` + id."""
+    page = page.validated()
+    columns: list[tuple[InstrumentedAttribute, bool]] = [*sort, (id_column, sort[-1][1])]
+    cols_only = [c for c, _ in columns]
+    total = None
+    if page.with_total:
+        total = session.execute(
+            select(func.count()).select_from(stmt.order_by(None).subquery())
+        ).scalar_one()
+    forward = not page.backward
+    query = stmt
+    cursor = page.after if forward else page.before
+    if cursor:
+        arg = "after" if forward else "before"
+        query = query.where(_after_clause(columns, decode_cursor(cursor, cols_only, arg), forward))
+    # walking backward reverses every key; the page is flipped back below
+    order = [(c.desc() if d else c.asc()) if forward else (c.asc() if d else c.desc())
+             for c, d in columns]
+    size = page.size
+    rows = list(session.exec(query.order_by(*order).limit(size + 1)).all()) if size else []
+    more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    cursors = [encode_cursor([_row_value(r, c) for c in cols_only]) for r in rows]
+    return Page(
+        items=rows,
+        cursors=cursors,
+        has_next=more if forward else page.before is not None,
+        has_previous=more if not forward else page.after is not None,
+        total=total,
+    )
+
+
+def _row_value(row: Any, column: InstrumentedAttribute) -> Any:
+    return getattr(row, column.key)

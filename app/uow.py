@@ -1,0 +1,150 @@
+"""Units of work: one transaction, run whole in one worker thread.
+
+Services are plain synchronous functions `fn(uow, ...)`; they never commit.
+`Runner.write` commits, writes the emitted events to the outbox in the same
+transaction, and hands them to the bus after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ParamSpec, TypeVar
+
+import anyio.to_thread
+from sqlmodel import Session, SQLModel
+
+from app.audit.models import AuditRecord
+from app.auth.principal import Principal
+from app.db import Database
+from app.errors import DomainError
+from app.events.bus import DomainEvent
+from app.events.models import OutboxEvent
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def snapshot(obj: SQLModel | None, *, exclude: set[str] | None = None) -> dict[str, Any] | None:
+    """A JSON-safe copy of a row for audit before/after."""
+    if obj is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in obj.model_dump(exclude=exclude or {"password_hash"}).items():
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
+        elif isinstance(value, Enum):
+            value = value.value
+        out[key] = value
+    return out
+
+
+@dataclass
+class UnitOfWork:
+    session: Session
+    principal: Principal | None = None
+    request_id: str | None = None
+    events: list[DomainEvent] = field(default_factory=list)
+
+    @property
+    def actor_id(self) -> int | None:
+        if self.principal is None or self.principal.is_system:
+            return None
+        return self.principal.user_id
+
+    def emit(self, topic: str, **payload: Any) -> None:
+        self.events.append(DomainEvent(topic=topic, payload=payload))
+
+    def audit(
+        self,
+        action: str,
+        entity_type: str,
+        entity_id: int | None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        self.session.add(AuditRecord(
+            actor_id=self.actor_id,
+            actor_role=(None if self.principal is None else
+                        "SYSTEM" if self.principal.is_system else self.principal.role.value),
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+            request_id=self.request_id,
+        ))
+
+
+class Runner:
+    """Runs units of work for one database and publishes their events."""
+
+    def __init__(
+        self,
+        db: Database,
+        publish: Callable[[list[DomainEvent]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.db = db
+        self._publish = publish
+
+    async def write(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        principal: Principal | None = None,
+        request_id: str | None = None,
+        **kwargs: Any,
+    ) -> T:
+        result, events = await anyio.to_thread.run_sync(
+            self._write_sync, fn, principal, request_id, args, kwargs
+        )
+        if events and self._publish is not None:
+            await self._publish(events)
+        return result
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await anyio.to_thread.run_sync(self.read_sync, fn, args, kwargs)
+
+    def read_sync(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+        with Session(self.db.read_engine, expire_on_commit=False) as session:
+            return fn(session, *args, **kwargs)
+
+    def write_sync(self, fn: Callable[..., T], *args: Any, principal: Principal | None = None,
+                   **kwargs: Any) -> T:
+        """For the CLI and tests: run a unit of work in this thread, events dropped."""
+        return self._write_sync(fn, principal, None, args, kwargs)[0]
+
+    def _write_sync(
+        self, fn: Callable[..., T], principal: Principal | None, request_id: str | None,
+        args: tuple, kwargs: dict,
+    ) -> tuple[T, list[DomainEvent]]:
+        with Session(self.db.write_engine, expire_on_commit=False) as session:
+            uow = UnitOfWork(session=session, principal=principal, request_id=request_id)
+            try:
+                result = fn(uow, *args, **kwargs)
+                events = self._to_outbox(uow)
+                session.commit()
+            except DomainError as exc:
+                if exc.keep_writes:  # e.g. a revoked token family must stay revoked
+                    session.commit()
+                else:
+                    session.rollback()
+                raise
+            except BaseException:
+                session.rollback()
+                raise
+        return result, events
+
+    @staticmethod
+    def _to_outbox(uow: UnitOfWork) -> list[DomainEvent]:
+        if not uow.events:
+            return []
+        rows = [OutboxEvent(topic=e.topic, payload=e.payload) for e in uow.events]
+        uow.session.add_all(rows)
+        uow.session.flush()
+        return [DomainEvent(topic=r.topic, payload=r.payload or {}, id=r.id) for r in rows]

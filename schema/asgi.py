@@ -1,0 +1,127 @@
+"""The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+import orjson
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from app.config import Settings, get_settings
+from app.db import Database
+from app.events.bus import DomainEvent, EventBus, InProcessBus
+from app.uow import Runner
+from schema.build import schema as default_schema
+from schema.context import build_context
+
+log = logging.getLogger("crm.http")
+MAX_BODY_BYTES = 1_000_000
+
+
+@dataclass
+class AppState:
+    """Everything one process holds; nothing here is needed by another process."""
+
+    settings: Settings
+    db: Database
+    bus: EventBus
+    runner: Runner = field(init=False)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.runner = Runner(self.db, publish=self.publish)
+
+    async def publish(self, events: list[DomainEvent]) -> None:
+        await self.bus.publish(events)
+
+
+class GraphQLApp(GraphQL):
+    def __init__(self, state: AppState, **kwargs: Any) -> None:
+        super().__init__(default_schema, **kwargs)
+        self.state = state
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
+        auth = request.headers.get("authorization") if isinstance(request, Request) else None
+        return build_context(request, self.state.settings, self.state.runner, auth,
+                             services=self.state)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+class BodyLimit:
+    """Refuse oversized request bodies before they are read into memory."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+                await JSONResponse({"errors": [{"message": "request body too large",
+                                                "extensions": {"code": "BAD_REQUEST"}}]},
+                                   status_code=413)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None,
+               bus: EventBus | None = None) -> Starlette:
+    settings = settings or get_settings()
+    state = AppState(settings=settings, db=db or Database(settings.database_url),
+                     bus=bus or InProcessBus())
+    graphql = GraphQLApp(
+        state,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        allowed_origins=settings.allowed_origins,
+    )
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        try:
+            await anyio.to_thread.run_sync(state.db.ping)
+        except Exception as exc:  # readiness reports any database failure
+            log.warning("readiness check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "database": state.db.dialect})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        for hook in state.extras.get("on_startup", []):
+            await hook(state)
+        try:
+            yield
+        finally:
+            for hook in state.extras.get("on_shutdown", []):
+                await hook(state)
+            await state.bus.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[Middleware(BodyLimit)],
+        lifespan=lifespan,
+    )
+    app.state.crm = state
+    return app

@@ -1,0 +1,59 @@
+"""GraphQL types of users, the viewer (`me`) and login tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.auth import models as m
+from app.auth.roles import ROLE_PERMISSIONS
+from app.auth.roles import Role as _Role
+from schema.errors import UserError
+from schema.node import Node, gid
+
+Role = strawberry.enum(_Role, name="Role")
+
+
+@strawberry.type(description="A staff or customer account.")
+class User(Node):
+    email: str
+    full_name: str
+    role: Role  # type: ignore[valid-type]
+    is_active: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: m.User) -> User:
+        return cls(id=gid("User", row.id), email=row.email, full_name=row.full_name,
+                   role=_Role(row.role), is_active=row.is_active, created_at=row.created_at)
+
+
+@strawberry.type(description="The signed-in caller: what the UI may show.")
+class Viewer:
+    user: User
+    role: Role  # type: ignore[valid-type]
+    permissions: list[str]
+    customer_id: strawberry.ID | None
+    warehouse_ids: list[strawberry.ID]
+    token_expires_at: datetime | None
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def perms_of(role: _Role) -> list[str]:
+    return sorted(p.value for p in ROLE_PERMISSIONS[role])
+

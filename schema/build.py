@@ -1,0 +1,45 @@
+"""Assembles the root types from each domain's Query / Mutation / Subscription classes."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.tools import merge_types
+
+from schema.auth.resolvers import AuthMutation, AuthQuery
+from schema.customers.resolvers import CustomerMutation, CustomerQuery
+from schema.extensions import EXTENSIONS
+from schema.node import Node, resolve_node
+from schema.permissions import current_principal
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by global ID; null when missing or not yours.")
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+        current_principal(info)
+        return await resolve_node(info, id)
+
+    @strawberry.field(description="Several objects by global ID (at most 100), in order.")
+    async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        current_principal(info)
+        if len(ids) > 100:
+            from schema.permissions import forbidden
+            raise forbidden("at most 100 ids per call")
+        return [await resolve_node(info, i) for i in ids]
+
+
+QUERIES: list[type] = [NodeQuery, AuthQuery, CustomerQuery]
+MUTATIONS: list[type] = [AuthMutation, CustomerMutation]
+SUBSCRIPTIONS: list[type] = []
+
+
+def build_schema() -> strawberry.Schema:
+    query = merge_types("Query", tuple(QUERIES))
+    mutation = merge_types("Mutation", tuple(MUTATIONS))
+    subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS)) if SUBSCRIPTIONS else None
+    return strawberry.Schema(
+        query=query, mutation=mutation, subscription=subscription, extensions=EXTENSIONS,
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,66 @@
+"""Per-request context: the principal, the unit-of-work runner, loaders, request id."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from app.auth.principal import Principal
+from app.auth.tokens import InvalidToken, decode_access_token
+from app.config import Settings
+from app.uow import Runner
+from schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket | None
+    settings: Settings
+    runner: Runner
+    principal: Principal | None
+    request_id: str
+    token_error: str | None = None
+    loaders: Loaders = field(init=False)
+    services: Any = None  # app-level services (bus, outbox relay, ...) from AppState
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.runner, self.principal)
+
+
+Info = StrawberryInfo[Context, None]
+
+
+def principal_from_header(
+    settings: Settings, header: str | None
+) -> tuple[Principal | None, str | None]:
+    """Parse `Authorization: Bearer <jwt>`; an invalid token is reported, not ignored."""
+    if not header:
+        return None, None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None, "invalid authorization header"
+    try:
+        return decode_access_token(settings, token.strip()), None
+    except InvalidToken as exc:
+        return None, exc.message
+
+
+def build_context(
+    request: Request | WebSocket | None, settings: Settings, runner: Runner,
+    authorization: str | None, services: Any = None,
+) -> Context:
+    principal, error = principal_from_header(settings, authorization)
+    request_id = None
+    if request is not None:
+        request_id = request.headers.get("x-request-id")
+    if not request_id or len(request_id) > 64:
+        request_id = uuid.uuid4().hex
+    return Context(
+        request=request, settings=settings, runner=runner, principal=principal,
+        request_id=request_id, token_error=error, services=services,
+    )

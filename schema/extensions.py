@@ -1,0 +1,78 @@
+"""Schema extensions, passed as classes so each request gets its own instance."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from app.config import get_settings
+from app.errors import DomainError
+
+log = logging.getLogger("crm.graphql")
+
+
+def _unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Masks anything that is not a deliberate GraphQL error; logs it in full."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_unexpected, error_message="Unexpected error")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):  # bad arguments to a query: say what is wrong
+            return GraphQLError(
+                original.message, nodes=error.nodes, source=error.source,
+                positions=error.positions, path=error.path,
+                extensions={"code": original.code.value, "field": original.field},
+            )
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        log.error("unexpected error (request %s) at %s", request_id, error.path,
+                  exc_info=error.original_error)
+        return GraphQLError(
+            self.error_message, nodes=error.nodes, source=error.source,
+            positions=error.positions, path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+
+
+class DepthLimit(QueryDepthLimiter):
+    def __init__(self) -> None:
+        super().__init__(max_depth=get_settings().max_query_depth)
+
+
+class AliasLimit(MaxAliasesLimiter):
+    def __init__(self) -> None:
+        super().__init__(max_alias_count=get_settings().max_aliases)
+
+
+class TokenLimit(MaxTokensLimiter):
+    def __init__(self) -> None:
+        super().__init__(max_token_count=get_settings().max_tokens)
+
+
+class Parsing(ParserCache):
+    def __init__(self) -> None:
+        super().__init__(maxsize=1000)
+
+
+class Validation(ValidationCache):
+    def __init__(self) -> None:
+        super().__init__(maxsize=1000)
+
+
+EXTENSIONS = [TokenLimit, Parsing, Validation, DepthLimit, AliasLimit, MaskUnexpectedErrors]

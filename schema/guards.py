@@ -1,0 +1,34 @@
+"""Field-level rules shared by every type: contact data, costs, credit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.auth.principal import mask
+from schema.permissions import current_principal, forbidden
+
+CONTACT_RULE = ("contact data: hidden from WAREHOUSE and LOGISTICS, masked for ANALYST "
+                "(138****5678)")
+COST_RULE = "cost and margin: FINANCE, MANAGER and ADMIN only"
+CREDIT_RULE = "credit: FINANCE, MANAGER, ADMIN, and the owning SALES rep (read)"
+
+
+def contact_value(info: Any, value: str | None) -> str | None:
+    access = current_principal(info).contact_access()
+    if access == "full":
+        return value
+    if access == "masked":
+        return mask(value)
+    raise forbidden("contact data is hidden for your role")
+
+
+def cost_value(info: Any, value: Any) -> Any:
+    if not current_principal(info).can_see_cost():
+        raise forbidden("cost data is restricted to FINANCE, MANAGER and ADMIN")
+    return value
+
+
+def credit_value(info: Any, owner_id: int | None, value: Any) -> Any:
+    if not current_principal(info).can_see_credit(owner_id):
+        raise forbidden("credit data is restricted to FINANCE, MANAGER, ADMIN and the owner")
+    return value

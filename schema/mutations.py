@@ -1,0 +1,39 @@
+"""Running a service as one unit of work and turning domain errors into userErrors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import strawberry
+
+from app.errors import DomainError
+from schema.errors import UserError, user_errors
+
+T = TypeVar("T")
+
+
+async def run_write(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any
+                    ) -> tuple[T | None, list[UserError]]:
+    ctx = info.context
+    try:
+        result = await ctx.runner.write(
+            fn, *args, principal=ctx.principal, request_id=ctx.request_id, **kwargs
+        )
+    except DomainError as exc:
+        return None, user_errors(exc)
+    return result, []
+
+
+async def run_read(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await info.context.runner.read(fn, *args, **kwargs)
+
+
+def provided(input_obj: Any, *, rename: dict[str, str] | None = None) -> dict[str, Any]:
+    """The fields a client actually sent (UNSET left out), by python name."""
+    out: dict[str, Any] = {}
+    for name, value in vars(input_obj).items():
+        if value is strawberry.UNSET or name.startswith("_"):
+            continue
+        out[(rename or {}).get(name, name)] = value
+    return out
