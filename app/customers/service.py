@@ -22,6 +22,7 @@ from app.customers.models import (
     PaymentTerms,
 )
 from app.db_types import utcnow
+from app.events import topics
 from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Validator
 from app.uow import UnitOfWork, snapshot
 
@@ -86,7 +87,7 @@ def create_customer(uow: UnitOfWork, data: dict[str, Any]) -> Customer:
     uow.session.add(customer)
     uow.session.flush()
     uow.audit("customer.create", "Customer", customer.id, after=snapshot(customer))
-    uow.emit("customer.created", customer_id=customer.id)
+    uow.emit(topics.CUSTOMER_CREATED, customer_id=customer.id)
     return customer
 
 

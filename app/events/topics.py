@@ -1,0 +1,19 @@
+"""Event topics and their payloads: the contract between services, the outbox,
+subscriptions and notifications. Payloads are JSON-safe (ints, strings, ISO times).
+
+order.status_changed  {order_id, customer_id, from_status, to_status, actor_id,
+                       order_event_id, at, message}
+order.event           {order_id, customer_id, order_event_id, type, at}  (notes, payments...)
+shipment.status_changed {shipment_id, order_id, customer_id, warehouse_id, status,
+                       tracking_number, carrier, at, reason}
+stock.alert           {product_id, warehouse_id, kind: LOW_STOCK|OUT_OF_STOCK|BACK_IN_STOCK,
+                       available, safety_stock, at}
+return.status_changed {return_request_id, order_id, customer_id, status, at}
+"""
+
+ORDER_STATUS_CHANGED = "order.status_changed"
+ORDER_EVENT = "order.event"
+SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
+STOCK_ALERT = "stock.alert"
+RETURN_STATUS_CHANGED = "return.status_changed"
+CUSTOMER_CREATED = "customer.created"
