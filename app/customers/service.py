@@ -22,8 +22,8 @@ from app.customers.models import (
     PaymentTerms,
 )
 from app.db_types import utcnow
-from app.events import topics
 from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Validator
+from app.events import topics
 from app.uow import UnitOfWork, snapshot
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$")
