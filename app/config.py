@@ -45,6 +45,24 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    max_query_cost: int = 200_000  # estimated fields resolved (schema/cost.py); 0 = off
+    # Live events and notifications
+    redis_channel: str = "crm:events"
+    ws_init_timeout_seconds: float = 10.0
+    ws_max_subscriptions: int = 100
+    outbox_relay_seconds: float = 5.0
+    outbox_grace_seconds: float = 10.0
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "noreply@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    sms_url: str | None = None
+    sms_token: str | None = None
+    notify_max_attempts: int = 5
+    notify_retry_seconds: float = 30.0
+    notify_poll_seconds: float = 5.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -82,7 +100,43 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         port=int(env.get("CRM_PORT", "8000")),
         allowed_origins=origins,
         discount_approval_threshold=env.get("CRM_DISCOUNT_APPROVAL_THRESHOLD", "0.10"),
+        max_query_cost=int(env.get("CRM_MAX_QUERY_COST", "200000")),
+        **_events_settings(env),
     )
+
+
+def _number(env: dict[str, str] | os._Environ, name: str, default: float, low: float,
+            high: float) -> float:
+    raw = env.get(name)
+    try:
+        value = float(raw) if raw not in (None, "") else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
+def _events_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """WebSocket, outbox relay, SMTP/SMS and retry settings."""
+    return {
+        "redis_channel": env.get("CRM_REDIS_CHANNEL") or "crm:events",
+        "ws_init_timeout_seconds": _number(env, "CRM_WS_INIT_TIMEOUT_SECONDS", 10, 0.1, 10),
+        "ws_max_subscriptions": int(_number(env, "CRM_WS_MAX_SUBSCRIPTIONS", 100, 1, 10_000)),
+        "outbox_relay_seconds": _number(env, "CRM_OUTBOX_RELAY_SECONDS", 5, 0.05, 3600),
+        "outbox_grace_seconds": _number(env, "CRM_OUTBOX_GRACE_SECONDS", 10, 0, 3600),
+        "smtp_host": env.get("CRM_SMTP_HOST") or None,
+        "smtp_port": int(_number(env, "CRM_SMTP_PORT", 25, 1, 65535)),
+        "smtp_from": env.get("CRM_SMTP_FROM") or "noreply@localhost",
+        "smtp_user": env.get("CRM_SMTP_USER") or None,
+        "smtp_password": env.get("CRM_SMTP_PASSWORD") or None,
+        "smtp_starttls": env.get("CRM_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+        "sms_url": env.get("CRM_SMS_URL") or None,
+        "sms_token": env.get("CRM_SMS_TOKEN") or None,
+        "notify_max_attempts": int(_number(env, "CRM_NOTIFY_MAX_ATTEMPTS", 5, 1, 100)),
+        "notify_retry_seconds": _number(env, "CRM_NOTIFY_RETRY_SECONDS", 30, 0.01, 86400),
+        "notify_poll_seconds": _number(env, "CRM_NOTIFY_POLL_SECONDS", 5, 0.05, 3600),
+    }
 
 
 @lru_cache(maxsize=1)

@@ -21,11 +21,22 @@ from app.audit.models import AuditRecord
 from app.auth.principal import Principal
 from app.db import Database
 from app.errors import DomainError
+from app.events import outbox
 from app.events.bus import DomainEvent
 from app.events.models import OutboxEvent
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+# Steps run inside every write transaction after its events reach the outbox and
+# before commit: `hook(uow, events_with_ids)`, e.g. turning domain events into
+# notification rows in the same transaction. Events a hook emits are appended too.
+BEFORE_COMMIT: list[Callable[[UnitOfWork, list[DomainEvent]], None]] = []
+
+
+def register_before_commit(hook: Callable[[UnitOfWork, list[DomainEvent]], None]) -> None:
+    if hook not in BEFORE_COMMIT:
+        BEFORE_COMMIT.append(hook)
 
 
 def snapshot(obj: SQLModel | None, *, exclude: set[str] | None = None) -> dict[str, Any] | None:
@@ -91,6 +102,7 @@ class Runner:
     ) -> None:
         self.db = db
         self._publish = publish
+        import app.notifications.planner  # noqa: F401  registers its before-commit hook
 
     async def write(
         self,
@@ -142,9 +154,18 @@ class Runner:
 
     @staticmethod
     def _to_outbox(uow: UnitOfWork) -> list[DomainEvent]:
-        if not uow.events:
-            return []
-        rows = [OutboxEvent(topic=e.topic, payload=e.payload) for e in uow.events]
-        uow.session.add_all(rows)
-        uow.session.flush()
-        return [DomainEvent(topic=r.topic, payload=r.payload or {}, id=r.id) for r in rows]
+        """Append the emitted events to the outbox, then let the before-commit
+        hooks react to them (they may emit more, appended in turn)."""
+        written: list[DomainEvent] = []
+        if uow.events:
+            outbox.lock_for_append(uow.session)  # ids become visible in id order
+        while len(written) < len(uow.events):
+            fresh = uow.events[len(written):]
+            rows = [OutboxEvent(topic=e.topic, payload=e.payload) for e in fresh]
+            uow.session.add_all(rows)
+            uow.session.flush()
+            batch = [DomainEvent(topic=r.topic, payload=r.payload or {}, id=r.id) for r in rows]
+            written.extend(batch)
+            for hook in BEFORE_COMMIT:
+                hook(uow, batch)
+        return written

@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -22,10 +23,14 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.config import Settings, get_settings
 from app.db import Database
-from app.events.bus import DomainEvent, EventBus, InProcessBus
+from app.events.bus import DomainEvent, EventBus
+from app.events.runtime import EventRuntime, build_runtime, make_bus
 from app.uow import Runner
 from schema.build import schema as default_schema
 from schema.context import build_context
+from schema.persisted import PersistedQueries, PersistedQueryView
+from schema.subscriptions.fanout import FanOut
+from schema.subscriptions.transport import WebSocketAuthMixin
 
 log = logging.getLogger("crm.http")
 MAX_BODY_BYTES = 1_000_000
@@ -39,19 +44,24 @@ class AppState:
     db: Database
     bus: EventBus
     runner: Runner = field(init=False)
+    events: EventRuntime = field(init=False)  # outbox relay + notification dispatcher
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.runner = Runner(self.db, publish=self.publish)
+        self.events = build_runtime(self.settings, self.db, self.bus)
 
     async def publish(self, events: list[DomainEvent]) -> None:
-        await self.bus.publish(events)
+        await self.events.publish(events)  # never raises: the relay retries
 
 
-class GraphQLApp(GraphQL):
+class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
     def __init__(self, state: AppState, **kwargs: Any) -> None:
         super().__init__(default_schema, **kwargs)
         self.state = state
+        self.fanout = FanOut(default_schema)  # shared subscription execution
+        self.persisted_queries = PersistedQueries()
+        self.persisted_queries.pin_directory()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
         auth = request.headers.get("authorization") if isinstance(request, Request) else None
@@ -83,12 +93,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
                bus: EventBus | None = None) -> Starlette:
     settings = settings or get_settings()
     state = AppState(settings=settings, db=db or Database(settings.database_url),
-                     bus=bus or InProcessBus())
+                     bus=bus or make_bus(settings))
     graphql = GraphQLApp(
         state,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         allowed_origins=settings.allowed_origins,
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
     )
+    state.extras["fanout"] = graphql.fanout
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -104,6 +117,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await state.events.start()  # bus listener, outbox recovery, notification sending
         for hook in state.extras.get("on_startup", []):
             await hook(state)
         try:
@@ -111,6 +125,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         finally:
             for hook in state.extras.get("on_shutdown", []):
                 await hook(state)
+            await state.events.stop()
             await state.bus.close()
 
     app = Starlette(

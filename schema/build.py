@@ -6,10 +6,21 @@ import strawberry
 from strawberry.tools import merge_types
 
 from schema.auth.resolvers import AuthMutation, AuthQuery
+from schema.catalog.resolvers import CatalogMutation, CatalogQuery
 from schema.customers.resolvers import CustomerMutation, CustomerQuery
 from schema.extensions import EXTENSIONS
+from schema.inventory.mutations import InventoryMutation
+from schema.inventory.resolvers import InventoryQuery
 from schema.node import Node, resolve_node
+from schema.notifications.resolvers import NotificationMutation, NotificationQuery
+from schema.orders.intake import IntakeMutation
+from schema.orders.mutations import OrderMutation
+from schema.orders.payments import PaymentMutation
+from schema.orders.return_resolvers import ReturnMutation, ReturnQuery
+from schema.orders.resolvers import OrderQuery
 from schema.permissions import current_principal
+from schema.shipping.resolvers import ShippingQuery
+from schema.subscriptions.resolvers import LiveSubscription
 
 
 @strawberry.type
@@ -28,9 +39,12 @@ class NodeQuery:
         return [await resolve_node(info, i) for i in ids]
 
 
-QUERIES: list[type] = [NodeQuery, AuthQuery, CustomerQuery]
-MUTATIONS: list[type] = [AuthMutation, CustomerMutation]
-SUBSCRIPTIONS: list[type] = []
+QUERIES: list[type] = [NodeQuery, AuthQuery, CustomerQuery, CatalogQuery, InventoryQuery,
+                       OrderQuery, ShippingQuery, NotificationQuery, ReturnQuery]
+MUTATIONS: list[type] = [AuthMutation, CustomerMutation, CatalogMutation, InventoryMutation,
+                         OrderMutation, NotificationMutation, PaymentMutation, ReturnMutation,
+                         IntakeMutation]
+SUBSCRIPTIONS: list[type] = [LiveSubscription]
 
 
 def build_schema() -> strawberry.Schema:

@@ -27,6 +27,8 @@ class Context:
     token_error: str | None = None
     loaders: Loaders = field(init=False)
     services: Any = None  # app-level services (bus, outbox relay, ...) from AppState
+    connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload
+    event_feed: Any = None  # a bus listener opened for a subscription (schema.subscriptions)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.runner, self.principal)

@@ -1,12 +1,21 @@
-"""The event bus subscriptions read from: in-process by default, Redis when configured."""
+"""The event bus subscriptions read from: in-process by default, Redis when configured.
+
+A bus carries committed outbox events to the listeners of every process. It is
+a wake-up channel, not the record: the outbox table is, and readers that need
+exactness (resumable subscriptions) re-read it by cursor.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+log = logging.getLogger("crm.events")
+QUEUE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -16,48 +25,103 @@ class DomainEvent:
     topic: str
     payload: dict[str, Any]
     id: int | None = None
+    late: bool = False  # published by the relay's recovery, long after its commit
+
+
+class Listener:
+    """One registration on the bus; registered the moment it is created, so a
+    caller can read history after opening it and miss nothing in between."""
+
+    def __init__(self, bus: InProcessBus, topics: set[str]) -> None:
+        self.topics = frozenset(topics)
+        self.queue: asyncio.Queue[DomainEvent] = asyncio.Queue(QUEUE_SIZE)
+        self.overflowed = False
+        self.first_id: int | None = None  # smallest event id heard since registration
+        self._bus = bus
+
+    def wants(self, topic: str) -> bool:
+        return topic in self.topics or "*" in self.topics
+
+    def offer(self, event: DomainEvent) -> None:
+        if not event.late and event.id is not None and (
+                self.first_id is None or event.id < self.first_id):
+            self.first_id = event.id
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # a stalled reader loses live events; it resumes from its cursor
+            self.overflowed = True
+
+    async def get(self) -> DomainEvent:
+        return await self.queue.get()
+
+    def drain(self) -> list[DomainEvent]:
+        out: list[DomainEvent] = []
+        while not self.queue.empty():
+            out.append(self.queue.get_nowait())
+        return out
+
+    def close(self) -> None:
+        self._bus.detach(self)
+
+    def __aiter__(self) -> AsyncIterator[DomainEvent]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[DomainEvent]:
+        while True:
+            yield await self.queue.get()
 
 
 class EventBus(Protocol):
     async def publish(self, events: list[DomainEvent]) -> None: ...
 
+    def open(self, topics: set[str]) -> Listener: ...
+
     def subscribe(self, topics: set[str]) -> AsyncIterator[DomainEvent]: ...
+
+    async def start(self) -> None: ...
 
     async def close(self) -> None: ...
 
 
-@dataclass
-class _Subscriber:
-    topics: set[str]
-    queue: asyncio.Queue[DomainEvent] = field(default_factory=lambda: asyncio.Queue(10_000))
-
-
 class InProcessBus:
-    """Fan-out to the subscribers of this process only."""
+    """Fan-out to the listeners of this process only."""
 
     def __init__(self) -> None:
-        self._subscribers: list[_Subscriber] = []
+        self._listeners: list[Listener] = []
 
     async def publish(self, events: list[DomainEvent]) -> None:
+        self.deliver(events)
+
+    def deliver(self, events: list[DomainEvent]) -> None:
         for event in events:
-            for sub in self._subscribers:
-                if event.topic in sub.topics or "*" in sub.topics:
-                    # a stalled subscriber drops events and resumes from its cursor
-                    with contextlib.suppress(asyncio.QueueFull):
-                        sub.queue.put_nowait(event)
+            for listener in list(self._listeners):
+                if listener.wants(event.topic):
+                    listener.offer(event)
+
+    def open(self, topics: set[str]) -> Listener:
+        listener = Listener(self, set(topics))
+        self._listeners.append(listener)
+        return listener
+
+    def detach(self, listener: Listener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
 
     async def subscribe(self, topics: set[str]) -> AsyncIterator[DomainEvent]:
-        sub = _Subscriber(set(topics))
-        self._subscribers.append(sub)
+        listener = self.open(topics)
         try:
-            while True:
-                yield await sub.queue.get()
+            async for event in listener:
+                yield event
         finally:
-            self._subscribers.remove(sub)
+            listener.close()
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return len(self._listeners)
+
+    async def start(self) -> None:
+        return None
 
     async def close(self) -> None:
-        self._subscribers.clear()
+        self._listeners.clear()

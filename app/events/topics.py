@@ -9,6 +9,8 @@ shipment.status_changed {shipment_id, order_id, customer_id, warehouse_id, statu
 stock.alert           {product_id, warehouse_id, kind: LOW_STOCK|OUT_OF_STOCK|BACK_IN_STOCK,
                        available, safety_stock, at}
 return.status_changed {return_request_id, order_id, customer_id, status, at}
+notification.created  {notification_id, channel, customer_id, user_id, template}
+                      (written by app.notifications.planner in the same transaction)
 """
 
 ORDER_STATUS_CHANGED = "order.status_changed"
@@ -17,3 +19,4 @@ SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
 STOCK_ALERT = "stock.alert"
 RETURN_STATUS_CHANGED = "return.status_changed"
 CUSTOMER_CREATED = "customer.created"
+NOTIFICATION_CREATED = "notification.created"

@@ -11,11 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode
 from app.inventory.models import MovementKind, StockLevel, StockMovement
+
+# Ceiling for on_hand: well inside a 32-bit INTEGER, so no receipt can overflow the column.
+MAX_ON_HAND = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,11 @@ class InsufficientStock(DomainError):
 
 @dataclass(frozen=True)
 class Reference:
-    type: str
+    type: str | None  # e.g. "Order"; None for manual stock work
     id: int | None
     actor_id: int | None = None
     reason: str = ""
+    external: str | None = None  # a document outside the system (delivery note, count sheet)
 
 
 def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
@@ -64,6 +70,7 @@ def _movement(session: Session, line: StockLine, kind: MovementKind, ref: Refere
         product_id=line.product_id, warehouse_id=line.warehouse_id, kind=kind.value,
         on_hand_delta=on_hand, reserved_delta=reserved, reason=ref.reason,
         reference_type=ref.type, reference_id=ref.id, actor_id=ref.actor_id,
+        external_reference=ref.external,
     ))
 
 
@@ -113,16 +120,25 @@ def ensure_level(session: Session, product_id: int, warehouse_id: int) -> StockL
                                     StockLevel.warehouse_id == warehouse_id)
     level = session.exec(stmt).first()
     if level is None:
-        level = StockLevel(product_id=product_id, warehouse_id=warehouse_id)
-        session.add(level)
-        session.flush()
+        # INSERT .. ON CONFLICT DO NOTHING: two first receipts racing cannot both insert.
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(StockLevel).values(
+            product_id=product_id, warehouse_id=warehouse_id, updated_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["product_id", "warehouse_id"]))
+        level = session.exec(stmt).one()
     return level
 
 
 def add_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Reference) -> None:
     """Receipts, restocks, positive adjustments (creates the level if needed)."""
+    if line.quantity < 0:
+        raise DomainError("quantity must not be negative", field=["quantity"])
     ensure_level(session, line.product_id, line.warehouse_id)
-    _apply(session, line, {"on_hand": StockLevel.on_hand + line.quantity}, True)
+    if not _apply(session, line, {"on_hand": StockLevel.on_hand + line.quantity},
+                  StockLevel.on_hand <= MAX_ON_HAND - line.quantity):
+        raise DomainError(f"on hand would exceed {MAX_ON_HAND}", field=["quantity"],
+                          code=ErrorCode.QUANTITY_EXCEEDED)
     _movement(session, line, kind, ref, on_hand=line.quantity)
 
 

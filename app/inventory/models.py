@@ -76,5 +76,7 @@ class StockMovement(SQLModel, table=True):
     reason: str = Field(default="", max_length=400)
     reference_type: str | None = Field(default=None, max_length=32)
     reference_id: int | None = None
+    # A document outside this system (supplier delivery note, count sheet number).
+    external_reference: str | None = Field(default=None, max_length=100, index=True)
     actor_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = timestamp_field(index=True)

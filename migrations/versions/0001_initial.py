@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 06:19:32.037221
+Create Date: 2026-11-23 06:25:00.380408
 """
 
 from collections.abc import Sequence
@@ -238,6 +238,9 @@ def upgrade() -> None:
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
         sa.Column("reference_type", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("reference_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "external_reference", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
+        ),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -256,6 +259,9 @@ def upgrade() -> None:
     with op.batch_alter_table("stock_movement", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_stock_movement_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_stock_movement_external_reference"), ["external_reference"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_stock_movement_kind"), ["kind"], unique=False)
         batch_op.create_index(
@@ -792,6 +798,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_stock_movement_reference")
         batch_op.drop_index("ix_stock_movement_level_time")
         batch_op.drop_index(batch_op.f("ix_stock_movement_kind"))
+        batch_op.drop_index(batch_op.f("ix_stock_movement_external_reference"))
         batch_op.drop_index(batch_op.f("ix_stock_movement_created_at"))
 
     op.drop_table("stock_movement")

@@ -8,12 +8,14 @@ from typing import Annotated
 
 import strawberry
 
+from app.auth.roles import Perm
 from app.customers import models as m
 from app.customers.repository import CustomerSort as _CustomerSort
 from schema.errors import UserError
 from schema.guards import CONTACT_RULE, CREDIT_RULE, contact_value, credit_value
 from schema.node import Node, gid
-from schema.permissions import visibility
+from schema.pagination import Connection
+from schema.permissions import requires, visibility
 from schema.scalars import Money, money
 
 CustomerSort = strawberry.enum(_CustomerSort, name="CustomerSort")
@@ -128,6 +130,13 @@ class Customer(Node):
     def payment_terms(self, info: strawberry.Info) -> PaymentTerms | None:  # type: ignore
         return credit_value(info, self._owner_id, self._payment_terms)
 
+    @strawberry.field(description="Unpaid totals of approved orders (returns credited, net of "
+                      "refunds), the figure the credit check uses. " + CREDIT_RULE,
+                      directives=visibility(CREDIT_RULE))
+    async def outstanding_balance(self, info: strawberry.Info) -> Money | None:
+        from schema.orders.payments import customer_outstanding_balance
+        return await customer_outstanding_balance(info, self._pk, self._owner_id)
+
     @strawberry.field(description="The sales rep who owns this customer.")
     async def owner(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:  # noqa: F821
@@ -147,6 +156,27 @@ class Customer(Node):
     async def addresses(self, info: strawberry.Info) -> list[Address]:
         rows = await info.context.loaders.load("addresses_by_customer", self._pk)
         return [Address.from_row(r) for r in rows]
+
+    @strawberry.field(extensions=requires(Perm.ORDERS_READ),
+                      description="This customer's orders, newest first by default "
+                      "(first/after; batched across a list of customers).")
+    async def orders(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        filter: Annotated[CustomerOrderFilter, strawberry.lazy(  # noqa: F821
+            "schema.orders.inputs")] | None = None,
+        sort: Annotated[OrderSort, strawberry.lazy("schema.orders.types")]  # noqa: F821
+        | None = None,
+    ) -> Connection[Annotated[Order, strawberry.lazy(  # noqa: F821
+            "schema.orders.types")]] | None:
+        from schema.orders.customer_fields import customer_orders
+        return await customer_orders(info, self._pk, first, after, filter, sort)
+
+    @strawberry.field(extensions=requires(Perm.ORDERS_READ),
+                      description="Order count, total spent, last order date, top products.")
+    async def purchase_summary(self, info: strawberry.Info) -> Annotated[
+            PurchaseSummary, strawberry.lazy("schema.orders.customer_fields")] | None:  # noqa: F821
+        from schema.orders.customer_fields import purchase_summary
+        return await purchase_summary(info, self._pk)
 
     @classmethod
     def from_row(cls, row: m.Customer) -> Customer:

@@ -1,0 +1,1 @@
+"""Deterministic demo data for `crm seed-demo` (see app/demo/seed.py)."""

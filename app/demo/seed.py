@@ -1,0 +1,143 @@
+"""`crm seed-demo`: realistic, deterministic demo data in one transaction.
+
+About 200 customers, 100 products, 3 warehouses with stock, 6 carriers, 1,000 orders in
+every state with lines, allocations, history, payments, shipments and tracking, and one
+login per role (shared password `demo-password`). The same rows on every run: one seeded
+random generator and timestamps relative to a fixed date (masterdata.BASE).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.auth.models import User
+from app.auth.passwords import hash_password
+from app.auth.principal import SYSTEM
+from app.catalog.models import Product
+from app.customers.models import Customer
+from app.demo import catalog_data as cd
+from app.demo.masterdata import SEED, build_customers, build_products
+from app.demo.orders import build_orders
+from app.demo.shipments import Numbers, plan_shipments
+from app.demo.stock import plan_stock
+from app.demo.writer import (
+    DemoPlan,
+    Ids,
+    write_movements,
+    write_orders,
+    write_people,
+    write_shipments,
+    write_stock,
+)
+from app.errors import Conflict
+from app.inventory.models import Warehouse
+from app.orders.models import Order
+from app.uow import Runner, UnitOfWork
+
+CUSTOMERS = 200
+DEMO_EMAILS = [email for email, _, _ in cd.DEMO_USERS]
+
+
+@dataclass
+class SeedResult:
+    skipped: bool
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def build_plan(seed: int = SEED) -> DemoPlan:
+    """Every demo row, in memory, from one seeded generator (no database access)."""
+    rng = random.Random(seed)
+    sales = [email for email, role, _ in cd.DEMO_USERS if role == "SALES"]
+    customers = build_customers(rng, CUSTOMERS, len(sales))
+    products = build_products(rng)
+    regions = [w[2] for w in cd.WAREHOUSES]
+    orders = build_orders(rng, customers, products, regions, sales)
+    numbers = Numbers(rng)
+    for order in orders:
+        plan_shipments(rng, order, customers[order.customer], numbers)
+    levels, movements = plan_stock(rng, products, len(cd.WAREHOUSES), orders)
+    return DemoPlan(customers=customers, products=products, orders=orders, levels=levels,
+                    movements=movements)
+
+
+def _occupied(session: Session) -> str | None:
+    """Why the database is not empty enough for demo data, or None."""
+    for model, label in ((Customer, "customers"), (Product, "products"),
+                         (Warehouse, "warehouses"), (Order, "orders")):
+        if session.exec(select(func.count()).select_from(model)).one():
+            return f"it already has {label}"
+    taken = session.exec(select(User.email).where(User.email.in_(DEMO_EMAILS))).first()
+    return f"user {taken} exists" if taken else None
+
+
+def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
+    """The whole demo in this one transaction, or the reason it was not written."""
+    reason = _occupied(uow.session)
+    if reason:
+        return reason
+    s, ids = uow.session, Ids()
+    write_people(s, ids, plan, password_hash)
+    write_stock(s, ids, plan)
+    write_orders(s, ids, plan)
+    write_shipments(s, ids, plan)
+    write_movements(s, ids, plan)
+    counts = {
+        "users": len(ids.users), "customers": len(ids.customers),
+        "products": len(ids.products), "warehouses": len(ids.warehouses),
+        "carriers": len(ids.carriers), "orders": len(ids.orders),
+        "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
+    }
+    uow.audit("demo.seed", "Database", None, after=counts)
+    return counts
+
+
+def seed_demo(runner: Runner, only_if_empty: bool = False, quiet: bool = False) -> SeedResult:
+    """Load the demo into an empty database.
+
+    With `only_if_empty` a database that already has data is left alone (a no-op);
+    without it, that is an error (CONFLICT) rather than a half-merged demo.
+    """
+    started = time.perf_counter()
+    plan = build_plan()
+    outcome = runner.write_sync(_write, plan, hash_password(cd.DEMO_PASSWORD),
+                                principal=SYSTEM)
+    seconds = time.perf_counter() - started
+    if isinstance(outcome, str):
+        if not only_if_empty:
+            raise Conflict(f"demo data not loaded: {outcome} (seed-demo needs an empty "
+                           "database; --if-empty skips quietly)")
+        if not quiet:
+            print(f"demo data skipped: {outcome}")
+        return SeedResult(skipped=True, seconds=seconds)
+    result = SeedResult(skipped=False, seconds=seconds, counts=outcome)
+    if not quiet:
+        print(describe(result, plan))
+    return result
+
+
+def describe(result: SeedResult, plan: DemoPlan) -> str:
+    c = result.counts
+    first = plan.customers[0].row
+    owned = sum(1 for p in plan.customers if p.owner == 0)
+    notes = {
+        "CUSTOMER": f"customer {first['code']} {first['name']}",
+        "WAREHOUSE": f"warehouse {cd.WAREHOUSES[0][0]} {cd.WAREHOUSES[0][1]}",
+    }
+    lines = [
+        f"demo data loaded in {result.seconds:.1f}s: {c['customers']} customers, "
+        f"{c['products']} products, {c['warehouses']} warehouses, {c['orders']} orders, "
+        f"{c['shipments']} shipments, {c['stock_movements']} stock movements",
+        f"demo logins (password for all: {cd.DEMO_PASSWORD}):",
+    ]
+    for email, role, name in cd.DEMO_USERS:
+        note = notes.get(role, "")
+        if email == "sales@demo.local":
+            note = f"owns {owned} customers"
+        lines.append(f"  {email:<24} {role:<17} {name}{'  (' + note + ')' if note else ''}")
+    return "\n".join(lines)

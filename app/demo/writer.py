@@ -1,0 +1,191 @@
+"""Writes a demo plan in bulk: multi-row INSERT .. RETURNING id per table, in
+dependency order, inside the caller's single transaction (all or nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import Session
+
+from app.auth.models import User, UserWarehouse
+from app.catalog.models import Product
+from app.customers.models import Address, Contact, Customer
+from app.demo import catalog_data as cd
+from app.demo.masterdata import BASE, CustomerPlan
+from app.demo.orders import OrderPlan
+from app.demo.stock import Movement
+from app.inventory.models import StockLevel, StockMovement, Warehouse
+from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine, Payment
+from app.orders.numbering import assign_number
+from app.shipping.models import Carrier, Shipment, ShipmentLine, TrackingEvent
+
+
+@dataclass
+class DemoPlan:
+    customers: list[CustomerPlan]
+    products: list[dict[str, Any]]
+    orders: list[OrderPlan]
+    levels: list[dict[str, Any]]
+    movements: list[Movement]
+
+
+def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert many rows in one batched statement; their ids in the rows' order."""
+    if not rows:
+        return []
+    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(session.execute(stmt, list(rows)).scalars())
+
+
+class Ids:
+    """Index -> database id maps, filled as tables are written."""
+
+    users: dict[str, int]
+    warehouses: list[int]
+    carriers: list[int]
+    customers: list[int]
+    primary_contacts: list[int]
+    products: list[int]
+    orders: list[int]
+    lines: list[list[int]]
+    shipments: dict[tuple[int, int], int]
+
+
+def write_people(s: Session, ids: Ids, plan: DemoPlan, password_hash: str) -> None:
+    """Users, warehouses, carriers, customers with contacts and addresses."""
+    staff = [(e, r, n) for e, r, n in cd.DEMO_USERS if r != "CUSTOMER"]
+    user_row = {"password_hash": password_hash, "is_active": True, "created_at": BASE,
+                "customer_id": None}
+    ids.users = dict(zip([e for e, _, _ in staff], insert_rows(s, User, [
+        {**user_row, "email": e, "role": r, "full_name": n} for e, r, n in staff]), strict=True))
+    ids.warehouses = insert_rows(s, Warehouse, [
+        {"code": c, "name": n, "region": r, "address": a, "is_active": True, "created_at": BASE}
+        for c, n, r, _, a in cd.WAREHOUSES])
+    s.execute(insert(UserWarehouse), [{"user_id": ids.users["warehouse@demo.local"],
+                                       "warehouse_id": ids.warehouses[0]}])
+    ids.carriers = insert_rows(s, Carrier, [
+        {"code": c, "name": n, "regions": r, "base_rate": rate, "is_active": active}
+        for c, n, r, rate, active, *_ in cd.CARRIERS])
+    sales = [e for e, r, _ in staff if r == "SALES"]
+    ids.customers = insert_rows(s, Customer, [
+        {**c.row, "owner_id": ids.users[sales[c.owner]] if c.owner is not None else None}
+        for c in plan.customers])
+    contact_ids = insert_rows(s, Contact, [
+        {**row, "customer_id": cid} for c, cid in zip(plan.customers, ids.customers, strict=True)
+        for row in c.contacts])
+    ids.primary_contacts, n = [], 0
+    for c in plan.customers:  # the first contact of each customer is its primary one
+        ids.primary_contacts.append(contact_ids[n])
+        n += len(c.contacts)
+    insert_rows(s, Address, [
+        {**row, "customer_id": cid} for c, cid in zip(plan.customers, ids.customers, strict=True)
+        for row in c.addresses])
+    email, role, name = next(u for u in cd.DEMO_USERS if u[1] == "CUSTOMER")
+    ids.users[email] = insert_rows(s, User, [
+        {**user_row, "email": email, "role": role, "full_name": name,
+         "customer_id": ids.customers[0]}])[0]
+
+
+def write_stock(s: Session, ids: Ids, plan: DemoPlan) -> None:
+    ids.products = insert_rows(s, Product, plan.products)
+    s.execute(insert(StockLevel), [
+        {**{k: v for k, v in lv.items() if k not in ("product", "warehouse")},
+         "product_id": ids.products[lv["product"]],
+         "warehouse_id": ids.warehouses[lv["warehouse"]]} for lv in plan.levels])
+
+
+def write_orders(s: Session, ids: Ids, plan: DemoPlan) -> None:
+    users = ids.users
+    rows = [{**o.row, "number": f"~demo{i}", "customer_id": ids.customers[o.customer],
+             "contact_id": ids.primary_contacts[o.customer],
+             "created_by_id": users.get(o.created_by) if o.created_by else None}
+            for i, o in enumerate(plan.orders)]
+    for row in rows:
+        row.setdefault("rating", None)
+        row.setdefault("feedback", None)
+    ids.orders = insert_rows(s, Order, rows)
+    # Numbers come from ids, exactly as app/orders/numbering.py numbers a new order.
+    s.execute(update(Order), [
+        {"id": oid, "number": assign_number(SimpleNamespace(id=oid, created_at=o.row[
+            "created_at"], number=None))} for oid, o in zip(ids.orders, plan.orders, strict=True)])
+    line_ids = insert_rows(s, OrderLine, [
+        {"order_id": oid, "product_id": ids.products[ln.product], "sku": ln.sku,
+         "name": ln.name, "quantity": ln.quantity, "unit_price": ln.unit_price,
+         "discount_rate": ln.discount_rate, "line_total": ln.line_total,
+         "quantity_shipped": ln.shipped, "quantity_delivered": ln.delivered,
+         "quantity_returned": 0}
+        for oid, o in zip(ids.orders, plan.orders, strict=True) for ln in o.lines])
+    ids.lines, n = [], 0
+    for o in plan.orders:
+        ids.lines.append(line_ids[n:n + len(o.lines)])
+        n += len(o.lines)
+    _write_order_children(s, ids, plan)
+
+
+def _write_order_children(s: Session, ids: Ids, plan: DemoPlan) -> None:
+    allocations, events, payments = [], [], []
+    for i, (oid, o) in enumerate(zip(ids.orders, plan.orders, strict=True)):
+        if o.reserved and not o.released:  # cancellation deletes unshipped allocations
+            allocations += [{"order_id": oid, "order_line_id": ids.lines[i][n],
+                             "product_id": ids.products[ln.product],
+                             "warehouse_id": ids.warehouses[o.warehouse],
+                             "quantity": ln.quantity, "quantity_shipped": ln.shipped}
+                            for n, ln in enumerate(o.lines)]
+        events += [{"order_id": oid, "type": e["type"], "from_status": e["from_status"],
+                    "to_status": e["to_status"], "message": e["message"], "details": None,
+                    "actor_id": ids.users.get(e["actor"]) if e["actor"] else None,
+                    "created_at": e["created_at"]} for e in o.events]
+        payments += [{"order_id": oid, "customer_id": ids.customers[o.customer],
+                      "kind": p["kind"], "method": p["method"], "amount": p["amount"],
+                      "currency": p["currency"], "reference": p["reference"],
+                      "created_by_id": ids.users[p["actor"]], "created_at": p["created_at"]}
+                     for p in o.payments]
+    s.execute(insert(OrderAllocation), allocations)
+    s.execute(insert(OrderEvent), events)
+    if payments:
+        s.execute(insert(Payment), payments)
+
+
+def write_shipments(s: Session, ids: Ids, plan: DemoPlan) -> None:
+    keys, rows = [], []
+    for i, (oid, o) in enumerate(zip(ids.orders, plan.orders, strict=True)):
+        for n, sh in enumerate(o.shipments):
+            keys.append((i, n))
+            last = sh.events[-1]["occurred_at"] if sh.events else sh.created_at
+            rows.append({
+                "number": sh.number, "order_id": oid, "warehouse_id": ids.warehouses[sh.warehouse],
+                "carrier_id": ids.carriers[sh.carrier], "tracking_number": sh.tracking,
+                "status": sh.status, "exception_reason": sh.exception_reason,
+                "estimated_delivery": sh.estimated_delivery, "created_at": sh.created_at,
+                "updated_at": last, "shipped_at": sh.shipped_at, "delivered_at": sh.delivered_at,
+                "version": 1 + len(sh.events)})
+    ids.shipments = dict(zip(keys, insert_rows(s, Shipment, rows), strict=True))
+    lines, events = [], []
+    for (i, n), sid in ids.shipments.items():
+        sh = plan.orders[i].shipments[n]
+        lines += [{"shipment_id": sid, "order_line_id": ids.lines[i][ln], "quantity": q}
+                  for ln, q in sh.lines]
+        events += [{**e, "shipment_id": sid, "external_id": f"{sh.tracking}-{k + 1}",
+                    "created_at": e["occurred_at"]} for k, e in enumerate(sh.events)]
+    s.execute(insert(ShipmentLine), lines)
+    if events:
+        s.execute(insert(TrackingEvent), events)
+
+
+def write_movements(s: Session, ids: Ids, plan: DemoPlan) -> None:
+    rows = []
+    for m in plan.movements:
+        ref_type = ref_id = None
+        if m.ref is not None:
+            ref_type = m.ref[0]
+            ref_id = ids.orders[m.ref[1]] if ref_type == "Order" else ids.shipments[m.ref[1:]]
+        rows.append({"product_id": ids.products[m.product],
+                     "warehouse_id": ids.warehouses[m.warehouse], "kind": m.kind,
+                     "on_hand_delta": m.on_hand, "reserved_delta": m.reserved,
+                     "reason": m.reason, "reference_type": ref_type, "reference_id": ref_id,
+                     "actor_id": None, "created_at": m.created_at})
+    s.execute(insert(StockMovement), rows)

@@ -1,0 +1,86 @@
+"""SQL for the outbox: appending in commit order, reading history by cursor,
+and the relay's bookkeeping of what has been published.
+
+Cursor = outbox id. Readers rely on ids becoming visible in id order: SQLite has
+one writer at a time; on PostgreSQL `lock_for_append` serializes the short
+"append + commit" tail of event-writing transactions, so no transaction can
+commit a smaller id after a reader has seen a larger one (no gaps on resume).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, text, update
+from sqlmodel import Session, select
+
+from app.db_types import utcnow
+from app.events.bus import DomainEvent
+from app.events.models import OutboxEvent
+
+_APPEND_LOCK = 7_310_001  # arbitrary constant naming the outbox append lock
+Filters = Mapping[str, int | str | None]  # payload key == value (None: missing or null)
+
+
+def lock_for_append(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
+
+
+def to_event(row: OutboxEvent) -> DomainEvent:
+    return DomainEvent(topic=row.topic, payload=row.payload or {}, id=row.id)
+
+
+def _filtered(stmt, topics: Iterable[str], filters: Filters):  # noqa: ANN001, ANN202
+    stmt = stmt.where(OutboxEvent.topic.in_(sorted(topics)))
+    for key, value in filters.items():
+        element = OutboxEvent.payload[key]
+        column = element.as_string() if isinstance(value, str) else element.as_integer()
+        stmt = stmt.where(column.is_(None) if value is None else column == value)
+    return stmt
+
+
+def events_after(
+    session: Session, after_id: int, topics: Iterable[str], filters: Filters,
+    *, upto: int | None = None, limit: int = 500,
+) -> list[DomainEvent]:
+    """Stored events with `after_id < id [<= upto]`, oldest first."""
+    stmt = _filtered(select(OutboxEvent).where(OutboxEvent.id > after_id), topics, filters)
+    if upto is not None:
+        stmt = stmt.where(OutboxEvent.id <= upto)
+    rows = session.exec(stmt.order_by(OutboxEvent.id).limit(limit)).all()
+    return [to_event(r) for r in rows]
+
+
+def max_id(session: Session) -> int:
+    return session.exec(select(func.max(OutboxEvent.id))).one() or 0
+
+
+def mark_published(session: Session, ids: Sequence[int], at: datetime | None = None) -> int:
+    if not ids:
+        return 0
+    result = session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_(list(ids)), OutboxEvent.published_at.is_(None))
+        .values(published_at=at or utcnow())
+    )
+    return result.rowcount or 0
+
+
+def unpublished(session: Session, *, older_than: timedelta, limit: int = 500
+                ) -> list[DomainEvent]:
+    """Committed events nobody published (a process died after commit), locked
+    so that of several relays exactly one publishes each."""
+    stmt = (select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None),
+                   OutboxEvent.created_at <= utcnow() - older_than)
+            .order_by(OutboxEvent.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return [to_event(r) for r in session.exec(stmt).all()]
+
+
+def unpublished_count(session: Session) -> int:
+    stmt = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+    return session.exec(stmt).one()

@@ -1,0 +1,128 @@
+"""Redis pub/sub bus: every process delivers every event to its own listeners.
+
+Publishing goes only to Redis; each process (the publisher included) receives
+the event back from its one channel subscription and fans it out locally, so a
+listener sees an event once whichever process committed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import orjson
+import redis.asyncio as aioredis
+
+from app.events.bus import DomainEvent, InProcessBus, Listener
+
+log = logging.getLogger("crm.events.redis")
+CHANNEL = "crm:events"
+PUBLISH_TIMEOUT = 5.0  # a hung Redis must not hold the relay (or a SQLite write lock)
+
+
+def encode(event: DomainEvent) -> bytes:
+    return orjson.dumps({"id": event.id, "topic": event.topic, "payload": event.payload,
+                         "late": event.late})
+
+
+def decode(data: bytes | str) -> DomainEvent | None:
+    try:
+        raw = orjson.loads(data)
+        return DomainEvent(topic=str(raw["topic"]), payload=dict(raw.get("payload") or {}),
+                           id=raw.get("id"), late=bool(raw.get("late")))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        log.warning("ignoring a malformed bus message")
+        return None
+
+
+class RedisBus:
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
+        self.url = url
+        self.channel = channel
+        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=PUBLISH_TIMEOUT)
+        self._local = InProcessBus()
+        self._task: asyncio.Task | None = None
+        self._subscribed = asyncio.Event()
+
+    async def publish(self, events: list[DomainEvent]) -> None:
+        if not events:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.publish(self.channel, encode(event))
+            await asyncio.wait_for(pipe.execute(), PUBLISH_TIMEOUT)
+
+    def open(self, topics: set[str]) -> Listener:
+        self._ensure_listening()
+        return self._local.open(topics)
+
+    async def subscribe(self, topics: set[str]) -> AsyncIterator[DomainEvent]:
+        listener = self.open(topics)
+        try:
+            async for event in listener:
+                yield event
+        finally:
+            listener.close()
+
+    @property
+    def subscriber_count(self) -> int:
+        return self._local.subscriber_count
+
+    async def start(self, timeout: float = 5.0) -> None:
+        """Subscribe to the channel now, so events published after start are heard."""
+        self._ensure_listening()
+        try:
+            await asyncio.wait_for(self._subscribed.wait(), timeout)
+        except TimeoutError:
+            log.warning("redis at %s not reachable yet; still trying", self.url)
+
+    def _ensure_listening(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._listen(), name="redis-bus-listener")
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self._listen_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # connection lost: reconnect with backoff
+                self._subscribed.clear()
+                log.warning("redis bus connection failed (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            else:
+                delay = 0.2
+
+    async def _listen_once(self) -> None:
+        pubsub = self._redis.pubsub()
+        try:
+            await pubsub.subscribe(self.channel)
+            while True:
+                message = await pubsub.get_message(timeout=5.0)
+                if message is None:
+                    continue
+                if message.get("type") == "subscribe":  # the server confirmed it
+                    self._subscribed.set()
+                    continue
+                if message.get("type") != "message":
+                    continue
+                event = decode(message["data"])
+                if event is not None:
+                    self._local.deliver([event])
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        await self._local.close()
+        with contextlib.suppress(Exception):
+            await self._redis.aclose()

@@ -1,0 +1,128 @@
+"""The outbox relay: publishes committed events and records that it did.
+
+Normal path: the unit of work hands its events over right after commit; they
+go to the bus at once and are marked published in small batches. Recovery path:
+at startup and then periodically the relay publishes every event still
+unpublished after a grace period (a process died between commit and publish).
+Delivery is at least once; every consumer de-duplicates by outbox id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from datetime import timedelta
+
+import anyio.from_thread
+import anyio.to_thread
+from sqlmodel import Session
+
+from app.db import Database
+from app.events import outbox
+from app.events.bus import DomainEvent, EventBus
+
+log = logging.getLogger("crm.events.relay")
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, bus: EventBus, *, interval: float = 5.0,
+                 grace: float = 10.0, mark_delay: float = 0.2, batch: int = 500) -> None:
+        self.db = db
+        self.bus = bus
+        self.interval = interval
+        self.grace = timedelta(seconds=grace)
+        self.mark_delay = mark_delay
+        self.batch = batch
+        self._to_mark: list[int] = []
+        self._mark_wanted = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self.recovered = 0  # events published by the recovery path (observability)
+
+    # After-commit path ------------------------------------------------------
+    async def publish(self, events: list[DomainEvent]) -> None:
+        """Never raises: the change is committed; a failed publish is retried
+        by the recovery path."""
+        if not events:
+            return
+        try:
+            await self.bus.publish(events)
+        except Exception as exc:
+            log.warning("publishing %d events failed (%s); the relay retries", len(events), exc)
+            return
+        if self._tasks:  # not running (no lifespan): the recovery path of a running relay marks
+            self._to_mark.extend(e.id for e in events if e.id is not None)
+            self._mark_wanted.set()
+
+    async def flush_marks(self) -> int:
+        ids, self._to_mark = self._to_mark, []
+        if not ids:
+            return 0
+        try:
+            return await anyio.to_thread.run_sync(self._mark_sync, ids)
+        except Exception as exc:  # left unmarked: recovery republishes, readers dedupe
+            log.warning("marking %d events published failed: %s", len(ids), exc)
+            return 0
+
+    def _mark_sync(self, ids: list[int]) -> int:
+        with Session(self.db.write_engine) as session:
+            count = outbox.mark_published(session, ids)
+            session.commit()
+        return count
+
+    # Recovery path ----------------------------------------------------------
+    async def recover(self) -> int:
+        """Publish events left unpublished; returns how many were published."""
+        total = 0
+        while True:
+            count = await anyio.to_thread.run_sync(self._recover_batch)
+            total += count
+            if count < self.batch:
+                break
+        self.recovered += total
+        return total
+
+    def _recover_batch(self) -> int:
+        # Rows stay locked (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock
+        # on SQLite) while they are published, so one relay publishes each.
+        with Session(self.db.write_engine) as session:
+            events = outbox.unpublished(session, older_than=self.grace, limit=self.batch)
+            if not events:
+                session.rollback()
+                return 0
+            late = [replace(e, late=True) for e in events]
+            anyio.from_thread.run(self.bus.publish, late)
+            outbox.mark_published(session, [e.id for e in events if e.id is not None])
+            session.commit()
+        log.info("relay published %d events left over after commit", len(events))
+        return len(events)
+
+    # Lifecycle ----------------------------------------------------------------
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._mark_loop(), name="outbox-marks"),
+                       asyncio.create_task(self._recover_loop(), name="outbox-recovery")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        await self.flush_marks()
+
+    async def _mark_loop(self) -> None:
+        while True:
+            await self._mark_wanted.wait()
+            await asyncio.sleep(self.mark_delay)  # batch the marks of a burst
+            self._mark_wanted.clear()
+            await self.flush_marks()
+
+    async def _recover_loop(self) -> None:
+        while True:
+            try:
+                await self.recover()
+            except Exception as exc:  # database or bus down: try again next round
+                log.warning("outbox recovery failed: %s", exc)
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,66 @@
+"""The background machinery of one process: bus, outbox relay, notification dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.config import Settings
+from app.db import Database
+from app.events.bus import DomainEvent, EventBus, InProcessBus
+from app.events.relay import OutboxRelay
+from app.notifications.channels import Channel, EmailChannel, SmsChannel, Unconfigured
+from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
+
+
+def make_bus(settings: Settings) -> EventBus:
+    """Redis pub/sub when CRM_REDIS_URL is set (several processes), else in-process."""
+    if settings.redis_url:
+        from app.events.redis_bus import RedisBus
+
+        return RedisBus(settings.redis_url, settings.redis_channel)
+    return InProcessBus()
+
+
+def make_channels(settings: Settings) -> dict[str, Channel]:
+    email: Channel = Unconfigured("e-mail (CRM_SMTP_HOST)")
+    if settings.smtp_host:
+        email = EmailChannel(host=settings.smtp_host, port=settings.smtp_port,
+                             sender=settings.smtp_from, username=settings.smtp_user,
+                             password=settings.smtp_password, starttls=settings.smtp_starttls)
+    sms: Channel = Unconfigured("SMS (CRM_SMS_URL)")
+    if settings.sms_url:
+        sms = SmsChannel(url=settings.sms_url, token=settings.sms_token)
+    return {"EMAIL": email, "SMS": sms}
+
+
+@dataclass
+class EventRuntime:
+    bus: EventBus
+    relay: OutboxRelay
+    dispatcher: NotificationDispatcher
+    started: bool = False
+
+    async def publish(self, events: list[DomainEvent]) -> None:
+        await self.relay.publish(events)
+
+    async def start(self) -> None:
+        await self.bus.start()
+        await self.relay.start()
+        await self.dispatcher.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        if self.started:
+            await self.dispatcher.stop()
+            await self.relay.stop()
+            self.started = False
+
+
+def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRuntime:
+    relay = OutboxRelay(db, bus, interval=settings.outbox_relay_seconds,
+                        grace=settings.outbox_grace_seconds)
+    policy = RetryPolicy(max_attempts=settings.notify_max_attempts,
+                         base_seconds=settings.notify_retry_seconds)
+    dispatcher = NotificationDispatcher(db, bus, make_channels(settings), policy=policy,
+                                        poll_seconds=settings.notify_poll_seconds)
+    return EventRuntime(bus=bus, relay=relay, dispatcher=dispatcher)

@@ -1,0 +1,107 @@
+"""Delivery channels: EMAIL over SMTP, SMS through an HTTP provider.
+
+Senders are synchronous (they run in a worker thread) and raise DeliveryError;
+`permanent` failures are not retried (a refused address, a 4xx from the provider).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from typing import Protocol
+
+import orjson
+
+from app.notifications.models import Notification
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False,
+                 unconfigured: bool = False) -> None:
+        super().__init__(message)
+        self.message = message[:1000]
+        self.permanent = permanent or unconfigured
+        self.unconfigured = unconfigured
+
+
+class Channel(Protocol):
+    def send(self, notification: Notification) -> None: ...
+
+
+class Unconfigured:
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def send(self, notification: Notification) -> None:
+        raise DeliveryError(f"{self.what} is not configured", unconfigured=True)
+
+
+@dataclass(frozen=True)
+class EmailChannel:
+    host: str
+    port: int = 25
+    sender: str = "noreply@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 10.0
+
+    def message(self, n: Notification) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = n.subject
+        msg["From"] = self.sender
+        msg["To"] = n.recipient
+        msg["Date"] = formatdate(localtime=False)
+        domain = parseaddr(self.sender)[1].rpartition("@")[2]
+        msg["Message-ID"] = make_msgid(domain=domain or None)
+        msg["X-CRM-Notification"] = str(n.id)
+        msg.set_content(n.body, charset="utf-8")
+        return msg
+
+    def send(self, notification: Notification) -> None:
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                smtp.send_message(self.message(notification))
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise DeliveryError(f"recipient refused: {exc.recipients}",
+                                permanent=all(c >= 500 for c in codes)) from None
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
+                                permanent=exc.smtp_code >= 500) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP server unreachable: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SmsChannel:
+    """POSTs {"to", "message", "reference"} as JSON; any 2xx means accepted."""
+
+    url: str
+    token: str | None = None
+    timeout: float = 10.0
+
+    def send(self, notification: Notification) -> None:
+        body = orjson.dumps({"to": notification.recipient, "message": notification.body,
+                             "reference": str(notification.id)})
+        headers = {"content-type": "application/json"}
+        if self.token:
+            headers["authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                response.read(4096)
+        except urllib.error.HTTPError as exc:
+            retryable = exc.code in (408, 429) or exc.code >= 500
+            raise DeliveryError(f"SMS provider answered HTTP {exc.code}",
+                                permanent=not retryable) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise DeliveryError(f"SMS provider unreachable: {exc}") from None

@@ -1,0 +1,150 @@
+"""Sends pending EMAIL/SMS notifications, retrying with exponential backoff.
+
+Work is claimed in a short transaction (leased: a sender that dies gives it
+back when the lease runs out), sent outside any transaction, and the outcome
+recorded: SENT, PENDING with the next attempt time, or FAILED with the reason.
+Several processes may run a dispatcher: claims skip each other's locked rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import anyio.to_thread
+from sqlmodel import Session
+
+from app.db import Database
+from app.db_types import utcnow
+from app.events import topics
+from app.events.bus import EventBus, Listener
+from app.notifications import repository as repo
+from app.notifications.channels import Channel, DeliveryError
+from app.notifications.models import Notification
+from app.notifications.repository import Status
+
+log = logging.getLogger("crm.notifications.dispatch")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_seconds: float = 30.0
+    max_seconds: float = 3600.0
+    lease_seconds: float = 60.0
+
+    def delay(self, attempts: int) -> float:
+        return min(self.max_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+
+
+class NotificationDispatcher:
+    def __init__(self, db: Database, bus: EventBus, channels: dict[str, Channel], *,
+                 policy: RetryPolicy | None = None, poll_seconds: float = 5.0,
+                 batch: int = 20) -> None:
+        self.db = db
+        self.bus = bus
+        self.channels = channels
+        self.policy = policy or RetryPolicy()
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._listener: Listener | None = None
+        self._reported: set[str] = set()
+
+    # One round ----------------------------------------------------------------
+    async def run_once(self) -> int:
+        """Send every notification due now (one batch); returns how many were tried."""
+        claimed = await anyio.to_thread.run_sync(self._claim)
+        if claimed:
+            await asyncio.gather(*(self._deliver(n) for n in claimed))
+        return len(claimed)
+
+    def _claim(self) -> list[Notification]:
+        now = utcnow()
+        lease = now + timedelta(seconds=self.policy.lease_seconds)
+        with Session(self.db.write_engine, expire_on_commit=False) as session:
+            rows = repo.claim_due(session, now, lease, self.batch)
+            session.commit()
+        return rows
+
+    async def _deliver(self, n: Notification) -> None:
+        channel = self.channels.get(n.channel)
+        try:
+            if channel is None:
+                raise DeliveryError(f"no sender for channel {n.channel}", permanent=True)
+            await anyio.to_thread.run_sync(channel.send, n)
+        except DeliveryError as exc:
+            await self._record(n, self._failure(n, exc))
+        except Exception as exc:  # a bug in a sender: retry, and say what happened
+            log.exception("sending notification %s failed unexpectedly", n.id)
+            await self._record(n, self._failure(n, DeliveryError(f"unexpected: {exc}")))
+        else:
+            await self._record(n, {"status": Status.SENT.value, "sent_at": utcnow(),
+                                   "next_attempt_at": None, "last_error": None})
+
+    def _failure(self, n: Notification, exc: DeliveryError) -> dict:
+        if exc.unconfigured:
+            if n.channel not in self._reported:  # say it once, not once per message
+                self._reported.add(n.channel)
+                log.warning("%s notifications are recorded as FAILED: %s", n.channel,
+                            exc.message)
+        elif exc.permanent or n.attempts >= self.policy.max_attempts:
+            log.warning("notification %s failed for good after %d attempts: %s",
+                        n.id, n.attempts, exc.message)
+        if exc.permanent or n.attempts >= self.policy.max_attempts:
+            return {"status": Status.FAILED.value, "next_attempt_at": None,
+                    "last_error": exc.message}
+        delay = timedelta(seconds=self.policy.delay(n.attempts))
+        return {"status": Status.PENDING.value, "next_attempt_at": utcnow() + delay,
+                "last_error": exc.message}
+
+    async def _record(self, n: Notification, values: dict) -> None:
+        def write() -> None:
+            with Session(self.db.write_engine) as session:
+                repo.record(session, n.id, values)
+                session.commit()
+
+        try:
+            await anyio.to_thread.run_sync(write)
+        except Exception:  # the lease expires and the row is tried again
+            log.exception("recording the outcome of notification %s failed", n.id)
+
+    # Lifecycle ------------------------------------------------------------------
+    async def start(self) -> None:
+        self._listener = self.bus.open({topics.NOTIFICATION_CREATED})
+        self._tasks = [asyncio.create_task(self._loop(), name="notification-dispatch"),
+                       asyncio.create_task(self._listen(), name="notification-wake")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._listener is not None:
+            self._listener.close()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        assert self._listener is not None
+        async for event in self._listener:
+            if event.payload.get("channel") in repo.SENDABLE:
+                self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                if await self.run_once() >= self.batch:
+                    continue  # more are due: no pause
+            except Exception as exc:  # database down: try again next round
+                log.warning("notification dispatch round failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)

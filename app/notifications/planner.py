@@ -1,0 +1,188 @@
+"""Turns domain events into notification rows inside the transaction of the change.
+
+Registered as a before-commit hook of every unit of work (app.uow): the rows
+commit or roll back with the order/shipment/stock change that caused them. The
+dispatcher sends EMAIL/SMS rows later; IN_APP rows are delivered by being stored.
+Each row also emits `notification.created`, which feeds `myNotifications`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from app.auth.models import User
+from app.auth.roles import Role
+from app.customers.models import Customer
+from app.db_types import utcnow
+from app.events import topics
+from app.events.bus import DomainEvent
+from app.notifications import repository as repo
+from app.notifications.models import Notification
+from app.notifications.repository import Status
+from app.notifications.templates import LANGUAGES, label, render
+from app.uow import UnitOfWork, register_before_commit
+
+log = logging.getLogger("crm.notifications")
+STAFF_LANGUAGE = "zh"
+_LABELLED = ("status", "alert")
+_SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}
+_DELAYED = {"FAILED_ATTEMPT", "EXCEPTION"}
+
+
+@dataclass
+class Plan:
+    template: str
+    values: dict[str, Any]
+    customer: Customer | None = None
+    users: list[User] = field(default_factory=list)
+
+
+# Event -> plans ---------------------------------------------------------------
+
+def _order_status(session: Session, p: dict[str, Any]) -> list[Plan]:
+    to, frm, order_id = p.get("to_status"), p.get("from_status"), p.get("order_id")
+    if to == "PENDING_REVIEW" and frm in (None, "DRAFT"):
+        template = "order_received"
+    elif to == "CONFIRMED" and frm in (None, "DRAFT", "PENDING_REVIEW"):
+        template = "order_approved"
+    elif to == "DELIVERED" and not repo.already_notified(session, "order_delivered",
+                                                         "order_id", order_id):
+        template = "order_delivered"
+    else:
+        return []
+    order = repo.order(session, order_id)
+    customer = repo.customer(session, p.get("customer_id") or (order and order.customer_id))
+    return [Plan(template, {"order_number": order.number if order else "-"}, customer)]
+
+
+def _shipment_status(session: Session, p: dict[str, Any]) -> list[Plan]:
+    status, shipment_id = p.get("status"), p.get("shipment_id")
+    if status not in _SHIPPED | _DELAYED:
+        return []
+    if status in _SHIPPED and repo.already_notified(session, "order_shipped", "shipment_id",
+                                                     shipment_id):
+        return []
+    shipment = repo.shipment(session, shipment_id)
+    order = repo.order(session, p.get("order_id") or (shipment and shipment.order_id))
+    # the payload names the carrier by code; customers know it by name
+    carrier = repo.carrier_name(session, shipment and shipment.carrier_id) or p.get("carrier")
+    values = {
+        "order_number": order.number if order else "-",
+        "shipment_number": shipment.number if shipment else "-",
+        "carrier": carrier,
+        "tracking_number": p.get("tracking_number") or (shipment and shipment.tracking_number),
+        "reason": p.get("reason") or (shipment and shipment.exception_reason) or status,
+    }
+    customer = repo.customer(session, p.get("customer_id") or (order and order.customer_id))
+    if status in _SHIPPED:
+        return [Plan("order_shipped", values, customer)]
+    plans = [Plan("order_delayed", values, customer)]
+    if status == "EXCEPTION":
+        roles = [Role.LOGISTICS, Role.CUSTOMER_SERVICE, Role.MANAGER, Role.WAREHOUSE]
+        warehouse_id = p.get("warehouse_id") or (shipment and shipment.warehouse_id)
+        plans.append(Plan("staff_exception", values,
+                          users=repo.staff(session, roles, warehouse_id)))
+    return plans
+
+
+def _return_status(session: Session, p: dict[str, Any]) -> list[Plan]:
+    request = repo.return_request(session, p.get("return_request_id"))
+    order = repo.order(session, p.get("order_id") or (request and request.order_id))
+    customer = repo.customer(session, p.get("customer_id") or (request and request.customer_id))
+    values = {"return_number": request.number if request else "-",
+              "order_number": order.number if order else "-", "status": p.get("status")}
+    return [Plan("return_status", values, customer)]
+
+
+def _stock_alert(session: Session, p: dict[str, Any]) -> list[Plan]:
+    if p.get("kind") not in ("LOW_STOCK", "OUT_OF_STOCK"):
+        return []
+    product = repo.product(session, p.get("product_id"))
+    warehouse = repo.warehouse(session, p.get("warehouse_id"))
+    values = {"sku": product.sku if product else "-",
+              "product_name": product.name if product else "",
+              "warehouse": warehouse.name if warehouse else "-", "alert": p.get("kind"),
+              "available": p.get("available"), "safety_stock": p.get("safety_stock")}
+    users = repo.staff(session, [Role.WAREHOUSE, Role.MANAGER], p.get("warehouse_id"))
+    return [Plan("staff_low_stock", values, users=users)]
+
+
+HANDLERS: dict[str, Callable[[Session, dict[str, Any]], list[Plan]]] = {
+    topics.ORDER_STATUS_CHANGED: _order_status,
+    topics.SHIPMENT_STATUS_CHANGED: _shipment_status,
+    topics.RETURN_STATUS_CHANGED: _return_status,
+    topics.STOCK_ALERT: _stock_alert,
+}
+
+
+# Plans -> rows ------------------------------------------------------------------
+
+def _row(plan: Plan, language: str, channel: str, recipient: str, event_id: int | None,
+         **owner: Any) -> Notification:
+    values = {k: (label(language, v) if k in _LABELLED else v) for k, v in plan.values.items()}
+    text = render(plan.template, language, values)
+    now = utcnow()
+    stored = channel == "IN_APP"
+    return Notification(
+        channel=channel, template=plan.template, language=language, recipient=recipient[:254],
+        subject=text.subject, body=text.sms if channel == "SMS" else text.body,
+        status=Status.DELIVERED.value if stored else Status.PENDING.value,
+        sent_at=now if stored else None, next_attempt_at=None if stored else now,
+        event_id=event_id, **owner)
+
+
+def _customer_rows(session: Session, plan: Plan, event_id: int | None) -> list[Notification]:
+    customer = plan.customer
+    if customer is None:
+        return []
+    prefs = repo.preferences(session, customer.id)
+    language = customer.language if customer.language in LANGUAGES else "zh"
+    plan = Plan(plan.template, {"customer_name": customer.name, **plan.values}, customer)
+    rows = []
+    for channel, recipient in (("EMAIL", customer.email), ("SMS", customer.phone),
+                               ("IN_APP", "")):
+        if prefs.get(channel, True) and (channel == "IN_APP" or recipient):
+            rows.append(_row(plan, language, channel, recipient or "", event_id,
+                             customer_id=customer.id))
+    return rows
+
+
+def _staff_rows(plan: Plan, event_id: int | None) -> list[Notification]:
+    rows = []
+    for user in plan.users:
+        rows.append(_row(plan, STAFF_LANGUAGE, "IN_APP", "", event_id, user_id=user.id))
+        if user.email:
+            rows.append(_row(plan, STAFF_LANGUAGE, "EMAIL", user.email, event_id,
+                             user_id=user.id))
+    return rows
+
+
+def plan_notifications(uow: UnitOfWork, events: list[DomainEvent]) -> None:
+    relevant = [e for e in events if e.topic in HANDLERS]
+    if not relevant:
+        return
+    session = uow.session
+    try:
+        # A savepoint: a notification problem must never undo the business change.
+        with session.begin_nested():
+            rows: list[Notification] = []
+            for event in relevant:
+                for plan in HANDLERS[event.topic](session, event.payload):
+                    rows += _customer_rows(session, plan, event.id)
+                    rows += _staff_rows(plan, event.id)
+            session.add_all(rows)
+            session.flush()
+    except Exception:
+        log.exception("planning notifications failed; the change commits without them")
+        return
+    for row in rows:
+        uow.emit(topics.NOTIFICATION_CREATED, notification_id=row.id, channel=row.channel,
+                 customer_id=row.customer_id, user_id=row.user_id, template=row.template)
+
+
+register_before_commit(plan_notifications)

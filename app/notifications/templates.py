@@ -1,0 +1,134 @@
+"""Notification texts in Chinese and English: subject, body (e-mail, in-app) and SMS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+LANGUAGES = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Template:
+    subject: str
+    body: str
+    sms: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    sms: str
+
+
+_T = Template
+TEMPLATES: dict[str, dict[str, Template]] = {
+    "order_received": {
+        "zh": _T("订单 {order_number} 已收到",
+                 "{customer_name}，您好：\n我们已收到您的订单 {order_number}，正在审核中。",
+                 "【订单通知】已收到您的订单{order_number}，正在审核。"),
+        "en": _T("Order {order_number} received",
+                 "Dear {customer_name},\nWe have received your order {order_number}; "
+                 "it is being reviewed.",
+                 "Order {order_number} received and under review."),
+    },
+    "order_approved": {
+        "zh": _T("订单 {order_number} 已确认",
+                 "{customer_name}，您好：\n您的订单 {order_number} 已审核通过，我们正在备货。",
+                 "【订单通知】订单{order_number}已确认，正在备货。"),
+        "en": _T("Order {order_number} approved",
+                 "Dear {customer_name},\nYour order {order_number} has been approved and is "
+                 "being prepared.",
+                 "Order {order_number} approved and being prepared."),
+    },
+    "order_shipped": {
+        "zh": _T("订单 {order_number} 已发货",
+                 "{customer_name}，您好：\n您的订单 {order_number} 已发货。\n"
+                 "承运商：{carrier}\n运单号：{tracking_number}",
+                 "【发货通知】订单{order_number}已由{carrier}发出，运单号{tracking_number}。"),
+        "en": _T("Order {order_number} shipped",
+                 "Dear {customer_name},\nYour order {order_number} has shipped.\n"
+                 "Carrier: {carrier}\nTracking number: {tracking_number}",
+                 "Order {order_number} shipped with {carrier}, tracking {tracking_number}."),
+    },
+    "order_delayed": {
+        "zh": _T("订单 {order_number} 配送异常",
+                 "{customer_name}，您好：\n您的订单 {order_number}（运单号 {tracking_number}）"
+                 "配送出现延误或异常：{reason}。我们正在处理，请留意后续通知。",
+                 "【配送通知】订单{order_number}配送异常：{reason}。"),
+        "en": _T("Order {order_number} delayed",
+                 "Dear {customer_name},\nThe delivery of your order {order_number} (tracking "
+                 "{tracking_number}) is delayed or has a problem: {reason}. We are on it.",
+                 "Order {order_number} delivery problem: {reason}."),
+    },
+    "order_delivered": {
+        "zh": _T("订单 {order_number} 已送达",
+                 "{customer_name}，您好：\n您的订单 {order_number} 已送达，感谢您的惠顾。",
+                 "【签收通知】订单{order_number}已送达，感谢惠顾。"),
+        "en": _T("Order {order_number} delivered",
+                 "Dear {customer_name},\nYour order {order_number} has been delivered. "
+                 "Thank you for your business.",
+                 "Order {order_number} delivered. Thank you."),
+    },
+    "return_status": {
+        "zh": _T("退货申请 {return_number} 状态更新：{status}",
+                 "{customer_name}，您好：\n订单 {order_number} 的退货申请 {return_number} "
+                 "当前状态：{status}。",
+                 "【退货通知】退货申请{return_number}状态：{status}。"),
+        "en": _T("Return {return_number}: {status}",
+                 "Dear {customer_name},\nYour return {return_number} for order "
+                 "{order_number} is now: {status}.",
+                 "Return {return_number}: {status}."),
+    },
+    "staff_low_stock": {
+        "zh": _T("库存预警：{sku} 在 {warehouse}",
+                 "商品 {sku} {product_name} 在仓库 {warehouse} {alert}：可用 {available}，"
+                 "安全库存 {safety_stock}。",
+                 "库存预警：{sku}@{warehouse} {alert}，可用{available}。"),
+        "en": _T("Stock alert: {sku} at {warehouse}",
+                 "Product {sku} {product_name} at warehouse {warehouse} is {alert}: "
+                 "{available} available, safety stock {safety_stock}.",
+                 "Stock alert: {sku}@{warehouse} {alert}, {available} available."),
+    },
+    "staff_exception": {
+        "zh": _T("发货异常：{shipment_number}",
+                 "订单 {order_number} 的发货单 {shipment_number}（运单号 {tracking_number}）"
+                 "出现异常：{reason}。",
+                 "发货异常：{shipment_number} {reason}。"),
+        "en": _T("Shipment exception: {shipment_number}",
+                 "Shipment {shipment_number} of order {order_number} (tracking "
+                 "{tracking_number}) has an exception: {reason}.",
+                 "Shipment exception: {shipment_number} {reason}."),
+    },
+}
+
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "zh": {"REQUESTED": "已提交", "PENDING": "待处理", "APPROVED": "已批准",
+           "REJECTED": "已拒绝", "RECEIVED": "已收货", "REFUNDED": "已退款",
+           "COMPLETED": "已完成", "CANCELLED": "已取消", "CLOSED": "已关闭",
+           "LOW_STOCK": "低于安全库存", "OUT_OF_STOCK": "已缺货", "BACK_IN_STOCK": "已补货"},
+    "en": {"LOW_STOCK": "low on stock", "OUT_OF_STOCK": "out of stock",
+           "BACK_IN_STOCK": "back in stock"},
+}
+
+
+class _Defaulting(dict):
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def label(language: str, value: str | None) -> str:
+    if not value:
+        return "-"
+    return STATUS_LABELS.get(language, {}).get(value, value.replace("_", " ").lower()
+                                               if language == "en" else value)
+
+
+def render(template: str, language: str, values: dict[str, Any]) -> Rendered:
+    """Render a template; unknown languages fall back to Chinese, missing values to '-'."""
+    texts = TEMPLATES[template]
+    t = texts.get(language) or texts["zh"]
+    data = _Defaulting({k: ("-" if v is None or v == "" else v) for k, v in values.items()})
+    return Rendered(subject=t.subject.format_map(data)[:300], body=t.body.format_map(data)[:4000],
+                    sms=t.sms.format_map(data)[:500])

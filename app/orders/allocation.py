@@ -1,0 +1,167 @@
+"""Which warehouse ships which line, and the stock reservations that follow.
+
+Where stock is reserved (decided here, used by approval and scheduling):
+- approval plans with the same algorithm scheduling uses and reserves that plan,
+  so a CONFIRMED order already holds stock where it will most likely ship from;
+- scheduling re-plans with the order's own reservation counted as available; if
+  the plan changed (stock moved, a warehouse was chosen explicitly) the old
+  reservations are released and the new ones reserved in the same transaction.
+
+The plan: one warehouse when one can cover the whole order (the customer's
+region first), otherwise a split per line, region first then most stock. Stock
+rows of the order's products are locked up front in (product, warehouse) order,
+so the plan cannot go stale before the conditional reserve runs and concurrent
+approvals never deadlock; the ledger's conditional UPDATE remains the final check.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from app.errors import DomainError, ErrorCode, ValidationFailed
+from app.inventory import ledger
+from app.inventory.models import StockLevel, Warehouse
+from app.orders.models import Order, OrderAllocation, OrderLine
+
+
+@dataclass(frozen=True)
+class Slot:
+    line_id: int
+    product_id: int
+    warehouse_id: int
+    quantity: int
+
+
+@dataclass
+class Stock:
+    """Available units per (product, warehouse) and the active warehouses."""
+
+    available: dict[tuple[int, int], int]
+    warehouses: list[Warehouse]
+
+
+def load_stock(session: Session, product_ids: Sequence[int]) -> Stock:
+    """Lock the products' stock rows in the ledger's fixed order, then read them."""
+    stmt = (select(StockLevel).where(StockLevel.product_id.in_(sorted(set(product_ids))))
+            .order_by(StockLevel.product_id, StockLevel.warehouse_id).with_for_update())
+    levels = list(session.exec(stmt))
+    warehouses = list(session.exec(
+        select(Warehouse).where(Warehouse.is_active.is_(True)).order_by(Warehouse.id)))
+    active = {w.id for w in warehouses}
+    available = {(lv.product_id, lv.warehouse_id): lv.on_hand - lv.reserved
+                 for lv in levels if lv.warehouse_id in active}
+    return Stock(available=available, warehouses=warehouses)
+
+
+def _shortage(line: OrderLine, index: int, short: int) -> DomainError:
+    return DomainError(f"insufficient stock for {line.sku}: {short} of {line.quantity} "
+                       "cannot be reserved", field=["lines", str(index), "quantity"],
+                       code=ErrorCode.INSUFFICIENT_STOCK)
+
+
+def plan(lines: Sequence[OrderLine], stock: Stock, region: str,
+         only_warehouse: int | None = None) -> list[Slot]:
+    """The allocation for `lines`, or INSUFFICIENT_STOCK naming every short line."""
+    avail = stock.available
+    preferred = sorted(stock.warehouses, key=lambda w: (w.region != region, w.id))
+    if only_warehouse is not None:
+        preferred = [w for w in preferred if w.id == only_warehouse]
+    for w in preferred:  # one warehouse for everything, if any can
+        if all(avail.get((ln.product_id, w.id), 0) >= ln.quantity for ln in lines):
+            return [Slot(ln.id, ln.product_id, w.id, ln.quantity) for ln in lines]
+    slots: list[Slot] = []
+    errors = []
+    left = dict(avail)
+    for index, line in enumerate(lines):
+        need = line.quantity
+        ranked = sorted(preferred, key=lambda w, p=line.product_id: (
+            w.region != region, -left.get((p, w.id), 0), w.id))
+        for w in ranked:
+            take = min(need, max(left.get((line.product_id, w.id), 0), 0))
+            if take:
+                slots.append(Slot(line.id, line.product_id, w.id, take))
+                left[(line.product_id, w.id)] -= take
+                need -= take
+        if need:
+            errors.append(_shortage(line, index, need))
+    if errors:
+        raise ValidationFailed(errors) if len(errors) > 1 else errors[0]
+    return slots
+
+
+def _stock_lines(slots: Sequence[Slot]) -> list[ledger.StockLine]:
+    return [ledger.StockLine(s.product_id, s.warehouse_id, s.quantity) for s in slots]
+
+
+def reserve(session: Session, order: Order, lines: Sequence[OrderLine], region: str,
+            ref: ledger.Reference) -> list[Slot]:
+    """Plan and reserve stock for an order that holds none yet (approval)."""
+    slots = plan(lines, load_stock(session, [ln.product_id for ln in lines]), region)
+    ledger.reserve(session, _stock_lines(slots), ref)
+    _write(session, order, slots)
+    return slots
+
+
+def _write(session: Session, order: Order, slots: Sequence[Slot]) -> None:
+    session.add_all(OrderAllocation(order_id=order.id, order_line_id=s.line_id,
+                                    product_id=s.product_id, warehouse_id=s.warehouse_id,
+                                    quantity=s.quantity) for s in slots)
+    session.flush()
+
+
+def outstanding(allocations: Sequence[OrderAllocation]) -> list[Slot]:
+    """What is still reserved (allocated and not shipped)."""
+    return [Slot(a.order_line_id, a.product_id, a.warehouse_id, a.quantity - a.quantity_shipped)
+            for a in allocations if a.quantity > a.quantity_shipped]
+
+
+def rebalance(session: Session, order: Order, lines: Sequence[OrderLine],
+              allocations: Sequence[OrderAllocation], region: str, ref: ledger.Reference,
+              only_warehouse: int | None = None) -> tuple[bool, list[Slot]]:
+    """Re-plan an unshipped order with its own reservation counted back in.
+
+    Returns whether reservations moved (release + reserve, one transaction) and
+    the allocation now in force.
+    """
+    current = outstanding(allocations)
+    stock = load_stock(session, [ln.product_id for ln in lines])
+    for s in current:  # our own units are available to us
+        key = (s.product_id, s.warehouse_id)
+        stock.available[key] = stock.available.get(key, 0) + s.quantity
+    slots = plan(lines, stock, region, only_warehouse)
+    if Counter(slots) == Counter(current):
+        return False, current
+    ledger.release(session, _stock_lines(current), ref)
+    ledger.reserve(session, _stock_lines(slots), ref)
+    session.execute(delete(OrderAllocation).where(OrderAllocation.order_id == order.id))
+    _write(session, order, slots)
+    return True, slots
+
+
+def release_all(session: Session, order: Order, allocations: Sequence[OrderAllocation],
+                ref: ledger.Reference) -> int:
+    """Give back every unshipped reservation (cancellation). Returns the units released."""
+    current = outstanding(allocations)
+    if current:
+        ledger.release(session, _stock_lines(current), ref)
+    for a in allocations:
+        if a.quantity_shipped:
+            a.quantity = a.quantity_shipped
+            session.add(a)
+        else:
+            session.delete(a)
+    session.flush()
+    return sum(s.quantity for s in current)
+
+
+def warehouses_of(slots: Sequence[Slot]) -> dict[int, int]:
+    """Units per warehouse, for event details."""
+    out: dict[int, int] = defaultdict(int)
+    for s in slots:
+        out[s.warehouse_id] += s.quantity
+    return dict(out)

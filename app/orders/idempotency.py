@@ -1,0 +1,120 @@
+"""Idempotent mutations: a retried request returns its first result, writing nothing.
+
+Keys are scoped per principal and operation (unique constraint on
+idempotency_record(user_id, operation, key)). The record is claimed *before*
+the work is done, inside the same transaction:
+
+- a replay finds the committed record and returns the original result id;
+- the same key with a different payload is IDEMPOTENCY_KEY_REUSED;
+- two concurrent first attempts race on the unique index: the loser's insert
+  waits for the winner to commit, fails, and then reads the winner's record
+  (a savepoint keeps the loser's transaction usable), so only one result exists.
+
+Usage (any domain):
+
+    result = idempotency.run_once(uow, "paymentRecord", key, payload, "Payment",
+                                  create=lambda: _record_payment(uow, ...),
+                                  load=lambda pk: uow.session.get(Payment, pk))
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from app.errors import DomainError, ErrorCode
+from app.orders.models import IdempotencyRecord
+from app.uow import UnitOfWork
+
+T = TypeVar("T")
+MAX_KEY_LENGTH = 200
+
+
+def _default(value: Any) -> Any:
+    return str(value)  # Decimal, date, datetime, enums: stable text forms
+
+
+def request_hash(payload: Any) -> str:
+    """A stable digest of the request: key order does not matter."""
+    raw = orjson.dumps(payload, default=_default, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass
+class Claim:
+    record: IdempotencyRecord | None  # the row this request claimed (None: no key / replay)
+    replay_id: int | None = None  # the original result's id when this is a replay
+
+
+def validate_key(key: str | None, field: str = "idempotencyKey") -> None:
+    if key is not None and not (1 <= len(key) <= MAX_KEY_LENGTH and key.isprintable()):
+        raise DomainError(f"idempotency key must be 1 to {MAX_KEY_LENGTH} printable characters",
+                          field=[field])
+
+
+def _find(uow: UnitOfWork, user_id: int, operation: str, key: str) -> IdempotencyRecord | None:
+    stmt = select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
+                                           IdempotencyRecord.operation == operation,
+                                           IdempotencyRecord.key == key)
+    return uow.session.exec(stmt).first()
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> Claim:
+    if record.request_hash != digest:
+        raise DomainError("this idempotency key was used for a different request",
+                          field=["idempotencyKey"], code=ErrorCode.IDEMPOTENCY_KEY_REUSED)
+    return Claim(record=None, replay_id=record.result_id)
+
+
+def claim(uow: UnitOfWork, operation: str, key: str | None, payload: Any,
+          result_type: str) -> Claim:
+    """Claim `key` for this request, or return the replay of an earlier one.
+
+    Without a key, or for the SYSTEM principal (no user row to scope keys to),
+    nothing is claimed and the request simply runs.
+    """
+    principal = uow.principal
+    if key is None or principal is None or principal.is_system:
+        return Claim(record=None)
+    validate_key(key)
+    digest = request_hash(payload)
+    found = _find(uow, principal.user_id, operation, key)
+    if found is not None:
+        return _replay(found, digest)
+    record = IdempotencyRecord(user_id=principal.user_id, operation=operation, key=key,
+                               request_hash=digest, result_type=result_type, result_id=0)
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(record)
+            uow.session.flush()
+    except IntegrityError:
+        # A concurrent request with the same key committed first: replay it.
+        found = _find(uow, principal.user_id, operation, key)
+        if found is None:  # pragma: no cover - the conflicting row must exist
+            raise
+        return _replay(found, digest)
+    return Claim(record=record)
+
+
+def complete(uow: UnitOfWork, claimed: Claim, result_id: int) -> None:
+    if claimed.record is not None:
+        claimed.record.result_id = result_id
+        uow.session.add(claimed.record)
+
+
+def run_once(uow: UnitOfWork, operation: str, key: str | None, payload: Any,
+             result_type: str, *, create: Callable[[], T], load: Callable[[int], T],
+             result_id: Callable[[T], int] = lambda r: r.id) -> T:  # type: ignore[attr-defined]
+    """Run `create` once per (principal, operation, key); replays return `load(id)`."""
+    claimed = claim(uow, operation, key, payload, result_type)
+    if claimed.replay_id is not None:
+        return load(claimed.replay_id)
+    result = create()
+    complete(uow, claimed, result_id(result))
+    return result

@@ -1,0 +1,120 @@
+"""Prices come from the catalog, discounts from the customer's agreement (or a line
+override), totals are computed here and only here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from app.catalog.models import Product
+from app.customers.models import Customer, PaymentTerms
+from app.errors import DomainError, ErrorCode, ValidationFailed
+from app.orders.models import OrderLine, PaymentMethod
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+MAX_QUANTITY = 1_000_000
+MAX_LINES = 200
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    product_id: int
+    quantity: int
+    discount_rate: Decimal | None = None  # None: the customer's agreed discount
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    discount_total: Decimal
+    total: Decimal
+
+
+def line_total(quantity: int, unit_price: Decimal, discount_rate: Decimal) -> Decimal:
+    return cents(Decimal(quantity) * unit_price * (1 - discount_rate))
+
+
+def validate_lines(lines: Sequence[LineRequest], field: str = "lines") -> None:
+    """Shape only (catalog checks need the database): reported all at once."""
+    errors: list[DomainError] = []
+    if not 1 <= len(lines) <= MAX_LINES:
+        errors.append(DomainError(f"an order has 1 to {MAX_LINES} lines", field=[field]))
+    seen: set[int] = set()
+    for i, line in enumerate(lines):
+        path = [field, str(i)]
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            errors.append(DomainError(f"quantity must be 1 to {MAX_QUANTITY}",
+                                      field=[*path, "quantity"]))
+        if line.discount_rate is not None and not ZERO <= line.discount_rate < 1:
+            errors.append(DomainError("discount rate is a fraction from 0 up to (not incl.) 1",
+                                      field=[*path, "discountRate"]))
+        if line.product_id in seen:
+            errors.append(DomainError("this product is already on the order; combine the lines",
+                                      field=[*path, "productId"]))
+        seen.add(line.product_id)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+@dataclass
+class Priced:
+    lines: list[OrderLine]
+    currency: str
+
+
+def price_lines(products: dict[int, Product], customer: Customer,
+                lines: Sequence[LineRequest], field: str = "lines") -> Priced:
+    """Order lines priced from the catalog; unknown or inactive products are errors."""
+    errors: list[DomainError] = []
+    out: list[OrderLine] = []
+    currencies = set()
+    for i, req in enumerate(lines):
+        product = products.get(req.product_id)
+        if product is None or not product.is_active:
+            errors.append(DomainError("product not found or no longer sold",
+                                      field=[field, str(i), "productId"], code=ErrorCode.NOT_FOUND))
+            continue
+        currencies.add(product.currency)
+        rate = customer.discount_rate if req.discount_rate is None else req.discount_rate
+        rate = Decimal(rate).quantize(CENT)  # stored with two decimals: price from the stored rate
+        out.append(OrderLine(product_id=product.id, sku=product.sku, name=product.name,
+                             quantity=req.quantity, unit_price=product.price, discount_rate=rate,
+                             line_total=line_total(req.quantity, product.price, rate)))
+    if len(currencies) > 1:
+        errors.append(DomainError("all products of an order must share one currency",
+                                  field=[field]))
+    if errors:
+        raise ValidationFailed(errors)
+    return Priced(lines=out, currency=currencies.pop())
+
+
+def totals(lines: Sequence[OrderLine], shipping: Decimal = ZERO) -> Totals:
+    subtotal = sum((cents(Decimal(ln.quantity) * ln.unit_price) for ln in lines), ZERO)
+    net = sum((ln.line_total for ln in lines), ZERO)
+    return Totals(subtotal=subtotal, discount_total=subtotal - net, total=net + shipping)
+
+
+_TERMS_TO_METHOD = {
+    PaymentTerms.PREPAID: PaymentMethod.PREPAID,
+    PaymentTerms.CASH_ON_DELIVERY: PaymentMethod.CASH_ON_DELIVERY,
+    PaymentTerms.NET_30: PaymentMethod.CREDIT_TERMS,
+    PaymentTerms.NET_60: PaymentMethod.CREDIT_TERMS,
+}
+
+
+def payment_method_for(customer: Customer, requested: str | None) -> str:
+    """The customer's terms decide the default; credit terms need a credit agreement."""
+    default = _TERMS_TO_METHOD.get(PaymentTerms(customer.payment_terms), PaymentMethod.PREPAID)
+    if requested is None:
+        return default.value
+    if requested not in PaymentMethod.__members__:
+        raise DomainError("unknown payment method", field=["paymentMethod"])
+    if requested == PaymentMethod.CREDIT_TERMS and default is not PaymentMethod.CREDIT_TERMS:
+        raise DomainError("this customer has no credit terms", field=["paymentMethod"])
+    return requested

@@ -1,0 +1,106 @@
+"""Fulfillment planning steps: schedule (allocate + dates + priority) and start fulfillment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app.customers.models import TIER_RANK, Customer, CustomerTier
+from app.errors import DomainError, NotFound
+from app.inventory.models import Warehouse
+from app.orders import allocation, history
+from app.orders import repository as repo
+from app.orders.history import EventType
+from app.orders.loading import load, stock_ref
+from app.orders.models import Order, OrderStatus
+from app.orders.workflow import Action
+from app.uow import UnitOfWork, snapshot
+
+HIGH_PRIORITY = 4  # GOLD returning customers and PLATINUM ship the same day by default
+LEAD_DAYS_IN_REGION = 1
+LEAD_DAYS_OTHER_REGION = 3
+
+
+def priority_for(session: Session, customer: Customer, order: Order) -> int:
+    """Higher tiers first; a returning customer (an earlier order delivered) one step more."""
+    try:
+        rank = TIER_RANK[CustomerTier(customer.tier)]
+    except ValueError:
+        rank = 0
+    returning = repo.has_fulfilled_orders(session, customer.id, order.id)
+    return rank * 2 + (1 if returning else 0)
+
+
+def _dates(order: Order, scheduled: date | None, promised: date | None, today: date,
+           lead_days: int) -> tuple[date, date]:
+    if scheduled is None:
+        scheduled = today if order.priority >= HIGH_PRIORITY else today + timedelta(days=1)
+    if scheduled < today:
+        raise DomainError("the scheduled date cannot be in the past", field=["scheduledDate"])
+    if promised is None:
+        requested = order.promised_date
+        earliest = scheduled + timedelta(days=lead_days)
+        promised = requested if requested is not None and requested >= scheduled else earliest
+    if promised < scheduled:
+        raise DomainError("the promised date cannot be before the scheduled date",
+                          field=["promisedDate"])
+    return scheduled, promised
+
+
+def _warehouse(session: Session, warehouse_id: int | None) -> Warehouse | None:
+    if warehouse_id is None:
+        return None
+    wh = session.get(Warehouse, warehouse_id)
+    if wh is None or not wh.is_active:
+        raise NotFound("warehouse not found", field=["warehouseId"])
+    return wh
+
+
+def _regions(session: Session, warehouse_ids: Sequence[int]) -> set[str]:
+    stmt = select(Warehouse.region).where(Warehouse.id.in_(list(warehouse_ids)))
+    return set(session.exec(stmt).all())
+
+
+def schedule_order(uow: UnitOfWork, order_id: int, scheduled_date: date | None = None,
+                   promised_date: date | None = None, warehouse_id: int | None = None,
+                   today: date | None = None) -> Order:
+    """CONFIRMED -> SCHEDULED (or reschedule): allocate, rebalance reservations, set dates.
+
+    `warehouse_id` ships everything from one warehouse (INSUFFICIENT_STOCK if it
+    cannot). Reservations made at approval move with the plan in this transaction.
+    """
+    s = uow.session
+    order = load(uow, order_id, Action.SCHEDULE)
+    _warehouse(s, warehouse_id)
+    customer = s.get(Customer, order.customer_id)
+    before = snapshot(order)
+    region = order.ship_region or customer.region
+    lines = repo.lines_of(s, order.id)
+    moved, slots = allocation.rebalance(
+        s, order, lines, repo.allocations_of(s, order.id), region,
+        stock_ref(uow, order, "order scheduled"), only_warehouse=warehouse_id)
+    order.priority = priority_for(s, customer, order)
+    per_warehouse = allocation.warehouses_of(slots)
+    lead = (LEAD_DAYS_IN_REGION if _regions(s, list(per_warehouse)) == {region}
+            else LEAD_DAYS_OTHER_REGION)
+    order.scheduled_date, order.promised_date = _dates(
+        order, scheduled_date, promised_date, today or datetime.now(UTC).date(), lead)
+    details = {"warehouses": {str(k): v for k, v in per_warehouse.items()},
+               "reservationsMoved": moved, "scheduledDate": order.scheduled_date.isoformat(),
+               "promisedDate": order.promised_date.isoformat(), "priority": order.priority}
+    if order.status == OrderStatus.SCHEDULED:
+        history.touch(order)
+        s.add(order)
+        history.record(uow, order, EventType.RESCHEDULED, details=details, before=before)
+    else:
+        history.transition(uow, order, OrderStatus.SCHEDULED, EventType.SCHEDULED,
+                           details=details, before=before)
+    return order
+
+
+def start_fulfillment(uow: UnitOfWork, order_id: int) -> Order:
+    order = load(uow, order_id, Action.START_FULFILLMENT)
+    history.transition(uow, order, OrderStatus.IN_FULFILLMENT, EventType.FULFILLMENT_STARTED)
+    return order

@@ -1,0 +1,168 @@
+"""SQL for carriers, shipments, their lines and tracking events, with row scope applied."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.auth.principal import Principal
+from app.customers.models import Customer
+from app.orders.models import Order
+from app.pagination import Page, PageRequest, SortKey, paginate
+from app.shipping.models import Carrier, Shipment, ShipmentLine, ShipmentStatus, TrackingEvent
+
+
+class ShipmentSort(StrEnum):
+    CREATED_AT_DESC = "CREATED_AT_DESC"
+    CREATED_AT_ASC = "CREATED_AT_ASC"
+    UPDATED_AT_DESC = "UPDATED_AT_DESC"
+    NUMBER_ASC = "NUMBER_ASC"
+    NUMBER_DESC = "NUMBER_DESC"
+
+
+_SORTS: dict[ShipmentSort, SortKey] = {
+    ShipmentSort.CREATED_AT_DESC: [(Shipment.created_at, True)],
+    ShipmentSort.CREATED_AT_ASC: [(Shipment.created_at, False)],
+    ShipmentSort.UPDATED_AT_DESC: [(Shipment.updated_at, True)],
+    ShipmentSort.NUMBER_ASC: [(Shipment.number, False)],
+    ShipmentSort.NUMBER_DESC: [(Shipment.number, True)],
+}
+
+
+class CarrierSort(StrEnum):
+    NAME_ASC = "NAME_ASC"
+    CODE_ASC = "CODE_ASC"
+
+
+_CARRIER_SORTS: dict[CarrierSort, SortKey] = {
+    CarrierSort.NAME_ASC: [(Carrier.name, False)],
+    CarrierSort.CODE_ASC: [(Carrier.code, False)],
+}
+
+
+@dataclass(frozen=True)
+class ShipmentFilter:
+    statuses: tuple[str, ...] | None = None
+    warehouse_id: int | None = None
+    order_id: int | None = None
+    carrier_id: int | None = None
+    tracking_number: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
+    """Restrict a select over Shipment to what the principal may see.
+
+    CUSTOMER: shipments of its own orders; SALES: of orders of customers it owns;
+    WAREHOUSE: shipments leaving its assigned warehouses. Other roles see all.
+    """
+    if principal.customer_scope is not None:
+        own_orders = select(Order.id).where(Order.customer_id == principal.customer_scope)
+        stmt = stmt.where(Shipment.order_id.in_(own_orders))
+    if principal.owner_scope is not None:
+        owned = select(Customer.id).where(Customer.owner_id == principal.owner_scope)
+        stmt = stmt.where(Shipment.order_id.in_(
+            select(Order.id).where(Order.customer_id.in_(owned))))
+    if principal.warehouse_scope is not None:
+        stmt = stmt.where(Shipment.warehouse_id.in_(sorted(principal.warehouse_scope)))
+    return stmt
+
+
+def get_visible(session: Session, principal: Principal, shipment_id: int) -> Shipment | None:
+    stmt = scope(select(Shipment).where(Shipment.id == shipment_id), principal)
+    return session.exec(stmt).first()
+
+
+def list_shipments(session: Session, principal: Principal, flt: ShipmentFilter,
+                   sort: ShipmentSort, page: PageRequest) -> Page[Shipment]:
+    stmt = scope(select(Shipment), principal)
+    if flt.statuses is not None:
+        stmt = stmt.where(Shipment.status.in_(list(flt.statuses)))
+    for column, value in ((Shipment.warehouse_id, flt.warehouse_id),
+                          (Shipment.order_id, flt.order_id),
+                          (Shipment.carrier_id, flt.carrier_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if flt.tracking_number:
+        stmt = stmt.where(Shipment.tracking_number == flt.tracking_number.strip())
+    if flt.created_after is not None:
+        stmt = stmt.where(Shipment.created_at >= flt.created_after)
+    if flt.created_before is not None:
+        stmt = stmt.where(Shipment.created_at < flt.created_before)
+    return paginate(session, stmt, _SORTS[sort], page, Shipment.id)
+
+
+def list_carriers(session: Session, active: bool | None, sort: CarrierSort,
+                  page: PageRequest) -> Page[Carrier]:
+    stmt = select(Carrier)
+    if active is not None:
+        stmt = stmt.where(Carrier.is_active.is_(active))
+    return paginate(session, stmt, _CARRIER_SORTS[sort], page, Carrier.id)
+
+
+# Batched fetches for dataloaders: one statement per batch of keys ----------------
+
+def shipments_by_order(session: Session, order_ids: Sequence[int]) -> dict[int, list[Shipment]]:
+    out: dict[int, list[Shipment]] = defaultdict(list)
+    stmt = select(Shipment).where(Shipment.order_id.in_(list(order_ids))).order_by(
+        Shipment.order_id, Shipment.created_at, Shipment.id)
+    for row in session.exec(stmt):
+        out[row.order_id].append(row)
+    return out
+
+
+def tracking_events_by_shipment(session: Session, shipment_ids: Sequence[int]
+                                ) -> dict[int, list[TrackingEvent]]:
+    out: dict[int, list[TrackingEvent]] = defaultdict(list)
+    stmt = select(TrackingEvent).where(TrackingEvent.shipment_id.in_(list(shipment_ids))).order_by(
+        TrackingEvent.shipment_id, TrackingEvent.occurred_at, TrackingEvent.id)
+    for row in session.exec(stmt):
+        out[row.shipment_id].append(row)
+    return out
+
+
+def shipment_lines_by_shipment(session: Session, shipment_ids: Sequence[int]
+                               ) -> dict[int, list[ShipmentLine]]:
+    out: dict[int, list[ShipmentLine]] = defaultdict(list)
+    stmt = select(ShipmentLine).where(ShipmentLine.shipment_id.in_(list(shipment_ids))).order_by(
+        ShipmentLine.shipment_id, ShipmentLine.id)
+    for row in session.exec(stmt):
+        out[row.shipment_id].append(row)
+    return out
+
+
+def carriers_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Carrier]:
+    return {c.id: c for c in session.exec(select(Carrier).where(Carrier.id.in_(list(ids))))}
+
+
+def shipments_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Shipment]:
+    return {s.id: s for s in session.exec(select(Shipment).where(Shipment.id.in_(list(ids))))}
+
+
+# Lookups for the service -------------------------------------------------------
+
+def shipped_quantities(session: Session, order_line_ids: Sequence[int]) -> dict[int, int]:
+    """Quantity already on non-cancelled shipments, per order line."""
+    stmt = (select(ShipmentLine.order_line_id, func.sum(ShipmentLine.quantity))
+            .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+            .where(ShipmentLine.order_line_id.in_(list(order_line_ids)),
+                   Shipment.status != ShipmentStatus.CANCELLED.value)
+            .group_by(ShipmentLine.order_line_id))
+    return {line_id: int(total or 0) for line_id, total in session.exec(stmt)}
+
+
+def number_exists(session: Session, number: str) -> bool:
+    return session.exec(select(Shipment.id).where(Shipment.number == number)).first() is not None
+
+
+def latest_event(session: Session, shipment_id: int) -> TrackingEvent | None:
+    stmt = select(TrackingEvent).where(TrackingEvent.shipment_id == shipment_id).order_by(
+        TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc())
+    return session.exec(stmt).first()

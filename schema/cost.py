@@ -1,0 +1,176 @@
+"""Query cost limit: a runaway query is refused before it touches the database.
+
+The cost estimates how many fields the query would resolve: each field costs 1, times the
+sizes of the lists around it. A connection's size is its `first`/`last` argument (default
+page otherwise) and applies to its `edges`/`nodes` only, not to `pageInfo`/`totalCount`; a
+plain list is as long as a list argument it is given (`nodes(ids:)`) or DEFAULT_LIST_SIZE.
+Nested lists multiply. The check runs after validation and before execution, so a refused
+query has run no resolver and no SQL.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    ExecutionResult as GraphQLExecutionResult,
+)
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+)
+from strawberry.extensions import SchemaExtension
+
+from app.config import get_settings
+from app.pagination import DEFAULT_PAGE
+
+DEFAULT_LIST_SIZE = 10
+_CACHE_SIZE = 2_000
+
+
+class _Estimator:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
+                 variables: dict[str, Any], defaults: dict[str, Any]) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.defaults = defaults
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, VariableNode):
+            name = node.name.value
+            return self.variables.get(name, self.defaults.get(name))
+        if isinstance(node, IntValueNode):
+            return int(node.value)
+        if isinstance(node, ListValueNode):
+            return node.values
+        return None
+
+    def size(self, field: FieldNode, returns_list: bool, connection: bool) -> int:
+        args = {a.name.value: self.value(a.value) for a in field.arguments or ()}
+        for name in ("first", "last"):
+            if isinstance(args.get(name), int):
+                return max(0, args[name])
+        if connection:
+            return DEFAULT_PAGE
+        if returns_list:
+            for value in args.values():
+                if isinstance(value, list | tuple):
+                    return len(value)
+            return DEFAULT_LIST_SIZE
+        return 1
+
+    def selections(self, parent: GraphQLNamedType, selection_set: SelectionSetNode,
+                   multiplier: int, inside: int | None = None) -> int:
+        """Cost of a selection set; `inside` multiplies a connection's edges/nodes only."""
+        total = 0
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                if inside is not None and sel.name.value in ("edges", "nodes"):
+                    # the connection's size stands in for the length of these lists
+                    total += self.field(parent, sel, multiplier * inside, sized=True)
+                else:
+                    total += self.field(parent, sel, multiplier)
+            elif isinstance(sel, InlineFragmentNode):
+                cond = sel.type_condition
+                target = self.schema.get_type(cond.name.value) if cond else parent
+                total += self.selections(target or parent, sel.selection_set, multiplier, inside)
+            elif isinstance(sel, FragmentSpreadNode):
+                frag = self.fragments.get(sel.name.value)
+                if frag is not None:
+                    target = self.schema.get_type(frag.type_condition.name.value) or parent
+                    total += self.selections(target, frag.selection_set, multiplier, inside)
+        return total
+
+    def field(self, parent: GraphQLNamedType, node: FieldNode, multiplier: int,
+              sized: bool = False) -> int:
+        name = node.name.value
+        if name.startswith("__"):  # introspection: answered from memory
+            return 0 if name == "__typename" else 1
+        definition = getattr(parent, "fields", {}).get(name)
+        if definition is None or node.selection_set is None:
+            return multiplier
+        child = get_named_type(definition.type)
+        returns_list = isinstance(get_nullable_type(definition.type), GraphQLList)
+        connection = "edges" in getattr(child, "fields", {}) and "pageInfo" in child.fields
+        n = 1 if sized else self.size(node, returns_list, connection)
+        if connection:
+            return multiplier + self.selections(child, node.selection_set, multiplier, n)
+        return multiplier + self.selections(child, node.selection_set, multiplier * n)
+
+
+def estimate_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,
+                  variables: dict[str, Any] | None) -> int:
+    operation, fragments = None, {}
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            fragments[definition.name.value] = definition
+        elif isinstance(definition, OperationDefinitionNode) and (
+                operation_name is None or (definition.name
+                                           and definition.name.value == operation_name)):
+            operation = operation or definition
+    if operation is None:
+        return 0
+    defaults = {}
+    for var in operation.variable_definitions or ():
+        if isinstance(var.default_value, IntValueNode):
+            defaults[var.variable.name.value] = int(var.default_value.value)
+    root = schema.get_root_type(operation.operation)
+    estimator = _Estimator(schema, fragments, variables or {}, defaults)
+    return estimator.selections(root, operation.selection_set, 1)
+
+
+def _cache_key(query: str | None, operation_name: str | None,
+               variables: dict[str, Any] | None) -> tuple:
+    """Only int and list-length variables can change the cost."""
+    shape = tuple(sorted(
+        (k, v if isinstance(v, int) else len(v) if isinstance(v, list) else None)
+        for k, v in (variables or {}).items()))
+    return query, operation_name, shape
+
+
+class QueryCostLimit(SchemaExtension):
+    """Refuses an operation whose estimated cost is over `settings.max_query_cost`."""
+
+    _cache: OrderedDict[tuple, int] = OrderedDict()
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        budget = get_settings().max_query_cost
+        if ctx.graphql_document is not None and budget > 0:
+            cost = self._cost(ctx)
+            if cost > budget:
+                ctx.result = GraphQLExecutionResult(data=None, errors=[GraphQLError(
+                    f"query cost {cost} exceeds the budget of {budget}: ask for fewer items "
+                    "(first/last) or fewer nested lists",
+                    extensions={"code": "QUERY_COST_EXCEEDED", "cost": cost,
+                                "budget": budget})])
+        yield
+
+    def _cost(self, ctx: Any) -> int:
+        key = _cache_key(ctx.query, ctx.operation_name, ctx.variables)
+        cached = self._cache.get(key) if ctx.query is not None else None
+        if cached is not None:
+            return cached
+        cost = estimate_cost(ctx.schema._schema, ctx.graphql_document, ctx.operation_name,
+                             ctx.variables)
+        if ctx.query is not None:
+            self._cache[key] = cost
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return cost

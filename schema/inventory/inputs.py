@@ -1,0 +1,135 @@
+"""Inputs, filters, sorts and payloads of the inventory API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.inventory import movement_repository as movement_repo
+from app.inventory import repository as repo
+from schema.errors import UserError
+from schema.inventory.types import StockLevel, StockMovementKind, StockStatus, Warehouse
+
+WarehouseSort = strawberry.enum(repo.WarehouseSort, name="WarehouseSort")
+StockLevelSort = strawberry.enum(repo.StockLevelSort, name="StockLevelSort")
+StockMovementSort = strawberry.enum(movement_repo.MovementSort, name="StockMovementSort")
+
+QUANTITY_RULE = "A whole number from 1 to 1_000_000_000."
+
+
+@strawberry.input
+class WarehouseFilter:
+    search: str | None = strawberry.field(default=None,
+                                          description="Matches code, name or address.")
+    region: str | None = None
+    is_active: bool | None = None
+
+
+@strawberry.input
+class StockLevelFilter:
+    product_id: strawberry.ID | None = None
+    warehouse_id: strawberry.ID | None = None
+    status: StockStatus | None = None  # type: ignore[valid-type]
+    below_safety_stock: bool | None = strawberry.field(
+        default=None, description="true: available < safety stock (see `lowStockLevels`).")
+    below_reorder_point: bool | None = strawberry.field(
+        default=None, description="true: reorder point > 0 and available + incoming <= it.")
+
+
+@strawberry.input
+class StockMovementFilter:
+    product_id: strawberry.ID | None = None
+    warehouse_id: strawberry.ID | None = None
+    kinds: list[StockMovementKind] | None = None  # type: ignore[valid-type]
+    reason: str | None = strawberry.field(default=None, description="Substring of the reason.")
+    reference_type: str | None = strawberry.field(default=None, description="e.g. Order.")
+    reference_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global ID of the referenced object (implies its type).")
+    external_reference: str | None = None
+    actor_id: strawberry.ID | None = None
+    created_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    created_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
+
+
+@strawberry.input
+class WarehouseCreateInput:
+    code: str = strawberry.field(description="Unique; 1 to 32 characters without spaces.")
+    name: str
+    region: str | None = None
+    address: str | None = None
+    is_active: bool | None = None
+
+
+@strawberry.input
+class WarehouseUpdateInput:
+    code: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    region: str | None = strawberry.UNSET
+    address: str | None = strawberry.UNSET
+    is_active: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Deactivating is refused while stock here is reserved for orders.")
+
+
+@strawberry.input
+class StockReceiveInput:
+    product_id: strawberry.ID
+    warehouse_id: strawberry.ID
+    quantity: int = strawberry.field(description=QUANTITY_RULE)
+    reason: str | None = None
+    reference: str | None = strawberry.field(
+        default=None, description="Supplier document, e.g. a delivery note number.")
+
+
+@strawberry.input
+class StockAdjustInput:
+    product_id: strawberry.ID
+    warehouse_id: strawberry.ID
+    quantity_delta: int = strawberry.field(
+        description="Positive adds, negative removes unreserved stock; not 0.")
+    reason: str = strawberry.field(description="Required: why the numbers were wrong.")
+
+
+@strawberry.input
+class StockTransferInput:
+    product_id: strawberry.ID
+    from_warehouse_id: strawberry.ID
+    to_warehouse_id: strawberry.ID
+    quantity: int = strawberry.field(description=QUANTITY_RULE + " Only unreserved stock moves.")
+    reason: str | None = None
+
+
+@strawberry.input
+class StockCountInput:
+    product_id: strawberry.ID
+    warehouse_id: strawberry.ID
+    counted_quantity: int = strawberry.field(
+        description="Units found; on hand is set to it. Cannot be below the reserved units.")
+    reason: str | None = None
+
+
+@strawberry.input
+class StockLevelUpdateInput:
+    safety_stock: int | None = strawberry.UNSET
+    reorder_point: int | None = strawberry.UNSET
+    incoming: int | None = strawberry.UNSET
+
+
+@strawberry.type
+class WarehousePayload:
+    warehouse: Warehouse | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class StockLevelPayload:
+    stock_level: StockLevel | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class StockTransferPayload:
+    from_stock_level: StockLevel | None = None
+    to_stock_level: StockLevel | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

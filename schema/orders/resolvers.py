@@ -1,0 +1,96 @@
+"""Order queries, loaders and node lookup: parse, call one service, map the result."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.auth.roles import Perm
+from app.errors import DomainError
+from app.ids import parse_id
+from app.orders import customer_views, risk, service
+from app.orders import repository as repo
+from schema.loaders import register_loader
+from schema.mutations import run_read
+from schema.node import register_node
+from schema.orders.inputs import OrderFilter, filter_from
+from schema.orders.types import Order, OrderAtRisk, OrderEvent, OrderLine, OrderSort
+from schema.pagination import Connection, page_request, to_connection
+from schema.permissions import current_principal, requires
+
+register_loader("order_by_id", repo.orders_by_ids)
+register_loader("order_line_by_id", repo.lines_by_ids)
+register_loader("order_lines_by_order", repo.lines_by_order, default=[])
+register_loader("order_events_by_order", repo.events_by_order, default=[])
+register_loader("order_event_by_id", repo.events_by_ids)
+register_loader("order_allocations_by_order", repo.allocations_by_order, default=[])
+register_loader("orders_by_customer_page", customer_views.orders_for_customers)
+register_loader("purchase_summary_by_customer", customer_views.purchase_summaries)
+
+
+async def fetch_order(info: strawberry.Info, pk: int) -> Order | None:
+    principal = current_principal(info)
+    if not principal.can(Perm.ORDERS_READ):
+        return None
+    row = await run_read(info, service.get_order, principal, pk)
+    return Order.from_row(row) if row else None
+
+
+async def fetch_order_line(info: strawberry.Info, pk: int) -> OrderLine | None:
+    """A line is visible exactly when its order is."""
+    row = await info.context.loaders.load("order_line_by_id", pk)
+    order = await fetch_order(info, row.order_id) if row else None
+    return OrderLine.from_row(row, order.currency) if order else None
+
+
+async def fetch_order_event(info: strawberry.Info, pk: int) -> OrderEvent | None:
+    row = await info.context.loaders.load("order_event_by_id", pk)
+    order = await fetch_order(info, row.order_id) if row else None
+    return OrderEvent.from_row(row) if order else None
+
+
+register_node("Order", fetch_order)
+register_node("OrderLine", fetch_order_line)
+register_node("OrderEvent", fetch_order_event)
+
+
+def _at_risk(item: risk.AtRisk) -> OrderAtRisk:
+    return OrderAtRisk(order=Order.from_row(item.order), reason=item.reason,
+                       days_left=item.days_left, message=item.message)
+
+
+@strawberry.type
+class OrderQuery:
+    @strawberry.field(extensions=requires(Perm.ORDERS_READ),
+                      description="Orders the caller may see (SALES: of owned customers; "
+                      "CUSTOMER: its own).")
+    async def orders(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None, filter: OrderFilter | None = None,
+        sort: OrderSort = OrderSort.CREATED_AT_DESC,  # type: ignore[valid-type]
+    ) -> Connection[Order]:
+        principal = current_principal(info)
+        page = await run_read(info, service.list_orders, principal, filter_from(filter), sort,
+                              page_request(info, first, after, last, before))
+        return to_connection(page, Order.from_row)
+
+    @strawberry.field(extensions=requires(Perm.ORDERS_READ),
+                      description="One order; null when missing or out of your scope.")
+    async def order(self, info: strawberry.Info, id: strawberry.ID) -> Order | None:
+        try:
+            pk = parse_id(id, "Order")
+        except DomainError:
+            return None
+        return await fetch_order(info, pk)
+
+    @strawberry.field(extensions=requires(Perm.ORDERS_READ),
+                      description="Approved, unshipped orders whose promised date is past or "
+                      "within `withinDays` days, most urgent first, with the reason.")
+    async def orders_at_risk(
+        self, info: strawberry.Info, within_days: int = risk.DEFAULT_DAYS,
+        first: int | None = None, after: str | None = None, last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[OrderAtRisk]:
+        principal = current_principal(info)
+        page = await run_read(info, risk.orders_at_risk, principal,
+                              page_request(info, first, after, last, before), within_days)
+        return to_connection(page, _at_risk)

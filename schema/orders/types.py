@@ -1,0 +1,301 @@
+"""GraphQL types of orders, their lines, allocations, history and available actions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from app.auth.roles import Perm, Role
+from app.orders import models as m
+from app.orders import workflow
+from app.orders.history import EventType as _EventType
+from app.orders.repository import OrderSort as _OrderSort
+from app.orders.risk import RiskReason as _RiskReason
+from schema.errors import UserError
+from schema.guards import contact_value
+from schema.node import Node, gid
+from schema.permissions import current_principal, requires, visibility
+from schema.scalars import Money, money
+
+if TYPE_CHECKING:
+    from schema.auth.types import User
+    from schema.customers.types import Contact, Customer
+
+OrderStatus = strawberry.enum(m.OrderStatus, name="OrderStatus")
+OrderChannel = strawberry.enum(m.OrderChannel, name="OrderChannel")
+PaymentStatus = strawberry.enum(m.PaymentStatus, name="PaymentStatus")
+PaymentMethod = strawberry.enum(m.PaymentMethod, name="PaymentMethod")
+OrderSort = strawberry.enum(_OrderSort, name="OrderSort")
+OrderAction = strawberry.enum(workflow.Action, name="OrderAction",
+                              description="A workflow step; see Order.availableActions.")
+OrderRiskReason = strawberry.enum(_RiskReason, name="OrderRiskReason")
+OrderEventType = strawberry.enum(_EventType, name="OrderEventType",
+                                 description="Kinds of order history entries written so far; "
+                                 "OrderEvent.type is a String so new kinds never break clients.")
+
+SHIPPING_RULE = ("ship-to contact data: visible to staff who ship it (WAREHOUSE, LOGISTICS), "
+                 "masked for ANALYST (138****5678)")
+_SHIPPERS = frozenset({Role.WAREHOUSE, Role.LOGISTICS})
+
+
+def shipping_value(info: Any, value: str | None) -> str | None:
+    """Like contact_value, but shipping staff see the address they ship to."""
+    if current_principal(info).role in _SHIPPERS:
+        return value
+    return contact_value(info, value)
+
+
+@strawberry.type(description="Whether the caller may perform an action now, and why not.")
+class OrderActionState:
+    action: OrderAction  # type: ignore[valid-type]
+    enabled: bool
+    reason: str | None
+
+
+@strawberry.type(description="A product line of an order, priced when ordered.")
+class OrderLine(Node):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Money
+    discount_rate: Decimal = strawberry.field(description="A fraction 0..1.")
+    line_total: Money
+    quantity_shipped: int
+    quantity_delivered: int
+    quantity_returned: int
+    _pk: strawberry.Private[int]
+    _order_id: strawberry.Private[int]
+    _product_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def product(self, info: strawberry.Info) -> Annotated[
+            Product, strawberry.lazy("schema.catalog.types")] | None:  # noqa: F821
+        from schema.catalog.types import Product
+        row = await info.context.loaders.load("product_by_id", self._product_id)
+        return Product.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: m.OrderLine, currency: str = "CNY") -> OrderLine:
+        return cls(id=gid("OrderLine", row.id), sku=row.sku, name=row.name,
+                   quantity=row.quantity, unit_price=money(row.unit_price, currency),
+                   discount_rate=row.discount_rate, line_total=money(row.line_total, currency),
+                   quantity_shipped=row.quantity_shipped,
+                   quantity_delivered=row.quantity_delivered,
+                   quantity_returned=row.quantity_returned, _pk=row.id, _order_id=row.order_id,
+                   _product_id=row.product_id)
+
+
+@strawberry.type(description="Stock of one line reserved in one warehouse.")
+class OrderAllocation:
+    quantity: int
+    quantity_shipped: int
+    _line_id: strawberry.Private[int]
+    _warehouse_id: strawberry.Private[int]
+
+    @strawberry.field(description="The order line this allocation serves.")
+    def order_line_id(self) -> strawberry.ID:
+        return gid("OrderLine", self._line_id)
+
+    @strawberry.field
+    async def warehouse(self, info: strawberry.Info) -> Annotated[
+            Warehouse, strawberry.lazy("schema.inventory.types")] | None:  # noqa: F821
+        from schema.inventory.types import Warehouse
+        row = await info.context.loaders.load("warehouse_by_id", self._warehouse_id)
+        return Warehouse.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: m.OrderAllocation) -> OrderAllocation:
+        return cls(quantity=row.quantity, quantity_shipped=row.quantity_shipped,
+                   _line_id=row.order_line_id, _warehouse_id=row.warehouse_id)
+
+
+@strawberry.type(description="One entry of an order's history: a transition, an edit, a note.")
+class OrderEvent(Node):
+    type: str = strawberry.field(description="An OrderEventType value (or a newer kind).")
+    from_status: OrderStatus | None  # type: ignore[valid-type]
+    to_status: OrderStatus | None  # type: ignore[valid-type]
+    message: str
+    details: JSON | None
+    created_at: datetime
+    _actor_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who did it; null for the system, and for customers "
+                      "viewing staff actions.")
+    async def actor(self, info: strawberry.Info) -> Annotated[
+            User, strawberry.lazy("schema.auth.types")] | None:
+        from schema.auth.types import User
+        principal = current_principal(info)
+        if self._actor_id is None or (principal.role is Role.CUSTOMER
+                                      and self._actor_id != principal.user_id):
+            return None
+        row = await info.context.loaders.load("user_by_id", self._actor_id)
+        return User.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: m.OrderEvent) -> OrderEvent:
+        return cls(id=gid("OrderEvent", row.id), type=row.type, from_status=row.from_status,
+                   to_status=row.to_status, message=row.message, details=row.details,
+                   created_at=row.created_at, _actor_id=row.actor_id)
+
+
+@strawberry.type(description="A sales order and its workflow state.")
+class Order(Node):
+    number: str
+    status: OrderStatus  # type: ignore[valid-type]
+    channel: OrderChannel  # type: ignore[valid-type]
+    external_id: str | None
+    payment_status: PaymentStatus  # type: ignore[valid-type]
+    payment_method: PaymentMethod  # type: ignore[valid-type]
+    currency: str
+    subtotal: Money
+    discount_total: Money
+    shipping_total: Money
+    total: Money
+    paid_total: Money
+    ship_region: str
+    notes: str
+    hold_reason: str | None
+    close_reason: str | None
+    priority: int
+    promised_date: date | None
+    scheduled_date: date | None
+    rating: int | None
+    feedback: str | None
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    completed_at: datetime | None
+    version: int
+    _row: strawberry.Private[m.Order]
+
+    @strawberry.field(description=SHIPPING_RULE, directives=visibility(SHIPPING_RULE))
+    def ship_recipient(self, info: strawberry.Info) -> str | None:
+        return shipping_value(info, self._row.ship_recipient)
+
+    @strawberry.field(description=SHIPPING_RULE, directives=visibility(SHIPPING_RULE))
+    def ship_phone(self, info: strawberry.Info) -> str | None:
+        return shipping_value(info, self._row.ship_phone)
+
+    @strawberry.field(description=SHIPPING_RULE, directives=visibility(SHIPPING_RULE))
+    def ship_address(self, info: strawberry.Info) -> str | None:
+        return shipping_value(info, self._row.ship_address)
+
+    @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ))
+    async def customer(self, info: strawberry.Info) -> Annotated[
+            Customer, strawberry.lazy("schema.customers.types")] | None:
+        from schema.customers.types import Customer
+        row = await info.context.loaders.load("customer_by_id", self._row.customer_id)
+        return Customer.from_row(row) if row else None
+
+    @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ),
+                      description="The customer's contact person for this order.")
+    async def contact(self, info: strawberry.Info) -> Annotated[
+            Contact, strawberry.lazy("schema.customers.types")] | None:
+        from schema.customers.types import Contact
+        if self._row.contact_id is None:
+            return None
+        row = await info.context.loaders.load("contact_by_id", self._row.contact_id)
+        return Contact.from_row(row) if row else None
+
+    @strawberry.field
+    async def lines(self, info: strawberry.Info) -> list[OrderLine]:
+        rows = await info.context.loaders.load("order_lines_by_order", self._row.id)
+        return [OrderLine.from_row(r, self.currency) for r in rows]
+
+    @strawberry.field(description="Where each line's stock is reserved.")
+    async def allocations(self, info: strawberry.Info) -> list[OrderAllocation]:
+        rows = await info.context.loaders.load("order_allocations_by_order", self._row.id)
+        return [OrderAllocation.from_row(r) for r in rows]
+
+    @strawberry.field(description="Shipments of this order, oldest first.")
+    async def shipments(self, info: strawberry.Info) -> list[Annotated[
+            Shipment, strawberry.lazy("schema.shipping.types")]]:  # noqa: F821
+        from schema.shipping.types import Shipment
+        rows = await info.context.loaders.load("shipments_by_order", self._row.id)
+        return [Shipment.from_row(r) for r in rows]
+
+    @strawberry.field(description="History, oldest first. Customers see transitions and "
+                      "their own notes.")
+    async def events(self, info: strawberry.Info) -> list[OrderEvent]:
+        rows = await info.context.loaders.load("order_events_by_order", self._row.id)
+        principal = current_principal(info)
+        if principal.role is Role.CUSTOMER:
+            rows = [r for r in rows if r.type != _EventType.NOTE_ADDED
+                    or r.actor_id == principal.user_id]
+        return [OrderEvent.from_row(r) for r in rows]
+
+    @strawberry.field(description="Refunded so far (see payments).")
+    def refunded_total(self) -> Money:
+        return money(self._row.refunded_total, self.currency)
+
+    @strawberry.field(description="Still due: total, less returned goods credited, less net "
+                      "paid (never negative).")
+    async def balance_due(self, info: strawberry.Info) -> Money:
+        from schema.orders.payments import order_balance_due
+        return await order_balance_due(info, self._row.id, self.currency)
+
+    @strawberry.field(description="Payments and refunds, oldest first.")
+    async def payments(self, info: strawberry.Info) -> list[Annotated[
+            Payment, strawberry.lazy("schema.orders.payments")]]:  # noqa: F821
+        from schema.orders.payments import order_payments
+        return await order_payments(info, self._row.id)
+
+    @strawberry.field(description="Return requests of this order, oldest first.")
+    async def return_requests(self, info: strawberry.Info) -> list[Annotated[
+            ReturnRequest, strawberry.lazy("schema.orders.returns")]]:  # noqa: F821
+        from schema.orders.return_resolvers import order_return_requests
+        return await order_return_requests(info, self._row.id)
+
+    @strawberry.field(description="Every workflow action, whether the caller may do it now "
+                      "and, if not, why (state or permission).")
+    def available_actions(self, info: strawberry.Info) -> list[OrderActionState]:
+        states = workflow.available_actions(self._row, current_principal(info))
+        return [OrderActionState(action=s.action, enabled=s.enabled, reason=s.reason)
+                for s in states]
+
+    @classmethod
+    def from_row(cls, row: m.Order) -> Order:
+        cur = row.currency
+        return cls(
+            id=gid("Order", row.id), number=row.number, status=row.status, channel=row.channel,
+            external_id=row.external_id, payment_status=row.payment_status,
+            payment_method=row.payment_method, currency=cur, subtotal=money(row.subtotal, cur),
+            discount_total=money(row.discount_total, cur),
+            shipping_total=money(row.shipping_total, cur), total=money(row.total, cur),
+            paid_total=money(row.paid_total, cur), ship_region=row.ship_region,
+            notes=row.notes, hold_reason=row.hold_reason, close_reason=row.close_reason,
+            priority=row.priority, promised_date=row.promised_date,
+            scheduled_date=row.scheduled_date, rating=row.rating, feedback=row.feedback,
+            created_at=row.created_at, updated_at=row.updated_at,
+            confirmed_at=row.confirmed_at, shipped_at=row.shipped_at,
+            delivered_at=row.delivered_at, completed_at=row.completed_at, version=row.version,
+            _row=row,
+        )
+
+
+@strawberry.type(description="An order that may miss its promised date, and why.")
+class OrderAtRisk:
+    order: Order
+    reason: OrderRiskReason  # type: ignore[valid-type]
+    days_left: int = strawberry.field(description="Days until the promised date; negative "
+                                      "when overdue.")
+    message: str
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OrderNotePayload:
+    order: Order | None = None
+    event: OrderEvent | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

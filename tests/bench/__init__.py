@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` / `make bench-quick` (not collected by pytest)."""

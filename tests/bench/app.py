@@ -1,0 +1,109 @@
+"""The app the benchmark serves: the real `schema.asgi.create_app()` plus, beside /graphql,
+the hand-written baseline endpoints (tests/bench/baseline.py) on the same engines.
+
+With CRM_BENCH_SQL_COUNT=1 every HTTP response carries `x-sql-count`: the SQL statements
+(transaction control excluded) run on behalf of that request. The counter lives here, in the
+benchmark, so the production hot path carries nothing when benchmarks are not running.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import time
+from collections.abc import Iterator
+
+from sqlalchemy import event
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+
+from app.db import Database
+from schema.asgi import create_app
+
+_statements: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "bench_sql_count", default=None)
+_CONTROL = ("BEGIN", "COMMI", "ROLLB", "SAVEP", "RELEA")
+LAST_SQL: list[str] = []  # the statements of the last counted request (GET /baseline/_sql)
+
+
+def _count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    counter = _statements.get()
+    if counter is not None and statement.lstrip()[:5].upper() not in _CONTROL:
+        counter[0] += 1
+        if len(counter) < 200:
+            counter.append(statement)
+
+
+def install_sql_counter(db: Database) -> None:
+    for engine in {db.write_engine, db.read_engine}:
+        event.listen(engine, "before_cursor_execute", _count)
+
+
+class SqlCountHeader:
+    """Counts per request through a context variable: worker threads (anyio) and
+    dataloader batches inherit the request's context, concurrent requests do not mix."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        counter = [0]
+        token = _statements.set(counter)
+
+        async def send_with_count(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                headers.append((b"x-sql-count", str(counter[0]).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_count)
+        finally:
+            _statements.reset(token)
+            if scope["path"] == "/graphql":
+                LAST_SQL[:] = counter[1:]
+
+
+class PhaseTimer(SchemaExtension):
+    """Server time in the parse and validate phases (cache lookups included), first in the
+    extension list so it wraps the caches. Read and reset at GET /baseline/_phases."""
+
+    totals: dict[str, float] = {"operations": 0, "parse": 0.0, "validate": 0.0}
+
+    def on_parse(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.totals["parse"] += time.perf_counter() - started
+        self.totals["operations"] += 1
+
+    def on_validate(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.totals["validate"] += time.perf_counter() - started
+
+    @classmethod
+    def take(cls) -> dict[str, float]:
+        out = dict(cls.totals)
+        cls.totals.update(operations=0, parse=0.0, validate=0.0)
+        return out
+
+
+def create_bench_app() -> Starlette:
+    from schema.build import schema
+    from tests.bench.baseline import create_baseline
+
+    if PhaseTimer not in schema.extensions:
+        schema.extensions = (PhaseTimer, *schema.extensions)
+    app = create_app()
+    state = app.state.crm
+    if os.environ.get("CRM_BENCH_SQL_COUNT") == "1":
+        install_sql_counter(state.db)
+        app.add_middleware(SqlCountHeader)
+    app.router.routes.insert(0, Mount("/baseline", app=create_baseline(state)))
+    return app

@@ -1,0 +1,12 @@
+"""The scenarios, in the order they run (the write-heavy ones last: they change the data)."""
+
+from tests.bench.scenarios import s1_spa, s2_analyst, s3_orders, s4_subscribers, s5_cache
+
+# (key, coroutine function(ctx) -> list[Scenario], dataset sizes it runs on)
+SCENARIOS = [
+    ("S1", s1_spa.run, {"S", "M"}),
+    ("S2", s2_analyst.run, {"S", "M"}),
+    ("S5", s5_cache.run, {"S", "M"}),
+    ("S4", s4_subscribers.run, {"S"}),
+    ("S3", s3_orders.run, {"S"}),
+]

@@ -1,0 +1,177 @@
+"""S3: concurrent order placement and approval (orderCreate + orderApprove per order) with
+1 to 64 clients, on products spread over the catalog and on five hot products; GraphQL and
+the baseline (the same service calls without GraphQL) alternate per step. Afterwards the
+stock ledger must balance and no level may be oversold."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import orjson
+
+from app.ids import to_global_id as gid
+from tests.bench import load, store
+from tests.bench.context import BenchContext
+from tests.bench.dataset import hot_product_ids
+from tests.bench.report import Scenario
+
+CREATE = """mutation BenchPlace($input: OrderCreateInput!) {
+  orderCreate(input: $input) { order { id number status } userErrors { code message } } }"""
+APPROVE = """mutation BenchApprove($id: ID!) {
+  orderApprove(id: $id) { order { id status } userErrors { code message } } }"""
+
+
+@dataclass
+class Run:
+    orders: int = 0
+    confirmed: int = 0
+    latencies: list[float] = field(default_factory=list)
+    outcomes: Counter = field(default_factory=Counter)
+    failures: int = 0
+    first_failure: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.orders / self.elapsed if self.elapsed else 0.0
+
+    def pct(self, q: float) -> float:
+        return load.Sample(latencies=self.latencies).pct(q)
+
+
+def _payload(resp: load.Response, root: str) -> tuple[dict | None, list, str | None]:
+    if resp.status != 200:
+        return None, [], resp.body[:300].decode(errors="replace")
+    body = orjson.loads(resp.body)
+    if body.get("errors"):
+        return None, [], str(body["errors"])[:300]
+    data = body["data"][root] if root in body["data"] else body["data"]
+    return data.get("order"), data.get("userErrors") or [], None
+
+
+class Placer:
+    def __init__(self, ctx: BenchContext, target: str, products: list[int]) -> None:
+        self.ctx, self.target, self.products = ctx, target, products
+
+    def requests(self, rng: random.Random) -> tuple[bytes, callable]:
+        customer = rng.randint(1, self.ctx.size.customers)
+        picks = rng.sample(self.products, rng.randint(1, min(3, len(self.products))))
+        lines = [(p, rng.randint(1, 3)) for p in picks]
+        if self.target == "graphql":
+            create = load.graphql(CREATE, {"input": {
+                "customerId": gid("Customer", customer), "submit": True,
+                "lines": [{"productId": gid("Product", p), "quantity": q} for p, q in lines]}},
+                self.ctx.admin)
+            return create, lambda oid: load.graphql(APPROVE, {"id": oid}, self.ctx.admin)
+        create = load.post("/baseline/order-create", {"customerId": customer, "lines": [
+            {"productId": p, "quantity": q} for p, q in lines]})
+        return create, lambda oid: load.post("/baseline/order-approve", {"id": oid})
+
+    async def client(self, run: Run, seed: int, deadline: float, limit: int) -> None:
+        rng = random.Random(seed)
+        conn = await load.Connection(self.ctx.port).open()
+        try:
+            while time.perf_counter() < deadline and run.orders < limit:
+                run.orders += 1
+                await self.place(conn, run, rng)
+        finally:
+            await conn.close()
+
+    async def place(self, conn: load.Connection, run: Run, rng: random.Random) -> None:
+        create, approve = self.requests(rng)
+        started = time.perf_counter()
+        order, errors, failure = _payload(await conn.request(create), "orderCreate")
+        if order is not None:
+            order, errors, failure = _payload(await conn.request(approve(order["id"])),
+                                              "orderApprove")
+        run.latencies.append(time.perf_counter() - started)
+        if failure:
+            run.failures += 1
+            run.first_failure = run.first_failure or failure
+        elif order is not None and order["status"] == "CONFIRMED":
+            run.confirmed += 1
+            run.outcomes["CONFIRMED"] += 1
+        else:
+            run.outcomes[errors[0]["code"] if errors else "NO_ORDER"] += 1
+
+
+async def place(ctx: BenchContext, target: str, products: list[int], clients: int,
+                seconds: float, limit: int, seed: int) -> Run:
+    import asyncio
+
+    run = Run()
+    placer = Placer(ctx, target, products)
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(placer.client(run, seed * 1000 + i, deadline, limit)
+                           for i in range(clients)))
+    run.elapsed = time.perf_counter() - started
+    return run
+
+
+def _log_offset(ctx: BenchContext) -> int:
+    path = ctx.server.log_path
+    return path.stat().st_size if path.exists() else 0
+
+
+def _deadlocks_logged(ctx: BenchContext, offset: int) -> int:
+    with ctx.server.log_path.open("rb") as f:
+        f.seek(offset)
+        return f.read().lower().count(b"deadlock")
+
+
+async def _mode(ctx: BenchContext, mode: str, products: list[int]) -> Scenario:
+    budget = ctx.budget
+    s = Scenario(f"S3 place + approve orders, {mode} products", ctx.database, ctx.size.name)
+    min_ratio, failures = float("inf"), 0
+    at32: Run | None = None
+    for step, clients in enumerate(budget.s3_clients):
+        runs = {}
+        order = ("graphql", "baseline") if step % 2 == 0 else ("baseline", "graphql")
+        for target in order:
+            runs[target] = await place(ctx, target, products, clients,
+                                       budget.s3_seconds_per_step, budget.s3_orders_per_step,
+                                       seed=step * 2 + (target == "graphql"))
+        g, b = runs["graphql"], runs["baseline"]
+        ratio = g.rate / b.rate if b.rate else float("nan")
+        min_ratio = min(min_ratio, ratio)
+        failures += g.failures + b.failures
+        s.figures[f"{clients:>2} clients: graphql orders/s"] = g.rate
+        s.figures[f"{clients:>2} clients: graphql p50 / p99 ms"] = \
+            f"{g.pct(0.5):.1f} / {g.pct(0.99):.1f}"
+        s.figures[f"{clients:>2} clients: baseline orders/s"] = b.rate
+        s.figures[f"{clients:>2} clients: ratio to baseline"] = ratio
+        s.figures[f"{clients:>2} clients: graphql outcomes"] = dict(g.outcomes)
+        for run in (g, b):
+            if run.first_failure:
+                s.notes.append(f"{clients} clients: {run.first_failure[:200]}")
+        if clients == 32:
+            at32 = g
+    s.figures["failures (GraphQL / HTTP errors)"] = failures
+    s.target("failed requests (deadlocks, 5xx, unexpected errors)", failures, 0, "==")
+    if ctx.database == "postgresql":
+        s.target("throughput ratio to baseline (min over client counts)", min_ratio, 0.5, ">=")
+    elif at32 is not None:
+        s.target("orders/s at 32 clients", at32.rate, 500, ">=")
+        s.target("p99 ms at 32 clients", at32.pct(0.99), 100)
+    return s
+
+
+async def run(ctx: BenchContext) -> list[Scenario]:
+    offset = _log_offset(ctx)
+    hot = hot_product_ids(ctx.size)
+    spread = list(range(len(hot) + 1, ctx.size.products + 1))
+    out = [await _mode(ctx, "spread", spread), await _mode(ctx, "hot", hot)]
+    mismatches = store.ledger_mismatches(ctx.database_url)
+    deadlocks = _deadlocks_logged(ctx, offset)
+    check = Scenario("S3 stock ledger after placement", ctx.database, ctx.size.name)
+    check.figures["stock levels out of balance or oversold"] = len(mismatches)
+    check.figures["deadlocks in server log"] = deadlocks
+    if mismatches:
+        check.notes.append(f"first mismatches: {mismatches[:3]}")
+    check.target("oversold or unbalanced stock levels", len(mismatches), 0, "==")
+    check.target("deadlocks", deadlocks, 0, "==")
+    return out + [check]

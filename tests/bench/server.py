@@ -1,0 +1,119 @@
+"""The server under test: the real app in a uvicorn subprocess, one worker, on 127.0.0.1.
+
+It serves `tests.bench.app:create_bench_app`, which is `schema.asgi:create_app` plus the
+hand-written baseline endpoints mounted beside /graphql (same process, same engines), so the
+GraphQL and baseline figures come from the same server, measured alternately.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from app.config import PROJECT_ROOT
+
+BENCH_SECRET = "crm-bench-secret-" + "s" * 40
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Server:
+    def __init__(self, database_url: str, *, env: dict[str, str] | None = None,
+                 log_path: Path | None = None) -> None:
+        self.database_url = database_url
+        self.extra_env = env or {}
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self.log_path = log_path or PROJECT_ROOT / "var" / "bench" / "server.log"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Server:
+        self.port = free_port()
+        env = {**os.environ, "CRM_DATABASE_URL": self.database_url,
+               "CRM_JWT_SECRET": BENCH_SECRET, "CRM_ENV": "development",
+               "CRM_VAR_DIR": str(PROJECT_ROOT / "var" / "bench" / "var"),
+               "CRM_BENCH_SQL_COUNT": "1", **self.extra_env}
+        if "CRM_REDIS_URL" not in self.extra_env:  # the in-process bus unless asked
+            env.pop("CRM_REDIS_URL", None)
+        cmd = [sys.executable, "-m", "uvicorn", "--factory", "tests.bench.app:create_bench_app",
+               "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+               "--loop", "uvloop", "--http", "httptools", "--ws", "websockets",
+               "--log-level", "warning", "--no-access-log", "--backlog", "4096"]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log,
+                                     preexec_fn=_raise_fd_limit)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited ({self.proc.returncode}); see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as resp:
+                    if resp.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start in {timeout}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.proc = None
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # -- measurements of the server process -------------------------------------------
+    def _status(self, key: str) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])  # kB
+        return 0
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident memory since start or the last reset_peak (VmHWM)."""
+        return self._status("VmHWM") / 1024
+
+    def rss_mb(self) -> float:
+        return self._status("VmRSS") / 1024
+
+    def reset_peak(self) -> None:
+        """Reset VmHWM to the current RSS (Linux: write 5 to clear_refs)."""
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime + stime

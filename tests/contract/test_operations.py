@@ -1,0 +1,137 @@
+"""Every frontend-contract operation is valid against the schema and runs on demo data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from graphql import parse, validate
+
+from schema.build import schema
+from tests.demo.conftest import Demo, seeded
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "frontend-contract" / "operations"
+PASSWORD = "demo-password"
+Vars = Callable[["Session"], Awaitable[dict[str, Any]]]
+
+
+class Session:
+    """Signs demo users in through the API and finds demo IDs to put in variables."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.tokens: dict[str, dict[str, str]] = {}
+
+    async def post(self, query: str, variables: dict | None = None,
+                   token: str | None = None) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post("/graphql", json={"query": query,
+                                                            "variables": variables or {}},
+                                          headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def login(self, email: str) -> dict[str, str]:
+        if email not in self.tokens:
+            body = await self.post(
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { "
+                "accessToken refreshToken userErrors { message } } }",
+                {"e": email, "p": PASSWORD})
+            self.tokens[email] = body["data"]["login"]
+        return self.tokens[email]
+
+    async def first_id(self, field: str, email: str = "admin@demo.local") -> str:
+        token = (await self.login(email))["accessToken"]
+        body = await self.post(f"{{ {field}(first: 1) {{ edges {{ node {{ id }} }} }} }}",
+                               token=token)
+        return body["data"][field]["edges"][0]["node"]["id"]
+
+
+async def _none(_s: Session) -> dict[str, Any]:
+    return {}
+
+
+async def _login(_s: Session) -> dict[str, Any]:
+    return {"email": "sales@demo.local", "password": PASSWORD}
+
+
+async def _refresh(s: Session) -> dict[str, Any]:
+    # a fresh login so the rotation does not spend a token other cases use
+    s.tokens.pop("service@demo.local", None)
+    return {"refreshToken": (await s.login("service@demo.local"))["refreshToken"]}
+
+
+async def _order(s: Session) -> dict[str, Any]:
+    return {"id": await s.first_id("orders", "sales@demo.local")}
+
+
+async def _customer(s: Session) -> dict[str, Any]:
+    return {"id": await s.first_id("customers", "sales@demo.local")}
+
+
+async def _product(s: Session) -> dict[str, Any]:
+    return {"id": await s.first_id("products", "manager@demo.local")}
+
+
+async def _orders_page(_s: Session) -> dict[str, Any]:
+    return {"first": 50}
+
+
+# file -> (who runs it, how its variables are found). A new operation must be added here.
+CASES: dict[str, tuple[str | None, Vars]] = {
+    "login.graphql": (None, _login),
+    "refresh-token.graphql": (None, _refresh),
+    "me.graphql": ("customer@demo.local", _none),
+    "orders-page.graphql": ("sales@demo.local", _orders_page),
+    "order-detail.graphql": ("sales@demo.local", _order),
+    "customer-detail.graphql": ("sales@demo.local", _customer),
+    "product-stock.graphql": ("manager@demo.local", _product),
+}
+
+
+@pytest.fixture(scope="module")
+def demo() -> Any:
+    with seeded() as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+async def session(demo: Demo, settings) -> AsyncIterator[Session]:  # noqa: ANN001
+    from schema.asgi import create_app
+
+    app = create_app(settings=replace(settings, database_url=demo.url), db=demo.runner.db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://contract") as client:
+        yield Session(client)
+
+
+def _files() -> list[str]:
+    return sorted(p.name for p in OPERATIONS.glob("*.graphql"))
+
+
+def test_every_operation_has_a_case():
+    assert set(_files()) == set(CASES), "add new operations to CASES"
+
+
+@pytest.mark.parametrize("name", _files())
+def test_operation_is_valid_against_the_schema(name: str):
+    document = parse((OPERATIONS / name).read_text())
+    errors = validate(schema._schema, document)
+    assert errors == [], [e.message for e in errors]
+
+
+@pytest.mark.parametrize("name", _files())
+async def test_operation_runs_on_demo_data(session: Session, name: str):
+    who, variables = CASES[name]
+    token = (await session.login(who))["accessToken"] if who else None
+    body = await session.post((OPERATIONS / name).read_text(), await variables(session), token)
+    assert not body.get("errors"), body.get("errors")
+    data = body["data"]
+    assert data and all(value is not None for value in data.values()), data
+    payload = next(iter(data.values()))
+    if isinstance(payload, dict) and "userErrors" in payload:
+        assert payload["userErrors"] == []

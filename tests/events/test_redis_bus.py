@@ -1,0 +1,89 @@
+"""Redis pub/sub: events reach every process. Two real server processes share one
+database and one Redis; a client subscribed on A receives the event of a mutation
+sent to B."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis
+
+from app.events.bus import DomainEvent
+from app.events.redis_bus import RedisBus
+from tests.conftest import TEST_SECRET
+from tests.notifications.sinks import sink_settings
+from tests.notifications.support import pending_order
+from tests.orders.support import Kit
+from tests.subscriptions.harness import TIMEOUT, ServerProcess, WsClient
+from tests.support import Api
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+STATUS = """subscription($orderId: ID) { orderStatusChanged(orderId: $orderId) {
+  cursor transition { fromStatus toStatus } order { status } } }"""
+
+
+@pytest.fixture(scope="module")
+def redis_channel() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    return f"crm:test:{secrets.token_hex(6)}"
+
+
+@pytest.fixture(scope="module")
+def processes(settings, db, redis_channel) -> Iterator[tuple[ServerProcess, ServerProcess]]:  # noqa: ANN001
+    sinks = sink_settings()
+    env = {"CRM_DATABASE_URL": settings.database_url, "CRM_JWT_SECRET": TEST_SECRET,
+           "CRM_REDIS_URL": REDIS_URL, "CRM_REDIS_CHANNEL": redis_channel,
+           "CRM_OUTBOX_GRACE_SECONDS": "0.5", "CRM_OUTBOX_RELAY_SECONDS": "0.2",
+           "CRM_SMTP_HOST": sinks["smtp_host"], "CRM_SMTP_PORT": str(sinks["smtp_port"]),
+           "CRM_SMS_URL": sinks["sms_url"]}
+    a, b = ServerProcess(env), ServerProcess(env)
+    try:
+        a.start()
+        b.start()
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+async def test_redis_buses_deliver_to_every_process_once(redis_channel):
+    one, two = RedisBus(REDIS_URL, redis_channel), RedisBus(REDIS_URL, redis_channel)
+    try:
+        await one.start()
+        await two.start()
+        heard_one, heard_two = one.open({"t.x"}), two.open({"t.x"})
+        await one.publish([DomainEvent("t.x", {"n": "一"}, id=1),
+                           DomainEvent("t.other", {}, id=2)])
+        got_two = await asyncio.wait_for(heard_two.get(), TIMEOUT)
+        got_one = await asyncio.wait_for(heard_one.get(), TIMEOUT)
+        assert got_one == got_two == DomainEvent("t.x", {"n": "一"}, id=1)
+        await asyncio.sleep(0.2)
+        assert heard_one.drain() == [] and heard_two.drain() == []
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_subscriber_on_a_hears_a_mutation_sent_to_b(processes, factory):
+    a, b = processes
+    async with httpx.AsyncClient(base_url=b.url, timeout=TIMEOUT) as to_b:
+        kit = Kit(Api(to_b, factory), factory)
+        order, _customer, rep = await pending_order(kit, factory)
+        ws = await WsClient.connect(a.ws_url, rep.token)
+        await ws.subscribe("o", STATUS, {"orderId": order["id"]})
+
+        await kit.ok_step("orderApprove", order["id"], factory.user("FINANCE").token)
+
+        change = (await ws.next("o"))["data"]["orderStatusChanged"]
+        assert change["transition"] == {"fromStatus": "PENDING_REVIEW",
+                                        "toStatus": "CONFIRMED"}
+        assert change["order"] == {"status": "CONFIRMED"}
+        assert await ws.quiet("o") == []  # once, though both processes heard it
+        await ws.close()
