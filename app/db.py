@@ -8,8 +8,12 @@ write pool inside the process and `BEGIN IMMEDIATE` across processes.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -57,6 +61,19 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
     return engine
 
 
+# Set in the context of background workers (outbox relay, notification dispatch) so
+# that statement counts measure requests only; worker threads inherit the context.
+BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar("crm_background",
+                                                                  default=False)
+
+
+def spawn_background(coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task:
+    """Start a long-running worker task marked as background work."""
+    ctx = contextvars.copy_context()
+    ctx.run(BACKGROUND.set, True)
+    return asyncio.create_task(coro, name=name, context=ctx)
+
+
 @dataclass
 class StatementCounter:
     """Counts the SQL statements sent (transaction control excluded)."""
@@ -71,6 +88,8 @@ class StatementCounter:
             self.statements.clear()
 
     def __call__(self, _conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if BACKGROUND.get():
+            return
         if statement.lstrip()[:5].upper() in ("BEGIN", "COMMI", "ROLLB", "SAVEP", "RELEA"):
             return
         with self.lock:

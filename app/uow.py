@@ -28,13 +28,16 @@ from app.events.models import OutboxEvent
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# Steps run inside every write transaction after its events reach the outbox and
-# before commit: `hook(uow, events_with_ids)`, e.g. turning domain events into
-# notification rows in the same transaction. Events a hook emits are appended too.
-BEFORE_COMMIT: list[Callable[[UnitOfWork, list[DomainEvent]], None]] = []
+# Steps run inside every write transaction that emitted events, before commit (e.g.
+# turning domain events into notification rows in the same transaction). `hook(uow)`
+# may add rows and emit more events, and may return a callback that gets the events
+# once they have outbox ids, index-aligned with `uow.events`.
+AfterAppend = Callable[[list[DomainEvent]], None]
+BeforeCommit = Callable[["UnitOfWork"], AfterAppend | None]
+BEFORE_COMMIT: list[BeforeCommit] = []
 
 
-def register_before_commit(hook: Callable[[UnitOfWork, list[DomainEvent]], None]) -> None:
+def register_before_commit(hook: BeforeCommit) -> None:
     if hook not in BEFORE_COMMIT:
         BEFORE_COMMIT.append(hook)
 
@@ -154,18 +157,20 @@ class Runner:
 
     @staticmethod
     def _to_outbox(uow: UnitOfWork) -> list[DomainEvent]:
-        """Append the emitted events to the outbox, then let the before-commit
-        hooks react to them (they may emit more, appended in turn)."""
-        written: list[DomainEvent] = []
-        if uow.events:
-            outbox.lock_for_append(uow.session)  # ids become visible in id order
-        while len(written) < len(uow.events):
-            fresh = uow.events[len(written):]
-            rows = [OutboxEvent(topic=e.topic, payload=e.payload) for e in fresh]
-            uow.session.add_all(rows)
-            uow.session.flush()
-            batch = [DomainEvent(topic=r.topic, payload=r.payload or {}, id=r.id) for r in rows]
-            written.extend(batch)
-            for hook in BEFORE_COMMIT:
-                hook(uow, batch)
+        """Let the before-commit hooks react to the events, then append them all."""
+        if not uow.events:
+            return []
+        callbacks = [cb for hook in BEFORE_COMMIT if (cb := hook(uow)) is not None]
+        # Every row lock the transaction needs is taken before the serialized tail
+        # (append + commit), so holding the append lock never waits for a row lock.
+        uow.session.flush()
+        outbox.lock_for_append(uow.session)  # ids become visible in id order
+        rows = [OutboxEvent(topic=e.topic, payload=e.payload) for e in uow.events]
+        uow.session.add_all(rows)
+        uow.session.flush()
+        written = [DomainEvent(topic=r.topic, payload=r.payload or {}, id=r.id) for r in rows]
+        if callbacks:
+            for callback in callbacks:
+                callback(written)
+            uow.session.flush()  # only this transaction's own new rows change here
         return written

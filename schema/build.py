@@ -16,8 +16,8 @@ from schema.notifications.resolvers import NotificationMutation, NotificationQue
 from schema.orders.intake import IntakeMutation
 from schema.orders.mutations import OrderMutation
 from schema.orders.payments import PaymentMutation
-from schema.orders.return_resolvers import ReturnMutation, ReturnQuery
 from schema.orders.resolvers import OrderQuery
+from schema.orders.return_resolvers import ReturnMutation, ReturnQuery
 from schema.permissions import current_principal
 from schema.shipping.resolvers import ShippingQuery
 from schema.subscriptions.resolvers import LiveSubscription

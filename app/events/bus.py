@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 log = logging.getLogger("crm.events")
 QUEUE_SIZE = 10_000
+NUDGE = "bus.nudge"  # not an event: tells listeners to catch up from the outbox
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,13 @@ class InProcessBus:
         listener = Listener(self, set(topics))
         self._listeners.append(listener)
         return listener
+
+    def nudge(self) -> None:
+        """Events may have been lost (a reconnect): every listener re-reads the outbox."""
+        for listener in list(self._listeners):
+            listener.overflowed = True
+            with contextlib.suppress(asyncio.QueueFull):
+                listener.queue.put_nowait(DomainEvent(topic=NUDGE, payload={}))
 
     def detach(self, listener: Listener) -> None:
         with contextlib.suppress(ValueError):

@@ -45,6 +45,7 @@ class RedisBus:
         self._local = InProcessBus()
         self._task: asyncio.Task | None = None
         self._subscribed = asyncio.Event()
+        self._ever_subscribed = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
         if not events:
@@ -106,6 +107,9 @@ class RedisBus:
                 if message is None:
                     continue
                 if message.get("type") == "subscribe":  # the server confirmed it
+                    if self._ever_subscribed:  # a reconnect: what was missed is re-read
+                        self._local.nudge()
+                    self._ever_subscribed = True
                     self._subscribed.set()
                     continue
                 if message.get("type") != "message":

@@ -122,8 +122,8 @@ HANDLERS: dict[str, Callable[[Session, dict[str, Any]], list[Plan]]] = {
 
 # Plans -> rows ------------------------------------------------------------------
 
-def _row(plan: Plan, language: str, channel: str, recipient: str, event_id: int | None,
-         **owner: Any) -> Notification:
+def _row(plan: Plan, language: str, channel: str, recipient: str, **owner: Any
+         ) -> Notification:
     values = {k: (label(language, v) if k in _LABELLED else v) for k, v in plan.values.items()}
     text = render(plan.template, language, values)
     now = utcnow()
@@ -132,11 +132,10 @@ def _row(plan: Plan, language: str, channel: str, recipient: str, event_id: int 
         channel=channel, template=plan.template, language=language, recipient=recipient[:254],
         subject=text.subject, body=text.sms if channel == "SMS" else text.body,
         status=Status.DELIVERED.value if stored else Status.PENDING.value,
-        sent_at=now if stored else None, next_attempt_at=None if stored else now,
-        event_id=event_id, **owner)
+        sent_at=now if stored else None, next_attempt_at=None if stored else now, **owner)
 
 
-def _customer_rows(session: Session, plan: Plan, event_id: int | None) -> list[Notification]:
+def _customer_rows(session: Session, plan: Plan) -> list[Notification]:
     customer = plan.customer
     if customer is None:
         return []
@@ -147,42 +146,52 @@ def _customer_rows(session: Session, plan: Plan, event_id: int | None) -> list[N
     for channel, recipient in (("EMAIL", customer.email), ("SMS", customer.phone),
                                ("IN_APP", "")):
         if prefs.get(channel, True) and (channel == "IN_APP" or recipient):
-            rows.append(_row(plan, language, channel, recipient or "", event_id,
-                             customer_id=customer.id))
+            rows.append(_row(plan, language, channel, recipient or "", customer_id=customer.id))
     return rows
 
 
-def _staff_rows(plan: Plan, event_id: int | None) -> list[Notification]:
+def _staff_rows(plan: Plan) -> list[Notification]:
     rows = []
     for user in plan.users:
-        rows.append(_row(plan, STAFF_LANGUAGE, "IN_APP", "", event_id, user_id=user.id))
+        rows.append(_row(plan, STAFF_LANGUAGE, "IN_APP", "", user_id=user.id))
         if user.email:
-            rows.append(_row(plan, STAFF_LANGUAGE, "EMAIL", user.email, event_id,
-                             user_id=user.id))
+            rows.append(_row(plan, STAFF_LANGUAGE, "EMAIL", user.email, user_id=user.id))
     return rows
 
 
-def plan_notifications(uow: UnitOfWork, events: list[DomainEvent]) -> None:
-    relevant = [e for e in events if e.topic in HANDLERS]
-    if not relevant:
-        return
+def _plan(session: Session, events: list[DomainEvent]) -> list[tuple[int, Notification]]:
+    """(index of the source event, row) for every notification the events call for."""
+    planned: list[tuple[int, Notification]] = []
+    for index, event in enumerate(events):
+        handler = HANDLERS.get(event.topic)
+        for plan in handler(session, event.payload) if handler else ():
+            planned += [(index, row) for row in _customer_rows(session, plan) + _staff_rows(plan)]
+    return planned
+
+
+def plan_notifications(uow: UnitOfWork) -> Callable[[list[DomainEvent]], None] | None:
+    if not any(e.topic in HANDLERS for e in uow.events):
+        return None
     session = uow.session
     try:
         # A savepoint: a notification problem must never undo the business change.
         with session.begin_nested():
-            rows: list[Notification] = []
-            for event in relevant:
-                for plan in HANDLERS[event.topic](session, event.payload):
-                    rows += _customer_rows(session, plan, event.id)
-                    rows += _staff_rows(plan, event.id)
-            session.add_all(rows)
+            planned = _plan(session, list(uow.events))
+            session.add_all([row for _, row in planned])
             session.flush()
     except Exception:
         log.exception("planning notifications failed; the change commits without them")
-        return
-    for row in rows:
+        return None
+    for _, row in planned:
         uow.emit(topics.NOTIFICATION_CREATED, notification_id=row.id, channel=row.channel,
                  customer_id=row.customer_id, user_id=row.user_id, template=row.template)
+
+    def link(written: list[DomainEvent]) -> None:
+        for index, row in planned:  # which outbox event caused it (traceability, dedupe)
+            row.event_id = written[index].id
+            session.add(row)
+
+    return link
 
 
 register_before_commit(plan_notifications)

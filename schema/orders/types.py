@@ -216,9 +216,10 @@ class Order(Node):
     @strawberry.field(description="Shipments of this order, oldest first.")
     async def shipments(self, info: strawberry.Info) -> list[Annotated[
             Shipment, strawberry.lazy("schema.shipping.types")]]:  # noqa: F821
+        from app.shipping.service import visible_of_order
         from schema.shipping.types import Shipment
         rows = await info.context.loaders.load("shipments_by_order", self._row.id)
-        return [Shipment.from_row(r) for r in rows]
+        return [Shipment.from_row(r) for r in visible_of_order(current_principal(info), rows)]
 
     @strawberry.field(description="History, oldest first. Customers see transitions and "
                       "their own notes.")

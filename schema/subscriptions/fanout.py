@@ -152,9 +152,9 @@ class Member:
             if kind == "next":
                 if op.completed:
                     return
-                frame = b'{"id":' + orjson.dumps(op.id) + b',"type":"next","payload":' \
-                    + payload + b"}"
-                await self.handler.websocket.send_text(frame.decode())
+                frame = '{"id":' + orjson.dumps(op.id).decode() + ',"type":"next","payload":' \
+                    + payload + "}"
+                await self.handler.websocket.send_text(frame)
                 continue
             if kind == "expired":
                 payload = error_payload("token expired; reconnect with a fresh token",
@@ -237,7 +237,7 @@ class Group:
             payload["errors"] = errors
         if result.extensions:
             payload["extensions"] = result.extensions
-        self.broadcast(("next", orjson.dumps(payload)))
+        self.broadcast(("next", orjson.dumps(payload).decode()))  # encoded once
         return True
 
     async def stop(self) -> None:

@@ -28,9 +28,9 @@ class Budget:
 
 
 # quick: 10,000 subscribers on the first database only, without their baseline run
-QUICK = Budget(quick=True, s1_rounds=6, s1_per_round=25, s3_clients=(1, 8, 32, 64),
-               s3_orders_per_step=1_000, s3_seconds_per_step=1.0,
-               s4_subscribers=(1_000, 10_000), s4_events=5, s5_requests=300, s5_seconds=2.0)
+QUICK = Budget(quick=True, s1_rounds=6, s1_per_round=25, s3_clients=(1, 16, 32, 64),
+               s3_orders_per_step=1_000, s3_seconds_per_step=0.8,
+               s4_subscribers=(1_000, 10_000), s4_events=5, s5_requests=240, s5_seconds=1.6)
 FULL = Budget(quick=False, s1_rounds=12, s1_per_round=50, s3_clients=(1, 2, 4, 8, 16, 32, 64),
               s3_orders_per_step=5_000, s3_seconds_per_step=6.0,
               s4_subscribers=(1_000, 10_000), s4_events=20, s5_requests=1_500, s5_seconds=10.0)

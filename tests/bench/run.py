@@ -55,6 +55,7 @@ async def _run_scenarios(ctx: BenchContext, only: set[str] | None) -> list[Scena
     for key, fn, sizes in SCENARIOS:
         if ctx.size.name not in sizes or (only and key not in only):
             continue
+        await ctx.server.settle()
         started = time.perf_counter()
         ctx.server.reset_peak()
         try:

@@ -114,6 +114,18 @@ class Server:
         with contextlib.suppress(OSError):
             Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
 
+    async def settle(self, limit: float = 20.0) -> None:
+        """Wait until the server is idle (under 10% of a core for 0.3 s): a measurement must
+        not pay for the previous one's teardown (e.g. 10,000 WebSockets closing)."""
+        import asyncio
+
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            before = self.cpu_seconds()
+            await asyncio.sleep(0.3)
+            if self.cpu_seconds() - before < 0.03:
+                return
+
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime + stime

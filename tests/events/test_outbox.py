@@ -18,7 +18,7 @@ from app.events.bus import DomainEvent, InProcessBus
 from app.events.models import OutboxEvent
 from app.events.redis_bus import RedisBus
 from app.events.relay import OutboxRelay
-from tests.notifications.support import pending_order
+from tests.notifications.support import pending_order, rows
 from tests.orders.support import pk
 from tests.subscriptions.harness import WsClient
 
@@ -129,3 +129,23 @@ async def test_a_bus_outage_delays_events_without_failing_the_change(db, factory
     await OutboxRelay(db, healthy, grace=0).recover()
     assert last in [e.id for e in listener.drain()]
     assert _events(factory, [last])[0].published_at is not None
+
+
+async def test_concurrent_steps_on_one_customer_never_deadlock(live, live_kit, factory):
+    """Approvals lock the customer row; the notification rows of every step reference it.
+    Planning runs before the serialized outbox append, so the two never wait on each other."""
+    rep = factory.user("SALES")
+    customer = live_kit.customer(owner_id=rep.id, email="many.orders@example.com", phone=None)
+    pending = [(await pending_order(live_kit, factory, customer))[0] for _ in range(6)]
+    product, warehouse = live_kit.product(), live_kit.warehouse()
+    live_kit.stock(product, warehouse, 100)
+    drafts = [await live_kit.order(rep.token, customer, [(product, 1)]) for _ in range(6)]
+    finance = factory.user("FINANCE")
+    steps = [live_kit.step("orderApprove", o["id"], finance.token) for o in pending]
+    steps += [live_kit.step("orderSubmit", o["id"], rep.token) for o in drafts]
+    results = await asyncio.wait_for(asyncio.gather(*steps), 60)
+    assert all(r["userErrors"] == [] for r in results), results
+    assert {r["order"]["status"] for r in results} == {"CONFIRMED", "PENDING_REVIEW"}
+    templates = [n.template for n in rows(factory, customer_id=customer.id, channel="EMAIL")]
+    assert templates.count("order_approved") == 6
+    assert templates.count("order_received") == 12

@@ -31,7 +31,7 @@ fragment R on ReturnRequest {
   id number type status reason resolution refundAmount { amount currency }
   lines { quantity restocked scrapped orderLineId orderLine { sku quantityReturned } }
   order { id status paymentStatus balanceDue { amount } }
-  replacementOrder { id status total { amount } subtotal { amount }
+  replacementOrder { id number status total { amount } subtotal { amount }
                      lines { sku quantity unitPrice { amount } discountRate } }
   availableActions { action enabled reason }
 }"""

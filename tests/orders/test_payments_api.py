@@ -13,7 +13,6 @@ from tests.orders.aftersales_support import (
     REFUND,
     codes,
     count,
-    delivered,
     fetch_order,
     pay,
     refund,

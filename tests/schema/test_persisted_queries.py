@@ -29,7 +29,7 @@ async def _post(api, body: dict, token: str) -> dict:
 async def test_unknown_hash_asks_for_the_query_then_hash_alone_works(api, factory):
     admin = factory.user("ADMIN")
     factory.customer(name="持久化查询客户")
-    query = QUERY.replace("first: 5", "first: 7")  # unique to this test
+    query = QUERY.replace("first: 5", 'first: 7, filter: {search: "持久化查询"}')
     digest = _hash(query)
     miss = await _post(api, {"extensions": _apq(digest)}, admin.token)
     assert miss["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"

@@ -97,6 +97,19 @@ async def test_warehouse_sees_only_shipments_from_its_warehouses(api, factory):
     assert own["shipment"]["warehouse"]["code"] == w.wh_a.code
 
 
+async def test_order_shipments_of_a_warehouse_clerk_are_its_own_parcels(api, factory):
+    w = s.world(factory)
+    clerk = factory.user("WAREHOUSE", warehouses=[w.wh_a.code])
+    query = "query($id: ID!) { order(id: $id) { shipments { id warehouse { code } } } }"
+    order_id = s.gid("Order", w.orders["a"].id)
+    seen = await api.ok(query, {"id": order_id}, clerk.token)
+    assert seen["order"]["shipments"] == [{"id": s.gid("Shipment", w.shipments["a@A"].id),
+                                           "warehouse": {"code": w.wh_a.code}}]
+    admin = factory.user("ADMIN")
+    everything = await api.ok(query, {"id": order_id}, admin.token)
+    assert len(everything["order"]["shipments"]) == 2
+
+
 async def test_filters(api, factory):
     w = s.world(factory)
     admin = factory.user("ADMIN")

@@ -20,6 +20,7 @@ from tests.bench.report import Scenario
 
 CREATE = """mutation BenchPlace($input: OrderCreateInput!) {
   orderCreate(input: $input) { order { id number status } userErrors { code message } } }"""
+MIN_ORDERS = 20  # per step: fewer makes a ratio of two noise samples
 APPROVE = """mutation BenchApprove($id: ID!) {
   orderApprove(id: $id) { order { id status } userErrors { code message } } }"""
 
@@ -71,10 +72,13 @@ class Placer:
         return create, lambda oid: load.post("/baseline/order-approve", {"id": oid})
 
     async def client(self, run: Run, seed: int, deadline: float, limit: int) -> None:
+        """Until the deadline and at least MIN_ORDERS placed (hard stop at 3x the time)."""
         rng = random.Random(seed)
+        hard = deadline + 2 * (deadline - time.perf_counter())
         conn = await load.Connection(self.ctx.port).open()
         try:
-            while time.perf_counter() < deadline and run.orders < limit:
+            while run.orders < limit and time.perf_counter() < hard and (
+                    time.perf_counter() < deadline or run.orders < MIN_ORDERS):
                 run.orders += 1
                 await self.place(conn, run, rng)
         finally:

@@ -67,7 +67,7 @@ async def _measure(ctx: BenchContext, target: str, count: int, order_gid: str) -
     ctx.server.reset_peak()
     started = time.perf_counter()
     subs = await ws.connect_many(ctx.port, count, lambda _i: token, SUBSCRIPTION, got,
-                                 path=path, timeout=180)
+                                 path=path, timeout=180, parallel=200)
     connect_s = time.perf_counter() - started
     conn = await load.Connection(ctx.port).open()
     lasts, all_lat, missing = [], [], 0
@@ -91,7 +91,7 @@ async def _measure(ctx: BenchContext, target: str, count: int, order_gid: str) -
         await conn.close()
         for sub in subs:
             sub.close()
-        await asyncio.sleep(1.0 + count / 5000)
+        await ctx.server.settle()
     return {"connect s": connect_s, "last": load.Sample(latencies=[x / 1000 for x in lasts]),
             "all": load.Sample(latencies=[x / 1000 for x in all_lat]), "missing": missing,
             "rss": rss, "peak": peak,
