@@ -63,7 +63,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     uvicorn.run("schema.asgi:create_app", factory=True, host=args.host or settings.host,
-                port=args.port or settings.port, log_level="info", ws="websockets")
+                port=args.port or settings.port, log_level="info", ws="websockets-sansio")
     return 0
 
 

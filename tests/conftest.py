@@ -26,6 +26,15 @@ from tests.support import Api, Factory  # noqa: E402
 TEST_SECRET = "test-secret-" + "x" * 40
 
 
+def pytest_configure(config) -> None:  # noqa: ANN001
+    config.addinivalue_line("markers", "run_last: runs after every other test")
+
+
+def pytest_collection_modifyitems(items) -> None:  # noqa: ANN001
+    """Tests marked run_last (the suite-wide ledger check) go to the end."""
+    items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)
+
+
 def _create_pg_database(admin_url: str) -> tuple[str, str]:
     name = f"crm_test_{secrets.token_hex(6)}"
     engine = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")

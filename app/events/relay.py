@@ -19,7 +19,7 @@ import anyio.from_thread
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import Database
+from app.db import Database, spawn_background
 from app.events import outbox
 from app.events.bus import DomainEvent, EventBus
 
@@ -100,8 +100,8 @@ class OutboxRelay:
 
     # Lifecycle ----------------------------------------------------------------
     async def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._mark_loop(), name="outbox-marks"),
-                       asyncio.create_task(self._recover_loop(), name="outbox-recovery")]
+        self._tasks = [spawn_background(self._mark_loop(), "outbox-marks"),
+                       spawn_background(self._recover_loop(), "outbox-recovery")]
 
     async def stop(self) -> None:
         for task in self._tasks:

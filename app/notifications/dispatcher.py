@@ -17,7 +17,7 @@ from datetime import timedelta
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import Database
+from app.db import Database, spawn_background
 from app.db_types import utcnow
 from app.events import topics
 from app.events.bus import EventBus, Listener
@@ -116,8 +116,8 @@ class NotificationDispatcher:
     # Lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
         self._listener = self.bus.open({topics.NOTIFICATION_CREATED})
-        self._tasks = [asyncio.create_task(self._loop(), name="notification-dispatch"),
-                       asyncio.create_task(self._listen(), name="notification-wake")]
+        self._tasks = [spawn_background(self._loop(), "notification-dispatch"),
+                       spawn_background(self._listen(), "notification-wake")]
 
     async def stop(self) -> None:
         for task in self._tasks:

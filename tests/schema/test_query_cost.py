@@ -61,3 +61,26 @@ async def test_fragments_and_inline_fragments_count(api, factory):
         assert body["errors"][0]["extensions"]["code"] == "QUERY_COST_EXCEEDED"
         ok = await api.gql(query, {"n": 2}, admin.token)
         assert "errors" not in ok, ok
+
+
+def test_every_contract_operation_fits_the_budget_at_its_largest_page():
+    """The SPA's and apps' own operations must never be refused by the cost limit."""
+    from pathlib import Path
+
+    from graphql import OperationDefinitionNode, parse
+
+    from app.pagination import MAX_PAGE
+    from schema.build import schema
+    from schema.cost import estimate_cost
+    from schema.persisted import CONTRACT_OPERATIONS
+
+    budget = get_settings().max_query_cost
+    paths = sorted(Path(CONTRACT_OPERATIONS).glob("*.graphql"))
+    assert paths, "frontend-contract/operations is empty"
+    for path in paths:
+        doc = parse(path.read_text(encoding="utf-8"))
+        for op in (d for d in doc.definitions if isinstance(d, OperationDefinitionNode)):
+            name = op.name.value if op.name else None
+            largest = {v.variable.name.value: MAX_PAGE for v in op.variable_definitions or ()}
+            cost = estimate_cost(schema._schema, doc, name, largest)
+            assert cost <= budget, f"{path.name} {name}: cost {cost} > budget {budget}"

@@ -1,0 +1,1 @@
+"""Live events over graphql-transport-ws: transport, fan-out, resumable streams."""
