@@ -15,15 +15,17 @@ from enum import Enum
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
+from sqlalchemy import event
 from sqlmodel import Session, SQLModel
 
+from app import bulk
 from app.audit.models import AuditRecord
 from app.auth.principal import Principal
 from app.db import Database
+from app.db_types import utcnow
 from app.errors import DomainError
 from app.events import outbox
 from app.events.bus import DomainEvent
-from app.events.models import OutboxEvent
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -42,12 +44,22 @@ def register_before_commit(hook: BeforeCommit) -> None:
         BEFORE_COMMIT.append(hook)
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def snapshot(obj: SQLModel | None, *, exclude: set[str] | None = None) -> dict[str, Any] | None:
-    """A JSON-safe copy of a row for audit before/after."""
+    """A JSON-safe copy of a row for audit before/after (its columns, in field order)."""
     if obj is None:
         return None
+    names = _FIELDS.get(type(obj))
+    if names is None:
+        names = _FIELDS[type(obj)] = tuple(type(obj).model_fields)
+    skip = exclude or {"password_hash"}
     out: dict[str, Any] = {}
-    for key, value in obj.model_dump(exclude=exclude or {"password_hash"}).items():
+    for key in names:
+        if key in skip:
+            continue
+        value = getattr(obj, key)
         if isinstance(value, datetime | date):
             value = value.isoformat()
         elif isinstance(value, Decimal):
@@ -56,6 +68,21 @@ def snapshot(obj: SQLModel | None, *, exclude: set[str] | None = None) -> dict[s
             value = value.value
         out[key] = value
     return out
+
+
+class WriteSession(Session):
+    """The session of a unit of work. It keeps every object it loads until the
+    unit of work ends (the identity map alone holds them weakly), so looking the
+    same row up again later in the transaction (e.g. the customer when planning
+    notifications) is an identity-map hit, not another SELECT."""
+
+
+@event.listens_for(WriteSession, "loaded_as_persistent")
+def _keep_loaded(session: Session, instance: object) -> None:
+    session.info.setdefault("crm_loaded", []).append(instance)
+
+
+_AUDIT = AuditRecord.__table__
 
 
 @dataclass
@@ -82,17 +109,19 @@ class UnitOfWork:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        self.session.add(AuditRecord(
-            actor_id=self.actor_id,
-            actor_role=(None if self.principal is None else
-                        "SYSTEM" if self.principal.is_system else self.principal.role.value),
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-            request_id=self.request_id,
-        ))
+        """Written with the transaction's other append-only rows just before commit."""
+        bulk.defer(self.session, _AUDIT, {
+            "actor_id": self.actor_id,
+            "actor_role": (None if self.principal is None else
+                           "SYSTEM" if self.principal.is_system else self.principal.role.value),
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "before": before,
+            "after": after,
+            "request_id": self.request_id,
+            "created_at": utcnow(),
+        })
 
 
 class Runner:
@@ -138,7 +167,7 @@ class Runner:
         self, fn: Callable[..., T], principal: Principal | None, request_id: str | None,
         args: tuple, kwargs: dict,
     ) -> tuple[T, list[DomainEvent]]:
-        with Session(self.db.write_engine, expire_on_commit=False) as session:
+        with WriteSession(self.db.write_engine, expire_on_commit=False) as session:
             uow = UnitOfWork(session=session, principal=principal, request_id=request_id)
             try:
                 result = fn(uow, *args, **kwargs)
@@ -162,15 +191,15 @@ class Runner:
             return []
         callbacks = [cb for hook in BEFORE_COMMIT if (cb := hook(uow)) is not None]
         # Every row lock the transaction needs is taken before the serialized tail
-        # (append + commit), so holding the append lock never waits for a row lock.
+        # (append + commit), so holding the append lock never waits for a row lock:
+        # pending changes and deferred rows (their foreign keys lock referenced
+        # rows on PostgreSQL) are written first.
         uow.session.flush()
+        bulk.write_deferred(uow.session)
         outbox.lock_for_append(uow.session)  # ids become visible in id order
-        rows = [OutboxEvent(topic=e.topic, payload=e.payload) for e in uow.events]
-        uow.session.add_all(rows)
-        uow.session.flush()
-        written = [DomainEvent(topic=r.topic, payload=r.payload or {}, id=r.id) for r in rows]
-        if callbacks:
-            for callback in callbacks:
-                callback(written)
-            uow.session.flush()  # only this transaction's own new rows change here
+        ids = outbox.append(uow.session, uow.events)
+        written = [DomainEvent(topic=e.topic, payload=e.payload, id=i)
+                   for e, i in zip(uow.events, ids, strict=True)]
+        for callback in callbacks:
+            callback(written)  # only this transaction's own new rows change here
         return written

@@ -2,11 +2,18 @@
 
 Domains register fetch functions `fn(session, keys) -> {key: value}` under a
 name; each request gets fresh DataLoaders, so nothing is cached across users.
+
+Every value a batch loads is also kept by key, so that a relation whose value is
+already here resolves synchronously (`Loaders.resolve`): no coroutine, no future,
+no task. List resolvers load the relations their selection asks for ahead of time
+(schema/prefetch.py), which makes the nested relation fields of a page plain
+synchronous look-ups. A relation nobody loaded ahead still goes through its
+dataloader, batched as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from aiodataloader import DataLoader
@@ -17,11 +24,23 @@ from app.uow import Runner
 
 Fetch = Callable[[Session, Sequence[Any]], dict[Hashable, Any]]
 _REGISTRY: dict[str, tuple[Fetch, Any]] = {}
+MISSING: Any = object()  # "not loaded yet" (None is a loaded value: no such row)
 
 
-def register_loader(name: str, fetch: Fetch, *, default: Any = None) -> None:
-    """`default` is returned for keys the fetch leaves out (None, or [] for to-many)."""
+Primes = Callable[[dict[Hashable, Any]], dict[str, dict[Hashable, Any]]]
+_PRIMES: dict[str, Primes] = {}
+
+
+def register_loader(name: str, fetch: Fetch, *, default: Any = None,
+                    primes: Primes | None = None) -> None:
+    """`default` is returned for keys the fetch leaves out (None, or [] for to-many).
+
+    `primes(found)` names rows a batch brought along for other loaders ({loader: {key:
+    row}}), e.g. the warehouses joined to stock levels: those loaders then need no query.
+    """
     _REGISTRY[name] = (fetch, default)
+    if primes is not None:
+        _PRIMES[name] = primes
 
 
 class Loaders:
@@ -29,29 +48,89 @@ class Loaders:
         self._runner = runner
         self._principal = principal
         self._loaders: dict[str, DataLoader] = {}
+        self._values: dict[str, dict[Hashable, Any]] = {}  # what each loader has loaded
+        self._objects: dict[tuple[Any, Hashable], Any] = {}  # converted, by (kind, key)
 
     def get(self, name: str) -> DataLoader:
         loader = self._loaders.get(name)
         if loader is None:
             fetch, default = _REGISTRY[name]
-            loader = DataLoader(self._batch(fetch, default), max_batch_size=5000)
+            loader = DataLoader(self._batch(name, fetch, default), max_batch_size=5000)
             self._loaders[name] = loader
         return loader
 
     def load(self, name: str, key: Hashable) -> Any:
         return self.get(name).load(key)
 
+    async def load_many(self, name: str, keys: Iterable[Hashable]) -> None:
+        """Load every key not loaded yet, in one batch (shared with concurrent loads)."""
+        loaded = self._values.get(name, {})
+        wanted = [k for k in dict.fromkeys(keys) if k is not None and k not in loaded]
+        if wanted:
+            await self.get(name).load_many(wanted)
+
+    def peek(self, name: str, key: Hashable) -> Any:
+        """The loaded value of `key`, or MISSING."""
+        values = self._values.get(name)
+        return MISSING if values is None else values.get(key, MISSING)
+
     def prime(self, name: str, key: Hashable, value: Any) -> None:
         self.get(name).prime(key, value)
+        self._values.setdefault(name, {}).setdefault(key, value)
 
-    def _batch(self, fetch: Fetch, default: Any):  # noqa: ANN202
+    def resolve(self, name: str, key: Hashable, convert: Callable[[Any], Any]) -> Any:
+        """`convert(value)` now when the value is loaded, else an awaitable of it.
+
+        A relation field returns this directly from a plain `def` resolver: graphql-core
+        awaits an awaitable result, and takes a loaded one as it is. A to-one value that
+        is None (no such row) stays None.
+        """
+        values = self._values.get(name)
+        value = MISSING if values is None else values.get(key, MISSING)
+        if value is MISSING:
+            return self._later(name, key, convert)
+        return None if value is None else convert(value)
+
+    async def _later(self, name: str, key: Hashable, convert: Callable[[Any], Any]) -> Any:
+        value = await self.get(name).load(key)
+        return None if value is None else convert(value)
+
+    def one(self, name: str, key: Hashable | None, cls: Any) -> Any:
+        """A to-one relation as a `cls` object (None when there is no such row)."""
+        if key is None:
+            return None
+        values = self._values.get(name)
+        row = MISSING if values is None else values.get(key, MISSING)
+        if row is MISSING:
+            return self._later(name, key, self._converter(cls))
+        return None if row is None else self.cached(cls, row)
+
+    def cached(self, cls: Any, row: Any) -> Any:
+        """`cls.from_row(row)`, built once per request and row: a product on 50 lines, or
+        a warehouse on 1,500 stock levels, is converted once."""
+        obj = self._objects.get((cls, row.id), MISSING)
+        if obj is MISSING:
+            obj = self._objects[cls, row.id] = cls.from_row(row)
+        return obj
+
+    def _converter(self, cls: Any) -> Callable[[Any], Any]:
+        return lambda row: self.cached(cls, row)
+
+    def _batch(self, name: str, fetch: Fetch, default: Any):  # noqa: ANN202
         runner = self._runner
         is_list = isinstance(default, list)
+        values = self._values.setdefault(name, {})
+        primes = _PRIMES.get(name)
 
         async def batch(keys: list[Hashable]) -> list[Any]:
             found = await runner.read(fetch, list(keys))
-            if is_list:
-                return [found.get(k, []) for k in keys]
-            return [found.get(k, default) for k in keys]
+            if primes is not None:
+                for other, rows in primes(found).items():
+                    for key, row in rows.items():
+                        self.prime(other, key, row)
+            out = [found.get(k, []) if is_list else found.get(k, default) for k in keys]
+            for key, value in zip(keys, out, strict=True):
+                values.setdefault(key, value)
+            return out
 
         return batch

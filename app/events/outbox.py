@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, text, update
 from sqlmodel import Session, select
 
+from app import bulk
 from app.db_types import utcnow
 from app.events.bus import DomainEvent
 from app.events.models import OutboxEvent
@@ -26,6 +27,14 @@ Filters = Mapping[str, int | str | None]  # payload key == value (None: missing 
 def lock_for_append(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
+
+
+def append(session: Session, events: Sequence[DomainEvent]) -> list[int]:
+    """Insert the events (one statement); their outbox ids, in order. Call under
+    `lock_for_append`."""
+    now = utcnow()
+    return bulk.insert_ids(session, OutboxEvent.__table__, [
+        {"topic": e.topic, "payload": e.payload, "created_at": now} for e in events])
 
 
 def to_event(row: OutboxEvent) -> DomainEvent:

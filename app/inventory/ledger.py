@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from app import bulk
 from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode
 from app.inventory.models import MovementKind, StockLevel, StockMovement
@@ -64,14 +65,18 @@ def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
     return [StockLine(p, w, q) for (p, w), q in sorted(totals.items())]
 
 
+_MOVEMENTS = StockMovement.__table__
+
+
 def _movement(session: Session, line: StockLine, kind: MovementKind, ref: Reference,
               on_hand: int = 0, reserved: int = 0) -> None:
-    session.add(StockMovement(
-        product_id=line.product_id, warehouse_id=line.warehouse_id, kind=kind.value,
-        on_hand_delta=on_hand, reserved_delta=reserved, reason=ref.reason,
-        reference_type=ref.type, reference_id=ref.id, actor_id=ref.actor_id,
-        external_reference=ref.external,
-    ))
+    """The ledger row: append-only, written in bulk before commit (app.bulk)."""
+    bulk.defer(session, _MOVEMENTS, {
+        "product_id": line.product_id, "warehouse_id": line.warehouse_id, "kind": kind.value,
+        "on_hand_delta": on_hand, "reserved_delta": reserved, "reason": ref.reason,
+        "reference_type": ref.type, "reference_id": ref.id, "actor_id": ref.actor_id,
+        "external_reference": ref.external, "created_at": utcnow(),
+    })
 
 
 def _apply(session: Session, line: StockLine, values: dict, condition) -> bool:  # noqa: ANN001

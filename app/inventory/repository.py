@@ -169,12 +169,17 @@ def get_visible_level(session: Session, principal: Principal, level_id: int) -> 
     return session.exec(stmt.execution_options(populate_existing=True)).first()
 
 
-def levels_by_product(session: Session, ids: Sequence[int]) -> dict[int, list[StockLevel]]:
-    out: dict[int, list[StockLevel]] = defaultdict(list)
-    stmt = select(StockLevel).where(StockLevel.product_id.in_(list(ids))).order_by(
+def levels_by_product(session: Session, ids: Sequence[int]
+                      ) -> dict[int, list[tuple[StockLevel, Warehouse]]]:
+    """Each product's stock levels with their warehouse, in one statement: a stock column
+    nearly always names the warehouse of each level."""
+    out: dict[int, list[tuple[StockLevel, Warehouse]]] = defaultdict(list)
+    stmt = select(StockLevel, Warehouse).join(
+        Warehouse, Warehouse.id == StockLevel.warehouse_id).where(
+        StockLevel.product_id.in_(list(ids))).order_by(
         StockLevel.product_id, StockLevel.warehouse_id)
-    for row in session.exec(stmt):
-        out[row.product_id].append(row)
+    for level, warehouse in session.exec(stmt):
+        out[level.product_id].append((level, warehouse))
     return out
 
 

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session
 
+from app import bulk
 from app.auth.models import User
 from app.auth.roles import Role
 from app.customers.models import Customer
@@ -122,35 +124,45 @@ HANDLERS: dict[str, Callable[[Session, dict[str, Any]], list[Plan]]] = {
 
 # Plans -> rows ------------------------------------------------------------------
 
-def _row(plan: Plan, language: str, channel: str, recipient: str, **owner: Any
-         ) -> Notification:
+_TABLE = Notification.__table__
+
+
+def _row(plan: Plan, language: str, channel: str, recipient: str, *,
+         customer_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
+    """A notification row; every text is cut to its column, so the insert cannot fail."""
     values = {k: (label(language, v) if k in _LABELLED else v) for k, v in plan.values.items()}
     text = render(plan.template, language, values)
     now = utcnow()
     stored = channel == "IN_APP"
-    return Notification(
-        channel=channel, template=plan.template, language=language, recipient=recipient[:254],
-        subject=text.subject, body=text.sms if channel == "SMS" else text.body,
-        status=Status.DELIVERED.value if stored else Status.PENDING.value,
-        sent_at=now if stored else None, next_attempt_at=None if stored else now, **owner)
+    return {
+        "customer_id": customer_id, "user_id": user_id, "channel": channel,
+        "template": plan.template, "language": language, "recipient": recipient[:254],
+        "subject": text.subject[:300], "body": (text.sms if channel == "SMS" else text.body)[:4000],
+        "status": Status.DELIVERED.value if stored else Status.PENDING.value, "attempts": 0,
+        "sent_at": now if stored else None, "next_attempt_at": None if stored else now,
+        "created_at": now,
+    }
 
 
-def _customer_rows(session: Session, plan: Plan) -> list[Notification]:
+def _customer_rows(session: Session, plan: Plan,
+                   prefs: dict[int, dict[str, bool]]) -> list[dict[str, Any]]:
     customer = plan.customer
     if customer is None:
         return []
-    prefs = repo.preferences(session, customer.id)
+    if customer.id not in prefs:  # several events of one customer: asked once
+        prefs[customer.id] = repo.preferences(session, customer.id)
+    enabled = prefs[customer.id]
     language = customer.language if customer.language in LANGUAGES else "zh"
     plan = Plan(plan.template, {"customer_name": customer.name, **plan.values}, customer)
     rows = []
     for channel, recipient in (("EMAIL", customer.email), ("SMS", customer.phone),
                                ("IN_APP", "")):
-        if prefs.get(channel, True) and (channel == "IN_APP" or recipient):
+        if enabled.get(channel, True) and (channel == "IN_APP" or recipient):
             rows.append(_row(plan, language, channel, recipient or "", customer_id=customer.id))
     return rows
 
 
-def _staff_rows(plan: Plan) -> list[Notification]:
+def _staff_rows(plan: Plan) -> list[dict[str, Any]]:
     rows = []
     for user in plan.users:
         rows.append(_row(plan, STAFF_LANGUAGE, "IN_APP", "", user_id=user.id))
@@ -159,14 +171,26 @@ def _staff_rows(plan: Plan) -> list[Notification]:
     return rows
 
 
-def _plan(session: Session, events: list[DomainEvent]) -> list[tuple[int, Notification]]:
+def _plan(session: Session, events: list[DomainEvent]) -> list[tuple[int, dict[str, Any]]]:
     """(index of the source event, row) for every notification the events call for."""
-    planned: list[tuple[int, Notification]] = []
+    planned: list[tuple[int, dict[str, Any]]] = []
+    prefs: dict[int, dict[str, bool]] = {}
     for index, event in enumerate(events):
         handler = HANDLERS.get(event.topic)
         for plan in handler(session, event.payload) if handler else ():
-            planned += [(index, row) for row in _customer_rows(session, plan) + _staff_rows(plan)]
+            planned += [(index, row)
+                        for row in _customer_rows(session, plan, prefs) + _staff_rows(plan)]
     return planned
+
+
+def _link(session: Session, planned: list[tuple[int, dict[str, Any]]], ids: list[int],
+          written: list[DomainEvent]) -> None:
+    """Record which outbox event caused each row (traceability, dedupe)."""
+    session.execute(
+        update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+        .values(event_id=bindparam("source_id")),
+        [{"row_id": row_id, "source_id": written[index].id}
+         for (index, _), row_id in zip(planned, ids, strict=True)])
 
 
 def plan_notifications(uow: UnitOfWork) -> Callable[[list[DomainEvent]], None] | None:
@@ -174,24 +198,21 @@ def plan_notifications(uow: UnitOfWork) -> Callable[[list[DomainEvent]], None] |
         return None
     session = uow.session
     try:
-        # A savepoint: a notification problem must never undo the business change.
+        # A savepoint: a notification problem must never undo the business change
+        # (on PostgreSQL a failed statement would otherwise abort the transaction).
         with session.begin_nested():
             planned = _plan(session, list(uow.events))
-            session.add_all([row for _, row in planned])
-            session.flush()
+            ids = bulk.insert_ids(session, _TABLE, [row for _, row in planned])
     except Exception:
         log.exception("planning notifications failed; the change commits without them")
         return None
-    for _, row in planned:
-        uow.emit(topics.NOTIFICATION_CREATED, notification_id=row.id, channel=row.channel,
-                 customer_id=row.customer_id, user_id=row.user_id, template=row.template)
-
-    def link(written: list[DomainEvent]) -> None:
-        for index, row in planned:  # which outbox event caused it (traceability, dedupe)
-            row.event_id = written[index].id
-            session.add(row)
-
-    return link
+    if not planned:
+        return None
+    for (_, row), row_id in zip(planned, ids, strict=True):
+        uow.emit(topics.NOTIFICATION_CREATED, notification_id=row_id, channel=row["channel"],
+                 customer_id=row["customer_id"], user_id=row["user_id"],
+                 template=row["template"])
+    return lambda written: _link(session, planned, ids, written)
 
 
 register_before_commit(plan_notifications)

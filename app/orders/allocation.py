@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
 from app.errors import DomainError, ErrorCode, ValidationFailed
@@ -37,25 +37,40 @@ class Slot:
     quantity: int
 
 
+@dataclass(frozen=True)
+class Site:
+    """A warehouse as planning sees it."""
+
+    id: int
+    region: str
+
+
 @dataclass
 class Stock:
-    """Available units per (product, warehouse) and the active warehouses."""
+    """Available units per (product, warehouse), and the active warehouses holding them."""
 
     available: dict[tuple[int, int], int]
-    warehouses: list[Warehouse]
+    warehouses: list[Site]
 
 
 def load_stock(session: Session, product_ids: Sequence[int]) -> Stock:
-    """Lock the products' stock rows in the ledger's fixed order, then read them."""
-    stmt = (select(StockLevel).where(StockLevel.product_id.in_(sorted(set(product_ids))))
-            .order_by(StockLevel.product_id, StockLevel.warehouse_id).with_for_update())
-    levels = list(session.exec(stmt))
-    warehouses = list(session.exec(
-        select(Warehouse).where(Warehouse.is_active.is_(True)).order_by(Warehouse.id)))
-    active = {w.id for w in warehouses}
-    available = {(lv.product_id, lv.warehouse_id): lv.on_hand - lv.reserved
-                 for lv in levels if lv.warehouse_id in active}
-    return Stock(available=available, warehouses=warehouses)
+    """Lock the products' stock rows in the ledger's fixed order and read them, with
+    their (active) warehouses, in one statement. A warehouse without a row for these
+    products could take no line, so planning needs no others."""
+    stmt = (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
+                   StockLevel.reserved, Warehouse.region)
+            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .where(StockLevel.product_id.in_(sorted(set(product_ids))),
+                   Warehouse.is_active.is_(True))
+            .order_by(StockLevel.product_id, StockLevel.warehouse_id)
+            .with_for_update(of=StockLevel))
+    available: dict[tuple[int, int], int] = {}
+    regions: dict[int, str] = {}
+    for product_id, warehouse_id, on_hand, reserved, region in session.execute(stmt):
+        available[(product_id, warehouse_id)] = on_hand - reserved
+        regions[warehouse_id] = region
+    return Stock(available=available,
+                 warehouses=[Site(w, r) for w, r in sorted(regions.items())])
 
 
 def _shortage(line: OrderLine, index: int, short: int) -> DomainError:
@@ -108,10 +123,11 @@ def reserve(session: Session, order: Order, lines: Sequence[OrderLine], region: 
 
 
 def _write(session: Session, order: Order, slots: Sequence[Slot]) -> None:
-    session.add_all(OrderAllocation(order_id=order.id, order_line_id=s.line_id,
-                                    product_id=s.product_id, warehouse_id=s.warehouse_id,
-                                    quantity=s.quantity) for s in slots)
-    session.flush()
+    """One Core executemany (no ORM objects: nothing here reads them back)."""
+    session.execute(insert(OrderAllocation.__table__), [
+        {"order_id": order.id, "order_line_id": s.line_id, "product_id": s.product_id,
+         "warehouse_id": s.warehouse_id, "quantity": s.quantity, "quantity_shipped": 0}
+        for s in slots])
 
 
 def outstanding(allocations: Sequence[OrderAllocation]) -> list[Slot]:

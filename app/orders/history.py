@@ -7,13 +7,18 @@ follow app/events/topics.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from app import bulk
 from app.db_types import utcnow
 from app.events import topics
 from app.orders.models import Order, OrderEvent
 from app.uow import UnitOfWork, snapshot
+
+_TABLE = OrderEvent.__table__
 
 
 class EventType(StrEnum):
@@ -44,19 +49,35 @@ def touch(order: Order) -> None:
     order.updated_at = utcnow()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A history entry as written (the order_event row's columns), without the cost
+    of an ORM object: history is append-only and nothing reads it back in the same
+    transaction."""
+
+    id: int
+    order_id: int
+    type: str
+    from_status: str | None
+    to_status: str | None
+    actor_id: int | None
+    message: str
+    details: dict[str, Any] | None
+    created_at: datetime
+
+
 def _event(uow: UnitOfWork, order: Order, event_type: str, from_status: str | None,
-           to_status: str | None, message: str, details: dict[str, Any] | None) -> OrderEvent:
-    event = OrderEvent(order_id=order.id, type=str(event_type), from_status=from_status,
-                       to_status=to_status, actor_id=uow.actor_id, message=message,
-                       details=details)
-    uow.session.add(event)
-    uow.session.flush()
-    return event
+           to_status: str | None, message: str, details: dict[str, Any] | None) -> Entry:
+    row = {"order_id": order.id, "type": str(event_type), "from_status": from_status,
+           "to_status": to_status, "actor_id": uow.actor_id, "message": message,
+           "details": details, "created_at": utcnow()}
+    [event_id] = bulk.insert_ids(uow.session, _TABLE, [row])
+    return Entry(id=event_id, **row)
 
 
 def transition(uow: UnitOfWork, order: Order, to_status: str, event_type: str, *,
                message: str = "", details: dict[str, Any] | None = None,
-               before: dict[str, Any] | None = None) -> OrderEvent:
+               before: dict[str, Any] | None = None) -> Entry:
     """Move the order to `to_status`; the caller has checked the state machine."""
     before = before if before is not None else snapshot(order)
     from_status = order.status
@@ -74,7 +95,7 @@ def transition(uow: UnitOfWork, order: Order, to_status: str, event_type: str, *
 
 def record(uow: UnitOfWork, order: Order, event_type: str, *, message: str = "",
            details: dict[str, Any] | None = None, before: dict[str, Any] | None = None,
-           audit: bool = True) -> OrderEvent:
+           audit: bool = True) -> Entry:
     """A change that leaves the status as it is (creation, edit, note, partial shipment)."""
     event = _event(uow, order, event_type, None, None, message, details)
     if audit:

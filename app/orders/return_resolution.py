@@ -19,7 +19,7 @@ from app.errors import DomainError
 from app.orders import balances, history, payments
 from app.orders import repository as repo
 from app.orders import return_repository as ret_repo
-from app.orders.models import Order, OrderLine, ReturnLine, ReturnRequest
+from app.orders.models import OrderLine, ReturnLine, ReturnRequest
 from app.orders.pricing import cents
 from app.orders.replacement import create_replacement
 from app.orders.return_receiving import received_units
@@ -36,7 +36,7 @@ def _value(line: OrderLine, before: int, units: int) -> Decimal:
     return cents(share * (before + units)) - cents(share * before)
 
 
-def credit_value(order: Order, request_lines: list[ReturnLine], lines: list[OrderLine],
+def credit_value(request_lines: list[ReturnLine], lines: list[OrderLine],
                  credited: dict[int, int]) -> Decimal:
     by_id = {ln.id: ln for ln in lines}
     total = ZERO
@@ -55,7 +55,7 @@ def refund_return(uow: UnitOfWork, request_id: int, method: str | None = None,
     request, order = load(uow, request_id, ReturnAction.REFUND)
     s = uow.session
     before = snapshot(request)
-    value = credit_value(order, ret_repo.lines_of(s, request.id), repo.lines_of(s, order.id),
+    value = credit_value(ret_repo.lines_of(s, request.id), repo.lines_of(s, order.id),
                          ret_repo.credited_units(s, order.id))
     net_paid = order.paid_total - order.refunded_total
     due = order.total - balances.credited_total(s, order.id) - value

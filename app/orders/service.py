@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session
 
 from app.auth.principal import Principal
@@ -19,7 +19,7 @@ from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Va
 from app.orders import history, idempotency, loading, numbering, pricing, transitions, workflow
 from app.orders import repository as repo
 from app.orders.history import EventType
-from app.orders.models import Order, OrderChannel, OrderEvent, OrderLine
+from app.orders.models import Order, OrderChannel, OrderLine
 from app.orders.pricing import LineRequest
 from app.orders.workflow import Action
 from app.pagination import PageRequest
@@ -143,16 +143,20 @@ def _priced_lines(uow: UnitOfWork, customer: Customer,
     return pricing.price_lines(products, customer, requests)
 
 
-def _set_lines(uow: UnitOfWork, order: Order, priced: pricing.Priced) -> None:
+def _set_totals(order: Order, priced: pricing.Priced) -> None:
     totals = pricing.totals(priced.lines, order.shipping_total)
     order.subtotal, order.discount_total, order.total = (
         totals.subtotal, totals.discount_total, totals.total)
     order.currency = priced.currency
-    for line in priced.lines:
-        line.order_id = order.id
-    uow.session.add(order)
-    uow.session.add_all(priced.lines)
-    uow.session.flush()
+
+
+def _insert_lines(uow: UnitOfWork, order: Order, priced: pricing.Priced) -> None:
+    """One Core executemany: nothing in the transaction needs the lines as objects."""
+    uow.session.execute(insert(OrderLine.__table__), [
+        {"order_id": order.id, "product_id": ln.product_id, "sku": ln.sku, "name": ln.name,
+         "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_rate": ln.discount_rate,
+         "line_total": ln.line_total, "quantity_shipped": 0, "quantity_delivered": 0,
+         "quantity_returned": 0} for ln in priced.lines])
 
 
 def create_order(uow: UnitOfWork, draft: OrderDraft) -> Order:
@@ -189,15 +193,16 @@ def _create(uow: UnitOfWork, draft: OrderDraft) -> Order:
                   created_by_id=uow.actor_id, promised_date=draft.promised_date)
     _apply_contact(s, order, draft.contact_id)
     _apply_address(s, order, customer, draft.address_id, draft.ship_to)
+    _set_totals(order, priced)
     s.add(order)
-    s.flush()
+    s.flush()  # the id, for the number and the lines
     numbering.assign_number(order)
-    _set_lines(uow, order, priced)
+    _insert_lines(uow, order, priced)
     history.record(uow, order, EventType.CREATED,
                    details={"lines": len(priced.lines), "total": str(order.total),
                             "channel": order.channel})
     if draft.submit:
-        transitions.submit(uow, order)
+        transitions.submit(uow, order, has_lines=bool(priced.lines))
     return order
 
 
@@ -239,7 +244,8 @@ def update_order(uow: UnitOfWork, order_id: int, changes: dict[str, Any],
     if changes.get("lines") is not None:
         priced = _priced_lines(uow, customer, tuple(changes["lines"]))
         s.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
-        _set_lines(uow, order, priced)
+        _set_totals(order, priced)
+        _insert_lines(uow, order, priced)
     if "contact_id" in changes:
         _apply_contact(s, order, changes["contact_id"])
     if changes.get("address_id") is not None or changes.get("ship_to") is not None:
@@ -261,7 +267,7 @@ def update_order(uow: UnitOfWork, order_id: int, changes: dict[str, Any],
 @dataclass(frozen=True)
 class NoteResult:
     order: Order
-    event: OrderEvent
+    event: history.Entry
 
 
 def add_note(uow: UnitOfWork, order_id: int, message: str) -> NoteResult:

@@ -22,9 +22,10 @@ from app.uow import UnitOfWork, snapshot
 S = OrderStatus
 
 
-def submit(uow: UnitOfWork, order: Order) -> None:
-    """DRAFT -> PENDING_REVIEW (the caller has checked state and rights)."""
-    if not repo.lines_of(uow.session, order.id):
+def submit(uow: UnitOfWork, order: Order, has_lines: bool | None = None) -> None:
+    """DRAFT -> PENDING_REVIEW (the caller has checked state and rights; a caller that
+    just wrote the lines says whether there are any)."""
+    if not (has_lines if has_lines is not None else repo.lines_of(uow.session, order.id)):
         raise DomainError("an order needs at least one line", field=["lines"])
     history.transition(uow, order, S.PENDING_REVIEW, EventType.SUBMITTED)
 
@@ -52,9 +53,10 @@ def approve_order(uow: UnitOfWork, order_id: int, threshold: Decimal | None = No
         raise ValidationFailed(errors)
     before = snapshot(order)
     region = order.ship_region or customer.region
+    priority = scheduling.priority_for(s, customer, order)  # read before the order changes
     slots = allocation.reserve(s, order, lines, region, stock_ref(uow, order, "order approved"))
     order.confirmed_at = utcnow()
-    order.priority = scheduling.priority_for(s, customer, order)
+    order.priority = priority
     history.transition(uow, order, S.CONFIRMED, EventType.APPROVED, before=before,
                        details={"reserved": allocation.warehouses_of(slots)})
     return order

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -16,12 +17,19 @@ from schema.guards import COST_RULE, cost_value
 from schema.loaders import register_loader
 from schema.node import Node, gid
 from schema.permissions import requires, visibility
+from schema.prefetch import register_relation
 from schema.scalars import Money, money
 
 if TYPE_CHECKING:
     from schema.inventory.types import StockLevel
 
 register_loader("product_by_id", repo.products_by_ids)
+# the levels come with their warehouses (see schema/inventory/types.py)
+register_relation("Product", "stockLevels", "stock_levels_by_product", attrgetter("id"),
+                  child="StockLevel", rows=lambda pairs: [level for level, _ in pairs],
+                  perm=Perm.STOCK_READ)
+register_relation("Product", "totalAvailable", "stock_levels_by_product", attrgetter("id"),
+                  perm=Perm.STOCK_READ)
 
 ProductSort = strawberry.enum(repo.ProductSort, name="ProductSort")
 RATE = Decimal("0.0001")
@@ -64,19 +72,17 @@ class Product(Node):
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
                       description="Stock per warehouse (WAREHOUSE staff: their warehouses only).")
-    async def stock_levels(self, info: strawberry.Info) -> list[Annotated[
+    def stock_levels(self, info: strawberry.Info) -> list[Annotated[
             StockLevel, strawberry.lazy("schema.inventory.types")]] | None:
-        from schema.inventory.types import StockLevel, visible_levels
-        rows = await visible_levels(info, "stock_levels_by_product", self._pk)
-        return [StockLevel.from_row(r) for r in rows]
+        from schema.inventory.types import product_stock_levels
+        return product_stock_levels(info, self._pk)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
                       description="Sum of on hand minus reserved over the warehouses the caller "
                       "may see (the same rows as `stockLevels`).")
-    async def total_available(self, info: strawberry.Info) -> int | None:
-        from schema.inventory.types import visible_levels
-        rows = await visible_levels(info, "stock_levels_by_product", self._pk)
-        return sum(r.on_hand - r.reserved for r in rows)
+    def total_available(self, info: strawberry.Info) -> int | None:
+        from schema.inventory.types import product_total_available
+        return product_total_available(info, self._pk)
 
     @classmethod
     def from_row(cls, row: m.Product) -> Product:

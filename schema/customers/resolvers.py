@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import strawberry
 
 from app.auth.roles import Perm
@@ -29,11 +31,16 @@ from schema.mutations import provided, run_read, run_write
 from schema.node import register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
+from schema.prefetch import register_relation
 
 register_loader("customer_by_id", repo.customers_by_ids)
 register_loader("contacts_by_customer", repo.contacts_by_customer, default=[])
 register_loader("addresses_by_customer", repo.addresses_by_customer, default=[])
 register_loader("contact_by_id", repo.contacts_by_ids)
+register_relation("Customer", "owner", "user_by_id", attrgetter("owner_id"))
+register_relation("Customer", "contacts", "contacts_by_customer", attrgetter("id"), many=True)
+register_relation("Customer", "addresses", "addresses_by_customer", attrgetter("id"),
+                  many=True)
 
 
 async def fetch_customer(info: strawberry.Info, pk: int) -> Customer | None:

@@ -138,24 +138,21 @@ class Customer(Node):
         return await customer_outstanding_balance(info, self._pk, self._owner_id)
 
     @strawberry.field(description="The sales rep who owns this customer.")
-    async def owner(self, info: strawberry.Info) -> Annotated[
+    def owner(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:  # noqa: F821
         from schema.auth.types import User
-        if self._owner_id is None:
-            return None
-        row = await info.context.loaders.load("user_by_id", self._owner_id)
-        return User.from_row(row) if row else None
+        return info.context.loaders.one("user_by_id", self._owner_id, User)
 
     @strawberry.field(description="Contacts, the primary one first.")
-    async def contacts(self, info: strawberry.Info) -> list[Contact]:
-        rows = await info.context.loaders.load("contacts_by_customer", self._pk)
-        return [Contact.from_row(r) for r in rows]
+    def contacts(self, info: strawberry.Info) -> list[Contact]:
+        return info.context.loaders.resolve(
+            "contacts_by_customer", self._pk, lambda rows: [Contact.from_row(r) for r in rows])
 
     @strawberry.field(description="Addresses, the default shipping address first. "
                       + CONTACT_RULE)
-    async def addresses(self, info: strawberry.Info) -> list[Address]:
-        rows = await info.context.loaders.load("addresses_by_customer", self._pk)
-        return [Address.from_row(r) for r in rows]
+    def addresses(self, info: strawberry.Info) -> list[Address]:
+        return info.context.loaders.resolve(
+            "addresses_by_customer", self._pk, lambda rows: [Address.from_row(r) for r in rows])
 
     @strawberry.field(extensions=requires(Perm.ORDERS_READ),
                       description="This customer's orders, newest first by default "

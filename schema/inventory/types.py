@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -19,14 +20,31 @@ from schema.catalog.types import Product
 from schema.loaders import register_loader
 from schema.node import Node, gid
 from schema.permissions import current_principal, requires
+from schema.prefetch import register_relation
 
 if TYPE_CHECKING:
     from schema.auth.types import User
 
+
+
+def _joined_warehouses(found: dict[int, list[tuple[m.StockLevel, m.Warehouse]]]) -> dict:
+    """The warehouses a stock-levels-by-product batch joined: `StockLevel.warehouse` then
+    resolves from them, without a query of its own."""
+    return {"warehouse_by_id": {w.id: w for pairs in found.values() for _, w in pairs}}
+
+
 register_loader("warehouse_by_id", repo.warehouses_by_ids)
-register_loader("stock_levels_by_product", repo.levels_by_product, default=[])
+register_loader("stock_levels_by_product", repo.levels_by_product, default=[],
+                primes=_joined_warehouses)
 register_loader("stock_levels_by_warehouse", repo.levels_by_warehouse, default=[])
 register_loader("stock_movement_by_id", movement_repo.movements_by_ids)
+for _type in ("StockLevel", "StockMovement", "ReplenishmentSuggestion"):
+    register_relation(_type, "product", "product_by_id", attrgetter("product_id"),
+                      child="Product")
+    register_relation(_type, "warehouse", "warehouse_by_id", attrgetter("warehouse_id"),
+                      child="Warehouse")
+register_relation("Warehouse", "stockLevels", "stock_levels_by_warehouse", attrgetter("id"),
+                  child="StockLevel", many=True, perm=Perm.STOCK_READ)
 
 StockStatus = strawberry.enum(_StockStatus, name="StockStatus",
                               description="OUT_OF_STOCK: available <= 0; LOW_STOCK: 0 < "
@@ -34,19 +52,38 @@ StockStatus = strawberry.enum(_StockStatus, name="StockStatus",
 StockMovementKind = strawberry.enum(m.MovementKind, name="StockMovementKind")
 
 
-async def visible_levels(info: Any, loader: str, key: int) -> list[m.StockLevel]:
-    """Levels from a per-request loader, cut to the caller's warehouses (WAREHOUSE role)."""
-    rows = await info.context.loaders.load(loader, key)
+# Relation fields below are plain `def`s: they return loaded values directly, or the
+# loader's awaitable when nothing loaded them ahead (schema/loaders.py, prefetch.py).
+
+def product_stock_levels(info: Any, product_id: int) -> Any:
+    """`Product.stockLevels`: cut to the caller's warehouses (WAREHOUSE role)."""
+    loaders = info.context.loaders
     scope = current_principal(info).warehouse_scope
-    return rows if scope is None else [r for r in rows if r.warehouse_id in scope]
+
+    def convert(pairs: list[tuple[m.StockLevel, m.Warehouse]]) -> list[StockLevel]:
+        return [loaders.cached(StockLevel, level) for level, _ in pairs
+                if scope is None or level.warehouse_id in scope]
+
+    return loaders.resolve("stock_levels_by_product", product_id, convert)
 
 
-async def load_product(info: Any, product_id: int) -> Product:
-    return Product.from_row(await info.context.loaders.load("product_by_id", product_id))
+def product_total_available(info: Any, product_id: int) -> Any:
+    """`Product.totalAvailable`: over the same levels as `product_stock_levels`."""
+    scope = current_principal(info).warehouse_scope
+
+    def total(pairs: list[tuple[m.StockLevel, m.Warehouse]]) -> int:
+        return sum(level.on_hand - level.reserved for level, _ in pairs
+                   if scope is None or level.warehouse_id in scope)
+
+    return info.context.loaders.resolve("stock_levels_by_product", product_id, total)
 
 
-async def load_warehouse(info: Any, warehouse_id: int) -> Warehouse:
-    return Warehouse.from_row(await info.context.loaders.load("warehouse_by_id", warehouse_id))
+def product_of(info: Any, product_id: int) -> Any:
+    return info.context.loaders.one("product_by_id", product_id, Product)
+
+
+def warehouse_of(info: Any, warehouse_id: int) -> Any:
+    return info.context.loaders.one("warehouse_by_id", warehouse_id, Warehouse)
 
 
 @strawberry.type(description="A stocking location.")
@@ -62,9 +99,13 @@ class Warehouse(Node):
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
                       description="Every stock level of this warehouse, by product; use "
                       "`stockLevels(filter: {warehouseId})` to page through large ones.")
-    async def stock_levels(self, info: strawberry.Info) -> list[StockLevel] | None:
-        rows = await visible_levels(info, "stock_levels_by_warehouse", self._pk)
-        return [StockLevel.from_row(r) for r in rows]
+    def stock_levels(self, info: strawberry.Info) -> list[StockLevel] | None:
+        loaders = info.context.loaders
+        scope = current_principal(info).warehouse_scope
+        if scope is not None and self._pk not in scope:
+            return []
+        return loaders.resolve("stock_levels_by_warehouse", self._pk,
+                               lambda rows: [loaders.cached(StockLevel, r) for r in rows])
 
     @classmethod
     def from_row(cls, row: m.Warehouse) -> Warehouse:
@@ -90,12 +131,12 @@ class StockLevel(Node):
     _warehouse_id: strawberry.Private[int]
 
     @strawberry.field
-    async def product(self, info: strawberry.Info) -> Product:
-        return await load_product(info, self._product_id)
+    def product(self, info: strawberry.Info) -> Product:
+        return product_of(info, self._product_id)
 
     @strawberry.field
-    async def warehouse(self, info: strawberry.Info) -> Warehouse:
-        return await load_warehouse(info, self._warehouse_id)
+    def warehouse(self, info: strawberry.Info) -> Warehouse:
+        return warehouse_of(info, self._warehouse_id)
 
     @classmethod
     def from_row(cls, row: m.StockLevel) -> StockLevel:
@@ -128,12 +169,12 @@ class StockMovement(Node):
     _actor_id: strawberry.Private[int | None]
 
     @strawberry.field
-    async def product(self, info: strawberry.Info) -> Product:
-        return await load_product(info, self._product_id)
+    def product(self, info: strawberry.Info) -> Product:
+        return product_of(info, self._product_id)
 
     @strawberry.field
-    async def warehouse(self, info: strawberry.Info) -> Warehouse:
-        return await load_warehouse(info, self._warehouse_id)
+    def warehouse(self, info: strawberry.Info) -> Warehouse:
+        return warehouse_of(info, self._warehouse_id)
 
     @strawberry.field(description="Who made the change; null for system work.")
     async def actor(self, info: strawberry.Info) -> Annotated[
@@ -190,12 +231,12 @@ class ReplenishmentSuggestion:
     _warehouse_id: strawberry.Private[int]
 
     @strawberry.field
-    async def product(self, info: strawberry.Info) -> Product:
-        return await load_product(info, self._product_id)
+    def product(self, info: strawberry.Info) -> Product:
+        return product_of(info, self._product_id)
 
     @strawberry.field
-    async def warehouse(self, info: strawberry.Info) -> Warehouse:
-        return await load_warehouse(info, self._warehouse_id)
+    def warehouse(self, info: strawberry.Info) -> Warehouse:
+        return warehouse_of(info, self._warehouse_id)
 
     @classmethod
     def from_suggestion(cls, s: Suggestion) -> ReplenishmentSuggestion:

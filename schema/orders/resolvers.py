@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import strawberry
 
 from app.auth.roles import Perm
@@ -16,6 +18,7 @@ from schema.orders.inputs import OrderFilter, filter_from
 from schema.orders.types import Order, OrderAtRisk, OrderEvent, OrderLine, OrderSort
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
+from schema.prefetch import prefetch_connection, register_relation
 
 register_loader("order_by_id", repo.orders_by_ids)
 register_loader("order_line_by_id", repo.lines_by_ids)
@@ -25,6 +28,25 @@ register_loader("order_event_by_id", repo.events_by_ids)
 register_loader("order_allocations_by_order", repo.allocations_by_order, default=[])
 register_loader("orders_by_customer_page", customer_views.orders_for_customers)
 register_loader("purchase_summary_by_customer", customer_views.purchase_summaries)
+
+# What list resolvers load ahead for the nested fields selected (schema/prefetch.py).
+register_relation("Order", "customer", "customer_by_id", attrgetter("customer_id"),
+                  child="Customer", perm=Perm.CUSTOMERS_READ)
+register_relation("Order", "contact", "contact_by_id", attrgetter("contact_id"),
+                  perm=Perm.CUSTOMERS_READ)
+register_relation("Order", "lines", "order_lines_by_order", attrgetter("id"),
+                  child="OrderLine", many=True)
+register_relation("Order", "allocations", "order_allocations_by_order", attrgetter("id"),
+                  child="OrderAllocation", many=True)
+register_relation("Order", "shipments", "shipments_by_order", attrgetter("id"),
+                  child="Shipment", many=True)
+register_relation("Order", "events", "order_events_by_order", attrgetter("id"),
+                  child="OrderEvent", many=True)
+register_relation("OrderLine", "product", "product_by_id", attrgetter("product_id"),
+                  child="Product")
+register_relation("OrderAllocation", "warehouse", "warehouse_by_id",
+                  attrgetter("warehouse_id"), child="Warehouse")
+register_relation("OrderEvent", "actor", "user_by_id", attrgetter("actor_id"))
 
 
 async def fetch_order(info: strawberry.Info, pk: int) -> Order | None:
@@ -71,6 +93,7 @@ class OrderQuery:
         principal = current_principal(info)
         page = await run_read(info, service.list_orders, principal, filter_from(filter), sort,
                               page_request(info, first, after, last, before))
+        await prefetch_connection(info, "Order", page.items)
         return to_connection(page, Order.from_row)
 
     @strawberry.field(extensions=requires(Perm.ORDERS_READ),

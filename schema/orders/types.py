@@ -72,11 +72,10 @@ class OrderLine(Node):
     _product_id: strawberry.Private[int]
 
     @strawberry.field
-    async def product(self, info: strawberry.Info) -> Annotated[
+    def product(self, info: strawberry.Info) -> Annotated[
             Product, strawberry.lazy("schema.catalog.types")] | None:  # noqa: F821
         from schema.catalog.types import Product
-        row = await info.context.loaders.load("product_by_id", self._product_id)
-        return Product.from_row(row) if row else None
+        return info.context.loaders.one("product_by_id", self._product_id, Product)
 
     @classmethod
     def from_row(cls, row: m.OrderLine, currency: str = "CNY") -> OrderLine:
@@ -101,11 +100,10 @@ class OrderAllocation:
         return gid("OrderLine", self._line_id)
 
     @strawberry.field
-    async def warehouse(self, info: strawberry.Info) -> Annotated[
+    def warehouse(self, info: strawberry.Info) -> Annotated[
             Warehouse, strawberry.lazy("schema.inventory.types")] | None:  # noqa: F821
         from schema.inventory.types import Warehouse
-        row = await info.context.loaders.load("warehouse_by_id", self._warehouse_id)
-        return Warehouse.from_row(row) if row else None
+        return info.context.loaders.one("warehouse_by_id", self._warehouse_id, Warehouse)
 
     @classmethod
     def from_row(cls, row: m.OrderAllocation) -> OrderAllocation:
@@ -125,15 +123,14 @@ class OrderEvent(Node):
 
     @strawberry.field(description="Who did it; null for the system, and for customers "
                       "viewing staff actions.")
-    async def actor(self, info: strawberry.Info) -> Annotated[
+    def actor(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:
         from schema.auth.types import User
         principal = current_principal(info)
         if self._actor_id is None or (principal.role is Role.CUSTOMER
                                       and self._actor_id != principal.user_id):
             return None
-        row = await info.context.loaders.load("user_by_id", self._actor_id)
-        return User.from_row(row) if row else None
+        return info.context.loaders.one("user_by_id", self._actor_id, User)
 
     @classmethod
     def from_row(cls, row: m.OrderEvent) -> OrderEvent:
@@ -187,49 +184,53 @@ class Order(Node):
         return shipping_value(info, self._row.ship_address)
 
     @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ))
-    async def customer(self, info: strawberry.Info) -> Annotated[
+    def customer(self, info: strawberry.Info) -> Annotated[
             Customer, strawberry.lazy("schema.customers.types")] | None:
         from schema.customers.types import Customer
-        row = await info.context.loaders.load("customer_by_id", self._row.customer_id)
-        return Customer.from_row(row) if row else None
+        return info.context.loaders.one("customer_by_id", self._row.customer_id, Customer)
 
     @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ),
                       description="The customer's contact person for this order.")
-    async def contact(self, info: strawberry.Info) -> Annotated[
+    def contact(self, info: strawberry.Info) -> Annotated[
             Contact, strawberry.lazy("schema.customers.types")] | None:
         from schema.customers.types import Contact
-        if self._row.contact_id is None:
-            return None
-        row = await info.context.loaders.load("contact_by_id", self._row.contact_id)
-        return Contact.from_row(row) if row else None
+        return info.context.loaders.one("contact_by_id", self._row.contact_id, Contact)
 
     @strawberry.field
-    async def lines(self, info: strawberry.Info) -> list[OrderLine]:
-        rows = await info.context.loaders.load("order_lines_by_order", self._row.id)
-        return [OrderLine.from_row(r, self.currency) for r in rows]
+    def lines(self, info: strawberry.Info) -> list[OrderLine]:
+        currency = self.currency
+        return info.context.loaders.resolve(
+            "order_lines_by_order", self._row.id,
+            lambda rows: [OrderLine.from_row(r, currency) for r in rows])
 
     @strawberry.field(description="Where each line's stock is reserved.")
-    async def allocations(self, info: strawberry.Info) -> list[OrderAllocation]:
-        rows = await info.context.loaders.load("order_allocations_by_order", self._row.id)
-        return [OrderAllocation.from_row(r) for r in rows]
+    def allocations(self, info: strawberry.Info) -> list[OrderAllocation]:
+        return info.context.loaders.resolve(
+            "order_allocations_by_order", self._row.id,
+            lambda rows: [OrderAllocation.from_row(r) for r in rows])
 
     @strawberry.field(description="Shipments of this order, oldest first.")
-    async def shipments(self, info: strawberry.Info) -> list[Annotated[
+    def shipments(self, info: strawberry.Info) -> list[Annotated[
             Shipment, strawberry.lazy("schema.shipping.types")]]:  # noqa: F821
         from app.shipping.service import visible_of_order
         from schema.shipping.types import Shipment
-        rows = await info.context.loaders.load("shipments_by_order", self._row.id)
-        return [Shipment.from_row(r) for r in visible_of_order(current_principal(info), rows)]
+        principal = current_principal(info)
+        return info.context.loaders.resolve(
+            "shipments_by_order", self._row.id,
+            lambda rows: [Shipment.from_row(r) for r in visible_of_order(principal, rows)])
 
     @strawberry.field(description="History, oldest first. Customers see transitions and "
                       "their own notes.")
-    async def events(self, info: strawberry.Info) -> list[OrderEvent]:
-        rows = await info.context.loaders.load("order_events_by_order", self._row.id)
+    def events(self, info: strawberry.Info) -> list[OrderEvent]:
         principal = current_principal(info)
-        if principal.role is Role.CUSTOMER:
-            rows = [r for r in rows if r.type != _EventType.NOTE_ADDED
-                    or r.actor_id == principal.user_id]
-        return [OrderEvent.from_row(r) for r in rows]
+
+        def visible(rows: list[m.OrderEvent]) -> list[OrderEvent]:
+            if principal.role is Role.CUSTOMER:
+                rows = [r for r in rows if r.type != _EventType.NOTE_ADDED
+                        or r.actor_id == principal.user_id]
+            return [OrderEvent.from_row(r) for r in rows]
+
+        return info.context.loaders.resolve("order_events_by_order", self._row.id, visible)
 
     @strawberry.field(description="Refunded so far (see payments).")
     def refunded_total(self) -> Money:

@@ -5,6 +5,8 @@ Shipment writes (dispatch, carrier webhooks) belong to the logistics workflow.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import strawberry
 
 from app.auth.roles import Perm
@@ -18,6 +20,7 @@ from schema.mutations import run_read
 from schema.node import register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
+from schema.prefetch import register_relation
 from schema.shipping.types import (
     Carrier,
     CarrierFilter,
@@ -31,6 +34,16 @@ register_loader("shipments_by_order", repo.shipments_by_order, default=[])
 register_loader("tracking_events_by_shipment", repo.tracking_events_by_shipment, default=[])
 register_loader("shipment_lines_by_shipment", repo.shipment_lines_by_shipment, default=[])
 register_loader("carrier_by_id", repo.carriers_by_ids)
+register_relation("Shipment", "order", "order_by_id", attrgetter("order_id"), child="Order")
+register_relation("Shipment", "warehouse", "warehouse_by_id", attrgetter("warehouse_id"),
+                  child="Warehouse")
+register_relation("Shipment", "carrier", "carrier_by_id", attrgetter("carrier_id"))
+register_relation("Shipment", "lines", "shipment_lines_by_shipment", attrgetter("id"),
+                  child="ShipmentLine", many=True)
+register_relation("Shipment", "trackingEvents", "tracking_events_by_shipment",
+                  attrgetter("id"), many=True)
+register_relation("ShipmentLine", "orderLine", "order_line_by_id",
+                  attrgetter("order_line_id"), child="OrderLine")
 
 
 async def fetch_shipment(info: strawberry.Info, pk: int) -> Shipment | None:

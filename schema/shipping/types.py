@@ -60,11 +60,10 @@ class ShipmentLine:
     _order_line_id: strawberry.Private[int]
 
     @strawberry.field(description="The order line shipped.")
-    async def order_line(self, info: strawberry.Info) -> Annotated[
+    def order_line(self, info: strawberry.Info) -> Annotated[
             OrderLine, strawberry.lazy("schema.orders.types")] | None:
         from schema.orders.types import OrderLine
-        row = await info.context.loaders.load("order_line_by_id", self._order_line_id)
-        return OrderLine.from_row(row) if row else None
+        return info.context.loaders.one("order_line_by_id", self._order_line_id, OrderLine)
 
     @classmethod
     def from_row(cls, row: m.ShipmentLine) -> ShipmentLine:
@@ -89,35 +88,32 @@ class Shipment(Node):
     _carrier_id: strawberry.Private[int | None]
 
     @strawberry.field(description="The order this shipment belongs to.")
-    async def order(self, info: strawberry.Info) -> Annotated[
+    def order(self, info: strawberry.Info) -> Annotated[
             Order, strawberry.lazy("schema.orders.types")] | None:
         from schema.orders.types import Order
-        row = await info.context.loaders.load("order_by_id", self._order_id)
-        return Order.from_row(row) if row else None
+        return info.context.loaders.one("order_by_id", self._order_id, Order)
 
     @strawberry.field(description="The warehouse the goods leave from.")
-    async def warehouse(self, info: strawberry.Info) -> Annotated[
+    def warehouse(self, info: strawberry.Info) -> Annotated[
             Warehouse, strawberry.lazy("schema.inventory.types")] | None:
         from schema.inventory.types import Warehouse
-        row = await info.context.loaders.load("warehouse_by_id", self._warehouse_id)
-        return Warehouse.from_row(row) if row else None
+        return info.context.loaders.one("warehouse_by_id", self._warehouse_id, Warehouse)
 
     @strawberry.field
-    async def carrier(self, info: strawberry.Info) -> Carrier | None:
-        if self._carrier_id is None:
-            return None
-        row = await info.context.loaders.load("carrier_by_id", self._carrier_id)
-        return Carrier.from_row(row) if row else None
+    def carrier(self, info: strawberry.Info) -> Carrier | None:
+        return info.context.loaders.one("carrier_by_id", self._carrier_id, Carrier)
 
     @strawberry.field(description="What is in the parcel.")
-    async def lines(self, info: strawberry.Info) -> list[ShipmentLine]:
-        rows = await info.context.loaders.load("shipment_lines_by_shipment", self._pk)
-        return [ShipmentLine.from_row(r) for r in rows]
+    def lines(self, info: strawberry.Info) -> list[ShipmentLine]:
+        return info.context.loaders.resolve(
+            "shipment_lines_by_shipment", self._pk,
+            lambda rows: [ShipmentLine.from_row(r) for r in rows])
 
     @strawberry.field(description="Carrier scans, oldest first.")
-    async def tracking_events(self, info: strawberry.Info) -> list[TrackingEvent]:
-        rows = await info.context.loaders.load("tracking_events_by_shipment", self._pk)
-        return [TrackingEvent.from_row(r) for r in rows]
+    def tracking_events(self, info: strawberry.Info) -> list[TrackingEvent]:
+        return info.context.loaders.resolve(
+            "tracking_events_by_shipment", self._pk,
+            lambda rows: [TrackingEvent.from_row(r) for r in rows])
 
     @classmethod
     def from_row(cls, row: m.Shipment) -> Shipment:

@@ -3,6 +3,7 @@ status, and the outstanding balance shared with the approval credit check."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from app.audit.models import AuditRecord
@@ -221,3 +222,17 @@ async def test_payments_and_balances_load_in_bounded_queries(kit, factory, db):
         assert len(nodes) == n and all(len(node["payments"]) == 1 for node in nodes)
         assert all(node["customer"]["outstandingBalance"] for node in nodes)
     assert counts[2] == counts[6], db.counter.statements
+
+
+async def test_concurrent_retries_with_one_key_pay_once(kit, factory):
+    finance = factory.user("FINANCE")
+    order = await kit.order(factory.user("ADMIN").token, kit.customer(),
+                            [(kit.product("10.00"), 5)], submit=True)
+    results = await asyncio.gather(*(pay(kit, finance.token, order, "50", "PREPAID",
+                                         idempotencyKey="flaky-network")
+                                     for _ in range(4)))
+    assert all(r["userErrors"] == [] for r in results)
+    assert len({r["payment"]["id"] for r in results}) == 1
+    assert count(kit, Payment, Payment.order_id == pk(order["id"])) == 1
+    seen = await fetch_order(kit, finance.token, order["id"])
+    assert (seen["paidTotal"], seen["paymentStatus"]) == ({"amount": "50.00"}, "PAID")

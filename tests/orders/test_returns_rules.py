@@ -212,3 +212,23 @@ async def test_list_filters_and_sorts(kit, factory):
     assert [n["id"] for n in repairs["returnRequests"]["nodes"]] == [made[2]["id"]]
     bad = await kit.api.gql(LIST, {"filter": {"orderId": "garbage"}}, admin.token)
     assert bad["errors"] and "data" in bad
+
+
+async def test_return_list_statement_count_does_not_grow(kit, factory, db):
+    admin, rep = factory.user("ADMIN"), factory.user("SALES")
+    customer = kit.customer(owner_id=rep.id)
+    tea, cup = kit.product("10.00"), kit.product("5.00")
+    order, _ = await delivered(kit, admin.token, customer, [(tea, 8), (cup, 8)])
+    for _ in range(6):
+        await rr_create(kit, admin.token, order, [(0, 1), (1, 1)])
+    query = """query($n: Int) { returnRequests(first: $n) { nodes { number refundAmount { amount }
+      lines { quantity orderLine { sku product { name } } }
+      order { number payments { amount { amount } } } customer { name } } } }"""
+    counts = {}
+    for n in (2, 6):
+        db.counter.reset()
+        data = await kit.api.ok(query, {"n": n}, rep.token)
+        counts[n] = db.counter.count
+        nodes = data["returnRequests"]["nodes"]
+        assert len(nodes) == n and all(len(node["lines"]) == 2 for node in nodes)
+    assert counts[2] == counts[6], db.counter.statements

@@ -1,0 +1,103 @@
+"""Append-only rows written with Core inserts instead of ORM objects.
+
+Audit records, stock movements, allocations and notifications are written once
+and never read back by the transaction that writes them. Building an ORM object
+and flushing it costs far more than the INSERT itself (DESIGN.md "Persistence
+and speed"), so such rows are buffered per session (`defer`) and inserted with
+one executemany per table just before commit (`write_deferred`, called by the
+unit of work; a `before_commit` hook catches any other commit). Rows deferred
+inside a savepoint that rolls back are dropped with it.
+
+`insert_ids` inserts rows at once and returns their ids in row order, for rows
+whose id is needed right away (history entries, notifications, outbox events).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, event, insert
+from sqlmodel import Session
+
+_ROWS = "crm_deferred_rows"
+_MARKS = "crm_deferred_marks"
+
+
+def defer(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """Insert `row` into `table` before this session's transaction commits.
+
+    Every row of one table must carry the same keys (one executemany per table).
+    """
+    session.info.setdefault(_ROWS, []).append((table, row))
+
+
+def pending(session: Session, table: Table) -> list[dict[str, Any]]:
+    """Rows of `table` deferred and not yet written (for tests and diagnostics)."""
+    return [row for t, row in session.info.get(_ROWS, ()) if t is table]
+
+
+def write_deferred(session: Session) -> None:
+    """Insert every deferred row: one executemany per table, in first-use order."""
+    rows = session.info.get(_ROWS)
+    if not rows:
+        return
+    session.info[_ROWS] = []
+    # Written rows now belong to the database transaction (and its savepoints):
+    # only rows deferred from here on are in the buffer for a savepoint to drop.
+    marks = session.info.get(_MARKS)
+    for transaction in list(marks or ()):
+        marks[transaction] = 0
+    by_table: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for table, row in rows:
+        by_table.setdefault((table, tuple(row)), []).append(row)
+    for (table, _keys), group in by_table.items():
+        session.execute(insert(table), group)
+
+
+def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert `rows` (same keys each) in one statement; their ids, in row order."""
+    if not rows:
+        return []
+    if len(rows) == 1:
+        stmt = insert(table).values(rows[0]).returning(table.c.id)
+        return [session.execute(stmt).scalar_one()]
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(session.execute(stmt, list(rows)).scalars())
+    # SQLite: one writer at a time and rows of a multi-row VALUES are numbered in
+    # order (max(rowid) + 1 each), so the ids sorted are the ids in row order
+    # (RETURNING itself promises no order; SQLAlchemy would fall back to a
+    # statement per row to guarantee one).
+    return sorted(session.execute(insert(table).returning(table.c.id), list(rows)).scalars())
+
+
+# Savepoints: remember how many rows were deferred when each began, so that a
+# savepoint rolled back drops what was deferred inside it.
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark(session: Session, transaction: Any) -> None:
+    if transaction.nested:
+        marks = session.info.get(_MARKS)
+        if marks is None:
+            marks = session.info[_MARKS] = weakref.WeakKeyDictionary()
+        marks[transaction] = len(session.info.get(_ROWS, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, transaction: Any) -> None:
+    rows = session.info.get(_ROWS)
+    if not rows:
+        return
+    boundary = transaction
+    while not boundary.nested and boundary.parent is not None:
+        boundary = boundary.parent
+    keep = session.info[_MARKS].get(boundary, 0) if boundary.nested else 0
+    del rows[keep:]
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # releasing a savepoint is no commit
+        write_deferred(session)
