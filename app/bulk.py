@@ -23,6 +23,24 @@ from sqlmodel import Session
 
 _ROWS = "crm_deferred_rows"
 _MARKS = "crm_deferred_marks"
+# Statements per table, built once: building one costs more than running it.
+_INSERT: dict[Table, Any] = {}
+_RETURNING: dict[tuple[Table, bool], Any] = {}
+
+
+def _insert(table: Table) -> Any:
+    stmt = _INSERT.get(table)
+    if stmt is None:
+        stmt = _INSERT[table] = insert(table)
+    return stmt
+
+
+def _returning(table: Table, ordered: bool) -> Any:
+    stmt = _RETURNING.get((table, ordered))
+    if stmt is None:
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=ordered)
+        _RETURNING[(table, ordered)] = stmt
+    return stmt
 
 
 def defer(session: Session, table: Table, row: dict[str, Any]) -> None:
@@ -43,6 +61,7 @@ def write_deferred(session: Session) -> None:
     rows = session.info.get(_ROWS)
     if not rows:
         return
+    session.flush()  # rows may reference objects still pending in the session
     session.info[_ROWS] = []
     # Written rows now belong to the database transaction (and its savepoints):
     # only rows deferred from here on are in the buffer for a savepoint to drop.
@@ -52,25 +71,30 @@ def write_deferred(session: Session) -> None:
     by_table: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, row in rows:
         by_table.setdefault((table, tuple(row)), []).append(row)
+    connection = session.connection()
     for (table, _keys), group in by_table.items():
-        session.execute(insert(table), group)
+        connection.execute(_insert(table), group)
 
 
 def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert `rows` (same keys each) in one statement; their ids, in row order."""
+    """Insert `rows` (same keys each) in one statement; their ids, in row order.
+
+    Runs on the session's connection without an autoflush (which would write
+    pending changes early, often as an extra UPDATE): rows may reference only
+    rows that are already in the database.
+    """
     if not rows:
         return []
+    connection = session.connection()
     if len(rows) == 1:
-        stmt = insert(table).values(rows[0]).returning(table.c.id)
-        return [session.execute(stmt).scalar_one()]
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(session.execute(stmt, list(rows)).scalars())
+        return [connection.execute(_returning(table, False), rows[0]).scalar_one()]
+    if connection.dialect.name == "postgresql":
+        return list(connection.execute(_returning(table, True), list(rows)).scalars())
     # SQLite: one writer at a time and rows of a multi-row VALUES are numbered in
     # order (max(rowid) + 1 each), so the ids sorted are the ids in row order
     # (RETURNING itself promises no order; SQLAlchemy would fall back to a
     # statement per row to guarantee one).
-    return sorted(session.execute(insert(table).returning(table.c.id), list(rows)).scalars())
+    return sorted(connection.execute(_returning(table, False), list(rows)).scalars())
 
 
 # Savepoints: remember how many rows were deferred when each began, so that a

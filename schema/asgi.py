@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -120,6 +121,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         await state.events.start()  # bus listener, outbox recovery, notification sending
         for hook in state.extras.get("on_startup", []):
             await hook(state)
+        # What start-up built (modules, schema, engines) lives as long as the process:
+        # keep it out of the collector's full passes, which large responses trigger.
+        gc.freeze()
         try:
             yield
         finally:

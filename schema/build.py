@@ -8,9 +8,11 @@ from strawberry.tools import merge_types
 from schema.auth.resolvers import AuthMutation, AuthQuery
 from schema.catalog.resolvers import CatalogMutation, CatalogQuery
 from schema.customers.resolvers import CustomerMutation, CustomerQuery
+from schema.execution import ExecutionContext
 from schema.extensions import EXTENSIONS
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.resolvers import InventoryQuery
+from schema.lean import lean_resolvers
 from schema.node import Node, resolve_node
 from schema.notifications.resolvers import NotificationMutation, NotificationQuery
 from schema.orders.intake import IntakeMutation
@@ -51,9 +53,10 @@ def build_schema() -> strawberry.Schema:
     query = merge_types("Query", tuple(QUERIES))
     mutation = merge_types("Mutation", tuple(MUTATIONS))
     subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS)) if SUBSCRIPTIONS else None
-    return strawberry.Schema(
+    return lean_resolvers(strawberry.Schema(
         query=query, mutation=mutation, subscription=subscription, extensions=EXTENSIONS,
-    )
+        execution_context_class=ExecutionContext,
+    ))
 
 
 schema = build_schema()

@@ -8,11 +8,14 @@ already here resolves synchronously (`Loaders.resolve`): no coroutine, no future
 no task. List resolvers load the relations their selection asks for ahead of time
 (schema/prefetch.py), which makes the nested relation fields of a page plain
 synchronous look-ups. A relation nobody loaded ahead still goes through its
-dataloader, batched as before.
+dataloader, batched as before. The batches of all loaders dispatched in the same
+event-loop turn share one worker-thread hand-off and one session, and an API object
+converted from a row is built once per request (`Loaders.cached`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
@@ -43,11 +46,26 @@ def register_loader(name: str, fetch: Fetch, *, default: Any = None,
         _PRIMES[name] = primes
 
 
+def _fetch_all(session: Session, jobs: list[tuple[Fetch, list[Hashable]]]) -> list[Any]:
+    """Run several loaders' batches in one session; a failure is returned, not raised, so
+    that it reaches only the fields that asked for that batch."""
+    out: list[Any] = []
+    for fetch, keys in jobs:
+        try:
+            out.append(fetch(session, keys))
+        except Exception as exc:  # handed to that batch's futures
+            session.rollback()  # PostgreSQL refuses further statements in a failed transaction
+            out.append(exc)
+    return out
+
+
 class Loaders:
     def __init__(self, runner: Runner, principal: Principal | None) -> None:
         self._runner = runner
         self._principal = principal
+        self._pending: list[tuple[Fetch, list[Hashable], asyncio.Future]] = []
         self._loaders: dict[str, DataLoader] = {}
+        self._tasks: set[asyncio.Task] = set()  # running flushes (kept referenced)
         self._values: dict[str, dict[Hashable, Any]] = {}  # what each loader has loaded
         self._objects: dict[tuple[Any, Hashable], Any] = {}  # converted, by (kind, key)
 
@@ -116,14 +134,46 @@ class Loaders:
     def _converter(self, cls: Any) -> Callable[[Any], Any]:
         return lambda row: self.cached(cls, row)
 
+    def _read(self, fetch: Fetch, keys: list[Hashable]) -> asyncio.Future:
+        """Queue a batch; the batches of all loaders dispatched in the same event-loop
+        turn (e.g. an order page's customers, lines and shipments) then share one worker
+        thread hand-off and one session instead of one each."""
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((fetch, keys, future))
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+        return future
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        task = asyncio.ensure_future(self._run(pending))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, pending: list[tuple[Fetch, list[Hashable], asyncio.Future]]) -> None:
+        try:
+            results = await self._runner.read(_fetch_all, [(f, k) for f, k, _ in pending])
+        except asyncio.CancelledError:
+            for *_, future in pending:
+                future.cancel()
+            raise
+        except Exception as exc:  # e.g. no connection: every batch fails with it
+            results = [exc] * len(pending)
+        for (_fetch, _keys, future), result in zip(pending, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
     def _batch(self, name: str, fetch: Fetch, default: Any):  # noqa: ANN202
-        runner = self._runner
         is_list = isinstance(default, list)
         values = self._values.setdefault(name, {})
         primes = _PRIMES.get(name)
 
         async def batch(keys: list[Hashable]) -> list[Any]:
-            found = await runner.read(fetch, list(keys))
+            found = await self._read(fetch, list(keys))
             if primes is not None:
                 for other, rows in primes(found).items():
                     for key, row in rows.items():

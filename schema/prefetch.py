@@ -17,7 +17,7 @@ which reports it where it belongs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,21 +25,24 @@ from graphql import get_named_type, is_abstract_type
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from app.auth.roles import Perm
+from schema.loaders import MISSING
 
 
 @dataclass(frozen=True)
 class Relation:
-    """How `<type>.<field>` is loaded: `key(row)` through the loader `loader`.
+    """How `<type>.<field>` is loaded: the row's `key` attribute through `loader`.
 
     `child` is the GraphQL type of the related rows (None for a value with no relations
-    of its own, e.g. a sum); `rows(value)` lists the related rows a loaded value holds.
+    of its own, e.g. a sum); `rows(value)` lists the related rows a loaded value holds;
+    `by_id`: the loader is keyed by the related row's own id (e.g. `product_by_id`).
     """
 
     loader: str
-    key: Callable[[Any], Hashable | None]
+    key: str
     child: str | None = None
     rows: Callable[[Any], Iterable[Any]] | None = None
     perm: Perm | None = None
+    by_id: bool = False
 
 
 _RELATIONS: dict[str, dict[str, Relation]] = {}
@@ -53,13 +56,15 @@ def _many(value: Any) -> Iterable[Any]:
     return value
 
 
-def register_relation(type_name: str, field_name: str, loader: str,
-                      key: Callable[[Any], Hashable | None], *, child: str | None = None,
-                      many: bool = False, rows: Callable[[Any], Iterable[Any]] | None = None,
-                      perm: Perm | None = None) -> None:
-    """Declare that `type_name.field_name` (GraphQL names) resolves through `loader`."""
+def register_relation(type_name: str, field_name: str, loader: str, key: str, *,
+                      child: str | None = None, many: bool = False,
+                      rows: Callable[[Any], Iterable[Any]] | None = None,
+                      perm: Perm | None = None, by_id: bool = False) -> None:
+    """Declare that `type_name.field_name` (GraphQL names) resolves through `loader`, keyed
+    by the row attribute `key`."""
     _RELATIONS.setdefault(type_name, {})[field_name] = Relation(
-        loader=loader, key=key, child=child, rows=rows or (_many if many else _one), perm=perm)
+        loader=loader, key=key, child=child, rows=rows or (_many if many else _one), perm=perm,
+        by_id=by_id)
 
 
 def _included(directives: dict[str, dict[str, Any]]) -> bool:
@@ -119,17 +124,23 @@ async def prefetch(info: Any, type_name: str, rows: list[Any],
 
 async def _load(info: Any, relation: Relation, rows: list[Any], selections: list[Any]) -> None:
     loaders = info.context.loaders
-    keys = [relation.key(row) for row in rows]
-    try:
-        await loaders.load_many(relation.loader, keys)
-    except Exception:  # the field reports the failure where it belongs
-        return
-    if relation.child is None or not selections:
-        return
+    keys = [getattr(row, relation.key) for row in rows]
+    loads = [loaders.load_many(relation.loader, keys)]
+    if relation.by_id and relation.child is not None and selections:
+        # the related rows' relations keyed by their own id need not wait for the rows:
+        # the keys are these (e.g. an order line's product and that product's stock
+        # levels load together, in one hand-off to the database)
+        loads += [loaders.load_many(r.loader, keys)
+                  for r in _plan(info, relation.child, selections) if r.key == "id"]
+    done = await asyncio.gather(*loads, return_exceptions=True)
+    if relation.child is None or not selections or any(
+            isinstance(result, BaseException) for result in done):
+        return  # on a failure, the field reports it where it belongs
     children: list[Any] = []
     for key in dict.fromkeys(keys):
-        if key is not None:
-            children.extend(relation.rows(loaders.peek(relation.loader, key)))
+        value = MISSING if key is None else loaders.peek(relation.loader, key)
+        if value is not MISSING:
+            children.extend(relation.rows(value))
     await prefetch(info, relation.child, children, selections)
 
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from app import rows
 from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.pagination import Page, PageRequest, SortKey, paginate
@@ -96,6 +98,11 @@ def list_products(session: Session, principal: Principal, flt: ProductFilter, so
 
 def products_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Product]:
     return {p.id: p for p in session.exec(select(Product).where(Product.id.in_(list(ids))))}
+
+
+def product_rows_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Read-only rows for display (app/rows.py)."""
+    return rows.by_id(session, Product, ids)
 
 
 def sku_taken(session: Session, sku: str, except_id: int | None = None) -> bool:

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
 
+from app import rows, statements
 from app.auth.principal import Principal
 from app.customers.models import Address, Contact, Customer
 from app.pagination import Page, PageRequest, SortKey, paginate
@@ -54,8 +56,12 @@ def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
 
 
 def get_visible(session: Session, principal: Principal, customer_id: int) -> Customer | None:
-    stmt = scope(select(Customer).where(Customer.id == customer_id), principal)
-    return session.exec(stmt).first()
+    # on every order placement: the statement is built once per kind of scope
+    kind, params = statements.scope_kind(principal)
+    stmt = statements.once(("customers.get_visible", kind), lambda: scope(
+        select(Customer).where(Customer.id == bindparam("customer_id")),
+        statements.ScopeParams(*kind)))
+    return session.execute(stmt, {"customer_id": customer_id, **params}).scalars().first()
 
 
 def visible_ids(session: Session, principal: Principal, ids: Sequence[int]) -> set[int]:
@@ -88,6 +94,11 @@ def customers_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Customer
     return {c.id: c for c in rows}
 
 
+def customer_rows_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Read-only rows for display (app/rows.py)."""
+    return rows.by_id(session, Customer, ids)
+
+
 def contacts_by_customer(session: Session, ids: Sequence[int]) -> dict[int, list[Contact]]:
     out: dict[int, list[Contact]] = defaultdict(list)
     stmt = select(Contact).where(Contact.customer_id.in_(list(ids))).order_by(
@@ -110,16 +121,19 @@ def contacts_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Contact]:
     return {c.id: c for c in session.exec(select(Contact).where(Contact.id.in_(list(ids))))}
 
 
+# Read on every order placement: built once, reused with a bound parameter.
+_DEFAULT_ADDRESS = select(Address).where(Address.customer_id == bindparam("customer_id")).order_by(
+    Address.is_default_shipping.desc(), Address.id).limit(1)
+_PRIMARY_CONTACT = select(Contact).where(Contact.customer_id == bindparam("customer_id")).order_by(
+    Contact.is_primary.desc(), Contact.id).limit(1)
+
+
 def default_shipping_address(session: Session, customer_id: int) -> Address | None:
-    stmt = select(Address).where(Address.customer_id == customer_id).order_by(
-        Address.is_default_shipping.desc(), Address.id)
-    return session.exec(stmt).first()
+    return session.execute(_DEFAULT_ADDRESS, {"customer_id": customer_id}).scalars().first()
 
 
 def primary_contact(session: Session, customer_id: int) -> Contact | None:
-    stmt = select(Contact).where(Contact.customer_id == customer_id).order_by(
-        Contact.is_primary.desc(), Contact.id)
-    return session.exec(stmt).first()
+    return session.execute(_PRIMARY_CONTACT, {"customer_id": customer_id}).scalars().first()
 
 
 def code_exists(session: Session, code: str) -> bool:

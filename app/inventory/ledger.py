@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import Integer, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -79,31 +79,45 @@ def _movement(session: Session, line: StockLine, kind: MovementKind, ref: Refere
     })
 
 
-def _apply(session: Session, line: StockLine, values: dict, condition) -> bool:  # noqa: ANN001
-    stmt = (update(StockLevel)
-            .where(StockLevel.product_id == line.product_id,
-                   StockLevel.warehouse_id == line.warehouse_id, condition)
-            .values(**values, updated_at=utcnow())
-            .execution_options(synchronize_session=False))
-    return session.execute(stmt).rowcount == 1
+_LEVELS = StockLevel.__table__
+_ON_HAND, _RESERVED, _Q = _LEVELS.c.on_hand, _LEVELS.c.reserved, bindparam("q", type_=Integer)
+
+
+def _update(values: dict, condition) -> object:  # noqa: ANN001
+    """A conditional UPDATE of one level, built once and run with bound parameters."""
+    return (update(_LEVELS)
+            .where(_LEVELS.c.product_id == bindparam("pid"),
+                   _LEVELS.c.warehouse_id == bindparam("wid"), condition)
+            .values(**values, updated_at=bindparam("now", type_=_LEVELS.c.updated_at.type)))
+
+
+_RESERVE = _update({"reserved": _RESERVED + _Q}, _ON_HAND - _RESERVED >= _Q)
+_RELEASE = _update({"reserved": _RESERVED - _Q}, _RESERVED >= _Q)
+_SHIP = _update({"on_hand": _ON_HAND - _Q, "reserved": _RESERVED - _Q}, _RESERVED >= _Q)
+# `on_hand <= limit` with limit = MAX_ON_HAND - q: the sum is never computed, so never overflows
+_LIMIT = bindparam("limit", type_=Integer)
+_ADD = _update({"on_hand": _ON_HAND + _Q}, _ON_HAND <= _LIMIT)
+_REMOVE = _update({"on_hand": _ON_HAND - _Q}, _ON_HAND - _RESERVED >= _Q)
+
+
+def _apply(session: Session, line: StockLine, stmt, **extra: int) -> bool:  # noqa: ANN001
+    params = {"pid": line.product_id, "wid": line.warehouse_id,
+              "q": line.quantity, "now": utcnow(), **extra}
+    return session.execute(stmt, params).rowcount == 1
 
 
 def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserve all lines or raise InsufficientStock (the caller's transaction rolls back)."""
     for line in _merge(lines):
-        q = line.quantity
-        ok = _apply(session, line, {"reserved": StockLevel.reserved + q},
-                    StockLevel.on_hand - StockLevel.reserved >= q)
-        if not ok:
-            raise InsufficientStock(line.product_id, line.warehouse_id, q)
-        _movement(session, line, MovementKind.RESERVATION, ref, reserved=q)
+        if not _apply(session, line, _RESERVE):
+            raise InsufficientStock(line.product_id, line.warehouse_id, line.quantity)
+        _movement(session, line, MovementKind.RESERVATION, ref, reserved=line.quantity)
 
 
 def release(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     for line in _merge(lines):
         q = line.quantity
-        if not _apply(session, line, {"reserved": StockLevel.reserved - q},
-                      StockLevel.reserved >= q):
+        if not _apply(session, line, _RELEASE):
             raise DomainError(f"cannot release {q}: not reserved", code=ErrorCode.CONFLICT)
         _movement(session, line, MovementKind.RELEASE, ref, reserved=-q)
 
@@ -112,9 +126,7 @@ def ship(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserved stock leaves the building: on_hand and reserved both drop."""
     for line in _merge(lines):
         q = line.quantity
-        if not _apply(session, line, {"on_hand": StockLevel.on_hand - q,
-                                      "reserved": StockLevel.reserved - q},
-                      StockLevel.reserved >= q):
+        if not _apply(session, line, _SHIP):
             raise DomainError(f"cannot ship {q}: not reserved", code=ErrorCode.CONFLICT)
         _movement(session, line, MovementKind.SHIPMENT, ref, on_hand=-q, reserved=-q)
 
@@ -140,8 +152,7 @@ def add_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Refe
     if line.quantity < 0:
         raise DomainError("quantity must not be negative", field=["quantity"])
     ensure_level(session, line.product_id, line.warehouse_id)
-    if not _apply(session, line, {"on_hand": StockLevel.on_hand + line.quantity},
-                  StockLevel.on_hand <= MAX_ON_HAND - line.quantity):
+    if not _apply(session, line, _ADD, limit=MAX_ON_HAND - line.quantity):
         raise DomainError(f"on hand would exceed {MAX_ON_HAND}", field=["quantity"],
                           code=ErrorCode.QUANTITY_EXCEEDED)
     _movement(session, line, kind, ref, on_hand=line.quantity)
@@ -149,8 +160,6 @@ def add_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Refe
 
 def remove_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Reference) -> None:
     """Negative adjustments, scrap, transfer out: only unreserved stock may go."""
-    q = line.quantity
-    if not _apply(session, line, {"on_hand": StockLevel.on_hand - q},
-                  StockLevel.on_hand - StockLevel.reserved >= q):
-        raise InsufficientStock(line.product_id, line.warehouse_id, q)
-    _movement(session, line, kind, ref, on_hand=-q)
+    if not _apply(session, line, _REMOVE):
+        raise InsufficientStock(line.product_id, line.warehouse_id, line.quantity)
+    _movement(session, line, kind, ref, on_hand=-line.quantity)

@@ -11,10 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
+from app import rows
 from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.inventory.models import StockLevel, Warehouse
@@ -169,18 +171,30 @@ def get_visible_level(session: Session, principal: Principal, level_id: int) -> 
     return session.exec(stmt.execution_options(populate_existing=True)).first()
 
 
-def levels_by_product(session: Session, ids: Sequence[int]
-                      ) -> dict[int, list[tuple[StockLevel, Warehouse]]]:
-    """Each product's stock levels with their warehouse, in one statement: a stock column
-    nearly always names the warehouse of each level."""
-    out: dict[int, list[tuple[StockLevel, Warehouse]]] = defaultdict(list)
-    stmt = select(StockLevel, Warehouse).join(
-        Warehouse, Warehouse.id == StockLevel.warehouse_id).where(
-        StockLevel.product_id.in_(list(ids))).order_by(
-        StockLevel.product_id, StockLevel.warehouse_id)
-    for level, warehouse in session.exec(stmt):
-        out[level.product_id].append((level, warehouse))
+def levels_by_product(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[Any, Any]]]:
+    """Each product's stock levels with their warehouse, in one statement (a stock column
+    nearly always names the warehouse of each level): read-only (level, warehouse) record
+    pairs for display (app/rows.py)."""
+    lt, wt = rows.table(StockLevel), rows.table(Warehouse)
+    stmt = select(lt, *(c.label("wh_" + c.name) for c in wt.c)).join(
+        wt, wt.c.id == lt.c.warehouse_id).where(lt.c.product_id.in_(list(ids))).order_by(
+        lt.c.product_id, lt.c.warehouse_id)
+    level, warehouse = rows.record_type(StockLevel)._make, rows.record_type(Warehouse)._make
+    width = len(lt.c)
+    out: dict[int, list[tuple[Any, Any]]] = defaultdict(list)
+    warehouses: dict[int, Any] = {}
+    for row in session.execute(stmt):
+        lv = level(row[:width])
+        wh = warehouses.get(lv.warehouse_id)
+        if wh is None:
+            wh = warehouses[lv.warehouse_id] = warehouse(row[width:])
+        out[lv.product_id].append((lv, wh))
     return out
+
+
+def warehouse_rows_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Read-only rows for display (app/rows.py)."""
+    return rows.by_id(session, Warehouse, ids)
 
 
 def levels_by_warehouse(session: Session, ids: Sequence[int]) -> dict[int, list[StockLevel]]:

@@ -33,6 +33,8 @@ class Channel(Protocol):
 
 
 class Unconfigured:
+    blocking = False  # fails at once: the dispatcher calls it without a worker thread
+
     def __init__(self, what: str) -> None:
         self.what = what
 

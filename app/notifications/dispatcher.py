@@ -57,10 +57,16 @@ class NotificationDispatcher:
 
     # One round ----------------------------------------------------------------
     async def run_once(self) -> int:
-        """Send every notification due now (one batch); returns how many were tried."""
+        """Send every notification due now (one batch); returns how many were tried.
+
+        The batch's outcomes are recorded together, in one short transaction: on
+        SQLite every write waits for the one writer, so a write per message would
+        hold up the requests behind a burst of notifications.
+        """
         claimed = await anyio.to_thread.run_sync(self._claim)
         if claimed:
-            await asyncio.gather(*(self._deliver(n) for n in claimed))
+            outcomes = await asyncio.gather(*(self._deliver(n) for n in claimed))
+            await self._record(list(zip((n.id for n in claimed), outcomes, strict=True)))
         return len(claimed)
 
     def _claim(self) -> list[Notification]:
@@ -71,20 +77,23 @@ class NotificationDispatcher:
             session.commit()
         return rows
 
-    async def _deliver(self, n: Notification) -> None:
+    async def _deliver(self, n: Notification) -> dict:
+        """Send one notification; the values recording the outcome."""
         channel = self.channels.get(n.channel)
         try:
             if channel is None:
                 raise DeliveryError(f"no sender for channel {n.channel}", permanent=True)
-            await anyio.to_thread.run_sync(channel.send, n)
+            if getattr(channel, "blocking", True):
+                await anyio.to_thread.run_sync(channel.send, n)
+            else:  # fails at once (not configured): no thread needed
+                channel.send(n)
         except DeliveryError as exc:
-            await self._record(n, self._failure(n, exc))
+            return self._failure(n, exc)
         except Exception as exc:  # a bug in a sender: retry, and say what happened
             log.exception("sending notification %s failed unexpectedly", n.id)
-            await self._record(n, self._failure(n, DeliveryError(f"unexpected: {exc}")))
-        else:
-            await self._record(n, {"status": Status.SENT.value, "sent_at": utcnow(),
-                                   "next_attempt_at": None, "last_error": None})
+            return self._failure(n, DeliveryError(f"unexpected: {exc}"))
+        return {"status": Status.SENT.value, "sent_at": utcnow(), "next_attempt_at": None,
+                "last_error": None}
 
     def _failure(self, n: Notification, exc: DeliveryError) -> dict:
         if exc.unconfigured:
@@ -102,16 +111,17 @@ class NotificationDispatcher:
         return {"status": Status.PENDING.value, "next_attempt_at": utcnow() + delay,
                 "last_error": exc.message}
 
-    async def _record(self, n: Notification, values: dict) -> None:
+    async def _record(self, outcomes: list[tuple[int, dict]]) -> None:
         def write() -> None:
             with Session(self.db.write_engine) as session:
-                repo.record(session, n.id, values)
+                for notification_id, values in outcomes:
+                    repo.record(session, notification_id, values)
                 session.commit()
 
         try:
             await anyio.to_thread.run_sync(write)
-        except Exception:  # the lease expires and the row is tried again
-            log.exception("recording the outcome of notification %s failed", n.id)
+        except Exception:  # the leases expire and the rows are tried again
+            log.exception("recording the outcome of %d notifications failed", len(outcomes))
 
     # Lifecycle ------------------------------------------------------------------
     async def start(self) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, select
 
 from app.auth.models import User, UserWarehouse
@@ -61,12 +61,15 @@ def customer(session: Session, customer_id: int | None) -> Customer | None:
     return session.get(Customer, customer_id) if customer_id else None
 
 
+# Read for every notification plan: built once, reused with a bound parameter.
+_PREFERENCES = select(NotificationPreference.channel, NotificationPreference.enabled).where(
+    NotificationPreference.customer_id == bindparam("customer_id"))
+
+
 def preferences(session: Session, customer_id: int) -> dict[str, bool]:
     """Channel -> enabled; channels without a row are enabled."""
-    rows = session.exec(select(NotificationPreference)
-                        .where(NotificationPreference.customer_id == customer_id)).all()
     prefs = dict.fromkeys(CHANNELS, True)
-    prefs.update({r.channel: r.enabled for r in rows})
+    prefs.update(session.execute(_PREFERENCES, {"customer_id": customer_id}).tuples().all())
     return prefs
 
 

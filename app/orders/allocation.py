@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert
 from sqlmodel import Session, select
 
 from app.errors import DomainError, ErrorCode, ValidationFailed
@@ -53,20 +53,24 @@ class Stock:
     warehouses: list[Site]
 
 
+# Locks the products' stock rows in the ledger's fixed order and reads them, with
+# their (active) warehouses, in one statement built once. A warehouse without a row
+# for these products could take no line, so planning needs no others.
+_STOCK = (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
+                 StockLevel.reserved, Warehouse.region)
+          .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+          .where(StockLevel.product_id.in_(bindparam("ids", expanding=True)),
+                 Warehouse.is_active.is_(True))
+          .order_by(StockLevel.product_id, StockLevel.warehouse_id)
+          .with_for_update(of=StockLevel))
+
+
 def load_stock(session: Session, product_ids: Sequence[int]) -> Stock:
-    """Lock the products' stock rows in the ledger's fixed order and read them, with
-    their (active) warehouses, in one statement. A warehouse without a row for these
-    products could take no line, so planning needs no others."""
-    stmt = (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
-                   StockLevel.reserved, Warehouse.region)
-            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-            .where(StockLevel.product_id.in_(sorted(set(product_ids))),
-                   Warehouse.is_active.is_(True))
-            .order_by(StockLevel.product_id, StockLevel.warehouse_id)
-            .with_for_update(of=StockLevel))
+    """Lock and read the stock of these products (see _STOCK)."""
     available: dict[tuple[int, int], int] = {}
     regions: dict[int, str] = {}
-    for product_id, warehouse_id, on_hand, reserved, region in session.execute(stmt):
+    rows = session.execute(_STOCK, {"ids": sorted(set(product_ids))})
+    for product_id, warehouse_id, on_hand, reserved, region in rows:
         available[(product_id, warehouse_id)] = on_hand - reserved
         regions[warehouse_id] = region
     return Stock(available=available,
@@ -124,7 +128,7 @@ def reserve(session: Session, order: Order, lines: Sequence[OrderLine], region: 
 
 def _write(session: Session, order: Order, slots: Sequence[Slot]) -> None:
     """One Core executemany (no ORM objects: nothing here reads them back)."""
-    session.execute(insert(OrderAllocation.__table__), [
+    session.connection().execute(insert(OrderAllocation.__table__), [
         {"order_id": order.id, "order_line_id": s.line_id, "product_id": s.product_id,
          "warehouse_id": s.warehouse_id, "quantity": s.quantity, "quantity_shipped": 0}
         for s in slots])

@@ -17,7 +17,7 @@ def load(uow: UnitOfWork, order_id: int, action: Action) -> Order:
     Out of scope answers exactly like missing (NOT_FOUND); a wrong state is
     INVALID_TRANSITION naming the current state; a missing right is FORBIDDEN.
     """
-    order = repo.get_visible(uow.session, uow.principal, order_id, for_update=True)
+    order = repo.lock_visible(uow.session, uow.principal, order_id)
     if order is None:
         raise NotFound("order not found", field=["id"])
     workflow.authorize(action, order, uow.principal)

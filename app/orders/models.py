@@ -58,6 +58,8 @@ class Order(SQLModel, table=True):
         UniqueConstraint("channel", "external_id"),
         Index("ix_sales_order_customer_created", "customer_id", "created_at"),
         Index("ix_sales_order_status_created", "status", "created_at"),
+        # the default order of every orders list (newest first, id as the tie-break)
+        Index("ix_sales_order_created", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -62,9 +62,22 @@ def validate_lines(lines: Sequence[LineRequest], field: str = "lines") -> None:
         raise ValidationFailed(errors)
 
 
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """An order line's priced values (the service writes them; no ORM object needed)."""
+
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    discount_rate: Decimal
+    line_total: Decimal
+
+
 @dataclass
 class Priced:
-    lines: list[OrderLine]
+    lines: list[PricedLine]
     currency: str
 
 
@@ -72,7 +85,7 @@ def price_lines(products: dict[int, Product], customer: Customer,
                 lines: Sequence[LineRequest], field: str = "lines") -> Priced:
     """Order lines priced from the catalog; unknown or inactive products are errors."""
     errors: list[DomainError] = []
-    out: list[OrderLine] = []
+    out: list[PricedLine] = []
     currencies = set()
     for i, req in enumerate(lines):
         product = products.get(req.product_id)
@@ -83,9 +96,10 @@ def price_lines(products: dict[int, Product], customer: Customer,
         currencies.add(product.currency)
         rate = customer.discount_rate if req.discount_rate is None else req.discount_rate
         rate = Decimal(rate).quantize(CENT)  # stored with two decimals: price from the stored rate
-        out.append(OrderLine(product_id=product.id, sku=product.sku, name=product.name,
-                             quantity=req.quantity, unit_price=product.price, discount_rate=rate,
-                             line_total=line_total(req.quantity, product.price, rate)))
+        out.append(PricedLine(product_id=product.id, sku=product.sku, name=product.name,
+                              quantity=req.quantity, unit_price=product.price,
+                              discount_rate=rate,
+                              line_total=line_total(req.quantity, product.price, rate)))
     if len(currencies) > 1:
         errors.append(DomainError("all products of an order must share one currency",
                                   field=[field]))
@@ -94,7 +108,7 @@ def price_lines(products: dict[int, Product], customer: Customer,
     return Priced(lines=out, currency=currencies.pop())
 
 
-def totals(lines: Sequence[OrderLine], shipping: Decimal = ZERO) -> Totals:
+def totals(lines: Sequence[OrderLine | PricedLine], shipping: Decimal = ZERO) -> Totals:
     subtotal = sum((cents(Decimal(ln.quantity) * ln.unit_price) for ln in lines), ZERO)
     net = sum((ln.line_total for ln in lines), ZERO)
     return Totals(subtotal=subtotal, discount_total=subtotal - net, total=net + shipping)

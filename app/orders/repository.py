@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlmodel import Session, select
 
+from app import rows, statements
 from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.customers.models import Customer
@@ -98,10 +100,21 @@ def lock_order(session: Session, order_id: int) -> Order | None:
     return session.exec(select(Order).where(Order.id == order_id).with_for_update()).first()
 
 
+def lock_visible(session: Session, principal: Principal, order_id: int) -> Order | None:
+    """`get_visible(..., for_update=True)` for workflow steps, with a reused statement."""
+    kind, params = statements.scope_kind(principal)
+    stmt = statements.once(("orders.lock_visible", kind), lambda: scope(
+        select(Order).where(Order.id == bindparam("order_id")), statements.ScopeParams(*kind)
+    ).with_for_update(of=Order))
+    return session.execute(stmt, {"order_id": order_id, **params}).scalars().first()
+
+
+_LOCK_CUSTOMER = select(Customer).where(Customer.id == bindparam("id")).with_for_update()
+
+
 def lock_customer(session: Session, customer_id: int) -> Customer | None:
     """Serializes credit decisions per customer (two approvals cannot both fit the limit)."""
-    stmt = select(Customer).where(Customer.id == customer_id).with_for_update()
-    return session.exec(stmt).first()
+    return session.execute(_LOCK_CUSTOMER, {"id": customer_id}).scalars().first()
 
 
 def list_orders(session: Session, principal: Principal, flt: OrderFilter, sort: OrderSort,
@@ -141,6 +154,11 @@ def lines_by_order(session: Session, ids: Sequence[int]) -> dict[int, list[Order
     return _grouped(session.exec(stmt), "order_id")
 
 
+def line_rows_by_order(session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:
+    """Read-only rows for display (app/rows.py), in the order of `lines_by_order`."""
+    return rows.grouped(session, OrderLine, "order_id", ids, ("order_id", "id"))
+
+
 def lines_by_ids(session: Session, ids: Sequence[int]) -> dict[int, OrderLine]:
     return {x.id: x for x in session.exec(select(OrderLine).where(OrderLine.id.in_(list(ids))))}
 
@@ -164,8 +182,14 @@ def allocations_by_order(session: Session,
 
 # Inside a unit of work ---------------------------------------------------------
 
+# Statements of the write path are built once and reused with bound parameters.
+_LINES_OF = (select(OrderLine).where(OrderLine.order_id == bindparam("order_id"))
+             .order_by(OrderLine.id))
+_PRODUCTS = select(Product).where(Product.id.in_(bindparam("ids", expanding=True)))
+
+
 def lines_of(session: Session, order_id: int) -> list[OrderLine]:
-    return lines_by_order(session, [order_id]).get(order_id, [])
+    return list(session.execute(_LINES_OF, {"order_id": order_id}).scalars())
 
 
 def allocations_of(session: Session, order_id: int) -> list[OrderAllocation]:
@@ -173,7 +197,7 @@ def allocations_of(session: Session, order_id: int) -> list[OrderAllocation]:
 
 
 def products_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Product]:
-    return {p.id: p for p in session.exec(select(Product).where(Product.id.in_(list(ids))))}
+    return {p.id: p for p in session.execute(_PRODUCTS, {"ids": list(ids)}).scalars()}
 
 
 def external_id_taken(session: Session, channel: str, external_id: str) -> bool:
@@ -192,9 +216,12 @@ def outstanding_balance(session: Session, customer_id: int, exclude_order_id: in
     return Decimal(session.exec(stmt).one())
 
 
+_FULFILLED = select(Order.id).where(
+    Order.customer_id == bindparam("customer_id"), Order.id != bindparam("order_id"),
+    Order.status.in_([OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value])).limit(1)
+
+
 def has_fulfilled_orders(session: Session, customer_id: int, exclude_order_id: int) -> bool:
     """A returning customer: at least one earlier order was delivered."""
-    stmt = select(Order.id).where(
-        Order.customer_id == customer_id, Order.id != exclude_order_id,
-        Order.status.in_([OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value]))
-    return session.exec(stmt).first() is not None
+    params = {"customer_id": customer_id, "order_id": exclude_order_id}
+    return session.execute(_FULFILLED, params).first() is not None

@@ -151,8 +151,9 @@ def _set_totals(order: Order, priced: pricing.Priced) -> None:
 
 
 def _insert_lines(uow: UnitOfWork, order: Order, priced: pricing.Priced) -> None:
-    """One Core executemany: nothing in the transaction needs the lines as objects."""
-    uow.session.execute(insert(OrderLine.__table__), [
+    """One Core executemany on the connection (no autoflush: the order is written);
+    nothing in the transaction needs the lines as objects."""
+    uow.session.connection().execute(insert(OrderLine.__table__), [
         {"order_id": order.id, "product_id": ln.product_id, "sku": ln.sku, "name": ln.name,
          "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_rate": ln.discount_rate,
          "line_total": ln.line_total, "quantity_shipped": 0, "quantity_delivered": 0,

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app import rows
 from app.auth.principal import Principal
 from app.customers.models import Customer
 from app.orders.models import Order
@@ -116,6 +118,12 @@ def shipments_by_order(session: Session, order_ids: Sequence[int]) -> dict[int, 
     for row in session.exec(stmt):
         out[row.order_id].append(row)
     return out
+
+
+def shipment_rows_by_order(session: Session, order_ids: Sequence[int]
+                           ) -> dict[int, list[Any]]:
+    """Read-only rows for display (app/rows.py), in the order of `shipments_by_order`."""
+    return rows.grouped(session, Shipment, "order_id", order_ids, ("order_id", "created_at", "id"))
 
 
 def tracking_events_by_shipment(session: Session, shipment_ids: Sequence[int]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 06:25:00.380408
+Create Date: 2026-11-23 07:31:53.401435
 """
 
 from collections.abc import Sequence
@@ -437,6 +437,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("number", name=op.f("uq_sales_order_number")),
     )
     with op.batch_alter_table("sales_order", schema=None) as batch_op:
+        batch_op.create_index("ix_sales_order_created", ["created_at", "id"], unique=False)
         batch_op.create_index(
             "ix_sales_order_customer_created", ["customer_id", "created_at"], unique=False
         )
@@ -775,6 +776,7 @@ def downgrade() -> None:
     with op.batch_alter_table("sales_order", schema=None) as batch_op:
         batch_op.drop_index("ix_sales_order_status_created")
         batch_op.drop_index("ix_sales_order_customer_created")
+        batch_op.drop_index("ix_sales_order_created")
 
     op.drop_table("sales_order")
     op.drop_table("notification_preference")

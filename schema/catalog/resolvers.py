@@ -22,6 +22,7 @@ from schema.mutations import provided, run_read, run_write
 from schema.node import register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
+from schema.prefetch import prefetch_connection
 
 
 async def fetch_product(info: strawberry.Info, pk: int) -> Product | None:
@@ -63,6 +64,7 @@ class CatalogQuery:
         principal = current_principal(info)
         page = await run_read(info, service.list_products, principal, _filter(filter), sort,
                               page_request(info, first, after, last, before))
+        await prefetch_connection(info, "Product", page.items)
         return to_connection(page, Product.from_row)
 
     @strawberry.field(extensions=requires(Perm.PRODUCTS_READ),

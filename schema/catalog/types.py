@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -23,12 +22,12 @@ from schema.scalars import Money, money
 if TYPE_CHECKING:
     from schema.inventory.types import StockLevel
 
-register_loader("product_by_id", repo.products_by_ids)
+register_loader("product_by_id", repo.product_rows_by_ids)
 # the levels come with their warehouses (see schema/inventory/types.py)
-register_relation("Product", "stockLevels", "stock_levels_by_product", attrgetter("id"),
+register_relation("Product", "stockLevels", "stock_levels_by_product", "id",
                   child="StockLevel", rows=lambda pairs: [level for level, _ in pairs],
                   perm=Perm.STOCK_READ)
-register_relation("Product", "totalAvailable", "stock_levels_by_product", attrgetter("id"),
+register_relation("Product", "totalAvailable", "stock_levels_by_product", "id",
                   perm=Perm.STOCK_READ)
 
 ProductSort = strawberry.enum(repo.ProductSort, name="ProductSort")

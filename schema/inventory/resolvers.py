@@ -26,6 +26,7 @@ from schema.mutations import run_read
 from schema.node import register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
+from schema.prefetch import prefetch_connection
 
 MAX_SUGGESTIONS = 1000
 
@@ -123,6 +124,7 @@ class InventoryQuery:
         page = await run_read(info, service.list_warehouses, current_principal(info),
                               _warehouse_filter(filter), sort,
                               page_request(info, first, after, last, before))
+        await prefetch_connection(info, "Warehouse", page.items)
         return to_connection(page, Warehouse.from_row)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
@@ -145,6 +147,7 @@ class InventoryQuery:
         page = await run_read(info, service.list_stock_levels, current_principal(info),
                               _level_filter(filter), sort,
                               page_request(info, first, after, last, before))
+        await prefetch_connection(info, "StockLevel", page.items)
         return to_connection(page, StockLevel.from_row)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
@@ -162,6 +165,7 @@ class InventoryQuery:
                                     below_safety_stock=True)
         page = await run_read(info, service.list_stock_levels, current_principal(info), flt,
                               sort, page_request(info, first, after, last, before))
+        await prefetch_connection(info, "StockLevel", page.items)
         return to_connection(page, StockLevel.from_row)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
@@ -175,6 +179,7 @@ class InventoryQuery:
         page = await run_read(info, service.list_movements, current_principal(info),
                               _movement_filter(filter), sort,
                               page_request(info, first, after, last, before))
+        await prefetch_connection(info, "StockMovement", page.items)
         return to_connection(page, StockMovement.from_row)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -27,23 +26,23 @@ if TYPE_CHECKING:
 
 
 
-def _joined_warehouses(found: dict[int, list[tuple[m.StockLevel, m.Warehouse]]]) -> dict:
+def _joined_warehouses(found: dict[int, list[tuple[Any, Any]]]) -> dict:
     """The warehouses a stock-levels-by-product batch joined: `StockLevel.warehouse` then
     resolves from them, without a query of its own."""
     return {"warehouse_by_id": {w.id: w for pairs in found.values() for _, w in pairs}}
 
 
-register_loader("warehouse_by_id", repo.warehouses_by_ids)
+register_loader("warehouse_by_id", repo.warehouse_rows_by_ids)
 register_loader("stock_levels_by_product", repo.levels_by_product, default=[],
                 primes=_joined_warehouses)
 register_loader("stock_levels_by_warehouse", repo.levels_by_warehouse, default=[])
 register_loader("stock_movement_by_id", movement_repo.movements_by_ids)
 for _type in ("StockLevel", "StockMovement", "ReplenishmentSuggestion"):
-    register_relation(_type, "product", "product_by_id", attrgetter("product_id"),
-                      child="Product")
-    register_relation(_type, "warehouse", "warehouse_by_id", attrgetter("warehouse_id"),
-                      child="Warehouse")
-register_relation("Warehouse", "stockLevels", "stock_levels_by_warehouse", attrgetter("id"),
+    register_relation(_type, "product", "product_by_id", "product_id",
+                      child="Product", by_id=True)
+    register_relation(_type, "warehouse", "warehouse_by_id", "warehouse_id",
+                      child="Warehouse", by_id=True)
+register_relation("Warehouse", "stockLevels", "stock_levels_by_warehouse", "id",
                   child="StockLevel", many=True, perm=Perm.STOCK_READ)
 
 StockStatus = strawberry.enum(_StockStatus, name="StockStatus",
@@ -60,7 +59,7 @@ def product_stock_levels(info: Any, product_id: int) -> Any:
     loaders = info.context.loaders
     scope = current_principal(info).warehouse_scope
 
-    def convert(pairs: list[tuple[m.StockLevel, m.Warehouse]]) -> list[StockLevel]:
+    def convert(pairs: list[tuple[Any, Any]]) -> list[StockLevel]:
         return [loaders.cached(StockLevel, level) for level, _ in pairs
                 if scope is None or level.warehouse_id in scope]
 
@@ -71,7 +70,7 @@ def product_total_available(info: Any, product_id: int) -> Any:
     """`Product.totalAvailable`: over the same levels as `product_stock_levels`."""
     scope = current_principal(info).warehouse_scope
 
-    def total(pairs: list[tuple[m.StockLevel, m.Warehouse]]) -> int:
+    def total(pairs: list[tuple[Any, Any]]) -> int:
         return sum(level.on_hand - level.reserved for level, _ in pairs
                    if scope is None or level.warehouse_id in scope)
 

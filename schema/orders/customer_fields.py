@@ -17,6 +17,7 @@ from schema.node import gid
 from schema.orders.inputs import CustomerOrderFilter
 from schema.orders.types import Order
 from schema.pagination import Connection, to_connection, wants_total
+from schema.prefetch import prefetch_connection
 from schema.scalars import Money, money
 
 
@@ -57,6 +58,9 @@ async def customer_orders(info: Any, customer_pk: int, first: int | None, after:
         statuses=tuple(s.value for s in (filter.status or ())) if filter else (),
         with_total=wants_total(info)).validated()
     page = await info.context.loaders.load("orders_by_customer_page", (customer_pk, args))
+    # every customer of the list gets here in the same turn: their orders' relations
+    # load together, one batch per level
+    await prefetch_connection(info, "Order", page.items)
     return to_connection(page, Order.from_row)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 import strawberry
 
 from app.auth.roles import Perm
@@ -22,7 +20,7 @@ from schema.prefetch import prefetch_connection, register_relation
 
 register_loader("order_by_id", repo.orders_by_ids)
 register_loader("order_line_by_id", repo.lines_by_ids)
-register_loader("order_lines_by_order", repo.lines_by_order, default=[])
+register_loader("order_lines_by_order", repo.line_rows_by_order, default=[])
 register_loader("order_events_by_order", repo.events_by_order, default=[])
 register_loader("order_event_by_id", repo.events_by_ids)
 register_loader("order_allocations_by_order", repo.allocations_by_order, default=[])
@@ -30,23 +28,23 @@ register_loader("orders_by_customer_page", customer_views.orders_for_customers)
 register_loader("purchase_summary_by_customer", customer_views.purchase_summaries)
 
 # What list resolvers load ahead for the nested fields selected (schema/prefetch.py).
-register_relation("Order", "customer", "customer_by_id", attrgetter("customer_id"),
-                  child="Customer", perm=Perm.CUSTOMERS_READ)
-register_relation("Order", "contact", "contact_by_id", attrgetter("contact_id"),
-                  perm=Perm.CUSTOMERS_READ)
-register_relation("Order", "lines", "order_lines_by_order", attrgetter("id"),
+register_relation("Order", "customer", "customer_by_id", "customer_id",
+                  child="Customer", perm=Perm.CUSTOMERS_READ, by_id=True)
+register_relation("Order", "contact", "contact_by_id", "contact_id",
+                  perm=Perm.CUSTOMERS_READ, by_id=True)
+register_relation("Order", "lines", "order_lines_by_order", "id",
                   child="OrderLine", many=True)
-register_relation("Order", "allocations", "order_allocations_by_order", attrgetter("id"),
+register_relation("Order", "allocations", "order_allocations_by_order", "id",
                   child="OrderAllocation", many=True)
-register_relation("Order", "shipments", "shipments_by_order", attrgetter("id"),
+register_relation("Order", "shipments", "shipments_by_order", "id",
                   child="Shipment", many=True)
-register_relation("Order", "events", "order_events_by_order", attrgetter("id"),
+register_relation("Order", "events", "order_events_by_order", "id",
                   child="OrderEvent", many=True)
-register_relation("OrderLine", "product", "product_by_id", attrgetter("product_id"),
-                  child="Product")
+register_relation("OrderLine", "product", "product_by_id", "product_id",
+                  child="Product", by_id=True)
 register_relation("OrderAllocation", "warehouse", "warehouse_by_id",
-                  attrgetter("warehouse_id"), child="Warehouse")
-register_relation("OrderEvent", "actor", "user_by_id", attrgetter("actor_id"))
+                  "warehouse_id", child="Warehouse", by_id=True)
+register_relation("OrderEvent", "actor", "user_by_id", "actor_id", by_id=True)
 
 
 async def fetch_order(info: strawberry.Info, pk: int) -> Order | None:

@@ -19,7 +19,7 @@ from tests.bench.baseline import iso, money
 def _shipping(session: Any, order_ids: list[int]) -> tuple[dict, dict, dict]:
     from app.shipping import repository as shipping
 
-    shipments = shipping.shipments_by_order(session, order_ids)
+    shipments = shipping.shipment_rows_by_order(session, order_ids)
     all_shipments = [s for group in shipments.values() for s in group]
     carriers = shipping.carriers_by_ids(
         session, sorted({s.carrier_id for s in all_shipments if s.carrier_id}))
@@ -37,8 +37,8 @@ def analyst_deep(session: Any, principal: Principal, n_customers: int, n_orders:
     args = customer_views.CustomerOrdersArgs(first=n_orders, sort=OrderSort.CREATED_AT_DESC)
     pages = customer_views.orders_for_customers(session, [(cid, args) for cid in ids])
     order_ids = [o.id for p in pages.values() for o in p.items]
-    lines = orders.lines_by_order(session, order_ids)
-    products = catalog.products_by_ids(
+    lines = orders.line_rows_by_order(session, order_ids)
+    products = catalog.product_rows_by_ids(
         session, sorted({ln.product_id for group in lines.values() for ln in group}))
     shipments, carriers, events = _shipping(session, order_ids)
 

@@ -198,7 +198,8 @@ async def test_product_stock_fields_are_batched(api, factory, db):
 
     few = await statements_for(2)
     many = await statements_for(8)
-    assert few == many <= 5, (few, many)
+    # products, stock levels joined with their warehouses, the levels' products
+    assert few == many <= 3, (few, many)
 
 
 async def test_non_numeric_price_filter_is_an_error_not_a_crash(api, factory):

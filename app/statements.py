@@ -1,0 +1,47 @@
+"""Statements built once and run many times with bound parameters.
+
+Building a SQLAlchemy statement costs more than running a cached one (about 70 us
+against 20-50 us on SQLite, measured): the compiled form is cached, but the
+construct and its cache key are made anew on every call. The write path runs a
+dozen statements per unit of work, so its hot statements are module constants
+with `bindparam()` placeholders, or are built once per shape with `once`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy import bindparam
+
+from app.auth.principal import Principal
+
+S = TypeVar("S")
+_BUILT: dict[Hashable, Any] = {}
+
+
+def once(key: Hashable, build: Callable[[], S]) -> S:
+    """The statement built for `key`, building it on first use."""
+    stmt = _BUILT.get(key)
+    if stmt is None:
+        stmt = _BUILT[key] = build()
+    return stmt
+
+
+class ScopeParams:
+    """Stands in for a principal in a repository's `scope(stmt, principal)`, so a scoped
+    statement is built once per kind of scope and reused with bound parameters."""
+
+    def __init__(self, customer: bool, owner: bool) -> None:
+        self.customer_scope = bindparam("customer_scope") if customer else None
+        self.owner_scope = bindparam("owner_scope") if owner else None
+
+
+def scope_kind(principal: Principal) -> tuple[tuple[bool, bool], dict[str, int]]:
+    """(the kind of scope, for `once` keys and `ScopeParams`; the parameters it binds)."""
+    params: dict[str, int] = {}
+    if principal.customer_scope is not None:
+        params["customer_scope"] = principal.customer_scope
+    if principal.owner_scope is not None:
+        params["owner_scope"] = principal.owner_scope
+    return ("customer_scope" in params, "owner_scope" in params), params

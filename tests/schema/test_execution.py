@@ -1,0 +1,135 @@
+"""The execution shortcuts (schema/execution.py, schema/lean.py) answer exactly as
+strawberry and graphql-core do without them: the same data, and the same errors with the
+same paths, for plain values, odd values, nulls, awaitables and refused permissions."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+
+import pytest
+import strawberry
+
+from app.auth.principal import Principal
+from app.auth.roles import Perm, Role
+from schema.execution import ExecutionContext
+from schema.lean import lean_resolvers
+from schema.permissions import requires
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "RED"
+    BLUE = "BLUE"
+
+
+@strawberry.type
+class Leaf:
+    name: str
+    count: int
+    maybe: int | None
+    ok: bool
+    ratio: float
+    amount: Decimal
+    at: datetime
+    day: date
+    colour: Colour
+    ident: strawberry.ID
+
+
+@strawberry.type
+class Item:
+    leaf: Leaf
+    _n: strawberry.Private[int]
+
+    @strawberry.field
+    def double(self) -> int:
+        return 2 * self._n
+
+    @strawberry.field
+    def later(self, info: strawberry.Info) -> int:
+        async def value() -> int:
+            await asyncio.sleep(0)
+            return self._n + info.context.bump
+        return value()
+
+    @strawberry.field(extensions=requires(Perm.STOCK_READ))
+    def secret(self) -> int | None:
+        return self._n
+
+
+@strawberry.type
+class Broken:
+    required: int  # None given: a non-null violation
+    big: int  # outside 32 bits
+    text: str  # a list given: not a string
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return [Item(leaf=_leaf(i), _n=i) for i in range(3)]
+
+    @strawberry.field
+    def broken(self) -> list[Broken | None]:
+        return [Broken(required=None, big=1, text="a"),  # type: ignore[arg-type]
+                Broken(required=1, big=2**40, text="b"),
+                Broken(required=1, big=1, text=["x"])]  # type: ignore[arg-type]
+
+
+def _leaf(i: int) -> Leaf:
+    return Leaf(name=f"名{i}", count=i, maybe=None if i % 2 else i, ok=bool(i % 2),
+                ratio=i / 3, amount=Decimal("1.50") * i, at=datetime(2026, 1, i + 1, tzinfo=UTC),
+                day=date(2026, 2, i + 1), colour=Colour.RED if i % 2 else Colour.BLUE,
+                ident=strawberry.ID(f"I{i}"))
+
+
+@dataclass
+class Ctx:
+    principal: Principal | None
+    token_error: str | None = None
+    bump: int = 100
+
+
+QUERY = """{ items { double later secret leaf {
+  name count maybe ok ratio amount at day colour ident } }
+  broken { required big text } }"""
+
+
+def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    plain = strawberry.Schema(query=Query)
+    fast = lean_resolvers(strawberry.Schema(query=Query, execution_context_class=ExecutionContext))
+    return plain, fast
+
+
+def _errors(result) -> list[tuple[str, tuple]]:  # noqa: ANN001
+    return sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.CUSTOMER])
+async def test_same_answers_with_and_without_the_shortcuts(role: Role):
+    plain, fast = _schemas()
+    ctx = Ctx(Principal(user_id=1, role=role))
+    want = await plain.execute(QUERY, context_value=ctx)
+    got = await fast.execute(QUERY, context_value=ctx)
+    assert got.data == want.data
+    assert _errors(got) == _errors(want)
+    assert want.errors  # the broken rows and, for a customer, the secret
+    assert got.data["items"][1]["leaf"]["maybe"] is None
+    assert [i["later"] for i in got.data["items"]] == [100, 101, 102]
+    refused = [e for e in got.errors if e.path and e.path[-1] == "secret"]
+    assert len(refused) == (3 if role is Role.CUSTOMER else 0)
+    assert all(e.extensions["code"] == "FORBIDDEN" for e in refused)
+
+
+async def test_unauthenticated_is_reported_like_strawberry_does():
+    plain, fast = _schemas()
+    ctx = Ctx(None, token_error="token expired")
+    want = await plain.execute("{ items { secret } }", context_value=ctx)
+    got = await fast.execute("{ items { secret } }", context_value=ctx)
+    assert got.data == want.data and _errors(got) == _errors(want)
+    assert {e.extensions["code"] for e in got.errors} == {"UNAUTHENTICATED"}

@@ -1,0 +1,97 @@
+"""Append-only rows written in bulk (app/bulk.py): deferred rows commit with the unit of
+work, vanish with a rolled-back savepoint or unit, and ids come back in row order."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app import bulk
+from app.audit.models import AuditRecord
+from app.errors import DomainError
+from app.events.models import OutboxEvent
+from tests.support import unique
+
+AUDIT = AuditRecord.__table__
+
+
+def _actions(factory, marker: str) -> list[str]:  # noqa: ANN001
+    def fetch(session) -> list[str]:  # noqa: ANN001
+        stmt = select(AUDIT.c.action).where(AUDIT.c.entity_type == marker).order_by(AUDIT.c.id)
+        return list(session.execute(stmt).scalars())
+    return factory.runner.read_sync(fetch, (), {})
+
+
+def test_deferred_rows_commit_and_a_rolled_back_savepoint_drops_only_its_own(factory):
+    marker = unique("T")
+
+    def work(uow) -> None:  # noqa: ANN001
+        uow.audit("before", marker, 1)
+        savepoint = uow.session.begin_nested()
+        uow.audit("inside", marker, 2)
+        assert [r["action"] for r in bulk.pending(uow.session, AUDIT)] == ["before", "inside"]
+        savepoint.rollback()
+        uow.audit("after", marker, 3)
+
+    factory.write(work)
+    assert _actions(factory, marker) == ["before", "after"]
+
+
+def test_rows_written_before_a_savepoint_survive_its_rollback(factory):
+    marker = unique("T")
+
+    def work(uow) -> None:  # noqa: ANN001
+        savepoint = uow.session.begin_nested()
+        uow.audit("written early", marker, 1)
+        bulk.write_deferred(uow.session)  # now in the database, inside the savepoint
+        uow.audit("deferred", marker, 2)
+        savepoint.rollback()  # undoes both: one in the database, one in the buffer
+        uow.audit("kept", marker, 3)
+
+    factory.write(work)
+    assert _actions(factory, marker) == ["kept"]
+
+
+def test_a_failed_unit_of_work_writes_none_of_its_rows(factory):
+    marker = unique("T")
+
+    def fails(uow) -> None:  # noqa: ANN001
+        uow.audit("never", marker, 1)
+        raise DomainError("refused")
+
+    with pytest.raises(DomainError):
+        factory.write(fails)
+    assert _actions(factory, marker) == []
+
+
+def test_a_failure_that_keeps_its_writes_keeps_its_audit(factory):
+    marker = unique("T")
+
+    def refuses(uow) -> None:  # noqa: ANN001
+        uow.audit("kept", marker, 1)
+        error = DomainError("refused, but the revocation stays")
+        error.keep_writes = True
+        raise error
+
+    with pytest.raises(DomainError):
+        factory.write(refuses)
+    assert _actions(factory, marker) == ["kept"]
+
+
+def test_insert_ids_are_in_row_order(factory):
+    topics = [unique("test.bulk.") for _ in range(7)]
+
+    def insert(uow) -> list[int]:  # noqa: ANN001
+        rows = [{"topic": t, "payload": {"n": i}} for i, t in enumerate(topics)]
+        return bulk.insert_ids(uow.session, OutboxEvent.__table__, rows)
+
+    ids = factory.write(insert)
+    assert ids == sorted(ids) and len(set(ids)) == 7
+
+    def fetch(session) -> dict[int, str]:  # noqa: ANN001
+        table = OutboxEvent.__table__
+        rows = session.execute(select(table.c.id, table.c.topic).where(table.c.id.in_(ids)))
+        return dict(rows.tuples().all())
+
+    stored = factory.runner.read_sync(fetch, (), {})
+    assert [stored[i] for i in ids] == topics
