@@ -78,7 +78,9 @@ class WriteSession(Session):
     """The session of a unit of work. It keeps every object it loads until the
     unit of work ends (the identity map alone holds them weakly), so looking the
     same row up again later in the transaction (e.g. the customer when planning
-    notifications) is an identity-map hit, not another SELECT."""
+    notifications) is an identity-map hit, not another SELECT. As always with an
+    identity map, a row changed by a Core UPDATE (the stock ledger) is read fresh
+    only with `populate_existing`."""
 
 
 @event.listens_for(WriteSession, "loaded_as_persistent")
@@ -170,7 +172,11 @@ class Runner:
         context = contextvars.copy_context()  # request-scoped context, as anyio passes it
         future = asyncio.get_running_loop().run_in_executor(
             self._writer, functools.partial(context.run, call, *args))
-        return await asyncio.shield(future)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:  # the outcome is nobody's now: do not log it as lost
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await anyio.to_thread.run_sync(self.read_sync, fn, args, kwargs)

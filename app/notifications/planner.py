@@ -198,7 +198,7 @@ def _guard(session: Session) -> AbstractContextManager:
     """A notification problem must never undo the business change. On PostgreSQL a
     failed statement aborts the whole transaction, so planning runs in a savepoint.
     SQLite undoes only the failed statement and the transaction goes on, so it needs
-    none (a savepoint there costs ~0.2 ms, a tenth of a whole approval's writes).
+    none (measured there: 0.15-0.25 ms per unit of work, 5-8% of placing an order).
     Rows are cut to their columns (`_row`), so the insert itself cannot fail."""
     if session.get_bind().dialect.name == "postgresql":
         return session.begin_nested()

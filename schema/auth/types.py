@@ -57,3 +57,13 @@ class LogoutPayload:
 def perms_of(role: _Role) -> list[str]:
     return sorted(p.value for p in ROLE_PERMISSIONS[role])
 
+
+def visible_actor(info: strawberry.Info, actor_id: int | None) -> User | None:
+    """Who did something, as the caller may see it: customers see their own actions
+    but not the staff member behind a change; the system (no actor) is null."""
+    from schema.permissions import current_principal
+
+    principal = current_principal(info)
+    if actor_id is None or (principal.role is _Role.CUSTOMER and actor_id != principal.user_id):
+        return None
+    return info.context.loaders.one("user_by_id", actor_id, User)

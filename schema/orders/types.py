@@ -125,12 +125,8 @@ class OrderEvent(Node):
                       "viewing staff actions.")
     def actor(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:
-        from schema.auth.types import User
-        principal = current_principal(info)
-        if self._actor_id is None or (principal.role is Role.CUSTOMER
-                                      and self._actor_id != principal.user_id):
-            return None
-        return info.context.loaders.one("user_by_id", self._actor_id, User)
+        from schema.auth.types import visible_actor
+        return visible_actor(info, self._actor_id)
 
     @classmethod
     def from_row(cls, row: m.OrderEvent) -> OrderEvent:

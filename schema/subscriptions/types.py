@@ -3,16 +3,15 @@ received as `since` to resume without gaps or duplicates."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.auth.roles import Role
 from app.events.bus import DomainEvent
 from schema.node import gid
-from schema.permissions import current_principal
 
 if TYPE_CHECKING:
     from schema.auth.types import User
@@ -52,14 +51,9 @@ class OrderTransition:
                       "customers when staff made it.")
     async def actor(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:
-        from schema.auth.types import User
-
-        principal = current_principal(info)
-        if self._actor_id is None or (principal.role is Role.CUSTOMER
-                                      and self._actor_id != principal.user_id):
-            return None
-        row = await info.context.loaders.load("user_by_id", self._actor_id)
-        return User.from_row(row) if row else None
+        from schema.auth.types import visible_actor
+        actor = visible_actor(info, self._actor_id)
+        return await actor if inspect.isawaitable(actor) else actor
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> OrderTransition:

@@ -157,3 +157,22 @@ async def test_order_events_include_notes(live, live_kit, factory):
     assert activity["type"] == "NOTE_ADDED" and activity["transition"] is None
     assert activity["event"] == {"type": "NOTE_ADDED", "message": "客户来电催单"}
     await ws.close()
+
+
+async def test_nested_relations_of_the_order_resolve_in_a_live_event(live, live_kit, factory):
+    order, customer, rep = await _pending_order(live_kit, factory)
+    finance = factory.user("FINANCE")
+    ws = await WsClient.connect(live.ws_url, rep.token)
+    await ws.subscribe("o", """subscription($orderId: ID) { orderStatusChanged(orderId: $orderId) {
+      transition { toStatus actor { id } }
+      order { customer { name } lines { quantity product { sku } } events { type actor { id } } }
+    } }""", {"orderId": order["id"]})
+    await live_kit.ok_step("orderApprove", order["id"], finance.token)
+    change = (await ws.next("o"))["data"]["orderStatusChanged"]
+    assert change["transition"]["toStatus"] == "CONFIRMED"
+    assert change["transition"]["actor"] == {"id": gid("User", finance.id)}
+    assert change["order"]["customer"] == {"name": customer.name}
+    assert [line["quantity"] for line in change["order"]["lines"]] == [2]
+    assert change["order"]["lines"][0]["product"]["sku"]
+    assert change["order"]["events"][-1]["actor"] == {"id": gid("User", finance.id)}
+    await ws.close()
