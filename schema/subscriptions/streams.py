@@ -50,6 +50,23 @@ def parse_cursor(value: str | None) -> int | None:
     return int(text)
 
 
+@dataclass
+class OpenFeed:
+    """A bus listener opened by a resolver before its first await, so events committed
+    while it checks the target and the caller's rights are not missed."""
+
+    listener: Listener
+    owned: bool
+
+    def close(self) -> None:
+        if self.owned:
+            self.listener.close()
+
+
+def open_feed(info: object, topics: frozenset[str]) -> OpenFeed:
+    return OpenFeed(*_feed(info.context, topics))  # type: ignore[attr-defined]
+
+
 def _feed(ctx: object, topics: frozenset[str]) -> tuple[Listener, bool]:
     """The listener the fan-out opened for this subscription, or a new one."""
     feed = getattr(ctx, "event_feed", None)
@@ -77,10 +94,15 @@ async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int) -> None
 
 
 async def event_stream(info: object, query: EventQuery, *, since: str | None,
-                       authorize: Authorize) -> AsyncIterator[DomainEvent]:
-    """Events for `query` after `since` (or from now), each passing `authorize`."""
+                       authorize: Authorize, opened: OpenFeed | None = None,
+                       ) -> AsyncIterator[DomainEvent]:
+    """Events for `query` after `since` (or from when `opened` was opened, else from
+    now), each passing `authorize`. An `opened` feed stays the caller's to close."""
     ctx = info.context  # type: ignore[attr-defined]
-    feed, owned = _feed(ctx, query.topics)
+    if opened is not None:
+        feed, owned = opened.listener, False
+    else:
+        feed, owned = _feed(ctx, query.topics)
     runner = ctx.runner
     try:
         cursor = parse_cursor(since)

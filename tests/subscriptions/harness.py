@@ -184,11 +184,6 @@ class WsClient:
         await self.send({"id": op_id, "type": "subscribe",
                          "payload": {"query": query, "variables": variables or {}}})
         await self.sync()
-        # Known server-side window: a subscription without `since` starts listening only
-        # after its target/permission check (a short database read), so an event committed
-        # during that check reaches the client only on resume with `since`. Give the
-        # server that moment before the test fires its mutation.
-        await asyncio.sleep(0.05)
 
     async def sync(self) -> None:
         """ping -> pong: every earlier message has been handled by the server."""

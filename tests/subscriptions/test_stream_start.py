@@ -1,0 +1,46 @@
+"""A subscription's feed opens before its first await: an event committed while the
+resolver is still checking the target and the caller's rights is delivered, not lost."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from app.auth.principal import SYSTEM
+from app.events.bus import InProcessBus
+from app.uow import Runner
+from schema.subscriptions.streams import EventQuery, event_stream, open_feed
+
+TOPIC = "test.stream_start"
+
+
+async def _emit(runner: Runner, marker: str) -> None:
+    def write(uow):  # noqa: ANN001, ANN202
+        uow.emit(TOPIC, marker=marker)
+    await runner.write(write, principal=SYSTEM)
+
+
+async def test_event_committed_between_feed_open_and_stream_start_is_delivered(db):
+    bus = InProcessBus()
+    runner = Runner(db, publish=bus.publish)
+    ctx = SimpleNamespace(event_feed=None, services=SimpleNamespace(bus=bus), runner=runner,
+                          principal=SYSTEM, loaders=None)
+    info = SimpleNamespace(context=ctx)
+    query = EventQuery(frozenset({TOPIC}))
+
+    async def allow(_event) -> bool:  # noqa: ANN001
+        return True
+
+    feed = open_feed(info, query.topics)
+    try:
+        # the resolver would be awaiting its permission check here
+        await _emit(runner, "during the check")
+        stream = event_stream(info, query, since=None, authorize=allow, opened=feed)
+        first = await asyncio.wait_for(stream.__anext__(), 5)
+        assert first.payload["marker"] == "during the check"
+        await _emit(runner, "live")
+        second = await asyncio.wait_for(stream.__anext__(), 5)
+        assert second.payload["marker"] == "live" and second.id > first.id
+        await stream.aclose()
+    finally:
+        feed.close()
