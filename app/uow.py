@@ -20,6 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from app import bulk
@@ -232,3 +233,13 @@ class Runner:
         for callback in callbacks:
             callback(written)  # only this transaction's own new rows change here
         return written
+
+
+def flush_unique(session: Session, duplicate: DomainError) -> None:
+    """Flush in a savepoint: a concurrent insert that breaks a unique constraint becomes
+    `duplicate` (a DUPLICATE userError), not a 500, and the rest of the unit of work stays."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise duplicate from None

@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.auth.principal import Principal
@@ -15,7 +14,7 @@ from app.catalog.models import Product
 from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound, Validator
 from app.pagination import Page, PageRequest
-from app.uow import UnitOfWork, snapshot
+from app.uow import UnitOfWork, flush_unique, snapshot
 
 SKU_RE = re.compile(r"^[^\s]{1,64}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -95,15 +94,6 @@ def _duplicate(sku: str) -> DomainError:
     return DomainError(f"SKU {sku} is already in use", field=["sku"], code=ErrorCode.DUPLICATE)
 
 
-def _flush_unique(session: Session, sku: str) -> None:
-    """Flush in a savepoint: a concurrent insert of the same SKU becomes DUPLICATE, not a 500."""
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise _duplicate(sku) from None
-
-
 def create_product(uow: UnitOfWork, data: dict[str, Any]) -> Product:
     data = _clean({k: v for k, v in data.items() if v is not None})
     _validate(data, creating=True)
@@ -113,7 +103,7 @@ def create_product(uow: UnitOfWork, data: dict[str, Any]) -> Product:
         raise _duplicate(data["sku"])
     product = Product(**data)
     uow.session.add(product)
-    _flush_unique(uow.session, product.sku)
+    flush_unique(uow.session, _duplicate(product.sku))
     uow.audit("product.create", "Product", product.id, after=snapshot(product))
     return product
 
@@ -133,7 +123,7 @@ def update_product(uow: UnitOfWork, product_id: int, data: dict[str, Any]) -> Pr
         setattr(product, key, value)
     product.updated_at = utcnow()
     uow.session.add(product)
-    _flush_unique(uow.session, product.sku)
+    flush_unique(uow.session, _duplicate(product.sku))
     uow.audit("product.update", "Product", product.id, before=before, after=snapshot(product))
     return product
 

@@ -24,7 +24,7 @@ from app.customers.models import (
 from app.db_types import utcnow
 from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Validator
 from app.events import topics
-from app.uow import UnitOfWork, snapshot
+from app.uow import UnitOfWork, flush_unique, snapshot
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
@@ -85,7 +85,8 @@ def create_customer(uow: UnitOfWork, data: dict[str, Any]) -> Customer:
         data["owner_id"] = principal.user_id  # reps own what they create
     customer = Customer(code=code, **{**data, "name": data["name"].strip()})
     uow.session.add(customer)
-    uow.session.flush()
+    flush_unique(uow.session, DomainError(f"customer code {code} is taken", field=["code"],
+                                          code=ErrorCode.DUPLICATE))
     uow.audit("customer.create", "Customer", customer.id, after=snapshot(customer))
     uow.emit(topics.CUSTOMER_CREATED, customer_id=customer.id)
     return customer

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.auth.principal import Principal
@@ -19,7 +18,7 @@ from app.inventory import repository as repo
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.inventory.replenishment import Suggestion, suggest
 from app.pagination import Page, PageRequest
-from app.uow import UnitOfWork, snapshot
+from app.uow import UnitOfWork, flush_unique, snapshot
 
 CODE_RE = re.compile(r"^[^\s]{1,32}$")
 _LIMITS = {"name": 200, "region": 64, "address": 400}
@@ -54,15 +53,6 @@ def _duplicate(code: str) -> DomainError:
                        code=ErrorCode.DUPLICATE)
 
 
-def _flush_unique(session: Session, code: str) -> None:
-    """A concurrent insert of the same code becomes DUPLICATE, not a 500."""
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise _duplicate(code) from None
-
-
 def create_warehouse(uow: UnitOfWork, data: dict[str, Any]) -> Warehouse:
     data = _clean({k: v for k, v in data.items() if v is not None})
     _validate(data, creating=True)
@@ -70,7 +60,7 @@ def create_warehouse(uow: UnitOfWork, data: dict[str, Any]) -> Warehouse:
         raise _duplicate(data["code"])
     warehouse = Warehouse(**data)
     uow.session.add(warehouse)
-    _flush_unique(uow.session, warehouse.code)
+    flush_unique(uow.session, _duplicate(warehouse.code))
     uow.audit("warehouse.create", "Warehouse", warehouse.id, after=snapshot(warehouse))
     return warehouse
 
@@ -92,7 +82,7 @@ def update_warehouse(uow: UnitOfWork, warehouse_id: int, data: dict[str, Any]) -
     for key, value in data.items():
         setattr(warehouse, key, value)
     uow.session.add(warehouse)
-    _flush_unique(uow.session, warehouse.code)
+    flush_unique(uow.session, _duplicate(warehouse.code))
     uow.audit("warehouse.update", "Warehouse", warehouse.id, before=before,
               after=snapshot(warehouse))
     return warehouse
