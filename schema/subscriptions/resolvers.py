@@ -25,7 +25,7 @@ from schema.subscriptions.streams import (
     Authorize,
     EventQuery,
     event_stream,
-    open_feed,
+    live_events,
     parse_cursor,
 )
 from schema.subscriptions.types import (
@@ -125,19 +125,16 @@ class LiveSubscription:
     ) -> AsyncGenerator[OrderStatusChange, None]:
         principal = _caller(info, Perm.ORDERS_READ)
         since = _since(since)
-        feed = open_feed(info, frozenset({topics.ORDER_STATUS_CHANGED}))  # see OpenFeed
-        try:
+
+        async def checks():  # noqa: ANN202
             oid = await _target(info, order_id, "Order", access.order_visible)
             cid = await _target(info, customer_id, "Customer", access.customer_visible)
-            query = EventQuery(frozenset({topics.ORDER_STATUS_CHANGED}),
-                               _order_filters(principal, oid, cid))
-            authorize = _authorizer(info, access.order_event_allowed,
-                                    targeted="order" if oid else None)
-            async for event in event_stream(info, query, since=since, authorize=authorize,
-                                                opened=feed):
-                yield OrderStatusChange.from_event(event)
-        finally:
-            feed.close()
+            return _order_filters(principal, oid, cid), _authorizer(
+                info, access.order_event_allowed, targeted="order" if oid else None)
+
+        async for event in live_events(info, frozenset({topics.ORDER_STATUS_CHANGED}),
+                                       since=since, checks=checks):
+            yield OrderStatusChange.from_event(event)
 
     @strawberry.subscription(directives=_rule(Perm.ORDERS_READ), description=(
         "Everything that happens to one order: transitions, notes, payments, edits. "
@@ -147,18 +144,16 @@ class LiveSubscription:
     ) -> AsyncGenerator[OrderActivity, None]:
         principal = _caller(info, Perm.ORDERS_READ)
         since = _since(since)
-        # opened before any await, so nothing committed during the checks is missed
-        feed = open_feed(info, frozenset({topics.ORDER_STATUS_CHANGED, topics.ORDER_EVENT}))
-        try:
+
+        async def checks():  # noqa: ANN202
             oid = await _target(info, order_id, "Order", access.order_visible)
-            query = EventQuery(frozenset({topics.ORDER_STATUS_CHANGED, topics.ORDER_EVENT}),
-                               _order_filters(principal, oid, None))
-            authorize = _authorizer(info, access.order_event_allowed, targeted="order")
-            async for event in event_stream(info, query, since=since, authorize=authorize,
-                                                opened=feed):
-                yield OrderActivity.from_event(event)
-        finally:
-            feed.close()
+            return _order_filters(principal, oid, None), _authorizer(
+                info, access.order_event_allowed, targeted="order")
+
+        async for event in live_events(
+                info, frozenset({topics.ORDER_STATUS_CHANGED, topics.ORDER_EVENT}),
+                since=since, checks=checks):
+            yield OrderActivity.from_event(event)
 
     @strawberry.subscription(directives=_rule(Perm.SHIPMENTS_READ), description=(
         "Tracking updates of one shipment, of one order's shipments, or of every shipment "
@@ -170,21 +165,19 @@ class LiveSubscription:
     ) -> AsyncGenerator[ShipmentTrackingUpdate, None]:
         principal = _caller(info, Perm.SHIPMENTS_READ)
         since = _since(since)
-        feed = open_feed(info, frozenset({topics.SHIPMENT_STATUS_CHANGED}))  # see OpenFeed
-        try:
+
+        async def checks():  # noqa: ANN202
             sid = await _target(info, shipment_id, "Shipment", access.shipment_visible)
             oid = await _target(info, order_id, "Order", access.order_visible)
             filters = _order_filters(principal, oid, None)
             if sid is not None:
                 filters["shipment_id"] = sid
-            query = EventQuery(frozenset({topics.SHIPMENT_STATUS_CHANGED}), filters)
-            authorize = _authorizer(info, access.shipment_event_allowed,
-                                    targeted="shipment" if sid else None)
-            async for event in event_stream(info, query, since=since, authorize=authorize,
-                                                opened=feed):
-                yield ShipmentTrackingUpdate.from_event(event)
-        finally:
-            feed.close()
+            return filters, _authorizer(info, access.shipment_event_allowed,
+                                        targeted="shipment" if sid else None)
+
+        async for event in live_events(info, frozenset({topics.SHIPMENT_STATUS_CHANGED}),
+                                       since=since, checks=checks):
+            yield ShipmentTrackingUpdate.from_event(event)
 
     @strawberry.subscription(directives=_rule(Perm.STOCK_READ), description=(
         "Low stock, out of stock and back in stock, for one warehouse or every warehouse "
@@ -195,18 +188,16 @@ class LiveSubscription:
     ) -> AsyncGenerator[StockAlert, None]:
         _caller(info, Perm.STOCK_READ)
         since = _since(since)
-        feed = open_feed(info, frozenset({topics.STOCK_ALERT}))  # see OpenFeed
-        try:
+
+        async def checks():  # noqa: ANN202
             wid = await _target(info, warehouse_id, "Warehouse", access.warehouse_visible)
-            query = EventQuery(frozenset({topics.STOCK_ALERT}),
-                               {"warehouse_id": wid} if wid is not None else {})
-            authorize = _authorizer(info, lambda _s, p, payload: access.stock_event_allowed(
-                p, payload), targeted=None)
-            async for event in event_stream(info, query, since=since, authorize=authorize,
-                                                opened=feed):
-                yield StockAlert.from_event(event)
-        finally:
-            feed.close()
+            return ({"warehouse_id": wid} if wid is not None else {}), _authorizer(
+                info, lambda _s, p, payload: access.stock_event_allowed(p, payload),
+                targeted=None)
+
+        async for event in live_events(info, frozenset({topics.STOCK_ALERT}), since=since,
+                                       checks=checks):
+            yield StockAlert.from_event(event)
 
     @strawberry.subscription(directives=_rule(Perm.NOTIFICATIONS_READ), description=(
         "New in-app notifications addressed to you (CUSTOMER: to your company). "

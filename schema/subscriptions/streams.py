@@ -127,3 +127,21 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
     finally:
         if owned:
             feed.close()
+
+
+Checks = Callable[[], Awaitable[tuple[Mapping[str, int | str | None], Authorize]]]
+
+
+async def live_events(info: object, topics: frozenset[str], *, since: str | None,
+                      checks: Checks) -> AsyncIterator[DomainEvent]:
+    """The stream of a subscription resolver: the feed opens first, then `checks` (the
+    target and permission lookups, which await the database) return the payload filters
+    and the per-event authorizer, so nothing committed during the checks is missed."""
+    feed = open_feed(info, topics)
+    try:
+        filters, authorize = await checks()
+        async for event in event_stream(info, EventQuery(topics, filters), since=since,
+                                        authorize=authorize, opened=feed):
+            yield event
+    finally:
+        feed.close()
