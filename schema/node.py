@@ -36,3 +36,16 @@ async def resolve_node(info: Any, global_id: str) -> Any:
     if fetch is None:
         return None
     return await fetch(info, pk)
+
+
+async def lookup(info: Any, global_id: str, type_name: str) -> Any:
+    """A single-object query (`order(id:)`, `product(id:)`, ...): the object when the ID
+    is of `type_name` and visible to the caller; null for a malformed, foreign-typed,
+    missing or out-of-scope ID alike."""
+    try:
+        kind, pk = from_global_id(global_id)
+    except ValueError:
+        return None
+    if kind != type_name:
+        return None
+    return await _FETCHERS[type_name](info, pk)

@@ -19,7 +19,7 @@ from schema.catalog.types import (
 )
 from schema.errors import user_errors
 from schema.mutations import provided, run_read, run_write
-from schema.node import register_node
+from schema.node import lookup, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
 from schema.prefetch import prefetch_connection
@@ -70,11 +70,7 @@ class CatalogQuery:
     @strawberry.field(extensions=requires(Perm.PRODUCTS_READ),
                       description="One product; null when missing (or retired, for CUSTOMER).")
     async def product(self, info: strawberry.Info, id: strawberry.ID) -> Product | None:
-        try:
-            pk = parse_id(id, "Product")
-        except DomainError:
-            return None
-        return await fetch_product(info, pk)
+        return await lookup(info, id, "Product")
 
 
 @strawberry.type

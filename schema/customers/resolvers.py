@@ -26,7 +26,7 @@ from schema.customers.types import (
 from schema.errors import user_errors
 from schema.loaders import register_loader
 from schema.mutations import provided, run_read, run_write
-from schema.node import register_node
+from schema.node import lookup, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
 from schema.prefetch import prefetch_connection, register_relation
@@ -90,11 +90,7 @@ class CustomerQuery:
     @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ),
                       description="One customer; null when missing or out of your scope.")
     async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
-        try:
-            pk = parse_id(id, "Customer")
-        except DomainError:  # malformed or foreign ID answers like a missing row
-            return None
-        return await fetch_customer(info, pk)
+        return await lookup(info, id, "Customer")
 
 
 @strawberry.type

@@ -23,7 +23,7 @@ from schema.inventory.inputs import (
 )
 from schema.inventory.types import ReplenishmentSuggestion, StockLevel, StockMovement, Warehouse
 from schema.mutations import run_read
-from schema.node import register_node
+from schema.node import lookup, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
 from schema.prefetch import prefetch_connection
@@ -130,11 +130,7 @@ class InventoryQuery:
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
                       description="One warehouse; null when missing or not yours.")
     async def warehouse(self, info: strawberry.Info, id: strawberry.ID) -> Warehouse | None:
-        try:
-            pk = parse_id(id, "Warehouse")
-        except DomainError:
-            return None
-        return await fetch_warehouse(info, pk)
+        return await lookup(info, id, "Warehouse")
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
                       description="Stock per product and warehouse." + STOCK_SCOPE)

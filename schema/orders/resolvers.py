@@ -5,13 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from app.auth.roles import Perm
-from app.errors import DomainError
-from app.ids import parse_id
 from app.orders import customer_views, risk, service
 from app.orders import repository as repo
 from schema.loaders import register_loader
 from schema.mutations import run_read
-from schema.node import register_node
+from schema.node import lookup, register_node
 from schema.orders.inputs import OrderFilter, filter_from
 from schema.orders.types import Order, OrderAtRisk, OrderEvent, OrderLine, OrderSort
 from schema.pagination import Connection, page_request, to_connection
@@ -97,11 +95,7 @@ class OrderQuery:
     @strawberry.field(extensions=requires(Perm.ORDERS_READ),
                       description="One order; null when missing or out of your scope.")
     async def order(self, info: strawberry.Info, id: strawberry.ID) -> Order | None:
-        try:
-            pk = parse_id(id, "Order")
-        except DomainError:
-            return None
-        return await fetch_order(info, pk)
+        return await lookup(info, id, "Order")
 
     @strawberry.field(extensions=requires(Perm.ORDERS_READ),
                       description="Approved, unshipped orders whose promised date is past or "

@@ -15,7 +15,7 @@ from app.orders import return_repository as ret_repo
 from schema.errors import user_errors
 from schema.loaders import register_loader
 from schema.mutations import run_read, run_write
-from schema.node import register_node
+from schema.node import lookup, register_node
 from schema.orders.payments import finance_only
 from schema.orders.returns import (
     ReturnRequest,
@@ -115,11 +115,7 @@ class ReturnQuery:
                       description="One return request; null when missing or out of scope.")
     async def return_request(self, info: strawberry.Info,
                              id: strawberry.ID) -> ReturnRequest | None:
-        try:
-            pk = parse_id(id, "ReturnRequest")
-        except DomainError:
-            return None
-        return await fetch_return(info, pk)
+        return await lookup(info, id, "ReturnRequest")
 
 
 @strawberry.type

@@ -15,7 +15,7 @@ from app.shipping import repository as repo
 from app.shipping import service
 from schema.loaders import register_loader
 from schema.mutations import run_read
-from schema.node import register_node
+from schema.node import lookup, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
 from schema.prefetch import prefetch_connection, register_relation
@@ -115,11 +115,7 @@ class ShippingQuery:
     @strawberry.field(extensions=requires(Perm.SHIPMENTS_READ),
                       description="One shipment; null when missing or out of your scope.")
     async def shipment(self, info: strawberry.Info, id: strawberry.ID) -> Shipment | None:
-        try:
-            pk = parse_id(id, "Shipment")
-        except DomainError:  # malformed or foreign ID answers like a missing row
-            return None
-        return await fetch_shipment(info, pk)
+        return await lookup(info, id, "Shipment")
 
     @strawberry.field(extensions=requires(Perm.SHIPMENTS_READ),
                       description="Carriers, e.g. to fill a shipment filter.")
