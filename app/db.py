@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from app.writer import GroupWriter
+
 
 def normalize_url(url: str) -> str:
     """Accept plain SQLAlchemy URLs and pick the drivers this app ships with."""
@@ -113,8 +115,24 @@ class Database:
             )
             self.read_engine = self.write_engine
         self.counter = StatementCounter()
+        self._writer: GroupWriter | None = None
+        self._writer_lock = threading.Lock()
         for engine in {self.write_engine, self.read_engine}:
             event.listen(engine, "before_cursor_execute", self.counter)
+
+    @property
+    def writer(self) -> GroupWriter:
+        """The SQLite writer thread every write of this process queues for."""
+        if self._writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = GroupWriter(self.write_engine)
+        return self._writer
+
+    def close_writer(self) -> None:
+        """Finish the queued writes and stop the writer thread (at shutdown)."""
+        if self._writer is not None:
+            self._writer.close()
 
     @property
     def is_sqlite(self) -> bool:

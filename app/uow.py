@@ -1,4 +1,5 @@
-"""Units of work: one transaction, run whole in one worker thread.
+"""Units of work: one transaction (or, on SQLite, one savepoint of a group commit: see
+app/writer.py), run whole in one worker thread.
 
 Services are plain synchronous functions `fn(uow, ...)`; they never commit.
 `Runner.write` commits, writes the emitted events to the outbox in the same
@@ -7,11 +8,8 @@ transaction, and hands them to the bus after commit.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import functools
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,7 +17,7 @@ from enum import Enum
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
@@ -31,6 +29,7 @@ from app.db_types import utcnow
 from app.errors import DomainError
 from app.events import outbox
 from app.events.bus import DomainEvent
+from app.writer import end_session, open_session
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -141,7 +140,6 @@ class Runner:
     ) -> None:
         self.db = db
         self._publish = publish
-        self._writer: ThreadPoolExecutor | None = None
         import app.notifications.planner  # noqa: F401  registers its before-commit hook
 
     async def write(
@@ -152,32 +150,14 @@ class Runner:
         request_id: str | None = None,
         **kwargs: Any,
     ) -> T:
+        unit = functools.partial(self._write_sync, fn, principal, request_id, args, kwargs)
         if self.db.is_sqlite:
-            result, events = await self._in_writer_thread(
-                self._write_sync, fn, principal, request_id, args, kwargs)
+            result, events = await self.db.writer.run(unit)
         else:
-            result, events = await anyio.to_thread.run_sync(
-                self._write_sync, fn, principal, request_id, args, kwargs)
+            result, events = await anyio.to_thread.run_sync(unit)
         if events and self._publish is not None:
             await self._publish(events)
         return result
-
-    async def _in_writer_thread(self, call: Callable[..., T], *args: Any) -> T:
-        """SQLite has one writer at a time (a one-connection pool): units of work queue
-        for one dedicated thread instead of parking dozens of worker threads on the
-        pool, whose hand-offs and GIL contention cost more than the writes.
-        Like anyio's default, a cancelled caller does not stop a unit of work that
-        is queued or running; its events then reach subscribers through the relay."""
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-writer")
-        context = contextvars.copy_context()  # request-scoped context, as anyio passes it
-        future = asyncio.get_running_loop().run_in_executor(
-            self._writer, functools.partial(context.run, call, *args))
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:  # the outcome is nobody's now: do not log it as lost
-            future.add_done_callback(lambda f: f.cancelled() or f.exception())
-            raise
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await anyio.to_thread.run_sync(self.read_sync, fn, args, kwargs)
@@ -193,23 +173,23 @@ class Runner:
 
     def _write_sync(
         self, fn: Callable[..., T], principal: Principal | None, request_id: str | None,
-        args: tuple, kwargs: dict,
+        args: tuple, kwargs: dict, group: Connection | None = None,
     ) -> tuple[T, list[DomainEvent]]:
-        with WriteSession(self.db.write_engine, expire_on_commit=False) as session:
+        """One unit of work in a transaction of its own, or, with `group` (the SQLite
+        writer's group commit), in a savepoint of the group's transaction."""
+        with open_session(self.db.write_engine, group, WriteSession) as session:
             uow = UnitOfWork(session=session, principal=principal, request_id=request_id)
             try:
                 result = fn(uow, *args, **kwargs)
                 events = self._to_outbox(uow)
-                session.commit()
             except DomainError as exc:
-                if exc.keep_writes:  # e.g. a revoked token family must stay revoked
-                    session.commit()
-                else:
-                    session.rollback()
+                # e.g. a revoked token family must stay revoked
+                end_session(session, group, commit=exc.keep_writes)
                 raise
             except BaseException:
-                session.rollback()
+                end_session(session, group, commit=False)
                 raise
+            end_session(session, group, commit=True)
         return result, events
 
     @staticmethod

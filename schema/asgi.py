@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             for hook in state.extras.get("on_shutdown", []):
                 await hook(state)
             await state.events.stop()
+            await anyio.to_thread.run_sync(state.db.close_writer)  # finish queued writes
             await state.bus.close()
 
     app = Starlette(

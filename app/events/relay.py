@@ -22,6 +22,7 @@ from sqlmodel import Session
 from app.db import Database, spawn_background
 from app.events import outbox
 from app.events.bus import DomainEvent, EventBus
+from app.writer import write_in_session
 
 log = logging.getLogger("crm.events.relay")
 
@@ -60,16 +61,10 @@ class OutboxRelay:
         if not ids:
             return 0
         try:
-            return await anyio.to_thread.run_sync(self._mark_sync, ids)
+            return await write_in_session(self.db, outbox.mark_published, ids)
         except Exception as exc:  # left unmarked: recovery republishes, readers dedupe
             log.warning("marking %d events published failed: %s", len(ids), exc)
             return 0
-
-    def _mark_sync(self, ids: list[int]) -> int:
-        with Session(self.db.write_engine) as session:
-            count = outbox.mark_published(session, ids)
-            session.commit()
-        return count
 
     # Recovery path ----------------------------------------------------------
     async def recover(self) -> int:

@@ -25,6 +25,7 @@ from app.notifications import repository as repo
 from app.notifications.channels import Channel, DeliveryError
 from app.notifications.models import Notification
 from app.notifications.repository import Status
+from app.writer import write_in_session
 
 log = logging.getLogger("crm.notifications.dispatch")
 
@@ -63,19 +64,16 @@ class NotificationDispatcher:
         SQLite every write waits for the one writer, so a write per message would
         hold up the requests behind a burst of notifications.
         """
-        claimed = await anyio.to_thread.run_sync(self._claim)
+        claimed = await write_in_session(self.db, self._claim)
         if claimed:
             outcomes = await asyncio.gather(*(self._deliver(n) for n in claimed))
             await self._record(list(zip((n.id for n in claimed), outcomes, strict=True)))
         return len(claimed)
 
-    def _claim(self) -> list[Notification]:
+    def _claim(self, session: Session) -> list[Notification]:
         now = utcnow()
-        lease = now + timedelta(seconds=self.policy.lease_seconds)
-        with Session(self.db.write_engine, expire_on_commit=False) as session:
-            rows = repo.claim_due(session, now, lease, self.batch)
-            session.commit()
-        return rows
+        return repo.claim_due(session, now, now + timedelta(seconds=self.policy.lease_seconds),
+                              self.batch)
 
     async def _deliver(self, n: Notification) -> dict:
         """Send one notification; the values recording the outcome."""
@@ -112,14 +110,12 @@ class NotificationDispatcher:
                 "last_error": exc.message}
 
     async def _record(self, outcomes: list[tuple[int, dict]]) -> None:
-        def write() -> None:
-            with Session(self.db.write_engine) as session:
-                for notification_id, values in outcomes:
-                    repo.record(session, notification_id, values)
-                session.commit()
+        def write(session: Session) -> None:
+            for notification_id, values in outcomes:
+                repo.record(session, notification_id, values)
 
         try:
-            await anyio.to_thread.run_sync(write)
+            await write_in_session(self.db, write)
         except Exception:  # the leases expire and the rows are tried again
             log.exception("recording the outcome of %d notifications failed", len(outcomes))
 

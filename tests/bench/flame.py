@@ -39,7 +39,7 @@ def summarise(path: Path, top: int = 25) -> str:
     samples = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():  # a frame name with a line break in it
             continue
         n = int(count)
         samples += n
