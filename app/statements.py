@@ -13,11 +13,28 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
+from sqlmodel import Session
 
+from app import rows
 from app.auth.principal import Principal
 
 S = TypeVar("S")
 _BUILT: dict[Hashable, Any] = {}
+
+
+def run(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> Any:
+    """Run a statement that loads no ORM entities (columns, Core UPDATEs) on the session's
+    connection. It skips the ORM session layer, which costs ~25 us a statement (measured on
+    SQLite: 59 against 33 us); pending changes are flushed first, as autoflush would."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(stmt, params)
+
+
+def records(session: Session, stmt: Any, params: dict[str, Any], model: Any) -> list[Any]:
+    """Read-only records (app/rows.py) of a statement selecting all of `model`'s columns,
+    for write paths that only read the rows: a fraction of the cost of ORM instances."""
+    return list(map(rows.record_type(model)._make, run(session, stmt, params)))
 
 
 def once(key: Hashable, build: Callable[[], S]) -> S:

@@ -122,18 +122,24 @@ def contacts_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Contact]:
 
 
 # Read on every order placement: built once, reused with a bound parameter.
-_DEFAULT_ADDRESS = select(Address).where(Address.customer_id == bindparam("customer_id")).order_by(
-    Address.is_default_shipping.desc(), Address.id).limit(1)
-_PRIMARY_CONTACT = select(Contact).where(Contact.customer_id == bindparam("customer_id")).order_by(
-    Contact.is_primary.desc(), Contact.id).limit(1)
+# Read-only records (app/rows.py): their callers copy values from them.
+_ADDRESS, _CONTACT = rows.table(Address), rows.table(Contact)
+_DEFAULT_ADDRESS = select(_ADDRESS).where(_ADDRESS.c.customer_id == bindparam("customer_id")) \
+    .order_by(_ADDRESS.c.is_default_shipping.desc(), _ADDRESS.c.id).limit(1)
+_PRIMARY_CONTACT = select(_CONTACT).where(_CONTACT.c.customer_id == bindparam("customer_id")) \
+    .order_by(_CONTACT.c.is_primary.desc(), _CONTACT.c.id).limit(1)
 
 
-def default_shipping_address(session: Session, customer_id: int) -> Address | None:
-    return session.execute(_DEFAULT_ADDRESS, {"customer_id": customer_id}).scalars().first()
+def default_shipping_address(session: Session, customer_id: int) -> Any | None:
+    """The default shipping address (a read-only record), or None."""
+    found = statements.records(session, _DEFAULT_ADDRESS, {"customer_id": customer_id}, Address)
+    return found[0] if found else None
 
 
-def primary_contact(session: Session, customer_id: int) -> Contact | None:
-    return session.execute(_PRIMARY_CONTACT, {"customer_id": customer_id}).scalars().first()
+def primary_contact(session: Session, customer_id: int) -> Any | None:
+    """The primary contact (a read-only record), or None."""
+    found = statements.records(session, _PRIMARY_CONTACT, {"customer_id": customer_id}, Contact)
+    return found[0] if found else None
 
 
 def code_exists(session: Session, code: str) -> bool:

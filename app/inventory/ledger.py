@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from app import bulk
+from app import bulk, statements
 from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode
 from app.inventory.models import MovementKind, StockLevel, StockMovement
@@ -103,7 +103,7 @@ _REMOVE = _update({"on_hand": _ON_HAND - _Q}, _ON_HAND - _RESERVED >= _Q)
 def _apply(session: Session, line: StockLine, stmt, **extra: int) -> bool:  # noqa: ANN001
     params = {"pid": line.product_id, "wid": line.warehouse_id,
               "q": line.quantity, "now": utcnow(), **extra}
-    return session.execute(stmt, params).rowcount == 1
+    return statements.run(session, stmt, params).rowcount == 1
 
 
 def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, select
 
+from app import statements
 from app.auth.models import User, UserWarehouse
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
@@ -69,7 +70,7 @@ _PREFERENCES = select(NotificationPreference.channel, NotificationPreference.ena
 def preferences(session: Session, customer_id: int) -> dict[str, bool]:
     """Channel -> enabled; channels without a row are enabled."""
     prefs = dict.fromkeys(CHANNELS, True)
-    prefs.update(session.execute(_PREFERENCES, {"customer_id": customer_id}).tuples().all())
+    prefs.update(statements.run(session, _PREFERENCES, {"customer_id": customer_id}).all())
     return prefs
 
 

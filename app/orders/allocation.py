@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, insert
 from sqlmodel import Session, select
 
+from app import statements
 from app.errors import DomainError, ErrorCode, ValidationFailed
 from app.inventory import ledger
 from app.inventory.models import StockLevel, Warehouse
@@ -69,7 +70,7 @@ def load_stock(session: Session, product_ids: Sequence[int]) -> Stock:
     """Lock and read the stock of these products (see _STOCK)."""
     available: dict[tuple[int, int], int] = {}
     regions: dict[int, str] = {}
-    rows = session.execute(_STOCK, {"ids": sorted(set(product_ids))})
+    rows = statements.run(session, _STOCK, {"ids": sorted(set(product_ids))})
     for product_id, warehouse_id, on_hand, reserved, region in rows:
         available[(product_id, warehouse_id)] = on_hand - reserved
         regions[warehouse_id] = region

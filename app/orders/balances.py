@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import Session, select
 
+from app import statements
 from app.orders.models import Order, OrderStatus, ReturnRequest
 from app.orders.workflow import OPEN_STATES
 
@@ -81,7 +82,7 @@ def outstanding_balance(session: Session, customer_id: int,
     """
     params = {"customer_id": customer_id,
               "exclude_id": -1 if exclude_order_id is None else exclude_order_id}
-    return _money(session.execute(_EXPOSURE, params).scalar())
+    return _money(statements.run(session, _EXPOSURE, params).scalar())
 
 
 def order_balances(session: Session, order_ids: Sequence[int]) -> dict[int, Decimal]:

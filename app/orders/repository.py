@@ -185,7 +185,9 @@ def allocations_by_order(session: Session,
 # Statements of the write path are built once and reused with bound parameters.
 _LINES_OF = (select(OrderLine).where(OrderLine.order_id == bindparam("order_id"))
              .order_by(OrderLine.id))
-_PRODUCTS = select(Product).where(Product.id.in_(bindparam("ids", expanding=True)))
+_PRODUCT_COLUMNS = rows.table(Product)
+_PRODUCTS = select(_PRODUCT_COLUMNS).where(
+    _PRODUCT_COLUMNS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def lines_of(session: Session, order_id: int) -> list[OrderLine]:
@@ -196,8 +198,10 @@ def allocations_of(session: Session, order_id: int) -> list[OrderAllocation]:
     return allocations_by_order(session, [order_id]).get(order_id, [])
 
 
-def products_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Product]:
-    return {p.id: p for p in session.execute(_PRODUCTS, {"ids": list(ids)}).scalars()}
+def products_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Read-only product records: pricing and the checks only read them."""
+    return {p.id: p for p in statements.records(session, _PRODUCTS, {"ids": list(ids)},
+                                                Product)}
 
 
 def external_id_taken(session: Session, channel: str, external_id: str) -> bool:
@@ -224,4 +228,4 @@ _FULFILLED = select(Order.id).where(
 def has_fulfilled_orders(session: Session, customer_id: int, exclude_order_id: int) -> bool:
     """A returning customer: at least one earlier order was delivered."""
     params = {"customer_id": customer_id, "order_id": exclude_order_id}
-    return session.execute(_FULFILLED, params).first() is not None
+    return statements.run(session, _FULFILLED, params).first() is not None
