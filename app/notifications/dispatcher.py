@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import anyio.to_thread
 from sqlmodel import Session
@@ -22,7 +22,7 @@ from app.db_types import utcnow
 from app.events import topics
 from app.events.bus import EventBus, Listener
 from app.notifications import repository as repo
-from app.notifications.channels import Channel, DeliveryError
+from app.notifications.channels import Channel, DeliveryError, Unconfigured
 from app.notifications.models import Notification
 from app.notifications.repository import Status
 from app.writer import write_in_session
@@ -72,8 +72,20 @@ class NotificationDispatcher:
 
     def _claim(self, session: Session) -> list[Notification]:
         now = utcnow()
+        for channel, sender in self.channels.items():
+            if isinstance(sender, Unconfigured) and channel in repo.SENDABLE:
+                self._fail_unconfigured(session, channel, sender, now)
+        sendable = [c for c in repo.SENDABLE
+                    if not isinstance(self.channels.get(c), Unconfigured)]
         return repo.claim_due(session, now, now + timedelta(seconds=self.policy.lease_seconds),
-                              self.batch)
+                              self.batch, channels=sendable)
+
+    def _fail_unconfigured(self, session: Session, channel: str, sender: Unconfigured,
+                           now: datetime) -> None:
+        reason = f"{sender.what} is not configured"
+        if repo.fail_due(session, channel, now, reason) and channel not in self._reported:
+            self._reported.add(channel)  # say it once, not once per message
+            log.warning("%s notifications are recorded as FAILED: %s", channel, reason)
 
     async def _deliver(self, n: Notification) -> dict:
         """Send one notification; the values recording the outcome."""

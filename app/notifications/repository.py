@@ -136,12 +136,27 @@ def already_notified(session: Session, template: str, key: str, value: int) -> b
 
 # Dispatch bookkeeping -------------------------------------------------------
 
-def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int
-              ) -> list[Notification]:
+_DUE = (Status.PENDING.value, Status.SENDING.value)
+
+
+def fail_due(session: Session, channel: str, now: datetime, reason: str) -> int:
+    """Every due notification of a channel that cannot send (not configured) becomes FAILED
+    at once, in one statement: no claim, no attempt, no outcome to record one by one."""
+    return statements.run(session, update(Notification).where(
+        Notification.channel == channel, Notification.status.in_(_DUE),
+        Notification.next_attempt_at <= now).values(
+        status=Status.FAILED.value, attempts=Notification.attempts + 1, next_attempt_at=None,
+        last_error=reason[:1000])).rowcount or 0
+
+
+def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int,
+              channels: Sequence[str] = SENDABLE) -> list[Notification]:
     """Take due EMAIL/SMS notifications, leased so a crashed sender's work comes back."""
+    if not channels:
+        return []
     stmt = (select(Notification)
-            .where(Notification.channel.in_(SENDABLE),
-                   Notification.status.in_((Status.PENDING.value, Status.SENDING.value)),
+            .where(Notification.channel.in_(list(channels)),
+                   Notification.status.in_(_DUE),
                    Notification.next_attempt_at <= now)
             .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":

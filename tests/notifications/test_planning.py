@@ -133,3 +133,27 @@ async def test_an_expired_lease_is_sent_again(factory, db):
     assert str(message["Subject"]) == "订单 SO-LEASE 已收到"
     [after] = [n for n in rows(factory, customer_id=customer.id) if n.id == row.id]
     assert (after.status, after.attempts) == ("SENT", 2)
+
+
+async def test_a_channel_that_is_not_configured_fails_its_messages_without_claiming(factory, db):
+    customer = factory.customer(email=unique_email())
+
+    def due(uow):  # noqa: ANN001, ANN202
+        made = [Notification(customer_id=customer.id, channel=channel, template="order_received",
+                             recipient="x", subject="s", body="b", status="PENDING",
+                             next_attempt_at=utcnow() - timedelta(seconds=1))
+                for channel in ("EMAIL", "SMS")]
+        uow.session.add_all(made)
+        uow.session.flush()
+        return [n.id for n in made]
+
+    ids = factory.write(due)
+    settings = load_settings({"CRM_JWT_SECRET": "x" * 40})  # no SMTP host, no SMS URL
+    dispatcher = NotificationDispatcher(db, InProcessBus(), make_channels(settings))
+    claimed = await dispatcher.run_once()
+    assert claimed == 0  # nothing was leased or sent: one UPDATE per channel failed them
+    after = {n.id: n for n in rows(factory, customer_id=customer.id)}
+    assert [(after[i].status, after[i].attempts, after[i].next_attempt_at) for i in ids] == [
+        ("FAILED", 1, None), ("FAILED", 1, None)]
+    assert after[ids[0]].last_error == "e-mail (CRM_SMTP_HOST) is not configured"
+    assert after[ids[1]].last_error == "SMS (CRM_SMS_URL) is not configured"
