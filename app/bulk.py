@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import Table, event, insert
 from sqlmodel import Session
 
+from app import fastsql
+
 _ROWS = "crm_deferred_rows"
 _MARKS = "crm_deferred_marks"
 # Statements per table, built once: building one costs more than running it.
@@ -73,7 +75,7 @@ def write_deferred(session: Session) -> None:
         by_table.setdefault((table, tuple(row)), []).append(row)
     connection = session.connection()
     for (table, _keys), group in by_table.items():
-        connection.execute(_insert(table), group)
+        fastsql.execute(connection, _insert(table), group)
 
 
 def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -86,6 +88,9 @@ def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     if not rows:
         return []
     connection = session.connection()
+    fast = fastsql.insert_ids(connection, table, rows)
+    if fast is not None:
+        return fast
     if len(rows) == 1:
         return [connection.execute(_returning(table, False), rows[0]).scalar_one()]
     if connection.dialect.name == "postgresql":

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam
 from sqlmodel import Session
 
-from app import rows
+from app import fastsql, rows
 from app.auth.principal import Principal
 
 S = TypeVar("S")
@@ -29,6 +29,14 @@ def run(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> An
     if session.autoflush:
         session.flush()
     return session.connection().execute(stmt, params)
+
+
+def change(session: Session, stmt: Any, params: dict[str, Any] | list[dict[str, Any]]) -> int:
+    """Run an INSERT/UPDATE/DELETE on the session's connection (app/fastsql.py on SQLite);
+    the number of rows it changed. Pending changes are flushed first."""
+    if session.autoflush:
+        session.flush()
+    return fastsql.execute(session.connection(), stmt, params)
 
 
 def records(session: Session, stmt: Any, params: dict[str, Any], model: Any) -> list[Any]:

@@ -103,7 +103,7 @@ _REMOVE = _update({"on_hand": _ON_HAND - _Q}, _ON_HAND - _RESERVED >= _Q)
 def _apply(session: Session, line: StockLine, stmt, **extra: int) -> bool:  # noqa: ANN001
     params = {"pid": line.product_id, "wid": line.warehouse_id,
               "q": line.quantity, "now": utcnow(), **extra}
-    return statements.run(session, stmt, params).rowcount == 1
+    return statements.change(session, stmt, params) == 1
 
 
 def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:

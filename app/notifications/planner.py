@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session
 
-from app import bulk
+from app import bulk, fastsql
 from app.auth.models import User
 from app.auth.roles import Role
 from app.customers.models import Customer
@@ -189,7 +189,7 @@ def _plan(session: Session, events: list[DomainEvent]) -> list[tuple[int, dict[s
 def _link(session: Session, planned: list[tuple[int, dict[str, Any]]], ids: list[int],
           written: list[DomainEvent]) -> None:
     """Record which outbox event caused each row (traceability, dedupe)."""
-    session.connection().execute(_SET_SOURCE, [
+    fastsql.execute(session.connection(), _SET_SOURCE, [
         {"row_id": row_id, "source_id": written[index].id}
         for (index, _), row_id in zip(planned, ids, strict=True)])
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, insert
 from sqlmodel import Session, select
 
-from app import statements
+from app import fastsql, statements
 from app.errors import DomainError, ErrorCode, ValidationFailed
 from app.inventory import ledger
 from app.inventory.models import StockLevel, Warehouse
@@ -127,9 +127,12 @@ def reserve(session: Session, order: Order, lines: Sequence[OrderLine], region: 
     return slots
 
 
+_INSERT_ALLOCATION = insert(OrderAllocation.__table__)
+
+
 def _write(session: Session, order: Order, slots: Sequence[Slot]) -> None:
     """One Core executemany (no ORM objects: nothing here reads them back)."""
-    session.connection().execute(insert(OrderAllocation.__table__), [
+    fastsql.execute(session.connection(), _INSERT_ALLOCATION, [
         {"order_id": order.id, "order_line_id": s.line_id, "product_id": s.product_id,
          "warehouse_id": s.warehouse_id, "quantity": s.quantity, "quantity_shipped": 0}
         for s in slots])

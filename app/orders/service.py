@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlmodel import Session
 
+from app import fastsql
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.customers import repository as customers
@@ -150,10 +151,13 @@ def _set_totals(order: Order, priced: pricing.Priced) -> None:
     order.currency = priced.currency
 
 
+_INSERT_LINE = insert(OrderLine.__table__)
+
+
 def _insert_lines(uow: UnitOfWork, order: Order, priced: pricing.Priced) -> None:
     """One Core executemany on the connection (no autoflush: the order is written);
     nothing in the transaction needs the lines as objects."""
-    uow.session.connection().execute(insert(OrderLine.__table__), [
+    fastsql.execute(uow.session.connection(), _INSERT_LINE, [
         {"order_id": order.id, "product_id": ln.product_id, "sku": ln.sku, "name": ln.name,
          "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_rate": ln.discount_rate,
          "line_total": ln.line_total, "quantity_shipped": 0, "quantity_delivered": 0,

@@ -1,0 +1,103 @@
+"""The SQLite write path's direct cursor execution (app/fastsql.py): rows written through it
+read back exactly as through SQLAlchemy, errors arrive as SQLAlchemy's, statement counters
+still see every statement, and statements it cannot run go through SQLAlchemy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import bindparam, exc, insert, select, update
+
+from app import bulk, fastsql
+from app.audit.models import AuditRecord
+from app.orders.models import OrderLine
+from tests.support import unique
+
+AUDIT = AuditRecord.__table__
+LINES = OrderLine.__table__
+WHEN = datetime(2026, 11, 23, 8, 30, 15, 123456, tzinfo=UTC)
+
+
+def _audit_row(marker: str, n: int) -> dict:
+    return {"actor_id": None, "actor_role": "SYSTEM", "action": f"a{n}", "entity_type": marker,
+            "entity_id": n, "before": None, "after": {"名": "上海", "n": n, "x": [1.5, None]},
+            "request_id": None, "created_at": WHEN}
+
+
+def _read(factory, marker: str) -> list[tuple]:  # noqa: ANN001
+    def fetch(session) -> list[tuple]:  # noqa: ANN001
+        stmt = (select(AUDIT.c.action, AUDIT.c.entity_id, AUDIT.c.before, AUDIT.c.after,
+                       AUDIT.c.created_at).where(AUDIT.c.entity_type == marker)
+                .order_by(AUDIT.c.id))
+        return [tuple(r) for r in session.execute(stmt)]
+    return factory.runner.read_sync(fetch, (), {})
+
+
+def test_rows_read_back_as_written_and_ids_come_in_row_order(factory, db):
+    marker = unique("F")
+
+    def work(uow) -> list[int]:  # noqa: ANN001
+        conn = uow.session.connection()
+        count = fastsql.execute(conn, insert(AUDIT), [_audit_row(marker, 1),
+                                                      _audit_row(marker, 2)])
+        assert count == (2 if db.is_sqlite else -1)  # psycopg's executemany: unknown
+        ids = bulk.insert_ids(uow.session, AUDIT, [_audit_row(marker, n) for n in (3, 4, 5)])
+        changed = fastsql.execute(conn, update(AUDIT).where(
+            AUDIT.c.entity_type == bindparam("m"), AUDIT.c.entity_id == bindparam("n"))
+            .values(action=bindparam("action")), {"m": marker, "n": 2, "action": "changed"})
+        assert changed == 1
+        return ids
+
+    ids = factory.write(work)
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    rows = _read(factory, marker)
+    assert [r[0] for r in rows] == ["a1", "changed", "a3", "a4", "a5"]
+    for _action, n, before, after, created in rows:
+        assert before is None and after == {"名": "上海", "n": n, "x": [1.5, None]}
+        assert created == WHEN  # aware UTC, microseconds kept
+    if db.is_sqlite:  # the fast path took them (PostgreSQL always uses SQLAlchemy)
+        assert any(p is not None and p.sql.startswith("INSERT INTO audit_record")
+                   for p in fastsql._PREPARED.values())
+
+
+def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_rolls_back(factory):
+    marker = unique("F")
+
+    def work(uow) -> None:  # noqa: ANN001
+        uow.audit("kept only if the unit commits", marker, 1)
+        fastsql.execute(uow.session.connection(), insert(LINES), {
+            "order_id": 999_999_999, "product_id": 1, "sku": "X", "name": "x", "quantity": 1,
+            "unit_price": Decimal("1.00"), "discount_rate": Decimal("0"),
+            "line_total": Decimal("1.00"), "quantity_shipped": 0, "quantity_delivered": 0,
+            "quantity_returned": 0})  # no such order: the foreign key refuses it
+
+    with pytest.raises(exc.IntegrityError):
+        factory.write(work)
+    assert _read(factory, marker) == []
+
+
+def test_statement_counters_see_the_fast_path(factory, db):
+    marker = unique("F")
+    db.counter.reset()
+    factory.write(lambda uow: fastsql.execute(uow.session.connection(), insert(AUDIT),
+                                              [_audit_row(marker, 1)]))
+    assert any(s.startswith("INSERT INTO audit_record") for s in db.counter.statements)
+
+
+def test_a_statement_needing_python_defaults_goes_through_sqlalchemy(factory):
+    marker = unique("F")
+    row = _audit_row(marker, 1)
+    del row["created_at"]  # the column's Python-side default (utcnow) must fill it
+
+    factory.write(lambda uow: fastsql.execute(uow.session.connection(), insert(AUDIT), row))
+    [(_action, _n, _before, _after, created)] = _read(factory, marker)
+    assert abs((datetime.now(UTC) - created).total_seconds()) < 60
+
+
+def test_a_missing_parameter_is_refused(factory):
+    stmt = update(AUDIT).where(AUDIT.c.id == bindparam("row_id")).values(action=bindparam("a"))
+    with pytest.raises((KeyError, exc.StatementError)):
+        factory.write(lambda uow: fastsql.execute(uow.session.connection(), stmt,
+                                                  {"row_id": 1}))
