@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
+import secrets
 
 from app.errors import DomainError, ErrorCode
 
@@ -42,3 +44,16 @@ def parse_id(value: str, expected_type: str, field: str = "id") -> int:
     if type_name != expected_type:
         raise DomainError(f"{expected_type} not found", field=[field], code=ErrorCode.NOT_FOUND)
     return pk
+
+
+# Ids unique to this process's lifetime and, through a random prefix drawn once, across
+# processes: request ids and placeholders. Drawing fresh randomness (uuid4) for each is a
+# getrandom syscall that releases the GIL, and under load the caller then waits for the
+# other thread (the SQLite writer) to hand it back: measured 0.6 ms per call in the server.
+_PROCESS_PREFIX = secrets.token_hex(8)
+_SEQUENCE = itertools.count(1)
+
+
+def process_unique() -> str:
+    """`<16 hex of this process><hex counter>`: at most 30 characters for 2**56 calls."""
+    return f"{_PROCESS_PREFIX}{next(_SEQUENCE):x}"

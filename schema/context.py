@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +12,7 @@ from strawberry.types import Info as StrawberryInfo
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, decode_access_token
 from app.config import Settings
+from app.ids import process_unique
 from app.uow import Runner
 from schema.loaders import Loaders
 
@@ -61,7 +61,7 @@ def build_context(
     if request is not None:
         request_id = request.headers.get("x-request-id")
     if not request_id or len(request_id) > 64:
-        request_id = uuid.uuid4().hex
+        request_id = process_unique()
     return Context(
         request=request, settings=settings, runner=runner, principal=principal,
         request_id=request_id, token_error=error, services=services,

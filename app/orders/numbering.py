@@ -6,13 +6,13 @@ NULL), then numbered from its id: no counter table, no race between writers.
 
 from __future__ import annotations
 
-import uuid
-
+from app.ids import process_unique
 from app.orders.models import Order
 
 
 def placeholder() -> str:
-    return "~" + uuid.uuid4().hex[:30]
+    """Unique until the number replaces it in the same transaction (never seen outside)."""
+    return "~" + process_unique()
 
 
 def assign_number(order: Order, prefix: str = "SO") -> str:

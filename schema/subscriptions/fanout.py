@@ -16,7 +16,6 @@ import contextlib
 import itertools
 import logging
 import time
-import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -37,6 +36,7 @@ from strawberry.utils.aio import aclosing
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.ids import process_unique
 from schema.context import Context
 from schema.subscriptions.registry import is_personal, topics_of
 
@@ -182,7 +182,7 @@ class Group:
         self.context = Context(
             request=None, settings=context.settings, runner=context.runner,
             principal=replace(principal, expires_at=None) if principal else None,
-            request_id=uuid.uuid4().hex, services=context.services)
+            request_id=process_unique(), services=context.services)
         bus = getattr(context.services, "bus", None)
         topics = topics_of(shape.root_fields)
         # Registered now, before the resolver runs: nothing published from here on is missed.
