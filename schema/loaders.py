@@ -8,14 +8,16 @@ already here resolves synchronously (`Loaders.resolve`): no coroutine, no future
 no task. List resolvers load the relations their selection asks for ahead of time
 (schema/prefetch.py), which makes the nested relation fields of a page plain
 synchronous look-ups. A relation nobody loaded ahead still goes through its
-dataloader, batched as before. The batches of all loaders dispatched in the same
-event-loop turn share one worker-thread hand-off and one session, and an API object
-converted from a row is built once per request (`Loaders.cached`).
+dataloader, batched as before. Everything queued in the same event-loop turn (the
+batches of all loaders, the look-ahead loads, a list's own query) shares one
+worker-thread hand-off and one session, and an API object converted from a row is
+built once per request (`Loaders.cached`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
@@ -26,8 +28,10 @@ from app.auth.principal import Principal
 from app.uow import Runner
 
 Fetch = Callable[[Session, Sequence[Any]], dict[Hashable, Any]]
+Job = Callable[[Session], Any]  # work for the shared hand-off, run in a worker thread
 _REGISTRY: dict[str, tuple[Fetch, Any]] = {}
 MISSING: Any = object()  # "not loaded yet" (None is a loaded value: no such row)
+MAX_BATCH = 5000  # keys per statement
 
 
 Primes = Callable[[dict[Hashable, Any]], dict[str, dict[Hashable, Any]]]
@@ -46,14 +50,14 @@ def register_loader(name: str, fetch: Fetch, *, default: Any = None,
         _PRIMES[name] = primes
 
 
-def _fetch_all(session: Session, jobs: list[tuple[Fetch, list[Hashable]]]) -> list[Any]:
-    """Run several loaders' batches in one session; a failure is returned, not raised, so
-    that it reaches only the fields that asked for that batch."""
+def _run_jobs(session: Session, jobs: list[Job]) -> list[Any]:
+    """Run the jobs of one hand-off in one session; a failure is returned, not raised, so
+    that it reaches only the caller that queued that job."""
     out: list[Any] = []
-    for fetch, keys in jobs:
+    for job in jobs:
         try:
-            out.append(fetch(session, keys))
-        except Exception as exc:  # handed to that batch's futures
+            out.append(job(session))
+        except Exception as exc:  # handed to that job's future
             session.rollback()  # PostgreSQL refuses further statements in a failed transaction
             out.append(exc)
     return out
@@ -63,29 +67,29 @@ class Loaders:
     def __init__(self, runner: Runner, principal: Principal | None) -> None:
         self._runner = runner
         self._principal = principal
-        self._pending: list[tuple[Fetch, list[Hashable], asyncio.Future]] = []
+        self._pending: list[tuple[Job, asyncio.Future]] = []
         self._loaders: dict[str, DataLoader] = {}
         self._tasks: set[asyncio.Task] = set()  # running flushes (kept referenced)
         self._values: dict[str, dict[Hashable, Any]] = {}  # what each loader has loaded
         self._objects: dict[tuple[Any, Hashable], Any] = {}  # converted, by (kind, key)
+        self._groups: dict[Any, tuple[list[Any], asyncio.Future]] = {}  # see `together`
 
     def get(self, name: str) -> DataLoader:
         loader = self._loaders.get(name)
         if loader is None:
             fetch, default = _REGISTRY[name]
-            loader = DataLoader(self._batch(name, fetch, default), max_batch_size=5000)
+            loader = DataLoader(self._batch(name, fetch, default), max_batch_size=MAX_BATCH)
             self._loaders[name] = loader
         return loader
 
     def load(self, name: str, key: Hashable) -> Any:
-        return self.get(name).load(key)
-
-    async def load_many(self, name: str, keys: Iterable[Hashable]) -> None:
-        """Load every key not loaded yet, in one batch (shared with concurrent loads)."""
-        loaded = self._values.get(name, {})
-        wanted = [k for k in dict.fromkeys(keys) if k is not None and k not in loaded]
-        if wanted:
-            await self.get(name).load_many(wanted)
+        """An awaitable of the value of `key` (loaded ahead, or batched now)."""
+        value = self.peek(name, key)
+        if value is MISSING:
+            return self.get(name).load(key)
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(value)
+        return future
 
     def peek(self, name: str, key: Hashable) -> Any:
         """The loaded value of `key`, or MISSING."""
@@ -93,8 +97,32 @@ class Loaders:
         return MISSING if values is None else values.get(key, MISSING)
 
     def prime(self, name: str, key: Hashable, value: Any) -> None:
-        self.get(name).prime(key, value)
         self._values.setdefault(name, {}).setdefault(key, value)
+
+    def fill(self, session: Session, name: str, keys: Iterable[Hashable]) -> None:
+        """Load, in this session, the keys of `name` not loaded yet (in a worker thread:
+        the look-ahead loads of schema/prefetch.py). A failure is raised to the caller."""
+        fetch, default = _REGISTRY[name]
+        loaded = self._values.get(name, {})
+        wanted = [k for k in dict.fromkeys(keys) if k is not None and k not in loaded]
+        for at in range(0, len(wanted), MAX_BATCH):
+            chunk = wanted[at:at + MAX_BATCH]
+            self._store(name, chunk, fetch(session, chunk), default)
+
+    def _store(self, name: str, keys: Sequence[Hashable], found: dict[Hashable, Any],
+               default: Any) -> list[Any]:
+        """Keep a batch's values (and the rows it brought for other loaders) by key."""
+        primes = _PRIMES.get(name)
+        if primes is not None:
+            for other, rows in primes(found).items():
+                for key, row in rows.items():
+                    self.prime(other, key, row)
+        is_list = isinstance(default, list)
+        out = [found.get(k, []) if is_list else found.get(k, default) for k in keys]
+        values = self._values.setdefault(name, {})
+        for key, value in zip(keys, out, strict=True):
+            values.setdefault(key, value)
+        return out
 
     def resolve(self, name: str, key: Hashable, convert: Callable[[Any], Any]) -> Any:
         """`convert(value)` now when the value is loaded, else an awaitable of it.
@@ -110,7 +138,7 @@ class Loaders:
         return None if value is None else convert(value)
 
     async def _later(self, name: str, key: Hashable, convert: Callable[[Any], Any]) -> Any:
-        value = await self.get(name).load(key)
+        value = await self.load(name, key)
         return None if value is None else convert(value)
 
     def one(self, name: str, key: Hashable | None, cls: Any) -> Any:
@@ -134,32 +162,49 @@ class Loaders:
     def _converter(self, cls: Any) -> Callable[[Any], Any]:
         return lambda row: self.cached(cls, row)
 
-    def _read(self, fetch: Fetch, keys: list[Hashable]) -> asyncio.Future:
-        """Queue a batch; the batches of all loaders dispatched in the same event-loop
-        turn (e.g. an order page's customers, lines and shipments) then share one worker
-        thread hand-off and one session instead of one each."""
+    def run(self, job: Job) -> asyncio.Future:
+        """`job(session)` in a worker thread, in the hand-off (and session) shared by
+        everything queued in this event-loop turn: e.g. an order page's customers, lines
+        and shipments, or a list's query and the look-ahead loads of its page."""
         future = asyncio.get_running_loop().create_future()
-        self._pending.append((fetch, keys, future))
+        self._pending.append((job, future))
         if len(self._pending) == 1:
             asyncio.get_running_loop().call_soon(self._flush)
         return future
 
+    def together(self, job: Callable[[Session, Loaders, list[Any]], Any], item: Any
+                 ) -> asyncio.Future:
+        """`job(session, self, items)` once for all the items queued with the same `job` in
+        this event-loop turn (e.g. the look-ahead loads of several customers' order pages,
+        so that each relation level is still one statement for all of them)."""
+        group = self._groups.get(job)
+        if group is None:
+            items: list[Any] = []
+            group = self._groups[job] = (
+                items, self.run(lambda session: job(session, self, items)))
+        group[0].append(item)
+        return group[1]
+
+    def _read(self, fetch: Fetch, keys: list[Hashable]) -> asyncio.Future:
+        return self.run(lambda session: fetch(session, keys))
+
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
+        self._groups.clear()  # later items start a new group
         task = asyncio.ensure_future(self._run(pending))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, pending: list[tuple[Fetch, list[Hashable], asyncio.Future]]) -> None:
+    async def _run(self, pending: list[tuple[Job, asyncio.Future]]) -> None:
         try:
-            results = await self._runner.read(_fetch_all, [(f, k) for f, k, _ in pending])
+            results = await self._runner.read(_run_jobs, [job for job, _ in pending])
         except asyncio.CancelledError:
-            for *_, future in pending:
+            for _, future in pending:
                 future.cancel()
             raise
-        except Exception as exc:  # e.g. no connection: every batch fails with it
+        except Exception as exc:  # e.g. no connection: every job fails with it
             results = [exc] * len(pending)
-        for (_fetch, _keys, future), result in zip(pending, results, strict=True):
+        for (_job, future), result in zip(pending, results, strict=True):
             if future.done():
                 continue
             if isinstance(result, BaseException):
@@ -168,19 +213,12 @@ class Loaders:
                 future.set_result(result)
 
     def _batch(self, name: str, fetch: Fetch, default: Any):  # noqa: ANN202
-        is_list = isinstance(default, list)
-        values = self._values.setdefault(name, {})
-        primes = _PRIMES.get(name)
+        # A weak reference: the loader is held by `self`, and a cycle would leave the
+        # request's loaded rows to the cyclic garbage collector.
+        owner = weakref.ref(self)
 
         async def batch(keys: list[Hashable]) -> list[Any]:
-            found = await self._read(fetch, list(keys))
-            if primes is not None:
-                for other, rows in primes(found).items():
-                    for key, row in rows.items():
-                        self.prime(other, key, row)
-            out = [found.get(k, []) if is_list else found.get(k, default) for k in keys]
-            for key, value in zip(keys, out, strict=True):
-                values.setdefault(key, value)
-            return out
+            loaders, keys = owner(), list(keys)  # alive: its request awaits this batch
+            return loaders._store(name, keys, await loaders._read(fetch, keys), default)
 
         return batch

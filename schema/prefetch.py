@@ -1,31 +1,33 @@
 """Look-ahead loading for lists: one batched query per relation level, before the fields run.
 
-A list resolver (the orders connection, `Customer.orders`, ...) calls `prefetch_connection`
-or `prefetch` with the rows it returns. Guided by the query's selection set (fragments,
-aliases and @skip/@include included; fields not selected are never loaded), it loads every
-registered relation for all rows at once through the per-request dataloaders, then the
-relations of those rows, and so on. The relation fields then find their values loaded and
-resolve synchronously (`Loaders.resolve`), which is what keeps a 100-order page cheap:
-graphql-core runs no coroutine, future or task per nested object.
+A list resolver (the orders connection, `Customer.orders`, ...) calls `read_connection`,
+`prefetch_connection` or `prefetch` with the rows it returns. Guided by the query's
+selection set (fragments, aliases and @skip/@include included; fields not selected are never
+loaded), it plans every registered relation to load for all rows at once, then the
+relations of those rows, and so on; the whole plan then runs in one worker-thread hand-off
+and one session (with the list's own query, for `read_connection`), one statement per
+relation level, and leaves the values in the per-request loaders. The relation fields then
+find their values loaded and resolve synchronously (`Loaders.resolve`), which is what keeps
+a 100-order page cheap: graphql-core runs no coroutine, future or task per nested object.
 
 Prefetching never decides what a caller sees: the fields still apply their permission and
 row-scope rules to what they return. It only skips a relation the caller lacks the
 permission for (the field will refuse it anyway), and a failed load is left to the field,
-which reports it where it belongs.
+which loads it again and reports the failure where it belongs.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import get_named_type, is_abstract_type
+from sqlmodel import Session
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from app.auth.roles import Perm
-from schema.loaders import MISSING
+from schema.loaders import MISSING, Loaders
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,7 @@ class Relation:
     """How `<type>.<field>` is loaded: the row's `key` attribute through `loader`.
 
     `child` is the GraphQL type of the related rows (None for a value with no relations
-    of its own, e.g. a sum); `rows(value)` lists the related rows a loaded value holds;
-    `by_id`: the loader is keyed by the related row's own id (e.g. `product_by_id`).
+    of its own, e.g. a sum); `rows(value)` lists the related rows a loaded value holds.
     """
 
     loader: str
@@ -42,7 +43,6 @@ class Relation:
     child: str | None = None
     rows: Callable[[Any], Iterable[Any]] | None = None
     perm: Perm | None = None
-    by_id: bool = False
 
 
 _RELATIONS: dict[str, dict[str, Relation]] = {}
@@ -59,12 +59,11 @@ def _many(value: Any) -> Iterable[Any]:
 def register_relation(type_name: str, field_name: str, loader: str, key: str, *,
                       child: str | None = None, many: bool = False,
                       rows: Callable[[Any], Iterable[Any]] | None = None,
-                      perm: Perm | None = None, by_id: bool = False) -> None:
+                      perm: Perm | None = None) -> None:
     """Declare that `type_name.field_name` (GraphQL names) resolves through `loader`, keyed
     by the row attribute `key`."""
     _RELATIONS.setdefault(type_name, {})[field_name] = Relation(
-        loader=loader, key=key, child=child, rows=rows or (_many if many else _one), perm=perm,
-        by_id=by_id)
+        loader=loader, key=key, child=child, rows=rows or (_many if many else _one), perm=perm)
 
 
 def _included(directives: dict[str, dict[str, Any]]) -> bool:
@@ -113,35 +112,62 @@ def _plan(info: Any, type_name: str, selections: Iterable[Any]
     return plan
 
 
-async def prefetch(info: Any, type_name: str, rows: list[Any],
-                   selections: Iterable[Any]) -> None:
-    """Load the selected relations of `rows` (objects of `type_name`), level by level."""
-    plan = _plan(info, type_name, selections)
-    if rows and plan:
-        await asyncio.gather(*(_load(info, relation, rows, subs)
-                               for relation, subs in plan.items()))
+@dataclass(frozen=True)
+class Step:
+    """Load `relation` for a set of rows, then `then` for the related rows."""
+
+    relation: Relation
+    then: tuple[Step, ...]
 
 
-async def _load(info: Any, relation: Relation, rows: list[Any], selections: list[Any]) -> None:
-    loaders = info.context.loaders
-    keys = [getattr(row, relation.key) for row in rows]
-    loads = [loaders.load_many(relation.loader, keys)]
-    if relation.by_id and relation.child is not None and selections:
-        # the related rows' relations keyed by their own id need not wait for the rows:
-        # the keys are these (e.g. an order line's product and that product's stock
-        # levels load together, in one hand-off to the database)
-        loads += [loaders.load_many(r.loader, keys)
-                  for r in _plan(info, relation.child, selections) if r.key == "id"]
-    done = await asyncio.gather(*loads, return_exceptions=True)
-    if relation.child is None or not selections or any(
-            isinstance(result, BaseException) for result in done):
-        return  # on a failure, the field reports it where it belongs
-    children: list[Any] = []
-    for key in dict.fromkeys(keys):
+def _steps(info: Any, type_name: str, selections: Iterable[Any]) -> tuple[Step, ...]:
+    """The look-ahead plan for objects of `type_name` (planned here, on the event loop,
+    where the selection is; run by `_walk` in a worker thread)."""
+    return tuple(Step(relation, _steps(info, relation.child, subs)
+                      if relation.child is not None and subs else ())
+                 for relation, subs in _plan(info, type_name, selections).items())
+
+
+def _walk(session: Session, loaders: Loaders, batches: list[tuple[tuple[Step, ...], list]]
+          ) -> None:
+    """Run plans level by level: each loader once per level, for the rows of every plan
+    at that level (e.g. the customers of all orders on the page, in one statement)."""
+    level = batches
+    while level:
+        keys: dict[str, list[Any]] = {}
+        for steps, rows in level:
+            for step in steps:
+                attr = step.relation.key
+                keys.setdefault(step.relation.loader, []).extend(getattr(r, attr) for r in rows)
+        failed = set()
+        for name, wanted in keys.items():
+            try:
+                loaders.fill(session, name, wanted)
+            except Exception:  # left to the fields: they load it again and report the error
+                session.rollback()  # PostgreSQL refuses further statements after a failure
+                failed.add(name)
+        level = [(step.then, _related(loaders, step.relation, rows))
+                 for steps, rows in level for step in steps
+                 if step.then and step.relation.loader not in failed]
+
+
+def _related(loaders: Loaders, relation: Relation, rows: list[Any]) -> list[Any]:
+    """The rows `relation` loaded for `rows`."""
+    out: list[Any] = []
+    for key in dict.fromkeys(getattr(row, relation.key) for row in rows):
         value = MISSING if key is None else loaders.peek(relation.loader, key)
         if value is not MISSING:
-            children.extend(relation.rows(value))
-    await prefetch(info, relation.child, children, selections)
+            out.extend(relation.rows(value))
+    return out
+
+
+async def prefetch(info: Any, type_name: str, rows: list[Any],
+                   selections: Iterable[Any]) -> None:
+    """Load the selected relations of `rows` (objects of `type_name`), level by level, in
+    one hand-off shared with the other prefetches of this event-loop turn."""
+    steps = _steps(info, type_name, selections)
+    if rows and steps:
+        await info.context.loaders.together(_walk, (steps, list(rows)))
 
 
 def connection_nodes(info: Any) -> list[Any]:
@@ -164,3 +190,19 @@ async def prefetch_connection(info: Any, type_name: str, rows: list[Any]) -> Non
     """`prefetch` for a connection of `type_name` rows."""
     if rows:
         await prefetch(info, type_name, rows, connection_nodes(info))
+
+
+async def read_connection(info: Any, type_name: str, fn: Callable[..., Any], *args: Any
+                          ) -> Any:
+    """`fn(session, *args)`, a page of `type_name` rows (app.pagination.Page), and the
+    look-ahead loads of the connection's nodes, in one worker-thread hand-off and session."""
+    loaders = info.context.loaders
+    steps = _steps(info, type_name, connection_nodes(info))
+
+    def page_and_relations(session: Session) -> Any:
+        page = fn(session, *args)
+        if steps and page.items:
+            _walk(session, loaders, [(steps, list(page.items))])
+        return page
+
+    return await loaders.run(page_and_relations)

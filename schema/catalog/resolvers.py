@@ -22,7 +22,7 @@ from schema.mutations import provided, run_read, run_write
 from schema.node import lookup, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
-from schema.prefetch import prefetch_connection
+from schema.prefetch import read_connection
 
 
 async def fetch_product(info: strawberry.Info, pk: int) -> Product | None:
@@ -62,9 +62,9 @@ class CatalogQuery:
         filter: ProductFilter | None = None, sort: ProductSort = ProductSort.NAME_ASC,
     ) -> Connection[Product]:
         principal = current_principal(info)
-        page = await run_read(info, service.list_products, principal, _filter(filter), sort,
-                              page_request(info, first, after, last, before))
-        await prefetch_connection(info, "Product", page.items)
+        page = await read_connection(info, "Product", service.list_products, principal,
+                                     _filter(filter), sort,
+                                     page_request(info, first, after, last, before))
         return to_connection(page, Product.from_row)
 
     @strawberry.field(extensions=requires(Perm.PRODUCTS_READ),

@@ -29,13 +29,13 @@ from schema.mutations import provided, run_read, run_write
 from schema.node import lookup, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
-from schema.prefetch import prefetch_connection, register_relation
+from schema.prefetch import read_connection, register_relation
 
 register_loader("customer_by_id", repo.customer_rows_by_ids)
 register_loader("contacts_by_customer", repo.contacts_by_customer, default=[])
 register_loader("addresses_by_customer", repo.addresses_by_customer, default=[])
 register_loader("contact_by_id", repo.contacts_by_ids)
-register_relation("Customer", "owner", "user_by_id", "owner_id", by_id=True)
+register_relation("Customer", "owner", "user_by_id", "owner_id")
 register_relation("Customer", "contacts", "contacts_by_customer", "id", many=True)
 register_relation("Customer", "addresses", "addresses_by_customer", "id",
                   many=True)
@@ -82,9 +82,9 @@ class CustomerQuery:
         filter: CustomerFilter | None = None, sort: CustomerSort = CustomerSort.NAME_ASC,
     ) -> Connection[Customer]:
         principal = current_principal(info)
-        page = await run_read(info, service.list_customers, principal, _filter(filter), sort,
-                              page_request(info, first, after, last, before))
-        await prefetch_connection(info, "Customer", page.items)
+        page = await read_connection(info, "Customer", service.list_customers, principal,
+                                     _filter(filter), sort,
+                                     page_request(info, first, after, last, before))
         return to_connection(page, Customer.from_row)
 
     @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ),

@@ -26,7 +26,7 @@ from schema.mutations import run_read
 from schema.node import lookup, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
-from schema.prefetch import prefetch_connection
+from schema.prefetch import read_connection
 
 MAX_SUGGESTIONS = 1000
 
@@ -121,10 +121,9 @@ class InventoryQuery:
         last: int | None = None, before: str | None = None,
         filter: WarehouseFilter | None = None, sort: WarehouseSort = WarehouseSort.CODE_ASC,
     ) -> Connection[Warehouse]:
-        page = await run_read(info, service.list_warehouses, current_principal(info),
-                              _warehouse_filter(filter), sort,
-                              page_request(info, first, after, last, before))
-        await prefetch_connection(info, "Warehouse", page.items)
+        page = await read_connection(info, "Warehouse", service.list_warehouses,
+                                     current_principal(info), _warehouse_filter(filter), sort,
+                                     page_request(info, first, after, last, before))
         return to_connection(page, Warehouse.from_row)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
@@ -140,10 +139,9 @@ class InventoryQuery:
         filter: StockLevelFilter | None = None,
         sort: StockLevelSort = StockLevelSort.PRODUCT_ASC,
     ) -> Connection[StockLevel]:
-        page = await run_read(info, service.list_stock_levels, current_principal(info),
-                              _level_filter(filter), sort,
-                              page_request(info, first, after, last, before))
-        await prefetch_connection(info, "StockLevel", page.items)
+        page = await read_connection(info, "StockLevel", service.list_stock_levels,
+                                     current_principal(info), _level_filter(filter), sort,
+                                     page_request(info, first, after, last, before))
         return to_connection(page, StockLevel.from_row)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
@@ -159,9 +157,9 @@ class InventoryQuery:
                                        (product_id, "Product", "productId"))
         flt = repo.StockLevelFilter(product_id=product, warehouse_id=warehouse,
                                     below_safety_stock=True)
-        page = await run_read(info, service.list_stock_levels, current_principal(info), flt,
-                              sort, page_request(info, first, after, last, before))
-        await prefetch_connection(info, "StockLevel", page.items)
+        page = await read_connection(info, "StockLevel", service.list_stock_levels,
+                                     current_principal(info), flt, sort,
+                                     page_request(info, first, after, last, before))
         return to_connection(page, StockLevel.from_row)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
@@ -172,10 +170,9 @@ class InventoryQuery:
         filter: StockMovementFilter | None = None,
         sort: StockMovementSort = StockMovementSort.CREATED_AT_DESC,
     ) -> Connection[StockMovement]:
-        page = await run_read(info, service.list_movements, current_principal(info),
-                              _movement_filter(filter), sort,
-                              page_request(info, first, after, last, before))
-        await prefetch_connection(info, "StockMovement", page.items)
+        page = await read_connection(info, "StockMovement", service.list_movements,
+                                     current_principal(info), _movement_filter(filter), sort,
+                                     page_request(info, first, after, last, before))
         return to_connection(page, StockMovement.from_row)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),

@@ -39,9 +39,9 @@ register_loader("stock_levels_by_warehouse", repo.levels_by_warehouse, default=[
 register_loader("stock_movement_by_id", movement_repo.movements_by_ids)
 for _type in ("StockLevel", "StockMovement", "ReplenishmentSuggestion"):
     register_relation(_type, "product", "product_by_id", "product_id",
-                      child="Product", by_id=True)
+                      child="Product")
     register_relation(_type, "warehouse", "warehouse_by_id", "warehouse_id",
-                      child="Warehouse", by_id=True)
+                      child="Warehouse")
 register_relation("Warehouse", "stockLevels", "stock_levels_by_warehouse", "id",
                   child="StockLevel", many=True, perm=Perm.STOCK_READ)
 

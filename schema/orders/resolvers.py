@@ -14,7 +14,7 @@ from schema.orders.inputs import OrderFilter, filter_from
 from schema.orders.types import Order, OrderAtRisk, OrderEvent, OrderLine, OrderSort
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
-from schema.prefetch import prefetch_connection, register_relation
+from schema.prefetch import read_connection, register_relation
 
 register_loader("order_by_id", repo.orders_by_ids)
 register_loader("order_line_by_id", repo.lines_by_ids)
@@ -27,9 +27,9 @@ register_loader("purchase_summary_by_customer", customer_views.purchase_summarie
 
 # What list resolvers load ahead for the nested fields selected (schema/prefetch.py).
 register_relation("Order", "customer", "customer_by_id", "customer_id",
-                  child="Customer", perm=Perm.CUSTOMERS_READ, by_id=True)
+                  child="Customer", perm=Perm.CUSTOMERS_READ)
 register_relation("Order", "contact", "contact_by_id", "contact_id",
-                  perm=Perm.CUSTOMERS_READ, by_id=True)
+                  perm=Perm.CUSTOMERS_READ)
 register_relation("Order", "lines", "order_lines_by_order", "id",
                   child="OrderLine", many=True)
 register_relation("Order", "allocations", "order_allocations_by_order", "id",
@@ -39,10 +39,10 @@ register_relation("Order", "shipments", "shipments_by_order", "id",
 register_relation("Order", "events", "order_events_by_order", "id",
                   child="OrderEvent", many=True)
 register_relation("OrderLine", "product", "product_by_id", "product_id",
-                  child="Product", by_id=True)
+                  child="Product")
 register_relation("OrderAllocation", "warehouse", "warehouse_by_id",
-                  "warehouse_id", child="Warehouse", by_id=True)
-register_relation("OrderEvent", "actor", "user_by_id", "actor_id", by_id=True)
+                  "warehouse_id", child="Warehouse")
+register_relation("OrderEvent", "actor", "user_by_id", "actor_id")
 
 
 async def fetch_order(info: strawberry.Info, pk: int) -> Order | None:
@@ -87,9 +87,9 @@ class OrderQuery:
         sort: OrderSort = OrderSort.CREATED_AT_DESC,  # type: ignore[valid-type]
     ) -> Connection[Order]:
         principal = current_principal(info)
-        page = await run_read(info, service.list_orders, principal, filter_from(filter), sort,
-                              page_request(info, first, after, last, before))
-        await prefetch_connection(info, "Order", page.items)
+        page = await read_connection(info, "Order", service.list_orders, principal,
+                                     filter_from(filter), sort,
+                                     page_request(info, first, after, last, before))
         return to_connection(page, Order.from_row)
 
     @strawberry.field(extensions=requires(Perm.ORDERS_READ),

@@ -18,7 +18,7 @@ from schema.mutations import run_read
 from schema.node import lookup, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
-from schema.prefetch import prefetch_connection, register_relation
+from schema.prefetch import read_connection, register_relation
 from schema.shipping.types import (
     Carrier,
     CarrierFilter,
@@ -32,17 +32,16 @@ register_loader("shipments_by_order", repo.shipment_rows_by_order, default=[])
 register_loader("tracking_events_by_shipment", repo.tracking_events_by_shipment, default=[])
 register_loader("shipment_lines_by_shipment", repo.shipment_lines_by_shipment, default=[])
 register_loader("carrier_by_id", repo.carriers_by_ids)
-register_relation("Shipment", "order", "order_by_id", "order_id", child="Order",
-                  by_id=True)
+register_relation("Shipment", "order", "order_by_id", "order_id", child="Order")
 register_relation("Shipment", "warehouse", "warehouse_by_id", "warehouse_id",
-                  child="Warehouse", by_id=True)
-register_relation("Shipment", "carrier", "carrier_by_id", "carrier_id", by_id=True)
+                  child="Warehouse")
+register_relation("Shipment", "carrier", "carrier_by_id", "carrier_id")
 register_relation("Shipment", "lines", "shipment_lines_by_shipment", "id",
                   child="ShipmentLine", many=True)
 register_relation("Shipment", "trackingEvents", "tracking_events_by_shipment",
                   "id", many=True)
 register_relation("ShipmentLine", "orderLine", "order_line_by_id",
-                  "order_line_id", child="OrderLine", by_id=True)
+                  "order_line_id", child="OrderLine")
 
 
 async def fetch_shipment(info: strawberry.Info, pk: int) -> Shipment | None:
@@ -108,8 +107,8 @@ class ShippingQuery:
         flt = _filter(filter)
         if flt is None:
             return to_connection(_EMPTY, Shipment.from_row)
-        page = await run_read(info, service.list_shipments, principal, flt, sort, request)
-        await prefetch_connection(info, "Shipment", page.items)
+        page = await read_connection(info, "Shipment", service.list_shipments, principal, flt,
+                                     sort, request)
         return to_connection(page, Shipment.from_row)
 
     @strawberry.field(extensions=requires(Perm.SHIPMENTS_READ),

@@ -133,3 +133,114 @@ async def test_unauthenticated_is_reported_like_strawberry_does():
     got = await fast.execute("{ items { secret } }", context_value=ctx)
     assert got.data == want.data and _errors(got) == _errors(want)
     assert {e.extensions["code"] for e in got.errors} == {"UNAUTHENTICATED"}
+
+
+@strawberry.interface
+class Numbered:
+    n: int
+
+
+@strawberry.type
+class Part(Numbered):  # an interface: strawberry checks the type of what is returned
+
+    @strawberry.field
+    def twice(self) -> int:
+        return 2 * self.n
+
+    @strawberry.field
+    async def slow(self) -> int:
+        await asyncio.sleep(0)
+        return self.n
+
+
+@dataclass
+class NotAPart:
+    n: int
+
+
+@strawberry.type
+class Holder:
+    """Object and list-of-object fields (schema/completion.py), as attributes and as
+    resolvers: values, nulls where none may be, errors, wrong types and awaitables."""
+
+    part: Part
+    maybe_part: Part | None
+    parts: list[Part]
+    parts_with_gaps: list[Part | None]
+    _n: strawberry.Private[int]
+
+    @strawberry.field
+    def made(self) -> Part:
+        return Part(n=self._n) if self._n != 1 else None  # type: ignore[return-value]
+
+    @strawberry.field
+    def made_list(self) -> list[Part]:
+        return [Part(n=i) for i in range(self._n)] + ([None] if self._n == 0 else [])  # type: ignore[list-item]
+
+    @strawberry.field
+    def failing(self) -> Part | None:
+        raise ValueError(f"no part {self._n}")
+
+    @strawberry.field
+    def failing_items(self) -> list[Part | None]:
+        return [Part(n=0), ValueError("item refused"), Part(n=2)]  # type: ignore[list-item]
+
+    @strawberry.field
+    def wrong_type(self) -> Part | None:
+        return NotAPart(n=self._n)  # type: ignore[return-value]
+
+    @strawberry.field
+    def generated(self) -> list[Part]:
+        return (Part(n=i) for i in range(2))  # type: ignore[return-value]
+
+    @strawberry.field
+    async def later(self) -> Part:
+        await asyncio.sleep(0)
+        return Part(n=self._n)
+
+    @strawberry.field
+    def later_items(self) -> list[Part | None]:
+        async def part(i: int) -> Part | None:
+            await asyncio.sleep(0)
+            return None if i == 1 else Part(n=i)
+        return [part(i) for i in range(3)]
+
+    @strawberry.field(extensions=requires(Perm.STOCK_READ))
+    def guarded(self) -> Part | None:
+        return Part(n=self._n)
+
+
+@strawberry.type
+class ObjectQuery:
+    @strawberry.field
+    def holders(self) -> list[Holder | None]:
+        return [Holder(part=Part(n=i) if i != 2 else None,  # type: ignore[arg-type]
+                       maybe_part=Part(n=i) if i % 2 else None,
+                       parts=[Part(n=j) for j in range(i)],
+                       parts_with_gaps=[Part(n=1), None], _n=i) for i in range(4)]
+
+
+OBJECT_QUERY = """{ holders {
+  part { n twice } maybe_part: maybePart { n } parts { n slow } partsWithGaps { n }
+  made { n } alias: madeList { twice } failing { n } failingItems { n } wrongType { n }
+  generated { n } later { n twice } laterItems { slow } guarded { n } } }"""
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.CUSTOMER])
+async def test_objects_and_lists_answer_as_graphql_core_does(role: Role):
+    plain = strawberry.Schema(query=ObjectQuery)
+    fast = lean_resolvers(strawberry.Schema(query=ObjectQuery,
+                                            execution_context_class=ExecutionContext))
+    ctx = Ctx(Principal(user_id=1, role=role))
+    want = await plain.execute(OBJECT_QUERY, context_value=ctx)
+    got = await fast.execute(OBJECT_QUERY, context_value=ctx)
+    assert got.data == want.data
+    assert _errors(got) == _errors(want)
+    messages = {message for message, _ in _errors(got)}
+    assert "Cannot return null for non-nullable field Holder.part." in messages
+    assert "Cannot return null for non-nullable field Holder.madeList." in messages
+    assert "no part 3" in messages and "item refused" in messages
+    assert any(m.startswith("Expected value of type 'Part'") for m in messages)
+    assert got.data["holders"][2] is None  # a null `part` nulls its holder
+    assert got.data["holders"][3]["laterItems"] == [{"slow": 0}, None, {"slow": 2}]
+    assert got.data["holders"][3]["generated"] == [{"n": 0}, {"n": 1}]

@@ -123,3 +123,23 @@ async def test_warehouse_staff_see_their_warehouses_stock_on_the_page(api, facto
     # the warehouses come joined to the stock levels, not from a query of their own
     assert _selects(statements, "warehouse") == 0, statements
     assert any("FROM stock_level JOIN warehouse" in s for s in statements), statements
+
+
+async def test_the_page_and_everything_it_shows_load_in_one_hand_off(api, app, factory, db,
+                                                                    monkeypatch):
+    """The list's query and every look-ahead level share one worker-thread hand-off and
+    one session (schema/prefetch.py `read_connection`)."""
+    kit = Kit(api, factory)
+    admin = factory.user("ADMIN")
+    _world(kit, factory, 3)
+    runner = app.state.crm.runner
+    read, hand_offs = runner.read, []
+
+    async def counted(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        hand_offs.append(fn)
+        return await read(fn, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "read", counted)
+    body, statements = await _run(kit, db, queries.ORDERS_PAGE, {"first": 3}, admin.token)
+    assert "errors" not in body and len(statements) == 6, statements
+    assert len(hand_offs) == 1
