@@ -58,7 +58,7 @@ class Server:
             env.pop("CRM_REDIS_URL", None)
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "tests.bench.app:create_bench_app",
                "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-               "--loop", "uvloop", "--http", "httptools", "--ws", "websockets",
+               "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
                "--log-level", "warning", "--no-access-log", "--backlog", "4096"]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")

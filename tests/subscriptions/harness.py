@@ -57,7 +57,7 @@ class LiveServer:
         self.app = create_app(settings=settings, db=db)
         self.state = self.app.state.crm
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                ws="websockets", lifespan="on")
+                                ws="websockets-sansio", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -119,7 +119,7 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "schema.asgi:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets",
+             "--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets-sansio",
              "--log-level", "warning"],
             cwd=PROJECT_ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 20
