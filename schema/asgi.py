@@ -73,6 +73,16 @@ class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
         return orjson.dumps(data)
 
 
+# The collector's thresholds for a server process (CPython's default: 700, 10, 10). A
+# request or an event fanned out to thousands of subscribers allocates tens of thousands of
+# short-lived tracked objects; with the default, many survive into the oldest generation and
+# trigger full passes over every live object (measured with 10,000 subscribers: a 1 s pass
+# every 2 s, last delivery p99 1.55 s; with 1,000: 100-220 ms passes, the S4 p99 outliers).
+# A larger young generation lets them die first: no pass over 20 ms in S3 and S4, 10,000
+# subscribers' p99 0.34 s, memory unchanged (481 MB).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 class BodyLimit:
     """Refuse oversized request bodies before they are read into memory."""
 
@@ -124,6 +134,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         # What start-up built (modules, schema, engines) lives as long as the process:
         # keep it out of the collector's full passes, which large responses trigger.
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         try:
             yield
         finally:
