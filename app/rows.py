@@ -15,7 +15,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlmodel import Session
 
 
@@ -29,10 +29,18 @@ def record_type(model: Any) -> type:
     return namedtuple(model.__name__ + "Record", [c.name for c in table(model).c])  # noqa: PYI024
 
 
+@cache
+def _by_id_statement(model: Any) -> Any:
+    """Built once per model: building a statement costs more than running it."""
+    t = table(model)
+    return select(t).where(t.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def by_id(session: Session, model: Any, ids: Sequence[int]) -> dict[int, Any]:
     """{id: record} for the ids that exist."""
-    t, make = table(model), record_type(model)._make
-    return {r.id: r for r in map(make, session.execute(select(t).where(t.c.id.in_(list(ids)))))}
+    make = record_type(model)._make
+    found = session.execute(_by_id_statement(model), {"ids": list(ids)})
+    return {r.id: r for r in map(make, found)}
 
 
 def grouped(session: Session, model: Any, column: str, keys: Sequence[Hashable],

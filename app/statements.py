@@ -26,17 +26,20 @@ def run(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> An
     """Run a statement that loads no ORM entities (columns, Core UPDATEs) on the session's
     connection. It skips the ORM session layer, which costs ~25 us a statement (measured on
     SQLite: 59 against 33 us); pending changes are flushed first, as autoflush would."""
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(stmt, params)
+    return _flushed_connection(session).execute(stmt, params)
 
 
 def change(session: Session, stmt: Any, params: dict[str, Any] | list[dict[str, Any]]) -> int:
     """Run an INSERT/UPDATE/DELETE on the session's connection (app/fastsql.py on SQLite);
     the number of rows it changed. Pending changes are flushed first."""
+    return fastsql.execute(_flushed_connection(session), stmt, params)
+
+
+def _flushed_connection(session: Session) -> Any:
+    """The session's connection, with pending changes written as autoflush would."""
     if session.autoflush:
         session.flush()
-    return fastsql.execute(session.connection(), stmt, params)
+    return session.connection()
 
 
 def records(session: Session, stmt: Any, params: dict[str, Any], model: Any) -> list[Any]:

@@ -50,6 +50,11 @@ class ObjectField:
     info_free_type_check: bool  # `is_type_of` is absent or strawberry's own
 
 
+def _null_error(parent_type: Any, field_name: str) -> TypeError:
+    """graphql-core's error (same text) for null in a non-null position."""
+    return TypeError(f"Cannot return null for non-nullable field {parent_type}.{field_name}.")
+
+
 def object_field(field_def: GraphQLField) -> ObjectField | None:
     """The completion shape of `field_def`, or None when graphql-core's path is needed."""
     definition = field_def.extensions.get(_STRAWBERRY)
@@ -123,8 +128,7 @@ class ObjectCompletion:
             raise result
         if result is None:
             if field.non_null:
-                raise TypeError("Cannot return null for non-nullable field"
-                                f" {parent_type}.{field_name}.")
+                raise _null_error(parent_type, field_name)
             return None
         if field.list_type is None:
             return self._complete_object(parent_type, details, field, info, path, result)
@@ -173,8 +177,7 @@ class ObjectCompletion:
                         raise item
                     if item is None:
                         if field.item_non_null:
-                            raise TypeError("Cannot return null for non-nullable field"
-                                            f" {parent_type}.{field_name}.")
+                            raise _null_error(parent_type, field_name)
                         value = None
                     else:
                         value = self._complete_object(parent_type, details, field, info,

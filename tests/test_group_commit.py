@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import exc, select
 
 from app.audit.models import AuditRecord
 from app.catalog.models import Product
@@ -79,7 +79,7 @@ async def test_units_queued_behind_a_busy_writer_commit_together_and_fail_alone(
     assert outcomes[7] == "c"
     assert isinstance(outcomes[2], DomainError) and isinstance(outcomes[4], DomainError)
     assert isinstance(outcomes[5], ValueError)
-    assert isinstance(outcomes[6], Exception)  # the duplicate SKU
+    assert isinstance(outcomes[6], exc.IntegrityError)  # the duplicate SKU
     assert sorted(_actions(runner, marker)) == ["a", "b", "c", "gate", "kept"]
     if db.is_sqlite:  # the seven queued units ran as one group (or a few)
         grouped = db.writer.stats["grouped_units"] - before["grouped_units"]

@@ -55,6 +55,10 @@ class NotificationDispatcher:
         self._tasks: list[asyncio.Task] = []
         self._listener: Listener | None = None
         self._reported: set[str] = set()
+        # channels fixed at start: those without a sender are failed in bulk, never claimed
+        self._unconfigured = {c: s for c, s in channels.items()
+                              if c in repo.SENDABLE and isinstance(s, Unconfigured)}
+        self._sendable = [c for c in repo.SENDABLE if c not in self._unconfigured]
 
     # One round ----------------------------------------------------------------
     async def run_once(self) -> int:
@@ -72,13 +76,10 @@ class NotificationDispatcher:
 
     def _claim(self, session: Session) -> list[Notification]:
         now = utcnow()
-        for channel, sender in self.channels.items():
-            if isinstance(sender, Unconfigured) and channel in repo.SENDABLE:
-                self._fail_unconfigured(session, channel, sender, now)
-        sendable = [c for c in repo.SENDABLE
-                    if not isinstance(self.channels.get(c), Unconfigured)]
+        for channel, sender in self._unconfigured.items():
+            self._fail_unconfigured(session, channel, sender, now)
         return repo.claim_due(session, now, now + timedelta(seconds=self.policy.lease_seconds),
-                              self.batch, channels=sendable)
+                              self.batch, channels=self._sendable)
 
     def _fail_unconfigured(self, session: Session, channel: str, sender: Unconfigured,
                            now: datetime) -> None:

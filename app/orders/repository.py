@@ -185,9 +185,6 @@ def allocations_by_order(session: Session,
 # Statements of the write path are built once and reused with bound parameters.
 _LINES_OF = (select(OrderLine).where(OrderLine.order_id == bindparam("order_id"))
              .order_by(OrderLine.id))
-_PRODUCT_COLUMNS = rows.table(Product)
-_PRODUCTS = select(_PRODUCT_COLUMNS).where(
-    _PRODUCT_COLUMNS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def lines_of(session: Session, order_id: int) -> list[OrderLine]:
@@ -200,8 +197,7 @@ def allocations_of(session: Session, order_id: int) -> list[OrderAllocation]:
 
 def products_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
     """Read-only product records: pricing and the checks only read them."""
-    return {p.id: p for p in statements.records(session, _PRODUCTS, {"ids": list(ids)},
-                                                Product)}
+    return rows.by_id(session, Product, ids)
 
 
 def external_id_taken(session: Session, channel: str, external_id: str) -> bool:
