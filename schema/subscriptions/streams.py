@@ -78,19 +78,28 @@ def _feed(ctx: object, topics: frozenset[str]) -> tuple[Listener, bool]:
     return bus.open(set(topics)), True
 
 
-async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int) -> None:
-    """Until the bus announces a new event this query wants (or the safety poll)."""
+async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int,
+                         started: bool) -> int:
+    """Until the bus announces a new event this query wants (or the safety poll); the
+    cursor to read after. Before the stream has delivered anything (`started` False), an
+    event heard now at or below the cursor was committed after the feed opened but before
+    the starting cursor was read, and was published only after that read: it is delivered
+    too (the cursor goes back to just before it), never skipped."""
     while True:
         try:
             event = await asyncio.wait_for(feed.get(), SAFETY_POLL_SECONDS)
         except TimeoutError:
-            return
+            return cursor
         if feed.overflowed:
             feed.overflowed = False
-            return
-        if (event.id or 0) > cursor and query.matches(event):
+            return cursor
+        if not query.matches(event) or not event.id:
+            continue
+        if event.id > cursor:
             feed.drain()  # the outbox read below covers whatever else is queued
-            return
+            return cursor
+        if not started:
+            return min(cursor, event.id - 1)
 
 
 async def event_stream(info: object, query: EventQuery, *, since: str | None,
@@ -106,6 +115,7 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
     runner = ctx.runner
     try:
         cursor = parse_cursor(since)
+        started = since is not None  # a replay's cursor is the client's own: never lowered
         if cursor is None:
             cursor = await runner.read(outbox.max_id)
             if feed.first_id is not None:
@@ -116,6 +126,7 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
                                       query.filters, limit=PAGE)
             for event in batch:
                 cursor = event.id or cursor
+                started = True
                 if query.extra is not None and not query.extra(event):
                     continue
                 if await authorize(event):
@@ -123,7 +134,7 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
                     ctx.loaders = Loaders(runner, ctx.principal)
                     yield event
             if len(batch) < PAGE:
-                await _wait_relevant(feed, query, cursor)
+                cursor = await _wait_relevant(feed, query, cursor, started)
     finally:
         if owned:
             feed.close()
