@@ -15,6 +15,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -34,9 +35,20 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON columns (audit snapshots, history details, outbox payloads, ...) through orjson:
+    several per unit of work, ~5x cheaper than the stdlib encoder. Non-string keys become
+    strings, as with `json.dumps`."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
     engine = create_engine(
         url,
+        **JSON_CODEC,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_size=pool_size,
         max_overflow=0 if immediate else 4,
@@ -111,7 +123,7 @@ class Database:
             self.read_engine = _sqlite_engine(self.url, immediate=False, pool_size=8)
         else:
             self.write_engine = create_engine(
-                self.url, pool_size=10, max_overflow=10, pool_pre_ping=True
+                self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_CODEC
             )
             self.read_engine = self.write_engine
         self.counter = StatementCounter()

@@ -101,3 +101,22 @@ def test_a_missing_parameter_is_refused(factory):
     with pytest.raises((KeyError, exc.StatementError)):
         factory.write(lambda uow: fastsql.execute(uow.session.connection(), stmt,
                                                   {"row_id": 1}))
+
+
+def test_json_columns_keep_json_dumps_semantics_through_orjson(factory):
+    """The engines encode JSON columns with orjson (app.db.JSON_CODEC): integer keys still
+    become strings, as with json.dumps; dates become ISO strings; text is stored unescaped
+    and reads back the same, through the ORM path and the direct cursor path alike."""
+    marker = unique("J")
+    after = {1: "one", "名": "上海", "when": WHEN, "nested": {2: [True, None, 2.5]}}
+
+    def work(uow) -> None:  # noqa: ANN001
+        bulk.insert_ids(uow.session, AUDIT, [{**_audit_row(marker, 1), "after": after}])
+        uow.audit("json.codec", marker, 2, before={3: "x"}, after=after)
+
+    factory.write(work)
+    rows = _read(factory, marker)
+    expected = {"1": "one", "名": "上海", "when": WHEN.isoformat(),
+                "nested": {"2": [True, None, 2.5]}}
+    assert [r[3] for r in rows] == [expected, expected]
+    assert rows[1][2] == {"3": "x"}

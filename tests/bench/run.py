@@ -20,7 +20,7 @@ from app.db import normalize_url
 from tests.bench import store
 from tests.bench.context import FULL, QUICK, BenchContext
 from tests.bench.dataset import SIZES
-from tests.bench.report import Scenario, print_scenario, summary, write_latest
+from tests.bench.report import Scenario, machine, print_scenario, summary, write_latest
 from tests.bench.scenarios import SCENARIOS
 from tests.bench.server import Server
 
@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         databases.remove("postgresql")
     only = set(args.only.upper().split(",")) if args.only else None
     started = time.perf_counter()
+    info = machine()
+    _log(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}; "
+         f"calibration loop {info['python_loop_ms']} ms (1M additions, best of 5)")
     results: list[Scenario] = []
     for size in sizes:
         for i, database in enumerate(databases):

@@ -127,5 +127,16 @@ class Server:
                 return
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime + stime
+        return _cpu(Path(f"/proc/{self.proc.pid}/stat"))
+
+    def thread_cpu_seconds(self) -> tuple[float, float]:
+        """(the main thread, which runs the event loop; every other thread: on SQLite
+        mostly the writer) CPU seconds so far. The process's figure keeps what threads
+        that have ended used, so "other" is the process's minus the main thread's."""
+        main = _cpu(Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/stat"))
+        return main, self.cpu_seconds() - main
+
+
+def _cpu(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime + stime

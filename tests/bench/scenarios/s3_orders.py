@@ -34,6 +34,17 @@ class Run:
     failures: int = 0
     first_failure: str | None = None
     elapsed: float = 0.0
+    loop_cpu: float = 0.0  # server CPU seconds: main thread (event loop)
+    other_cpu: float = 0.0  # and every other thread (on SQLite mostly the writer)
+
+    def cpu_ms_per_order(self) -> str:
+        """Where the server's CPU goes, per order: event loop / other threads / share of
+        one core (the threads share one GIL, so past ~1 core nothing runs faster)."""
+        if not self.orders:
+            return "-"
+        per = 1000 / self.orders
+        cores = (self.loop_cpu + self.other_cpu) / self.elapsed if self.elapsed else 0.0
+        return f"{self.loop_cpu * per:.2f} / {self.other_cpu * per:.2f} ms, {cores:.2f} cores"
 
     @property
     def rate(self) -> float:
@@ -108,11 +119,14 @@ async def place(ctx: BenchContext, target: str, products: list[int], clients: in
 
     run = Run()
     placer = Placer(ctx, target, products)
+    loop_cpu, other_cpu = ctx.server.thread_cpu_seconds()
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(*(placer.client(run, seed * 1000 + i, deadline, limit)
                            for i in range(clients)))
     run.elapsed = time.perf_counter() - started
+    loop_after, other_after = ctx.server.thread_cpu_seconds()
+    run.loop_cpu, run.other_cpu = loop_after - loop_cpu, other_after - other_cpu
     return run
 
 
@@ -154,6 +168,8 @@ async def _mode(ctx: BenchContext, mode: str, products: list[int]) -> Scenario:
                 s.notes.append(f"{clients} clients: {run.first_failure[:200]}")
         if clients == 32:
             at32 = g
+            s.figures["32 clients: server CPU per order, event loop / other threads"] = (
+                f"graphql {g.cpu_ms_per_order()}; baseline {b.cpu_ms_per_order()}")
     s.figures["failures (GraphQL / HTTP errors)"] = failures
     s.target("failed requests (deadlocks, 5xx, unexpected errors)", failures, 0, "==")
     if ctx.database == "postgresql":
