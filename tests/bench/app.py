@@ -1,5 +1,6 @@
 """The app the benchmark serves: the real `schema.asgi.create_app()` plus, beside /graphql,
-the hand-written baseline endpoints (tests/bench/baseline.py) on the same engines.
+the hand-written baseline endpoints (tests/bench/baseline.py) on the same engines and, at
+/floor, strawberry alone with constant resolvers (tests/bench/floor.py).
 
 With CRM_BENCH_SQL_COUNT=1 every HTTP response carries `x-sql-count`: the SQL statements
 (transaction control excluded) run on behalf of that request. The counter lives here, in the
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import event
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
@@ -97,6 +98,7 @@ class PhaseTimer(SchemaExtension):
 def create_bench_app() -> Starlette:
     from schema.build import schema
     from tests.bench.baseline import create_baseline
+    from tests.bench.floor import create_floor
 
     if PhaseTimer not in schema.extensions:
         schema.extensions = (PhaseTimer, *schema.extensions)
@@ -106,4 +108,5 @@ def create_bench_app() -> Starlette:
         install_sql_counter(state.db)
         app.add_middleware(SqlCountHeader)
     app.router.routes.insert(0, Mount("/baseline", app=create_baseline(state)))
+    app.router.routes.insert(0, Route("/floor", endpoint=create_floor(), methods=["POST"]))
     return app

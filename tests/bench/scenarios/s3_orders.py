@@ -1,6 +1,8 @@
 """S3: concurrent order placement and approval (orderCreate + orderApprove per order) with
 1 to 64 clients, on products spread over the catalog and on five hot products; GraphQL and
-the baseline (the same service calls without GraphQL) alternate per step. Afterwards the
+the baseline (the same service calls without GraphQL) alternate per step. At 32 clients the
+same documents also go to the floor (tests/bench/floor.py: strawberry alone, constant
+resolvers), which bounds what any GraphQL order placement can cost. Afterwards the
 stock ledger must balance and no level may be oversold."""
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class Run:
         cores = (self.loop_cpu + self.other_cpu) / self.elapsed if self.elapsed else 0.0
         return f"{self.loop_cpu * per:.2f} / {self.other_cpu * per:.2f} ms, {cores:.2f} cores"
 
+    def cpu_per_order_ms(self) -> float:
+        """All server CPU per order. The threads share one GIL, so 500 orders/s leaves
+        2 ms of it per order for everything the server does."""
+        return 1000 * (self.loop_cpu + self.other_cpu) / self.orders if self.orders else 0.0
+
     @property
     def rate(self) -> float:
         return self.orders / self.elapsed if self.elapsed else 0.0
@@ -72,12 +79,14 @@ class Placer:
         customer = rng.randint(1, self.ctx.size.customers)
         picks = rng.sample(self.products, rng.randint(1, min(3, len(self.products))))
         lines = [(p, rng.randint(1, 3)) for p in picks]
-        if self.target == "graphql":
-            create = load.graphql(CREATE, {"input": {
+        if self.target in ("graphql", "floor"):
+            path = "/graphql" if self.target == "graphql" else "/floor"
+            create = load.post(path, {"query": CREATE, "variables": {"input": {
                 "customerId": gid("Customer", customer), "submit": True,
-                "lines": [{"productId": gid("Product", p), "quantity": q} for p, q in lines]}},
+                "lines": [{"productId": gid("Product", p), "quantity": q} for p, q in lines]}}},
                 self.ctx.admin)
-            return create, lambda oid: load.graphql(APPROVE, {"id": oid}, self.ctx.admin)
+            return create, lambda oid: load.post(path, {"query": APPROVE, "variables": {
+                "id": oid}}, self.ctx.admin)
         create = load.post("/baseline/order-create", {"customerId": customer, "lines": [
             {"productId": p, "quantity": q} for p, q in lines]})
         return create, lambda oid: load.post("/baseline/order-approve", {"id": oid})
@@ -168,8 +177,16 @@ async def _mode(ctx: BenchContext, mode: str, products: list[int]) -> Scenario:
                 s.notes.append(f"{clients} clients: {run.first_failure[:200]}")
         if clients == 32:
             at32 = g
+            floor = await place(ctx, "floor", products, clients, budget.s3_seconds_per_step,
+                                budget.s3_orders_per_step, seed=step * 2 + 7)
+            failures += floor.failures
             s.figures["32 clients: server CPU per order, event loop / other threads"] = (
-                f"graphql {g.cpu_ms_per_order()}; baseline {b.cpu_ms_per_order()}")
+                f"graphql {g.cpu_ms_per_order()}; baseline {b.cpu_ms_per_order()}; "
+                f"floor {floor.cpu_ms_per_order()}")
+            s.figures["32 clients: floor (strawberry alone, constant resolvers) orders/s"] = \
+                floor.rate
+            s.figures["32 clients: CPU ms per order, graphql / floor / budget at 500/s"] = (
+                f"{g.cpu_per_order_ms():.2f} / {floor.cpu_per_order_ms():.2f} / 2.00")
     s.figures["failures (GraphQL / HTTP errors)"] = failures
     s.target("failed requests (deadlocks, 5xx, unexpected errors)", failures, 0, "==")
     if ctx.database == "postgresql":
