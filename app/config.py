@@ -63,6 +63,10 @@ class Settings:
     notify_max_attempts: int = 5
     notify_retry_seconds: float = 30.0
     notify_poll_seconds: float = 5.0
+    # Retention (app/housekeeping.py)
+    idempotency_hours: float = 24.0
+    outbox_retention_days: float = 7.0
+    housekeeping_seconds: float = 3600.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -102,6 +106,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         discount_approval_threshold=env.get("CRM_DISCOUNT_APPROVAL_THRESHOLD", "0.10"),
         max_query_cost=int(env.get("CRM_MAX_QUERY_COST", "200000")),
         **_events_settings(env),
+        **_retention_settings(env),
     )
 
 
@@ -136,6 +141,15 @@ def _events_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "notify_max_attempts": int(_number(env, "CRM_NOTIFY_MAX_ATTEMPTS", 5, 1, 100)),
         "notify_retry_seconds": _number(env, "CRM_NOTIFY_RETRY_SECONDS", 30, 0.01, 86400),
         "notify_poll_seconds": _number(env, "CRM_NOTIFY_POLL_SECONDS", 5, 0.05, 3600),
+    }
+
+
+def _retention_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """How long idempotency keys and the event history are kept."""
+    return {
+        "idempotency_hours": _number(env, "CRM_IDEMPOTENCY_HOURS", 24, 1, 8760),
+        "outbox_retention_days": _number(env, "CRM_OUTBOX_RETENTION_DAYS", 7, 1, 3650),
+        "housekeeping_seconds": _number(env, "CRM_HOUSEKEEPING_SECONDS", 3600, 1, 86400),
     }
 
 

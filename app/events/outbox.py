@@ -1,5 +1,5 @@
 """SQL for the outbox: appending in commit order, reading history by cursor,
-and the relay's bookkeeping of what has been published.
+the relay's bookkeeping of what has been published, and retention.
 
 Cursor = outbox id. Readers rely on ids becoming visible in id order: SQLite has
 one writer at a time; on PostgreSQL `lock_for_append` serializes the short
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, text, update
+from sqlalchemy import delete, func, text, update
 from sqlmodel import Session, select
 
 from app import bulk
@@ -93,3 +93,23 @@ def unpublished(session: Session, *, older_than: timedelta, limit: int = 500
 def unpublished_count(session: Session) -> int:
     stmt = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
     return session.exec(stmt).one()
+
+
+# Retention --------------------------------------------------------------------
+
+def min_id(session: Session) -> int | None:
+    """The oldest event still stored (None: none)."""
+    return session.exec(select(func.min(OutboxEvent.id))).one()
+
+
+def purge_before(session: Session, before: datetime, limit: int = 1000) -> int:
+    """Delete up to `limit` of the events below the horizon: the newest event published
+    before `before`. The horizon event itself is kept, so `min_id` tells a resuming
+    subscriber whether the history after its cursor is still whole."""
+    horizon = session.exec(select(func.max(OutboxEvent.id))
+                           .where(OutboxEvent.published_at < before)).one()
+    if horizon is None:
+        return 0
+    oldest = (select(OutboxEvent.id).where(OutboxEvent.id < horizon)
+              .order_by(OutboxEvent.id).limit(limit))
+    return session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(oldest))).rowcount or 0

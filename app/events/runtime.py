@@ -1,4 +1,5 @@
-"""The background machinery of one process: bus, outbox relay, notification dispatcher."""
+"""The background machinery of one process: bus, outbox relay, notification dispatcher,
+housekeeping (retention)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from app.config import Settings
 from app.db import Database
 from app.events.bus import DomainEvent, EventBus, InProcessBus
 from app.events.relay import OutboxRelay
+from app.housekeeping import Housekeeping
 from app.notifications.channels import Channel, EmailChannel, SmsChannel, Unconfigured
 from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
 
@@ -38,6 +40,7 @@ class EventRuntime:
     bus: EventBus
     relay: OutboxRelay
     dispatcher: NotificationDispatcher
+    housekeeping: Housekeeping
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -47,10 +50,12 @@ class EventRuntime:
         await self.bus.start()
         await self.relay.start()
         await self.dispatcher.start()
+        await self.housekeeping.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.housekeeping.stop()
             await self.dispatcher.stop()
             await self.relay.stop()
             self.started = False
@@ -63,4 +68,5 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                          base_seconds=settings.notify_retry_seconds)
     dispatcher = NotificationDispatcher(db, bus, make_channels(settings), policy=policy,
                                         poll_seconds=settings.notify_poll_seconds)
-    return EventRuntime(bus=bus, relay=relay, dispatcher=dispatcher)
+    return EventRuntime(bus=bus, relay=relay, dispatcher=dispatcher,
+                        housekeeping=Housekeeping(db, settings))

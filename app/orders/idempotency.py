@@ -8,7 +8,10 @@ the work is done, inside the same transaction:
 - the same key with a different payload is IDEMPOTENCY_KEY_REUSED;
 - two concurrent first attempts race on the unique index: the loser's insert
   waits for the winner to commit, fails, and then reads the winner's record
-  (a savepoint keeps the loser's transaction usable), so only one result exists.
+  (a savepoint keeps the loser's transaction usable), so only one result exists;
+- a key is remembered for CRM_IDEMPOTENCY_HOURS (24 by default): after that it is
+  free again (an expired record is replaced, whether or not housekeeping has
+  deleted it yet), so a client may retry for a day, and the table stays small.
 
 Usage (any domain):
 
@@ -22,12 +25,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import orjson
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from app.config import get_settings
+from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode
 from app.orders.models import IdempotencyRecord
 from app.uow import UnitOfWork
@@ -65,6 +72,19 @@ def _find(uow: UnitOfWork, user_id: int, operation: str, key: str) -> Idempotenc
     return uow.session.exec(stmt).first()
 
 
+def expired_before(now: datetime | None = None) -> datetime:
+    """Records created before this are expired."""
+    return (now or utcnow()) - timedelta(hours=get_settings().idempotency_hours)
+
+
+def purge_expired(session: Session, before: datetime, limit: int = 1000) -> int:
+    """Delete up to `limit` records created before `before`; how many were deleted."""
+    oldest = (select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < before)
+              .order_by(IdempotencyRecord.id).limit(limit))
+    result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(oldest)))
+    return result.rowcount or 0
+
+
 def _replay(record: IdempotencyRecord, digest: str) -> Claim:
     if record.request_hash != digest:
         raise DomainError("this idempotency key was used for a different request",
@@ -85,8 +105,13 @@ def claim(uow: UnitOfWork, operation: str, key: str | None, payload: Any,
     validate_key(key)
     digest = request_hash(payload)
     found = _find(uow, principal.user_id, operation, key)
-    if found is not None:
+    if found is not None and found.created_at >= expired_before():
         return _replay(found, digest)
+    if found is not None:  # expired: the key is free for a new request
+        # Core, not session.delete: a concurrent request replacing the same record
+        # deletes nothing here, then loses the insert race below and replays the winner
+        uow.session.expunge(found)
+        uow.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == found.id))
     record = IdempotencyRecord(user_id=principal.user_id, operation=operation, key=key,
                                request_hash=digest, result_type=result_type, result_id=0)
     try:

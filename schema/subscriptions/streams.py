@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
+from graphql import GraphQLError
+
 from app.errors import DomainError
 from app.events import outbox
 from app.events.bus import DomainEvent, Listener
@@ -102,6 +104,16 @@ async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int,
             return min(cursor, event.id - 1)
 
 
+async def _check_history(runner: object, cursor: int) -> None:
+    """A resume must not skip events silently: if housekeeping has deleted events after
+    the cursor (app/housekeeping.py), say so; the client reloads and subscribes afresh."""
+    oldest = await runner.read(outbox.min_id)  # type: ignore[attr-defined]
+    if oldest is not None and cursor < oldest - 1:
+        raise GraphQLError(
+            "the event history after this cursor is no longer kept; reload the data and "
+            "subscribe again without `since`", extensions={"code": "CURSOR_EXPIRED"})
+
+
 async def event_stream(info: object, query: EventQuery, *, since: str | None,
                        authorize: Authorize, opened: OpenFeed | None = None,
                        ) -> AsyncIterator[DomainEvent]:
@@ -116,6 +128,8 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
     try:
         cursor = parse_cursor(since)
         started = since is not None  # a replay's cursor is the client's own: never lowered
+        if cursor is not None:
+            await _check_history(runner, cursor)
         if cursor is None:
             cursor = await runner.read(outbox.max_id)
             if feed.first_id is not None:

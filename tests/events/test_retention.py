@@ -1,0 +1,84 @@
+"""Event history retention: housekeeping deletes events published more than
+CRM_OUTBOX_RETENTION_DAYS ago, keeping the newest of them as the horizon, and a
+subscriber resuming from a cursor before it is told (CURSOR_EXPIRED), not left to miss
+events silently."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from sqlmodel import Session, func, select
+
+from app.db_types import utcnow
+from app.events import outbox
+from app.events.models import OutboxEvent
+from app.housekeeping import Housekeeping
+from tests.notifications.support import pending_order
+from tests.subscriptions.harness import WsClient
+
+STATUS = """subscription($orderId: ID, $since: String) {
+  orderStatusChanged(orderId: $orderId, since: $since) { cursor transition { toStatus } } }"""
+
+
+def _unpublished(db) -> int:  # noqa: ANN001
+    with Session(db.read_engine) as session:
+        return session.exec(select(func.count()).select_from(OutboxEvent).where(
+            OutboxEvent.published_at.is_(None))).one()
+
+
+async def _all_published(db) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + 10
+    while _unpublished(db):
+        assert time.monotonic() < deadline, "events left unpublished"
+        await asyncio.sleep(0.05)
+
+
+async def test_recent_history_is_kept(db, settings, factory):
+    with Session(db.read_engine) as session:
+        before = session.exec(select(func.count()).select_from(OutboxEvent)).one()
+    counts = await Housekeeping(db, settings).run_once()
+    assert counts["outbox_event"] == 0  # nothing here is a week old
+    with Session(db.read_engine) as session:
+        assert session.exec(select(func.count()).select_from(OutboxEvent)).one() == before
+
+
+async def test_old_history_is_deleted_and_a_resume_before_it_is_refused(
+        live, live_kit, factory, db, settings):
+    order, customer, rep = await pending_order(live_kit, factory)
+    ws = await WsClient.connect(live.ws_url, rep.token)
+    await ws.subscribe("o", STATUS, {"orderId": order["id"]})
+    await live_kit.ok_step("orderApprove", order["id"], factory.user("FINANCE").token)
+    first = (await ws.next("o"))["data"]["orderStatusChanged"]
+    await ws.close()
+    await live_kit.ok_step("orderHold", order["id"], factory.user("MANAGER").token,
+                           reason="盘点")
+    await _all_published(db)
+
+    # eight days on, everything published so far is past the retention window
+    counts = await Housekeeping(db, settings).run_once(now=utcnow() + timedelta(days=8))
+    assert counts["outbox_event"] > 0
+    with Session(db.read_engine) as session:
+        oldest = outbox.min_id(session)
+        newest_published = session.exec(select(func.max(OutboxEvent.id)).where(
+            OutboxEvent.published_at.is_not(None))).one()
+    assert oldest == newest_published  # the horizon is kept
+    assert int(first["cursor"]) < oldest - 1
+
+    ws = await WsClient.connect(live.ws_url, rep.token)
+    await ws.subscribe("gone", STATUS, {"orderId": order["id"], "since": first["cursor"]})
+    refused = await ws.message("gone")
+    assert refused["type"] == "error", refused
+    assert refused["payload"][0]["extensions"]["code"] == "CURSOR_EXPIRED"
+    # from the horizon on the history is whole: resuming there works and stays live
+    await ws.subscribe("kept", STATUS, {"orderId": order["id"], "since": str(oldest - 1)})
+    await live_kit.ok_step("orderRelease", order["id"], factory.user("MANAGER").token)
+    seen = [(await ws.next("kept"))["data"]["orderStatusChanged"]["transition"]["toStatus"]]
+    if seen == ["ON_HOLD"]:  # the horizon itself was the hold: replayed, then the release
+        seen.append((await ws.next("kept"))["data"]["orderStatusChanged"]["transition"][
+            "toStatus"])
+    assert seen[-1] == "CONFIRMED"
+    assert await ws.quiet("kept") == []
+    await ws.close()
+    assert customer

@@ -1,0 +1,74 @@
+"""Idempotency keys are remembered for CRM_IDEMPOTENCY_HOURS, then free again; the
+housekeeping pass deletes the expired records."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from app.db_types import utcnow
+from app.housekeeping import Housekeeping
+from app.orders.models import IdempotencyRecord
+
+
+def _age(db, user_id: int, key: str, hours: float) -> None:  # noqa: ANN001
+    with db.write_engine.begin() as conn:
+        conn.execute(update(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+            .values(created_at=utcnow() - timedelta(hours=hours)))
+
+
+def _records(kit, user_id: int) -> dict[str, IdempotencyRecord]:  # noqa: ANN001
+    return {r.key: r for r in kit.read(lambda s: list(s.exec(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == user_id))))}
+
+
+async def test_an_expired_key_is_free_for_a_new_request(kit, factory, db):
+    rep = factory.user("SALES")
+    customer = kit.customer(owner_id=rep.id)
+    product = kit.product()
+    first = await kit.order(rep.token, customer, [(product, 2)], idempotencyKey="day-1")
+    _age(db, rep.id, "day-1", 23)  # within the day: still a replay, and still checked
+    assert (await kit.order(rep.token, customer, [(product, 2)],
+                            idempotencyKey="day-1"))["id"] == first["id"]
+    reused = await kit.create(rep.token, customer, [(product, 5)], idempotencyKey="day-1")
+    assert reused["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+    _age(db, rep.id, "day-1", 25)  # expired: a different request under the key is new
+    second = await kit.order(rep.token, customer, [(product, 5)], idempotencyKey="day-1")
+    assert second["id"] != first["id"] and second["lines"][0]["quantity"] == 5
+    again = await kit.order(rep.token, customer, [(product, 5)], idempotencyKey="day-1")
+    assert again["id"] == second["id"]  # and the new record replays from now on
+    assert _records(kit, rep.id)["day-1"].result_id != 0
+
+
+async def test_housekeeping_deletes_expired_records_only(kit, factory, db, settings):
+    rep = factory.user("SALES")
+    customer = kit.customer(owner_id=rep.id)
+    product = kit.product()
+    for key in ("old-1", "old-2", "fresh"):
+        await kit.order(rep.token, customer, [(product, 1)], idempotencyKey=key)
+    _age(db, rep.id, "old-1", 30)
+    _age(db, rep.id, "old-2", 24.5)
+    counts = await Housekeeping(db, settings).run_once()
+    assert counts["idempotency_record"] >= 2
+    assert set(_records(kit, rep.id)) == {"fresh"}
+    assert (await Housekeeping(db, settings).run_once())["idempotency_record"] == 0
+
+
+async def test_concurrent_retries_of_an_expired_key_create_one_new_order(kit, factory, db):
+    rep = factory.user("SALES")
+    customer = kit.customer(owner_id=rep.id)
+    product = kit.product()
+    old = await kit.order(rep.token, customer, [(product, 1)], idempotencyKey="race")
+    _age(db, rep.id, "race", 48)
+    results = await asyncio.gather(*[
+        kit.create(rep.token, customer, [(product, 4)], idempotencyKey="race")
+        for _ in range(10)])
+    assert all(r["userErrors"] == [] for r in results), results
+    ids = {r["order"]["id"] for r in results}
+    assert len(ids) == 1 and old["id"] not in ids
+    assert len([r for r in _records(kit, rep.id).values() if r.key == "race"]) == 1
