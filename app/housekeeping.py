@@ -38,7 +38,7 @@ class Housekeeping:
     db: Database
     settings: Settings
     deleted: dict[str, int] = field(default_factory=dict)  # totals (observability)
-    _task: asyncio.Task | None = None
+    _task: asyncio.Task | None = field(default=None, init=False, repr=False)
 
     async def run_once(self, now: datetime | None = None) -> dict[str, int]:
         """One pass over every kind of expiring row; how many of each were deleted."""

@@ -21,6 +21,8 @@ class User(SQLModel, table=True):
     # No FK: customer.owner_id already points here, and a cycle breaks table ordering.
     customer_id: int | None = Field(default=None, index=True)
     is_active: bool = True
+    # the language of this user's notifications (staff alerts): zh or en
+    language: str = Field(default="zh", max_length=8)
     created_at: datetime = timestamp_field()
 
 

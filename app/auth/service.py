@@ -18,6 +18,7 @@ from app.config import Settings
 from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode, Validator
 from app.inventory.models import Warehouse
+from app.notifications.templates import LANGUAGES
 from app.uow import UnitOfWork, snapshot
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$")
@@ -63,6 +64,32 @@ def create_user(
                               code=ErrorCode.NOT_FOUND)
         s.add(UserWarehouse(user_id=user.id, warehouse_id=wh.id))
     uow.audit("user.create", "User", user.id, after=snapshot(user))
+    return user
+
+
+def update_me(uow: UnitOfWork, *, full_name: str | None = None,
+              language: str | None = None) -> User:
+    """The caller's own profile: display name and the language of their notifications."""
+    principal = uow.principal
+    if principal is None or principal.is_system:
+        raise DomainError("only a signed-in user has a profile")
+    v = Validator()
+    if full_name is not None:
+        full_name = full_name.strip()
+        v.check(len(full_name) <= 200, "fullName", "name is at most 200 characters")
+    if language is not None:
+        v.check(language in LANGUAGES, "language", f"language is one of {', '.join(LANGUAGES)}")
+    v.raise_if_any()
+    user = uow.session.get(User, principal.user_id)
+    if user is None or not user.is_active:
+        raise DomainError("user not found", code=ErrorCode.NOT_FOUND)
+    before = snapshot(user)
+    if full_name is not None:
+        user.full_name = full_name
+    if language is not None:
+        user.language = language
+    uow.session.add(user)
+    uow.audit("user.update", "User", user.id, before=before, after=snapshot(user))
     return user
 
 

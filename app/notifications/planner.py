@@ -31,7 +31,7 @@ from app.notifications.templates import LANGUAGES, label, render
 from app.uow import UnitOfWork, register_before_commit
 
 log = logging.getLogger("crm.notifications")
-STAFF_LANGUAGE = "zh"
+STAFF_LANGUAGE = "zh"  # for a user whose language is not one of LANGUAGES
 _LABELLED = ("status", "alert")
 _SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}
 _DELAYED = {"FAILED_ATTEMPT", "EXCEPTION"}
@@ -168,9 +168,10 @@ def _customer_rows(session: Session, plan: Plan,
 def _staff_rows(plan: Plan) -> list[dict[str, Any]]:
     rows = []
     for user in plan.users:
-        rows.append(_row(plan, STAFF_LANGUAGE, "IN_APP", "", user_id=user.id))
+        language = user.language if user.language in LANGUAGES else STAFF_LANGUAGE
+        rows.append(_row(plan, language, "IN_APP", "", user_id=user.id))
         if user.email:
-            rows.append(_row(plan, STAFF_LANGUAGE, "EMAIL", user.email, user_id=user.id))
+            rows.append(_row(plan, language, "EMAIL", user.email, user_id=user.id))
     return rows
 
 

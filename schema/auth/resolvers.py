@@ -10,7 +10,15 @@ from app.auth import repository as users_repo
 from app.auth import service
 from app.auth.roles import Perm
 from app.ids import to_global_id
-from schema.auth.types import AuthPayload, LogoutPayload, User, Viewer, perms_of
+from schema.auth.types import (
+    AuthPayload,
+    LogoutPayload,
+    MePayload,
+    MeUpdateInput,
+    User,
+    Viewer,
+    perms_of,
+)
 from schema.loaders import register_loader
 from schema.mutations import run_read, run_write
 from schema.node import gid, register_node
@@ -70,6 +78,13 @@ class AuthMutation:
         pair, errors = await run_write(info, service.refresh, info.context.settings,
                                        refresh_token[:200])
         return _payload(pair, errors)
+
+    @strawberry.mutation(extensions=authenticated(),
+                         description="Change the caller's own name or notification language.")
+    async def me_update(self, info: strawberry.Info, input: MeUpdateInput) -> MePayload:
+        row, errors = await run_write(info, service.update_me, full_name=input.full_name,
+                                      language=input.language)
+        return MePayload(user=User.from_row(row) if row else None, user_errors=errors)
 
     @strawberry.mutation(description="Revoke the session of a refresh token.")
     async def logout(self, info: strawberry.Info, refresh_token: str) -> LogoutPayload:

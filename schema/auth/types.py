@@ -21,12 +21,15 @@ class User(Node):
     full_name: str
     role: Role  # type: ignore[valid-type]
     is_active: bool
+    language: str = strawberry.field(description="zh or en: the language of this user's "
+                                     "notifications (staff alerts).")
     created_at: datetime
 
     @classmethod
     def from_row(cls, row: m.User) -> User:
         return cls(id=gid("User", row.id), email=row.email, full_name=row.full_name,
-                   role=_Role(row.role), is_active=row.is_active, created_at=row.created_at)
+                   role=_Role(row.role), is_active=row.is_active, language=row.language,
+                   created_at=row.created_at)
 
 
 @strawberry.type(description="The signed-in caller: what the UI may show.")
@@ -44,6 +47,18 @@ class AuthPayload:
     access_token: str | None = None
     refresh_token: str | None = None
     expires_at: datetime | None = None
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="The caller's own profile; a field left out or null is kept.")
+class MeUpdateInput:
+    full_name: str | None = None
+    language: str | None = strawberry.field(default=None, description="zh or en")
+
+
+@strawberry.type
+class MePayload:
     user: User | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
