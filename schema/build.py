@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from schema.audit.resolvers import AuditQuery
 from schema.auth.resolvers import AuthMutation, AuthQuery
 from schema.catalog.resolvers import CatalogMutation, CatalogQuery
 from schema.customers.resolvers import CustomerMutation, CustomerQuery
@@ -42,7 +43,7 @@ class NodeQuery:
 
 
 QUERIES: list[type] = [NodeQuery, AuthQuery, CustomerQuery, CatalogQuery, InventoryQuery,
-                       OrderQuery, ShippingQuery, NotificationQuery, ReturnQuery]
+                       OrderQuery, ShippingQuery, NotificationQuery, ReturnQuery, AuditQuery]
 MUTATIONS: list[type] = [AuthMutation, CustomerMutation, CatalogMutation, InventoryMutation,
                          OrderMutation, NotificationMutation, PaymentMutation, ReturnMutation,
                          IntakeMutation]
