@@ -91,7 +91,7 @@ def test_insert_ids_are_in_row_order(factory):
     def fetch(session) -> dict[int, str]:  # noqa: ANN001
         table = OutboxEvent.__table__
         rows = session.execute(select(table.c.id, table.c.topic).where(table.c.id.in_(ids)))
-        return dict(rows.tuples().all())
+        return {row.id: row.topic for row in rows}
 
     stored = factory.runner.read_sync(fetch, (), {})
     assert [stored[i] for i in ids] == topics
