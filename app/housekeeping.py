@@ -41,26 +41,42 @@ class Housekeeping:
     _task: asyncio.Task | None = field(default=None, init=False, repr=False)
 
     async def run_once(self, now: datetime | None = None) -> dict[str, int]:
-        """One pass over every kind of expiring row; how many of each were deleted."""
+        """One pass over every kind of expiring row; how many of each were deleted. A
+        failing kind is logged and the others still run."""
         now = now or utcnow()
-        passes: dict[str, Callable[[Session], int]] = {
-            "idempotency_record": lambda s: idempotency.purge_expired(
-                s, now - timedelta(hours=self.settings.idempotency_hours), BATCH),
-            "outbox_event": lambda s: outbox.purge_before(
-                s, now - timedelta(days=self.settings.outbox_retention_days), BATCH),
-        }
         counts = {}
-        for name, purge in passes.items():
-            total = 0
-            while (count := await write_in_session(self.db, purge)) > 0:
-                total += count
-                if count < BATCH:
-                    break
-            counts[name] = total
-            self.deleted[name] = self.deleted.get(name, 0) + total
+        for name, purge in (("idempotency_record", self._idempotency),
+                            ("outbox_event", self._outbox)):
+            try:
+                counts[name] = await purge(now)
+            except Exception as exc:  # database down: the next round tries again
+                log.warning("housekeeping of %s failed: %s", name, exc)
+                counts[name] = 0
+            self.deleted[name] = self.deleted.get(name, 0) + counts[name]
         if any(counts.values()):
             log.info("housekeeping deleted %s", counts)
         return counts
+
+    async def _idempotency(self, now: datetime) -> int:
+        before = now - timedelta(hours=self.settings.idempotency_hours)
+        return await self._batches(
+            lambda s: idempotency.purge_expired(s, before, BATCH))
+
+    async def _outbox(self, now: datetime) -> int:
+        before = now - timedelta(days=self.settings.outbox_retention_days)
+        keep_from = await write_in_session(self.db, lambda s: outbox.horizon(s, before))
+        if keep_from is None:
+            return 0
+        return await self._batches(lambda s: outbox.purge_below(s, keep_from, BATCH))
+
+    async def _batches(self, purge: Callable[[Session], int]) -> int:
+        """`purge` in short transactions of up to BATCH rows until nothing is left."""
+        total = 0
+        while (count := await write_in_session(self.db, purge)) > 0:
+            total += count
+            if count < BATCH:
+                break
+        return total
 
     async def start(self) -> None:
         self._task = spawn_background(self._loop(), "housekeeping")

@@ -58,7 +58,7 @@ def snapshot(obj: SQLModel | None, *, exclude: set[str] | None = None) -> dict[s
     names = _FIELDS.get(type(obj))
     if names is None:
         names = _FIELDS[type(obj)] = tuple(type(obj).model_fields)
-    skip = exclude or {"password_hash"}
+    skip = {"password_hash"} | (exclude or set())  # never a password hash
     out: dict[str, Any] = {}
     for key in names:
         if key in skip:

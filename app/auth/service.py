@@ -76,7 +76,8 @@ def update_me(uow: UnitOfWork, *, full_name: str | None = None,
     v = Validator()
     if full_name is not None:
         full_name = full_name.strip()
-        v.check(len(full_name) <= 200, "fullName", "name is at most 200 characters")
+        v.check(len(full_name) <= 200 and full_name.isprintable(), "fullName",
+                "name is at most 200 printable characters")
     if language is not None:
         v.check(language in LANGUAGES, "language", f"language is one of {', '.join(LANGUAGES)}")
     v.raise_if_any()

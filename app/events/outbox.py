@@ -102,14 +102,35 @@ def min_id(session: Session) -> int | None:
     return session.exec(select(func.min(OutboxEvent.id))).one()
 
 
-def purge_before(session: Session, before: datetime, limit: int = 1000) -> int:
-    """Delete up to `limit` of the events below the horizon: the newest event published
-    before `before`. The horizon event itself is kept, so `min_id` tells a resuming
-    subscriber whether the history after its cursor is still whole."""
-    horizon = session.exec(select(func.max(OutboxEvent.id))
-                           .where(OutboxEvent.published_at < before)).one()
-    if horizon is None:
-        return 0
-    oldest = (select(OutboxEvent.id).where(OutboxEvent.id < horizon)
+def horizon(session: Session, before: datetime) -> int | None:
+    """The oldest event retention keeps: the newest one published before `before`, and
+    never one past an event still unpublished (the relay has not taken that one yet)."""
+    newest = session.exec(select(func.max(OutboxEvent.id))
+                          .where(OutboxEvent.published_at < before)).one()
+    if newest is None:
+        return None
+    waiting = session.exec(select(func.min(OutboxEvent.id))
+                           .where(OutboxEvent.published_at.is_(None))).one()
+    return newest if waiting is None else min(newest, waiting)
+
+
+def purge_below(session: Session, keep_from: int, limit: int = 1000) -> int:
+    """Delete up to `limit` of the oldest events below `keep_from` (a `horizon`, which
+    stays, so `min_id` tells a resuming subscriber whether its history is whole)."""
+    oldest = (select(OutboxEvent.id).where(OutboxEvent.id < keep_from)
               .order_by(OutboxEvent.id).limit(limit))
     return session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(oldest))).rowcount or 0
+
+
+def history_after(
+    session: Session, after_id: int, topics: Iterable[str], filters: Filters, *,
+    limit: int = 500,
+) -> list[DomainEvent] | None:
+    """`events_after` for a subscriber resuming from a cursor; None when retention has
+    deleted events after it. Deletion only removes the oldest ids, so reading the oldest
+    id after the page tells whether anything after the cursor was gone when it was read."""
+    events = events_after(session, after_id, topics, filters, limit=limit)
+    oldest = min_id(session)
+    if oldest is not None and after_id < oldest - 1:
+        return None
+    return events

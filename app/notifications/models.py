@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db_types import timestamp_field
 
 
 class Notification(SQLModel, table=True):
+    __table_args__ = (Index("ix_notification_source", "template", "source_key"),)
+
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
@@ -24,6 +26,9 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=1000)
     event_id: int | None = Field(default=None, index=True)
+    # what it is about, e.g. "shipment_id=12": one "shipped" message per shipment, even
+    # after the event that caused it is gone from the outbox (app/housekeeping.py)
+    source_key: str | None = Field(default=None, max_length=64)
     read_at: datetime | None = timestamp_field(nullable=True)
     next_attempt_at: datetime | None = timestamp_field(nullable=True)
     sent_at: datetime | None = timestamp_field(nullable=True)

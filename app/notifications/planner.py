@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -43,6 +43,7 @@ class Plan:
     values: dict[str, Any]
     customer: Customer | None = None
     users: list[User] = field(default_factory=list)
+    source: str | None = None  # repo.source_key of what it is about
 
 
 # Event -> plans ---------------------------------------------------------------
@@ -60,7 +61,8 @@ def _order_status(session: Session, p: dict[str, Any]) -> list[Plan]:
         return []
     order = repo.order(session, order_id)
     customer = repo.customer(session, p.get("customer_id") or (order and order.customer_id))
-    return [Plan(template, {"order_number": order.number if order else "-"}, customer)]
+    return [Plan(template, {"order_number": order.number if order else "-"}, customer,
+                 source=repo.source_key("order_id", order_id))]
 
 
 def _shipment_status(session: Session, p: dict[str, Any]) -> list[Plan]:
@@ -82,14 +84,15 @@ def _shipment_status(session: Session, p: dict[str, Any]) -> list[Plan]:
         "reason": p.get("reason") or (shipment and shipment.exception_reason) or status,
     }
     customer = repo.customer(session, p.get("customer_id") or (order and order.customer_id))
+    source = repo.source_key("shipment_id", shipment_id)
     if status in _SHIPPED:
-        return [Plan("order_shipped", values, customer)]
-    plans = [Plan("order_delayed", values, customer)]
+        return [Plan("order_shipped", values, customer, source=source)]
+    plans = [Plan("order_delayed", values, customer, source=source)]
     if status == "EXCEPTION":
         roles = [Role.LOGISTICS, Role.CUSTOMER_SERVICE, Role.MANAGER, Role.WAREHOUSE]
         warehouse_id = p.get("warehouse_id") or (shipment and shipment.warehouse_id)
         plans.append(Plan("staff_exception", values,
-                          users=repo.staff(session, roles, warehouse_id)))
+                          users=repo.staff(session, roles, warehouse_id), source=source))
     return plans
 
 
@@ -143,7 +146,7 @@ def _row(plan: Plan, language: str, channel: str, recipient: str, *,
         "subject": text.subject[:300], "body": (text.sms if channel == "SMS" else text.body)[:4000],
         "status": Status.DELIVERED.value if stored else Status.PENDING.value, "attempts": 0,
         "sent_at": now if stored else None, "next_attempt_at": None if stored else now,
-        "created_at": now,
+        "source_key": plan.source, "created_at": now,
     }
 
 
@@ -156,7 +159,7 @@ def _customer_rows(session: Session, plan: Plan,
         prefs[customer.id] = repo.preferences(session, customer.id)
     enabled = prefs[customer.id]
     language = customer.language if customer.language in LANGUAGES else "zh"
-    plan = Plan(plan.template, {"customer_name": customer.name, **plan.values}, customer)
+    plan = replace(plan, values={"customer_name": customer.name, **plan.values})
     rows = []
     for channel, recipient in (("EMAIL", customer.email), ("SMS", customer.phone),
                                ("IN_APP", "")):

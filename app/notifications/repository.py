@@ -16,7 +16,6 @@ from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.catalog.models import Product
 from app.customers.models import Customer
-from app.events.models import OutboxEvent
 from app.inventory.models import Warehouse
 from app.notifications.models import Notification, NotificationPreference
 from app.orders.models import Order, ReturnRequest
@@ -124,13 +123,16 @@ def staff(session: Session, roles: Sequence[Role], warehouse_id: int | None = No
     return list(session.exec(stmt).all())
 
 
+def source_key(key: str, value: int | None) -> str:
+    return f"{key}={value}"
+
+
 def already_notified(session: Session, template: str, key: str, value: int) -> bool:
-    """Whether a notification of `template` came from an event whose payload had key=value
-    (e.g. one "shipped" message per shipment, however many transit scans follow)."""
+    """Whether a notification of `template` about key=value was planned (e.g. one "shipped"
+    message per shipment, however many transit scans follow)."""
     stmt = (select(Notification.id)
-            .join(OutboxEvent, OutboxEvent.id == Notification.event_id)
             .where(Notification.template == template,
-                   OutboxEvent.payload[key].as_integer() == value).limit(1))
+                   Notification.source_key == source_key(key, value)).limit(1))
     return session.exec(stmt).first() is not None
 
 

@@ -104,14 +104,8 @@ async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int,
             return min(cursor, event.id - 1)
 
 
-async def _check_history(runner: object, cursor: int) -> None:
-    """A resume must not skip events silently: if housekeeping has deleted events after
-    the cursor (app/housekeeping.py), say so; the client reloads and subscribes afresh."""
-    oldest = await runner.read(outbox.min_id)  # type: ignore[attr-defined]
-    if oldest is not None and cursor < oldest - 1:
-        raise GraphQLError(
-            "the event history after this cursor is no longer kept; reload the data and "
-            "subscribe again without `since`", extensions={"code": "CURSOR_EXPIRED"})
+HISTORY_GONE = ("the event history after this cursor is no longer kept; reload the data and "
+                "subscribe again without `since`")
 
 
 async def event_stream(info: object, query: EventQuery, *, since: str | None,
@@ -128,16 +122,22 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
     try:
         cursor = parse_cursor(since)
         started = since is not None  # a replay's cursor is the client's own: never lowered
-        if cursor is not None:
-            await _check_history(runner, cursor)
         if cursor is None:
             cursor = await runner.read(outbox.max_id)
             if feed.first_id is not None:
                 # heard on the bus after registering, committed before the read above
                 cursor = min(cursor, feed.first_id - 1)
+        replaying = started  # a resume: until caught up, check retention kept its history
         while True:
-            batch = await runner.read(outbox.events_after, cursor, query.topics,
-                                      query.filters, limit=PAGE)
+            if replaying:
+                batch = await runner.read(outbox.history_after, cursor, query.topics,
+                                          query.filters, limit=PAGE)
+                if batch is None:
+                    raise GraphQLError(HISTORY_GONE, extensions={"code": "CURSOR_EXPIRED"})
+                replaying = len(batch) == PAGE
+            else:
+                batch = await runner.read(outbox.events_after, cursor, query.topics,
+                                          query.filters, limit=PAGE)
             for event in batch:
                 cursor = event.id or cursor
                 started = True

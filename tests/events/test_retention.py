@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
@@ -15,7 +15,9 @@ from app.db_types import utcnow
 from app.events import outbox
 from app.events.models import OutboxEvent
 from app.housekeeping import Housekeeping
-from tests.notifications.support import pending_order
+from app.shipping import service as shipping
+from tests.notifications.support import pending_order, rows, unique_email
+from tests.orders.support import pk
 from tests.subscriptions.harness import WsClient
 
 STATUS = """subscription($orderId: ID, $since: String) {
@@ -82,3 +84,27 @@ async def test_old_history_is_deleted_and_a_resume_before_it_is_refused(
     assert await ws.quiet("kept") == []
     await ws.close()
     assert customer
+
+
+async def test_one_shipped_notice_per_shipment_even_after_its_event_is_purged(
+        live, live_kit, factory, db, settings):
+    customer = live_kit.customer(email=unique_email(), phone=None)
+    order, _customer, _rep = await pending_order(live_kit, factory, customer)
+    order = await live_kit.ok_step("orderApprove", order["id"], factory.user("FINANCE").token)
+    warehouse_id = pk(order["allocations"][0]["warehouse"]["id"])
+    shipment = await live.write(shipping.create_shipment, pk(order["id"]), warehouse_id,
+                                [(pk(order["lines"][0]["id"]), 2)], None, "SF0001")
+    await live.write(shipping.add_tracking_event, shipment.id, "PICKED_UP", "上海", "已揽收",
+                     datetime.now(UTC))
+
+    def shipped() -> list[tuple[str, str | None]]:
+        return sorted((n.channel, n.source_key) for n in rows(factory, customer_id=customer.id)
+                      if n.template == "order_shipped")
+
+    assert shipped() == [("EMAIL", f"shipment_id={shipment.id}"),
+                         ("IN_APP", f"shipment_id={shipment.id}")]
+    await _all_published(db)
+    await Housekeeping(db, settings).run_once(now=utcnow() + timedelta(days=8))
+    await live.write(shipping.add_tracking_event, shipment.id, "IN_TRANSIT", "杭州", "运输中",
+                     datetime.now(UTC))
+    assert len(shipped()) == 2  # the transit scan did not announce the shipment again
