@@ -16,7 +16,7 @@ from schema.mutations import run_read
 from schema.node import register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
-from schema.prefetch import read_connection
+from schema.prefetch import read_connection, register_relation
 
 MAX_ACTIONS = 50
 
@@ -56,6 +56,7 @@ async def _fetch(info: strawberry.Info, pk: int) -> Any:
 
 
 register_node("AuditRecord", _fetch)
+register_relation("AuditRecord", "actor", "user_by_id", "actor_id")
 
 
 @strawberry.type

@@ -35,13 +35,10 @@ class AuditRecord(Node):
     _actor_id: strawberry.Private[int | None]
 
     @strawberry.field(description="Who made the change; null for system work.")
-    async def actor(self, info: strawberry.Info) -> Annotated[
+    def actor(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:
         from schema.auth.types import User
-        if self._actor_id is None:
-            return None
-        row = await info.context.loaders.load("user_by_id", self._actor_id)
-        return User.from_row(row) if row else None
+        return info.context.loaders.one("user_by_id", self._actor_id, User)
 
     @classmethod
     def from_row(cls, row: m.AuditRecord) -> AuditRecord:
