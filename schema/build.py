@@ -6,6 +6,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from schema.audit.resolvers import AuditQuery
+from schema.auth.admin import UserAdminMutation, UserAdminQuery
 from schema.auth.resolvers import AuthMutation, AuthQuery
 from schema.catalog.resolvers import CatalogMutation, CatalogQuery
 from schema.customers.resolvers import CustomerMutation, CustomerQuery
@@ -42,11 +43,12 @@ class NodeQuery:
         return [await resolve_node(info, i) for i in ids]
 
 
-QUERIES: list[type] = [NodeQuery, AuthQuery, CustomerQuery, CatalogQuery, InventoryQuery,
-                       OrderQuery, ShippingQuery, NotificationQuery, ReturnQuery, AuditQuery]
-MUTATIONS: list[type] = [AuthMutation, CustomerMutation, CatalogMutation, InventoryMutation,
-                         OrderMutation, NotificationMutation, PaymentMutation, ReturnMutation,
-                         IntakeMutation]
+QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, CatalogQuery,
+                       InventoryQuery, OrderQuery, ShippingQuery, NotificationQuery, ReturnQuery,
+                       AuditQuery]
+MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
+                         InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
+                         ReturnMutation, IntakeMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription]
 
 

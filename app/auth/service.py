@@ -67,26 +67,29 @@ def create_user(
     return user
 
 
+def validate_profile(full_name: str | None, language: str | None) -> None:
+    v = Validator()
+    if full_name is not None:
+        v.check(len(full_name.strip()) <= 200 and full_name.isprintable(), "fullName",
+                "name is at most 200 printable characters")
+    if language is not None:
+        v.check(language in LANGUAGES, "language", f"language is one of {', '.join(LANGUAGES)}")
+    v.raise_if_any()
+
+
 def update_me(uow: UnitOfWork, *, full_name: str | None = None,
               language: str | None = None) -> User:
     """The caller's own profile: display name and the language of their notifications."""
     principal = uow.principal
     if principal is None or principal.is_system:
         raise DomainError("only a signed-in user has a profile")
-    v = Validator()
-    if full_name is not None:
-        full_name = full_name.strip()
-        v.check(len(full_name) <= 200 and full_name.isprintable(), "fullName",
-                "name is at most 200 printable characters")
-    if language is not None:
-        v.check(language in LANGUAGES, "language", f"language is one of {', '.join(LANGUAGES)}")
-    v.raise_if_any()
+    validate_profile(full_name, language)
     user = uow.session.get(User, principal.user_id)
     if user is None or not user.is_active:
         raise DomainError("user not found", code=ErrorCode.NOT_FOUND)
     before = snapshot(user)
     if full_name is not None:
-        user.full_name = full_name
+        user.full_name = full_name.strip()
     if language is not None:
         user.language = language
     uow.session.add(user)

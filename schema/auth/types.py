@@ -7,10 +7,11 @@ from datetime import datetime
 import strawberry
 
 from app.auth import models as m
-from app.auth.roles import ROLE_PERMISSIONS
+from app.auth.roles import ROLE_PERMISSIONS, Perm
 from app.auth.roles import Role as _Role
 from schema.errors import UserError
 from schema.node import Node, gid
+from schema.permissions import requires
 
 Role = strawberry.enum(_Role, name="Role")
 
@@ -24,12 +25,19 @@ class User(Node):
     language: str = strawberry.field(description="zh or en: the language of this user's "
                                      "notifications (staff alerts).")
     created_at: datetime
+    _pk: strawberry.Private[int]
+
+    @strawberry.field(extensions=requires(Perm.USERS_MANAGE),
+                      description="The warehouses a WAREHOUSE user works in.")
+    async def warehouse_ids(self, info: strawberry.Info) -> list[strawberry.ID] | None:
+        ids = await info.context.loaders.load("warehouse_ids_by_user", self._pk)
+        return [gid("Warehouse", w) for w in ids]
 
     @classmethod
     def from_row(cls, row: m.User) -> User:
         return cls(id=gid("User", row.id), email=row.email, full_name=row.full_name,
                    role=_Role(row.role), is_active=row.is_active, language=row.language,
-                   created_at=row.created_at)
+                   created_at=row.created_at, _pk=row.id)
 
 
 @strawberry.type(description="The signed-in caller: what the UI may show.")

@@ -1,0 +1,131 @@
+"""User administration for users:manage (ADMIN): the users list, userCreate, userUpdate."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.auth import admin
+from app.auth.roles import Perm
+from app.errors import DomainError
+from app.ids import parse_id
+from schema.auth.types import Role, User
+from schema.errors import UserError, user_errors
+from schema.inventory.resolvers import parse_ids
+from schema.loaders import register_loader
+from schema.mutations import provided, run_write
+from schema.pagination import Connection, page_request, to_connection
+from schema.permissions import current_principal, requires
+from schema.prefetch import read_connection
+
+register_loader("warehouse_ids_by_user", admin.warehouse_ids_by_user, default=[])
+UserSort = strawberry.enum(admin.UserSort, name="UserSort")
+
+
+@strawberry.input
+class UserFilter:
+    search: str | None = strawberry.field(default=None, description="Part of e-mail or name.")
+    roles: list[Role] | None = None  # type: ignore[valid-type]
+    is_active: bool | None = None
+    customer_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class UserCreateInput:
+    email: str
+    password: str = strawberry.field(description="8 to 256 characters.")
+    role: Role  # type: ignore[valid-type]
+    full_name: str = ""
+    language: str = strawberry.field(default="zh", description="zh or en")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for role CUSTOMER: whose account this is.")
+    warehouse_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="For role WAREHOUSE: the warehouses this user works in.")
+
+
+@strawberry.input(description="A field left out is kept.")
+class UserUpdateInput:
+    role: Role | None = strawberry.UNSET  # type: ignore[valid-type]
+    full_name: str | None = strawberry.UNSET
+    language: str | None = strawberry.UNSET
+    is_active: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="false ends the user's session: refresh is "
+        "refused at once, the access token runs out within CRM_ACCESS_TOKEN_MINUTES.")
+    customer_id: strawberry.ID | None = strawberry.UNSET
+    warehouse_ids: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the user's warehouses.")
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _warehouses(raw: list[strawberry.ID] | None) -> list[int] | None:
+    if raw is None:
+        return None
+    return [w for w in parse_ids(*((r, "Warehouse", "warehouseIds") for r in raw))
+            if w is not None]
+
+
+def _filter(flt: UserFilter | None) -> admin.UserFilter:
+    if flt is None:
+        return admin.UserFilter()
+    [customer] = parse_ids((flt.customer_id, "Customer", ["filter", "customerId"]))
+    return admin.UserFilter(search=flt.search,
+                            roles=tuple(r.value for r in flt.roles) if flt.roles else None,
+                            is_active=flt.is_active, customer_id=customer)
+
+
+@strawberry.type
+class UserAdminQuery:
+    @strawberry.field(extensions=requires(Perm.USERS_MANAGE),
+                      description="Every user account, newest first by default.")
+    async def users(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None, filter: UserFilter | None = None,
+        sort: UserSort = UserSort.CREATED_AT_DESC,
+    ) -> Connection[User]:
+        page = await read_connection(info, "User", admin.list_users, current_principal(info),
+                                     _filter(filter), sort,
+                                     page_request(info, first, after, last, before))
+        return to_connection(page, User.from_row)
+
+
+@strawberry.type
+class UserAdminMutation:
+    @strawberry.mutation(extensions=requires(Perm.USERS_MANAGE),
+                         description="Create a user account.")
+    async def user_create(self, info: strawberry.Info, input: UserCreateInput) -> UserPayload:
+        try:
+            customer = parse_id(input.customer_id, "Customer", "customerId") \
+                if input.customer_id is not None else None
+            warehouses = _warehouses(input.warehouse_ids)
+        except DomainError as exc:
+            return UserPayload(user_errors=user_errors(exc))
+        row, errors = await run_write(
+            info, admin.create_user, email=input.email[:254], password=input.password[:256],
+            role=input.role.value, full_name=input.full_name, language=input.language,
+            customer_id=customer, warehouse_ids=warehouses)
+        return UserPayload(user=User.from_row(row) if row else None, user_errors=errors)
+
+    @strawberry.mutation(extensions=requires(Perm.USERS_MANAGE),
+                         description="Change a user's role, name, language, customer or "
+                         "warehouses, or deactivate the account. You cannot change your own "
+                         "role or deactivate yourself.")
+    async def user_update(self, info: strawberry.Info, id: strawberry.ID,
+                          input: UserUpdateInput) -> UserPayload:
+        try:
+            pk = parse_id(id, "User")
+            changes = provided(input)
+            if changes.get("role") is not None:
+                changes["role"] = changes["role"].value
+            if changes.get("customer_id") is not None:
+                changes["customer_id"] = parse_id(changes["customer_id"], "Customer",
+                                                  "customerId")
+            if "warehouse_ids" in changes:
+                changes["warehouse_ids"] = _warehouses(changes["warehouse_ids"])
+        except DomainError as exc:
+            return UserPayload(user_errors=user_errors(exc))
+        row, errors = await run_write(info, admin.update_user, pk, changes)
+        return UserPayload(user=User.from_row(row) if row else None, user_errors=errors)
