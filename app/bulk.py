@@ -10,6 +10,7 @@ inside a savepoint that rolls back are dropped with it.
 
 `insert_ids` inserts rows at once and returns their ids in row order, for rows
 whose id is needed right away (history entries, notifications, outbox events).
+`delete_oldest` is the other end of such rows' life: retention (app/housekeeping.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Table, delete, event, insert, select
 from sqlmodel import Session
 
 from app import fastsql
@@ -130,3 +131,10 @@ def _drop_rolled_back(session: Session, transaction: Any) -> None:
 def _write_before_commit(session: Session) -> None:
     if not session.in_nested_transaction():  # releasing a savepoint is no commit
         write_deferred(session)
+
+
+def delete_oldest(session: Session, table: Table, *where: Any, limit: int = 1000) -> int:
+    """Delete up to `limit` rows matching `where`, lowest ids first; how many were deleted.
+    Bounded, so a large backlog is deleted in short transactions."""
+    oldest = select(table.c.id).where(*where).order_by(table.c.id).limit(limit)
+    return session.execute(delete(table).where(table.c.id.in_(oldest))).rowcount or 0

@@ -90,8 +90,5 @@ class Housekeeping:
 
     async def _loop(self) -> None:
         while True:
-            try:
-                await self.run_once()
-            except Exception as exc:  # database down: try again next round
-                log.warning("housekeeping failed: %s", exc)
+            await self.run_once()  # logs its own failures
             await asyncio.sleep(self.settings.housekeeping_seconds)

@@ -17,7 +17,7 @@ from strawberry.extensions.max_aliases import create_validator as alias_validato
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
 from app.config import get_settings
-from app.errors import DomainError
+from app.errors import DomainError, ValidationFailed
 from schema.cost import QueryCostLimit
 
 log = logging.getLogger("crm.graphql")
@@ -36,6 +36,8 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        if isinstance(original, ValidationFailed) and original.errors:
+            original = original.errors[0]  # several bad arguments: the first, with its field
         if isinstance(original, DomainError):  # bad arguments to a query: say what is wrong
             return GraphQLError(
                 original.message, nodes=error.nodes, source=error.source,

@@ -7,7 +7,8 @@ from typing import Any
 
 import strawberry
 
-from app.ids import from_global_id, to_global_id
+from app.errors import DomainError, ValidationFailed
+from app.ids import from_global_id, parse_id, to_global_id
 
 NodeFetch = Callable[[Any, int], Awaitable[Any]]
 _FETCHERS: dict[str, NodeFetch] = {}
@@ -21,6 +22,25 @@ class Node:
 def register_node(type_name: str, fetch: NodeFetch) -> None:
     """`fetch(info, pk)` returns the object, or None when missing or out of the caller's scope."""
     _FETCHERS[type_name] = fetch
+
+
+def parse_ids(*specs: tuple[str | None, str, list[str] | str]) -> list[int | None]:
+    """Decode several global IDs, reporting every bad one: (value, type, field path)."""
+    out: list[int | None] = []
+    errors: list[DomainError] = []
+    for raw, type_name, field in specs:
+        if raw is None:
+            out.append(None)
+            continue
+        try:
+            out.append(parse_id(raw, type_name))
+        except DomainError as exc:
+            exc.field = [field] if isinstance(field, str) else field
+            errors.append(exc)
+            out.append(None)
+    if errors:
+        raise ValidationFailed(errors)
+    return out
 
 
 def gid(type_name: str, pk: int) -> strawberry.ID:

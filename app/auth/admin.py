@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, select
 
+from app.auth import repository as repo
 from app.auth import service
 from app.auth.models import RefreshToken, User, UserWarehouse
 from app.auth.principal import Principal
@@ -72,43 +73,28 @@ def list_users(session: Session, principal: Principal, flt: UserFilter, sort: Us
     return paginate(session, stmt, _SORTS[sort], page, User.id)
 
 
-def get_user(session: Session, principal: Principal, user_id: int) -> User | None:
-    if not principal.can(Perm.USERS_MANAGE) and principal.user_id != user_id:
-        return None
-    return session.get(User, user_id)
-
-
-def warehouse_ids_by_user(session: Session, user_ids: list[int]) -> dict[int, list[int]]:
-    rows = session.exec(select(UserWarehouse.user_id, UserWarehouse.warehouse_id)
-                        .where(UserWarehouse.user_id.in_(user_ids))
-                        .order_by(UserWarehouse.user_id, UserWarehouse.warehouse_id))
-    out: dict[int, list[int]] = {}
-    for user_id, warehouse_id in rows:
-        out.setdefault(user_id, []).append(warehouse_id)
-    return out
-
-
-def _warehouse_codes(session: Session, ids: list[int]) -> list[str]:
+def _replace_warehouses(session: Session, user_id: int, ids: list[int]) -> list[int]:
+    """Assign exactly these warehouses (each must exist); the ids, without repeats."""
+    ids = list(dict.fromkeys(ids))
     if len(ids) > MAX_WAREHOUSES:
         raise DomainError(f"at most {MAX_WAREHOUSES} warehouses", field=["warehouseIds"])
-    found = dict(session.exec(select(Warehouse.id, Warehouse.code)
-                              .where(Warehouse.id.in_(ids))).all())
-    if len(found) != len(set(ids)):
+    found = session.exec(select(func.count()).select_from(Warehouse)
+                         .where(Warehouse.id.in_(ids))).one()
+    if found != len(ids):
         raise NotFound("warehouse not found", field=["warehouseIds"])
-    return [found[i] for i in dict.fromkeys(ids)]
+    session.execute(delete(UserWarehouse).where(UserWarehouse.user_id == user_id))
+    session.add_all(UserWarehouse(user_id=user_id, warehouse_id=w) for w in ids)
+    return ids
 
 
 def create_user(uow: UnitOfWork, *, email: str, password: str, role: str, full_name: str = "",
                 language: str = "zh", customer_id: int | None = None,
                 warehouse_ids: list[int] | None = None) -> User:
     _require(uow.principal)
-    service.validate_profile(full_name, language)
-    codes = _warehouse_codes(uow.session, warehouse_ids or [])
     user = service.create_user(uow, email=email, password=password, role=role,
-                               full_name=full_name.strip(), customer_id=customer_id,
-                               warehouse_codes=codes)
-    user.language = language
-    uow.session.add(user)
+                               full_name=full_name, language=language, customer_id=customer_id)
+    if warehouse_ids:
+        _replace_warehouses(uow.session, user.id, warehouse_ids)
     return user
 
 
@@ -133,8 +119,7 @@ def update_user(uow: UnitOfWork, user_id: int, changes: dict[str, Any]) -> User:
     if customer_id is not None and customer_id != user.customer_id \
             and s.get(Customer, customer_id) is None:
         raise DomainError("customer not found", field=["customerId"], code=ErrorCode.NOT_FOUND)
-    before = snapshot(user)
-    before["warehouse_ids"] = warehouse_ids_by_user(s, [user.id]).get(user.id, [])
+    before = {**snapshot(user), "warehouse_ids": repo.warehouse_ids(s, user.id)}
     for name in ("full_name", "language", "is_active"):
         if changes.get(name) is not None:
             setattr(user, name, changes[name].strip() if name == "full_name" else changes[name])
@@ -142,10 +127,7 @@ def update_user(uow: UnitOfWork, user_id: int, changes: dict[str, Any]) -> User:
     s.add(user)
     warehouses = before["warehouse_ids"]
     if changes.get("warehouse_ids") is not None:
-        _warehouse_codes(s, changes["warehouse_ids"])  # every one exists
-        warehouses = list(dict.fromkeys(changes["warehouse_ids"]))
-        s.execute(delete(UserWarehouse).where(UserWarehouse.user_id == user.id))
-        s.add_all(UserWarehouse(user_id=user.id, warehouse_id=w) for w in warehouses)
+        warehouses = _replace_warehouses(s, user.id, changes["warehouse_ids"])
     if before["is_active"] and not user.is_active:  # the session ends at the next refresh
         s.execute(update(RefreshToken).where(RefreshToken.user_id == user.id,
                                              RefreshToken.revoked_at.is_(None))

@@ -27,6 +27,16 @@ def warehouse_ids(session: Session, user_id: int) -> list[int]:
     return list(rows)
 
 
+def warehouse_ids_by_user(session: Session, user_ids: list[int]) -> dict[int, list[int]]:
+    rows = session.exec(select(UserWarehouse.user_id, UserWarehouse.warehouse_id)
+                        .where(UserWarehouse.user_id.in_(user_ids))
+                        .order_by(UserWarehouse.user_id, UserWarehouse.warehouse_id))
+    out: dict[int, list[int]] = {}
+    for user_id, warehouse_id in rows:
+        out.setdefault(user_id, []).append(warehouse_id)
+    return out
+
+
 def refresh_token_by_hash(session: Session, token_hash: str) -> RefreshToken | None:
     return session.exec(select(RefreshToken).where(RefreshToken.token_hash == token_hash)).first()
 

@@ -34,10 +34,12 @@ class TokenPair:
 
 def create_user(
     uow: UnitOfWork, *, email: str, password: str, role: str, full_name: str = "",
-    customer_id: int | None = None, warehouse_codes: list[str] | None = None,
+    language: str = "zh", customer_id: int | None = None,
+    warehouse_codes: list[str] | None = None,
 ) -> User:
     s = uow.session
     email = email.strip().lower()
+    validate_profile(full_name, language)
     v = Validator()
     v.check(bool(EMAIL_RE.match(email)), "email", "a valid e-mail address is required")
     v.check(8 <= len(password) <= 256, "password", "password must be 8 to 256 characters")
@@ -54,7 +56,7 @@ def create_user(
         raise DomainError("a user with this e-mail exists", field=["email"],
                           code=ErrorCode.DUPLICATE)
     user = User(email=email, password_hash=hash_password(password), role=role,
-                full_name=full_name, customer_id=customer_id)
+                full_name=full_name.strip(), language=language, customer_id=customer_id)
     s.add(user)
     s.flush()
     for code in warehouse_codes or []:

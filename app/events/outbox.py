@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import func, text, update
 from sqlmodel import Session, select
 
 from app import bulk
@@ -117,9 +117,8 @@ def horizon(session: Session, before: datetime) -> int | None:
 def purge_below(session: Session, keep_from: int, limit: int = 1000) -> int:
     """Delete up to `limit` of the oldest events below `keep_from` (a `horizon`, which
     stays, so `min_id` tells a resuming subscriber whether its history is whole)."""
-    oldest = (select(OutboxEvent.id).where(OutboxEvent.id < keep_from)
-              .order_by(OutboxEvent.id).limit(limit))
-    return session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(oldest))).rowcount or 0
+    table = OutboxEvent.__table__
+    return bulk.delete_oldest(session, table, table.c.id < keep_from, limit=limit)
 
 
 def history_after(

@@ -33,6 +33,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app import bulk
 from app.config import get_settings
 from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode
@@ -79,10 +80,8 @@ def expired_before(now: datetime | None = None) -> datetime:
 
 def purge_expired(session: Session, before: datetime, limit: int = 1000) -> int:
     """Delete up to `limit` records created before `before`; how many were deleted."""
-    oldest = (select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < before)
-              .order_by(IdempotencyRecord.id).limit(limit))
-    result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(oldest)))
-    return result.rowcount or 0
+    table = IdempotencyRecord.__table__
+    return bulk.delete_oldest(session, table, table.c.created_at < before, limit=limit)
 
 
 def _replay(record: IdempotencyRecord, digest: str) -> Claim:

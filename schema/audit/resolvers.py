@@ -10,10 +10,10 @@ from app.audit import repository as repo
 from app.audit import service
 from app.auth.roles import Perm
 from app.errors import DomainError, ErrorCode
-from app.ids import from_global_id, parse_id
+from app.ids import from_global_id
 from schema.audit.types import AuditFilter, AuditRecord, AuditSort
 from schema.mutations import run_read
-from schema.node import register_node
+from schema.node import parse_ids, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
 from schema.prefetch import read_connection, register_relation
@@ -34,13 +34,7 @@ def _filter(flt: AuditFilter | None) -> repo.AuditFilter:
         if entity_type not in (None, id_type):
             raise DomainError("entityId is not of entityType", field=["filter", "entityId"])
         entity_type = id_type
-    actor = None
-    if flt.actor_id is not None:
-        try:
-            actor = parse_id(flt.actor_id, "User")
-        except DomainError as exc:
-            exc.field = ["filter", "actorId"]
-            raise
+    [actor] = parse_ids((flt.actor_id, "User", ["filter", "actorId"]))
     if flt.actions is not None and len(flt.actions) > MAX_ACTIONS:
         raise DomainError(f"at most {MAX_ACTIONS} actions", field=["filter", "actions"])
     return repo.AuditFilter(

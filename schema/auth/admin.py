@@ -10,14 +10,12 @@ from app.errors import DomainError
 from app.ids import parse_id
 from schema.auth.types import Role, User
 from schema.errors import UserError, user_errors
-from schema.inventory.resolvers import parse_ids
-from schema.loaders import register_loader
 from schema.mutations import provided, run_write
+from schema.node import parse_ids
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
 from schema.prefetch import read_connection
 
-register_loader("warehouse_ids_by_user", admin.warehouse_ids_by_user, default=[])
 UserSort = strawberry.enum(admin.UserSort, name="UserSort")
 
 

@@ -25,6 +25,7 @@ from schema.node import gid, register_node
 from schema.permissions import authenticated, current_principal, unauthenticated
 
 register_loader("user_by_id", users_repo.users_by_ids)
+register_loader("warehouse_ids_by_user", users_repo.warehouse_ids_by_user, default=[])
 
 
 async def _fetch_user(info: strawberry.Info, pk: int) -> User | None:

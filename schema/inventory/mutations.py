@@ -23,9 +23,9 @@ from schema.inventory.inputs import (
     WarehousePayload,
     WarehouseUpdateInput,
 )
-from schema.inventory.resolvers import parse_ids
 from schema.inventory.types import StockLevel, Warehouse
 from schema.mutations import provided, run_write
+from schema.node import parse_ids
 from schema.permissions import requires
 
 LEDGER = " Recorded as a stock movement; audited; may raise `stock.alert` events."

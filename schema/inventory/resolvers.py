@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth.roles import Perm
-from app.errors import DomainError, ErrorCode, ValidationFailed
-from app.ids import from_global_id, parse_id
+from app.errors import DomainError, ErrorCode
+from app.ids import from_global_id
 from app.inventory import movement_repository as movement_repo
 from app.inventory import repository as repo
 from app.inventory import service
@@ -23,31 +23,12 @@ from schema.inventory.inputs import (
 )
 from schema.inventory.types import ReplenishmentSuggestion, StockLevel, StockMovement, Warehouse
 from schema.mutations import run_read
-from schema.node import lookup, register_node
+from schema.node import lookup, parse_ids, register_node
 from schema.pagination import Connection, page_request, to_connection
 from schema.permissions import current_principal, requires
 from schema.prefetch import read_connection
 
 MAX_SUGGESTIONS = 1000
-
-
-def parse_ids(*specs: tuple[str | None, str, list[str] | str]) -> list[int | None]:
-    """Decode several global IDs, reporting every bad one: (value, type, field path)."""
-    out: list[int | None] = []
-    errors: list[DomainError] = []
-    for raw, type_name, field in specs:
-        if raw is None:
-            out.append(None)
-            continue
-        try:
-            out.append(parse_id(raw, type_name))
-        except DomainError as exc:
-            exc.field = [field] if isinstance(field, str) else field
-            errors.append(exc)
-            out.append(None)
-    if errors:
-        raise ValidationFailed(errors)
-    return out
 
 
 def _fetcher(getter: Callable[..., Any], convert: Callable[[Any], Any]):  # noqa: ANN202

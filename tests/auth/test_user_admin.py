@@ -53,11 +53,15 @@ async def test_admin_creates_finds_and_changes_a_user(api, factory):
     assert me["me"]["warehouseIds"] == [south_id]
 
     audit = factory.runner.read_sync(lambda s: list(s.exec(select(AuditRecord).where(
-        AuditRecord.entity_type == "User", AuditRecord.action == "user.update",
-        AuditRecord.entity_id == pk(user["id"])))), (), {})
-    assert [(a.before["warehouse_ids"], a.after["warehouse_ids"], a.actor_id)
-            for a in audit] == [([north.id], [south.id], admin.id)]
-    assert "password_hash" not in audit[0].before
+        AuditRecord.entity_type == "User", AuditRecord.entity_id == pk(user["id"]),
+        AuditRecord.action.in_(["user.create", "user.update"])).order_by(AuditRecord.id))),
+        (), {})
+    created, updated = audit
+    assert (created.action, created.after["language"], created.actor_id) == (
+        "user.create", "en", admin.id)
+    assert (updated.before["warehouse_ids"], updated.after["warehouse_ids"],
+            updated.actor_id) == ([north.id], [south.id], admin.id)
+    assert "password_hash" not in updated.before and "password_hash" not in created.after
 
     off = (await api.ok(UPDATE, {"id": user["id"], "input": {"isActive": False}},
                         admin.token))["userUpdate"]
