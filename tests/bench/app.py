@@ -1,6 +1,7 @@
 """The app the benchmark serves: the real `schema.asgi.create_app()` plus, beside /graphql,
 the hand-written baseline endpoints (tests/bench/baseline.py) on the same engines and, at
-/floor, strawberry alone with constant resolvers (tests/bench/floor.py).
+/floor, strawberry alone with constant resolvers (tests/bench/floor.py), and on SQLite at
+/floor-db, the same resolvers over hand-written SQL (tests/bench/floor_db.py).
 
 With CRM_BENCH_SQL_COUNT=1 every HTTP response carries `x-sql-count`: the SQL statements
 (transaction control excluded) run on behalf of that request. The counter lives here, in the
@@ -109,4 +110,10 @@ def create_bench_app() -> Starlette:
         app.add_middleware(SqlCountHeader)
     app.router.routes.insert(0, Mount("/baseline", app=create_baseline(state)))
     app.router.routes.insert(0, Route("/floor", endpoint=create_floor(), methods=["POST"]))
+    if state.db.is_sqlite:
+        from tests.bench.dataset import ADMIN_ID
+        from tests.bench.floor_db import RawOrders
+
+        app.router.routes.insert(0, Route("/floor-db", methods=["POST"], endpoint=create_floor(
+            RawOrders(state.db, actor_id=ADMIN_ID))))
     return app

@@ -8,14 +8,23 @@ server, so it runs on the same uvicorn process, event loop and HTTP stack as /gr
 
 Whatever the app does, an order placed through GraphQL costs at least this much CPU; S3
 prints it beside the real figures so the 500 orders/s target can be read as a budget.
+
+With `raw` (tests/bench/floor_db.py, mounted at /floor-db on SQLite) the same resolvers
+place and approve real orders with hand-written SQL instead of returning a constant: the
+floor with the database under it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 import strawberry
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
+
+from app.ids import from_global_id, to_global_id
+from tests.bench.floor_db import RawOrders
 
 
 @strawberry.input(name="OrderLineInput")
@@ -53,17 +62,34 @@ class Payload:
 ORDER_ID = "T3JkZXI6MQ=="
 
 
+def _payload(outcome: dict) -> Payload:
+    if outcome["error"] is not None:
+        code, message = outcome["error"]
+        return Payload(order=None, user_errors=[FloorError(code=code, message=message)])
+    order = outcome["order"]
+    return Payload(order=FloorOrder(id=to_global_id("Order", order["id"]), number=order["number"],
+                                    status=order["status"]), user_errors=[])
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation
-    async def order_create(self, input: CreateInput) -> Payload:
-        return Payload(order=FloorOrder(id=ORDER_ID, number="SO-1", status="PENDING_REVIEW"),
-                       user_errors=[])
+    async def order_create(self, info: strawberry.Info, input: CreateInput) -> Payload:
+        raw = info.context["raw"]
+        if raw is None:
+            return Payload(order=FloorOrder(id=ORDER_ID, number="SO-1", status="PENDING_REVIEW"),
+                           user_errors=[])
+        return _payload(await raw.create(
+            from_global_id(input.customer_id)[1],
+            [(from_global_id(ln.product_id)[1], ln.quantity) for ln in input.lines]))
 
     @strawberry.mutation
-    async def order_approve(self, id: strawberry.ID) -> Payload:
-        return Payload(order=FloorOrder(id=id, number="SO-1", status="CONFIRMED"),
-                       user_errors=[])
+    async def order_approve(self, info: strawberry.Info, id: strawberry.ID) -> Payload:
+        raw = info.context["raw"]
+        if raw is None:
+            return Payload(order=FloorOrder(id=id, number="SO-1", status="CONFIRMED"),
+                           user_errors=[])
+        return _payload(await raw.approve(from_global_id(id)[1]))
 
 
 @strawberry.type
@@ -72,12 +98,19 @@ class Query:
 
 
 class FloorView(GraphQL):
+    def __init__(self, schema: strawberry.Schema, raw: RawOrders | None) -> None:
+        super().__init__(schema, graphql_ide=None)
+        self.raw = raw
+
+    async def get_context(self, request: Any, response: Any) -> dict:
+        return {"raw": self.raw}
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
 
-def create_floor() -> FloorView:
+def create_floor(raw: RawOrders | None = None) -> FloorView:
     schema = strawberry.Schema(query=Query, mutation=Mutation,
                                extensions=[lambda: ParserCache(maxsize=100),
                                            lambda: ValidationCache(maxsize=100)])
-    return FloorView(schema, graphql_ide=None)
+    return FloorView(schema, raw)

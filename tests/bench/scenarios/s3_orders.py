@@ -2,7 +2,10 @@
 1 to 64 clients, on products spread over the catalog and on five hot products; GraphQL and
 the baseline (the same service calls without GraphQL) alternate per step. At 32 clients the
 same documents also go to the floor (tests/bench/floor.py: strawberry alone, constant
-resolvers), which bounds what any GraphQL order placement can cost. Afterwards the
+resolvers), which bounds what any GraphQL order placement can cost, and on SQLite to the
+floor with hand-written SQL under it (tests/bench/floor_db.py: the workflow's statements on
+the DB-API through the app's writer thread), which bounds what any implementation of this
+workflow on strawberry and SQLite can reach. Afterwards the
 stock ledger must balance and no level may be oversold."""
 
 from __future__ import annotations
@@ -79,8 +82,8 @@ class Placer:
         customer = rng.randint(1, self.ctx.size.customers)
         picks = rng.sample(self.products, rng.randint(1, min(3, len(self.products))))
         lines = [(p, rng.randint(1, 3)) for p in picks]
-        if self.target in ("graphql", "floor"):
-            path = "/graphql" if self.target == "graphql" else "/floor"
+        if self.target in ("graphql", "floor", "floor-db"):
+            path = "/" + self.target
             create = load.post(path, {"query": CREATE, "variables": {"input": {
                 "customerId": gid("Customer", customer), "submit": True,
                 "lines": [{"productId": gid("Product", p), "quantity": q} for p, q in lines]}}},
@@ -187,6 +190,16 @@ async def _mode(ctx: BenchContext, mode: str, products: list[int]) -> Scenario:
                 floor.rate
             s.figures["32 clients: CPU ms per order, graphql / floor / budget at 500/s"] = (
                 f"{g.cpu_per_order_ms():.2f} / {floor.cpu_per_order_ms():.2f} / 2.00")
+            if ctx.database == "sqlite":  # the floor with hand-written SQL under it
+                raw = await place(ctx, "floor-db", products, clients,
+                                  budget.s3_seconds_per_step, budget.s3_orders_per_step,
+                                  seed=step * 2 + 9)
+                failures += raw.failures
+                s.figures["32 clients: floor + hand-written SQL orders/s, p99 ms"] = \
+                    f"{raw.rate:,.0f}, {raw.pct(0.99):.1f}"
+                s.figures["32 clients: floor + hand-written SQL CPU per order"] = \
+                    raw.cpu_ms_per_order()
+                s.figures["32 clients: floor + hand-written SQL outcomes"] = dict(raw.outcomes)
     s.figures["failures (GraphQL / HTTP errors)"] = failures
     s.target("failed requests (deadlocks, 5xx, unexpected errors)", failures, 0, "==")
     if ctx.database == "postgresql":
