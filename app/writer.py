@@ -82,8 +82,8 @@ class GroupWriter:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        # groups committed and the units in them (units run alone are not counted)
-        self.stats = {"groups": 0, "grouped_units": 0}
+        # groups committed and the units in them; units run alone
+        self.stats = {"groups": 0, "grouped_units": 0, "alone": 0}
 
     async def run(self, unit: Unit) -> Any:
         loop = asyncio.get_running_loop()
@@ -127,6 +127,7 @@ class GroupWriter:
             job.outcome = (True, job.context.run(job.unit, None))
         except BaseException as exc:  # noqa: BLE001  the caller gets it
             job.outcome = (False, exc)
+        self.stats["alone"] += 1
         self._deliver([job])
 
     def _run_group(self, first: _Job) -> None:

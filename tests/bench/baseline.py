@@ -186,6 +186,11 @@ def create_baseline(state: Any) -> Starlette:
     async def phases(_request: Request) -> Response:
         return Response(orjson.dumps(PhaseTimer.take()), media_type="application/json")
 
+    async def writer(_request: Request) -> Response:
+        """The SQLite writer's group-commit counters (groups, units in them); {} elsewhere."""
+        stats = state.db.writer.stats if state.db.is_sqlite else {}
+        return Response(orjson.dumps(stats), media_type="application/json")
+
     from tests.bench.baseline_ws import route as ws_route
 
     return Starlette(routes=[ws_route(state), Route("/orders", orders, methods=["POST"]),
@@ -194,4 +199,5 @@ def create_baseline(state: Any) -> Starlette:
                                    methods=["POST"]),
                              Route("/order-approve", _write_endpoint(runner, _approve),
                                    methods=["POST"]),
-                             Route("/_sql", last_sql), Route("/_phases", phases)])
+                             Route("/_sql", last_sql), Route("/_phases", phases),
+                             Route("/_writer", writer)])

@@ -41,6 +41,11 @@ class Run:
     elapsed: float = 0.0
     loop_cpu: float = 0.0  # server CPU seconds: main thread (event loop)
     other_cpu: float = 0.0  # and every other thread (on SQLite mostly the writer)
+    commits: int = 0  # SQLite writer: transactions committed (groups and units run alone)
+    units: int = 0  # and the units of work in them
+
+    def units_per_commit(self) -> str:
+        return f"{self.units / self.commits:.1f}" if self.commits else "-"
 
     def cpu_ms_per_order(self) -> str:
         """Where the server's CPU goes, per order: event loop / other threads / share of
@@ -125,12 +130,24 @@ class Placer:
             run.outcomes[errors[0]["code"] if errors else "NO_ORDER"] += 1
 
 
+async def _writer_stats(ctx: BenchContext) -> tuple[int, int]:
+    """(commits, units) of the SQLite writer so far; zeros on PostgreSQL."""
+    conn = await load.Connection(ctx.port).open()
+    try:
+        stats = (await conn.request(load.get("/baseline/_writer"))).json()
+    finally:
+        await conn.close()
+    alone = stats.get("alone", 0)
+    return stats.get("groups", 0) + alone, stats.get("grouped_units", 0) + alone
+
+
 async def place(ctx: BenchContext, target: str, products: list[int], clients: int,
                 seconds: float, limit: int, seed: int) -> Run:
     import asyncio
 
     run = Run()
     placer = Placer(ctx, target, products)
+    commits, units = await _writer_stats(ctx)
     loop_cpu, other_cpu = ctx.server.thread_cpu_seconds()
     started = time.perf_counter()
     deadline = started + seconds
@@ -139,6 +156,8 @@ async def place(ctx: BenchContext, target: str, products: list[int], clients: in
     run.elapsed = time.perf_counter() - started
     loop_after, other_after = ctx.server.thread_cpu_seconds()
     run.loop_cpu, run.other_cpu = loop_after - loop_cpu, other_after - other_cpu
+    commits_after, units_after = await _writer_stats(ctx)
+    run.commits, run.units = commits_after - commits, units_after - units
     return run
 
 
@@ -200,6 +219,9 @@ async def _mode(ctx: BenchContext, mode: str, products: list[int]) -> Scenario:
                 s.figures["32 clients: floor + hand-written SQL CPU per order"] = \
                     raw.cpu_ms_per_order()
                 s.figures["32 clients: floor + hand-written SQL outcomes"] = dict(raw.outcomes)
+                s.figures["32 clients: writer units per commit, graphql / baseline / "
+                          "floor + SQL"] = (f"{g.units_per_commit()} / {b.units_per_commit()} / "
+                                            f"{raw.units_per_commit()}")
     s.figures["failures (GraphQL / HTTP errors)"] = failures
     s.target("failed requests (deadlocks, 5xx, unexpected errors)", failures, 0, "==")
     if ctx.database == "postgresql":
