@@ -82,7 +82,7 @@ class GroupWriter:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        # groups committed and the units in them; units run alone
+        # groups committed and the units in them; units run alone, however they ended
         self.stats = {"groups": 0, "grouped_units": 0, "alone": 0}
 
     async def run(self, unit: Unit) -> Any:

@@ -57,7 +57,7 @@ def owing():  # noqa: ANN201
 
 
 # The credit check's statement: built once, reused with bound parameters.
-_EXPOSURE = select(func.coalesce(func.sum(balance_expr()), 0)).where(
+EXPOSURE = select(func.coalesce(func.sum(balance_expr()), 0)).where(
     Order.customer_id == bindparam("customer_id"), Order.id != bindparam("exclude_id"), owing())
 
 
@@ -82,7 +82,7 @@ def outstanding_balance(session: Session, customer_id: int,
     """
     params = {"customer_id": customer_id,
               "exclude_id": -1 if exclude_order_id is None else exclude_order_id}
-    return _money(statements.run(session, _EXPOSURE, params).scalar())
+    return _money(statements.run(session, EXPOSURE, params).scalar())
 
 
 def order_balances(session: Session, order_ids: Sequence[int]) -> dict[int, Decimal]:

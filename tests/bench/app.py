@@ -23,6 +23,8 @@ from strawberry.extensions import SchemaExtension
 
 from app.db import Database
 from schema.asgi import create_app
+from tests.bench.dataset import ADMIN_ID
+from tests.bench.floor_db import RawOrders
 
 _statements: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "bench_sql_count", default=None)
@@ -111,9 +113,7 @@ def create_bench_app() -> Starlette:
     app.router.routes.insert(0, Mount("/baseline", app=create_baseline(state)))
     app.router.routes.insert(0, Route("/floor", endpoint=create_floor(), methods=["POST"]))
     if state.db.is_sqlite:
-        from tests.bench.dataset import ADMIN_ID
-        from tests.bench.floor_db import RawOrders
-
-        app.router.routes.insert(0, Route("/floor-db", methods=["POST"], endpoint=create_floor(
-            RawOrders(state.db, actor_id=ADMIN_ID))))
+        raw = RawOrders(state.db, actor_id=ADMIN_ID, publish=state.publish)
+        app.router.routes.insert(0, Route("/floor-db", methods=["POST"],
+                                          endpoint=create_floor(raw)))
     return app

@@ -1,37 +1,50 @@
-"""The floor under S3 with the database: what placing and approving an order could cost
-if the write path were nothing but hand-written SQL.
+"""An estimate of the floor under S3 with the database: what placing and approving an order
+costs when the write path is hand-written SQL on the DB-API.
 
 `RawOrders` places and approves orders for real, on the DB-API cursor, through the app's
-SQLite writer thread (queueing, group commit and a savepoint per unit included). It runs
-the statements the order workflow runs, with rows of the same shape and size:
+SQLite writer thread (queueing, group commit and a savepoint per unit included), and
+publishes their events through the app's runtime after commit, as `Runner.write` does. It
+runs the statements the order workflow runs, with rows of the same content:
 
 - create: customer, products, default contact and address, the order, its lines, two
-  history rows, the order number, notification preferences, notification rows, audit
-  rows, outbox rows and the notifications' links to them;
-- approve: order, customer, lines, products, the credit exposure (the app's own compiled
-  statement), whether the customer has been served before, the products' stock, the
-  conditional reservations, allocations, history, the new status, notifications, ledger
-  movements, audit, outbox and links.
+  history rows, the order number, notification preferences, notification rows (the app's
+  own templates), audit rows, outbox rows and the notifications' links to their event;
+- approve: order, customer, lines, products (price check), the credit exposure (the app's
+  own statement, compared with the limit), whether the customer has been served before
+  (priority), the products' stock, the plan (the app's own `allocation.plan`), conditional
+  reservations, allocations, history, the new status, notifications, ledger movements,
+  audit, outbox and links.
 
-Nothing else: no ORM, no rules beyond stock (a line takes the warehouse with the most
-available units; a short line refuses the approval). Mounted behind the floor schema
-(tests/bench/floor.py) at /floor-db on SQLite, so an order placed there costs the
-strawberry floor plus the least a write path of this workflow could cost. S3 prints
-what it reaches beside the real figures: the target set against a floor that includes
-the database.
+It leaves out what has no SQL: the checks of rights and input, discount approvals, the
+ORM. Mounted behind the floor schema (tests/bench/floor.py) at /floor-db on SQLite, so an
+order placed there costs the strawberry floor plus a lean write path; S3 prints what it
+reaches beside the real figures. `tests/orders/test_bench_floor_db.py` holds it to the
+real workflow's statements and rows.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import namedtuple
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 
+from app.customers.models import TIER_RANK
 from app.db import Database
-from app.orders import balances
+from app.errors import DomainError
+from app.events.bus import DomainEvent
+from app.notifications.repository import source_key
+from app.notifications.templates import LANGUAGES, render
+from app.orders import allocation, balances
+from app.writer import GroupAborted
+
+Publish = Callable[[list[DomainEvent]], Awaitable[None]]
+Line = namedtuple("Line", "id product_id quantity sku unit_price")  # plan reads the first 4
 
 
 class Refused(Exception):
@@ -86,94 +99,98 @@ INSERT_NOTIFICATION = ("INSERT INTO notification (customer_id, user_id, channel,
                        "next_attempt_at, sent_at, created_at) VALUES ")
 NOTIFICATION_ROW = "(?, NULL, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"
 LINK_NOTIFICATION = "UPDATE notification SET event_id = ? WHERE id = ?"
+INSERT_ALLOCATION = ("INSERT INTO order_allocation (order_id, order_line_id, product_id, "
+                     "warehouse_id, quantity, quantity_shipped) VALUES (?, ?, ?, ?, ?, 0)")
 INSERT_MOVEMENT = ("INSERT INTO stock_movement (product_id, warehouse_id, kind, on_hand_delta, "
                    "reserved_delta, reason, reference_type, reference_id, external_reference, "
                    "actor_id, created_at) VALUES (?, ?, 'RESERVATION', 0, ?, 'order approved', "
                    "'Order', ?, NULL, ?, ?)")
 RESERVE = ("UPDATE stock_level SET reserved = reserved + ?, updated_at = ? WHERE product_id = ? "
            "AND warehouse_id = ? AND on_hand - reserved >= ?")
+STOCK = ("SELECT s.product_id, s.warehouse_id, s.on_hand, s.reserved, w.region FROM stock_level "
+         "s JOIN warehouse w ON w.id = s.warehouse_id WHERE s.product_id IN ({}) AND "
+         "w.is_active ORDER BY s.product_id, s.warehouse_id")
+RETURNING_CUSTOMER = ("SELECT id FROM sales_order WHERE customer_id = ? AND id != ? AND status "
+                      "IN ('DELIVERED', 'COMPLETED') LIMIT 1")
 
 
 class RawOrders:
     """Order placement and approval on the DB-API, through the app's writer thread."""
 
-    def __init__(self, db: Database, actor_id: int) -> None:
-        self.db, self.actor_id = db, actor_id
+    def __init__(self, db: Database, actor_id: int, publish: Publish | None = None) -> None:
+        self.db, self.actor_id, self.publish = db, actor_id, publish
         # the credit check's own statement, its IN lists expanded once
-        exposure = balances._EXPOSURE.compile(  # noqa: SLF001
-            dialect=db.write_engine.dialect).construct_expanded_state(
-            {"customer_id": 0, "exclude_id": 0})
-        self._exposure_sql = exposure.statement
-        self._exposure_names = exposure.positiontup
-        self._exposure_params = exposure.parameters
+        exposure = balances.EXPOSURE.compile(dialect=db.write_engine.dialect)
+        expanded = exposure.construct_expanded_state({"customer_id": 0, "exclude_id": 0})
+        self._exposure = (expanded.statement, expanded.positiontup, expanded.parameters)
 
     async def create(self, customer_id: int, lines: list[tuple[int, int]]) -> dict:
-        return await self.db.writer.run(functools.partial(self._unit, self._create,
-                                                          (customer_id, lines)))
+        return await self._write(self._create, customer_id, lines)
 
     async def approve(self, order_id: int) -> dict:
-        return await self.db.writer.run(functools.partial(self._unit, self._approve,
-                                                          (order_id,)))
+        return await self._write(self._approve, order_id)
+
+    async def _write(self, fn: Any, *args: Any) -> dict:
+        outcome = await self.db.writer.run(functools.partial(self._unit, fn, args))
+        if outcome["events"] and self.publish is not None:
+            await self.publish(outcome["events"])
+        return outcome
 
     # -- units of work -----------------------------------------------------------------
     def _unit(self, fn: Any, args: tuple, group: Connection | None) -> dict:
         """Alone: a transaction of its own. In a group: a savepoint, as the app's units."""
         if group is None:
-            with self.db.write_engine.connect() as conn:
+            with self.db.write_engine.connect() as conn:  # closing rolls back on an error
                 conn.begin()  # BEGIN IMMEDIATE (app.db)
-                try:
-                    out = fn(conn.connection.cursor(), *args)
-                except Refused as refused:
+                outcome = self._run(conn.connection.cursor(), fn, args, savepoint=False)
+                if outcome["error"] is None:
+                    conn.commit()
+                else:
                     conn.rollback()
-                    return {"order": None, "error": (refused.code, refused.message)}
-                conn.commit()
-                return {"order": out, "error": None}
-        cur = group.connection.cursor()
-        cur.execute("SAVEPOINT floor_db")
-        try:
-            out = fn(cur, *args)
-        except Refused as refused:
-            cur.execute("ROLLBACK TO SAVEPOINT floor_db")
-            cur.execute("RELEASE SAVEPOINT floor_db")
-            return {"order": None, "error": (refused.code, refused.message)}
-        cur.execute("RELEASE SAVEPOINT floor_db")
-        return {"order": out, "error": None}
+                return outcome
+        return self._run(group.connection.cursor(), fn, args, savepoint=True)
 
-    def _create(self, cur: Any, customer_id: int, lines: list[tuple[int, int]]) -> dict:
+    @staticmethod
+    def _run(cur: Any, fn: Any, args: tuple, *, savepoint: bool) -> dict:
+        """A refusal is an outcome, anything else is raised; in a savepoint, nothing of a
+        unit that did not finish may reach the group's commit."""
+        try:
+            if savepoint:
+                cur.execute("SAVEPOINT floor_db")
+            try:
+                order, events = fn(cur, *args)
+            except BaseException as exc:
+                if savepoint:
+                    try:
+                        cur.execute("ROLLBACK TO SAVEPOINT floor_db")
+                        cur.execute("RELEASE SAVEPOINT floor_db")
+                    except Exception as undo:
+                        raise GroupAborted("a floor savepoint could not be undone") from undo
+                if isinstance(exc, Refused):
+                    return {"order": None, "events": [], "error": (exc.code, exc.message)}
+                raise
+            if savepoint:
+                cur.execute("RELEASE SAVEPOINT floor_db")
+            return {"order": order, "events": events, "error": None}
+        finally:
+            cur.close()
+
+    # -- create ------------------------------------------------------------------------
+    def _create(self, cur: Any, customer_id: int, lines: list[tuple[int, int]]
+                ) -> tuple[dict, list[DomainEvent]]:
         now = _now()
         customer = _one(cur, "SELECT * FROM customer WHERE id = ?", (customer_id,))
-        if customer is None:
-            raise Refused("NOT_FOUND", "customer not found")
-        ids = sorted({p for p, _ in lines})
-        products = {p["id"]: p for p in _all(
-            cur, f"SELECT * FROM product WHERE id IN ({_marks(len(ids))})", ids)}
-        if len(products) != len(ids):
-            raise Refused("NOT_FOUND", "product not found")
-        contact = _one(cur, "SELECT * FROM contact WHERE customer_id = ? "
-                            "ORDER BY is_primary DESC, id LIMIT 1", (customer_id,))
-        address = _one(cur, "SELECT * FROM address WHERE customer_id = ? "
-                            "ORDER BY is_default_shipping DESC, id LIMIT 1", (customer_id,))
-        subtotal = round(sum(products[p]["price"] * q for p, q in lines), 2)
-        order = dict.fromkeys(_ORDER_COLUMNS)
-        order.update(
-            number=f"~{customer_id}-{now}", customer_id=customer_id,
-            contact_id=contact and contact["id"], channel="WEB", status="DRAFT",
-            payment_status="UNPAID", payment_method="CREDIT_TERMS", currency="CNY",
-            subtotal=subtotal, discount_total=0.0, shipping_total=0.0, total=subtotal,
-            paid_total=0.0, refunded_total=0.0,
-            ship_recipient=address["recipient"] if address else customer["name"],
-            ship_phone=address and address["phone"], ship_region=customer["region"],
-            ship_address=" ".join(str(address[k]) for k in (
-                "province", "city", "district", "line1")) if address else "",
-            notes="", priority=0, created_by_id=self.actor_id, created_at=now,
-            updated_at=now, version=1)
+        if customer is None or customer["status"] != "ACTIVE":
+            raise Refused("NOT_FOUND", "customer not found or not active")
+        products = self._products(cur, [p for p, _ in lines])
+        order = self._draft(cur, customer, products, lines, now)
         cur.execute(INSERT_ORDER, tuple(order.values()))
         order_id = cur.lastrowid
         cur.executemany(INSERT_LINE, [
             (order_id, p, products[p]["sku"], products[p]["name"], q, products[p]["price"],
              0.0, round(products[p]["price"] * q, 2)) for p, q in lines])
-        created = self._event(cur, order_id, "CREATED", None, None, now,
-                              {"lines": len(lines), "total": str(subtotal), "channel": "WEB"})
+        created = self._event(cur, order_id, "CREATED", None, None, now, {
+            "lines": len(lines), "total": f"{order['total']:.2f}", "channel": "WEB"})
         submitted = self._event(cur, order_id, "SUBMITTED", "DRAFT", "PENDING_REVIEW", now)
         before = {"id": order_id, **order}
         order.update(number=f"SO-{now[:10].replace('-', '')}-{order_id:06d}",
@@ -186,11 +203,45 @@ class RawOrders:
                                    "order_event_id": created, "type": "CREATED", "at": now}),
                   self._status_event(order_id, customer_id, "DRAFT", "PENDING_REVIEW",
                                      submitted, now)]
-        self._finish(cur, customer, after, "order_received", now, events,
-                     [("order.created", None, after), ("order.submitted", before, after)])
-        return {"id": order_id, "number": order["number"], "status": order["status"]}
+        return after, self._finish(cur, customer, after, "order_received", now, events,
+                                   [("order.created", None, after),
+                                    ("order.submitted", before, after)])
 
-    def _approve(self, cur: Any, order_id: int) -> dict:
+    @staticmethod
+    def _products(cur: Any, product_ids: list[int]) -> dict[int, dict]:
+        ids = sorted(set(product_ids))
+        found = {p["id"]: p for p in _all(
+            cur, f"SELECT * FROM product WHERE id IN ({_marks(len(ids))})", ids)}
+        if len(found) != len(ids) or not all(p["is_active"] for p in found.values()):
+            raise Refused("NOT_FOUND", "product not found or no longer sold")
+        return found
+
+    def _draft(self, cur: Any, customer: dict, products: dict[int, dict],
+               lines: list[tuple[int, int]], now: str) -> dict:
+        """The new order's columns: priced lines, the default contact and address."""
+        contact = _one(cur, "SELECT * FROM contact WHERE customer_id = ? "
+                            "ORDER BY is_primary DESC, id LIMIT 1", (customer["id"],))
+        address = _one(cur, "SELECT * FROM address WHERE customer_id = ? "
+                            "ORDER BY is_default_shipping DESC, id LIMIT 1", (customer["id"],))
+        subtotal = round(sum(products[p]["price"] * q for p, q in lines), 2)
+        order = dict.fromkeys(_ORDER_COLUMNS)
+        order.update(
+            number=f"~{customer['id']}-{now}", customer_id=customer["id"],
+            contact_id=contact and contact["id"], channel="WEB", status="DRAFT",
+            payment_status="UNPAID", payment_method="CREDIT_TERMS", currency="CNY",
+            subtotal=subtotal, discount_total=0.0, shipping_total=0.0, total=subtotal,
+            paid_total=0.0, refunded_total=0.0, ship_recipient="", ship_phone=None,
+            ship_region=customer["region"], ship_address="", notes="", priority=0,
+            created_by_id=self.actor_id, created_at=now, updated_at=now, version=1)
+        if address is not None:
+            order.update(ship_recipient=address["recipient"], ship_phone=address["phone"],
+                         ship_region=address["region"] or customer["region"],
+                         ship_address=" ".join(address[k] for k in (
+                             "province", "city", "district", "line1", "line2") if address[k]))
+        return order
+
+    # -- approve -----------------------------------------------------------------------
+    def _approve(self, cur: Any, order_id: int) -> tuple[dict, list[DomainEvent]]:
         now = _now()
         order = _one(cur, "SELECT * FROM sales_order WHERE id = ?", (order_id,))
         if order is None:
@@ -198,52 +249,61 @@ class RawOrders:
         if order["status"] != "PENDING_REVIEW":
             raise Refused("INVALID_TRANSITION", f"cannot approve an order in {order['status']}")
         customer = _one(cur, "SELECT * FROM customer WHERE id = ?", (order["customer_id"],))
-        lines = _all(cur, "SELECT * FROM order_line WHERE order_id = ? ORDER BY id",
-                     (order_id,))
-        ids = sorted({ln["product_id"] for ln in lines})
-        _all(cur, f"SELECT * FROM product WHERE id IN ({_marks(len(ids))})", ids)
-        params = {**self._exposure_params, "customer_id": customer["id"],
-                  "exclude_id": order_id}
-        cur.execute(self._exposure_sql, [params[n] for n in self._exposure_names]).fetchone()
-        cur.execute("SELECT id FROM sales_order WHERE customer_id = ? AND id != ? AND status "
-                    "IN ('DELIVERED', 'COMPLETED') LIMIT 1",
-                    (customer["id"], order_id)).fetchone()
-        stock = _all(cur, "SELECT s.product_id, s.warehouse_id, s.on_hand, s.reserved, "
-                          "w.region FROM stock_level s JOIN warehouse w ON w.id = "
-                          f"s.warehouse_id WHERE s.product_id IN ({_marks(len(ids))}) "
-                          "AND w.is_active ORDER BY s.product_id, s.warehouse_id", ids)
-        slots = []
-        for line in lines:
-            best = max((s for s in stock if s["product_id"] == line["product_id"]),
-                       key=lambda s: s["on_hand"] - s["reserved"], default=None)
-            if best is None or best["on_hand"] - best["reserved"] < line["quantity"]:
-                raise Refused("INSUFFICIENT_STOCK", f"insufficient stock for {line['sku']}")
-            best["reserved"] += line["quantity"]
-            slots.append((line, best["warehouse_id"]))
-        for line, warehouse in slots:
-            cur.execute(RESERVE, (line["quantity"], now, line["product_id"], warehouse,
-                                  line["quantity"]))
-            if cur.rowcount != 1:
-                raise Refused("INSUFFICIENT_STOCK", f"insufficient stock for {line['sku']}")
-        cur.executemany("INSERT INTO order_allocation (order_id, order_line_id, product_id, "
-                        "warehouse_id, quantity, quantity_shipped) VALUES (?, ?, ?, ?, ?, 0)",
-                        [(order_id, ln["id"], ln["product_id"], w, ln["quantity"])
-                         for ln, w in slots])
+        lines = [Line(*(r[k] for k in Line._fields)) for r in _all(
+            cur, "SELECT * FROM order_line WHERE order_id = ? ORDER BY id", (order_id,))]
+        self._review(cur, order, customer, lines)
+        returning = cur.execute(RETURNING_CUSTOMER, (customer["id"], order_id)).fetchone()
+        slots = self._reserve(cur, order, customer, lines, now)
         approved = self._event(cur, order_id, "APPROVED", "PENDING_REVIEW", "CONFIRMED", now,
-                               {"reserved": {w: ln["quantity"] for ln, w in slots}})
+                               {"reserved": allocation.warehouses_of(slots)})
         before = dict(order)
-        order.update(status="CONFIRMED", priority=1, updated_at=now, confirmed_at=now,
+        order.update(status="CONFIRMED", updated_at=now, confirmed_at=now,
+                     priority=TIER_RANK.get(customer["tier"], 0) * 2 + (returning is not None),
                      version=order["version"] + 1)
         cur.execute("UPDATE sales_order SET status = ?, priority = ?, updated_at = ?, "
                     "confirmed_at = ?, version = ? WHERE id = ?",
-                    ("CONFIRMED", 1, now, now, order["version"], order_id))
-        cur.executemany(INSERT_MOVEMENT, [(ln["product_id"], w, ln["quantity"], order_id,
-                                           self.actor_id, now) for ln, w in slots])
+                    ("CONFIRMED", order["priority"], now, now, order["version"], order_id))
+        cur.executemany(INSERT_MOVEMENT, [(s.product_id, s.warehouse_id, s.quantity, order_id,
+                                           self.actor_id, now) for s in slots])
         events = [self._status_event(order_id, customer["id"], "PENDING_REVIEW", "CONFIRMED",
                                      approved, now)]
-        self._finish(cur, customer, order, "order_approved", now, events,
-                     [("order.approved", before, order)])
-        return {"id": order_id, "number": order["number"], "status": order["status"]}
+        return order, self._finish(cur, customer, order, "order_approved", now, events,
+                                   [("order.approved", before, order)])
+
+    def _review(self, cur: Any, order: dict, customer: dict, lines: list[Line]) -> None:
+        """Prices against the catalog, then the credit limit (the app's exposure SQL)."""
+        products = self._products(cur, [ln.product_id for ln in lines])
+        if any(products[ln.product_id]["price"] != ln.unit_price for ln in lines):
+            raise Refused("PRICE_MISMATCH", "the catalog changed")
+        sql, names, params = self._exposure
+        params = {**params, "customer_id": customer["id"], "exclude_id": order["id"]}
+        exposure = cur.execute(sql, [params[n] for n in names]).fetchone()[0] or 0
+        if Decimal(str(exposure)) + Decimal(str(order["total"])) > Decimal(
+                str(customer["credit_limit"])):
+            raise Refused("CREDIT_LIMIT_EXCEEDED", "credit limit exceeded")
+
+    @staticmethod
+    def _reserve(cur: Any, order: dict, customer: dict, lines: list[Line], now: str
+                 ) -> list[allocation.Slot]:
+        """The app's plan over the products' stock, then the conditional reservations."""
+        ids = sorted({ln.product_id for ln in lines})
+        available, regions = {}, {}
+        for s in _all(cur, STOCK.format(_marks(len(ids))), ids):
+            available[(s["product_id"], s["warehouse_id"])] = s["on_hand"] - s["reserved"]
+            regions[s["warehouse_id"]] = s["region"]
+        stock = allocation.Stock(available, [allocation.Site(w, r)
+                                             for w, r in sorted(regions.items())])
+        try:
+            slots = allocation.plan(lines, stock, order["ship_region"] or customer["region"])
+        except DomainError as short:  # INSUFFICIENT_STOCK, one line or several
+            raise Refused("INSUFFICIENT_STOCK", str(short)) from None
+        for s in slots:
+            cur.execute(RESERVE, (s.quantity, now, s.product_id, s.warehouse_id, s.quantity))
+            if cur.rowcount != 1:
+                raise Refused("INSUFFICIENT_STOCK", "stock moved")
+        cur.executemany(INSERT_ALLOCATION, [(order["id"], s.line_id, s.product_id,
+                                             s.warehouse_id, s.quantity) for s in slots])
+        return slots
 
     # -- the append-only tail: history, notifications, audit, outbox -----------------
     def _event(self, cur: Any, order_id: int, kind: str, from_status: str | None,
@@ -260,38 +320,47 @@ class RawOrders:
             "at": now, "message": ""})
 
     def _finish(self, cur: Any, customer: dict, order: dict, template: str, now: str,
-                events: list[tuple[str, dict]], audits: list[tuple]) -> None:
-        off = {r[0] for r in cur.execute("SELECT channel, enabled FROM notification_preference "
-                                         "WHERE customer_id = ?", (customer["id"],)) if not r[1]}
-        subject = f"订单 {order['number']} 状态更新"
-        body = (f"尊敬的{customer['name']}：您的订单 {order['number']}（金额 "
-                f"{order['total']} {order['currency']}）状态已更新为 {order['status']}。")
-        rows = [(channel, recipient) for channel, recipient in (
-            ("EMAIL", customer["email"]), ("SMS", customer["phone"]), ("IN_APP", ""))
-            if channel not in off and recipient is not None]
-        notified = [r[0] for r in cur.execute(
-            INSERT_NOTIFICATION + ", ".join([NOTIFICATION_ROW] * len(rows)) + " RETURNING id",
-            [v for channel, recipient in rows for v in (
-                customer["id"], channel, template, customer["language"], recipient, subject,
-                body[:70] if channel == "SMS" else body,
-                "DELIVERED" if channel == "IN_APP" else "PENDING",
-                f"floor:{order['id']}:{template}:{channel}",
-                None if channel == "IN_APP" else now, now if channel == "IN_APP" else None,
-                now)]).fetchall()] if rows else []
-        notified.sort()
-        events += [("notification.created", {"notification_id": n, "channel": c,
+                events: list[tuple[str, dict]], audits: list[tuple]) -> list[DomainEvent]:
+        """Notifications of the status change (last of `events`), audit rows, then the
+        outbox; the events with their outbox ids, to publish after commit."""
+        notified = self._notify(cur, customer, order, template, now)
+        events += [("notification.created", {"notification_id": n, "channel": channel,
                                              "customer_id": customer["id"], "user_id": None,
                                              "template": template})
-                   for n, (c, _) in zip(notified, rows, strict=True)]
+                   for n, channel in notified]
         cur.executemany(INSERT_AUDIT, [
             (self.actor_id, action, order["id"], before and _json(before), _json(after),
              "floor-db", now) for action, before, after in audits])
-        # published at once: the relay's recovery must not redo them in later steps
         outbox = sorted(r[0] for r in cur.execute(
-            "INSERT INTO outbox_event (topic, payload, created_at, published_at) VALUES "
-            + ", ".join(["(?, ?, ?, ?)"] * len(events)) + " RETURNING id",
-            [v for topic, payload in events for v in (topic, _json(payload), now, now)]
+            "INSERT INTO outbox_event (topic, payload, created_at) VALUES "
+            + ", ".join(["(?, ?, ?)"] * len(events)) + " RETURNING id",
+            [v for topic, payload in events for v in (topic, _json(payload), now)]
         ).fetchall())
-        first_link = len(events) - len(notified)
-        cur.executemany(LINK_NOTIFICATION, [(outbox[first_link + i], n)
-                                            for i, n in enumerate(notified)])
+        cause = outbox[len(events) - len(notified) - 1]  # the status change
+        cur.executemany(LINK_NOTIFICATION, [(cause, n) for n, _ in notified])
+        return [DomainEvent(topic, payload, i)
+                for (topic, payload), i in zip(events, outbox, strict=True)]
+
+    @staticmethod
+    def _notify(cur: Any, customer: dict, order: dict, template: str, now: str
+                ) -> list[tuple[int, str]]:
+        """The customer's notification rows, as the app's planner writes them."""
+        enabled = dict(cur.execute("SELECT channel, enabled FROM notification_preference "
+                                   "WHERE customer_id = ?", (customer["id"],)).fetchall())
+        language = customer["language"] if customer["language"] in LANGUAGES else "zh"
+        text = render(template, language, {"customer_name": customer["name"],
+                                           "order_number": order["number"]})
+        rows = [(channel, recipient or "") for channel, recipient in (
+            ("EMAIL", customer["email"]), ("SMS", customer["phone"]), ("IN_APP", ""))
+            if enabled.get(channel, True) and (channel == "IN_APP" or recipient)]
+        if not rows:
+            return []
+        stored = [channel == "IN_APP" for channel, _ in rows]
+        ids = sorted(r[0] for r in cur.execute(
+            INSERT_NOTIFICATION + ", ".join([NOTIFICATION_ROW] * len(rows)) + " RETURNING id",
+            [v for (channel, recipient), kept in zip(rows, stored, strict=True) for v in (
+                customer["id"], channel, template, language, recipient[:254],
+                text.subject[:300], (text.sms if channel == "SMS" else text.body)[:4000],
+                "DELIVERED" if kept else "PENDING", source_key("order_id", order["id"]),
+                None if kept else now, now if kept else None, now)]).fetchall())
+        return [(i, channel) for i, (channel, _) in zip(ids, rows, strict=True)]

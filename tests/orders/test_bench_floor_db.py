@@ -9,12 +9,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.bench.floor_db import RawOrders
+from tests.bench.floor_db import RawOrders, Refused
 from tests.bench.scenarios.s3_orders import APPROVE, CREATE
 from tests.orders.support import gid, pk
 
 TABLES = ("sales_order", "order_line", "order_event", "order_allocation", "stock_movement",
           "notification", "audit_record", "outbox_event")
+_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 def _counts(kit) -> dict[str, int]:  # noqa: ANN001
@@ -28,37 +29,139 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {t: after[t] - before[t] for t in TABLES}
 
 
-async def test_floor_db_writes_what_the_workflow_writes(kit, factory, db):  # noqa: ANN001
+def _written(kit, order_id: int, number: str, outbox_after: int) -> dict:  # noqa: ANN001
+    """What one order left behind, with its own ids and number taken out."""
+    def fetch(session) -> dict:  # noqa: ANN001
+        def rows(sql: str, **params: object) -> list[tuple]:
+            return [tuple(r) for r in session.execute(text(sql), params)]
+        topics = dict(rows("SELECT id, topic FROM outbox_event WHERE id > :after",
+                           after=outbox_after))
+        return {
+            "order": rows("SELECT status, priority, version, subtotal, total, ship_region, "
+                          "ship_recipient, ship_address, contact_id IS NOT NULL "
+                          "FROM sales_order WHERE id = :o", o=order_id),
+            "lines": rows("SELECT product_id, quantity, unit_price, line_total FROM order_line "
+                          "WHERE order_id = :o ORDER BY id", o=order_id),
+            "allocations": sorted(rows("SELECT product_id, warehouse_id, quantity FROM "
+                                       "order_allocation WHERE order_id = :o", o=order_id)),
+            "history": rows("SELECT type, from_status, to_status, details FROM order_event "
+                            "WHERE order_id = :o ORDER BY id", o=order_id),
+            "audit": rows("SELECT action FROM audit_record WHERE entity_type = 'Order' AND "
+                          "entity_id = :o ORDER BY id", o=order_id),
+            "movements": sorted(rows("SELECT product_id, warehouse_id, reserved_delta FROM "
+                                     "stock_movement WHERE reference_id = :o", o=order_id)),
+            "notifications": sorted(
+                (channel, template, language, status, subject.replace(number, "N"),
+                 body.replace(number, "N"), source.replace(str(order_id), "O"), topics[event])
+                for channel, template, language, status, subject, body, source, event in rows(
+                    "SELECT channel, template, language, status, subject, body, source_key, "
+                    "event_id FROM notification WHERE source_key = :k", k=f"order_id={order_id}")),
+            "outbox": sorted(topics.values()),
+        }
+    return kit.read(fetch)
+
+
+def _max_outbox(kit) -> int:  # noqa: ANN001
+    return kit.read(lambda s: s.execute(text("SELECT max(id) FROM outbox_event")).scalar_one())
+
+
+class Statements:
+    """The SQL the SQLite driver runs (one per executemany row), transaction control left
+    out: SQLAlchemy's statement events cannot see the floor's raw cursor, the driver can."""
+
+    def __init__(self, db) -> None:  # noqa: ANN001
+        with db.write_engine.connect() as conn:  # the writer's one pooled connection
+            self.driver = conn.connection.driver_connection
+        self.seen: list[str] = []
+
+    def __enter__(self) -> list[str]:
+        self.driver.set_trace_callback(self._trace)
+        return self.seen
+
+    def __exit__(self, *_exc: object) -> None:
+        self.driver.set_trace_callback(None)
+
+    def _trace(self, sql: str) -> None:
+        if not sql.lstrip().upper().startswith(_CONTROL):
+            self.seen.append(sql)
+
+
+async def test_floor_db_runs_what_the_workflow_runs(kit, factory, db, app):  # noqa: ANN001
     if not db.is_sqlite:
         pytest.skip("the floor with the database is SQLite's (the S3 target is SQLite's)")
     admin = factory.user("ADMIN")
     customer = kit.customer()
-    wh = kit.warehouse()
-    tea = kit.product("25.00")
-    kit.stock(tea, wh, 20)
+    east, north = kit.warehouse("华东"), kit.warehouse("华北")
+    tea, rice = kit.product("25.00"), kit.product("7.50")
+    kit.stock(tea, east, 10)  # no warehouse holds both: every order splits
+    kit.stock(rice, north, 10)
+    items = [(tea, 3), (rice, 2)]
     variables = {"input": {"customerId": gid("Customer", customer.id), "submit": True,
-                           "lines": [{"productId": gid("Product", tea.id), "quantity": 3}]}}
+                           "lines": [{"productId": gid("Product", p.id), "quantity": q}
+                                     for p, q in items]}}
 
-    before = _counts(kit)
-    created = (await kit.api.ok(CREATE, variables, admin.token))["orderCreate"]
-    approved = (await kit.api.ok(APPROVE, {"id": created["order"]["id"]},
-                                 admin.token))["orderApprove"]
+    before, outbox = _counts(kit), _max_outbox(kit)
+    with Statements(db) as real_sql:
+        created = (await kit.api.ok(CREATE, variables, admin.token))["orderCreate"]
+        approved = (await kit.api.ok(APPROVE, {"id": created["order"]["id"]},
+                                     admin.token))["orderApprove"]
     assert approved["order"]["status"] == "CONFIRMED", approved
-    real = _delta(_counts(kit), before)
+    real_rows = _delta(_counts(kit), before)
+    real = _written(kit, pk(created["order"]["id"]), created["order"]["number"], outbox)
 
-    raw = RawOrders(db, actor_id=admin.id)
-    before = _counts(kit)
-    placed = await raw.create(customer.id, [(tea.id, 3)])
-    assert placed["error"] is None and placed["order"]["status"] == "PENDING_REVIEW"
-    confirmed = await raw.approve(placed["order"]["id"])
+    raw = RawOrders(db, actor_id=admin.id, publish=app.state.crm.publish)
+    before, outbox = _counts(kit), _max_outbox(kit)
+    with Statements(db) as floor_sql:
+        placed = await raw.create(customer.id, [(p.id, q) for p, q in items])
+        confirmed = await raw.approve(placed["order"]["id"])
     assert confirmed["error"] is None and confirmed["order"]["status"] == "CONFIRMED"
-    floor = _delta(_counts(kit), before)
+    floor_rows = _delta(_counts(kit), before)
+    floor = _written(kit, placed["order"]["id"], placed["order"]["number"], outbox)
 
-    assert floor == real
-    assert real["sales_order"] == 1 and real["notification"] > 0
-    assert kit.reserved(tea) == 6
+    assert len(floor_sql) == len(real_sql), (floor_sql, real_sql)
+    assert floor_rows == real_rows
+    for key in real:
+        assert floor[key] == real[key], (key, floor[key], real[key])
+    assert len(real["allocations"]) == 2 and len(real["notifications"]) == 6
+    assert kit.reserved(tea) == 6 and kit.reserved(rice) == 4
     kit.assert_ledger_consistent(tea)
+    kit.assert_ledger_consistent(rice)
     again = await raw.approve(placed["order"]["id"])  # refused, and nothing written
     assert again["error"][0] == "INVALID_TRANSITION"
-    assert _delta(_counts(kit), before) == floor
-    assert pk(created["order"]["id"]) != placed["order"]["id"]
+    assert _delta(_counts(kit), before) == floor_rows
+
+
+async def test_floor_db_units_in_a_group_keep_only_what_finished(kit, factory, db):  # noqa: ANN001
+    """As the app's units in a group commit: a refused or failing unit leaves nothing."""
+    if not db.is_sqlite:
+        pytest.skip("the floor with the database is SQLite's")
+    admin = factory.user("ADMIN")
+    customer = kit.customer()
+    wh = kit.warehouse()
+    tea = kit.product("10.00")
+    kit.stock(tea, wh, 5)
+    raw = RawOrders(db, actor_id=admin.id)
+
+    def refused_after_writing(cur):  # noqa: ANN001, ANN202
+        raw._create(cur, customer.id, [(tea.id, 1)])  # noqa: SLF001
+        raise Refused("TEST", "refused after writing")
+
+    def failing_after_writing(cur):  # noqa: ANN001, ANN202
+        raw._create(cur, customer.id, [(tea.id, 1)])  # noqa: SLF001
+        raise RuntimeError("a bug after writing")
+
+    before = _counts(kit)
+    with db.write_engine.connect() as group:
+        group.begin()
+        kept = raw._unit(raw._create, (customer.id, [(tea.id, 2)]), group)  # noqa: SLF001
+        refused = raw._unit(refused_after_writing, (), group)  # noqa: SLF001
+        with pytest.raises(RuntimeError):
+            raw._unit(failing_after_writing, (), group)  # noqa: SLF001
+        approved = raw._unit(raw._approve, (kept["order"]["id"],), group)  # noqa: SLF001
+        group.commit()
+    assert kept["error"] is None and approved["order"]["status"] == "CONFIRMED"
+    assert refused == {"order": None, "events": [], "error": ("TEST", "refused after writing")}
+    written = _delta(_counts(kit), before)
+    assert written["sales_order"] == 1 and written["stock_movement"] == 1
+    assert kit.reserved(tea) == 2
+    kit.assert_ledger_consistent(tea)
