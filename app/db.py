@@ -9,6 +9,7 @@ write pool inside the process and `BEGIN IMMEDIATE` across processes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
 from collections.abc import Coroutine
@@ -86,6 +87,16 @@ def spawn_background(coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task:
     ctx = contextvars.copy_context()
     ctx.run(BACKGROUND.set, True)
     return asyncio.create_task(coro, name=name, context=ctx)
+
+
+async def stop_background(tasks: list[asyncio.Task]) -> None:
+    """Cancel long-running worker tasks and wait until they have ended; what they raise on
+    the way out is theirs (each worker logs its own failures)."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 @dataclass

@@ -14,7 +14,6 @@ process deleted first deletes nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import Database, spawn_background
+from app.db import Database, spawn_background, stop_background
 from app.db_types import utcnow
 from app.events import outbox
 from app.orders import idempotency
@@ -83,9 +82,7 @@ class Housekeeping:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await stop_background([self._task])
             self._task = None
 
     async def _loop(self) -> None:

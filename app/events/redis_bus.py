@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import orjson
 import redis.asyncio as aioredis
 
+from app.db import stop_background
 from app.events.bus import DomainEvent, InProcessBus, Listener
 
 log = logging.getLogger("crm.events.redis")
@@ -123,9 +124,7 @@ class RedisBus:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await stop_background([self._task])
             self._task = None
         await self._local.close()
         with contextlib.suppress(Exception):

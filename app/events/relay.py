@@ -10,7 +10,6 @@ Delivery is at least once; every consumer de-duplicates by outbox id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import replace
 from datetime import timedelta
@@ -19,7 +18,7 @@ import anyio.from_thread
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import Database, spawn_background
+from app.db import Database, spawn_background, stop_background
 from app.events import outbox
 from app.events.bus import DomainEvent, EventBus
 from app.writer import write_in_session
@@ -99,11 +98,7 @@ class OutboxRelay:
                        spawn_background(self._recover_loop(), "outbox-recovery")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_background(self._tasks)
         self._tasks = []
         await self.flush_marks()
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import Database, spawn_background
+from app.db import Database, spawn_background, stop_background
 from app.db_types import utcnow
 from app.events import topics
 from app.events.bus import EventBus, Listener
@@ -139,11 +139,7 @@ class NotificationDispatcher:
                        spawn_background(self._listen(), "notification-wake")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_background(self._tasks)
         self._tasks = []
         if self._listener is not None:
             self._listener.close()
