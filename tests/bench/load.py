@@ -83,6 +83,15 @@ def get(path: str, token: str | None = None) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\n{auth}\r\n".encode()
 
 
+async def fetch_json(port: int, path: str) -> dict:
+    """GET one of the benchmark server's JSON endpoints on a connection of its own."""
+    conn = await Connection(port).open()
+    try:
+        return (await conn.request(get(path))).json()
+    finally:
+        await conn.close()
+
+
 def graphql(query: str | None, variables: dict | None = None, token: str | None = None,
             extensions: dict | None = None) -> bytes:
     payload: dict = {"variables": variables or {}}

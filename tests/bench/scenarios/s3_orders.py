@@ -132,11 +132,7 @@ class Placer:
 
 async def _writer_stats(ctx: BenchContext) -> tuple[int, int]:
     """(transactions, units) of the SQLite writer so far; zeros on PostgreSQL."""
-    conn = await load.Connection(ctx.port).open()
-    try:
-        stats = (await conn.request(load.get("/baseline/_writer"))).json()
-    finally:
-        await conn.close()
+    stats = await load.fetch_json(ctx.port, "/baseline/_writer")
     alone = stats.get("alone", 0)
     return stats.get("groups", 0) + alone, stats.get("grouped_units", 0) + alone
 

@@ -20,14 +20,6 @@ FIRST = 10
 LIMIT_MS = 0.2
 
 
-async def _phases(port: int) -> dict:
-    conn = await load.Connection(port).open()
-    try:
-        return (await conn.request(load.get("/baseline/_phases"))).json()
-    finally:
-        await conn.close()
-
-
 def _apq(query: str) -> dict:
     return {"persistedQuery": {"version": 1,
                                "sha256Hash": hashlib.sha256(query.encode()).hexdigest()}}
@@ -74,11 +66,11 @@ async def _measure(ctx: BenchContext, variants: dict) -> tuple[dict, dict]:
     names = list(variants)
     for r in range(rounds):
         for name in names if r % 2 == 0 else reversed(names):
-            await _phases(ctx.port)
+            await load.fetch_json(ctx.port, "/baseline/_phases")
             samples[name].add(await load.closed_loop(
                 ctx.port, variants[name], count=per_block, concurrency=1,
                 time_limit=ctx.budget.s5_seconds / rounds, cpu=ctx.server.cpu_seconds))
-            for key, value in (await _phases(ctx.port)).items():
+            for key, value in (await load.fetch_json(ctx.port, "/baseline/_phases")).items():
                 phases[name][key] += value
     return samples, phases
 
