@@ -57,7 +57,7 @@ class Housekeeping:
         return counts
 
     async def _idempotency(self, now: datetime) -> int:
-        before = now - timedelta(hours=self.settings.idempotency_hours)
+        before = idempotency.expired_before(self.settings.idempotency_hours, now)
         return await self._batches(
             lambda s: idempotency.purge_expired(s, before, BATCH))
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel
 from app import bulk
 from app.audit.models import AuditRecord
 from app.auth.principal import Principal
+from app.config import Settings, get_settings
 from app.db import Database
 from app.db_types import utcnow
 from app.errors import DomainError
@@ -97,6 +98,9 @@ class UnitOfWork:
     principal: Principal | None = None
     request_id: str | None = None
     events: list[DomainEvent] = field(default_factory=list)
+    # the settings of the app running this unit (rules read their limits here, so an app
+    # built with its own settings never disagrees with itself: see Runner)
+    settings: Settings = field(default_factory=get_settings)
 
     @property
     def actor_id(self) -> int | None:
@@ -131,15 +135,18 @@ class UnitOfWork:
 
 
 class Runner:
-    """Runs units of work for one database and publishes their events."""
+    """Runs units of work for one database and publishes their events. Its units see the
+    settings it was built with (the app's, which housekeeping uses too)."""
 
     def __init__(
         self,
         db: Database,
         publish: Callable[[list[DomainEvent]], Awaitable[None]] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.db = db
         self._publish = publish
+        self.settings = settings or get_settings()
         import app.notifications.planner  # noqa: F401  registers its before-commit hook
 
     async def write(
@@ -178,7 +185,8 @@ class Runner:
         """One unit of work in a transaction of its own, or, with `group` (the SQLite
         writer's group commit), in a savepoint of the group's transaction."""
         with open_session(self.db.write_engine, group, WriteSession) as session:
-            uow = UnitOfWork(session=session, principal=principal, request_id=request_id)
+            uow = UnitOfWork(session=session, principal=principal, request_id=request_id,
+                             settings=self.settings)
             try:
                 result = fn(uow, *args, **kwargs)
                 events = self._to_outbox(uow)

@@ -49,7 +49,7 @@ class AppState:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.runner = Runner(self.db, publish=self.publish)
+        self.runner = Runner(self.db, publish=self.publish, settings=self.settings)
         self.events = build_runtime(self.settings, self.db, self.bus)
 
     async def publish(self, events: list[DomainEvent]) -> None:

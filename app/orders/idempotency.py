@@ -34,7 +34,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app import bulk
-from app.config import get_settings
 from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode
 from app.orders.models import IdempotencyRecord
@@ -73,9 +72,9 @@ def _find(uow: UnitOfWork, user_id: int, operation: str, key: str) -> Idempotenc
     return uow.session.exec(stmt).first()
 
 
-def expired_before(now: datetime | None = None) -> datetime:
-    """Records created before this are expired."""
-    return (now or utcnow()) - timedelta(hours=get_settings().idempotency_hours)
+def expired_before(hours: int, now: datetime | None = None) -> datetime:
+    """Records created before this are expired (remembered for `hours`)."""
+    return (now or utcnow()) - timedelta(hours=hours)
 
 
 def purge_expired(session: Session, before: datetime, limit: int = 1000) -> int:
@@ -104,7 +103,7 @@ def claim(uow: UnitOfWork, operation: str, key: str | None, payload: Any,
     validate_key(key)
     digest = request_hash(payload)
     found = _find(uow, principal.user_id, operation, key)
-    if found is not None and found.created_at >= expired_before():
+    if found is not None and found.created_at >= expired_before(uow.settings.idempotency_hours):
         return _replay(found, digest)
     if found is not None:  # expired: the key is free for a new request
         # Core, not session.delete: a concurrent request replacing the same record

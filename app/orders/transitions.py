@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.config import get_settings
 from app.db_types import utcnow
 from app.errors import DomainError, ValidationFailed
 from app.orders import allocation, history, review, scheduling
@@ -47,7 +46,7 @@ def approve_order(uow: UnitOfWork, order_id: int, threshold: Decimal | None = No
     customer = repo.lock_customer(s, order.customer_id)
     lines = repo.lines_of(s, order.id)
     limit = threshold if threshold is not None else Decimal(
-        get_settings().discount_approval_threshold)
+        uow.settings.discount_approval_threshold)
     errors = review.review(s, order, lines, customer, uow.principal, limit)
     if errors:
         raise ValidationFailed(errors)

@@ -4,14 +4,22 @@ housekeeping pass deletes the expired records."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
+from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.db_types import utcnow
+from app.errors import DomainError, ErrorCode
 from app.housekeeping import Housekeeping
+from app.orders import service
 from app.orders.models import IdempotencyRecord
+from app.orders.pricing import LineRequest
+from app.uow import Runner
 
 
 def _age(db, user_id: int, key: str, hours: float) -> None:  # noqa: ANN001
@@ -72,3 +80,27 @@ async def test_concurrent_retries_of_an_expired_key_create_one_new_order(kit, fa
     ids = {r["order"]["id"] for r in results}
     assert len(ids) == 1 and old["id"] not in ids
     assert len([r for r in _records(kit, rep.id).values() if r.key == "race"]) == 1
+
+
+def test_the_window_is_the_one_of_the_settings_the_app_runs_with(kit, factory, db, settings):
+    """A unit of work reads the window from its runner's settings (the app's, which
+    housekeeping uses), not from the environment: two runners on one database, built
+    with different windows, judge the same aged key differently."""
+    admin = Principal(user_id=factory.user("ADMIN").id, role=Role.ADMIN)
+    product = kit.product()
+    customer = kit.customer()
+
+    def draft(quantity: int) -> service.OrderDraft:
+        return service.OrderDraft(customer_id=customer.id, idempotency_key="window",
+                                  lines=(LineRequest(product.id, quantity),))
+
+    hourly = Runner(db, settings=replace(settings, idempotency_hours=1))
+    daily = Runner(db, settings=settings)
+    assert settings.idempotency_hours == 24
+    first = hourly.write_sync(service.create_order, draft(1), principal=admin)
+    _age(db, admin.user_id, "window", 2)
+    with pytest.raises(DomainError) as reused:  # within a day: the key is still taken
+        daily.write_sync(service.create_order, draft(2), principal=admin)
+    assert reused.value.code is ErrorCode.IDEMPOTENCY_KEY_REUSED
+    second = hourly.write_sync(service.create_order, draft(2), principal=admin)
+    assert second.id != first.id  # past the hour: free again for the hourly app
