@@ -7,11 +7,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, decode_access_token
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.ids import process_unique
 from app.uow import Runner
 from schema.loaders import Loaders
@@ -66,3 +67,10 @@ def build_context(
         request=request, settings=settings, runner=runner, principal=principal,
         request_id=request_id, token_error=error, services=services,
     )
+
+
+def app_settings(extension: SchemaExtension) -> Settings:
+    """The settings of the app serving this operation (its context's), so that an app built
+    with settings of its own applies its own limits; the environment's without a context."""
+    settings = getattr(extension.execution_context.context, "settings", None)
+    return settings if isinstance(settings, Settings) else get_settings()

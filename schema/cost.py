@@ -36,8 +36,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from app.config import get_settings
 from app.pagination import DEFAULT_PAGE
+from schema.context import app_settings
 
 DEFAULT_LIST_SIZE = 10
 _CACHE_SIZE = 2_000
@@ -151,7 +151,7 @@ class QueryCostLimit(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        budget = get_settings().max_query_cost
+        budget = app_settings(self).max_query_cost
         if ctx.graphql_document is not None and budget > 0:
             cost = self._cost(ctx)
             if cost > budget:

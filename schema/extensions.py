@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from functools import cache
 
 from graphql import GraphQLError
@@ -16,8 +17,8 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
-from app.config import get_settings
 from app.errors import DomainError, ValidationFailed
+from schema.context import app_settings
 from schema.cost import QueryCostLimit
 
 log = logging.getLogger("crm.graphql")
@@ -70,17 +71,29 @@ def _alias_rule(max_count: int) -> type:
 
 class DepthLimit(AddValidationRules):
     def __init__(self) -> None:
-        super().__init__([_depth_rule(get_settings().max_query_depth)])
+        super().__init__([])
+
+    def on_operation(self) -> Iterator[None]:
+        self.validation_rules = [_depth_rule(app_settings(self).max_query_depth)]
+        yield from super().on_operation()
 
 
 class AliasLimit(AddValidationRules):
     def __init__(self) -> None:
-        super().__init__([_alias_rule(get_settings().max_aliases)])
+        super().__init__([])
+
+    def on_operation(self) -> Iterator[None]:
+        self.validation_rules = [_alias_rule(app_settings(self).max_aliases)]
+        yield from super().on_operation()
 
 
 class TokenLimit(MaxTokensLimiter):
     def __init__(self) -> None:
-        super().__init__(max_token_count=get_settings().max_tokens)
+        super().__init__(max_token_count=0)
+
+    def on_operation(self) -> Iterator[None]:
+        self.max_token_count = app_settings(self).max_tokens
+        yield from super().on_operation()
 
 
 class Parsing(ParserCache):

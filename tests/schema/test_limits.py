@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import httpx
 from strawberry.extensions.validation_cache import _get_validate_cache
 
 from app.config import get_settings
+from schema.asgi import create_app
+from tests.support import Api
 
 
 async def test_too_deep_query_is_refused(api, factory):
@@ -38,3 +43,27 @@ async def test_a_repeated_query_is_validated_once(api, factory):
     after = _get_validate_cache(1000).cache_info()
     assert after.hits - before.hits == 3
     assert after.misses == before.misses
+
+
+async def test_an_app_applies_the_limits_of_its_own_settings(settings, db, factory):
+    """Limits come from the settings the app was built with, not from the environment."""
+    tight = replace(settings, max_query_depth=3, max_aliases=1, max_tokens=40,
+                    max_query_cost=5)
+    env = get_settings()
+    assert (env.max_query_depth, env.max_aliases, env.max_tokens, env.max_query_cost) > (
+        3, 1, 40, 5)
+    admin = factory.user("ADMIN")
+    transport = httpx.ASGITransport(app=create_app(settings=tight, db=db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        api = Api(client, factory)
+        assert (await api.ok("{ me { role } }", None, admin.token))["me"]["role"] == "ADMIN"
+        refused = {  # each query breaks one limit only
+            "{ customers(first: 1) { edges { node { orders(first: 1) { totalCount } } } } }":
+                "exceeds maximum operation depth of 3",
+            "{ a: me { role } b: me { role } }": "2 aliases found. Allowed: 1",
+            "{ me { " + " ".join(["role"] * 40) + " } }": "more than 40 tokens",
+            "{ customers(first: 50) { edges { node { id } } } }": "exceeds the budget of 5",
+        }
+        for query, message in refused.items():
+            body = await api.gql(query, None, admin.token)
+            assert body.get("data") is None and message in body["errors"][0]["message"], body
