@@ -359,7 +359,9 @@ class Generator:
         for pid in range(1, self.size.products + 1):
             for w in range(1, self.size.warehouses + 1):
                 key = (pid, w)
-                available = 2_000 if pid in hot else self.rng.randint(300, 3_000)
+                # hot products are hot rows, not scarce ones: their stock outlasts every
+                # S3 step (a full run places up to 75,000 orders), so no step measures refusals
+                available = 200_000 if pid in hot else self.rng.randint(300, 3_000)
                 reserved = self.reserved.get(key, 0)
                 on_hand = available + reserved
                 receipt = on_hand + self.shipped.get(key, 0)

@@ -63,7 +63,9 @@ class Run:
 
     @property
     def rate(self) -> float:
-        return self.orders / self.elapsed if self.elapsed else 0.0
+        """Orders placed and approved per second: a refused order (out of stock, over the
+        credit limit) costs less and is no placement, so it never counts."""
+        return self.confirmed / self.elapsed if self.elapsed else 0.0
 
     def pct(self, q: float) -> float:
         return load.Sample(latencies=self.latencies).pct(q)
