@@ -1,17 +1,24 @@
-"""Profile one GraphQL operation in-process (no HTTP): `python -m tests.bench.inproc`.
+"""Profile in-process (no HTTP), on a SQLite copy of the S dataset:
 
-Runs the S1 orders page against the S dataset (SQLite copy) under cProfile or pyinstrument
-and prints where the time goes; used to find why GraphQL CPU per field is above target.
+- `python -m tests.bench.inproc`: the S1 orders page through the schema, under cProfile or
+  pyinstrument, to see where GraphQL CPU per field goes;
+- `python -m tests.bench.inproc --orders 300`: S3's write path alone, the app's create +
+  approve services run one after the other in this thread (each unit of work alone, with its
+  own commit), to see what the writer costs per order and, with cProfile, how that time
+  splits between SQLAlchemy, SQLite's C code and the rest.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import os
 import pstats
+import random
 import time
+from collections import defaultdict
 
 from tests.bench import load, queries, store
 from tests.bench.dataset import ADMIN_ID
@@ -29,8 +36,57 @@ async def _execute(schema, ctx_factory, first: int, n: int) -> tuple[float, int]
     return (time.perf_counter() - started) / n, fields
 
 
+def _place_orders(runner, principal, n: int, rng: random.Random) -> None:  # noqa: ANN001
+    from app.errors import DomainError
+    from app.orders import service, transitions
+    from app.orders.pricing import LineRequest
+
+    for _ in range(n):
+        lines = tuple(LineRequest(product_id=p, quantity=rng.randint(1, 3))
+                      for p in rng.sample(range(6, 201), rng.randint(1, 3)))
+        draft = service.OrderDraft(customer_id=rng.randint(1, 1000), lines=lines, submit=True)
+        order = runner.write_sync(service.create_order, draft, principal=principal)
+        with contextlib.suppress(DomainError):  # over the credit limit: refused, as in S3
+            runner.write_sync(transitions.approve_order, order.id, principal=principal)
+
+
+def _split(stats: pstats.Stats, n: int) -> None:
+    """Own time per order by where the code lives (profiled: Python is inflated)."""
+    parts: dict[str, float] = defaultdict(float)
+    for (path, _line, name), row in stats.stats.items():
+        if "sqlalchemy" in path or "sqlmodel" in path:
+            part = "SQLAlchemy / SQLModel"
+        elif path == "~" and "sqlite3" in name:
+            part = "sqlite3 (C: statements, commits)"
+        elif "/app/" in path:
+            part = "app"
+        else:
+            part = "other (stdlib, pydantic, builtins)"
+        parts[part] += row[2]
+    total = sum(parts.values())
+    for part, seconds in sorted(parts.items(), key=lambda kv: -kv[1]):
+        print(f"  {seconds / n * 1000:6.2f} ms/order  {seconds / total:4.0%}  {part}")
+
+
+def orders(args: argparse.Namespace, runner, principal) -> None:  # noqa: ANN001
+    rng = random.Random(7)
+    _place_orders(runner, principal, 50, rng)  # warm-up: statement caches, imports
+    started = time.perf_counter()
+    _place_orders(runner, principal, args.orders, rng)
+    per = (time.perf_counter() - started) / args.orders
+    print(f"create + approve: {per * 1000:.2f} ms per order, one thread, units alone")
+    if args.profiler == "cprofile":
+        prof = cProfile.Profile()
+        prof.enable()
+        _place_orders(runner, principal, args.orders, rng)
+        prof.disable()
+        _split(pstats.Stats(prof), args.orders)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=0,
+                        help="profile S3's write path with this many orders instead of S1")
     parser.add_argument("--first", type=int, default=100)
     parser.add_argument("-n", type=int, default=10)
     parser.add_argument("--profiler", choices=["none", "cprofile", "pyinstrument"],
@@ -49,6 +105,9 @@ def main() -> None:
     settings = get_settings()
     runner = Runner(Database(url))
     principal = Principal(user_id=ADMIN_ID, role=Role.ADMIN)
+    if args.orders:
+        orders(args, runner, principal)
+        return
 
     def ctx() -> Context:
         return Context(request=None, settings=settings, runner=runner, principal=principal,
