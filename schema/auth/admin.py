@@ -59,11 +59,14 @@ class UserPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _warehouses(raw: list[strawberry.ID] | None) -> list[int] | None:
-    if raw is None:
-        return None
-    return [w for w in parse_ids(*((r, "Warehouse", "warehouseIds") for r in raw))
-            if w is not None]
+def _ids(customer_id: strawberry.ID | None, warehouse_ids: list[strawberry.ID] | None
+         ) -> tuple[int | None, list[int] | None]:
+    """An input's customer and warehouse IDs, decoded together so every bad one is
+    reported; None where the input has none."""
+    customer, *warehouses = parse_ids((customer_id, "Customer", "customerId"),
+                                      *((w, "Warehouse", "warehouseIds")
+                                        for w in warehouse_ids or ()))
+    return customer, None if warehouse_ids is None else warehouses
 
 
 def _filter(flt: UserFilter | None) -> admin.UserFilter:
@@ -96,9 +99,7 @@ class UserAdminMutation:
                          description="Create a user account.")
     async def user_create(self, info: strawberry.Info, input: UserCreateInput) -> UserPayload:
         try:
-            customer = parse_id(input.customer_id, "Customer", "customerId") \
-                if input.customer_id is not None else None
-            warehouses = _warehouses(input.warehouse_ids)
+            customer, warehouses = _ids(input.customer_id, input.warehouse_ids)
         except DomainError as exc:
             return UserPayload(user_errors=user_errors(exc))
         row, errors = await run_write(
@@ -118,11 +119,11 @@ class UserAdminMutation:
             changes = provided(input)
             if changes.get("role") is not None:
                 changes["role"] = changes["role"].value
-            if changes.get("customer_id") is not None:
-                changes["customer_id"] = parse_id(changes["customer_id"], "Customer",
-                                                  "customerId")
+            customer, warehouses = _ids(changes.get("customer_id"), changes.get("warehouse_ids"))
+            if "customer_id" in changes:
+                changes["customer_id"] = customer
             if "warehouse_ids" in changes:
-                changes["warehouse_ids"] = _warehouses(changes["warehouse_ids"])
+                changes["warehouse_ids"] = warehouses
         except DomainError as exc:
             return UserPayload(user_errors=user_errors(exc))
         row, errors = await run_write(info, admin.update_user, pk, changes)

@@ -98,6 +98,12 @@ async def test_bad_changes_are_user_errors_and_change_nothing(api, factory):
     assert twice["userErrors"][0]["code"] == "DUPLICATE"
     customer_without = await _create(api, admin.token, role="CUSTOMER")
     assert customer_without["userErrors"][0]["field"] == ["customerId"]
+    both_bad = await _create(api, admin.token, customerId="bad", warehouseIds=["bad"])
+    assert [e["field"] for e in both_bad["userErrors"]] == [["customerId"], ["warehouseIds"]]
+    both_bad = (await api.ok(UPDATE, {"id": target.gid, "input": {
+        "customerId": "bad", "warehouseIds": [gid("Warehouse", 1), "bad"]}},
+        admin.token))["userUpdate"]
+    assert [e["field"] for e in both_bad["userErrors"]] == [["customerId"], ["warehouseIds"]]
 
 
 async def test_only_user_managers_administer_users(api, factory):
