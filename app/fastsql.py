@@ -1,4 +1,4 @@
-"""The write path's hot INSERTs and UPDATEs on SQLite, run on the DB-API cursor.
+"""The write path's hot statements on SQLite, run on the DB-API cursor.
 
 SQLAlchemy caches a statement's compiled form, but every execution still builds an
 execution context, processes parameters through generic machinery and sets up a
@@ -7,11 +7,13 @@ approving an order runs about 30 of them in the one SQLite writer. Here a statem
 is compiled by SQLAlchemy once per parameter shape, and later executions only bind
 values through SQLAlchemy's own type processors and call the cursor.
 
-Only SQLite, and only statements that need nothing at execution time beyond their
-parameters (no Python-side defaults, no expanding IN lists); anything else, and every
-PostgreSQL statement, goes through `Connection.execute` as usual. Statement events
-(the statement counters) still fire, and driver errors arrive wrapped as SQLAlchemy's
-(`IntegrityError`, ...), as they would from `Connection.execute`.
+INSERTs and UPDATEs (`execute`, `insert_ids`) must need nothing at execution time beyond
+their parameters (no Python-side defaults, no expanding IN lists). SELECTs (`select_rows`)
+may expand IN lists: they are prepared once per list length. Prepared forms are kept per
+statement object, so both take statements built once (module constants, `statements.once`).
+Anything else, and every PostgreSQL statement, goes through `Connection.execute` as usual.
+Statement events (the statement counters) still fire, and driver errors arrive wrapped as
+SQLAlchemy's (`IntegrityError`, ...), as they would from `Connection.execute`.
 """
 
 from __future__ import annotations
@@ -123,3 +125,81 @@ def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     cursor.close()
     return ids
 
+
+
+# SELECTs ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PreparedSelect:
+    sql: str
+    # per position: (parameter name, index in its list or None, constant, bind processor);
+    # a position whose name is None is a constant of the statement (a literal IN list, ...)
+    binds: tuple[tuple[str | None, int | None, Any, Any], ...]
+    results: tuple[Any, ...] | None  # the result processor of each column, or None
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        out = []
+        for name, index, constant, process in self.binds:
+            if name is None:
+                out.append(constant)
+                continue
+            value = params[name] if index is None else params[name][index]
+            out.append(value if process is None else process(value))
+        return out
+
+
+def _expanding_shape(params: dict[str, Any]) -> tuple:
+    return tuple((k, len(v)) for k, v in params.items() if isinstance(v, list | tuple))
+
+
+def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]) -> PreparedSelect:
+    key = ("select", stmt, _expanding_shape(params))
+    found = _PREPARED.get(key)
+    if found is not None:
+        return found
+    compiled = stmt.compile(dialect=conn.dialect)
+    expanded = compiled.construct_expanded_state(params)
+    owner = {name: (source, i) for source, names in expanded.parameter_expansion.items()
+             for i, name in enumerate(names)}
+    binds = []
+    for name in expanded.positiontup or ():
+        process = expanded.processors.get(name)
+        if name in params:
+            binds.append((name, None, None, process))
+        elif name in owner and owner[name][0] in params:
+            binds.append((owner[name][0], owner[name][1], None, process))
+        else:  # a constant: processed once, here
+            value = expanded.parameters[name]
+            binds.append((None, None, value if process is None else process(value), None))
+    processors = tuple(col[3]._cached_result_processor(conn.dialect, None)
+                       for col in compiled._result_columns)  # noqa: SLF001
+    prepared = PreparedSelect(expanded.statement, tuple(binds),
+                              processors if any(processors) else None)
+    _PREPARED[key] = prepared
+    return prepared
+
+
+def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple]:
+    """The rows of a SELECT as tuples, each value converted by its column type as
+    `Connection.execute` would (datetimes, decimals, ...). On SQLite inside a
+    transaction it runs on the DB-API cursor; elsewhere through `Connection.execute`."""
+    if not _usable(conn):
+        return [tuple(r) for r in conn.execute(stmt, params)]
+    prepared = _prepare_select(conn, stmt, params)
+    args = prepared.args(params)
+    cursor = conn.connection.cursor()
+    if conn._has_events or conn.engine._has_events:  # noqa: SLF001  counters listen here
+        conn.dispatch.before_cursor_execute(conn, cursor, prepared.sql, args, None, False)
+    try:
+        found = cursor.execute(prepared.sql, args).fetchall()
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise exc.DBAPIError.instance(prepared.sql, args, error,
+                                      conn.dialect.loaded_dbapi.Error,
+                                      dialect=conn.dialect) from error
+    finally:
+        cursor.close()
+    results = prepared.results
+    if results is None:
+        return found
+    return [tuple(v if p is None else p(v) for v, p in zip(row, results, strict=True))
+            for row in found]

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select
 from sqlmodel import Session
 
+from app import fastsql
+
 
 def table(model: Any) -> Table:
     return model.__table__
@@ -37,10 +39,31 @@ def _by_id_statement(model: Any) -> Any:
 
 
 def by_id(session: Session, model: Any, ids: Sequence[int]) -> dict[int, Any]:
-    """{id: record} for the ids that exist."""
+    """{id: record} for the ids that exist (on SQLite through app/fastsql.py)."""
+    if session.autoflush:
+        session.flush()  # as session.execute would
     make = record_type(model)._make
-    found = session.execute(_by_id_statement(model), {"ids": list(ids)})
+    found = fastsql.select_rows(session.connection(), _by_id_statement(model),
+                                {"ids": list(ids)})
     return {r.id: r for r in map(make, found)}
+
+
+_KEPT = "crm_kept_records"
+
+
+def keep(session: Session, model: Any, record: Any | None) -> Any | None:
+    """Remember a record for the rest of the session's unit of work, so a later step that
+    reads the same row (notification planning reads the customer an order step loaded)
+    needs no second SELECT: the record counterpart of the ORM's identity map, and as with
+    it, a row changed later in the same unit must be read again, not looked up here."""
+    if record is not None:
+        session.info.setdefault(_KEPT, {})[(model, record.id)] = record
+    return record
+
+
+def kept(session: Session, model: Any, record_id: int) -> Any | None:
+    """The record `keep` remembered in this session, or None."""
+    return session.info.get(_KEPT, {}).get((model, record_id))
 
 
 def grouped(session: Session, model: Any, column: str, keys: Sequence[Hashable],

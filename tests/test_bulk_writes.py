@@ -95,3 +95,38 @@ def test_insert_ids_are_in_row_order(factory):
 
     stored = factory.runner.read_sync(fetch, (), {})
     assert [stored[i] for i in ids] == topics
+
+
+def test_an_object_inserted_by_insert_object_is_persistent_and_its_changes_are_updates(
+        factory, db):
+    """Same row as an ORM flush writes; the object is then the session's own, so a later
+    change is one UPDATE (not a second INSERT) and a re-read is an identity-map hit."""
+    from app.inventory.models import Warehouse
+
+    code = unique("W")[:30]
+
+    def work(uow) -> tuple[int, int]:  # noqa: ANN001
+        s = uow.session
+        twin = Warehouse(code=code + "o", name="仓库 orm", region="East")
+        s.add(twin)
+        s.flush()
+        db.counter.reset()
+        fast = Warehouse(code=code + "f", name="仓库 orm", region="East",
+                         created_at=twin.created_at)
+        new_id = bulk.insert_object(s, fast)
+        assert fast.id == new_id and s.get(Warehouse, new_id) is fast
+        fast.name = "仓库 fast"
+        s.flush()
+        kinds = [st.split()[0] for st in db.counter.statements if "warehouse" in st]
+        assert kinds == ["INSERT", "UPDATE"], db.counter.statements
+        return twin.id, new_id
+
+    twin_id, fast_id = factory.write(work)
+
+    def read(session) -> list[tuple]:  # noqa: ANN001
+        t = Warehouse.__table__
+        stmt = select(t).where(t.c.id.in_([twin_id, fast_id])).order_by(t.c.id)
+        return [tuple(r) for r in session.execute(stmt)]
+
+    orm_row, fast_row = factory.runner.read_sync(read, (), {})
+    assert fast_row[1:] == (code + "f", "仓库 fast", *orm_row[3:])

@@ -120,3 +120,48 @@ def test_json_columns_keep_json_dumps_semantics_through_orjson(factory):
                 "nested": {"2": [True, None, 2.5]}}
     assert [r[3] for r in rows] == [expected, expected]
     assert rows[1][2] == {"3": "x"}
+
+
+# SELECTs --------------------------------------------------------------------------------
+
+# Built once, as the fast path requires: an expanding IN list, a literal IN list and a LIMIT
+# (constants of the statement), and columns of several types (JSON, datetime, text).
+_SELECT = (select(AUDIT.c.action, AUDIT.c.entity_id, AUDIT.c.after, AUDIT.c.created_at,
+                  AUDIT.c.before)
+           .where(AUDIT.c.entity_type == bindparam("marker"),
+                  AUDIT.c.entity_id.in_(bindparam("ids", expanding=True)),
+                  AUDIT.c.actor_role.in_(["SYSTEM", "ADMIN"]))
+           .order_by(AUDIT.c.entity_id).limit(10))
+
+
+def test_select_rows_read_what_sqlalchemy_reads(factory, db):
+    """Same rows, same Python values (JSON decoded, datetimes aware), for lists of several
+    lengths, and every run is seen by the statement counters."""
+    marker = unique("S")
+    factory.write(lambda uow: bulk.insert_ids(uow.session, AUDIT, [
+        _audit_row(marker, n) for n in range(1, 6)]))
+
+    def both(uow, ids: list[int]) -> tuple[list[tuple], list[tuple]]:  # noqa: ANN001
+        conn = uow.session.connection()
+        params = {"marker": marker, "ids": ids}
+        return (fastsql.select_rows(conn, _SELECT, params),
+                [tuple(r) for r in conn.execute(_SELECT, params)])
+
+    for ids in ([2], [5, 1, 3], [4, 999], []):
+        db.counter.reset()
+        fast, slow = factory.write(both, ids)
+        assert fast == slow
+        assert [r[1] for r in fast] == sorted(i for i in ids if i <= 5)
+        assert len(db.counter.statements) == 2
+    [row] = factory.write(both, [3])[0]
+    assert row == ("a3", 3, {"名": "上海", "n": 3, "x": [1.5, None]}, WHEN, None)
+    if db.is_sqlite:  # prepared once per list length
+        assert sum(1 for k in fastsql._PREPARED if k[:2] == ("select", _SELECT)) == 4
+
+
+def test_select_rows_report_a_driver_error_as_sqlalchemys(factory):
+    broken = select(AUDIT.c.id).where(AUDIT.c.id == bindparam("id")).where(
+        AUDIT.c.entity_id / 0 == bindparam("x"))  # valid SQL; a bad parameter type below
+    with pytest.raises(exc.StatementError):
+        factory.write(lambda uow: fastsql.select_rows(uow.session.connection(), broken,
+                                                      {"id": 1, "x": object()}))

@@ -64,6 +64,16 @@ def get_visible(session: Session, principal: Principal, customer_id: int) -> Cus
     return session.execute(stmt, {"customer_id": customer_id, **params}).scalars().first()
 
 
+def visible_record(session: Session, principal: Principal, customer_id: int) -> Any | None:
+    """`get_visible` as a read-only record (app/rows.py), for steps that only read it."""
+    kind, params = statements.scope_kind(principal)
+    stmt = statements.once(("customers.visible_record", kind), lambda: scope(
+        select(rows.table(Customer)).where(Customer.id == bindparam("customer_id")),
+        statements.ScopeParams(*kind)))
+    found = statements.records(session, stmt, {"customer_id": customer_id, **params}, Customer)
+    return rows.keep(session, Customer, found[0] if found else None)
+
+
 def visible_ids(session: Session, principal: Principal, ids: Sequence[int]) -> set[int]:
     stmt = scope(select(Customer.id).where(Customer.id.in_(list(ids))), principal)
     return set(session.exec(stmt).all())

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, select
 
-from app import statements
+from app import rows, statements
 from app.auth.models import User, UserWarehouse
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
@@ -57,8 +58,12 @@ class NotificationFilter:
 
 # Recipients and rendering data ---------------------------------------------
 
-def customer(session: Session, customer_id: int | None) -> Customer | None:
-    return session.get(Customer, customer_id) if customer_id else None
+def customer(session: Session, customer_id: int | None) -> Any | None:
+    """A read-only record: planning reads the name, language, e-mail and phone."""
+    if not customer_id:
+        return None
+    return (rows.kept(session, Customer, customer_id)
+            or rows.by_id(session, Customer, [customer_id]).get(customer_id))
 
 
 # Read for every notification plan: built once, reused with a bound parameter.
@@ -69,7 +74,7 @@ _PREFERENCES = select(NotificationPreference.channel, NotificationPreference.ena
 def preferences(session: Session, customer_id: int) -> dict[str, bool]:
     """Channel -> enabled; channels without a row are enabled."""
     prefs = dict.fromkeys(CHANNELS, True)
-    prefs.update(statements.run(session, _PREFERENCES, {"customer_id": customer_id}).all())
+    prefs.update(statements.rows(session, _PREFERENCES, {"customer_id": customer_id}))
     return prefs
 
 

@@ -70,7 +70,7 @@ def load_stock(session: Session, product_ids: Sequence[int]) -> Stock:
     """Lock and read the stock of these products (see _STOCK)."""
     available: dict[tuple[int, int], int] = {}
     regions: dict[int, str] = {}
-    rows = statements.run(session, _STOCK, {"ids": sorted(set(product_ids))})
+    rows = statements.rows(session, _STOCK, {"ids": sorted(set(product_ids))})
     for product_id, warehouse_id, on_hand, reserved, region in rows:
         available[(product_id, warehouse_id)] = on_hand - reserved
         regions[warehouse_id] = region

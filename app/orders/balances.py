@@ -82,7 +82,7 @@ def outstanding_balance(session: Session, customer_id: int,
     """
     params = {"customer_id": customer_id,
               "exclude_id": -1 if exclude_order_id is None else exclude_order_id}
-    return _money(statements.run(session, EXPOSURE, params).scalar())
+    return _money(statements.rows(session, EXPOSURE, params)[0][0])
 
 
 def order_balances(session: Session, order_ids: Sequence[int]) -> dict[int, Decimal]:

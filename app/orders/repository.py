@@ -109,12 +109,15 @@ def lock_visible(session: Session, principal: Principal, order_id: int) -> Order
     return session.execute(stmt, {"order_id": order_id, **params}).scalars().first()
 
 
-_LOCK_CUSTOMER = select(Customer).where(Customer.id == bindparam("id")).with_for_update()
+_CUSTOMER = rows.table(Customer)
+_LOCK_CUSTOMER = select(_CUSTOMER).where(_CUSTOMER.c.id == bindparam("id")).with_for_update()
 
 
-def lock_customer(session: Session, customer_id: int) -> Customer | None:
-    """Serializes credit decisions per customer (two approvals cannot both fit the limit)."""
-    return session.execute(_LOCK_CUSTOMER, {"id": customer_id}).scalars().first()
+def lock_customer(session: Session, customer_id: int) -> Any | None:
+    """The customer as a read-only record, its row locked: serializes credit decisions per
+    customer (two approvals cannot both fit the limit)."""
+    found = statements.records(session, _LOCK_CUSTOMER, {"id": customer_id}, Customer)
+    return rows.keep(session, Customer, found[0] if found else None)
 
 
 def list_orders(session: Session, principal: Principal, flt: OrderFilter, sort: OrderSort,
@@ -191,6 +194,16 @@ def lines_of(session: Session, order_id: int) -> list[OrderLine]:
     return list(session.execute(_LINES_OF, {"order_id": order_id}).scalars())
 
 
+_LINE_TABLE = rows.table(OrderLine)
+_LINE_RECORDS = (select(_LINE_TABLE).where(_LINE_TABLE.c.order_id == bindparam("order_id"))
+                 .order_by(_LINE_TABLE.c.id))
+
+
+def line_records(session: Session, order_id: int) -> list[Any]:
+    """The order's lines as read-only records (app/rows.py), for steps that only read them."""
+    return statements.records(session, _LINE_RECORDS, {"order_id": order_id}, OrderLine)
+
+
 def allocations_of(session: Session, order_id: int) -> list[OrderAllocation]:
     return allocations_by_order(session, [order_id]).get(order_id, [])
 
@@ -224,4 +237,4 @@ _FULFILLED = select(Order.id).where(
 def has_fulfilled_orders(session: Session, customer_id: int, exclude_order_id: int) -> bool:
     """A returning customer: at least one earlier order was delivered."""
     params = {"customer_id": customer_id, "order_id": exclude_order_id}
-    return statements.run(session, _FULFILLED, params).first() is not None
+    return bool(statements.rows(session, _FULFILLED, params))

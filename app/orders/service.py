@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlmodel import Session
 
-from app import fastsql
+from app import bulk, fastsql
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.customers import repository as customers
@@ -92,8 +92,9 @@ def _check_promised(v: Validator, promised: date | None) -> None:
                 "the promised date cannot be in the past")
 
 
-def _customer(uow: UnitOfWork, customer_id: int) -> Customer:
-    customer = customers.get_visible(uow.session, uow.principal, customer_id)
+def _customer(uow: UnitOfWork, customer_id: int) -> Any:
+    """The customer as a read-only record: placing an order only reads it."""
+    customer = customers.visible_record(uow.session, uow.principal, customer_id)
     if customer is None:
         raise NotFound("customer not found", field=["customerId"])
     if customer.status != CustomerStatus.ACTIVE:
@@ -199,8 +200,7 @@ def _create(uow: UnitOfWork, draft: OrderDraft) -> Order:
     _apply_contact(s, order, draft.contact_id)
     _apply_address(s, order, customer, draft.address_id, draft.ship_to)
     _set_totals(order, priced)
-    s.add(order)
-    s.flush()  # the id, for the number and the lines
+    bulk.insert_object(s, order)  # the id, for the number and the lines
     numbering.assign_number(order)
     _insert_lines(uow, order, priced)
     history.record(uow, order, EventType.CREATED,

@@ -44,7 +44,7 @@ def approve_order(uow: UnitOfWork, order_id: int, threshold: Decimal | None = No
     s = uow.session
     order = load(uow, order_id, Action.APPROVE)
     customer = repo.lock_customer(s, order.customer_id)
-    lines = repo.lines_of(s, order.id)
+    lines = repo.line_records(s, order.id)
     limit = threshold if threshold is not None else Decimal(
         uow.settings.discount_approval_threshold)
     errors = review.review(s, order, lines, customer, uow.principal, limit)

@@ -48,6 +48,10 @@ def test_placing_and_approving_an_order_stays_within_its_statement_budget(kit, f
     lock = 1 if db.dialect == "postgresql" else 0
     assert created <= CREATE_STATEMENTS + lock, create_sql
     assert approved <= APPROVE_STATEMENTS + lock, db.counter.statements
+    # the customer is read once per unit: notification planning reuses the step's record
+    for statements in (create_sql, db.counter.statements):
+        assert sum(st.startswith("SELECT") and "FROM customer" in st.split("WHERE")[0]
+                   for st in statements) == 1, statements
 
 
 def test_the_rows_written_in_bulk_are_complete_and_linked(kit, factory):
