@@ -7,13 +7,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
@@ -69,31 +63,24 @@ def _alias_rule(max_count: int) -> type:
     return alias_validator(max_count)
 
 
-class DepthLimit(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__([])
+class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
+    """Every limit of an operation and the masking of its errors, in one extension.
+
+    Limits (from the settings of the app serving the request): tokens (the parser stops
+    there), depth and aliases (validation rules, built once per value so the validation
+    cache keeps hitting), the cost budget (QueryCostLimit, before execution). One extension
+    instead of five: strawberry builds each extension's hooks anew for every request,
+    which cost about 0.1 ms of the event loop per request for the four extra ones
+    (measured on order placement, benchmark S3).
+    """
 
     def on_operation(self) -> Iterator[None]:
-        self.validation_rules = [_depth_rule(app_settings(self).max_query_depth)]
-        yield from super().on_operation()
-
-
-class AliasLimit(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__([])
-
-    def on_operation(self) -> Iterator[None]:
-        self.validation_rules = [_alias_rule(app_settings(self).max_aliases)]
-        yield from super().on_operation()
-
-
-class TokenLimit(MaxTokensLimiter):
-    def __init__(self) -> None:
-        super().__init__(max_token_count=0)
-
-    def on_operation(self) -> Iterator[None]:
-        self.max_token_count = app_settings(self).max_tokens
-        yield from super().on_operation()
+        settings = app_settings(self)
+        ctx = self.execution_context
+        ctx.parse_options["max_tokens"] = settings.max_tokens
+        ctx.validation_rules = (*ctx.validation_rules, _depth_rule(settings.max_query_depth),
+                                _alias_rule(settings.max_aliases))
+        yield from super().on_operation()  # MaskErrors: masks once the operation ends
 
 
 class Parsing(ParserCache):
@@ -106,5 +93,4 @@ class Validation(ValidationCache):
         super().__init__(maxsize=1000)
 
 
-EXTENSIONS = [TokenLimit, Parsing, Validation, DepthLimit, AliasLimit, QueryCostLimit,
-              MaskUnexpectedErrors]
+EXTENSIONS = [RequestPolicy, Parsing, Validation]
