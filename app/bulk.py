@@ -15,6 +15,7 @@ whose id is needed right away (history entries, notifications, outbox events).
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -104,6 +105,24 @@ def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     return sorted(connection.execute(_returning(table, False), list(rows)).scalars())
 
 
+@functools.cache
+def _value_columns(mapper: Any) -> tuple[str, ...]:
+    """The attributes `insert_object` writes: every column but the id. A model's object
+    holds a value for each of them from its construction (SQLModel sets every field),
+    which is what a flush would write too; a server default would instead be the
+    database's to fill and fetch back, so such models are refused."""
+    keys = []
+    for prop in mapper.column_attrs:
+        [column] = prop.columns
+        if column.primary_key:
+            continue
+        if column.server_default is not None:
+            raise TypeError(f"insert_object: {mapper.class_.__name__}.{prop.key} has a "
+                            "server default; flush the object instead")
+        keys.append(prop.key)
+    return tuple(keys)
+
+
 def insert_object(session: Session, obj: Any) -> int:
     """INSERT a new ORM object's row with one Core statement (app/fastsql.py on SQLite) and
     attach the object to the session as if a flush had written it: later changes to it are
@@ -111,8 +130,7 @@ def insert_object(session: Session, obj: Any) -> int:
     set at construction, no server or Core-only defaults): an ORM flush of one new object
     costs several times the statement it runs. Returns the new id."""
     mapper = object_mapper(obj)
-    row = {prop.key: getattr(obj, prop.key) for prop in mapper.column_attrs
-           if prop.key != "id"}
+    row = {key: getattr(obj, key) for key in _value_columns(mapper)}
     [obj.id] = insert_ids(session, mapper.local_table, [row])
     make_transient_to_detached(obj)
     session.add(obj)

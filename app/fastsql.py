@@ -148,12 +148,22 @@ class PreparedSelect:
         return out
 
 
-def _expanding_shape(params: dict[str, Any]) -> tuple:
-    return tuple((k, len(v)) for k, v in params.items() if isinstance(v, list | tuple))
+# Longer IN lists go through SQLAlchemy, which expands them at each execution: a prepared
+# form per length would keep a statement string per length ever seen (bounded memory).
+MAX_PREPARED_LIST = 64
 
 
-def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]) -> PreparedSelect:
-    key = ("select", stmt, _expanding_shape(params))
+def _expanding_shape(params: dict[str, Any]) -> tuple | None:
+    shape = tuple((k, len(v)) for k, v in params.items() if isinstance(v, list | tuple))
+    return None if any(n > MAX_PREPARED_LIST for _k, n in shape) else shape
+
+
+def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]
+                    ) -> PreparedSelect | None:
+    shape = _expanding_shape(params)
+    if shape is None:
+        return None
+    key = ("select", stmt, shape)
     found = _PREPARED.get(key)
     if found is not None:
         return found
@@ -183,9 +193,9 @@ def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tup
     """The rows of a SELECT as tuples, each value converted by its column type as
     `Connection.execute` would (datetimes, decimals, ...). On SQLite inside a
     transaction it runs on the DB-API cursor; elsewhere through `Connection.execute`."""
-    if not _usable(conn):
+    prepared = _prepare_select(conn, stmt, params) if _usable(conn) else None
+    if prepared is None:
         return [tuple(r) for r in conn.execute(stmt, params)]
-    prepared = _prepare_select(conn, stmt, params)
     args = prepared.args(params)
     cursor = conn.connection.cursor()
     if conn._has_events or conn.engine._has_events:  # noqa: SLF001  counters listen here

@@ -147,7 +147,8 @@ def test_select_rows_read_what_sqlalchemy_reads(factory, db):
         return (fastsql.select_rows(conn, _SELECT, params),
                 [tuple(r) for r in conn.execute(_SELECT, params)])
 
-    for ids in ([2], [5, 1, 3], [4, 999], []):
+    long = list(range(1, 2 + fastsql.MAX_PREPARED_LIST))  # goes through SQLAlchemy
+    for ids in ([2], [5, 1, 3], [4, 999], [], long):
         db.counter.reset()
         fast, slow = factory.write(both, ids)
         assert fast == slow
@@ -155,7 +156,7 @@ def test_select_rows_read_what_sqlalchemy_reads(factory, db):
         assert len(db.counter.statements) == 2
     [row] = factory.write(both, [3])[0]
     assert row == ("a3", 3, {"名": "上海", "n": 3, "x": [1.5, None]}, WHEN, None)
-    if db.is_sqlite:  # prepared once per list length
+    if db.is_sqlite:  # prepared once per list length, up to MAX_PREPARED_LIST
         assert sum(1 for k in fastsql._PREPARED if k[:2] == ("select", _SELECT)) == 4
 
 
