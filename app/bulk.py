@@ -106,31 +106,32 @@ def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
 
 
 @functools.cache
-def _value_columns(mapper: Any) -> tuple[str, ...]:
-    """The attributes `insert_object` writes: every column but the id. A model's object
-    holds a value for each of them from its construction (SQLModel sets every field),
-    which is what a flush would write too; a server default would instead be the
-    database's to fill and fetch back, so such models are refused."""
+def _value_columns(mapper: Any) -> tuple[tuple[str, bool], ...]:
+    """(attribute, whether its column has a Core default) for every column but the id,
+    whose attribute and column names agree. A server default would be the database's to
+    fill and fetch back, so such models are refused."""
     keys = []
     for prop in mapper.column_attrs:
         [column] = prop.columns
         if column.primary_key:
             continue
-        if column.server_default is not None:
+        if column.server_default is not None or prop.key != column.key:
             raise TypeError(f"insert_object: {mapper.class_.__name__}.{prop.key} has a "
-                            "server default; flush the object instead")
-        keys.append(prop.key)
+                            "server default or another column name; flush it instead")
+        keys.append((prop.key, column.default is not None))
     return tuple(keys)
 
 
 def insert_object(session: Session, obj: Any) -> int:
     """INSERT a new ORM object's row with one Core statement (app/fastsql.py on SQLite) and
     attach the object to the session as if a flush had written it: later changes to it are
-    flushed as an UPDATE. Every column must have its value on the object (model defaults
-    set at construction, no server or Core-only defaults): an ORM flush of one new object
-    costs several times the statement it runs. Returns the new id."""
+    flushed as an UPDATE. As a flush does, a None leaves a column with a Core default to its
+    default. An ORM flush of one new object costs several times the statement it runs.
+    Returns the new id. Like any Core write, a savepoint rolled back later does not make
+    the object pending again: use it in the unit's own transaction, as order creation does."""
     mapper = object_mapper(obj)
-    row = {key: getattr(obj, key) for key in _value_columns(mapper)}
+    row = {key: value for key, has_default in _value_columns(mapper)
+           if (value := getattr(obj, key)) is not None or not has_default}
     [obj.id] = insert_ids(session, mapper.local_table, [row])
     make_transient_to_detached(obj)
     session.add(obj)

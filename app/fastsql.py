@@ -38,7 +38,7 @@ class Prepared:
                      for name, process in zip(self.names, self.processors, strict=True))
 
 
-_PREPARED: dict[Hashable, Prepared | None] = {}
+_PREPARED: dict[Hashable, Any] = {}  # Prepared, PreparedSelect, or None: not preparable
 
 
 def _prepare(conn: Connection, key: Hashable, stmt: UpdateBase,
@@ -126,7 +126,6 @@ def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     return ids
 
 
-
 # SELECTs ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -154,6 +153,10 @@ MAX_PREPARED_LIST = 64
 
 
 def _expanding_shape(params: dict[str, Any]) -> tuple | None:
+    """(name, length) of each list parameter; None when one is too long, or a set (whose
+    items have no positions to bind by)."""
+    if any(isinstance(v, set | frozenset) for v in params.values()):
+        return None
     shape = tuple((k, len(v)) for k, v in params.items() if isinstance(v, list | tuple))
     return None if any(n > MAX_PREPARED_LIST for _k, n in shape) else shape
 
@@ -164,16 +167,21 @@ def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]
     if shape is None:
         return None
     key = ("select", stmt, shape)
-    found = _PREPARED.get(key)
-    if found is not None:
+    found = _PREPARED.get(key, False)
+    if found is not False:
         return found
     compiled = stmt.compile(dialect=conn.dialect)
+    if compiled.literal_execute_params:  # rendered into the SQL per value: nothing to reuse
+        _PREPARED[key] = None
+        return None
     expanded = compiled.construct_expanded_state(params)
     owner = {name: (source, i) for source, names in expanded.parameter_expansion.items()
              for i, name in enumerate(names)}
+    # the statement's own processors, and those of the items its IN lists expanded into
+    processors = {**compiled._bind_processors, **expanded.processors}  # noqa: SLF001
     binds = []
     for name in expanded.positiontup or ():
-        process = expanded.processors.get(name)
+        process = processors.get(name)
         if name in params:
             binds.append((name, None, None, process))
         elif name in owner and owner[name][0] in params:
@@ -181,10 +189,10 @@ def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]
         else:  # a constant: processed once, here
             value = expanded.parameters[name]
             binds.append((None, None, value if process is None else process(value), None))
-    processors = tuple(col[3]._cached_result_processor(conn.dialect, None)
-                       for col in compiled._result_columns)  # noqa: SLF001
+    results = tuple(col[3]._cached_result_processor(conn.dialect, None)
+                    for col in compiled._result_columns)  # noqa: SLF001
     prepared = PreparedSelect(expanded.statement, tuple(binds),
-                              processors if any(processors) else None)
+                              results if any(results) else None)
     _PREPARED[key] = prepared
     return prepared
 
@@ -196,7 +204,10 @@ def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tup
     prepared = _prepare_select(conn, stmt, params) if _usable(conn) else None
     if prepared is None:
         return [tuple(r) for r in conn.execute(stmt, params)]
-    args = prepared.args(params)
+    try:
+        args = prepared.args(params)
+    except Exception as error:  # a value missing or refused by its type, as SQLAlchemy says
+        raise exc.StatementError(str(error), prepared.sql, params, error) from error
     cursor = conn.connection.cursor()
     if conn._has_events or conn.engine._has_events:  # noqa: SLF001  counters listen here
         conn.dispatch.before_cursor_execute(conn, cursor, prepared.sql, args, None, False)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import bindparam, exc, insert, select, update
+from sqlalchemy import Integer, bindparam, exc, insert, select, update
 
 from app import bulk, fastsql
 from app.audit.models import AuditRecord
@@ -166,3 +166,32 @@ def test_select_rows_report_a_driver_error_as_sqlalchemys(factory):
     with pytest.raises(exc.StatementError):
         factory.write(lambda uow: fastsql.select_rows(uow.session.connection(), broken,
                                                       {"id": 1, "x": object()}))
+
+
+def test_select_rows_convert_parameters_and_constants_by_their_types(factory, db):
+    """Parameters and constants of the statement go through their types' bind processors
+    (an aware datetime, in another zone too, as the UTC text the column stores); a
+    parameter rendered into the SQL (`literal_execute`) is never reused from a cache."""
+    from datetime import timedelta, timezone
+
+    marker = unique("P")
+    factory.write(lambda uow: bulk.insert_ids(uow.session, AUDIT, [
+        {**_audit_row(marker, n), "created_at": WHEN + timedelta(seconds=n)}
+        for n in range(1, 6)]))
+    at = (select(AUDIT.c.entity_id).where(AUDIT.c.entity_type == bindparam("m"),
+                                          AUDIT.c.created_at == bindparam("when"))
+          .where(AUDIT.c.created_at <= WHEN + timedelta(seconds=4)))
+    shanghai = (WHEN + timedelta(seconds=2)).astimezone(timezone(timedelta(hours=8)))
+    limited = (select(AUDIT.c.entity_id).where(AUDIT.c.entity_type == bindparam("m"))
+               .order_by(AUDIT.c.id).limit(bindparam("n", type_=Integer, literal_execute=True)))
+
+    def both(uow, stmt, params: dict) -> tuple[list, list]:  # noqa: ANN001
+        conn = uow.session.connection()
+        return (fastsql.select_rows(conn, stmt, params),
+                [tuple(r) for r in conn.execute(stmt, params)])
+
+    fast, slow = factory.write(both, at, {"m": marker, "when": shanghai})
+    assert fast == slow == [(2,)]
+    for n in (2, 4):
+        fast, slow = factory.write(both, limited, {"m": marker, "n": n})
+        assert fast == slow == [(i,) for i in range(1, n + 1)]
