@@ -63,18 +63,23 @@ def _prepare(conn: Connection, key: Hashable, stmt: UpdateBase,
 def _cursor_run(conn: Connection, prepared: Prepared, rows: Sequence[dict[str, Any]],
                 many: bool) -> Any:
     args: Any = [prepared.args(r) for r in rows] if many else prepared.args(rows[0])
+    return _on_cursor(conn, prepared.sql, args, many)
+
+
+def _on_cursor(conn: Connection, sql: str, args: Any, many: bool) -> Any:
+    """Run on a new DB-API cursor, seen by the statement events, driver errors wrapped as
+    SQLAlchemy's; the open cursor."""
     cursor = conn.connection.cursor()
     if conn._has_events or conn.engine._has_events:  # noqa: SLF001  counters listen here
-        conn.dispatch.before_cursor_execute(conn, cursor, prepared.sql, args, None, many)
+        conn.dispatch.before_cursor_execute(conn, cursor, sql, args, None, many)
     try:
         if many:
-            cursor.executemany(prepared.sql, args)
+            cursor.executemany(sql, args)
         else:
-            cursor.execute(prepared.sql, args)
+            cursor.execute(sql, args)
     except conn.dialect.loaded_dbapi.Error as error:
         cursor.close()
-        raise exc.DBAPIError.instance(prepared.sql, args, error,
-                                      conn.dialect.loaded_dbapi.Error,
+        raise exc.DBAPIError.instance(sql, args, error, conn.dialect.loaded_dbapi.Error,
                                       dialect=conn.dialect) from error
     return cursor
 
@@ -208,15 +213,9 @@ def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tup
         args = prepared.args(params)
     except Exception as error:  # a value missing or refused by its type, as SQLAlchemy says
         raise exc.StatementError(str(error), prepared.sql, params, error) from error
-    cursor = conn.connection.cursor()
-    if conn._has_events or conn.engine._has_events:  # noqa: SLF001  counters listen here
-        conn.dispatch.before_cursor_execute(conn, cursor, prepared.sql, args, None, False)
+    cursor = _on_cursor(conn, prepared.sql, args, many=False)
     try:
-        found = cursor.execute(prepared.sql, args).fetchall()
-    except conn.dialect.loaded_dbapi.Error as error:
-        raise exc.DBAPIError.instance(prepared.sql, args, error,
-                                      conn.dialect.loaded_dbapi.Error,
-                                      dialect=conn.dialect) from error
+        found = cursor.fetchall()
     finally:
         cursor.close()
     results = prepared.results
