@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, exc, insert
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
 
@@ -82,6 +83,14 @@ def _on_cursor(conn: Connection, sql: str, args: Any, many: bool) -> Any:
         raise exc.DBAPIError.instance(sql, args, error, conn.dialect.loaded_dbapi.Error,
                                       dialect=conn.dialect) from error
     return cursor
+
+
+def flushed_connection(session: Session) -> Connection:
+    """The session's connection, with pending changes written as autoflush would (what
+    `Session.execute` does before a statement; the statements here skip the session)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
 
 
 def _usable(conn: Connection) -> bool:

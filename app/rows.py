@@ -40,10 +40,8 @@ def _by_id_statement(model: Any) -> Any:
 
 def by_id(session: Session, model: Any, ids: Sequence[int]) -> dict[int, Any]:
     """{id: record} for the ids that exist (on SQLite through app/fastsql.py)."""
-    if session.autoflush:
-        session.flush()  # as session.execute would
     make = record_type(model)._make
-    found = fastsql.select_rows(session.connection(), _by_id_statement(model),
+    found = fastsql.select_rows(fastsql.flushed_connection(session), _by_id_statement(model),
                                 {"ids": list(ids)})
     return {r.id: r for r in map(make, found)}
 

@@ -27,26 +27,19 @@ def run(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> An
     """Run a statement that loads no ORM entities (columns, Core UPDATEs) on the session's
     connection. It skips the ORM session layer, which costs ~25 us a statement (measured on
     SQLite: 59 against 33 us); pending changes are flushed first, as autoflush would."""
-    return _flushed_connection(session).execute(stmt, params)
+    return fastsql.flushed_connection(session).execute(stmt, params)
 
 
 def rows(session: Session, stmt: Any, params: dict[str, Any]) -> list[tuple]:
     """`run(...).all()` as plain tuples, on the DB-API cursor on SQLite (app/fastsql.py:
     about a third of the cost); `stmt` must be built once (a module constant, `once`)."""
-    return fastsql.select_rows(_flushed_connection(session), stmt, params)
+    return fastsql.select_rows(fastsql.flushed_connection(session), stmt, params)
 
 
 def change(session: Session, stmt: Any, params: dict[str, Any] | list[dict[str, Any]]) -> int:
     """Run an INSERT/UPDATE/DELETE on the session's connection (app/fastsql.py on SQLite);
     the number of rows it changed. Pending changes are flushed first."""
-    return fastsql.execute(_flushed_connection(session), stmt, params)
-
-
-def _flushed_connection(session: Session) -> Any:
-    """The session's connection, with pending changes written as autoflush would."""
-    if session.autoflush:
-        session.flush()
-    return session.connection()
+    return fastsql.execute(fastsql.flushed_connection(session), stmt, params)
 
 
 def records(session: Session, stmt: Any, params: dict[str, Any], model: Any) -> list[Any]:
