@@ -9,19 +9,18 @@ unit of work; a `before_commit` hook catches any other commit). Rows deferred
 inside a savepoint that rolls back are dropped with it.
 
 `insert_ids` inserts rows at once and returns their ids in row order, for rows
-whose id is needed right away (history entries, notifications, outbox events).
+whose id is needed right away (history entries, notifications, outbox events; a new
+ORM object's row: app/objects.py).
 `delete_oldest` is the other end of such rows' life: retention (app/housekeeping.py).
 """
 
 from __future__ import annotations
 
-import functools
 import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, delete, event, insert, select
-from sqlalchemy.orm import make_transient_to_detached, object_mapper
 from sqlmodel import Session
 
 from app import fastsql
@@ -76,7 +75,7 @@ def write_deferred(session: Session) -> None:
     by_table: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, row in rows:
         by_table.setdefault((table, tuple(row)), []).append(row)
-    connection = session.connection()
+    connection = fastsql.connection_of(session)
     for (table, _keys), group in by_table.items():
         fastsql.execute(connection, _insert(table), group)
 
@@ -90,7 +89,7 @@ def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     """
     if not rows:
         return []
-    connection = session.connection()
+    connection = fastsql.connection_of(session)
     fast = fastsql.insert_ids(connection, table, rows)
     if fast is not None:
         return fast
@@ -103,39 +102,6 @@ def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     # (RETURNING itself promises no order; SQLAlchemy would fall back to a
     # statement per row to guarantee one).
     return sorted(connection.execute(_returning(table, False), list(rows)).scalars())
-
-
-@functools.cache
-def _value_columns(mapper: Any) -> tuple[tuple[str, bool], ...]:
-    """(attribute, whether its column has a Core default) for every column but the id,
-    whose attribute and column names agree. A server default would be the database's to
-    fill and fetch back, so such models are refused."""
-    keys = []
-    for prop in mapper.column_attrs:
-        [column] = prop.columns
-        if column.primary_key:
-            continue
-        if column.server_default is not None or prop.key != column.key:
-            raise TypeError(f"insert_object: {mapper.class_.__name__}.{prop.key} has a "
-                            "server default or another column name; flush it instead")
-        keys.append((prop.key, column.default is not None))
-    return tuple(keys)
-
-
-def insert_object(session: Session, obj: Any) -> int:
-    """INSERT a new ORM object's row with one Core statement (app/fastsql.py on SQLite) and
-    attach the object to the session as if a flush had written it: later changes to it are
-    flushed as an UPDATE. As a flush does, a None leaves a column with a Core default to its
-    default. An ORM flush of one new object costs several times the statement it runs.
-    Returns the new id. Like any Core write, a savepoint rolled back later does not make
-    the object pending again: use it in the unit's own transaction, as order creation does."""
-    mapper = object_mapper(obj)
-    row = {key: value for key, has_default in _value_columns(mapper)
-           if (value := getattr(obj, key)) is not None or not has_default}
-    [obj.id] = insert_ids(session, mapper.local_table, [row])
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj.id
 
 
 # Savepoints: remember how many rows were deferred when each began, so that a

@@ -18,8 +18,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 
+from app.fastsql import run_driver_sql
 from app.writer import GroupWriter
 
 
@@ -46,9 +49,29 @@ def _json_dumps(value: Any) -> str:
 JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
+class SQLiteDialect(SQLiteDialect_pysqlite):
+    """pysqlite, with savepoints sent straight to the driver. SQLAlchemy runs each one as
+    a compiled statement (~80 us measured, for SQLite's ~5), and the SQLite writer runs
+    every unit of work in a savepoint of its group's transaction (app/writer.py)."""
+
+    supports_statement_cache = True  # compiles as its parent does
+
+    def do_savepoint(self, connection: Any, name: str) -> None:
+        run_driver_sql(connection, f"SAVEPOINT {name}")
+
+    def do_release_savepoint(self, connection: Any, name: str) -> None:
+        run_driver_sql(connection, f"RELEASE SAVEPOINT {name}")
+
+    def do_rollback_to_savepoint(self, connection: Any, name: str) -> None:
+        run_driver_sql(connection, f"ROLLBACK TO SAVEPOINT {name}")
+
+
+registry.register("sqlite.crm", __name__, "SQLiteDialect")
+
+
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
     engine = create_engine(
-        url,
+        make_url(url).set(drivername="sqlite+crm"),
         **JSON_CODEC,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_size=pool_size,

@@ -60,11 +60,12 @@ def snapshot(obj: SQLModel | None, *, exclude: set[str] | None = None) -> dict[s
     if names is None:
         names = _FIELDS[type(obj)] = tuple(type(obj).model_fields)
     skip = {"password_hash"} | (exclude or set())  # never a password hash
+    data = obj.__dict__  # loaded values; an expired one is read (and loaded) by getattr
     out: dict[str, Any] = {}
     for key in names:
         if key in skip:
             continue
-        value = getattr(obj, key)
+        value = data[key] if key in data else getattr(obj, key)
         if isinstance(value, datetime | date):
             value = value.isoformat()
         elif isinstance(value, Decimal):
@@ -85,6 +86,7 @@ class WriteSession(Session):
 
 
 @event.listens_for(WriteSession, "loaded_as_persistent")
+@event.listens_for(WriteSession, "detached_to_persistent")  # app/objects.py attach, insert
 def _keep_loaded(session: Session, instance: object) -> None:
     session.info.setdefault("crm_loaded", []).append(instance)
 

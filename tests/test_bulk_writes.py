@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app import bulk
+from app import bulk, objects
 from app.audit.models import AuditRecord
 from app.errors import DomainError
 from app.events.models import OutboxEvent
@@ -114,7 +114,7 @@ def test_an_object_inserted_by_insert_object_is_persistent_and_its_changes_are_u
         db.counter.reset()
         fast = Warehouse(code=code + "f", name="仓库 orm", region=None,
                          created_at=twin.created_at)
-        new_id = bulk.insert_object(s, fast)
+        new_id = objects.insert(s, fast)
         assert fast.id == new_id and s.get(Warehouse, new_id) is fast
         fast.name = "仓库 fast"
         s.flush()

@@ -193,7 +193,7 @@ def _plan(session: Session, events: list[DomainEvent]) -> list[tuple[int, dict[s
 def _link(session: Session, planned: list[tuple[int, dict[str, Any]]], ids: list[int],
           written: list[DomainEvent]) -> None:
     """Record which outbox event caused each row (traceability, dedupe)."""
-    fastsql.execute(session.connection(), _SET_SOURCE, [
+    fastsql.execute(fastsql.connection_of(session), _SET_SOURCE, [
         {"row_id": row_id, "source_id": written[index].id}
         for (index, _), row_id in zip(planned, ids, strict=True)])
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_
 from sqlmodel import Session, select
 
-from app import rows, statements
+from app import objects, rows, statements
 from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.customers.models import Customer
@@ -103,10 +103,12 @@ def lock_order(session: Session, order_id: int) -> Order | None:
 def lock_visible(session: Session, principal: Principal, order_id: int) -> Order | None:
     """`get_visible(..., for_update=True)` for workflow steps, with a reused statement."""
     kind, params = statements.scope_kind(principal)
+    table = rows.table(Order)
     stmt = statements.once(("orders.lock_visible", kind), lambda: scope(
-        select(Order).where(Order.id == bindparam("order_id")), statements.ScopeParams(*kind)
-    ).with_for_update(of=Order))
-    return session.execute(stmt, {"order_id": order_id, **params}).scalars().first()
+        select(table).where(table.c.id == bindparam("order_id")), statements.ScopeParams(*kind)
+    ).with_for_update(of=table))
+    found = statements.records(session, stmt, {"order_id": order_id, **params}, Order)
+    return objects.attach(session, Order, found[0]) if found else None
 
 
 _CUSTOMER = rows.table(Customer)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlmodel import Session
 
-from app import bulk, fastsql
+from app import fastsql, objects
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.customers import repository as customers
@@ -158,7 +158,7 @@ _INSERT_LINE = insert(OrderLine.__table__)
 def _insert_lines(uow: UnitOfWork, order: Order, priced: pricing.Priced) -> None:
     """One Core executemany on the connection (no autoflush: the order is written);
     nothing in the transaction needs the lines as objects."""
-    fastsql.execute(uow.session.connection(), _INSERT_LINE, [
+    fastsql.execute(fastsql.connection_of(uow.session), _INSERT_LINE, [
         {"order_id": order.id, "product_id": ln.product_id, "sku": ln.sku, "name": ln.name,
          "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_rate": ln.discount_rate,
          "line_total": ln.line_total, "quantity_shipped": 0, "quantity_delivered": 0,
@@ -193,14 +193,15 @@ def _create(uow: UnitOfWork, draft: OrderDraft) -> Order:
     if draft.external_id and repo.external_id_taken(s, draft.channel, draft.external_id):
         raise DomainError("an order with this external id exists for the channel",
                           field=["externalId"], code=ErrorCode.DUPLICATE)
-    order = Order(number=numbering.placeholder(), customer_id=customer.id, channel=draft.channel,
-                  external_id=draft.external_id, notes=draft.notes.strip(),
-                  payment_method=pricing.payment_method_for(customer, draft.payment_method),
-                  created_by_id=uow.actor_id, promised_date=draft.promised_date)
+    order = objects.new(
+        Order, number=numbering.placeholder(), customer_id=customer.id, channel=draft.channel,
+        external_id=draft.external_id, notes=draft.notes.strip(),
+        payment_method=pricing.payment_method_for(customer, draft.payment_method),
+        created_by_id=uow.actor_id, promised_date=draft.promised_date)
     _apply_contact(s, order, draft.contact_id)
     _apply_address(s, order, customer, draft.address_id, draft.ship_to)
     _set_totals(order, priced)
-    bulk.insert_object(s, order)  # the id, for the number and the lines
+    objects.insert(s, order)  # the id, for the number and the lines
     numbering.assign_number(order)
     _insert_lines(uow, order, priced)
     history.record(uow, order, EventType.CREATED,
