@@ -22,6 +22,7 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 
+from app.checkpoint import BACKSTOP_PAGES, Checkpointer
 from app.fastsql import run_driver_sql
 from app.writer import GroupWriter
 
@@ -88,6 +89,8 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        if immediate:  # the writer's: a backstop for the checkpointer (app/checkpoint.py)
+            cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cur.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
@@ -162,6 +165,7 @@ class Database:
             self.read_engine = self.write_engine
         self.counter = StatementCounter()
         self._writer: GroupWriter | None = None
+        self.checkpointer: Checkpointer | None = None  # runs beside the writer thread
         self._writer_lock = threading.Lock()
         for engine in {self.write_engine, self.read_engine}:
             event.listen(engine, "before_cursor_execute", self.counter)
@@ -173,12 +177,16 @@ class Database:
             with self._writer_lock:
                 if self._writer is None:
                     self._writer = GroupWriter(self.write_engine)
+                    self.checkpointer = Checkpointer(self.read_engine)
+                    self.checkpointer.start()
         return self._writer
 
     def close_writer(self) -> None:
-        """Finish the queued writes and stop the writer thread (at shutdown)."""
+        """Finish the queued writes and stop the writer and checkpointer threads."""
         if self._writer is not None:
             self._writer.close()
+        if self.checkpointer is not None:
+            self.checkpointer.close()
 
     @property
     def is_sqlite(self) -> bool:
@@ -190,6 +198,8 @@ class Database:
         return True
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
