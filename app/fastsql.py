@@ -30,13 +30,13 @@ from sqlalchemy.sql.dml import Insert, UpdateBase
 @dataclass(frozen=True)
 class Prepared:
     sql: str
-    names: tuple[str, ...]  # positional parameter order
-    processors: tuple[Any, ...]  # the bind processor of each position, or None
+    # (parameter name, its bind processor or None) in positional order
+    binds: tuple[tuple[str, Any], ...]
 
-    def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
+    def args(self, params: dict[str, Any]) -> list[Any]:
         # a parameter left out is a KeyError (Connection.execute refuses it too)
-        return tuple(params[name] if process is None else process(params[name])
-                     for name, process in zip(self.names, self.processors, strict=True))
+        return [params[name] if process is None else process(params[name])
+                for name, process in self.binds]
 
 
 _PREPARED: dict[Hashable, Any] = {}  # Prepared, PreparedSelect, or None: not preparable
@@ -56,7 +56,7 @@ def _prepare(conn: Connection, key: Hashable, stmt: UpdateBase,
     if simple:
         names = tuple(compiled.positiontup or ())
         procs = compiled._bind_processors  # noqa: SLF001  SQLAlchemy's own type processors
-        prepared = Prepared(compiled.string, names, tuple(procs.get(n) for n in names))
+        prepared = Prepared(compiled.string, tuple((n, procs.get(n)) for n in names))
     _PREPARED[key] = prepared
     return prepared
 
@@ -89,14 +89,17 @@ _CONNECTION = "crm_connection"
 
 
 def connection_of(session: Session) -> Connection:
-    """`session.connection()`, remembered for the session's current transaction: the
-    session resolves it anew on every call (~10 us), and a unit of work asks ~15 times."""
-    root = session.get_transaction()
+    """`session.connection()`, remembered for the session's innermost transaction: the
+    session resolves it anew on every call (~10 us), and a unit of work asks ~15 times.
+    A savepoint begun since is a new transaction whose first `connection()` sends its
+    SAVEPOINT, so it is never served from what an outer transaction remembered."""
+    current = session.get_nested_transaction() or session.get_transaction()
     found = session.info.get(_CONNECTION)
-    if root is not None and found is not None and found[0] is root:
+    if current is not None and found is not None and found[0] is current:
         return found[1]
     conn = session.connection()
-    session.info[_CONNECTION] = (session.get_transaction(), conn)
+    session.info[_CONNECTION] = (session.get_nested_transaction() or session.get_transaction(),
+                                 conn)
     return conn
 
 

@@ -82,8 +82,7 @@ def transition(uow: UnitOfWork, order: Order, to_status: str, event_type: str, *
     before = before if before is not None else snapshot(order)
     from_status = order.status
     order.status = str(to_status)
-    touch(order)
-    uow.session.add(order)
+    touch(order)  # the order is the session's (loaded or inserted): the flush writes it
     event = _event(uow, order, event_type, from_status, order.status, message, details)
     uow.audit(f"order.{str(event_type).lower()}", "Order", order.id, before=before,
               after=snapshot(order))

@@ -92,7 +92,8 @@ def _replay(record: IdempotencyRecord, digest: str) -> Claim:
 
 def claim(uow: UnitOfWork, operation: str, key: str | None, payload: Any,
           result_type: str) -> Claim:
-    """Claim `key` for this request, or return the replay of an earlier one.
+    """Claim `key` for this request, or return the replay of an earlier one. `payload` is
+    what a replay must repeat, or a function making it (called only when there is a key).
 
     Without a key, or for the SYSTEM principal (no user row to scope keys to),
     nothing is claimed and the request simply runs.
@@ -101,7 +102,7 @@ def claim(uow: UnitOfWork, operation: str, key: str | None, payload: Any,
     if key is None or principal is None or principal.is_system:
         return Claim(record=None)
     validate_key(key)
-    digest = request_hash(payload)
+    digest = request_hash(payload() if callable(payload) else payload)
     found = _find(uow, principal.user_id, operation, key)
     if found is not None and found.created_at >= expired_before(uow.settings.idempotency_hours):
         return _replay(found, digest)

@@ -175,7 +175,7 @@ def create_order(uow: UnitOfWork, draft: OrderDraft) -> Order:
         raise Forbidden("requires permission orders:create")
     _validate_draft(draft)
     return idempotency.run_once(
-        uow, CREATE_OPERATION, draft.idempotency_key, draft.fingerprint(), "Order",
+        uow, CREATE_OPERATION, draft.idempotency_key, draft.fingerprint, "Order",
         create=lambda: _create(uow, draft), load=lambda pk: _replayed(uow, pk))
 
 
