@@ -31,6 +31,7 @@ from typing import Any
 from pydantic_core import PydanticUndefined
 from sqlalchemy import bindparam, event, inspect, update
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached, object_mapper
+from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
@@ -55,6 +56,7 @@ def _blank(model: type) -> Any:
 def new(model: type, **values: Any) -> Any:
     """A transient `model(**values)`: every field the constructor sets, to the same value."""
     obj = _blank(model)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))  # as the constructor
     data = obj.__dict__
     for name, default, factory in _fields(model):
         if name in values:
@@ -154,17 +156,22 @@ def _write_changed(session: Session, _flush_context: Any, _objects: Any) -> None
     for state in list(session.identity_map._modified):  # noqa: SLF001  what a flush reads
         if state.class_ not in _REGISTERED or state.deleted or not state.key:
             continue
-        keys = tuple(sorted(state.committed_state))
-        if not keys or not _columns(state.class_).issuperset(keys):
+        committed = state.committed_state
+        if not committed or not _columns(state.class_).issuperset(committed):
             continue  # nothing changed, or more than columns: the ORM's to write
         data = state.dict
+        # as the ORM's flush: a value set back to what it was is not written
+        keys = tuple(sorted(k for k, old in committed.items()
+                            if old is NO_VALUE or data.get(k) != old))
+        written.append(state)
+        if not keys:
+            continue
         params = {k: data[k] for k in keys}
         params["id_"] = state.identity[0]
         if fastsql.execute(fastsql.connection_of(session), _update(state.class_, keys),
                            params) != 1:
             raise StaleDataError(f"UPDATE of {state.class_.__name__} {params['id_']} "
                                  "matched no row")
-        written.append(state)
     if written:
         # What the flush does with rows it wrote: the transaction remembers them (a
         # rollback expires them) and their values become the committed ones.

@@ -148,6 +148,27 @@ def test_an_inserted_order_changed_is_one_insert_one_update_and_left_clean(facto
         order.number, "DRAFT", order.created_at)
 
 
+def test_only_values_that_differ_are_written(factory, db, customer_id):
+    """As the ORM's flush: a value set back to what it was is not in the UPDATE, and an
+    object whose every change was undone runs no statement and ends clean."""
+    def work(uow) -> None:  # noqa: ANN001
+        s = uow.session
+        order = _order(uow, customer_id, notes="same")
+        order.notes, order.priority = "same", 3
+        db.counter.reset()
+        s.flush()
+        [statement] = db.counter.statements
+        assert "priority" in statement and "notes" not in statement, statement
+        order.priority = 3
+        db.counter.reset()
+        s.flush()
+        assert db.counter.count == 0 and not s.is_modified(order)
+
+    factory.write(work)
+    assert set(objects.new(Order, number="N", customer_id=1).model_fields_set) == {
+        "number", "customer_id"}
+
+
 def test_a_rolled_back_savepoint_expires_what_the_hook_wrote(factory, db, customer_id):
     def work(uow) -> int:  # noqa: ANN001
         s = uow.session

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import httpx
-from strawberry.extensions.validation_cache import _get_validate_cache
 
 from app.config import get_settings
 from schema.asgi import create_app
+from schema.extensions import _validate
 from tests.support import Api
 
 
@@ -37,10 +37,10 @@ async def test_a_repeated_query_is_validated_once(api, factory):
     admin = factory.user("ADMIN")
     query = "query ValidatedOnce { me { role permissions } }"
     await api.ok(query, None, admin.token)
-    before = _get_validate_cache(1000).cache_info()
+    before = _validate.cache_info()
     for _ in range(3):
         await api.ok(query, None, admin.token)
-    after = _get_validate_cache(1000).cache_info()
+    after = _validate.cache_info()
     assert after.hits - before.hits == 3
     assert after.misses == before.misses
 
