@@ -75,7 +75,7 @@ def settings(database_url: str):  # noqa: ANN201
 @pytest.fixture(scope="session")
 def db(settings) -> Iterator[Database]:  # noqa: ANN001
     migrate(settings.database_url)
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, count_statements=True)
     yield database
     database.dispose()
 
