@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy import Engine
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
@@ -24,29 +25,35 @@ BACKSTOP_PAGES = 20_000  # ~80 MB of log: the writer connection's own wal_autoch
 
 
 class Checkpointer:
-    """A daemon thread checkpointing `engine`'s database every `interval` seconds."""
+    """A daemon thread checkpointing the SQLite database at `url` every `interval` seconds,
+    on a connection of its own (never waiting for a pool the app's readers may hold)."""
 
-    def __init__(self, engine: Engine, interval: float = INTERVAL_SECONDS) -> None:
-        self.engine, self.interval = engine, interval
+    def __init__(self, url: str, interval: float = INTERVAL_SECONDS) -> None:
+        self.engine = create_engine(url, poolclass=NullPool,
+                                    connect_args={"check_same_thread": False, "timeout": 30})
+        self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = {"checkpoints": 0, "pages": 0, "failures": 0}
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop = threading.Event()
             self._thread = threading.Thread(target=self._loop, name="crm-checkpoint",
                                             daemon=True)
             self._thread.start()
 
     def close(self) -> None:
+        """Stop the thread (a checkpoint under way finishes first) and close its engine."""
         thread, self._thread = self._thread, None
         if thread is not None:
             self._stop.set()
             thread.join()
+        self.engine.dispose()
 
     def checkpoint(self) -> int:
         """One PASSIVE checkpoint; how many log pages it copied into the database."""
-        raw = self.engine.raw_connection()  # autocommit: a checkpoint cannot run in a BEGIN
+        raw = self.engine.raw_connection()  # no BEGIN: a checkpoint cannot run in one
         try:
             cursor = raw.cursor()
             _busy, _log_pages, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)"

@@ -180,8 +180,9 @@ class Database:
             with self._writer_lock:
                 if self._writer is None:
                     self._writer = GroupWriter(self.write_engine)
-                    self.checkpointer = Checkpointer(self.read_engine)
-                    self.checkpointer.start()
+                    if self.is_sqlite:
+                        self.checkpointer = Checkpointer(self.url)
+                        self.checkpointer.start()
         return self._writer
 
     def close_writer(self) -> None:

@@ -92,10 +92,11 @@ def connection_of(session: Session) -> Connection:
     """`session.connection()`, remembered for the session's innermost transaction: the
     session resolves it anew on every call (~10 us), and a unit of work asks ~15 times.
     A savepoint begun since is a new transaction whose first `connection()` sends its
-    SAVEPOINT, so it is never served from what an outer transaction remembered."""
+    SAVEPOINT, so it is never served from what an outer transaction remembered; a transaction
+    a failed flush deactivated is left to `connection()`, which refuses it."""
     current = session.get_nested_transaction() or session.get_transaction()
     found = session.info.get(_CONNECTION)
-    if current is not None and found is not None and found[0] is current:
+    if current is not None and found is not None and found[0] is current and current.is_active:
         return found[1]
     conn = session.connection()
     session.info[_CONNECTION] = (session.get_nested_transaction() or session.get_transaction(),

@@ -16,16 +16,20 @@ what it changed, as usual.
   (SQLModel does not validate table models either);
 - `insert(session, obj)`: INSERT a new object's row with one Core statement and attach it;
 - `attach(session, model, record)`: the persistent object of a row read as a record
-  (app/rows.py), or the one the session already holds for it, unrefreshed, as a query
-  would return it;
+  (app/rows.py), or the one the session already holds for it, unrefreshed (an attribute
+  expired meanwhile is loaded on its next read, where a query would have filled it in);
 - `register(model)`: the session writes the model's changed rows with one prepared UPDATE
   each (app/fastsql.py) before the ORM's flush, which then finds them clean.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable
+from datetime import date, time, timedelta
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from pydantic_core import PydanticUndefined
@@ -34,17 +38,27 @@ from sqlalchemy.orm import configure_mappers, make_transient_to_detached, object
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel import Session
 
 from app import bulk, fastsql
 
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, Decimal, Enum, tuple, frozenset,
+              date, time, timedelta)
+
 
 @functools.cache
 def _fields(model: type) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
-    """(field, default, default factory) of each field; PydanticUndefined: required."""
+    """(field, default, default factory) of each field; PydanticUndefined: required. A
+    mutable default gets a factory copying it, as pydantic copies it for each instance."""
     configure_mappers()  # what the first constructor call or query would do
-    return tuple((name, info.default, info.default_factory)
-                 for name, info in model.model_fields.items())
+    out = []
+    for name, info in model.model_fields.items():
+        default, factory = info.default, info.default_factory
+        if factory is None and not isinstance(default, _IMMUTABLE + (type(PydanticUndefined),)):
+            factory = functools.partial(copy.deepcopy, default)
+        out.append((name, default, factory))
+    return tuple(out)
 
 
 def _blank(model: type) -> Any:
@@ -150,16 +164,29 @@ def _update(model: type, keys: tuple[str, ...]) -> Any:
     return stmt
 
 
+def _plain(state: Any) -> bool:
+    """Changed column values only, each a plain value (a SQL expression assigned to an
+    attribute, or a changed id, is the ORM's to write)."""
+    committed = state.committed_state
+    if not committed or "id" in committed or not _columns(state.class_).issuperset(committed):
+        return False
+    data = state.dict
+    return not any(isinstance(data.get(k), ClauseElement) for k in committed)
+
+
 @event.listens_for(Session, "before_flush")
-def _write_changed(session: Session, _flush_context: Any, _objects: Any) -> None:
+def _write_changed(session: Session, _flush_context: Any, objects: Any) -> None:
+    if objects:  # a flush of chosen objects only: left whole to the ORM
+        return
+    deleted = session._deleted  # noqa: SLF001  rows this flush deletes are not updated first
+    states = [s for s in session.identity_map._modified  # noqa: SLF001  what a flush reads
+              if s.class_ in _REGISTERED and s.key and not s.deleted and s not in deleted
+              and _plain(s)]
+    # in primary-key order, as the ORM's flush: concurrent units lock rows in one order
+    states.sort(key=lambda s: s.key[1])
     written = []
-    for state in list(session.identity_map._modified):  # noqa: SLF001  what a flush reads
-        if state.class_ not in _REGISTERED or state.deleted or not state.key:
-            continue
-        committed = state.committed_state
-        if not committed or not _columns(state.class_).issuperset(committed):
-            continue  # nothing changed, or more than columns: the ORM's to write
-        data = state.dict
+    for state in states:
+        committed, data = state.committed_state, state.dict
         # as the ORM's flush: a value set back to what it was is not written
         keys = tuple(sorted(k for k, old in committed.items()
                             if old is NO_VALUE or data.get(k) != old))

@@ -108,7 +108,8 @@ class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
     # request: parsing and validating a known operation is a cache hit
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
-        ctx.graphql_document = _parse(ctx.query, **ctx.parse_options)
+        if ctx.query is not None:  # else strawberry uses the document it was given
+            ctx.graphql_document = _parse(ctx.query, **ctx.parse_options)
         yield
 
     def on_validate(self) -> Iterator[None]:

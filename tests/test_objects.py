@@ -169,6 +169,32 @@ def test_only_values_that_differ_are_written(factory, db, customer_id):
         "number", "customer_id"}
 
 
+def test_an_order_changed_then_deleted_is_only_deleted(factory, db, customer_id):
+    def work(uow) -> int:  # noqa: ANN001
+        s = uow.session
+        order = _order(uow, customer_id)
+        order.notes = "about to go"
+        s.delete(order)
+        db.counter.reset()
+        s.flush()
+        assert _order_statements(db) == ["DELETE"], db.counter.statements
+        return order.id
+
+    order_id = factory.write(work)
+    assert factory.runner.read_sync(lambda session: session.get(Order, order_id), (), {}) is None
+
+
+def test_an_expression_assigned_to_a_column_is_left_to_the_orm(factory, customer_id):
+    def work(uow) -> int:  # noqa: ANN001
+        s = uow.session
+        order = _order(uow, customer_id, priority=1)
+        order.priority = Order.priority + 4  # rendered into the UPDATE by the ORM
+        s.flush()
+        return order.id
+
+    assert _row(factory, factory.write(work))["priority"] == 5
+
+
 def test_a_rolled_back_savepoint_expires_what_the_hook_wrote(factory, db, customer_id):
     def work(uow) -> int:  # noqa: ANN001
         s = uow.session
