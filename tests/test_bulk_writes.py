@@ -97,7 +97,7 @@ def test_insert_ids_are_in_row_order(factory):
     assert [stored[i] for i in ids] == topics
 
 
-def test_an_object_inserted_by_insert_object_is_persistent_and_its_changes_are_updates(
+def test_an_object_inserted_by_objects_insert_is_persistent_and_its_changes_are_updates(
         factory, db):
     """Same row as an ORM flush writes; the object is then the session's own, so a later
     change is one UPDATE (not a second INSERT) and a re-read is an identity-map hit."""
@@ -107,7 +107,7 @@ def test_an_object_inserted_by_insert_object_is_persistent_and_its_changes_are_u
 
     def work(uow) -> tuple[int, int]:  # noqa: ANN001
         s = uow.session
-        # region None: a flush leaves it to the column's default, and so must insert_object
+        # region None: a flush leaves it to the column's default, and so must objects.insert
         twin = Warehouse(code=code + "o", name="仓库 orm", region=None)
         s.add(twin)
         s.flush()

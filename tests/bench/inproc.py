@@ -2,10 +2,11 @@
 
 - `python -m tests.bench.inproc`: the S1 orders page through the schema, under cProfile or
   pyinstrument, to see where GraphQL CPU per field goes;
-- `python -m tests.bench.inproc --orders 300`: S3's write path alone, the app's create +
-  approve services run one after the other in this thread (each unit of work alone, with its
-  own commit), to see what the writer costs per order and, with cProfile, how that time
-  splits between SQLAlchemy, SQLite's C code and the rest.
+- `python -m tests.bench.inproc --orders 300 [--group 6]`: S3's write path alone, the app's
+  create + approve services run one after the other in this thread (each unit of work alone,
+  with its own commit, or `--group` orders per transaction with a savepoint per unit, as the
+  server's writer runs them), to see what the writer costs per order and, with cProfile, how
+  that time splits between SQLAlchemy, SQLite's C code and the rest.
 """
 
 from __future__ import annotations
@@ -36,18 +37,32 @@ async def _execute(schema, ctx_factory, first: int, n: int) -> tuple[float, int]
     return (time.perf_counter() - started) / n, fields
 
 
-def _place_orders(runner, principal, n: int, rng: random.Random) -> None:  # noqa: ANN001
+def _place_orders(runner, principal, n: int, rng: random.Random,  # noqa: ANN001
+                  group: int = 1) -> None:
+    """`n` orders placed and approved; with `group` > 1, the units of `group` orders share
+    one transaction, each in its own savepoint, as the server's SQLite writer runs them."""
     from app.errors import DomainError
     from app.orders import service, transitions
     from app.orders.pricing import LineRequest
 
-    for _ in range(n):
-        lines = tuple(LineRequest(product_id=p, quantity=rng.randint(1, 3))
-                      for p in rng.sample(range(6, 201), rng.randint(1, 3)))
-        draft = service.OrderDraft(customer_id=rng.randint(1, 1000), lines=lines, submit=True)
-        order = runner.write_sync(service.create_order, draft, principal=principal)
-        with contextlib.suppress(DomainError):  # over the credit limit: refused, as in S3
-            runner.write_sync(transitions.approve_order, order.id, principal=principal)
+    def unit(fn, arg, conn):  # noqa: ANN001, ANN202
+        return runner._write_sync(fn, principal, None, (arg,), {}, conn)[0]  # noqa: SLF001
+
+    for start in range(0, n, group):
+        conn = runner.db.write_engine.connect() if group > 1 else None
+        if conn is not None:
+            conn.begin()
+        for _ in range(min(group, n - start)):
+            lines = tuple(LineRequest(product_id=p, quantity=rng.randint(1, 3))
+                          for p in rng.sample(range(6, 201), rng.randint(1, 3)))
+            draft = service.OrderDraft(customer_id=rng.randint(1, 1000), lines=lines,
+                                       submit=True)
+            order = unit(service.create_order, draft, conn)
+            with contextlib.suppress(DomainError):  # over the credit limit: refused, as in S3
+                unit(transitions.approve_order, order.id, conn)
+        if conn is not None:
+            conn.commit()
+            conn.close()
 
 
 def _split(stats: pstats.Stats, n: int) -> None:
@@ -70,15 +85,18 @@ def _split(stats: pstats.Stats, n: int) -> None:
 
 def orders(args: argparse.Namespace, runner, principal) -> None:  # noqa: ANN001
     rng = random.Random(7)
-    _place_orders(runner, principal, 50, rng)  # warm-up: statement caches, imports
-    started = time.perf_counter()
-    _place_orders(runner, principal, args.orders, rng)
+    _place_orders(runner, principal, 50, rng, args.group)  # warm-up: caches, imports
+    started, cpu = time.perf_counter(), time.process_time()
+    _place_orders(runner, principal, args.orders, rng, args.group)
     per = (time.perf_counter() - started) / args.orders
-    print(f"create + approve: {per * 1000:.2f} ms per order, one thread, units alone")
+    cpu_per = (time.process_time() - cpu) / args.orders
+    how = "units alone" if args.group <= 1 else f"groups of {args.group} orders"
+    print(f"create + approve: {per * 1000:.2f} ms per order ({cpu_per * 1000:.2f} ms CPU), "
+          f"one thread, {how}")
     if args.profiler == "cprofile":
         prof = cProfile.Profile()
         prof.enable()
-        _place_orders(runner, principal, args.orders, rng)
+        _place_orders(runner, principal, args.orders, rng, args.group)
         prof.disable()
         _split(pstats.Stats(prof), args.orders)
 
@@ -87,6 +105,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=0,
                         help="profile S3's write path with this many orders instead of S1")
+    parser.add_argument("--group", type=int, default=1,
+                        help="with --orders: orders per transaction, as the server groups them")
     parser.add_argument("--first", type=int, default=100)
     parser.add_argument("-n", type=int, default=10)
     parser.add_argument("--profiler", choices=["none", "cprofile", "pyinstrument"],
