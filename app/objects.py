@@ -41,7 +41,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel import Session
 
-from app import bulk, fastsql
+from app import bulk, fastsql, statements
 
 _IMMUTABLE = (type(None), bool, int, float, str, bytes, Decimal, Enum, tuple, frozenset,
               date, time, timedelta)
@@ -133,7 +133,6 @@ def attach(session: Session, model: type, record: Any) -> Any:
 # Changed rows, written ahead of the ORM's flush ---------------------------------------
 
 _REGISTERED: set[type] = set()
-_UPDATES: dict[tuple[type, tuple[str, ...]], Any] = {}
 
 
 def register(model: type) -> type:
@@ -156,12 +155,9 @@ def _columns(model: type) -> frozenset[str]:
 
 
 def _update(model: type, keys: tuple[str, ...]) -> Any:
-    stmt = _UPDATES.get((model, keys))
-    if stmt is None:
-        table = model.__table__
-        stmt = _UPDATES[(model, keys)] = update(table).where(
-            table.c.id == bindparam("id_")).values({k: bindparam(k) for k in keys})
-    return stmt
+    table = model.__table__
+    return statements.once(("objects.update", model, keys), lambda: update(table).where(
+        table.c.id == bindparam("id_")).values({k: bindparam(k) for k in keys}))
 
 
 def _plain(state: Any) -> bool:
