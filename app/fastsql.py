@@ -94,14 +94,18 @@ def connection_of(session: Session) -> Connection:
     A savepoint begun since is a new transaction whose first `connection()` sends its
     SAVEPOINT, so it is never served from what an outer transaction remembered; a transaction
     a failed flush deactivated is left to `connection()`, which refuses it."""
-    current = session.get_nested_transaction() or session.get_transaction()
     found = session.info.get(_CONNECTION)
-    if current is not None and found is not None and found[0] is current and current.is_active:
-        return found[1]
-    conn = session.connection()
-    session.info[_CONNECTION] = (session.get_nested_transaction() or session.get_transaction(),
-                                 conn)
+    if found is not None:
+        current = _innermost(session)
+        if found[0] is current and current.is_active:
+            return found[1]
+    conn = session.connection()  # begins the transaction (or savepoint) if need be
+    session.info[_CONNECTION] = (_innermost(session), conn)
     return conn
+
+
+def _innermost(session: Session) -> Any:
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 def run_driver_sql(conn: Connection, sql: str) -> None:

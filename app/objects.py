@@ -24,15 +24,9 @@ what it changed, as usual.
 
 from __future__ import annotations
 
-import copy
 import functools
-from collections.abc import Callable
-from datetime import date, time, timedelta
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
-from pydantic_core import PydanticUndefined
 from sqlalchemy import bindparam, event, inspect, update
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached, object_mapper
 from sqlalchemy.orm.base import NO_VALUE
@@ -43,27 +37,17 @@ from sqlmodel import Session
 
 from app import bulk, fastsql, statements
 
-_IMMUTABLE = (type(None), bool, int, float, str, bytes, Decimal, Enum, tuple, frozenset,
-              date, time, timedelta)
-
 
 @functools.cache
-def _fields(model: type) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
-    """(field, default, default factory) of each field; PydanticUndefined: required. A
-    mutable default gets a factory copying it, as pydantic copies it for each instance."""
+def _fields(model: type) -> tuple[tuple[str, Any], ...]:
+    """(name, pydantic FieldInfo) of each field of a table model."""
     configure_mappers()  # what the first constructor call or query would do
-    out = []
-    for name, info in model.model_fields.items():
-        default, factory = info.default, info.default_factory
-        if factory is None and not isinstance(default, _IMMUTABLE + (type(PydanticUndefined),)):
-            factory = functools.partial(copy.deepcopy, default)
-        out.append((name, default, factory))
-    return tuple(out)
+    return tuple(model.model_fields.items())
 
 
 def _blank(model: type) -> Any:
     """An instance with its ORM state and nothing loaded, as a query starts one."""
-    _fields(model)
+    _fields(model)  # configures the mappers on first use
     return inspect(model).class_manager.new_instance()
 
 
@@ -72,15 +56,13 @@ def new(model: type, **values: Any) -> Any:
     obj = _blank(model)
     object.__setattr__(obj, "__pydantic_fields_set__", set(values))  # as the constructor
     data = obj.__dict__
-    for name, default, factory in _fields(model):
+    for name, info in _fields(model):
         if name in values:
             data[name] = values.pop(name)
-        elif factory is not None:
-            data[name] = factory()
-        elif default is PydanticUndefined:
+        elif info.is_required():
             raise TypeError(f"{model.__name__}() needs {name}")
-        else:
-            data[name] = default
+        else:  # as SQLModel's constructor: a factory called, a mutable default copied
+            data[name] = info.get_default(call_default_factory=True)
     if values:
         raise TypeError(f"{model.__name__} has no fields {sorted(values)}")
     return obj
