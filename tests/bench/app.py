@@ -6,6 +6,9 @@ the hand-written baseline endpoints (tests/bench/baseline.py) on the same engine
 With CRM_BENCH_SQL_COUNT=1 every HTTP response carries `x-sql-count`: the SQL statements
 (transaction control excluded) run on behalf of that request. The counter lives here, in the
 benchmark, so the production hot path carries nothing when benchmarks are not running.
+`POST /baseline/_instruments {"on": false}` takes the counter and the phase timer out of the
+running server (S3's timed runs, where they cost ~10% of its throughput) and `{"on": true}`
+puts them back.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Iterator
 
 from sqlalchemy import event
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
@@ -49,11 +54,13 @@ class SqlCountHeader:
     """Counts per request through a context variable: worker threads (anyio) and
     dataloader batches inherit the request's context, concurrent requests do not mix."""
 
+    enabled = True  # Instruments turns it off and on
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not SqlCountHeader.enabled:
             await self.app(scope, receive, send)
             return
         counter = [0]
@@ -98,6 +105,34 @@ class PhaseTimer(SchemaExtension):
         return out
 
 
+class Instruments:
+    """The benchmark's own instruments in the server (statement counter, phase timer), on
+    at start. Off, the server runs as production does: no statement listener on the engines
+    (SQLAlchemy then dispatches to an empty listener list), no extra schema extension."""
+
+    def __init__(self, db: Database, schema, counting: bool) -> None:  # noqa: ANN001
+        self.db, self.schema, self.counting = db, schema, counting
+        self.on = True
+        if counting:
+            install_sql_counter(db)
+
+    def switch(self, on: bool) -> None:
+        if on == self.on:
+            return
+        self.on = on
+        if self.counting:
+            SqlCountHeader.enabled = on
+            for engine in {self.db.write_engine, self.db.read_engine}:
+                (event.listen if on else event.remove)(engine, "before_cursor_execute", _count)
+        others = tuple(e for e in self.schema.extensions if e is not PhaseTimer)
+        self.schema.extensions = (PhaseTimer, *others) if on else others
+
+    async def endpoint(self, request: Request) -> Response:
+        self.switch(bool((await request.json())["on"]))
+        return Response(b'{"on": %s}' % (b"true" if self.on else b"false"),
+                        media_type="application/json")
+
+
 def create_bench_app() -> Starlette:
     from schema.build import schema
     from tests.bench.baseline import create_baseline
@@ -107,10 +142,13 @@ def create_bench_app() -> Starlette:
         schema.extensions = (PhaseTimer, *schema.extensions)
     app = create_app()
     state = app.state.crm
-    if os.environ.get("CRM_BENCH_SQL_COUNT") == "1":
-        install_sql_counter(state.db)
+    counting = os.environ.get("CRM_BENCH_SQL_COUNT") == "1"
+    instruments = Instruments(state.db, schema, counting)
+    if counting:
         app.add_middleware(SqlCountHeader)
     app.router.routes.insert(0, Mount("/baseline", app=create_baseline(state)))
+    app.router.routes.insert(0, Route("/baseline/_instruments", instruments.endpoint,
+                                      methods=["POST"]))
     app.router.routes.insert(0, Route("/floor", endpoint=create_floor(), methods=["POST"]))
     if state.db.is_sqlite:
         raw = RawOrders(state.db, actor_id=ADMIN_ID, publish=state.publish)

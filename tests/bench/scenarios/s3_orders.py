@@ -132,6 +132,37 @@ class Placer:
             run.outcomes[errors[0]["code"] if errors else "NO_ORDER"] += 1
 
 
+async def _statements(ctx: BenchContext, target: str, products: list[int], orders: int = 10
+                      ) -> tuple[float, float]:
+    """SQL statements per create and per approve request, mean over `orders` placed one
+    after the other (the counter is on outside the timed runs only)."""
+    placer, rng = Placer(ctx, target, products), random.Random(99)
+    counts: tuple[list[int], list[int]] = ([], [])
+    conn = await load.Connection(ctx.port).open()
+    try:
+        for _ in range(orders):
+            create, approve = placer.requests(rng)
+            resp = await conn.request(create)
+            order, _errors, _failure = _payload(resp, "orderCreate")
+            counts[0].append(resp.sql_count or 0)
+            if order is not None:
+                resp = await conn.request(approve(order["id"]))
+                counts[1].append(resp.sql_count or 0)
+    finally:
+        await conn.close()
+    return tuple(sum(c) / len(c) if c else float("nan") for c in counts)
+
+
+async def _instruments(ctx: BenchContext, on: bool) -> None:
+    """The benchmark's statement counter and phase timer in the server, on or off."""
+    conn = await load.Connection(ctx.port).open()
+    try:
+        resp = await conn.request(load.post("/baseline/_instruments", {"on": on}))
+        assert resp.status == 200, resp.body
+    finally:
+        await conn.close()
+
+
 async def _writer_stats(ctx: BenchContext) -> tuple[int, int]:
     """(transactions, units) of the SQLite writer so far; zeros on PostgreSQL."""
     stats = await load.fetch_json(ctx.port, "/baseline/_writer")
@@ -202,8 +233,21 @@ async def _floor_db(ctx: BenchContext, s: Scenario, g: Run, b: Run, products: li
 
 
 async def _mode(ctx: BenchContext, mode: str, products: list[int]) -> Scenario:
-    budget = ctx.budget
     s = Scenario(f"S3 place + approve orders, {mode} products", ctx.database, ctx.size.name)
+    counted = {t: await _statements(ctx, t, products) for t in ("graphql", "baseline")}
+    s.figures["SQL statements per request, create / approve: graphql; baseline"] = "; ".join(
+        f"{c:.1f} / {a:.1f}" for c, a in counted.values())
+    # The timed runs measure the server as production runs it: the benchmark's counter and
+    # phase timer cost ~10% of its throughput here.
+    await _instruments(ctx, on=False)
+    try:
+        return await _timed(ctx, s, products)
+    finally:
+        await _instruments(ctx, on=True)
+
+
+async def _timed(ctx: BenchContext, s: Scenario, products: list[int]) -> Scenario:
+    budget = ctx.budget
     min_ratio, failures = float("inf"), 0
     at32: tuple[Run, Run] | None = None
     for step, clients in enumerate(budget.s3_clients):
