@@ -1,52 +1,75 @@
-"""Lean resolvers: strawberry's per-call wrapper, minus the generic machinery, for simple
-relation fields.
+"""Lean resolvers: strawberry's per-call wrapper, minus the generic machinery.
 
 Strawberry calls every resolver through a chain that builds an `Info`, converts arguments,
-runs the field extensions and handles errors: about 5 us per call, and an orders page runs
-thousands of relation fields (`product`, `stockLevels`, `warehouse`). For a plain `def`
-resolver taking `(self[, info])`, with no arguments, no error handler and no extension
-other than `requires(...)`, the lean resolver builds the same `Info`, applies the same
-permission checks as `PermissionExtension.resolve` (same error on denial) and calls the
-function. Everything else keeps strawberry's resolver.
+runs the field extensions and handles errors: about 5 us per call for a relation field, and
+an orders page runs thousands of them (`product`, `stockLevels`, `warehouse`); for a
+mutation, converting its input walks the input's types again on every call. For a resolver
+(plain or `async def`) with no error handler and no extension other than `requires(...)`,
+whose arguments schema/arguments.py can convert, the lean resolver builds the same `Info`,
+converts the arguments with the conversion compiled for the field, applies the same
+permission checks as `PermissionExtension` (after the conversion, same error on denial)
+and calls the function with the same arguments. Everything else keeps strawberry's resolver.
 """
 
 from __future__ import annotations
 
+from inspect import isawaitable
 from typing import Any
 
 from graphql import GraphQLObjectType
 from strawberry.permission import PermissionExtension
 
-from schema.permissions import HasPermission
+from schema.arguments import compile_arguments
+from schema.permissions import SyncPermission
 
 _STRAWBERRY = "strawberry-definition"
+_STRAWBERRY_RESOLVERS = ("_resolver", "_async_resolver")  # what strawberry gives a field
 
 
-def _lean_resolver(field: Any, info_class: type, checks: list[tuple[Any, Any]]) -> Any:
-    fn = field.base_resolver.wrapped_func
-    info_name = field.base_resolver.info_parameter.name if \
-        field.base_resolver.info_parameter else None
+def _lean_resolver(field: Any, info_class: type, checks: list[tuple[Any, Any]],
+                   convert: Any) -> Any:
+    resolver = field.base_resolver
+    fn = resolver.wrapped_func
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+    with_self = resolver.self_parameter is not None
+    # where the resolver asks for the parent object under another name (`root`, `parent`)
+    source_names = tuple(p.name for p in (resolver.root_parameter, resolver.parent_parameter)
+                         if p is not None)
 
-    def resolve(source: Any, info: Any) -> Any:
+    def call(source: Any, info: Any, kwargs: dict[str, Any]) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=field)
+        arguments = convert(kwargs) if convert is not None else {}
         for extension, permission in checks:  # as PermissionExtension.resolve
-            if not permission.has_permission(source, strawberry_info):
+            if not permission.has_permission(source, strawberry_info, **arguments):
                 return extension._on_unauthorized(permission)
-        if info_name is None:
-            return fn(source)
-        return fn(source, **{info_name: strawberry_info})
+        for name in source_names:
+            arguments[name] = source
+        if info_name is not None:
+            arguments[info_name] = strawberry_info
+        return fn(source, **arguments) if with_self else fn(**arguments)
+
+    if field.is_async:
+        async def resolve_async(source: Any, info: Any, **kwargs: Any) -> Any:
+            result = call(source, info, kwargs)
+            return await result if isawaitable(result) else result
+
+        return resolve_async
+
+    def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
+        return call(source, info, kwargs)
 
     return resolve
 
 
 def _permission_checks(field: Any) -> list[tuple[Any, Any]] | None:
-    """The (extension, permission) pairs of `requires(...)`, or None for other extensions."""
+    """The (extension, permission) pairs of `requires(...)` and the other sync permissions,
+    or None for other extensions."""
     checks = []
     for extension in field.extensions:
         if type(extension) is not PermissionExtension or extension.fail_silently:
             return None
         for permission in extension.permissions:
-            if type(permission) is not HasPermission:
+            if not isinstance(permission, SyncPermission):
                 return None
             checks.append((extension, permission))
     return checks
@@ -57,18 +80,22 @@ def lean_resolvers(schema: Any) -> Any:
     if schema.exception_handlers:
         return schema
     info_class = schema.config.info_class
+    config, registry = schema.config, schema.schema_converter.scalar_registry
     for graphql_type in schema._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for field_def in graphql_type.fields.values():
             field = field_def.extensions.get(_STRAWBERRY)
-            resolver = getattr(field, "base_resolver", None)
-            if (resolver is None or field.is_async or field.arguments or field.is_subscription
-                    or resolver.self_parameter is None or resolver.root_parameter is not None
-                    or resolver.parent_parameter is not None
-                    or getattr(field_def.resolve, "__name__", "") != "_resolver"):
+            if (getattr(field, "base_resolver", None) is None or field.is_subscription
+                    or getattr(field_def.resolve, "__name__", "") not in _STRAWBERRY_RESOLVERS):
                 continue
             checks = _permission_checks(field)
-            if checks is not None:
-                field_def.resolve = _lean_resolver(field, info_class, checks)
+            if checks is None:
+                continue
+            convert = None
+            if field.arguments:
+                convert = compile_arguments(field.arguments, config, registry)
+                if convert is None:
+                    continue
+            field_def.resolve = _lean_resolver(field, info_class, checks, convert)
     return schema

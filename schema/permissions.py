@@ -49,7 +49,12 @@ def current_principal(info: Any) -> Principal:
     return ctx.principal
 
 
-class HasPermission(BasePermission):
+class SyncPermission(BasePermission):
+    """A permission whose `has_permission` is a plain function returning a bool (never an
+    awaitable): schema/lean.py runs such checks itself, without strawberry's chain."""
+
+
+class HasPermission(SyncPermission):
     def __init__(self, perm: Perm | None) -> None:
         self.perm = perm
         self._schema_directive = Requires(permission=perm.value if perm else "authenticated")

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import strawberry
-from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.permission import PermissionExtension
 
 from app.auth.roles import Perm
 from app.errors import DomainError
@@ -24,7 +24,13 @@ from schema.errors import user_errors
 from schema.mutations import run_write
 from schema.orders.inputs import OrderCreateInput, OrderUpdateInput, changes_from, draft_from
 from schema.orders.types import Order, OrderEvent, OrderNotePayload, OrderPayload
-from schema.permissions import Requires, current_principal, forbidden, requires
+from schema.permissions import (
+    Requires,
+    SyncPermission,
+    current_principal,
+    forbidden,
+    requires,
+)
 
 
 def _rule(action: Action) -> str:
@@ -32,7 +38,7 @@ def _rule(action: Action) -> str:
     return perms + (" (or CUSTOMER, own orders)" if action in workflow.CUSTOMER_STATES else "")
 
 
-class MayAttempt(BasePermission):
+class MayAttempt(SyncPermission):
     def __init__(self, action: Action) -> None:
         self.action = action
         self._schema_directive = Requires(permission=_rule(action))

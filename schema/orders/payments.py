@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.permission import PermissionExtension
 
 from app.auth.roles import Perm, Role
 from app.errors import DomainError
@@ -23,7 +23,13 @@ from schema.loaders import register_loader
 from schema.mutations import run_write
 from schema.node import Node, gid, register_node
 from schema.orders.types import Order, PaymentMethod
-from schema.permissions import Requires, current_principal, forbidden, requires
+from schema.permissions import (
+    Requires,
+    SyncPermission,
+    current_principal,
+    forbidden,
+    requires,
+)
 from schema.scalars import Money, money
 
 if TYPE_CHECKING:
@@ -39,7 +45,7 @@ PaymentKind = strawberry.enum(_PaymentKind, name="PaymentKind",
 REFUND_RULE = "payments:refund, FINANCE only"
 
 
-class FinanceOnly(BasePermission):
+class FinanceOnly(SyncPermission):
     """Refunds: FINANCE alone, although MANAGER and ADMIN hold payments:refund."""
 
     def __init__(self) -> None:
