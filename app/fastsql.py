@@ -176,7 +176,8 @@ class PreparedSelect:
     # per position: (parameter name, index in its list or None, constant, bind processor);
     # a position whose name is None is a constant of the statement (a literal IN list, ...)
     binds: tuple[tuple[str | None, int | None, Any, Any], ...]
-    results: tuple[Any, ...] | None  # the result processor of each column, or None
+    # (column index, result processor) of the columns that have one, or None for none
+    results: tuple[tuple[int, Any], ...] | None
 
     def args(self, params: dict[str, Any]) -> list[Any]:
         out = []
@@ -231,10 +232,9 @@ def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]
         else:  # a constant: processed once, here
             value = expanded.parameters[name]
             binds.append((None, None, value if process is None else process(value), None))
-    results = tuple(col[3]._cached_result_processor(conn.dialect, None)
-                    for col in compiled._result_columns)  # noqa: SLF001
-    prepared = PreparedSelect(expanded.statement, tuple(binds),
-                              results if any(results) else None)
+    results = tuple((i, process) for i, col in enumerate(compiled._result_columns)  # noqa: SLF001
+                    if (process := col[3]._cached_result_processor(conn.dialect, None)))
+    prepared = PreparedSelect(expanded.statement, tuple(binds), results or None)
     _PREPARED[key] = prepared
     return prepared
 
@@ -258,5 +258,10 @@ def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tup
     results = prepared.results
     if results is None:
         return found
-    return [tuple(v if p is None else p(v) for v, p in zip(row, results, strict=True))
-            for row in found]
+    out = []
+    for row in found:
+        values = list(row)
+        for i, process in results:
+            values[i] = process(values[i])
+        out.append(tuple(values))
+    return out

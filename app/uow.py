@@ -50,6 +50,7 @@ def register_before_commit(hook: BeforeCommit) -> None:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON-safe as they are
 
 
 def snapshot(obj: SQLModel | None, *, exclude: set[str] | None = None) -> dict[str, Any] | None:
@@ -66,6 +67,9 @@ def snapshot(obj: SQLModel | None, *, exclude: set[str] | None = None) -> dict[s
         if key in skip:
             continue
         value = data[key] if key in data else getattr(obj, key)
+        if type(value) in _PLAIN:  # most columns: no conversion, no isinstance chain
+            out[key] = value
+            continue
         if isinstance(value, datetime | date):
             value = value.isoformat()
         elif isinstance(value, Decimal):

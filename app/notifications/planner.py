@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -27,7 +28,7 @@ from app.events.bus import DomainEvent
 from app.notifications import repository as repo
 from app.notifications.models import Notification
 from app.notifications.repository import Status
-from app.notifications.templates import LANGUAGES, label, render
+from app.notifications.templates import LANGUAGES, Rendered, label, render
 from app.uow import UnitOfWork, register_before_commit
 
 log = logging.getLogger("crm.notifications")
@@ -133,12 +134,16 @@ _SET_SOURCE = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
                .values(event_id=bindparam("source_id")))
 
 
-def _row(plan: Plan, language: str, channel: str, recipient: str, *,
-         customer_id: int | None = None, user_id: int | None = None) -> dict[str, Any]:
-    """A notification row; every text is cut to its column, so the insert cannot fail."""
+def _texts(plan: Plan, language: str) -> Rendered:
+    """The plan rendered in `language`: once for all of a recipient's channels."""
     values = {k: (label(language, v) if k in _LABELLED else v) for k, v in plan.values.items()}
-    text = render(plan.template, language, values)
-    now = utcnow()
+    return render(plan.template, language, values)
+
+
+def _row(plan: Plan, text: Rendered, language: str, channel: str, recipient: str,
+         now: datetime, *, customer_id: int | None = None, user_id: int | None = None
+         ) -> dict[str, Any]:
+    """A notification row; every text is cut to its column, so the insert cannot fail."""
     stored = channel == "IN_APP"
     return {
         "customer_id": customer_id, "user_id": user_id, "channel": channel,
@@ -160,21 +165,26 @@ def _customer_rows(session: Session, plan: Plan,
     enabled = prefs[customer.id]
     language = customer.language if customer.language in LANGUAGES else "zh"
     plan = replace(plan, values={"customer_name": customer.name, **plan.values})
+    text, now = _texts(plan, language), utcnow()
     rows = []
     for channel, recipient in (("EMAIL", customer.email), ("SMS", customer.phone),
                                ("IN_APP", "")):
         if enabled.get(channel, True) and (channel == "IN_APP" or recipient):
-            rows.append(_row(plan, language, channel, recipient or "", customer_id=customer.id))
+            rows.append(_row(plan, text, language, channel, recipient or "", now,
+                             customer_id=customer.id))
     return rows
 
 
 def _staff_rows(plan: Plan) -> list[dict[str, Any]]:
-    rows = []
+    rows, texts, now = [], {}, utcnow()
     for user in plan.users:
         language = user.language if user.language in LANGUAGES else STAFF_LANGUAGE
-        rows.append(_row(plan, language, "IN_APP", "", user_id=user.id))
+        if language not in texts:
+            texts[language] = _texts(plan, language)
+        text = texts[language]
+        rows.append(_row(plan, text, language, "IN_APP", "", now, user_id=user.id))
         if user.email:
-            rows.append(_row(plan, language, "EMAIL", user.email, user_id=user.id))
+            rows.append(_row(plan, text, language, "EMAIL", user.email, now, user_id=user.id))
     return rows
 
 
