@@ -12,6 +12,7 @@ from schema.catalog.resolvers import CatalogMutation, CatalogQuery
 from schema.customers.resolvers import CustomerMutation, CustomerQuery
 from schema.execution import ExecutionContext
 from schema.extensions import EXTENSIONS
+from schema.hooks import Schema
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.resolvers import InventoryQuery
 from schema.lean import lean_resolvers
@@ -56,7 +57,7 @@ def build_schema() -> strawberry.Schema:
     query = merge_types("Query", tuple(QUERIES))
     mutation = merge_types("Mutation", tuple(MUTATIONS))
     subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS)) if SUBSCRIPTIONS else None
-    return lean_resolvers(strawberry.Schema(
+    return lean_resolvers(Schema(
         query=query, mutation=mutation, subscription=subscription, extensions=EXTENSIONS,
         execution_context_class=ExecutionContext,
     ))
