@@ -58,7 +58,11 @@ def _nullable(inner: Convert) -> Convert:
     return convert
 
 
-def _input(type_: type, config: Any, registry: Any) -> Convert:
+def _input(type_: type, config: Any, registry: Any, memo: dict[type, list]) -> Convert:
+    if type_ in memo:  # an input that refers to itself (filters with and/or): late-bound
+        cell = memo[type_]
+        return lambda value: cell[0](value)
+    cell = memo[type_] = [None]
     definition = type_.__strawberry_definition__
     if definition.from_input is not None:
         raise Unsupported(type_)
@@ -67,7 +71,7 @@ def _input(type_: type, config: Any, registry: Any) -> Convert:
              if f.default_value is MISSING and f.default_factory is MISSING} \
         if definition.is_input else {}
     fields = tuple((config.name_converter.from_field(f), f.python_name,
-                    _compile(f.resolve_type(type_definition=definition), config, registry))
+                    _compile(f.resolve_type(type_definition=definition), config, registry, memo))
                    for f in definition.fields)
 
     def convert(value: Any) -> Any:
@@ -77,14 +81,15 @@ def _input(type_: type, config: Any, registry: Any) -> Convert:
                 kwargs[python_name] = field_convert(value[graphql_name])
         return type_(**kwargs)
 
+    cell[0] = convert
     return convert
 
 
-def _compile(type_: Any, config: Any, registry: Any) -> Convert:
+def _compile(type_: Any, config: Any, registry: Any, memo: dict[type, list]) -> Convert:
     if isinstance(type_, StrawberryMaybe):
         raise Unsupported(type_)
     if isinstance(type_, StrawberryOptional):
-        return _compile(type_.of_type, config, registry)
+        return _compile(type_.of_type, config, registry, memo)
     if isinstance(type_, StrawberryList):
         item = type_.of_type
         if isinstance(item, StrawberryOptional):
@@ -92,14 +97,14 @@ def _compile(type_: Any, config: Any, registry: Any) -> Convert:
         if _is_leaf(item, registry):
             # copied: graphql-core hands every request that omits it the same default list
             return _nullable(list)
-        convert_item = _compile(type_.of_type, config, registry)
+        convert_item = _compile(type_.of_type, config, registry, memo)
         return _nullable(lambda value: [convert_item(x) for x in value])
     if _is_leaf(type_, registry):
         return _nullable(_identity)
     if isinstance(type_, LazyType):
-        return _compile(type_.resolve_type(), config, registry)
+        return _compile(type_.resolve_type(), config, registry, memo)
     if has_object_definition(type_):
-        return _nullable(_input(type_, config, registry))
+        return _nullable(_input(type_, config, registry, memo))
     raise Unsupported(type_)
 
 
@@ -107,9 +112,10 @@ def compile_arguments(arguments: list[StrawberryArgument], config: Any, registry
                       ) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
     """kwargs from graphql-core (GraphQL names) -> the resolver's (Python names, converted),
     or None when an argument's type is left to strawberry."""
+    memo: dict[type, list] = {}
     try:
         plan = tuple((config.name_converter.from_argument(a), a.python_name,
-                      _compile(a.type, config, registry)) for a in arguments)
+                      _compile(a.type, config, registry, memo)) for a in arguments)
     except Unsupported:
         return None
 

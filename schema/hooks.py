@@ -60,18 +60,21 @@ class _Stage:
         for manager in self.managers:
             self.stack.enter_context(manager)
 
-    def __exit__(self, *exc: Any) -> bool | None:
+    def __exit__(self, *exc: Any) -> None:
+        # None, as strawberry's stages return: a hook that swallows an exception does not
+        # suppress it for the code around the stage
         if not self.managers:
-            return None
+            return
         if len(self.managers) == 1:
-            return self.managers[0].__exit__(*exc)
-        return self.stack.__exit__(*exc)
+            self.managers[0].__exit__(*exc)
+            return
+        self.stack.__exit__(*exc)
 
     async def __aenter__(self) -> None:
         self.__enter__()
 
-    async def __aexit__(self, *exc: Any) -> bool | None:
-        return self.__exit__(*exc)
+    async def __aexit__(self, *exc: Any) -> None:
+        self.__exit__(*exc)
 
 
 class _Runner(SchemaExtensionsRunner):

@@ -13,11 +13,14 @@ and calls the function with the same arguments. Everything else keeps strawberry
 
 from __future__ import annotations
 
-from inspect import isawaitable
+from inspect import isawaitable, iscoroutinefunction
 from typing import Any
 
 from graphql import GraphQLObjectType
+from strawberry.exceptions import PermissionReturnedNonBooleanError
 from strawberry.permission import PermissionExtension
+from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
 
 from schema.arguments import compile_arguments
 from schema.permissions import SyncPermission
@@ -39,11 +42,14 @@ def _lean_resolver(field: Any, info_class: type, checks: list[tuple[Any, Any]],
     def call(source: Any, info: Any, kwargs: dict[str, Any]) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=field)
         arguments = convert(kwargs) if convert is not None else {}
-        for extension, permission in checks:  # as PermissionExtension.resolve
-            if not permission.has_permission(source, strawberry_info, **arguments):
-                return extension._on_unauthorized(permission)
         for name in source_names:
             arguments[name] = source
+        for extension, permission in checks:  # as PermissionExtension.resolve
+            allowed = permission.has_permission(source, strawberry_info, **arguments)
+            if allowed is not True:
+                if allowed is False:
+                    return extension._on_unauthorized(permission)
+                raise PermissionReturnedNonBooleanError(permission, allowed)
         if info_name is not None:
             arguments[info_name] = strawberry_info
         return fn(source, **arguments) if with_self else fn(**arguments)
@@ -65,11 +71,13 @@ def _permission_checks(field: Any) -> list[tuple[Any, Any]] | None:
     """The (extension, permission) pairs of `requires(...)` and the other sync permissions,
     or None for other extensions."""
     checks = []
-    for extension in field.extensions:
+    # strawberry chains the extensions so that the last one added checks first
+    for extension in reversed(field.extensions):
         if type(extension) is not PermissionExtension or extension.fail_silently:
             return None
         for permission in extension.permissions:
-            if not isinstance(permission, SyncPermission):
+            if not isinstance(permission, SyncPermission) or \
+                    iscoroutinefunction(type(permission).has_permission):
                 return None
             checks.append((extension, permission))
     return checks
@@ -87,7 +95,10 @@ def lean_resolvers(schema: Any) -> Any:
         for field_def in graphql_type.fields.values():
             field = field_def.extensions.get(_STRAWBERRY)
             if (getattr(field, "base_resolver", None) is None or field.is_subscription
-                    or getattr(field_def.resolve, "__name__", "") not in _STRAWBERRY_RESOLVERS):
+                    or getattr(field_def.resolve, "__name__", "") not in _STRAWBERRY_RESOLVERS
+                    # the lean resolver calls the function as these two would
+                    or type(field).get_result is not StrawberryField.get_result
+                    or type(field.base_resolver).__call__ is not StrawberryResolver.__call__):
                 continue
             checks = _permission_checks(field)
             if checks is None:

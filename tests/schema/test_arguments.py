@@ -16,7 +16,9 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    Undefined,
 )
+from strawberry.permission import PermissionExtension
 from strawberry.relay import GlobalID
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.unset import UNSET
@@ -24,6 +26,7 @@ from strawberry.types.unset import UNSET
 from schema.arguments import compile_arguments
 from schema.build import schema as app_schema
 from schema.lean import lean_resolvers
+from schema.permissions import SyncPermission
 
 _STRAWBERRY = "strawberry-definition"
 
@@ -50,7 +53,7 @@ def _value(gtype: Any, mode: str, depth: int = 0) -> Any:
     if isinstance(inner, GraphQLInputObjectType):
         out = {}
         for name, field in inner.fields.items():
-            required = isinstance(field.type, GraphQLNonNull) and field.default_value is None
+            required = isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
             if mode == "sparse" and not required:
                 continue
             if depth > 3 and not required:  # self-referring filters: stop somewhere
@@ -150,6 +153,39 @@ class Hooked:
     text: str
 
 
+@strawberry.input
+class Filter:
+    """Refers to itself, as filters with and / or do."""
+
+    name: str | None = None
+    any_of: list[Filter] | None = None
+
+
+class Odd(SyncPermission):
+    """Answers something other than a bool: strawberry reports it, so must the lean path."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return "yes"  # type: ignore[return-value]
+
+
+class Deny(SyncPermission):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+    def on_unauthorized(self) -> None:
+        raise PermissionError(f"denied by {self.name}")
+
+
+class AsyncDeny(SyncPermission):
+    """Wrongly declared sync: awaited by strawberry, so left to strawberry."""
+
+    async def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
 def _hooked_from_input(cls: type, value: dict, _context: Any) -> Hooked:
     return cls(text=value["text"].upper())
 
@@ -179,10 +215,29 @@ class ArgQuery:
     async def later(self, value: Plain) -> str:
         return repr(value)
 
+    @strawberry.field
+    def filtered(self, where: Filter) -> str:
+        return repr(where)
+
+    @strawberry.field(extensions=[PermissionExtension(permissions=[Odd()])])
+    def odd(self) -> str | None:
+        return "odd"
+
+    @strawberry.field(extensions=[PermissionExtension(permissions=[Deny("first")]),
+                                  PermissionExtension(permissions=[Deny("second")])])
+    def twice(self) -> str | None:
+        return "twice"
+
+    @strawberry.field(extensions=[PermissionExtension(permissions=[AsyncDeny()])])
+    async def awaited(self) -> str | None:
+        return "secret"
+
 
 ARG_QUERY = """{ plain(value: {size: S, tags: ["a"]}, many: [{size: M}, {size: S, note: null}])
   node(id: "VXNlcjox") maybe(text: null) hooked(value: {text: "hi"})
-  later(value: {size: M}) }"""
+  later(value: {size: M})
+  filtered(where: {anyOf: [{name: "a"}, {anyOf: [{name: "b"}], name: null}]}) }"""
+DENIED_QUERY = "{ odd twice awaited }"
 
 
 async def test_fields_left_to_strawberry_answer_the_same():
@@ -191,10 +246,24 @@ async def test_fields_left_to_strawberry_answer_the_same():
     fields = lean._schema.query_type.fields
     assert fields["plain"].resolve.__name__ == "resolve"
     assert fields["later"].resolve.__name__ == "resolve_async"
-    for kept in ("node", "maybe", "hooked"):  # GlobalID, Maybe, from_input
+    assert fields["filtered"].resolve.__name__ == "resolve"
+    for kept in ("node", "maybe", "hooked", "awaited"):  # GlobalID, Maybe, from_input, async
         assert fields[kept].resolve.__name__ in ("_resolver", "_async_resolver"), kept
     want = await plain.execute(ARG_QUERY)
     got = await lean.execute(ARG_QUERY)
     assert want.errors is None and got.errors is None
     assert got.data == want.data
     assert got.data["hooked"] == "HI" and got.data["node"] == "User:1"
+    assert "any_of=[Filter(name='b', any_of=None)]" in got.data["filtered"]
+
+
+async def test_refusals_as_strawberry_reports_them():
+    plain = strawberry.Schema(query=ArgQuery)
+    lean = lean_resolvers(strawberry.Schema(query=ArgQuery))
+    want = await plain.execute(DENIED_QUERY)
+    got = await lean.execute(DENIED_QUERY)
+    assert got.data == want.data
+    messages = sorted((e.path[0], e.message) for e in got.errors)
+    assert messages == sorted((e.path[0], e.message) for e in want.errors)
+    assert ("twice", "denied by second") in messages  # the last extension checks first
+    assert {path for path, _ in messages} == {"odd", "twice", "awaited"}

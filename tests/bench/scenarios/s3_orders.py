@@ -144,10 +144,12 @@ async def _statements(ctx: BenchContext, target: str, products: list[int], order
             create, approve = placer.requests(rng)
             resp = await conn.request(create)
             order, _errors, _failure = _payload(resp, "orderCreate")
-            counts[0].append(resp.sql_count or 0)
+            if resp.sql_count is not None:  # None: the server counts nothing (NaN printed)
+                counts[0].append(resp.sql_count)
             if order is not None:
                 resp = await conn.request(approve(order["id"]))
-                counts[1].append(resp.sql_count or 0)
+                if resp.sql_count is not None:
+                    counts[1].append(resp.sql_count)
     finally:
         await conn.close()
     return tuple(sum(c) / len(c) if c else float("nan") for c in counts)
