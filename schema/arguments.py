@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import MISSING
 from typing import Any
 
+from strawberry.relay import GlobalID
 from strawberry.scalars import is_scalar
 from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.base import (
@@ -43,7 +44,7 @@ def _identity(value: Any) -> Any:
 def _is_leaf(type_: Any, registry: Any) -> bool:
     if isinstance(type_, LazyType):
         type_ = type_.resolve_type()
-    if getattr(type_, "__name__", None) == "GlobalID":  # decoded by strawberry itself
+    if type_ is GlobalID:  # decoded by strawberry itself
         raise Unsupported(type_)
     return is_scalar(type_, registry) or isinstance(type_, StrawberryEnumDefinition) or \
         has_enum_definition(type_)

@@ -87,7 +87,6 @@ def lean_resolvers(schema: Any) -> Any:
     """Give the eligible fields of a built strawberry schema a lean resolver."""
     if schema.exception_handlers:
         return schema
-    info_class = schema.config.info_class
     config, registry = schema.config, schema.schema_converter.scalar_registry
     for graphql_type in schema._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
@@ -108,5 +107,5 @@ def lean_resolvers(schema: Any) -> Any:
                 convert = compile_arguments(field.arguments, config, registry)
                 if convert is None:
                     continue
-            field_def.resolve = _lean_resolver(field, info_class, checks, convert)
+            field_def.resolve = _lean_resolver(field, config.info_class, checks, convert)
     return schema

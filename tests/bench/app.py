@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Iterator
 
+import orjson
 from sqlalchemy import event
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -43,11 +44,6 @@ def _count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
         counter[0] += 1
         if len(counter) < 200:
             counter.append(statement)
-
-
-def install_sql_counter(db: Database) -> None:
-    for engine in {db.write_engine, db.read_engine}:
-        event.listen(engine, "before_cursor_execute", _count)
 
 
 class SqlCountHeader:
@@ -106,15 +102,15 @@ class PhaseTimer(SchemaExtension):
 
 
 class Instruments:
-    """The benchmark's own instruments in the server (statement counter, phase timer), on
-    at start. Off, the server runs as production does: no statement listener on the engines
-    (SQLAlchemy then dispatches to an empty listener list), no extra schema extension."""
+    """The benchmark's own instruments in the server: the statement counter (when counting)
+    and the phase timer, on at start. Off, the server runs as production does: no statement
+    listener on the engines (SQLAlchemy then dispatches to an empty listener list), no extra
+    schema extension."""
 
     def __init__(self, db: Database, schema, counting: bool) -> None:  # noqa: ANN001
         self.db, self.schema, self.counting = db, schema, counting
-        self.on = True
-        if counting:
-            install_sql_counter(db)
+        self.on = False
+        self.switch(True)
 
     def switch(self, on: bool) -> None:
         if on == self.on:
@@ -129,8 +125,7 @@ class Instruments:
 
     async def endpoint(self, request: Request) -> Response:
         self.switch(bool((await request.json())["on"]))
-        return Response(b'{"on": %s}' % (b"true" if self.on else b"false"),
-                        media_type="application/json")
+        return Response(orjson.dumps({"on": self.on}), media_type="application/json")
 
 
 def create_bench_app() -> Starlette:
@@ -138,8 +133,6 @@ def create_bench_app() -> Starlette:
     from tests.bench.baseline import create_baseline
     from tests.bench.floor import create_floor
 
-    if PhaseTimer not in schema.extensions:
-        schema.extensions = (PhaseTimer, *schema.extensions)
     app = create_app()
     state = app.state.crm
     counting = os.environ.get("CRM_BENCH_SQL_COUNT") == "1"

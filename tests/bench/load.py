@@ -83,11 +83,12 @@ def get(path: str, token: str | None = None) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\n{auth}\r\n".encode()
 
 
-async def fetch_json(port: int, path: str) -> dict:
-    """GET one of the benchmark server's JSON endpoints on a connection of its own."""
+async def fetch_json(port: int, path: str, payload: dict | None = None) -> dict:
+    """GET one of the benchmark server's JSON endpoints (POST `payload` when given) on a
+    connection of its own."""
     conn = await Connection(port).open()
     try:
-        return (await conn.request(get(path))).json()
+        return (await conn.request(get(path) if payload is None else post(path, payload))).json()
     finally:
         await conn.close()
 

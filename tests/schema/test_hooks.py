@@ -18,32 +18,21 @@ LOG: list[str] = []
 
 
 def _recording(tag: str) -> type[SchemaExtension]:
-    class Recording(SchemaExtension):
-        def on_operation(self) -> Iterator[None]:
-            LOG.append(f"{tag} operation in")
-            yield
-            LOG.append(f"{tag} operation out")
+    """An extension logging each stage's entry, exit and any exception passing through."""
 
-        def on_parse(self) -> Iterator[None]:
-            LOG.append(f"{tag} parse in")
-            yield
-            LOG.append(f"{tag} parse out")
-
-        def on_validate(self) -> Iterator[None]:
-            LOG.append(f"{tag} validate in")
-            yield
-            LOG.append(f"{tag} validate out")
-
-        def on_execute(self) -> Iterator[None]:
-            LOG.append(f"{tag} execute in")
+    def stage(name: str):  # noqa: ANN202
+        def hook(self: SchemaExtension) -> Iterator[None]:
+            LOG.append(f"{tag} {name} in")
             try:
                 yield
             except Exception as exc:
-                LOG.append(f"{tag} execute saw {type(exc).__name__}")
+                LOG.append(f"{tag} {name} saw {type(exc).__name__}")
                 raise
-            LOG.append(f"{tag} execute out")
+            LOG.append(f"{tag} {name} out")
+        return hook
 
-    return Recording
+    return type("Recording", (SchemaExtension,), {
+        f"on_{name}": stage(name) for name in ("operation", "parse", "validate", "execute")})
 
 
 class Refuses(SchemaExtension):

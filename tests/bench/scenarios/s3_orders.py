@@ -157,12 +157,8 @@ async def _statements(ctx: BenchContext, target: str, products: list[int], order
 
 async def _instruments(ctx: BenchContext, on: bool) -> None:
     """The benchmark's statement counter and phase timer in the server, on or off."""
-    conn = await load.Connection(ctx.port).open()
-    try:
-        resp = await conn.request(load.post("/baseline/_instruments", {"on": on}))
-        assert resp.status == 200, resp.body
-    finally:
-        await conn.close()
+    answer = await load.fetch_json(ctx.port, "/baseline/_instruments", {"on": on})
+    assert answer == {"on": on}, answer
 
 
 async def _writer_stats(ctx: BenchContext) -> tuple[int, int]:
