@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run serve test test-pg test-all lint format schema schema-check migration \
+.PHONY: install run serve test test-pg test-thread-writer test-all lint format schema schema-check migration \
         alembic-check bench bench-quick clean
 
 $(STAMP): pyproject.toml
@@ -29,6 +29,10 @@ test: install
 
 test-pg: install
 	CRM_TEST_DATABASE_URL=$(PG_ADMIN_URL) $(BIN)/pytest
+
+# the suite on SQLite with the writer as a thread of the server (CRM_SQLITE_WRITER=thread)
+test-thread-writer: install
+	CRM_SQLITE_WRITER=thread $(BIN)/pytest
 
 test-all: test test-pg
 

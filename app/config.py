@@ -46,6 +46,9 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 5000
     max_query_cost: int = 200_000  # estimated fields resolved (schema/cost.py); 0 = off
+    # SQLite: units of work run in a writer process of their own, or in a thread of the
+    # server's (app/writer_process.py)
+    sqlite_writer: str = "process"
     # Live events and notifications
     redis_channel: str = "crm:events"
     ws_init_timeout_seconds: float = 10.0
@@ -105,9 +108,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         allowed_origins=origins,
         discount_approval_threshold=env.get("CRM_DISCOUNT_APPROVAL_THRESHOLD", "0.10"),
         max_query_cost=int(env.get("CRM_MAX_QUERY_COST", "200000")),
+        sqlite_writer=_choice(env, "CRM_SQLITE_WRITER", ("process", "thread")),
         **_events_settings(env),
         **_retention_settings(env),
     )
+
+
+def _choice(env: dict[str, str] | os._Environ, name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, the first by default."""
+    value = env.get(name) or choices[0]
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def _number(env: dict[str, str] | os._Environ, name: str, default: float, low: float,

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import contextvars
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
@@ -25,6 +25,9 @@ from sqlalchemy.engine import make_url
 from app.checkpoint import BACKSTOP_PAGES, Checkpointer
 from app.fastsql import run_driver_sql
 from app.writer import GroupWriter
+
+if TYPE_CHECKING:
+    from app.writer_process import WriterProcess
 
 
 def normalize_url(url: str) -> str:
@@ -132,11 +135,21 @@ class StatementCounter:
     count: int = 0
     statements: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    limit: int | None = 500  # statements kept (all are counted)
 
     def reset(self) -> None:
         with self.lock:
             self.count = 0
             self.statements.clear()
+
+    def add(self, statements: list[str]) -> None:
+        """Statements another process ran on this one's behalf (app/writer_process.py)."""
+        if BACKGROUND.get():
+            return
+        with self.lock:
+            self.count += len(statements)
+            room = len(statements) if self.limit is None else self.limit - len(self.statements)
+            self.statements.extend(statements[:max(room, 0)])
 
     def __call__(self, _conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
         if BACKGROUND.get():
@@ -145,7 +158,7 @@ class StatementCounter:
             return
         with self.lock:
             self.count += 1
-            if len(self.statements) < 500:
+            if self.limit is None or len(self.statements) < self.limit:
                 self.statements.append(statement)
 
 
@@ -166,27 +179,69 @@ class Database:
             )
             self.read_engine = self.write_engine
         self.counter = StatementCounter()
+        self.count_statements = count_statements
         self._writer: GroupWriter | None = None
-        self.checkpointer: Checkpointer | None = None  # runs beside the writer thread
+        self._writer_process: WriterProcess | None = None
+        self.checkpointer: Checkpointer | None = None  # runs beside the writers
         self._writer_lock = threading.Lock()
+        # Told the statements the writer process ran for this process's callers (the
+        # engines' statement events fire there, not here).
+        self.remote_statement_listeners: list[Callable[[list[str]], None]] = []
         if count_statements:
             for engine in {self.write_engine, self.read_engine}:
                 event.listen(engine, "before_cursor_execute", self.counter)
+            self.remote_statement_listeners.append(self.counter.add)
 
     @property
     def writer(self) -> GroupWriter:
-        """The SQLite writer thread every write of this process queues for."""
+        """The SQLite writer thread of this process: every write with
+        CRM_SQLITE_WRITER=thread, else the background writers'."""
         if self._writer is None:
             with self._writer_lock:
                 if self._writer is None:
                     self._writer = GroupWriter(self.write_engine)
-                    if self.is_sqlite:
-                        self.checkpointer = Checkpointer(self.url)
-                        self.checkpointer.start()
+                    self._start_checkpointer()
         return self._writer
 
+    @property
+    def writer_process(self) -> WriterProcess:
+        """The SQLite writer process `Runner.write` sends units of work to (the default)."""
+        if self._writer_process is None:
+            with self._writer_lock:
+                if self._writer_process is None:
+                    from app.writer_process import WriterProcess
+
+                    self._writer_process = WriterProcess(self.url)
+                    self._start_checkpointer()
+        return self._writer_process
+
+    @property
+    def counts_remote(self) -> bool:
+        return bool(self.remote_statement_listeners)
+
+    def count_remote(self, statements: list[str]) -> None:
+        for listener in self.remote_statement_listeners:
+            listener(statements)
+
+    @property
+    def writer_stats(self) -> dict[str, int]:
+        """Groups committed and units in them, and units run alone, by both writers."""
+        stats = {"groups": 0, "grouped_units": 0, "alone": 0}
+        for writer in (self._writer, self._writer_process):
+            if writer is not None:
+                for key in stats:
+                    stats[key] += writer.stats[key]
+        return stats
+
+    def _start_checkpointer(self) -> None:
+        if self.is_sqlite and self.checkpointer is None:
+            self.checkpointer = Checkpointer(self.url)
+            self.checkpointer.start()
+
     def close_writer(self) -> None:
-        """Finish the queued writes and stop the writer and checkpointer threads."""
+        """Finish the queued writes and stop the writers and the checkpointer thread."""
+        if self._writer_process is not None:
+            self._writer_process.close()
         if self._writer is not None:
             self._writer.close()
         if self.checkpointer is not None:
@@ -202,6 +257,8 @@ class Database:
         return True
 
     def dispose(self) -> None:
+        if self._writer_process is not None:
+            self._writer_process.close()
         if self.checkpointer is not None:
             self.checkpointer.close()
         self.write_engine.dispose()

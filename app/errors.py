@@ -42,6 +42,18 @@ class DomainError(Exception):
     def errors(self) -> list[DomainError]:
         return [self]
 
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its state, not by calling __init__ again (subclasses take other
+        # arguments): errors cross from the SQLite writer process pickled.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[DomainError], args: tuple, state: dict) -> DomainError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class ValidationFailed(DomainError):
     """Several input problems reported together."""

@@ -31,6 +31,7 @@ from app.errors import DomainError
 from app.events import outbox
 from app.events.bus import DomainEvent
 from app.writer import end_session, open_session
+from app.writer_process import WriteCall
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -163,11 +164,18 @@ class Runner:
         request_id: str | None = None,
         **kwargs: Any,
     ) -> T:
-        unit = functools.partial(self._write_sync, fn, principal, request_id, args, kwargs)
-        if self.db.is_sqlite:
-            result, events = await self.db.writer.run(unit)
+        if self.db.is_sqlite and self.settings.sqlite_writer == "process":
+            result, events, statements = await self.db.writer_process.run(WriteCall(
+                fn, args, kwargs, principal, request_id, count=self.db.counts_remote),
+                self.settings)
+            if statements:
+                self.db.count_remote(statements)
         else:
-            result, events = await anyio.to_thread.run_sync(unit)
+            unit = functools.partial(self._write_sync, fn, principal, request_id, args, kwargs)
+            if self.db.is_sqlite:
+                result, events = await self.db.writer.run(unit)
+            else:
+                result, events = await anyio.to_thread.run_sync(unit)
         if events and self._publish is not None:
             await self._publish(events)
         return result

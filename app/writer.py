@@ -1,4 +1,6 @@
-"""The SQLite writer: one thread runs every unit of work, committing them in groups.
+"""The SQLite writer: one thread runs every unit of work, committing them in groups. By
+default that thread lives in a process of its own (app/writer_process.py), and the server's
+own one runs only its background writers.
 
 SQLite has one writer at a time, so units of work queue for one dedicated thread
 instead of parking worker threads on a one-connection pool. A commit costs about
@@ -54,24 +56,36 @@ class GroupAborted(Exception):
 
 
 @dataclass
-class _Job:
+class Job:
     unit: Unit
     context: contextvars.Context
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future
+    # who hears of the outcome: (event loop, future) here; a call id in the writer process
+    caller: Any
     outcome: tuple[bool, Any] = field(default=(False, None))  # (ok, result or exception)
 
 
-def _settle(jobs: list[_Job]) -> None:
-    """Runs on the callers' event loop."""
+def settle(future: asyncio.Future, ok: bool, value: Any) -> None:
+    """Runs on the caller's event loop."""
+    if future.done():  # cancelled meanwhile: the outcome is nobody's
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def _settle(jobs: list[Job]) -> None:
     for job in jobs:
-        if job.future.done():  # cancelled meanwhile: the outcome is nobody's
-            continue
-        ok, value = job.outcome
-        if ok:
-            job.future.set_result(value)
-        else:
-            job.future.set_exception(value)
+        settle(job.caller[1], *job.outcome)
+
+
+async def wait_for(future: asyncio.Future) -> Any:
+    """The outcome; a cancelled caller leaves the unit running (its outcome is dropped)."""
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        raise
 
 
 class GroupWriter:
@@ -79,7 +93,7 @@ class GroupWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         # groups committed and the units in them; units run alone, however they ended
@@ -87,14 +101,13 @@ class GroupWriter:
 
     async def run(self, unit: Unit) -> Any:
         loop = asyncio.get_running_loop()
-        job = _Job(unit, contextvars.copy_context(), loop, loop.create_future())
+        future = loop.create_future()
+        self.submit(Job(unit, contextvars.copy_context(), (loop, future)))
+        return await wait_for(future)
+
+    def submit(self, job: Job) -> None:
         self._ensure_thread()
         self._queue.put(job)
-        try:
-            return await asyncio.shield(job.future)
-        except asyncio.CancelledError:
-            job.future.add_done_callback(lambda f: f.cancelled() or f.exception())
-            raise
 
     def close(self) -> None:
         """Finish what is queued, then stop the thread."""
@@ -122,7 +135,7 @@ class GroupWriter:
             else:
                 self._run_group(job)
 
-    def _run_alone(self, job: _Job) -> None:
+    def _run_alone(self, job: Job) -> None:
         try:
             job.outcome = (True, job.context.run(job.unit, None))
         except BaseException as exc:  # noqa: BLE001  the caller gets it
@@ -130,7 +143,7 @@ class GroupWriter:
         self.stats["alone"] += 1
         self._deliver([job])
 
-    def _run_group(self, first: _Job) -> None:
+    def _run_group(self, first: Job) -> None:
         group = [first]
         try:
             with self.engine.connect() as conn:
@@ -158,7 +171,7 @@ class GroupWriter:
         self._deliver(group)
 
     @staticmethod
-    def _run_in(conn: Connection, job: _Job) -> None:
+    def _run_in(conn: Connection, job: Job) -> None:
         """A unit's own failure stays its own (its savepoint is rolled back by the unit)."""
         try:
             job.outcome = (True, job.context.run(job.unit, conn))
@@ -167,12 +180,11 @@ class GroupWriter:
         except Exception as exc:  # noqa: BLE001  the caller gets it
             job.outcome = (False, exc)
 
-    @staticmethod
-    def _deliver(jobs: list[_Job]) -> None:
+    def _deliver(self, jobs: list[Job]) -> None:
         """One wake-up per event loop, not one per unit: each wake-up is a GIL hand-over."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
         for job in jobs:
-            by_loop.setdefault(job.loop, []).append(job)
+            by_loop.setdefault(job.caller[0], []).append(job)
         for loop, settled in by_loop.items():
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody to tell
                 loop.call_soon_threadsafe(_settle, settled)

@@ -128,6 +128,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if state.db.is_sqlite and state.settings.sqlite_writer == "process":
+            state.db.writer_process.start()  # not with the first write (~0.6 s to start)
         await state.events.start()  # bus listener, outbox recovery, notification sending
         for hook in state.extras.get("on_startup", []):
             await hook(state)

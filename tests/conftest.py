@@ -68,7 +68,9 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str):  # noqa: ANN201
-    base = load_settings({"CRM_JWT_SECRET": TEST_SECRET, "CRM_DATABASE_URL": database_url})
+    base = load_settings({"CRM_JWT_SECRET": TEST_SECRET, "CRM_DATABASE_URL": database_url,
+                          # the SQLite writer: the process by default (make test-thread-writer)
+                          "CRM_SQLITE_WRITER": os.environ.get("CRM_SQLITE_WRITER", "")})
     return replace(base, database_url=database_url)
 
 

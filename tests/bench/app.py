@@ -46,6 +46,12 @@ def _count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
             counter.append(statement)
 
 
+def _count_remote(statements: list[str]) -> None:
+    """Statements the SQLite writer process ran for this request (app/writer_process.py)."""
+    for statement in statements:
+        _count(None, None, statement)
+
+
 class SqlCountHeader:
     """Counts per request through a context variable: worker threads (anyio) and
     dataloader batches inherit the request's context, concurrent requests do not mix."""
@@ -120,6 +126,8 @@ class Instruments:
             SqlCountHeader.enabled = on
             for engine in {self.db.write_engine, self.db.read_engine}:
                 (event.listen if on else event.remove)(engine, "before_cursor_execute", _count)
+            listeners = self.db.remote_statement_listeners
+            listeners.append(_count_remote) if on else listeners.remove(_count_remote)
         others = tuple(e for e in self.schema.extensions if e is not PhaseTimer)
         self.schema.extensions = (PhaseTimer, *others) if on else others
 

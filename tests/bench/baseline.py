@@ -188,7 +188,7 @@ def create_baseline(state: Any) -> Starlette:
 
     async def writer(_request: Request) -> Response:
         """The SQLite writer's group-commit counters (groups, units in them); {} elsewhere."""
-        stats = state.db.writer.stats if state.db.is_sqlite else {}
+        stats = state.db.writer_stats if state.db.is_sqlite else {}
         return Response(orjson.dumps(stats), media_type="application/json")
 
     from tests.bench.baseline_ws import route as ws_route

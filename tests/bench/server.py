@@ -95,15 +95,35 @@ class Server:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    # -- measurements of the server process -------------------------------------------
+    # -- measurements of the server: its process and those it started -----------------
+    # (on SQLite the writer process: app/writer_process.py)
+    def pids(self) -> list[int]:
+        """The server's process, then its descendants."""
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                    children.setdefault(ppid, []).append(int(entry.name))
+        found = [self.proc.pid]
+        for pid in found:  # grows while it is walked: breadth first
+            found.extend(children.get(pid, ()))
+        return found
+
     def _status(self, key: str) -> int:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])  # kB
-        return 0
+        """`key` (kB) of /proc/PID/status, summed over the server's processes."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith(key + ":"):
+                        total += int(line.split()[1])
+        return total
 
     def peak_rss_mb(self) -> float:
-        """Peak resident memory since start or the last reset_peak (VmHWM)."""
+        """Peak resident memory since start or the last reset_peak (VmHWM), summed over
+        the server's processes: an upper bound (each one's peak, shared pages counted in
+        each)."""
         return self._status("VmHWM") / 1024
 
     def rss_mb(self) -> float:
@@ -111,8 +131,9 @@ class Server:
 
     def reset_peak(self) -> None:
         """Reset VmHWM to the current RSS (Linux: write 5 to clear_refs)."""
-        with contextlib.suppress(OSError):
-            Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
 
     async def settle(self, limit: float = 20.0) -> None:
         """Wait until the server is idle (under 10% of a core for 0.3 s): a measurement must
@@ -127,12 +148,17 @@ class Server:
                 return
 
     def cpu_seconds(self) -> float:
-        return _cpu(Path(f"/proc/{self.proc.pid}/stat"))
+        """CPU seconds so far of the server's processes (those that have ended excepted)."""
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                total += _cpu(Path(f"/proc/{pid}/stat"))
+        return total
 
     def thread_cpu_seconds(self) -> tuple[float, float]:
-        """(the main thread, which runs the event loop; every other thread: on SQLite
-        mostly the writer) CPU seconds so far. The process's figure keeps what threads
-        that have ended used, so "other" is the process's minus the main thread's."""
+        """(the main thread, which runs the event loop; everything else: on SQLite mostly
+        the writer, a process of its own) CPU seconds so far. A process's figure keeps what
+        its threads that have ended used, so "other" is the total minus the main thread's."""
         main = _cpu(Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/stat"))
         return main, self.cpu_seconds() - main
 

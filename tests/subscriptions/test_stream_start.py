@@ -14,10 +14,12 @@ from schema.subscriptions.streams import EventQuery, event_stream, open_feed
 TOPIC = "test.stream_start"
 
 
+def _emits(uow, marker: str) -> None:  # noqa: ANN001  module-level: the writer gets it pickled
+    uow.emit(TOPIC, marker=marker)
+
+
 async def _emit(runner: Runner, marker: str) -> None:
-    def write(uow):  # noqa: ANN001, ANN202
-        uow.emit(TOPIC, marker=marker)
-    await runner.write(write, principal=SYSTEM)
+    await runner.write(_emits, marker, principal=SYSTEM)
 
 
 async def test_event_committed_between_feed_open_and_stream_start_is_delivered(db):

@@ -48,8 +48,8 @@ class Run:
         return f"{self.units / self.transactions:.1f}" if self.transactions else "-"
 
     def cpu_ms_per_order(self) -> str:
-        """Where the server's CPU goes, per order: event loop / other threads / share of
-        one core (the threads share one GIL, so past ~1 core nothing runs faster)."""
+        """Where the server's CPU goes, per order: event loop / the rest (on SQLite mostly
+        the writer process) / cores busy (a process's threads share one GIL: one core)."""
         if not self.orders:
             return "-"
         per = 1000 / self.orders
@@ -205,7 +205,7 @@ async def _floor(ctx: BenchContext, s: Scenario, g: Run, b: Run, products: list[
     budget = ctx.budget
     floor = await place(ctx, "floor", products, 32, budget.s3_seconds_per_step,
                         budget.s3_orders_per_step, seed=seed)
-    s.figures["32 clients: server CPU per order, event loop / other threads"] = (
+    s.figures["32 clients: server CPU per order, event loop / the rest"] = (
         f"graphql {g.cpu_ms_per_order()}; baseline {b.cpu_ms_per_order()}; "
         f"floor {floor.cpu_ms_per_order()}")
     s.figures["32 clients: floor (strawberry alone, constant resolvers) orders/s"] = floor.rate

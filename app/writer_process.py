@@ -1,0 +1,294 @@
+"""The SQLite writer in a process of its own (`CRM_SQLITE_WRITER=process`, the default).
+
+One Python process computes on one core at a time (the GIL). Placing and approving an
+order cost the server ~4.6 ms of CPU, ~3.3 of it in the writer thread (S3, measured), so
+the server topped out at one busy core while the machine's second one idled. The writer
+needs nothing from the event loop but its calls, so here it runs in a child process: the
+event loop keeps one core, the writer gets the other (README "Performance").
+
+Only `Runner.write` comes here. A `WriteCall` (a service function, importable by name, its
+arguments, the principal and request id) is pickled to the child, which runs it as a unit
+of work of its own `GroupWriter` (group commit as on the thread) and pickles back
+(result, events, statements) or the exception. Rows come back detached, as from the
+thread; the caller publishes the events after commit, as before. Background writers
+(outbox relay, notification dispatch, housekeeping: closures over the app's state) keep
+the writer thread; SQLite's lock (BEGIN IMMEDIATE, busy timeout) orders the two.
+
+The child is `python -m app.writer_process` on one end of a socket pair, started with the
+first write (or by `start`). It ends when told, after finishing what it was given, or when
+this process goes away (its end of the socket closes). If it dies, the calls in flight
+fail with `WriterStopped` and the next call starts a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import itertools
+import logging
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection as Pipe
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, event
+
+from app.db import Database, StatementCounter
+from app.writer import GroupWriter, Job, settle, wait_for
+
+if TYPE_CHECKING:
+    from app.auth.principal import Principal
+    from app.config import Settings
+    from app.uow import Runner
+
+log = logging.getLogger(__name__)
+
+_PICKLE = pickle.HIGHEST_PROTOCOL
+
+
+class WriterStopped(RuntimeError):
+    """The writer process ended before answering: the call's outcome is unknown (its unit
+    committed if the child got as far as the group's commit)."""
+
+
+class WriterError(RuntimeError):
+    """An outcome the writer process could not send as it was (an unpicklable result or
+    exception): what it was, by name and message."""
+
+
+@dataclass(frozen=True)
+class WriteCall:
+    fn: Any  # a module-level function (pickled by name)
+    args: tuple
+    kwargs: dict[str, Any]
+    principal: Principal | None
+    request_id: str | None
+    count: bool  # send back the SQL it ran (statement counters are listening)
+
+
+class WriterProcess:
+    """The caller's side: sends calls, hands each answer to its caller's event loop."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.stats = {"groups": 0, "grouped_units": 0, "alone": 0}  # the child's, as sent
+        self._lock = threading.Lock()  # starting, sending, the calls in flight
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
+        self._proc: Any = None
+        self._pipe: Pipe | None = None
+        self._reader: threading.Thread | None = None
+        self._settings: dict[int, tuple[Settings, int]] = {}  # id(settings): (them, token)
+
+    async def run(self, call: WriteCall, settings: Settings) -> tuple[Any, list, list[str]]:
+        """(result, events, statements) of `call`, run as a unit of work with `settings`."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        message = pickle.dumps(call, _PICKLE)  # refused here, before anything is sent
+        with self._lock:
+            pipe = self._ensure_started()
+            call_id = next(self._ids)
+            try:
+                known = self._settings.get(id(settings))
+                if known is None or known[0] is not settings:
+                    known = self._settings[id(settings)] = (settings, len(self._settings) + 1)
+                    pipe.send_bytes(pickle.dumps(("settings", known[1], settings), _PICKLE))
+                pipe.send_bytes(pickle.dumps(("call", call_id, known[1], message), _PICKLE))
+            except OSError as exc:  # the child is gone: its reader fails the calls in flight
+                raise WriterStopped("the SQLite writer process is not running") from exc
+            self._pending[call_id] = (loop, future)
+        return await wait_for(future)
+
+    def start(self) -> None:
+        """Start the child now rather than with the first write (it takes ~0.6 s)."""
+        with self._lock:
+            self._ensure_started()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Let the child finish what it was given, then stop it."""
+        with self._lock:
+            proc, pipe, reader = self._proc, self._pipe, self._reader
+            self._proc = self._pipe = self._reader = None
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            pipe.send_bytes(pickle.dumps(("close",), _PICKLE))
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout)
+        pipe.close()
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return None if proc is None else proc.pid
+
+    def _ensure_started(self) -> Pipe:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._pipe
+        ours, theirs = socket.socketpair()
+        # `python -m app.writer_process FD URL`, seeing the modules this process sees
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.writer_process", str(theirs.fileno()), self.url],
+            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
+        theirs.close()  # the child's end: ours sees EOF once the child is gone
+        pipe = Pipe(ours.detach())
+        self._proc, self._pipe, self._settings = proc, pipe, {}
+        self._reader = threading.Thread(target=self._read, args=(pipe, proc),
+                                        name="crm-writer-answers", daemon=True)
+        self._reader.start()
+        return pipe
+
+    def _read(self, pipe: Pipe, proc: Any) -> None:
+        """Hands answers to their callers' loops, one wake-up per loop and batch."""
+        try:
+            while True:
+                stats, answers = pickle.loads(pipe.recv_bytes())
+                self.stats = stats
+                by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+                with self._lock:
+                    for call_id, ok, data in answers:
+                        caller = self._pending.pop(call_id, None)
+                        if caller is not None:
+                            by_loop.setdefault(caller[0], []).append((caller[1], ok, data))
+                for loop, settled in by_loop.items():
+                    with contextlib.suppress(RuntimeError):  # a closed loop: nobody to tell
+                        loop.call_soon_threadsafe(_settle_answers, settled)
+        except (EOFError, OSError):
+            pass
+        except Exception:  # an answer this side cannot read: the child is of no use
+            log.exception("the SQLite writer process sent what could not be read")
+            proc.kill()
+        self._stopped(pipe)
+
+    def _stopped(self, pipe: Pipe) -> None:
+        """The child is gone: whoever still waits on it hears so."""
+        with self._lock:
+            if self._pipe is pipe:
+                self._proc = self._pipe = self._reader = None
+                pipe.close()
+            orphans, self._pending = self._pending, {}
+        for loop, future in orphans.values():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, future, False, WriterStopped(
+                    "the SQLite writer process stopped before answering"))
+
+
+def _settle_answers(answers: list[tuple[asyncio.Future, bool, bytes]]) -> None:
+    """On the caller's loop: read each answer (a bad one fails its own call only)."""
+    for future, ok, data in answers:
+        try:
+            value = pickle.loads(data)
+        except Exception as exc:  # noqa: BLE001  the caller gets it
+            ok, value = False, WriterError(f"the writer's answer could not be read: {exc!r}")
+        settle(future, ok, value)
+
+
+# The child -------------------------------------------------------------------------
+
+class _ChildWriter(GroupWriter):
+    """The child's group writer: outcomes go back through the pipe, one message a group."""
+
+    def __init__(self, engine: Any, pipe: Pipe) -> None:
+        super().__init__(engine)
+        self.pipe = pipe
+        self.send_lock = threading.Lock()
+
+    def _deliver(self, jobs: list[Job]) -> None:
+        self.send([(job.caller, *_portable(*job.outcome)) for job in jobs])
+
+    def send(self, answers: list[tuple[int, bool, bytes]]) -> None:
+        message = pickle.dumps((dict(self.stats), answers), _PICKLE)
+        with self.send_lock, contextlib.suppress(OSError):  # the caller is gone
+            self.pipe.send_bytes(message)
+
+
+def _portable(ok: bool, value: Any) -> tuple[bool, bytes]:
+    """`value` pickled so that the caller can read it; if it cannot be, a WriterError
+    saying what it was. An unexpected exception carries its traceback from here as a note
+    (tracebacks are not pickled)."""
+    try:
+        if not ok:
+            from app.errors import DomainError
+
+            if not isinstance(value, DomainError):
+                value.add_note("in the SQLite writer process:\n"
+                               + "".join(traceback.format_exception(value)))
+            data = pickle.dumps(value, _PICKLE)
+            pickle.loads(data)  # an exception may pickle and still not rebuild
+            return ok, data
+        return ok, pickle.dumps(value, _PICKLE)
+    except Exception as exc:  # noqa: BLE001  told to the caller instead
+        what = f"{type(value).__name__}: {value}" if not ok else f"a {type(value).__name__}"
+        return False, pickle.dumps(WriterError(
+            f"the SQLite writer could not send back {what} ({exc!r})"), _PICKLE)
+
+
+def _run_call(runner: Runner, call: WriteCall, group: Connection | None
+              ) -> tuple[Any, list, list[str]]:
+    if not call.count:
+        result, events = runner._write_sync(  # noqa: SLF001  the unit of work itself
+            call.fn, call.principal, call.request_id, call.args, call.kwargs, group)
+        return result, events, []
+    # Listening only while asked: a listener on every statement costs the writer ~5%.
+    counter = StatementCounter(limit=None)
+    event.listen(runner.db.write_engine, "before_cursor_execute", counter)
+    try:
+        result, events = runner._write_sync(  # noqa: SLF001
+            call.fn, call.principal, call.request_id, call.args, call.kwargs, group)
+    finally:
+        event.remove(runner.db.write_engine, "before_cursor_execute", counter)
+    return result, events, counter.statements  # a failed unit's are not sent, nor its rows
+
+
+def _child_main(fd: int, url: str) -> None:
+    from app.uow import Runner
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the server's to handle
+    pipe = Pipe(fd)
+    db = Database(url)  # no checkpointer here: the server runs it (app.db)
+    writer = _ChildWriter(db.write_engine, pipe)
+    runners: dict[int, Runner] = {}
+    try:
+        while True:
+            try:
+                message = pickle.loads(pipe.recv_bytes())
+            except (EOFError, OSError):  # the server is gone
+                break
+            if message[0] == "close":
+                break
+            if message[0] == "settings":
+                _, token, settings = message
+                runners[token] = Runner(db, settings=settings)
+                continue
+            _, call_id, token, data = message
+            try:
+                call = pickle.loads(data)
+            except Exception as exc:  # noqa: BLE001  e.g. a function this side cannot import
+                writer.send([(call_id, *_portable(False, exc))])
+                continue
+            unit = functools.partial(_run_call, runners[token], call)
+            writer.submit(Job(unit, contextvars.copy_context(), call_id))
+    finally:
+        writer.close()  # what was queued is run and answered
+        db.dispose()
+        pipe.close()
+
+
+if __name__ == "__main__":  # the child: run as the module proper (its classes pickle by it)
+    from app.writer_process import _child_main as main
+
+    main(int(sys.argv[1]), sys.argv[2])
