@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _PICKLE = pickle.HIGHEST_PROTOCOL
+_NOTE = "in the SQLite writer process:\n"
 
 
 class WriterStopped(RuntimeError):
@@ -83,7 +84,8 @@ class WriterProcess:
         self.stats = {"groups": 0, "grouped_units": 0, "alone": 0}  # the child's, as sent
         self._lock = threading.Lock()  # starting, sending, the calls in flight
         self._ids = itertools.count(1)
-        self._pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
+        # call id: (its caller's loop, its future, the pipe of the child that has it)
+        self._pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future, Pipe]] = {}
         self._proc: Any = None
         self._pipe: Pipe | None = None
         self._reader: threading.Thread | None = None
@@ -100,12 +102,14 @@ class WriterProcess:
             try:
                 known = self._settings.get(id(settings))
                 if known is None or known[0] is not settings:
-                    known = self._settings[id(settings)] = (settings, len(self._settings) + 1)
-                    pipe.send_bytes(pickle.dumps(("settings", known[1], settings), _PICKLE))
+                    token = len(self._settings) + 1
+                    pipe.send_bytes(pickle.dumps(("settings", token, settings), _PICKLE))
+                    known = self._settings[id(settings)] = (settings, token)
                 pipe.send_bytes(pickle.dumps(("call", call_id, known[1], message), _PICKLE))
             except OSError as exc:  # the child is gone: its reader fails the calls in flight
                 raise WriterStopped("the SQLite writer process is not running") from exc
-            self._pending[call_id] = (loop, future)
+            # registered before the reader can see the answer: it takes the lock first
+            self._pending[call_id] = (loop, future, pipe)
         return await wait_for(future)
 
     def start(self) -> None:
@@ -114,7 +118,8 @@ class WriterProcess:
             self._ensure_started()
 
     def close(self, timeout: float = 60.0) -> None:
-        """Let the child finish what it was given, then stop it."""
+        """Let the child finish what it was given, then stop it. As with the writer thread,
+        a later write starts another."""
         with self._lock:
             proc, pipe, reader = self._proc, self._pipe, self._reader
             self._proc = self._pipe = self._reader = None
@@ -141,10 +146,15 @@ class WriterProcess:
         ours, theirs = socket.socketpair()
         # `python -m app.writer_process FD URL`, seeing the modules this process sees
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "app.writer_process", str(theirs.fileno()), self.url],
-            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
-        theirs.close()  # the child's end: ours sees EOF once the child is gone
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "app.writer_process", str(theirs.fileno()), self.url],
+                pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()  # the child's end: ours sees EOF once the child is gone
         pipe = Pipe(ours.detach())
         self._proc, self._pipe, self._settings = proc, pipe, {}
         self._reader = threading.Thread(target=self._read, args=(pipe, proc),
@@ -173,15 +183,20 @@ class WriterProcess:
             log.exception("the SQLite writer process sent what could not be read")
             proc.kill()
         self._stopped(pipe)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(10)  # reaped, not left a zombie (it closed its end: it is ending)
 
     def _stopped(self, pipe: Pipe) -> None:
-        """The child is gone: whoever still waits on it hears so."""
+        """The child on `pipe` is gone: whoever still waits on it hears so (not the callers
+        of a child started since)."""
         with self._lock:
             if self._pipe is pipe:
                 self._proc = self._pipe = self._reader = None
-                pipe.close()
-            orphans, self._pending = self._pending, {}
-        for loop, future in orphans.values():
+            orphans = {i: c for i, c in self._pending.items() if c[2] is pipe}
+            for call_id in orphans:
+                del self._pending[call_id]
+        pipe.close()
+        for loop, future, _pipe in orphans.values():
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(settle, future, False, WriterStopped(
                     "the SQLite writer process stopped before answering"))
@@ -208,12 +223,27 @@ class _ChildWriter(GroupWriter):
         self.send_lock = threading.Lock()
 
     def _deliver(self, jobs: list[Job]) -> None:
-        self.send([(job.caller, *_portable(*job.outcome)) for job in jobs])
+        try:
+            portable: dict[int, tuple[bool, bytes]] = {}  # a group's failure: pickled once
+            self.send([(job.caller, *_once(portable, job.outcome)) for job in jobs])
+        except BaseException:  # the server would wait forever: let it see this child end
+            log.exception("the SQLite writer process cannot answer")
+            os._exit(1)
 
     def send(self, answers: list[tuple[int, bool, bytes]]) -> None:
         message = pickle.dumps((dict(self.stats), answers), _PICKLE)
         with self.send_lock, contextlib.suppress(OSError):  # the caller is gone
             self.pipe.send_bytes(message)
+
+
+def _once(portable: dict[int, tuple[bool, bytes]], outcome: tuple[bool, Any]
+          ) -> tuple[bool, bytes]:
+    ok, value = outcome
+    if ok:
+        return _portable(ok, value)
+    if id(value) not in portable:
+        portable[id(value)] = _portable(ok, value)
+    return portable[id(value)]
 
 
 def _portable(ok: bool, value: Any) -> tuple[bool, bytes]:
@@ -224,9 +254,10 @@ def _portable(ok: bool, value: Any) -> tuple[bool, bytes]:
         if not ok:
             from app.errors import DomainError
 
-            if not isinstance(value, DomainError):
-                value.add_note("in the SQLite writer process:\n"
-                               + "".join(traceback.format_exception(value)))
+            notes = getattr(value, "__notes__", ())
+            if not isinstance(value, DomainError) and not any(
+                    n.startswith(_NOTE) for n in notes):
+                value.add_note(_NOTE + "".join(traceback.format_exception(value)))
             data = pickle.dumps(value, _PICKLE)
             pickle.loads(data)  # an exception may pickle and still not rebuild
             return ok, data
@@ -257,7 +288,10 @@ def _run_call(runner: Runner, call: WriteCall, group: Connection | None
 def _child_main(fd: int, url: str) -> None:
     from app.uow import Runner
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the server's to handle
+    # Ctrl-C and a service manager's SIGTERM are the server's to handle: this process
+    # finishes its queue when the server closes it or goes away
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     pipe = Pipe(fd)
     db = Database(url)  # no checkpointer here: the server runs it (app.db)
     writer = _ChildWriter(db.write_engine, pipe)

@@ -5,10 +5,14 @@ them pickled, by name."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
+import pickle
 import signal
+import socket
 import time
 from dataclasses import replace
+from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 
 import pytest
@@ -19,7 +23,8 @@ from app.config import ConfigError, load_settings
 from app.db import Database
 from app.errors import ErrorCode, InvalidTransition
 from app.uow import Runner
-from app.writer_process import WriterError, WriterStopped
+from app.writer import Job
+from app.writer_process import WriterError, WriterStopped, _ChildWriter
 from tests.support import ADMIN, unique
 
 AUDIT = AuditRecord.__table__
@@ -161,3 +166,26 @@ def test_the_writer_is_chosen_by_setting():
     assert load_settings({"CRM_SQLITE_WRITER": "thread"}).sqlite_writer == "thread"
     with pytest.raises(ConfigError, match="CRM_SQLITE_WRITER must be one of process, thread"):
         load_settings({"CRM_SQLITE_WRITER": "fork"})
+
+
+def test_a_failed_group_tells_each_unit_once_with_one_traceback():
+    """A group whose commit fails hands every unit the same exception: it is annotated and
+    pickled once, not once more per unit (each note would hold the ones before)."""
+    ours, theirs = socket.socketpair()
+    answers = Pipe(ours.detach())
+    writer = _ChildWriter(None, Pipe(theirs.detach()))
+    try:
+        raise OSError("disk I/O error")
+    except OSError as exc:
+        failure = exc
+    jobs = [Job(None, contextvars.copy_context(), call_id, (False, failure))
+            for call_id in range(32)]
+    writer._deliver(jobs)  # noqa: SLF001
+    _stats, sent = pickle.loads(answers.recv_bytes())
+    assert [call_id for call_id, _ok, _data in sent] == list(range(32))
+    for _call_id, ok, data in sent:
+        error = pickle.loads(data)
+        assert not ok and isinstance(error, OSError) and str(error) == "disk I/O error"
+        assert len(error.__notes__) == 1 and "in the SQLite writer process" in error.__notes__[0]
+    answers.close()
+    writer.pipe.close()

@@ -6,7 +6,8 @@
   create + approve services run one after the other in this thread (each unit of work alone,
   with its own commit, or `--group` orders per transaction with a savepoint per unit, as the
   server's writer runs them), to see what the writer costs per order and, with cProfile, how
-  that time splits between SQLAlchemy, SQLite's C code and the rest.
+  that time splits between SQLAlchemy, SQLite's C code and the rest; with `--raw`, the same
+  orders through the floor's hand-written SQL first (tests/bench/floor_db.py), for comparison.
 """
 
 from __future__ import annotations
@@ -65,6 +66,22 @@ def _place_orders(runner, principal, n: int, rng: random.Random,  # noqa: ANN001
             conn.close()
 
 
+def _place_raw(raw, n: int, rng: random.Random, group: int = 1) -> None:  # noqa: ANN001
+    """The same orders through the floor's hand-written SQL (tests/bench/floor_db.py)."""
+    for start in range(0, n, group):
+        conn = raw.db.write_engine.connect() if group > 1 else None
+        if conn is not None:
+            conn.begin()
+        for _ in range(min(group, n - start)):
+            lines = [(p, rng.randint(1, 3)) for p in rng.sample(range(6, 201), rng.randint(1, 3))]
+            placed = raw._unit(raw._create, (rng.randint(1, 1000), lines), conn)  # noqa: SLF001
+            if placed["order"] is not None:
+                raw._unit(raw._approve, (placed["order"]["id"],), conn)  # noqa: SLF001
+        if conn is not None:
+            conn.commit()
+            conn.close()
+
+
 def _split(stats: pstats.Stats, n: int) -> None:
     """Own time per order by where the code lives (profiled: Python is inflated)."""
     parts: dict[str, float] = defaultdict(float)
@@ -85,12 +102,23 @@ def _split(stats: pstats.Stats, n: int) -> None:
 
 def orders(args: argparse.Namespace, runner, principal) -> None:  # noqa: ANN001
     rng = random.Random(7)
+    how = "units alone" if args.group <= 1 else f"groups of {args.group} orders"
+    if args.raw:
+        from tests.bench.dataset import ADMIN_ID
+        from tests.bench.floor_db import RawOrders
+
+        raw = RawOrders(runner.db, ADMIN_ID)
+        _place_raw(raw, 50, rng, args.group)
+        cpu = time.process_time()
+        _place_raw(raw, args.orders, rng, args.group)
+        cpu_per = (time.process_time() - cpu) / args.orders
+        print(f"hand-written SQL, create + approve: {cpu_per * 1000:.2f} ms CPU per order, "
+              f"one thread, {how}")
     _place_orders(runner, principal, 50, rng, args.group)  # warm-up: caches, imports
     started, cpu = time.perf_counter(), time.process_time()
     _place_orders(runner, principal, args.orders, rng, args.group)
     per = (time.perf_counter() - started) / args.orders
     cpu_per = (time.process_time() - cpu) / args.orders
-    how = "units alone" if args.group <= 1 else f"groups of {args.group} orders"
     print(f"create + approve: {per * 1000:.2f} ms per order ({cpu_per * 1000:.2f} ms CPU), "
           f"one thread, {how}")
     if args.profiler == "cprofile":
@@ -107,6 +135,8 @@ def main() -> None:
                         help="profile S3's write path with this many orders instead of S1")
     parser.add_argument("--group", type=int, default=1,
                         help="with --orders: orders per transaction, as the server groups them")
+    parser.add_argument("--raw", action="store_true",
+                        help="with --orders: first the same orders through hand-written SQL")
     parser.add_argument("--first", type=int, default=100)
     parser.add_argument("-n", type=int, default=10)
     parser.add_argument("--profiler", choices=["none", "cprofile", "pyinstrument"],
