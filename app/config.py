@@ -108,7 +108,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         allowed_origins=origins,
         discount_approval_threshold=env.get("CRM_DISCOUNT_APPROVAL_THRESHOLD", "0.10"),
         max_query_cost=int(env.get("CRM_MAX_QUERY_COST", "200000")),
-        sqlite_writer=_choice(env, "CRM_SQLITE_WRITER", ("process", "thread")),
+        # the writer process takes its socket as an inherited descriptor: POSIX only
+        sqlite_writer=_choice(env, "CRM_SQLITE_WRITER",
+                              ("process", "thread") if os.name == "posix" else ("thread",)),
         **_events_settings(env),
         **_retention_settings(env),
     )
