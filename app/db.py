@@ -179,7 +179,6 @@ class Database:
             )
             self.read_engine = self.write_engine
         self.counter = StatementCounter()
-        self.count_statements = count_statements
         self._writer: GroupWriter | None = None
         self._writer_process: WriterProcess | None = None
         self.checkpointer: Checkpointer | None = None  # runs beside the writers

@@ -95,7 +95,11 @@ class WriterProcess:
         """(result, events, statements) of `call`, run as a unit of work with `settings`."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        message = pickle.dumps(call, _PICKLE)  # refused here, before anything is sent
+        try:  # refused here, before anything is sent
+            message = pickle.dumps(call, _PICKLE)
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            raise TypeError("a unit of work for the SQLite writer process crosses pickled: "
+                            f"a module-level function and picklable arguments ({exc})") from exc
         with self._lock:
             pipe = self._ensure_started()
             call_id = next(self._ids)
