@@ -35,6 +35,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
@@ -79,6 +80,10 @@ class WriteCall:
 class WriterProcess:
     """The caller's side: sends calls, hands each answer to its caller's event loop."""
 
+    # after a child that ended before it was ready, the next is started no sooner than this:
+    # a child that cannot start must not be tried again for every request
+    restart_pause = 1.0
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.stats = {"groups": 0, "grouped_units": 0, "alone": 0}  # the child's, as sent
@@ -90,6 +95,7 @@ class WriterProcess:
         self._pipe: Pipe | None = None
         self._reader: threading.Thread | None = None
         self._settings: dict[int, tuple[Settings, int]] = {}  # id(settings): (them, token)
+        self._failed_start: float | None = None  # when a child last ended before it was ready
 
     async def run(self, call: WriteCall, settings: Settings) -> tuple[Any, list, list[str]]:
         """(result, events, statements) of `call`, run as a unit of work with `settings`."""
@@ -144,16 +150,22 @@ class WriterProcess:
         proc = self._proc
         return None if proc is None else proc.pid
 
+    def _command(self, fd: int) -> list[str]:
+        return [sys.executable, "-m", "app.writer_process", str(fd), self.url]
+
     def _ensure_started(self) -> Pipe:
         if self._proc is not None and self._proc.poll() is None:
             return self._pipe
+        failed = self._failed_start
+        if failed is not None and time.monotonic() - failed < self.restart_pause:
+            raise WriterStopped("the SQLite writer process failed to start (see the server's "
+                                f"log); it is tried again after {self.restart_pause:g} s")
         ours, theirs = socket.socketpair()
         # `python -m app.writer_process FD URL`, seeing the modules this process sees
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "app.writer_process", str(theirs.fileno()), self.url],
-                pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(self._command(theirs.fileno()), pass_fds=(theirs.fileno(),),
+                                    env=env, stdin=subprocess.DEVNULL)
         except BaseException:
             ours.close()
             raise
@@ -167,10 +179,13 @@ class WriterProcess:
         return pipe
 
     def _read(self, pipe: Pipe, proc: Any) -> None:
-        """Hands answers to their callers' loops, one wake-up per loop and batch."""
+        """Hands answers to their callers' loops, one wake-up per loop and batch. The
+        child's first message, with no answers, says it is ready."""
+        ready = False
         try:
             while True:
                 stats, answers = pickle.loads(pipe.recv_bytes())
+                ready = True
                 self.stats = stats
                 by_loop: dict[asyncio.AbstractEventLoop, list] = {}
                 with self._lock:
@@ -186,16 +201,17 @@ class WriterProcess:
         except Exception:  # an answer this side cannot read: the child is of no use
             log.exception("the SQLite writer process sent what could not be read")
             proc.kill()
-        self._stopped(pipe)
+        self._stopped(pipe, ready)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(10)  # reaped, not left a zombie (it closed its end: it is ending)
 
-    def _stopped(self, pipe: Pipe) -> None:
+    def _stopped(self, pipe: Pipe, ready: bool) -> None:
         """The child on `pipe` is gone: whoever still waits on it hears so (not the callers
         of a child started since)."""
         with self._lock:
-            if self._pipe is pipe:
+            if self._pipe is pipe:  # not closed by close()
                 self._proc = self._pipe = self._reader = None
+                self._failed_start = None if ready else time.monotonic()
             orphans = {i: c for i, c in self._pending.items() if c[2] is pipe}
             for call_id in orphans:
                 del self._pending[call_id]
@@ -300,6 +316,7 @@ def _child_main(fd: int, url: str) -> None:
     db = Database(url)  # no checkpointer here: the server runs it (app.db)
     writer = _ChildWriter(db.write_engine, pipe)
     runners: dict[int, Runner] = {}
+    writer.send([])  # ready
     try:
         while True:
             try:

@@ -10,6 +10,7 @@ import os
 import pickle
 import signal
 import socket
+import sys
 import time
 from dataclasses import replace
 from multiprocessing.connection import Connection as Pipe
@@ -24,7 +25,13 @@ from app.db import Database
 from app.errors import ErrorCode, InvalidTransition
 from app.uow import Runner
 from app.writer import Job
-from app.writer_process import WriterError, WriterStopped, _ChildWriter
+from app.writer_process import (
+    WriteCall,
+    WriterError,
+    WriterProcess,
+    WriterStopped,
+    _ChildWriter,
+)
 from tests.support import ADMIN, unique
 
 AUDIT = AuditRecord.__table__
@@ -189,3 +196,31 @@ def test_a_failed_group_tells_each_unit_once_with_one_traceback():
         assert len(error.__notes__) == 1 and "in the SQLite writer process" in error.__notes__[0]
     answers.close()
     writer.pipe.close()
+
+
+class _Unstartable(WriterProcess):
+    """A writer whose child exits before it is ready (a broken install, say)."""
+
+    restart_pause = 0.5
+
+    def _command(self, fd: int) -> list[str]:
+        return [sys.executable, "-c", "raise SystemExit(3)"]
+
+
+async def test_a_child_that_cannot_start_is_not_tried_again_for_every_call(settings, db):  # noqa: ANN001
+    if not settings.is_sqlite:
+        pytest.skip("the writer process is SQLite's")
+    writer = _Unstartable(db.url)
+    call = WriteCall(_audits, (unique("W"),), {}, ADMIN, None, count=False)
+    try:
+        with pytest.raises(WriterStopped, match="writer process"):
+            await asyncio.wait_for(writer.run(call, settings), 10)
+        started = time.monotonic()
+        with pytest.raises(WriterStopped, match="failed to start"):  # at once, no new child
+            await writer.run(call, settings)
+        assert writer.pid is None
+        await asyncio.sleep(max(0.0, started + 0.6 - time.monotonic()))
+        with pytest.raises(WriterStopped, match="stopped before answering|not running"):
+            await asyncio.wait_for(writer.run(call, settings), 10)  # tried again after the pause
+    finally:
+        writer.close()
