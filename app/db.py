@@ -143,7 +143,7 @@ class StatementCounter:
             self.statements.clear()
 
     def add(self, statements: list[str]) -> None:
-        """Statements another process ran on this one's behalf (app/writer_process.py)."""
+        """Statements run (here, or by the writer process on this one's behalf)."""
         if BACKGROUND.get():
             return
         with self.lock:
@@ -152,14 +152,9 @@ class StatementCounter:
             self.statements.extend(statements[:max(room, 0)])
 
     def __call__(self, _conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
-        if BACKGROUND.get():
-            return
         if statement.lstrip()[:5].upper() in ("BEGIN", "COMMI", "ROLLB", "SAVEP", "RELEA"):
             return
-        with self.lock:
-            self.count += 1
-            if self.limit is None or len(self.statements) < self.limit:
-                self.statements.append(statement)
+        self.add([statement])
 
 
 class Database:

@@ -27,7 +27,7 @@ import functools
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -77,6 +77,18 @@ def settle(future: asyncio.Future, ok: bool, value: Any) -> None:
 def _settle(jobs: list[Job]) -> None:
     for job in jobs:
         settle(job.caller[1], *job.outcome)
+
+
+def hand_over(items: Iterable[tuple[asyncio.AbstractEventLoop, T]],
+              callback: Callable[[list[T]], Any]) -> None:
+    """`callback(items of one loop)` on each caller's loop: one wake-up per event loop, not
+    one per item (each wake-up is a GIL hand-over). A closed loop has nobody to tell."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[T]] = {}
+    for loop, item in items:
+        by_loop.setdefault(loop, []).append(item)
+    for loop, batch in by_loop.items():
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(callback, batch)
 
 
 async def wait_for(future: asyncio.Future) -> Any:
@@ -181,13 +193,7 @@ class GroupWriter:
             job.outcome = (False, exc)
 
     def _deliver(self, jobs: list[Job]) -> None:
-        """One wake-up per event loop, not one per unit: each wake-up is a GIL hand-over."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
-        for job in jobs:
-            by_loop.setdefault(job.caller[0], []).append(job)
-        for loop, settled in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody to tell
-                loop.call_soon_threadsafe(_settle, settled)
+        hand_over(((job.caller[0], job) for job in jobs), _settle)
 
 
 # Sessions on the writer ------------------------------------------------------------

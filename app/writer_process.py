@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, event
 
 from app.db import Database, StatementCounter
-from app.writer import GroupWriter, Job, settle, wait_for
+from app.writer import GroupWriter, Job, hand_over, settle, wait_for
 
 if TYPE_CHECKING:
     from app.auth.principal import Principal
@@ -187,15 +187,12 @@ class WriterProcess:
                 stats, answers = pickle.loads(pipe.recv_bytes())
                 ready = True
                 self.stats = stats
-                by_loop: dict[asyncio.AbstractEventLoop, list] = {}
                 with self._lock:
-                    for call_id, ok, data in answers:
-                        caller = self._pending.pop(call_id, None)
-                        if caller is not None:
-                            by_loop.setdefault(caller[0], []).append((caller[1], ok, data))
-                for loop, settled in by_loop.items():
-                    with contextlib.suppress(RuntimeError):  # a closed loop: nobody to tell
-                        loop.call_soon_threadsafe(_settle_answers, settled)
+                    callers = [(self._pending.pop(call_id, None), ok, data)
+                               for call_id, ok, data in answers]
+                hand_over(((caller[0], (caller[1], ok, data))
+                           for caller, ok, data in callers if caller is not None),
+                          _settle_answers)
         except (EOFError, OSError):
             pass
         except Exception:  # an answer this side cannot read: the child is of no use
@@ -216,10 +213,12 @@ class WriterProcess:
             for call_id in orphans:
                 del self._pending[call_id]
         pipe.close()
-        for loop, future, _pipe in orphans.values():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(settle, future, False, WriterStopped(
-                    "the SQLite writer process stopped before answering"))
+        hand_over(((loop, future) for loop, future, _pipe in orphans.values()), _orphaned)
+
+
+def _orphaned(futures: list[asyncio.Future]) -> None:
+    for future in futures:
+        settle(future, False, WriterStopped("the SQLite writer process stopped before answering"))
 
 
 def _settle_answers(answers: list[tuple[asyncio.Future, bool, bytes]]) -> None:
@@ -290,19 +289,18 @@ def _portable(ok: bool, value: Any) -> tuple[bool, bytes]:
 
 def _run_call(runner: Runner, call: WriteCall, group: Connection | None
               ) -> tuple[Any, list, list[str]]:
-    if not call.count:
+    # Listening only while asked: a listener on every statement costs the writer ~5%.
+    counter = StatementCounter(limit=None) if call.count else None
+    if counter is not None:
+        event.listen(runner.db.write_engine, "before_cursor_execute", counter)
+    try:
         result, events = runner._write_sync(  # noqa: SLF001  the unit of work itself
             call.fn, call.principal, call.request_id, call.args, call.kwargs, group)
-        return result, events, []
-    # Listening only while asked: a listener on every statement costs the writer ~5%.
-    counter = StatementCounter(limit=None)
-    event.listen(runner.db.write_engine, "before_cursor_execute", counter)
-    try:
-        result, events = runner._write_sync(  # noqa: SLF001
-            call.fn, call.principal, call.request_id, call.args, call.kwargs, group)
     finally:
-        event.remove(runner.db.write_engine, "before_cursor_execute", counter)
-    return result, events, counter.statements  # a failed unit's are not sent, nor its rows
+        if counter is not None:
+            event.remove(runner.db.write_engine, "before_cursor_execute", counter)
+    # a failed unit's statements are not sent, nor its rows
+    return result, events, [] if counter is None else counter.statements
 
 
 def _child_main(fd: int, url: str) -> None:
