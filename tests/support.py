@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import os
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +26,41 @@ ADMIN = SYSTEM
 
 def unique(prefix: str) -> str:
     return f"{prefix}{next(_seq):05d}"
+
+
+def hold_writer(uow, marker: str, gate: str, action: str = "held") -> str:  # noqa: ANN001
+    """A unit of work (module-level: the writer process gets it by name) that audits `action`
+    under `marker`, says it has begun by creating `gate`.started, then holds the writer, thread
+    or process, until the file `gate` exists (10 s at most)."""
+    uow.audit(action, marker, 0)
+    with open(gate + ".started", "w"):
+        pass
+    deadline = time.monotonic() + 10
+    while not os.path.exists(gate) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return action
+
+
+def audited_actions(runner: Runner, marker: str) -> list[str]:
+    """The actions audited under the entity type `marker`, in the order written."""
+    from sqlalchemy import select
+
+    from app.audit.models import AuditRecord
+
+    table = AuditRecord.__table__
+
+    def fetch(session) -> list[str]:  # noqa: ANN001
+        stmt = select(table.c.action).where(table.c.entity_type == marker).order_by(table.c.id)
+        return list(session.execute(stmt).scalars())
+    return runner.read_sync(fetch, (), {})
+
+
+async def writer_held(gate: str) -> None:
+    """Until the `hold_writer` unit on `gate` has begun."""
+    deadline = time.monotonic() + 10
+    while not os.path.exists(gate + ".started"):
+        assert time.monotonic() < deadline, "the holding unit did not start"
+        await asyncio.sleep(0.005)
 
 
 @dataclass

@@ -5,30 +5,17 @@ the others of its group commit, and its writes are gone (unless it keeps them)."
 from __future__ import annotations
 
 import asyncio
-import os
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import exc, select
+from sqlalchemy import exc
 
-from app.audit.models import AuditRecord
 from app.catalog.models import Product
 from app.errors import DomainError
 from app.events import outbox
 from app.uow import Runner
-from tests.support import ADMIN, unique
-
-AUDIT = AuditRecord.__table__
-
-
-def _actions(runner, marker: str) -> list[str]:  # noqa: ANN001
-    def fetch(session) -> list[str]:  # noqa: ANN001
-        stmt = select(AUDIT.c.action).where(AUDIT.c.entity_type == marker).order_by(AUDIT.c.id)
-        return list(session.execute(stmt).scalars())
-    return runner.read_sync(fetch, (), {})
-
+from tests.support import ADMIN, audited_actions, hold_writer, unique, writer_held
 
 # Units are module-level functions: the writer process gets them pickled, by name.
 
@@ -53,17 +40,6 @@ def _duplicate_sku(uow, marker: str, sku: str) -> None:  # noqa: ANN001
     uow.session.flush()  # breaks the unique SKU: an IntegrityError inside the group
 
 
-def _gate(uow, marker: str, gate: str) -> str:  # noqa: ANN001
-    """Holds the writer until the file `gate` exists (it may run in another process);
-    says it has started with `gate`.started."""
-    uow.audit("gate", marker, 0)
-    Path(gate + ".started").touch()
-    deadline = time.monotonic() + 10
-    while not os.path.exists(gate) and time.monotonic() < deadline:
-        time.sleep(0.005)  # the units below queue meanwhile
-    return "gate"
-
-
 def _emits(uow, marker: str, action: str) -> None:  # noqa: ANN001
     uow.audit(action, marker, 1)
     uow.emit("test.grouped", action=action)
@@ -77,15 +53,6 @@ def writer_settings(request, settings):  # noqa: ANN001, ANN201
     return replace(settings, sqlite_writer=request.param)
 
 
-async def _started(path: str) -> bool:
-    deadline = time.monotonic() + 10
-    while not os.path.exists(path + ".started"):
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.005)
-    return True
-
-
 async def test_units_queued_behind_a_busy_writer_commit_together_and_fail_alone(
         db, writer_settings, tmp_path):  # noqa: ANN001
     runner = Runner(db, settings=writer_settings)
@@ -93,8 +60,9 @@ async def test_units_queued_behind_a_busy_writer_commit_together_and_fail_alone(
     runner.write_sync(lambda uow: uow.session.add(Product(sku=sku, name="p", price=1, cost=1)),
                       principal=ADMIN)
     gate = str(tmp_path / "gate")
-    first = asyncio.ensure_future(runner.write(_gate, marker, gate, principal=ADMIN))
-    assert await _started(gate)
+    first = asyncio.ensure_future(runner.write(hold_writer, marker, gate, "gate",
+                                               principal=ADMIN))
+    await writer_held(gate)
     before = db.writer_stats
     units = [(_audits, marker, "a"), (_fails, marker, "refused"), (_audits, marker, "b"),
              (_fails, marker, "kept", True), (_fails, marker, "bug", False, ValueError),
@@ -109,7 +77,7 @@ async def test_units_queued_behind_a_busy_writer_commit_together_and_fail_alone(
     assert isinstance(outcomes[2], DomainError) and isinstance(outcomes[4], DomainError)
     assert isinstance(outcomes[5], ValueError)
     assert isinstance(outcomes[6], exc.IntegrityError)  # the duplicate SKU
-    assert sorted(_actions(runner, marker)) == ["a", "b", "c", "gate", "kept"]
+    assert sorted(audited_actions(runner, marker)) == ["a", "b", "c", "gate", "kept"]
     if db.is_sqlite:  # the seven queued units ran as one group (or a few: a group ends
         # after 20 ms, and the last unit may then run alone)
         after = db.writer_stats
@@ -128,7 +96,7 @@ async def test_events_of_a_grouped_unit_are_published_only_after_the_commit(
     async def publish(events) -> None:  # noqa: ANN001
         # another connection must already see the unit's own row
         action = events[0].payload["action"]
-        visible_at_publish[action] = action in _actions(runner, marker)
+        visible_at_publish[action] = action in audited_actions(runner, marker)
         ids.extend(e.id for e in events)
 
     own = Runner(db, publish=publish, settings=writer_settings)
@@ -136,4 +104,4 @@ async def test_events_of_a_grouped_unit_are_published_only_after_the_commit(
     await asyncio.gather(*(own.write(_emits, marker, a, principal=ADMIN) for a in actions))
     runner.write_sync(lambda uow: outbox.mark_published(uow.session, ids))  # not for the relay
     assert visible_at_publish == dict.fromkeys(actions, True)
-    assert sorted(_actions(runner, marker)) == actions
+    assert sorted(audited_actions(runner, marker)) == actions

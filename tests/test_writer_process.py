@@ -17,9 +17,7 @@ from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from app.audit.models import AuditRecord
 from app.config import ConfigError, load_settings
 from app.db import Database
 from app.errors import ErrorCode, InvalidTransition
@@ -32,9 +30,7 @@ from app.writer_process import (
     WriterStopped,
     _ChildWriter,
 )
-from tests.support import ADMIN, unique
-
-AUDIT = AuditRecord.__table__
+from tests.support import ADMIN, audited_actions, hold_writer, unique, writer_held
 
 
 def _audits(uow, marker: str, action: str = "done") -> str:  # noqa: ANN001
@@ -50,30 +46,6 @@ def _refuses(uow, marker: str) -> None:  # noqa: ANN001
 def _answers_a_lambda(uow, marker: str):  # noqa: ANN001, ANN201
     uow.audit("lambda", marker, 1)
     return lambda: None
-
-
-def _held(uow, marker: str, gate: str) -> str:  # noqa: ANN001
-    """Holds the writer until the file `gate` exists; `gate`.started says it began."""
-    uow.audit("held", marker, 1)
-    Path(gate + ".started").touch()
-    deadline = time.monotonic() + 10
-    while not os.path.exists(gate) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    return "held"
-
-
-async def _started(gate: str) -> None:
-    deadline = time.monotonic() + 10
-    while not os.path.exists(gate + ".started"):
-        assert time.monotonic() < deadline, "the unit did not start"
-        await asyncio.sleep(0.005)
-
-
-def _actions(runner: Runner, marker: str) -> list[str]:
-    def fetch(session) -> list[str]:  # noqa: ANN001
-        stmt = select(AUDIT.c.action).where(AUDIT.c.entity_type == marker).order_by(AUDIT.c.id)
-        return list(session.execute(stmt).scalars())
-    return runner.read_sync(fetch, (), {})
 
 
 @pytest.fixture
@@ -92,7 +64,7 @@ async def test_a_unit_runs_in_another_process_and_its_statements_are_counted(own
     own.db.counter.reset()
     assert await own.write(_audits, marker, principal=ADMIN) == "done"
     assert own.db.writer_process.pid not in (None, os.getpid())
-    assert _actions(own, marker) == ["done"]
+    assert audited_actions(own, marker) == ["done"]
     assert own.db.counter.count >= 1
     assert any(s.startswith("INSERT INTO audit_record") for s in own.db.counter.statements)
 
@@ -104,7 +76,7 @@ async def test_a_domain_error_arrives_whole_and_its_writes_are_gone(own):  # noq
     assert refused.value.code is ErrorCode.INVALID_TRANSITION
     assert refused.value.current == "DRAFT"
     assert refused.value.message == "cannot ship a Order in state DRAFT"
-    assert _actions(own, marker) == []
+    assert audited_actions(own, marker) == []
 
 
 async def test_what_cannot_cross_is_refused_with_a_clear_error(own):  # noqa: ANN001
@@ -118,14 +90,14 @@ async def test_what_cannot_cross_is_refused_with_a_clear_error(own):  # noqa: AN
     with pytest.raises(WriterError, match="could not send back a tuple"):
         await own.write(_answers_a_lambda, marker, principal=ADMIN)
     # the unit itself had committed: only its answer could not be sent
-    assert _actions(own, marker) == ["lambda"]
+    assert audited_actions(own, marker) == ["lambda"]
     assert await own.write(_audits, marker, principal=ADMIN) == "done"
 
 
 async def test_a_cancelled_caller_leaves_its_unit_to_finish(own, tmp_path):  # noqa: ANN001
     marker, gate = unique("W"), str(tmp_path / "gate")
-    held = asyncio.ensure_future(own.write(_held, marker, gate, principal=ADMIN))
-    await _started(gate)
+    held = asyncio.ensure_future(own.write(hold_writer, marker, gate, principal=ADMIN))
+    await writer_held(gate)
     queued = asyncio.ensure_future(own.write(_audits, marker, "after", principal=ADMIN))
     await asyncio.sleep(0.02)
     queued.cancel()
@@ -134,30 +106,30 @@ async def test_a_cancelled_caller_leaves_its_unit_to_finish(own, tmp_path):  # n
     with pytest.raises(asyncio.CancelledError):
         await queued
     assert await own.write(_audits, marker, "last", principal=ADMIN) == "last"
-    assert _actions(own, marker) == ["held", "after", "last"]
+    assert audited_actions(own, marker) == ["held", "after", "last"]
 
 
 async def test_calls_in_flight_fail_when_the_process_dies_and_the_next_starts_another(
         own, tmp_path):  # noqa: ANN001
     marker, gate = unique("W"), str(tmp_path / "gate")
-    held = asyncio.ensure_future(own.write(_held, marker, gate, principal=ADMIN))
-    await _started(gate)
+    held = asyncio.ensure_future(own.write(hold_writer, marker, gate, principal=ADMIN))
+    await writer_held(gate)
     queued = asyncio.ensure_future(own.write(_audits, marker, principal=ADMIN))
     first = own.db.writer_process.pid
     os.kill(first, signal.SIGKILL)
     for call in (held, queued):
         with pytest.raises(WriterStopped, match="stopped before answering"):
             await asyncio.wait_for(call, 10)
-    assert _actions(own, marker) == []  # nothing of an uncommitted group remains
+    assert audited_actions(own, marker) == []  # nothing of an uncommitted group remains
     assert await own.write(_audits, marker, principal=ADMIN) == "done"
     assert own.db.writer_process.pid not in (None, first)
-    assert _actions(own, marker) == ["done"]
+    assert audited_actions(own, marker) == ["done"]
 
 
 async def test_closing_finishes_what_was_queued(own, tmp_path):  # noqa: ANN001
     marker, gate = unique("W"), str(tmp_path / "gate")
-    held = asyncio.ensure_future(own.write(_held, marker, gate, principal=ADMIN))
-    await _started(gate)
+    held = asyncio.ensure_future(own.write(hold_writer, marker, gate, principal=ADMIN))
+    await writer_held(gate)
     queued = [asyncio.ensure_future(own.write(_audits, marker, f"q{i}", principal=ADMIN))
               for i in range(3)]
     await asyncio.sleep(0.02)
@@ -165,7 +137,7 @@ async def test_closing_finishes_what_was_queued(own, tmp_path):  # noqa: ANN001
     await asyncio.to_thread(own.db.close_writer)
     assert await asyncio.gather(held, *queued) == ["held", "q0", "q1", "q2"]
     assert own.db.writer_process.pid is None
-    assert _actions(own, marker) == ["held", "q0", "q1", "q2"]
+    assert audited_actions(own, marker) == ["held", "q0", "q1", "q2"]
 
 
 def test_the_writer_is_chosen_by_setting():

@@ -38,10 +38,26 @@ async def _execute(schema, ctx_factory, first: int, n: int) -> tuple[float, int]
     return (time.perf_counter() - started) / n, fields
 
 
+def _in_groups(engine, n: int, rng: random.Random, group: int, place) -> None:  # noqa: ANN001
+    """`n` random orders (S3's shapes: one to three products, one to three of each), each
+    `place(customer_id, [(product_id, quantity)], conn)`d; with `group` > 1, `group` orders
+    share one transaction on `conn`, each unit in its own savepoint, as the server's SQLite
+    writer runs them (else `conn` is None: a transaction per unit)."""
+    for start in range(0, n, group):
+        conn = engine.connect() if group > 1 else None
+        if conn is not None:
+            conn.begin()
+        for _ in range(min(group, n - start)):
+            lines = [(p, rng.randint(1, 3)) for p in rng.sample(range(6, 201), rng.randint(1, 3))]
+            place(rng.randint(1, 1000), lines, conn)
+        if conn is not None:
+            conn.commit()
+            conn.close()
+
+
 def _place_orders(runner, principal, n: int, rng: random.Random,  # noqa: ANN001
                   group: int = 1) -> None:
-    """`n` orders placed and approved; with `group` > 1, the units of `group` orders share
-    one transaction, each in its own savepoint, as the server's SQLite writer runs them."""
+    """Placed and approved by the app's services (see _in_groups)."""
     from app.errors import DomainError
     from app.orders import service, transitions
     from app.orders.pricing import LineRequest
@@ -49,37 +65,24 @@ def _place_orders(runner, principal, n: int, rng: random.Random,  # noqa: ANN001
     def unit(fn, arg, conn):  # noqa: ANN001, ANN202
         return runner._write_sync(fn, principal, None, (arg,), {}, conn)[0]  # noqa: SLF001
 
-    for start in range(0, n, group):
-        conn = runner.db.write_engine.connect() if group > 1 else None
-        if conn is not None:
-            conn.begin()
-        for _ in range(min(group, n - start)):
-            lines = tuple(LineRequest(product_id=p, quantity=rng.randint(1, 3))
-                          for p in rng.sample(range(6, 201), rng.randint(1, 3)))
-            draft = service.OrderDraft(customer_id=rng.randint(1, 1000), lines=lines,
-                                       submit=True)
-            order = unit(service.create_order, draft, conn)
-            with contextlib.suppress(DomainError):  # over the credit limit: refused, as in S3
-                unit(transitions.approve_order, order.id, conn)
-        if conn is not None:
-            conn.commit()
-            conn.close()
+    def place(customer_id: int, lines: list[tuple[int, int]], conn) -> None:  # noqa: ANN001
+        draft = service.OrderDraft(customer_id=customer_id, submit=True, lines=tuple(
+            LineRequest(product_id=p, quantity=q) for p, q in lines))
+        order = unit(service.create_order, draft, conn)
+        with contextlib.suppress(DomainError):  # over the credit limit: refused, as in S3
+            unit(transitions.approve_order, order.id, conn)
+
+    _in_groups(runner.db.write_engine, n, rng, group, place)
 
 
 def _place_raw(raw, n: int, rng: random.Random, group: int = 1) -> None:  # noqa: ANN001
     """The same orders through the floor's hand-written SQL (tests/bench/floor_db.py)."""
-    for start in range(0, n, group):
-        conn = raw.db.write_engine.connect() if group > 1 else None
-        if conn is not None:
-            conn.begin()
-        for _ in range(min(group, n - start)):
-            lines = [(p, rng.randint(1, 3)) for p in rng.sample(range(6, 201), rng.randint(1, 3))]
-            placed = raw._unit(raw._create, (rng.randint(1, 1000), lines), conn)  # noqa: SLF001
-            if placed["order"] is not None:
-                raw._unit(raw._approve, (placed["order"]["id"],), conn)  # noqa: SLF001
-        if conn is not None:
-            conn.commit()
-            conn.close()
+    def place(customer_id: int, lines: list[tuple[int, int]], conn) -> None:  # noqa: ANN001
+        placed = raw._unit(raw._create, (customer_id, lines), conn)  # noqa: SLF001
+        if placed["order"] is not None:
+            raw._unit(raw._approve, (placed["order"]["id"],), conn)  # noqa: SLF001
+
+    _in_groups(raw.db.write_engine, n, rng, group, place)
 
 
 def _split(stats: pstats.Stats, n: int) -> None:
