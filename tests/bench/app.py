@@ -152,7 +152,7 @@ def create_bench_app() -> Starlette:
                                       methods=["POST"]))
     app.router.routes.insert(0, Route("/floor", endpoint=create_floor(), methods=["POST"]))
     if state.db.is_sqlite:
-        raw = RawOrders(state.db, actor_id=ADMIN_ID, publish=state.publish)
+        raw = RawOrders(state.runner, actor_id=ADMIN_ID, publish=state.publish)
         app.router.routes.insert(0, Route("/floor-db", methods=["POST"],
                                           endpoint=create_floor(raw)))
     return app

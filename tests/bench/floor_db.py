@@ -1,10 +1,11 @@
 """An estimate of the floor under S3 with the database: what placing and approving an order
 costs when the write path is hand-written SQL on the DB-API.
 
-`RawOrders` places and approves orders for real, on the DB-API cursor, through the app's
-SQLite writer thread (queueing, group commit and a savepoint per unit included), and
-publishes their events through the app's runtime after commit, as `Runner.write` does. It
-runs the statements the order workflow runs, with rows of the same content:
+`RawOrders` places and approves orders for real, on the DB-API cursor, in the app's own
+units of work: `Runner.write` runs them on the app's SQLite writer (the writer process by
+default, with its queueing, group commit and a savepoint per unit), and the events are
+published after commit, as the app's are. It runs the statements the order workflow runs,
+with rows of the same content:
 
 - create: customer, products, default contact and address, the order, its lines, two
   history rows, the order number, notification preferences, notification rows (the app's
@@ -17,40 +18,41 @@ runs the statements the order workflow runs, with rows of the same content:
 
 It leaves out what has no SQL: the checks of rights and input, discount approvals, the
 ORM. Mounted behind the floor schema (tests/bench/floor.py) at /floor-db on SQLite, so an
-order placed there costs the strawberry floor plus a lean write path; S3 prints what it
-reaches beside the real figures. `tests/orders/test_bench_floor_db.py` holds it to the
-real workflow's statements and rows.
+order placed there costs the strawberry floor plus the app's unit of work around a lean
+write path; S3 prints what it reaches beside the real figures.
+`tests/orders/test_bench_floor_db.py` holds it to the real workflow's statements and rows.
 """
 
 from __future__ import annotations
 
-import functools
 from collections import namedtuple
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
 
+from app import fastsql
 from app.customers.models import TIER_RANK
-from app.db import Database
 from app.errors import DomainError
 from app.events.bus import DomainEvent
 from app.notifications.repository import source_key
 from app.notifications.templates import LANGUAGES, render
 from app.orders import allocation, balances
-from app.writer import GroupAborted
+from app.uow import Runner, UnitOfWork
 
 Publish = Callable[[list[DomainEvent]], Awaitable[None]]
 Line = namedtuple("Line", "id product_id quantity sku unit_price")  # plan reads the first 4
 
 
-class Refused(Exception):
+class Refused(DomainError):
+    """A refusal: the unit of work rolls back what it wrote, as the app's do."""
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code = code
 
 
 def _now() -> str:
@@ -115,68 +117,57 @@ RETURNING_CUSTOMER = ("SELECT id FROM sales_order WHERE customer_id = ? AND id !
 
 
 class RawOrders:
-    """Order placement and approval on the DB-API, through the app's writer thread."""
+    """Order placement and approval on the DB-API, in the app's units of work."""
 
-    def __init__(self, db: Database, actor_id: int, publish: Publish | None = None) -> None:
-        self.db, self.actor_id, self.publish = db, actor_id, publish
-        # the credit check's own statement, its IN lists expanded once
-        exposure = balances.EXPOSURE.compile(dialect=db.write_engine.dialect)
-        expanded = exposure.construct_expanded_state({"customer_id": 0, "exclude_id": 0})
-        self._exposure = (expanded.statement, expanded.positiontup, expanded.parameters)
+    def __init__(self, runner: Runner, actor_id: int, publish: Publish | None = None) -> None:
+        self.runner, self.actor_id, self.publish = runner, actor_id, publish
 
     async def create(self, customer_id: int, lines: list[tuple[int, int]]) -> dict:
-        return await self._write(self._create, customer_id, lines)
+        return await self._write("create", customer_id, lines)
 
     async def approve(self, order_id: int) -> dict:
-        return await self._write(self._approve, order_id)
+        return await self._write("approve", order_id)
 
-    async def _write(self, fn: Any, *args: Any) -> dict:
-        outcome = await self.db.writer.run(functools.partial(self._unit, fn, args))
-        if outcome["events"] and self.publish is not None:
-            await self.publish(outcome["events"])
-        return outcome
-
-    # -- units of work -----------------------------------------------------------------
-    def _unit(self, fn: Any, args: tuple, group: Connection | None) -> dict:
-        """Alone: a transaction of its own. In a group: a savepoint, as the app's units."""
-        if group is None:
-            with self.db.write_engine.connect() as conn:  # closing rolls back on an error
-                conn.begin()  # BEGIN IMMEDIATE (app.db)
-                outcome = self._run(conn.connection.cursor(), fn, args, savepoint=False)
-                if outcome["error"] is None:
-                    conn.commit()
-                else:
-                    conn.rollback()
-                return outcome
-        return self._run(group.connection.cursor(), fn, args, savepoint=True)
-
-    @staticmethod
-    def _run(cur: Any, fn: Any, args: tuple, *, savepoint: bool) -> dict:
-        """A refusal is an outcome, anything else is raised; in a savepoint, nothing of a
-        unit that did not finish may reach the group's commit."""
+    async def _write(self, step: str, *args: Any) -> dict:
+        """A refusal is an outcome (its unit rolled back), anything else is raised."""
         try:
-            if savepoint:
-                cur.execute("SAVEPOINT floor_db")
-            try:
-                order, events = fn(cur, *args)
-            except BaseException as exc:
-                if savepoint:
-                    try:
-                        cur.execute("ROLLBACK TO SAVEPOINT floor_db")
-                        cur.execute("RELEASE SAVEPOINT floor_db")
-                    except Exception as undo:
-                        raise GroupAborted("a floor savepoint could not be undone") from undo
-                if isinstance(exc, Refused):
-                    return {"order": None, "events": [], "error": (exc.code, exc.message)}
-                raise
-            if savepoint:
-                cur.execute("RELEASE SAVEPOINT floor_db")
-            return {"order": order, "events": events, "error": None}
-        finally:
-            cur.close()
+            order, events = await self.runner.write(in_unit, self.actor_id, step, *args)
+        except Refused as refused:
+            return {"order": None, "events": [], "error": (refused.code, refused.message)}
+        if events and self.publish is not None:
+            await self.publish(events)
+        return {"order": order, "events": events, "error": None}
+
+
+def in_unit(uow: UnitOfWork, actor_id: int, step: str, *args: Any
+            ) -> tuple[dict, list[DomainEvent]]:
+    """One step on the unit's own connection (module-level: it crosses to the writer
+    process pickled); the order as a dict, and the events with the outbox ids it wrote."""
+    conn = fastsql.connection_of(uow.session)
+    cur = conn.connection.cursor()
+    try:
+        sql = RawSql(actor_id, _exposure(conn.dialect))
+        return (sql.create if step == "create" else sql.approve)(cur, *args)
+    finally:
+        cur.close()
+
+
+@cache
+def _exposure(dialect: Any) -> tuple[str, Any, dict]:
+    """The credit check's own statement, its IN lists expanded once."""
+    exposure = balances.EXPOSURE.compile(dialect=dialect)
+    expanded = exposure.construct_expanded_state({"customer_id": 0, "exclude_id": 0})
+    return expanded.statement, expanded.positiontup, expanded.parameters
+
+
+class RawSql:
+    """The steps' statements on a DB-API cursor."""
+
+    def __init__(self, actor_id: int, exposure: tuple[str, Any, dict]) -> None:
+        self.actor_id, self._exposure = actor_id, exposure
 
     # -- create ------------------------------------------------------------------------
-    def _create(self, cur: Any, customer_id: int, lines: list[tuple[int, int]]
+    def create(self, cur: Any, customer_id: int, lines: list[tuple[int, int]]
                 ) -> tuple[dict, list[DomainEvent]]:
         now = _now()
         customer = _one(cur, "SELECT * FROM customer WHERE id = ?", (customer_id,))
@@ -241,7 +232,7 @@ class RawOrders:
         return order
 
     # -- approve -----------------------------------------------------------------------
-    def _approve(self, cur: Any, order_id: int) -> tuple[dict, list[DomainEvent]]:
+    def approve(self, cur: Any, order_id: int) -> tuple[dict, list[DomainEvent]]:
         now = _now()
         order = _one(cur, "SELECT * FROM sales_order WHERE id = ?", (order_id,))
         if order is None:

@@ -7,7 +7,8 @@
   with its own commit, or `--group` orders per transaction with a savepoint per unit, as the
   server's writer runs them), to see what the writer costs per order and, with cProfile, how
   that time splits between SQLAlchemy, SQLite's C code and the rest; with `--raw`, the same
-  orders through the floor's hand-written SQL first (tests/bench/floor_db.py), for comparison.
+  orders through the floor's hand-written SQL first (tests/bench/floor_db.py, in the app's
+  units of work), for comparison.
 """
 
 from __future__ import annotations
@@ -75,14 +76,20 @@ def _place_orders(runner, principal, n: int, rng: random.Random,  # noqa: ANN001
     _in_groups(runner.db.write_engine, n, rng, group, place)
 
 
-def _place_raw(raw, n: int, rng: random.Random, group: int = 1) -> None:  # noqa: ANN001
-    """The same orders through the floor's hand-written SQL (tests/bench/floor_db.py)."""
-    def place(customer_id: int, lines: list[tuple[int, int]], conn) -> None:  # noqa: ANN001
-        placed = raw._unit(raw._create, (customer_id, lines), conn)  # noqa: SLF001
-        if placed["order"] is not None:
-            raw._unit(raw._approve, (placed["order"]["id"],), conn)  # noqa: SLF001
+def _place_raw(runner, n: int, rng: random.Random, group: int = 1) -> None:  # noqa: ANN001
+    """The same orders through the floor's hand-written SQL (tests/bench/floor_db.py), in
+    the app's units of work."""
+    from tests.bench.floor_db import Refused, in_unit
 
-    _in_groups(raw.db.write_engine, n, rng, group, place)
+    def unit(conn, *args) -> dict:  # noqa: ANN001
+        return runner._write_sync(in_unit, None, None, (ADMIN_ID, *args), {}, conn)[0][0]  # noqa: SLF001
+
+    def place(customer_id: int, lines: list[tuple[int, int]], conn) -> None:  # noqa: ANN001
+        with contextlib.suppress(Refused):
+            order = unit(conn, "create", customer_id, lines)
+            unit(conn, "approve", order["id"])
+
+    _in_groups(runner.db.write_engine, n, rng, group, place)
 
 
 def _split(stats: pstats.Stats, n: int) -> None:
@@ -107,13 +114,9 @@ def orders(args: argparse.Namespace, runner, principal) -> None:  # noqa: ANN001
     rng = random.Random(7)
     how = "units alone" if args.group <= 1 else f"groups of {args.group} orders"
     if args.raw:
-        from tests.bench.dataset import ADMIN_ID
-        from tests.bench.floor_db import RawOrders
-
-        raw = RawOrders(runner.db, ADMIN_ID)
-        _place_raw(raw, 50, rng, args.group)
+        _place_raw(runner, 50, rng, args.group)
         cpu = time.process_time()
-        _place_raw(raw, args.orders, rng, args.group)
+        _place_raw(runner, args.orders, rng, args.group)
         cpu_per = (time.process_time() - cpu) / args.orders
         print(f"hand-written SQL, create + approve: {cpu_per * 1000:.2f} ms CPU per order, "
               f"one thread, {how}")

@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
-from tests.bench.floor_db import RawOrders, Refused
+from tests.bench.floor_db import RawOrders
 from tests.bench.scenarios.s3_orders import APPROVE, CREATE
 from tests.orders.support import gid, pk
 
@@ -92,7 +92,7 @@ async def test_floor_db_runs_what_the_workflow_runs(kit, factory, db, app, monke
     if not db.is_sqlite:
         pytest.skip("the floor with the database is SQLite's (the S3 target is SQLite's)")
     # Both on this process's writer thread, whose connection the driver trace sees; the
-    # floor runs there, and the workflow's SQL does not depend on the writer that runs it.
+    # floor's units run there too, and the SQL does not depend on the writer that runs it.
     runner = app.state.crm.runner
     monkeypatch.setattr(runner, "settings", replace(runner.settings, sqlite_writer="thread"))
     admin = factory.user("ADMIN")
@@ -115,7 +115,7 @@ async def test_floor_db_runs_what_the_workflow_runs(kit, factory, db, app, monke
     real_rows = _delta(_counts(kit), before)
     real = _written(kit, pk(created["order"]["id"]), created["order"]["number"], outbox)
 
-    raw = RawOrders(db, actor_id=admin.id, publish=app.state.crm.publish)
+    raw = RawOrders(runner, actor_id=admin.id, publish=app.state.crm.publish)
     before, outbox = _counts(kit), _max_outbox(kit)
     with Statements(db) as floor_sql:
         placed = await raw.create(customer.id, [(p.id, q) for p, q in items])
@@ -135,39 +135,3 @@ async def test_floor_db_runs_what_the_workflow_runs(kit, factory, db, app, monke
     again = await raw.approve(placed["order"]["id"])  # refused, and nothing written
     assert again["error"][0] == "INVALID_TRANSITION"
     assert _delta(_counts(kit), before) == floor_rows
-
-
-async def test_floor_db_units_in_a_group_keep_only_what_finished(kit, factory, db):  # noqa: ANN001
-    """As the app's units in a group commit: a refused or failing unit leaves nothing."""
-    if not db.is_sqlite:
-        pytest.skip("the floor with the database is SQLite's")
-    admin = factory.user("ADMIN")
-    customer = kit.customer()
-    wh = kit.warehouse()
-    tea = kit.product("10.00")
-    kit.stock(tea, wh, 5)
-    raw = RawOrders(db, actor_id=admin.id)
-
-    def refused_after_writing(cur):  # noqa: ANN001, ANN202
-        raw._create(cur, customer.id, [(tea.id, 1)])  # noqa: SLF001
-        raise Refused("TEST", "refused after writing")
-
-    def failing_after_writing(cur):  # noqa: ANN001, ANN202
-        raw._create(cur, customer.id, [(tea.id, 1)])  # noqa: SLF001
-        raise RuntimeError("a bug after writing")
-
-    before = _counts(kit)
-    with db.write_engine.connect() as group:
-        group.begin()
-        kept = raw._unit(raw._create, (customer.id, [(tea.id, 2)]), group)  # noqa: SLF001
-        refused = raw._unit(refused_after_writing, (), group)  # noqa: SLF001
-        with pytest.raises(RuntimeError):
-            raw._unit(failing_after_writing, (), group)  # noqa: SLF001
-        approved = raw._unit(raw._approve, (kept["order"]["id"],), group)  # noqa: SLF001
-        group.commit()
-    assert kept["error"] is None and approved["order"]["status"] == "CONFIRMED"
-    assert refused == {"order": None, "events": [], "error": ("TEST", "refused after writing")}
-    written = _delta(_counts(kit), before)
-    assert written["sales_order"] == 1 and written["stock_movement"] == 1
-    assert kit.reserved(tea) == 2
-    kit.assert_ledger_consistent(tea)

@@ -4,9 +4,9 @@ the baseline (the same service calls without GraphQL) alternate per step. At 32 
 same documents also go to the floor (tests/bench/floor.py: strawberry alone, constant
 resolvers), which bounds what any GraphQL order placement can cost, and on SQLite (after
 the last step) to that floor with hand-written SQL under it (tests/bench/floor_db.py: the
-workflow's statements on the DB-API through the app's writer thread), an estimate of what
-a lean write path on strawberry and SQLite reaches. Afterwards the stock ledger must
-balance and no level may be oversold."""
+workflow's statements on the DB-API in the app's units of work, on the app's SQLite writer,
+the writer process by default), an estimate of what a lean write path on strawberry and
+SQLite reaches. Afterwards the stock ledger must balance and no level may be oversold."""
 
 from __future__ import annotations
 
