@@ -189,7 +189,7 @@ class Database:
     @property
     def writer(self) -> GroupWriter:
         """The SQLite writer thread of this process: every write with
-        CRM_SQLITE_WRITER=thread, else the background writers'."""
+        CRM_SQLITE_WRITER=thread."""
         if self._writer is None:
             with self._writer_lock:
                 if self._writer is None:
@@ -207,6 +207,11 @@ class Database:
 
                     self._writer_process = WriterProcess(self.url)
                     self._start_checkpointer()
+        return self._writer_process
+
+    @property
+    def running_writer_process(self) -> WriterProcess | None:
+        """The writer process, if this process uses one (CRM_SQLITE_WRITER=process)."""
         return self._writer_process
 
     @property

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -58,20 +59,20 @@ class Housekeeping:
 
     async def _idempotency(self, now: datetime) -> int:
         before = idempotency.expired_before(self.settings.idempotency_hours, now)
-        return await self._batches(
-            lambda s: idempotency.purge_expired(s, before, BATCH))
+        return await self._batches(idempotency.purge_expired, before)
 
     async def _outbox(self, now: datetime) -> int:
         before = now - timedelta(days=self.settings.outbox_retention_days)
-        keep_from = await write_in_session(self.db, lambda s: outbox.horizon(s, before))
+        keep_from = await write_in_session(self.db, outbox.horizon, before)
         if keep_from is None:
             return 0
-        return await self._batches(lambda s: outbox.purge_below(s, keep_from, BATCH))
+        return await self._batches(outbox.purge_below, keep_from)
 
-    async def _batches(self, purge: Callable[[Session], int]) -> int:
-        """`purge` in short transactions of up to BATCH rows until nothing is left."""
+    async def _batches(self, purge: Callable[[Session, Any, int], int], arg: Any) -> int:
+        """`purge(session, arg, BATCH)` in short transactions of up to BATCH rows each
+        until nothing is left (module-level functions: app.writer.write_in_session)."""
         total = 0
-        while (count := await write_in_session(self.db, purge)) > 0:
+        while (count := await write_in_session(self.db, purge, arg, BATCH)) > 0:
             total += count
             if count < BATCH:
                 break

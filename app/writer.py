@@ -1,6 +1,6 @@
 """The SQLite writer: one thread runs every unit of work, committing them in groups. By
-default that thread lives in a process of its own (app/writer_process.py), and the server's
-own one runs only its background writers.
+default that thread lives in a process of its own (app/writer_process.py), which runs the
+background writers' transactions too.
 
 SQLite has one writer at a time, so units of work queue for one dedicated thread
 instead of parking worker threads on a one-connection pool. A commit costs about
@@ -218,8 +218,8 @@ def end_session(session: Session, group: Connection | None, *, commit: bool) -> 
         raise GroupAborted("a savepoint of the group could not be ended") from exc
 
 
-def _session_unit(engine: Engine, fn: Callable[..., T], args: tuple,
-                  group: Connection | None) -> T:
+def session_unit(engine: Engine, fn: Callable[..., T], args: tuple,
+                 group: Connection | None) -> T:
     with open_session(engine, group) as session:
         try:
             result = fn(session, *args)
@@ -233,8 +233,12 @@ def _session_unit(engine: Engine, fn: Callable[..., T], args: tuple,
 async def write_in_session(db: Database, fn: Callable[..., T], *args: Any) -> T:
     """`fn(session, *args)` in a short write transaction, committed if it returns: for
     background writers that need no unit of work (no audit, no events). On SQLite it
-    queues for the writer thread like every other write."""
-    unit = functools.partial(_session_unit, db.write_engine, fn, args)
+    queues with the requests' units of work: in the writer process when this process runs
+    one (then `fn` must be a module-level function and `args` picklable), else on the
+    writer thread."""
+    if db.is_sqlite and db.running_writer_process is not None:
+        return await db.running_writer_process.run_in_session(fn, args)
+    unit = functools.partial(session_unit, db.write_engine, fn, args)
     if db.is_sqlite:
         return await db.writer.run(unit)
     return await anyio.to_thread.run_sync(unit, None)

@@ -6,13 +6,18 @@ the server topped out at one busy core while the machine's second one idled. The
 needs nothing from the event loop but its calls, so here it runs in a child process: the
 event loop keeps one core, the writer gets the other (README "Performance").
 
-Only `Runner.write` comes here. A `WriteCall` (a service function, importable by name, its
-arguments, the principal and request id) is pickled to the child, which runs it as a unit
-of work of its own `GroupWriter` (group commit as on the thread) and pickles back
+`Runner.write` comes here, and so do the background writers' short transactions
+(`write_in_session`: outbox marks, notification dispatch, housekeeping), so that the child
+is SQLite's only writer: a second one in the server made the child's BEGIN wait on SQLite's
+lock, whose busy handler sleeps in steps of 1 to 25 ms (S3 measured 8-37 ms waits several
+times a second, the clusters of its p99). A `WriteCall` (a service function, importable by
+name, its arguments, the principal and request id) is pickled to the child, which runs it
+as a unit of work of its own `GroupWriter` (group commit as on the thread) and pickles back
 (result, events, statements) or the exception. Rows come back detached, as from the
-thread; the caller publishes the events after commit, as before. Background writers
-(outbox relay, notification dispatch, housekeeping: closures over the app's state) keep
-the writer thread; SQLite's lock (BEGIN IMMEDIATE, busy timeout) orders the two.
+thread; the caller publishes the events after commit, as before. A background write is
+`fn(session, *args)`, a module-level function and its arguments, pickled the same way.
+The outbox relay's recovery, which holds its transaction while it publishes, keeps a
+connection of the server's; SQLite's lock (BEGIN IMMEDIATE, busy timeout) orders it.
 
 The child is `python -m app.writer_process` on one end of a socket pair, started with the
 first write (or by `start`). It ends when told, after finishing what it was given, or when
@@ -37,14 +42,15 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, event
 
 from app.db import Database, StatementCounter
-from app.writer import GroupWriter, Job, hand_over, settle, wait_for
+from app.writer import GroupWriter, Job, hand_over, session_unit, settle, wait_for
 
 if TYPE_CHECKING:
     from app.auth.principal import Principal
@@ -52,6 +58,7 @@ if TYPE_CHECKING:
     from app.uow import Runner
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _PICKLE = pickle.HIGHEST_PROTOCOL
 _NOTE = "in the SQLite writer process:\n"
@@ -99,6 +106,15 @@ class WriterProcess:
 
     async def run(self, call: WriteCall, settings: Settings) -> tuple[Any, list, list[str]]:
         """(result, events, statements) of `call`, run as a unit of work with `settings`."""
+        return await self._call("call", call, settings)
+
+    async def run_in_session(self, fn: Callable[..., T], args: tuple) -> T:
+        """`fn(session, *args)` in a short write transaction of the child's, committed if it
+        returns (app.writer.write_in_session): the background writers' writes, so that the
+        child is the only writer and never waits on SQLite's lock for the server's."""
+        return await self._call("session", (fn, args), None)
+
+    async def _call(self, kind: str, call: Any, settings: Settings | None) -> Any:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         try:  # refused here, before anything is sent
@@ -110,17 +126,22 @@ class WriterProcess:
             pipe = self._ensure_started()
             call_id = next(self._ids)
             try:
-                known = self._settings.get(id(settings))
-                if known is None or known[0] is not settings:
-                    token = len(self._settings) + 1
-                    pipe.send_bytes(pickle.dumps(("settings", token, settings), _PICKLE))
-                    known = self._settings[id(settings)] = (settings, token)
-                pipe.send_bytes(pickle.dumps(("call", call_id, known[1], message), _PICKLE))
+                token = None if settings is None else self._send_settings(pipe, settings)
+                pipe.send_bytes(pickle.dumps((kind, call_id, token, message), _PICKLE))
             except OSError as exc:  # the child is gone: its reader fails the calls in flight
                 raise WriterStopped("the SQLite writer process is not running") from exc
             # registered before the reader can see the answer: it takes the lock first
             self._pending[call_id] = (loop, future, pipe)
         return await wait_for(future)
+
+    def _send_settings(self, pipe: Pipe, settings: Settings) -> int:
+        """The token the child knows `settings` by, sent first if it does not yet."""
+        known = self._settings.get(id(settings))
+        if known is None or known[0] is not settings:
+            token = len(self._settings) + 1
+            pipe.send_bytes(pickle.dumps(("settings", token, settings), _PICKLE))
+            known = self._settings[id(settings)] = (settings, token)
+        return known[1]
 
     def start(self) -> None:
         """Start the child now rather than with the first write (it takes ~0.6 s)."""
@@ -327,13 +348,16 @@ def _child_main(fd: int, url: str) -> None:
                 _, token, settings = message
                 runners[token] = Runner(db, settings=settings)
                 continue
-            _, call_id, token, data = message
+            kind, call_id, token, data = message
             try:
                 call = pickle.loads(data)
             except Exception as exc:  # noqa: BLE001  e.g. a function this side cannot import
                 writer.send([(call_id, *_portable(False, exc))])
                 continue
-            unit = functools.partial(_run_call, runners[token], call)
+            if kind == "session":
+                unit = functools.partial(session_unit, db.write_engine, *call)
+            else:
+                unit = functools.partial(_run_call, runners[token], call)
             writer.submit(Job(unit, contextvars.copy_context(), call_id))
     finally:
         writer.close()  # what was queued is run and answered

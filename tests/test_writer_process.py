@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from app.audit.models import AuditRecord
 from app.config import ConfigError, load_settings
 from app.db import Database
 from app.errors import ErrorCode, InvalidTransition
 from app.uow import Runner
-from app.writer import Job
+from app.writer import Job, write_in_session
 from app.writer_process import (
     WriteCall,
     WriterError,
@@ -48,6 +49,12 @@ def _answers_a_lambda(uow, marker: str):  # noqa: ANN001, ANN201
     return lambda: None
 
 
+def _background_audit(session, marker: str) -> int:  # noqa: ANN001
+    """A background writer's write: a session, no unit of work."""
+    session.add(AuditRecord(action="background", entity_type=marker, entity_id=1))
+    return os.getpid()
+
+
 @pytest.fixture
 def own(settings, db):  # noqa: ANN001, ANN201  (db: migrated)
     """A database object of its own (and so a writer process of its own) on the test
@@ -67,6 +74,22 @@ async def test_a_unit_runs_in_another_process_and_its_statements_are_counted(own
     assert audited_actions(own, marker) == ["done"]
     assert own.db.counter.count >= 1
     assert any(s.startswith("INSERT INTO audit_record") for s in own.db.counter.statements)
+
+
+async def test_background_writes_go_to_the_writer_process_when_there_is_one(own):  # noqa: ANN001
+    """Then the child is SQLite's only writer; without one, the writer thread takes them."""
+    marker = unique("W")
+    assert await write_in_session(own.db, _background_audit, marker) == os.getpid()
+    thread = own.db.writer
+    ran_on_thread = dict(thread.stats)
+
+    assert await own.write(_audits, marker, principal=ADMIN) == "done"  # the child starts
+    child = own.db.writer_process.pid
+    assert await write_in_session(own.db, _background_audit, marker) == child != os.getpid()
+    assert thread.stats == ran_on_thread
+    assert audited_actions(own, marker) == ["background", "done", "background"]
+    with pytest.raises(TypeError, match="module-level function"):
+        await write_in_session(own.db, lambda session: None)
 
 
 async def test_a_domain_error_arrives_whole_and_its_writes_are_gone(own):  # noqa: ANN001

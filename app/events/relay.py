@@ -78,6 +78,11 @@ class OutboxRelay:
         return total
 
     def _recover_batch(self) -> int:
+        # Looked for without a write transaction first: on SQLite that takes the one
+        # write lock, and taking it every few seconds for nothing made the writer wait.
+        with Session(self.db.read_engine) as session:
+            if not outbox.unpublished(session, older_than=self.grace, limit=1):
+                return 0
         # Rows stay locked (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock
         # on SQLite) while they are published, so one relay publishes each.
         with Session(self.db.write_engine) as session:

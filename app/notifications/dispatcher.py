@@ -73,25 +73,21 @@ class NotificationDispatcher:
         SQLite every write waits for the one writer, so a write per message would
         hold up the requests behind a burst of notifications.
         """
-        claimed = await write_in_session(self.db, self._claim)
+        now = utcnow()
+        claimed, failed = await write_in_session(
+            self.db, claim_round, now, now + timedelta(seconds=self.policy.lease_seconds),
+            self.batch, self._sendable,
+            {channel: f"{sender.what} is not configured"
+             for channel, sender in self._unconfigured.items()})
+        for channel in failed:
+            if channel not in self._reported:  # say it once, not once per message
+                self._reported.add(channel)
+                log.warning("%s notifications are recorded as FAILED: %s", channel,
+                            failed[channel])
         if claimed:
             outcomes = await asyncio.gather(*(self._deliver(n) for n in claimed))
             await self._record(list(zip((n.id for n in claimed), outcomes, strict=True)))
         return len(claimed)
-
-    def _claim(self, session: Session) -> list[Notification]:
-        now = utcnow()
-        for channel, sender in self._unconfigured.items():
-            self._fail_unconfigured(session, channel, sender, now)
-        return repo.claim_due(session, now, now + timedelta(seconds=self.policy.lease_seconds),
-                              self.batch, channels=self._sendable)
-
-    def _fail_unconfigured(self, session: Session, channel: str, sender: Unconfigured,
-                           now: datetime) -> None:
-        reason = f"{sender.what} is not configured"
-        if repo.fail_due(session, channel, now, reason) and channel not in self._reported:
-            self._reported.add(channel)  # say it once, not once per message
-            log.warning("%s notifications are recorded as FAILED: %s", channel, reason)
 
     async def _deliver(self, n: Notification) -> dict:
         """Send one notification; the values recording the outcome."""
@@ -128,12 +124,8 @@ class NotificationDispatcher:
                 "last_error": exc.message}
 
     async def _record(self, outcomes: list[tuple[int, dict]]) -> None:
-        def write(session: Session) -> None:
-            for notification_id, values in outcomes:
-                repo.record(session, notification_id, values)
-
         try:
-            await write_in_session(self.db, write)
+            await write_in_session(self.db, record_outcomes, outcomes)
         except Exception:  # the leases expire and the rows are tried again
             log.exception("recording the outcome of %d notifications failed", len(outcomes))
 
@@ -172,3 +164,21 @@ class NotificationDispatcher:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             # what a burst adds meanwhile is sent in the next round, not one round each
             await asyncio.sleep(self.round_gap_seconds - (loop.time() - started))
+
+
+# The writes, module-level: on SQLite they run in the writer process (app.writer) -------
+
+def claim_round(session: Session, now: datetime, lease_until: datetime, limit: int,
+                sendable: list[str], unconfigured: dict[str, str]
+                ) -> tuple[list[Notification], dict[str, str]]:
+    """Due notifications of the channels that cannot send fail at once, in bulk; those of
+    the others are claimed. (The claimed ones, and {channel: reason} of the channels
+    whose notifications failed.)"""
+    failed = {channel: reason for channel, reason in unconfigured.items()
+              if repo.fail_due(session, channel, now, reason)}
+    return repo.claim_due(session, now, lease_until, limit, channels=sendable), failed
+
+
+def record_outcomes(session: Session, outcomes: list[tuple[int, dict]]) -> None:
+    for notification_id, values in outcomes:
+        repo.record(session, notification_id, values)

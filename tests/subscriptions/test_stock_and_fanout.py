@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.orders.support import gid
-from tests.subscriptions.harness import WsClient
+from tests.subscriptions.harness import WsClient, setup_published
 
 ALERTS = """subscription($warehouseId: ID) {
   stockAlerts(warehouseId: $warehouseId) {
@@ -29,6 +29,7 @@ async def test_stock_alerts_follow_the_warehouse_scope(live, live_kit, live_api,
     product = live_kit.product()
     live_kit.stock(product, mine, 5)
     live_kit.stock(product, other, 5)
+    await setup_published(live_kit)
     keeper = factory.user("WAREHOUSE", warehouses=[mine.code])
     manager = factory.user("MANAGER")
     ws = await WsClient.connect(live.ws_url, keeper.token)
@@ -67,6 +68,7 @@ async def test_one_execution_per_document_variables_and_scope(live, live_kit, li
     warehouse = live_kit.warehouse()
     product = live_kit.product()
     live_kit.stock(product, warehouse, 4)
+    await setup_published(live_kit)
     managers = [factory.user("MANAGER"), factory.user("MANAGER")]
     keeper = factory.user("WAREHOUSE", warehouses=[warehouse.code])
     variables = {"warehouseId": gid("Warehouse", warehouse.id)}
