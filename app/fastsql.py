@@ -153,19 +153,33 @@ def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
         return None
     keys = tuple(rows[0])
     key = ("ids", table, keys, len(rows))
-    prepared = _PREPARED.get(key, False)
-    if prepared is False:
+    layout = _PREPARED.get(key, False)
+    if layout is False:
         stmt = insert(table).values([
             {k: bindparam(f"{k}__{i}", type_=table.c[k].type) for k in keys}
             for i in range(len(rows))]).returning(table.c.id)
-        prepared = _prepare(conn, key, stmt, None)
-    if prepared is None:
+        prepared = _prepare(conn, ("ids-stmt", *key), stmt, None)
+        layout = _PREPARED[key] = None if prepared is None else _RowsLayout(prepared)
+    if layout is None:
         return None
-    cursor = _cursor_run(conn, prepared, [{f"{k}__{i}": row[k] for i, row in enumerate(rows)
-                                           for k in keys}], many=False)
+    cursor = _on_cursor(conn, layout.sql, layout.args(rows), many=False)
     ids = sorted(r[0] for r in cursor.fetchall())
     cursor.close()
     return ids
+
+
+class _RowsLayout:
+    """A multi-row INSERT's parameters read straight from its rows: (row index, key, bind
+    processor) per position, instead of one dict of `key__i` names per execution."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.sql = prepared.sql
+        self.binds = tuple((int(index), name, process) for (name, _, index), process in (
+            (bound.rpartition("__"), process) for bound, process in prepared.binds))
+
+    def args(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        return [rows[i][k] if process is None else process(rows[i][k])
+                for i, k, process in self.binds]
 
 
 # SELECTs ------------------------------------------------------------------------------
@@ -193,15 +207,21 @@ class PreparedSelect:
 # Longer IN lists go through SQLAlchemy, which expands them at each execution: a prepared
 # form per length would keep a statement string per length ever seen (bounded memory).
 MAX_PREPARED_LIST = 64
+_LISTS, _SETS = (list, tuple), (set, frozenset)
 
 
 def _expanding_shape(params: dict[str, Any]) -> tuple | None:
     """(name, length) of each list parameter; None when one is too long, or a set (whose
     items have no positions to bind by)."""
-    if any(isinstance(v, set | frozenset) for v in params.values()):
-        return None
-    shape = tuple((k, len(v)) for k, v in params.items() if isinstance(v, list | tuple))
-    return None if any(n > MAX_PREPARED_LIST for _k, n in shape) else shape
+    shape = []
+    for k, v in params.items():  # one pass: every SELECT of the write path comes here
+        if isinstance(v, _LISTS):
+            if len(v) > MAX_PREPARED_LIST:
+                return None
+            shape.append((k, len(v)))
+        elif isinstance(v, _SETS):
+            return None
+    return tuple(shape)
 
 
 def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]
