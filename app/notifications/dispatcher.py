@@ -61,7 +61,8 @@ class NotificationDispatcher:
         self._listener: Listener | None = None
         self._reported: set[str] = set()
         # channels fixed at start: those without a sender are failed in bulk, never claimed
-        self._unconfigured = {c: s for c, s in channels.items()
+        # ({channel: the reason recorded})
+        self._unconfigured = {c: f"{s.what} is not configured" for c, s in channels.items()
                               if c in repo.SENDABLE and isinstance(s, Unconfigured)}
         self._sendable = [c for c in repo.SENDABLE if c not in self._unconfigured]
 
@@ -76,9 +77,7 @@ class NotificationDispatcher:
         now = utcnow()
         claimed, failed = await write_in_session(
             self.db, claim_round, now, now + timedelta(seconds=self.policy.lease_seconds),
-            self.batch, self._sendable,
-            {channel: f"{sender.what} is not configured"
-             for channel, sender in self._unconfigured.items()})
+            self.batch, self._sendable, self._unconfigured)
         for channel in failed:
             if channel not in self._reported:  # say it once, not once per message
                 self._reported.add(channel)
