@@ -39,7 +39,8 @@ class Prepared:
                 for name, process in self.binds]
 
 
-_PREPARED: dict[Hashable, Any] = {}  # Prepared, PreparedSelect, or None: not preparable
+# Prepared, PreparedSelect, _RowsLayout, or None: not preparable
+_PREPARED: dict[Hashable, Any] = {}
 
 
 def _prepare(conn: Connection, key: Hashable, stmt: UpdateBase,
@@ -174,8 +175,11 @@ class _RowsLayout:
 
     def __init__(self, prepared: Prepared) -> None:
         self.sql = prepared.sql
-        self.binds = tuple((int(index), name, process) for (name, _, index), process in (
-            (bound.rpartition("__"), process) for bound, process in prepared.binds))
+        binds = []
+        for bound, process in prepared.binds:
+            name, _, index = bound.rpartition("__")
+            binds.append((int(index), name, process))
+        self.binds = tuple(binds)
 
     def args(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         return [rows[i][k] if process is None else process(rows[i][k])
