@@ -87,6 +87,11 @@ def hot_product_ids(size: Size) -> list[int]:
     return list(range(1, size.hot_products + 1))
 
 
+def spread_product_ids(size: Size) -> list[int]:
+    """Every product but the hot ones (S3's "spread" mode)."""
+    return list(range(size.hot_products + 1, size.products + 1))
+
+
 def order_number(order_id: int, created: datetime) -> str:
     """The app's own format (app/orders/numbering.py), unique because the id is."""
     return f"SO-{created:%Y%m%d}-{order_id:06d}"

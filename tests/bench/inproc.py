@@ -82,7 +82,9 @@ def _place_raw(runner, n: int, rng: random.Random, group: int = 1) -> None:  # n
     from tests.bench.floor_db import Refused, in_unit
 
     def unit(conn, *args) -> dict:  # noqa: ANN001
-        return runner._write_sync(in_unit, None, None, (ADMIN_ID, *args), {}, conn)[0][0]  # noqa: SLF001
+        (order, _events), _unit_events = runner._write_sync(  # noqa: SLF001
+            in_unit, None, None, (ADMIN_ID, *args), {}, conn)
+        return order
 
     def place(customer_id: int, lines: list[tuple[int, int]], conn) -> None:  # noqa: ANN001
         with contextlib.suppress(Refused):

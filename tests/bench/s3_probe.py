@@ -17,7 +17,7 @@ import asyncio
 
 from tests.bench import store
 from tests.bench.context import QUICK, BenchContext
-from tests.bench.dataset import SIZES, hot_product_ids
+from tests.bench.dataset import SIZES, spread_product_ids
 from tests.bench.scenarios import s3_orders
 from tests.bench.server import Server
 
@@ -27,8 +27,8 @@ async def probe(target: str, clients: int, seconds: float, rounds: int) -> None:
     with Server(url) as server:
         ctx = BenchContext(server=server, database="sqlite", database_url=url,
                            size=SIZES["S"], budget=QUICK)
-        await s3_orders._instruments(ctx, on=False)  # noqa: SLF001  as S3's timed runs
-        spread = list(range(len(hot_product_ids(ctx.size)) + 1, ctx.size.products + 1))
+        await s3_orders.instruments(ctx, on=False)  # as S3's timed runs
+        spread = spread_product_ids(ctx.size)
         await s3_orders.place(ctx, target, spread, clients, 1.0, 1_000_000, seed=1)
         for r in range(rounds):
             run = await s3_orders.place(ctx, target, spread, clients, seconds, 1_000_000,

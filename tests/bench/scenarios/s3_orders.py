@@ -20,7 +20,7 @@ import orjson
 from app.ids import to_global_id as gid
 from tests.bench import load, store
 from tests.bench.context import BenchContext
-from tests.bench.dataset import hot_product_ids
+from tests.bench.dataset import hot_product_ids, spread_product_ids
 from tests.bench.report import Scenario
 
 CREATE = """mutation BenchPlace($input: OrderCreateInput!) {
@@ -155,7 +155,7 @@ async def _statements(ctx: BenchContext, target: str, products: list[int], order
     return tuple(sum(c) / len(c) if c else float("nan") for c in counts)
 
 
-async def _instruments(ctx: BenchContext, on: bool) -> None:
+async def instruments(ctx: BenchContext, on: bool) -> None:
     """The benchmark's statement counter and phase timer in the server, on or off."""
     answer = await load.fetch_json(ctx.port, "/baseline/_instruments", {"on": on})
     assert answer == {"on": on}, answer
@@ -237,11 +237,11 @@ async def _mode(ctx: BenchContext, mode: str, products: list[int]) -> Scenario:
         f"{c:.1f} / {a:.1f}" for c, a in counted.values())
     # The timed runs measure the server as production runs it: the benchmark's counter and
     # phase timer cost ~10% of its throughput here.
-    await _instruments(ctx, on=False)
+    await instruments(ctx, on=False)
     try:
         return await _timed(ctx, s, products)
     finally:
-        await _instruments(ctx, on=True)
+        await instruments(ctx, on=True)
 
 
 async def _timed(ctx: BenchContext, s: Scenario, products: list[int]) -> Scenario:
@@ -285,9 +285,8 @@ async def _timed(ctx: BenchContext, s: Scenario, products: list[int]) -> Scenari
 
 async def run(ctx: BenchContext) -> list[Scenario]:
     offset = _log_offset(ctx)
-    hot = hot_product_ids(ctx.size)
-    spread = list(range(len(hot) + 1, ctx.size.products + 1))
-    out = [await _mode(ctx, "spread", spread), await _mode(ctx, "hot", hot)]
+    out = [await _mode(ctx, "spread", spread_product_ids(ctx.size)),
+           await _mode(ctx, "hot", hot_product_ids(ctx.size))]
     mismatches = store.ledger_mismatches(ctx.database_url)
     deadlocks = _deadlocks_logged(ctx, offset)
     check = Scenario("S3 stock ledger after placement", ctx.database, ctx.size.name)
