@@ -1,6 +1,6 @@
 """Append-only rows written with Core inserts instead of ORM objects.
 
-Audit records, stock movements, allocations and notifications are written once
+Audit records, stock movements and allocations are written once
 and never read back by the transaction that writes them. Building an ORM object
 and flushing it costs far more than the INSERT itself (DESIGN.md "Persistence
 and speed"), so such rows are buffered per session (`defer`) and inserted with

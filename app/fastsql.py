@@ -145,6 +145,11 @@ def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any] | Sequenc
     return count
 
 
+# A multi-row INSERT is prepared per row count: larger batches go in chunks of powers of
+# two up to this many rows, so a table has a handful of prepared forms, not one per count.
+MAX_ROWS_PER_INSERT = 64
+
+
 def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
                ) -> list[int] | None:
     """`INSERT ... VALUES (...), (...) RETURNING id` for rows with the same keys: their ids
@@ -153,20 +158,33 @@ def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     if not rows or not _usable(conn):
         return None
     keys = tuple(rows[0])
-    key = ("ids", table, keys, len(rows))
+    chunks, at = [], 0
+    while at < len(rows):
+        size = min(MAX_ROWS_PER_INSERT, 1 << ((len(rows) - at).bit_length() - 1))
+        layout = _rows_layout(conn, table, keys, size)
+        if layout is None:
+            return None
+        chunks.append((layout, rows[at:at + size]))
+        at += size
+    ids: list[int] = []
+    for layout, chunk in chunks:
+        cursor = _on_cursor(conn, layout.sql, layout.args(chunk), many=False)
+        ids += sorted(r[0] for r in cursor.fetchall())
+        cursor.close()
+    return ids
+
+
+def _rows_layout(conn: Connection, table: Table, keys: tuple[str, ...], size: int
+                 ) -> _RowsLayout | None:
+    key = ("ids", table, keys, size)
     layout = _PREPARED.get(key, False)
     if layout is False:
         stmt = insert(table).values([
             {k: bindparam(f"{k}__{i}", type_=table.c[k].type) for k in keys}
-            for i in range(len(rows))]).returning(table.c.id)
+            for i in range(size)]).returning(table.c.id)
         prepared = _prepare(conn, ("ids-stmt", *key), stmt, None)
         layout = _PREPARED[key] = None if prepared is None else _RowsLayout(prepared)
-    if layout is None:
-        return None
-    cursor = _on_cursor(conn, layout.sql, layout.args(rows), many=False)
-    ids = sorted(r[0] for r in cursor.fetchall())
-    cursor.close()
-    return ids
+    return layout
 
 
 class _RowsLayout:

@@ -6,7 +6,7 @@ from app.audit.models import AuditRecord
 from app.auth.models import RefreshToken, User, UserWarehouse
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
-from app.events.models import OutboxEvent
+from app.events.models import OutboxConsumer, OutboxEvent
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.notifications.models import Notification, NotificationPreference
 from app.orders.models import (
@@ -26,7 +26,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Address", "AuditRecord", "Carrier", "Contact", "Customer", "IdempotencyRecord",
     "Notification", "NotificationPreference", "Order", "OrderAllocation", "OrderEvent",
-    "OrderLine", "OutboxEvent", "Payment", "Product", "RefreshToken", "ReturnLine",
-    "ReturnRequest", "Shipment", "ShipmentLine", "StockLevel", "StockMovement",
+    "OrderLine", "OutboxConsumer", "OutboxEvent", "Payment", "Product", "RefreshToken",
+    "ReturnLine", "ReturnRequest", "Shipment", "ShipmentLine", "StockLevel", "StockMovement",
     "TrackingEvent", "User", "UserWarehouse", "Warehouse", "metadata",
 ]

@@ -46,24 +46,6 @@ def by_id(session: Session, model: Any, ids: Sequence[int]) -> dict[int, Any]:
     return {r.id: r for r in map(make, found)}
 
 
-_KEPT = "crm_kept_records"
-
-
-def keep(session: Session, model: Any, record: Any | None) -> Any | None:
-    """Remember a record for the rest of the session's unit of work, so a later step that
-    reads the same row (notification planning reads the customer an order step loaded)
-    needs no second SELECT: the record counterpart of the ORM's identity map, and as with
-    it, a row changed later in the same unit must be read again, not looked up here."""
-    if record is not None:
-        session.info.setdefault(_KEPT, {})[(model, record.id)] = record
-    return record
-
-
-def kept(session: Session, model: Any, record_id: int) -> Any | None:
-    """The record `keep` remembered in this session, or None."""
-    return session.info.get(_KEPT, {}).get((model, record_id))
-
-
 def grouped(session: Session, model: Any, column: str, keys: Sequence[Hashable],
             order_by: Iterable[str]) -> dict[Hashable, list[Any]]:
     """{key: records whose `column` is key}, each list in `order_by` order."""

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
+import app.models  # noqa: F401  every table mapped: a unit's flush may reach any of them
 from app import bulk
 from app.audit.models import AuditRecord
 from app.auth.principal import Principal
@@ -35,20 +36,6 @@ from app.writer_process import WriteCall
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-# Steps run inside every write transaction that emitted events, before commit (e.g.
-# turning domain events into notification rows in the same transaction). `hook(uow)`
-# may add rows and emit more events, and may return a callback that gets the events
-# once they have outbox ids, index-aligned with `uow.events`.
-AfterAppend = Callable[[list[DomainEvent]], None]
-BeforeCommit = Callable[["UnitOfWork"], AfterAppend | None]
-BEFORE_COMMIT: list[BeforeCommit] = []
-
-
-def register_before_commit(hook: BeforeCommit) -> None:
-    if hook not in BEFORE_COMMIT:
-        BEFORE_COMMIT.append(hook)
-
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON-safe as they are
@@ -154,7 +141,6 @@ class Runner:
         self.db = db
         self._publish = publish
         self.settings = settings or get_settings()
-        import app.notifications.planner  # noqa: F401  registers its before-commit hook
 
     async def write(
         self,
@@ -216,25 +202,20 @@ class Runner:
 
     @staticmethod
     def _to_outbox(uow: UnitOfWork) -> list[DomainEvent]:
-        """Let the before-commit hooks react to the events, then append them all."""
+        """Append the unit's events to the outbox, last: notifications and other consumers
+        read them from there after commit (app/notifications/planning.py)."""
         if not uow.events:
             return []
-        # The change itself is written first: a failure there is the change's own,
-        # never mistaken for a failing hook.
-        uow.session.flush()
-        callbacks = [cb for hook in BEFORE_COMMIT if (cb := hook(uow)) is not None]
         # Every row lock the transaction needs is taken before the serialized tail
         # (append + commit), so holding the append lock never waits for a row lock:
-        # deferred rows (their foreign keys lock referenced rows on PostgreSQL) are
-        # written first.
+        # the change and its deferred rows (their foreign keys lock referenced rows on
+        # PostgreSQL) are written first.
         bulk.write_deferred(uow.session)
+        uow.session.flush()
         outbox.lock_for_append(uow.session)  # ids become visible in id order
         ids = outbox.append(uow.session, uow.events)
-        written = [DomainEvent(topic=e.topic, payload=e.payload, id=i)
-                   for e, i in zip(uow.events, ids, strict=True)]
-        for callback in callbacks:
-            callback(written)  # only this transaction's own new rows change here
-        return written
+        return [DomainEvent(topic=e.topic, payload=e.payload, id=i)
+                for e, i in zip(uow.events, ids, strict=True)]
 
 
 def flush_unique(session: Session, duplicate: DomainError) -> None:

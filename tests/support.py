@@ -86,6 +86,13 @@ class Factory:
     def write(self, fn: Any, *args: Any, principal: Principal | None = None, **kw: Any) -> Any:
         return self.runner.write_sync(fn, *args, principal=principal or ADMIN, **kw)
 
+    def plan_notifications(self) -> int:
+        """What a running server's planner does after commit, done now in this thread (the
+        apps of the tests run no background tasks): the notification rows written."""
+        from app.notifications.planning import plan_pending
+
+        return plan_pending(self.runner.db)
+
     def user(self, role: str = "ADMIN", *, customer_id: int | None = None,
              warehouses: list[str] | None = None, password: str = "password123") -> TestUser:
         email = f"{unique(role.lower())}@example.com"

@@ -78,15 +78,16 @@ def test_a_failure_that_keeps_its_writes_keeps_its_audit(factory):
     assert _actions(factory, marker) == ["kept"]
 
 
-def test_insert_ids_are_in_row_order(factory):
-    topics = [unique("test.bulk.") for _ in range(7)]
+@pytest.mark.parametrize("count", [7, 150])  # 150: in chunks of 64, 64, 16, 4 and 2 rows
+def test_insert_ids_are_in_row_order(factory, count):
+    topics = [unique("test.bulk.") for _ in range(count)]
 
     def insert(uow) -> list[int]:  # noqa: ANN001
         rows = [{"topic": t, "payload": {"n": i}} for i, t in enumerate(topics)]
         return bulk.insert_ids(uow.session, OutboxEvent.__table__, rows)
 
     ids = factory.write(insert)
-    assert ids == sorted(ids) and len(set(ids)) == 7
+    assert ids == sorted(ids) and len(set(ids)) == count
 
     def fetch(session) -> dict[int, str]:  # noqa: ANN001
         table = OutboxEvent.__table__

@@ -71,7 +71,7 @@ def visible_record(session: Session, principal: Principal, customer_id: int) -> 
         select(rows.table(Customer)).where(Customer.id == bindparam("customer_id")),
         statements.ScopeParams(*kind)))
     found = statements.records(session, stmt, {"customer_id": customer_id, **params}, Customer)
-    return rows.keep(session, Customer, found[0] if found else None)
+    return found[0] if found else None
 
 
 def visible_ids(session: Session, principal: Principal, ids: Sequence[int]) -> set[int]:

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from app import bulk
 from app.db_types import utcnow
+from app.events import consumers
 from app.events.bus import DomainEvent
 from app.events.models import OutboxEvent
 
@@ -104,14 +105,21 @@ def min_id(session: Session) -> int | None:
 
 def horizon(session: Session, before: datetime) -> int | None:
     """The oldest event retention keeps: the newest one published before `before`, and
-    never one past an event still unpublished (the relay has not taken that one yet)."""
+    never one past an event still unpublished (the relay has not taken that one yet) or
+    one a durable consumer has not consumed (app/events/consumers.py)."""
     newest = session.exec(select(func.max(OutboxEvent.id))
                           .where(OutboxEvent.published_at < before)).one()
     if newest is None:
         return None
     waiting = session.exec(select(func.min(OutboxEvent.id))
                            .where(OutboxEvent.published_at.is_(None))).one()
-    return newest if waiting is None else min(newest, waiting)
+    keep = newest if waiting is None else min(newest, waiting)
+    position = consumers.lowest(session)
+    if position is not None and position < keep:
+        # the newest consumed event stays; none at all: nothing below may go yet
+        keep = session.exec(select(func.max(OutboxEvent.id))
+                            .where(OutboxEvent.id <= position)).one()
+    return keep
 
 
 def purge_below(session: Session, keep_from: int, limit: int = 1000) -> int:

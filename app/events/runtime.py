@@ -1,5 +1,5 @@
-"""The background machinery of one process: bus, outbox relay, notification dispatcher,
-housekeeping (retention)."""
+"""The background machinery of one process: bus, outbox relay, notification planner and
+dispatcher, housekeeping (retention)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.events.relay import OutboxRelay
 from app.housekeeping import Housekeeping
 from app.notifications.channels import Channel, EmailChannel, SmsChannel, Unconfigured
 from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
+from app.notifications.planning import NotificationPlanner
 
 
 def make_bus(settings: Settings) -> EventBus:
@@ -39,6 +40,7 @@ def make_channels(settings: Settings) -> dict[str, Channel]:
 class EventRuntime:
     bus: EventBus
     relay: OutboxRelay
+    planner: NotificationPlanner
     dispatcher: NotificationDispatcher
     housekeeping: Housekeeping
     started: bool = False
@@ -49,6 +51,7 @@ class EventRuntime:
     async def start(self) -> None:
         await self.bus.start()
         await self.relay.start()
+        await self.planner.start()
         await self.dispatcher.start()
         await self.housekeeping.start()
         self.started = True
@@ -57,6 +60,7 @@ class EventRuntime:
         if self.started:
             await self.housekeeping.stop()
             await self.dispatcher.stop()
+            await self.planner.stop()
             await self.relay.stop()
             self.started = False
 
@@ -68,5 +72,7 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                          base_seconds=settings.notify_retry_seconds)
     dispatcher = NotificationDispatcher(db, bus, make_channels(settings), policy=policy,
                                         poll_seconds=settings.notify_poll_seconds)
-    return EventRuntime(bus=bus, relay=relay, dispatcher=dispatcher,
+    planner = NotificationPlanner(db, bus, relay.publish,
+                                  poll=settings.outbox_relay_seconds)
+    return EventRuntime(bus=bus, relay=relay, planner=planner, dispatcher=dispatcher,
                         housekeeping=Housekeeping(db, settings))

@@ -10,7 +10,8 @@ stock.alert           {product_id, warehouse_id, kind: LOW_STOCK|OUT_OF_STOCK|BA
                        available, safety_stock, at}
 return.status_changed {return_request_id, order_id, customer_id, status, at}
 notification.created  {notification_id, channel, customer_id, user_id, template}
-                      (written by app.notifications.planner in the same transaction)
+                      (written by app.notifications.planner with the notification, after
+                      the event that called for it committed)
 """
 
 ORDER_STATUS_CHANGED = "order.status_changed"

@@ -1,37 +1,40 @@
-"""Turns domain events into notification rows inside the transaction of the change.
+"""Turns domain events into notification rows: what each event calls for, rendered for
+each recipient in their language and on the channels they allow.
 
-Registered as a before-commit hook of every unit of work (app.uow): the rows
-commit or roll back with the order/shipment/stock change that caused them. The
-dispatcher sends EMAIL/SMS rows later; IN_APP rows are delivered by being stored.
-Each row also emits `notification.created`, which feeds `myNotifications`.
+The planner (app/notifications/planning.py) runs this on batches of events read from the
+outbox after their transactions committed: a change commits without waiting for its
+notifications, and a rolled-back change has no events to plan. `record` writes a batch's
+rows with the planner's outbox position, so each event is planned exactly once. The
+dispatcher sends EMAIL/SMS rows later; IN_APP rows are delivered by being stored. Each row
+also emits `notification.created`, which feeds `myNotifications`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import select
 from sqlmodel import Session
 
-from app import bulk, fastsql
+from app import bulk, rows
 from app.auth.models import User
 from app.auth.roles import Role
 from app.customers.models import Customer
 from app.db_types import utcnow
-from app.events import topics
+from app.events import consumers, outbox, topics
 from app.events.bus import DomainEvent
 from app.notifications import repository as repo
-from app.notifications.models import Notification
+from app.notifications.models import Notification, NotificationPreference
 from app.notifications.repository import Status
 from app.notifications.templates import LANGUAGES, Rendered, label, render
-from app.uow import UnitOfWork, register_before_commit
+from app.orders.models import Order
 
 log = logging.getLogger("crm.notifications")
+CONSUMER = "notifications"  # its outbox position (app/events/consumers.py)
 STAFF_LANGUAGE = "zh"  # for a user whose language is not one of LANGUAGES
 _LABELLED = ("status", "alert")
 _SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}
@@ -47,34 +50,87 @@ class Plan:
     source: str | None = None  # repo.source_key of what it is about
 
 
+class Reads:
+    """What planning reads for one batch of events: the orders, customers and preferences
+    of the batch read in one statement each, and the batch's own plans counted as already
+    notified (two "delivered" events of one order in a batch make one message)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._orders: dict[int, Any] = {}
+        self._customers: dict[int, Any] = {}
+        self._preferences: dict[int, dict[str, bool]] = {}
+        self.planned: set[tuple[str, str | None]] = set()
+
+    def prefetch(self, events: Iterable[DomainEvent]) -> None:
+        order_ids = {e.payload.get("order_id") for e in events} - {None}
+        self._orders.update(rows.by_id(self.session, Order, sorted(order_ids)))
+        customer_ids = {e.payload.get("customer_id") for e in events}
+        customer_ids |= {o.customer_id for o in self._orders.values()}
+        self._fetch_customers(sorted(customer_ids - {None}))
+
+    def _fetch_customers(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        self._customers.update(rows.by_id(self.session, Customer, ids))
+        for customer_id in ids:
+            self._preferences[customer_id] = dict.fromkeys(repo.CHANNELS, True)
+        t = NotificationPreference.__table__
+        for customer_id, channel, enabled in self.session.execute(
+                select(t.c.customer_id, t.c.channel, t.c.enabled)
+                .where(t.c.customer_id.in_(ids))):
+            self._preferences[customer_id][channel] = enabled
+
+    def order(self, order_id: int | None) -> Any | None:
+        if order_id and order_id not in self._orders:
+            self._orders.update(rows.by_id(self.session, Order, [order_id]))
+        return self._orders.get(order_id) if order_id else None
+
+    def customer(self, customer_id: int | None) -> Any | None:
+        if customer_id and customer_id not in self._customers:
+            self._fetch_customers([customer_id])
+        return self._customers.get(customer_id) if customer_id else None
+
+    def preferences(self, customer_id: int) -> dict[str, bool]:
+        """Channel -> enabled; channels without a row are enabled."""
+        if customer_id not in self._preferences:
+            self._fetch_customers([customer_id])
+        return self._preferences.get(customer_id) or dict.fromkeys(repo.CHANNELS, True)
+
+    def already_notified(self, template: str, key: str, value: int) -> bool:
+        return ((template, repo.source_key(key, value)) in self.planned
+                or repo.already_notified(self.session, template, key, value))
+
+
 # Event -> plans ---------------------------------------------------------------
 
-def _order_status(session: Session, p: dict[str, Any]) -> list[Plan]:
+def _order_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
     to, frm, order_id = p.get("to_status"), p.get("from_status"), p.get("order_id")
     if to == "PENDING_REVIEW" and frm in (None, "DRAFT"):
         template = "order_received"
     elif to == "CONFIRMED" and frm in (None, "DRAFT", "PENDING_REVIEW"):
         template = "order_approved"
-    elif to == "DELIVERED" and not repo.already_notified(session, "order_delivered",
-                                                         "order_id", order_id):
+    elif to == "DELIVERED" and not reads.already_notified("order_delivered", "order_id",
+                                                          order_id):
         template = "order_delivered"
     else:
         return []
-    order = repo.order(session, order_id)
-    customer = repo.customer(session, p.get("customer_id") or (order and order.customer_id))
+    order = reads.order(order_id)
+    customer = reads.customer(p.get("customer_id") or (order and order.customer_id))
     return [Plan(template, {"order_number": order.number if order else "-"}, customer,
                  source=repo.source_key("order_id", order_id))]
 
 
-def _shipment_status(session: Session, p: dict[str, Any]) -> list[Plan]:
+def _shipment_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
     status, shipment_id = p.get("status"), p.get("shipment_id")
     if status not in _SHIPPED | _DELAYED:
         return []
-    if status in _SHIPPED and repo.already_notified(session, "order_shipped", "shipment_id",
+    if status in _SHIPPED and reads.already_notified("order_shipped", "shipment_id",
                                                      shipment_id):
         return []
+    session = reads.session
     shipment = repo.shipment(session, shipment_id)
-    order = repo.order(session, p.get("order_id") or (shipment and shipment.order_id))
+    order = reads.order(p.get("order_id") or (shipment and shipment.order_id))
     # the payload names the carrier by code; customers know it by name
     carrier = repo.carrier_name(session, shipment and shipment.carrier_id) or p.get("carrier")
     values = {
@@ -84,7 +140,7 @@ def _shipment_status(session: Session, p: dict[str, Any]) -> list[Plan]:
         "tracking_number": p.get("tracking_number") or (shipment and shipment.tracking_number),
         "reason": p.get("reason") or (shipment and shipment.exception_reason) or status,
     }
-    customer = repo.customer(session, p.get("customer_id") or (order and order.customer_id))
+    customer = reads.customer(p.get("customer_id") or (order and order.customer_id))
     source = repo.source_key("shipment_id", shipment_id)
     if status in _SHIPPED:
         return [Plan("order_shipped", values, customer, source=source)]
@@ -97,18 +153,19 @@ def _shipment_status(session: Session, p: dict[str, Any]) -> list[Plan]:
     return plans
 
 
-def _return_status(session: Session, p: dict[str, Any]) -> list[Plan]:
-    request = repo.return_request(session, p.get("return_request_id"))
-    order = repo.order(session, p.get("order_id") or (request and request.order_id))
-    customer = repo.customer(session, p.get("customer_id") or (request and request.customer_id))
+def _return_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    request = repo.return_request(reads.session, p.get("return_request_id"))
+    order = reads.order(p.get("order_id") or (request and request.order_id))
+    customer = reads.customer(p.get("customer_id") or (request and request.customer_id))
     values = {"return_number": request.number if request else "-",
               "order_number": order.number if order else "-", "status": p.get("status")}
     return [Plan("return_status", values, customer)]
 
 
-def _stock_alert(session: Session, p: dict[str, Any]) -> list[Plan]:
+def _stock_alert(reads: Reads, p: dict[str, Any]) -> list[Plan]:
     if p.get("kind") not in ("LOW_STOCK", "OUT_OF_STOCK"):
         return []
+    session = reads.session
     product = repo.product(session, p.get("product_id"))
     warehouse = repo.warehouse(session, p.get("warehouse_id"))
     values = {"sku": product.sku if product else "-",
@@ -119,7 +176,7 @@ def _stock_alert(session: Session, p: dict[str, Any]) -> list[Plan]:
     return [Plan("staff_low_stock", values, users=users)]
 
 
-HANDLERS: dict[str, Callable[[Session, dict[str, Any]], list[Plan]]] = {
+HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.ORDER_STATUS_CHANGED: _order_status,
     topics.SHIPMENT_STATUS_CHANGED: _shipment_status,
     topics.RETURN_STATUS_CHANGED: _return_status,
@@ -128,11 +185,6 @@ HANDLERS: dict[str, Callable[[Session, dict[str, Any]], list[Plan]]] = {
 
 
 # Plans -> rows ------------------------------------------------------------------
-
-_TABLE = Notification.__table__
-_SET_SOURCE = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
-               .values(event_id=bindparam("source_id")))
-
 
 def _texts(plan: Plan, language: str) -> Rendered:
     """The plan rendered in `language`: once for all of a recipient's channels."""
@@ -155,88 +207,80 @@ def _row(plan: Plan, text: Rendered, language: str, channel: str, recipient: str
     }
 
 
-def _customer_rows(session: Session, plan: Plan,
-                   prefs: dict[int, dict[str, bool]]) -> list[dict[str, Any]]:
+def _customer_rows(reads: Reads, plan: Plan) -> list[dict[str, Any]]:
     customer = plan.customer
     if customer is None:
         return []
-    if customer.id not in prefs:  # several events of one customer: asked once
-        prefs[customer.id] = repo.preferences(session, customer.id)
-    enabled = prefs[customer.id]
+    enabled = reads.preferences(customer.id)
     language = customer.language if customer.language in LANGUAGES else "zh"
     plan = replace(plan, values={"customer_name": customer.name, **plan.values})
     text, now = _texts(plan, language), utcnow()
-    rows = []
+    out = []
     for channel, recipient in (("EMAIL", customer.email), ("SMS", customer.phone),
                                ("IN_APP", "")):
         if enabled.get(channel, True) and (channel == "IN_APP" or recipient):
-            rows.append(_row(plan, text, language, channel, recipient or "", now,
-                             customer_id=customer.id))
-    return rows
+            out.append(_row(plan, text, language, channel, recipient or "", now,
+                            customer_id=customer.id))
+    return out
 
 
 def _staff_rows(plan: Plan) -> list[dict[str, Any]]:
-    rows, texts, now = [], {}, utcnow()
+    out, texts, now = [], {}, utcnow()
     for user in plan.users:
         language = user.language if user.language in LANGUAGES else STAFF_LANGUAGE
         if language not in texts:
             texts[language] = _texts(plan, language)
         text = texts[language]
-        rows.append(_row(plan, text, language, "IN_APP", "", now, user_id=user.id))
+        out.append(_row(plan, text, language, "IN_APP", "", now, user_id=user.id))
         if user.email:
-            rows.append(_row(plan, text, language, "EMAIL", user.email, now, user_id=user.id))
-    return rows
+            out.append(_row(plan, text, language, "EMAIL", user.email, now, user_id=user.id))
+    return out
 
 
-def _plan(session: Session, events: list[DomainEvent]) -> list[tuple[int, dict[str, Any]]]:
-    """(index of the source event, row) for every notification the events call for."""
-    planned: list[tuple[int, dict[str, Any]]] = []
-    prefs: dict[int, dict[str, bool]] = {}
-    for index, event in enumerate(events):
+def plan(session: Session, events: list[DomainEvent]) -> list[dict[str, Any]]:
+    """The notification rows `events` call for, each with the id of its event. An event
+    whose planning fails is logged and left without notifications: a broken template or
+    handler must not hold up every later event."""
+    reads = Reads(session)
+    reads.prefetch(e for e in events if e.topic in HANDLERS)
+    planned: list[dict[str, Any]] = []
+    for event in events:
         handler = HANDLERS.get(event.topic)
-        for plan in handler(session, event.payload) if handler else ():
-            planned += [(index, row)
-                        for row in _customer_rows(session, plan, prefs) + _staff_rows(plan)]
+        if handler is None:
+            continue
+        try:
+            made = [row for p in handler(reads, event.payload)
+                    for row in _customer_rows(reads, p) + _staff_rows(p)]
+        except Exception:
+            log.exception("planning notifications for event %s (%s) failed; it has none",
+                          event.id, event.topic)
+            continue
+        for row in made:
+            row["event_id"] = event.id
+            reads.planned.add((row["template"], row["source_key"]))
+        planned += made
     return planned
 
 
-def _link(session: Session, planned: list[tuple[int, dict[str, Any]]], ids: list[int],
-          written: list[DomainEvent]) -> None:
-    """Record which outbox event caused each row (traceability, dedupe)."""
-    fastsql.execute(fastsql.connection_of(session), _SET_SOURCE, [
-        {"row_id": row_id, "source_id": written[index].id}
-        for (index, _), row_id in zip(planned, ids, strict=True)])
+# The write, module-level: on SQLite it runs in the writer process (app.writer) ----------
+
+_TABLE = Notification.__table__
 
 
-def _guard(session: Session) -> AbstractContextManager:
-    """A notification problem must never undo the business change. On PostgreSQL a
-    failed statement aborts the whole transaction, so planning runs in a savepoint.
-    SQLite undoes only the failed statement and the transaction goes on, so it needs
-    none (measured there: 0.15-0.25 ms per unit of work, 5-8% of placing an order).
-    Rows are cut to their columns (`_row`), so the insert itself cannot fail."""
-    if session.get_bind().dialect.name == "postgresql":
-        return session.begin_nested()
-    return nullcontext()
-
-
-def plan_notifications(uow: UnitOfWork) -> Callable[[list[DomainEvent]], None] | None:
-    if not any(e.topic in HANDLERS for e in uow.events):
+def record(session: Session, start: int, end: int, planned: list[dict[str, Any]]
+           ) -> list[DomainEvent] | None:
+    """Write the rows planned for the events after `start` up to `end` and move the
+    planner's position there; their `notification.created` events, to publish after
+    commit. None (and nothing written) when another process planned them first."""
+    if not consumers.advance(session, CONSUMER, start, end):
         return None
-    session = uow.session
-    try:
-        with _guard(session):
-            planned = _plan(session, list(uow.events))
-            ids = bulk.insert_ids(session, _TABLE, [row for _, row in planned])
-    except Exception:
-        log.exception("planning notifications failed; the change commits without them")
-        return None
-    if not planned:
-        return None
-    for (_, row), row_id in zip(planned, ids, strict=True):
-        uow.emit(topics.NOTIFICATION_CREATED, notification_id=row_id, channel=row["channel"],
-                 customer_id=row["customer_id"], user_id=row["user_id"],
-                 template=row["template"])
-    return lambda written: _link(session, planned, ids, written)
-
-
-register_before_commit(plan_notifications)
+    ids = bulk.insert_ids(session, _TABLE, planned)
+    created = [DomainEvent(topic=topics.NOTIFICATION_CREATED, payload={
+        "notification_id": row_id, "channel": row["channel"], "customer_id": row["customer_id"],
+        "user_id": row["user_id"], "template": row["template"]})
+        for row, row_id in zip(planned, ids, strict=True)]
+    if not created:
+        return []
+    outbox.lock_for_append(session)
+    event_ids = outbox.append(session, created)
+    return [replace(e, id=i) for e, i in zip(created, event_ids, strict=True)]

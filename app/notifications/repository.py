@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, select
 
-from app import rows, statements
+from app import statements
 from app.auth.models import User, UserWarehouse
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
@@ -19,7 +18,7 @@ from app.catalog.models import Product
 from app.customers.models import Customer
 from app.inventory.models import Warehouse
 from app.notifications.models import Notification, NotificationPreference
-from app.orders.models import Order, ReturnRequest
+from app.orders.models import ReturnRequest
 from app.pagination import Page, PageRequest, SortKey, paginate
 from app.shipping.models import Carrier, Shipment
 
@@ -58,15 +57,6 @@ class NotificationFilter:
 
 # Recipients and rendering data ---------------------------------------------
 
-def customer(session: Session, customer_id: int | None) -> Any | None:
-    """A read-only record: planning reads the name, language, e-mail and phone."""
-    if not customer_id:
-        return None
-    return (rows.kept(session, Customer, customer_id)
-            or rows.by_id(session, Customer, [customer_id]).get(customer_id))
-
-
-# Read for every notification plan: built once, reused with a bound parameter.
 _PREFERENCES = select(NotificationPreference.channel, NotificationPreference.enabled).where(
     NotificationPreference.customer_id == bindparam("customer_id"))
 
@@ -86,10 +76,6 @@ def set_preference(session: Session, customer_id: int, channel: str, enabled: bo
         row = NotificationPreference(customer_id=customer_id, channel=channel, enabled=enabled)
     row.enabled = enabled
     session.add(row)
-
-
-def order(session: Session, order_id: int | None) -> Order | None:
-    return session.get(Order, order_id) if order_id else None
 
 
 def shipment(session: Session, shipment_id: int | None) -> Shipment | None:

@@ -119,7 +119,7 @@ def lock_customer(session: Session, customer_id: int) -> Any | None:
     """The customer as a read-only record, its row locked: serializes credit decisions per
     customer (two approvals cannot both fit the limit)."""
     found = statements.records(session, _LOCK_CUSTOMER, {"id": customer_id}, Customer)
-    return rows.keep(session, Customer, found[0] if found else None)
+    return found[0] if found else None
 
 
 def list_orders(session: Session, principal: Principal, flt: OrderFilter, sort: OrderSort,

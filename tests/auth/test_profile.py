@@ -54,6 +54,7 @@ async def test_staff_alerts_are_written_in_each_users_language(api, factory):
     product = kit.product()
     kit.stock(product, warehouse, 2)
     factory.write(stock_service.adjust_stock, product.id, warehouse.id, -2, "破损")
+    factory.plan_notifications()
     [mail_en] = [n for n in rows(factory, user_id=english.id) if n.channel == "EMAIL"]
     [mail_zh] = [n for n in rows(factory, user_id=chinese.id) if n.channel == "EMAIL"]
     assert mail_en.subject.startswith("Stock alert: " + product.sku)

@@ -8,13 +8,14 @@ published after commit, as the app's are. It runs the statements the order workf
 with rows of the same content:
 
 - create: customer, products, default contact and address, the order, its lines, two
-  history rows, the order number, notification preferences, notification rows (the app's
-  own templates), audit rows, outbox rows and the notifications' links to their event;
+  history rows, the order number, audit rows and outbox rows;
 - approve: order, customer, lines, products (price check), the credit exposure (the app's
   own statement, compared with the limit), whether the customer has been served before
   (priority), the products' stock, the plan (the app's own `allocation.plan`), conditional
-  reservations, allocations, history, the new status, notifications, ledger movements,
-  audit, outbox and links.
+  reservations, allocations, history, the new status, ledger movements, audit and outbox.
+
+Their notifications are the app's: its planner reads these outbox events after commit, as
+it reads the app's own (app/notifications/planning.py).
 
 It leaves out what has no SQL: the checks of rights and input, discount approvals, the
 ORM. Mounted behind the floor schema (tests/bench/floor.py) at /floor-db on SQLite, so an
@@ -38,8 +39,6 @@ from app import fastsql
 from app.customers.models import TIER_RANK
 from app.errors import DomainError
 from app.events.bus import DomainEvent
-from app.notifications.repository import source_key
-from app.notifications.templates import LANGUAGES, render
 from app.orders import allocation, balances
 from app.uow import Runner, UnitOfWork
 
@@ -96,11 +95,6 @@ INSERT_EVENT = ("INSERT INTO order_event (order_id, type, from_status, to_status
 INSERT_AUDIT = ('INSERT INTO audit_record (actor_id, actor_role, action, entity_type, '
                 'entity_id, "before", "after", request_id, created_at) '
                 "VALUES (?, 'ADMIN', ?, 'Order', ?, ?, ?, ?, ?)")
-INSERT_NOTIFICATION = ("INSERT INTO notification (customer_id, user_id, channel, template, "
-                       "language, recipient, subject, body, status, attempts, source_key, "
-                       "next_attempt_at, sent_at, created_at) VALUES ")
-NOTIFICATION_ROW = "(?, NULL, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"
-LINK_NOTIFICATION = "UPDATE notification SET event_id = ? WHERE id = ?"
 INSERT_ALLOCATION = ("INSERT INTO order_allocation (order_id, order_line_id, product_id, "
                      "warehouse_id, quantity, quantity_shipped) VALUES (?, ?, ?, ?, ?, 0)")
 INSERT_MOVEMENT = ("INSERT INTO stock_movement (product_id, warehouse_id, kind, on_hand_delta, "
@@ -194,9 +188,8 @@ class RawSql:
                                    "order_event_id": created, "type": "CREATED", "at": now}),
                   self._status_event(order_id, customer_id, "DRAFT", "PENDING_REVIEW",
                                      submitted, now)]
-        return after, self._finish(cur, customer, after, "order_received", now, events,
-                                   [("order.created", None, after),
-                                    ("order.submitted", before, after)])
+        return after, self._finish(cur, after, now, events, [
+            ("order.created", None, after), ("order.submitted", before, after)])
 
     @staticmethod
     def _products(cur: Any, product_ids: list[int]) -> dict[int, dict]:
@@ -258,8 +251,7 @@ class RawSql:
                                            self.actor_id, now) for s in slots])
         events = [self._status_event(order_id, customer["id"], "PENDING_REVIEW", "CONFIRMED",
                                      approved, now)]
-        return order, self._finish(cur, customer, order, "order_approved", now, events,
-                                   [("order.approved", before, order)])
+        return order, self._finish(cur, order, now, events, [("order.approved", before, order)])
 
     def _review(self, cur: Any, order: dict, customer: dict, lines: list[Line]) -> None:
         """Prices against the catalog, then the credit limit (the app's exposure SQL)."""
@@ -296,7 +288,7 @@ class RawSql:
                                              s.warehouse_id, s.quantity) for s in slots])
         return slots
 
-    # -- the append-only tail: history, notifications, audit, outbox -----------------
+    # -- the append-only tail: history, audit, outbox -----------------
     def _event(self, cur: Any, order_id: int, kind: str, from_status: str | None,
                to_status: str | None, now: str, details: dict | None = None) -> int:
         return cur.execute(INSERT_EVENT, (order_id, kind, from_status, to_status,
@@ -310,15 +302,10 @@ class RawSql:
             "to_status": to_status, "actor_id": self.actor_id, "order_event_id": event_id,
             "at": now, "message": ""})
 
-    def _finish(self, cur: Any, customer: dict, order: dict, template: str, now: str,
-                events: list[tuple[str, dict]], audits: list[tuple]) -> list[DomainEvent]:
-        """Notifications of the status change (last of `events`), audit rows, then the
-        outbox; the events with their outbox ids, to publish after commit."""
-        notified = self._notify(cur, customer, order, template, now)
-        events += [("notification.created", {"notification_id": n, "channel": channel,
-                                             "customer_id": customer["id"], "user_id": None,
-                                             "template": template})
-                   for n, channel in notified]
+    def _finish(self, cur: Any, order: dict, now: str, events: list[tuple[str, dict]],
+                audits: list[tuple]) -> list[DomainEvent]:
+        """Audit rows, then the outbox; the events with their outbox ids, to publish after
+        commit."""
         cur.executemany(INSERT_AUDIT, [
             (self.actor_id, action, order["id"], before and _json(before), _json(after),
              "floor-db", now) for action, before, after in audits])
@@ -327,31 +314,5 @@ class RawSql:
             + ", ".join(["(?, ?, ?)"] * len(events)) + " RETURNING id",
             [v for topic, payload in events for v in (topic, _json(payload), now)]
         ).fetchall())
-        cause = outbox[len(events) - len(notified) - 1]  # the status change
-        cur.executemany(LINK_NOTIFICATION, [(cause, n) for n, _ in notified])
         return [DomainEvent(topic, payload, i)
                 for (topic, payload), i in zip(events, outbox, strict=True)]
-
-    @staticmethod
-    def _notify(cur: Any, customer: dict, order: dict, template: str, now: str
-                ) -> list[tuple[int, str]]:
-        """The customer's notification rows, as the app's planner writes them."""
-        enabled = dict(cur.execute("SELECT channel, enabled FROM notification_preference "
-                                   "WHERE customer_id = ?", (customer["id"],)).fetchall())
-        language = customer["language"] if customer["language"] in LANGUAGES else "zh"
-        text = render(template, language, {"customer_name": customer["name"],
-                                           "order_number": order["number"]})
-        rows = [(channel, recipient or "") for channel, recipient in (
-            ("EMAIL", customer["email"]), ("SMS", customer["phone"]), ("IN_APP", ""))
-            if enabled.get(channel, True) and (channel == "IN_APP" or recipient)]
-        if not rows:
-            return []
-        stored = [channel == "IN_APP" for channel, _ in rows]
-        ids = sorted(r[0] for r in cur.execute(
-            INSERT_NOTIFICATION + ", ".join([NOTIFICATION_ROW] * len(rows)) + " RETURNING id",
-            [v for (channel, recipient), kept in zip(rows, stored, strict=True) for v in (
-                customer["id"], channel, template, language, recipient[:254],
-                text.subject[:300], (text.sms if channel == "SMS" else text.body)[:4000],
-                "DELIVERED" if kept else "PENDING", source_key("order_id", order["id"]),
-                None if kept else now, now if kept else None, now)]).fetchall())
-        return [(i, channel) for i, (channel, _) in zip(ids, rows, strict=True)]

@@ -132,8 +132,9 @@ async def test_a_bus_outage_delays_events_without_failing_the_change(db, factory
 
 
 async def test_concurrent_steps_on_one_customer_never_deadlock(live, live_kit, factory):
-    """Approvals lock the customer row; the notification rows of every step reference it.
-    Planning runs before the serialized outbox append, so the two never wait on each other."""
+    """Approvals lock the customer row; the notification rows planned from every step's
+    events reference it, and the planner writes them before its serialized outbox append,
+    so the two never wait on each other."""
     rep = factory.user("SALES")
     customer = live_kit.customer(owner_id=rep.id, email="many.orders@example.com", phone=None)
     pending = [(await pending_order(live_kit, factory, customer))[0] for _ in range(6)]
@@ -146,6 +147,7 @@ async def test_concurrent_steps_on_one_customer_never_deadlock(live, live_kit, f
     results = await asyncio.wait_for(asyncio.gather(*steps), 60)
     assert all(r["userErrors"] == [] for r in results), results
     assert {r["order"]["status"] for r in results} == {"CONFIRMED", "PENDING_REVIEW"}
+    factory.plan_notifications()  # what the live server's planner has not done yet
     templates = [n.template for n in rows(factory, customer_id=customer.id, channel="EMAIL")]
     assert templates.count("order_approved") == 6
     assert templates.count("order_received") == 12

@@ -101,10 +101,12 @@ async def test_one_shipped_notice_per_shipment_even_after_its_event_is_purged(
         return sorted((n.channel, n.source_key) for n in rows(factory, customer_id=customer.id)
                       if n.template == "order_shipped")
 
+    factory.plan_notifications()  # as the live server's planner does, at once
     assert shipped() == [("EMAIL", f"shipment_id={shipment.id}"),
                          ("IN_APP", f"shipment_id={shipment.id}")]
     await _all_published(db)
     await Housekeeping(db, settings).run_once(now=utcnow() + timedelta(days=8))
     await live.write(shipping.add_tracking_event, shipment.id, "IN_TRANSIT", "杭州", "运输中",
                      datetime.now(UTC))
+    factory.plan_notifications()
     assert len(shipped()) == 2  # the transit scan did not announce the shipment again

@@ -1,4 +1,4 @@
-"""Notification planning inside the unit of work (same transaction as the change),
+"""Notification planning from the outbox after commit (app/notifications/planning.py),
 templates, staff recipients and the retry policy (the dispatcher's own runs are in
 test_dispatcher_runs.py)."""
 
@@ -48,9 +48,12 @@ def _return_changed(uow, customer_id: int, status: str) -> ReturnRequest:  # noq
     return request
 
 
-def test_return_status_is_planned_in_the_same_transaction(factory):
+def test_return_status_is_planned_from_the_outbox_once(factory):
     customer = factory.customer(email=unique_email(), phone=None, language="zh")
     request = factory.write(_return_changed, customer.id, "APPROVED")
+    assert rows(factory, customer_id=customer.id) == []  # the change did not wait for them
+    factory.plan_notifications()
+    factory.plan_notifications()  # nothing is planned twice
     found = rows(factory, customer_id=customer.id)
     assert {n.channel for n in found} == {"EMAIL", "IN_APP"}
     email = next(n for n in found if n.channel == "EMAIL")
@@ -67,11 +70,12 @@ def test_a_rolled_back_change_leaves_no_notifications(factory):
 
     with pytest.raises(DomainError):
         factory.write(fails)
+    factory.plan_notifications()
     assert rows(factory, customer_id=customer.id) == []
 
 
-def test_a_planning_failure_never_undoes_the_change(factory):
-    def boom(_session, _payload):  # noqa: ANN001, ANN202
+def test_a_planning_failure_never_undoes_the_change_or_holds_up_later_events(factory):
+    def boom(_reads, _payload):  # noqa: ANN001, ANN202
         raise RuntimeError("template store unavailable")
 
     def change(uow):  # noqa: ANN001, ANN202
@@ -82,9 +86,14 @@ def test_a_planning_failure_never_undoes_the_change(factory):
     planner.HANDLERS["test.planning_failure"] = boom
     try:
         created = factory.write(change)
+        customer = factory.customer(email=unique_email(), phone=None)
+        factory.write(_return_changed, customer.id, "APPROVED")
+        factory.plan_notifications()
     finally:
         del planner.HANDLERS["test.planning_failure"]
     assert factory.runner.read_sync(customer_service.get_customer, (SYSTEM, created.id), {})
+    assert rows(factory, customer_id=created.id) == []
+    assert {n.channel for n in rows(factory, customer_id=customer.id)} == {"EMAIL", "IN_APP"}
 
 
 def test_low_stock_alerts_go_to_that_warehouses_staff(factory, live_kit):
@@ -94,6 +103,7 @@ def test_low_stock_alerts_go_to_that_warehouses_staff(factory, live_kit):
     product = live_kit.product()
     live_kit.stock(product, warehouse, 3)
     factory.write(stock_service.adjust_stock, product.id, warehouse.id, -3, "破损")
+    factory.plan_notifications()
     mine = rows(factory, user_id=keeper.id)
     assert {(n.channel, n.template) for n in mine} == {("IN_APP", "staff_low_stock"),
                                                        ("EMAIL", "staff_low_stock")}

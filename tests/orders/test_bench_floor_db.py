@@ -2,7 +2,8 @@
 reach only while it does the work the order workflow does. Here one order goes through the
 real API and one through the floor, for the same customer and product: both must end
 CONFIRMED with their stock reserved, and write the same number of rows to every table the
-workflow writes. A workflow change that writes more (or a floor that skips work) fails."""
+workflow writes, notifications included once the planner has read their events. A workflow
+change that writes more (or a floor that skips work) fails."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
+from app.notifications.planning import plan_pending
 from tests.bench.floor_db import RawOrders
 from tests.bench.scenarios.s3_orders import APPROVE, CREATE
 from tests.orders.support import gid, pk
@@ -106,12 +108,14 @@ async def test_floor_db_runs_what_the_workflow_runs(kit, factory, db, app, monke
                            "lines": [{"productId": gid("Product", p.id), "quantity": q}
                                      for p, q in items]}}
 
+    plan_pending(db)  # what earlier tests left to the planner (this app runs none)
     before, outbox = _counts(kit), _max_outbox(kit)
     with Statements(db) as real_sql:
         created = (await kit.api.ok(CREATE, variables, admin.token))["orderCreate"]
         approved = (await kit.api.ok(APPROVE, {"id": created["order"]["id"]},
                                      admin.token))["orderApprove"]
     assert approved["order"]["status"] == "CONFIRMED", approved
+    assert plan_pending(db) == 6
     real_rows = _delta(_counts(kit), before)
     real = _written(kit, pk(created["order"]["id"]), created["order"]["number"], outbox)
 
@@ -121,6 +125,7 @@ async def test_floor_db_runs_what_the_workflow_runs(kit, factory, db, app, monke
         placed = await raw.create(customer.id, [(p.id, q) for p, q in items])
         confirmed = await raw.approve(placed["order"]["id"])
     assert confirmed["error"] is None and confirmed["order"]["status"] == "CONFIRMED"
+    assert plan_pending(db) == 6
     floor_rows = _delta(_counts(kit), before)
     floor = _written(kit, placed["order"]["id"], placed["order"]["number"], outbox)
 

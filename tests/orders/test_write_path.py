@@ -84,6 +84,7 @@ def test_the_rows_written_in_bulk_are_complete_and_linked(kit, factory):
     assert [(m["kind"], m["reserved_delta"]) for m in moves] == [("RESERVATION", 3)]
     kit.assert_ledger_consistent(tea)
 
+    factory.plan_notifications()  # after commit, from the outbox
     notes = _rows(kit, Notification, customer_id=customer.id)
     assert {(n["template"], n["channel"]) for n in notes} == {
         (t, c) for t in ("order_received", "order_approved") for c in ("EMAIL", "SMS", "IN_APP")}

@@ -1,0 +1,45 @@
+"""SQL for durable consumers of the outbox: a consumer reads the events after its position,
+writes what it makes of them, and moves its position in that same transaction, so each
+event is consumed exactly once however many processes run the consumer and whenever one
+of them stops. Outbox ids become visible in id order (app/events/outbox.py), so a position
+never skips an event committed later."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from app.db_types import utcnow
+from app.events.models import OutboxConsumer
+
+_TABLE = OutboxConsumer.__table__
+
+
+def position(session: Session, name: str) -> int:
+    """Every event up to this id is done (0: none; a consumer without a row starts there)."""
+    found = session.execute(select(_TABLE.c.position).where(_TABLE.c.name == name)).scalar()
+    return found or 0
+
+
+def advance(session: Session, name: str, expected: int, to: int) -> bool:
+    """Move from `expected` to `to`; False when another process moved it first (then the
+    caller's transaction must write nothing of its own and roll back). On PostgreSQL the
+    UPDATE's row lock makes a second consumer wait for the first to commit, then miss."""
+    moved = session.execute(
+        update(_TABLE).where(_TABLE.c.name == name, _TABLE.c.position == expected)
+        .values(position=to, updated_at=utcnow())).rowcount
+    if moved:
+        return True
+    if expected != 0 or session.execute(
+            select(_TABLE.c.name).where(_TABLE.c.name == name)).first() is not None:
+        return False
+    # a database without the row (created before the consumer existed): its first move
+    session.add(OutboxConsumer(name=name, position=to))
+    session.flush()
+    return True
+
+
+def lowest(session: Session) -> int | None:
+    """The lowest position of any consumer (None: no consumers): retention keeps what
+    comes after it."""
+    return session.execute(select(func.min(_TABLE.c.position))).scalar()
