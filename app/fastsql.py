@@ -72,8 +72,9 @@ def _on_cursor(conn: Connection, sql: str, args: Any, many: bool) -> Any:
     """Run on a new DB-API cursor, seen by the statement events, driver errors wrapped as
     SQLAlchemy's; the open cursor."""
     cursor = conn.connection.cursor()
-    if conn._has_events or conn.engine._has_events:  # noqa: SLF001  counters listen here
-        conn.dispatch.before_cursor_execute(conn, cursor, sql, args, None, many)
+    listeners = conn.dispatch.before_cursor_execute  # the statement counters (engine's too)
+    if listeners:  # asked first: calling an empty collection costs a few us a statement
+        listeners(conn, cursor, sql, args, None, many)
     try:
         if many:
             cursor.executemany(sql, args)
