@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import gc
 import itertools
 import logging
 import os
@@ -175,7 +176,9 @@ class WriterProcess:
         return [sys.executable, "-m", "app.writer_process", str(fd), self.url]
 
     def _ensure_started(self) -> Pipe:
-        if self._proc is not None and self._proc.poll() is None:
+        # a child that died is forgotten by its reader (_stopped), which sees its end of the
+        # socket close; asking the OS about it on every call cost a system call each
+        if self._proc is not None:
             return self._pipe
         failed = self._failed_start
         if failed is not None and time.monotonic() - failed < self.restart_pause:
@@ -336,6 +339,9 @@ def _child_main(fd: int, url: str) -> None:
     writer = _ChildWriter(db.write_engine, pipe)
     runners: dict[int, Runner] = {}
     writer.send([])  # ready
+    # What is alive now (modules, mappers, compiled statements) lives as long as the process:
+    # kept out of the collector's full passes, which otherwise walk it all every few seconds
+    gc.freeze()
     try:
         while True:
             try:

@@ -92,6 +92,13 @@ async def test_malformed_graphql_and_limits(api, factory):
     response = await api.client.post("/graphql", content=b"x" * 2_000_000,
                                      headers={"content-type": "application/json"})
     assert response.status_code == 413
+    for body, status in ((b'{"query": "{ me { role } }"', 400),  # not JSON
+                         (b'{"query": "query($n: Int) { orders(first: $n) { totalCount } }", '
+                          b'"variables": {"n": 123456789012345678901234567890}}', 200)):
+        response = await api.client.post("/graphql", content=body, headers={
+            "content-type": "application/json", "authorization": f"Bearer {user.token}"})
+        assert response.status_code == status, response.text
+    assert "Int cannot represent" in response.json()["errors"][0]["message"]
 
 
 async def test_health_and_readiness(api):
