@@ -287,13 +287,33 @@ async def run(ctx: BenchContext) -> list[Scenario]:
     offset = _log_offset(ctx)
     out = [await _mode(ctx, "spread", spread_product_ids(ctx.size)),
            await _mode(ctx, "hot", hot_product_ids(ctx.size))]
+    waiting, caught_up = await _planner_catch_up(ctx)
     mismatches = store.ledger_mismatches(ctx.database_url)
     deadlocks = _deadlocks_logged(ctx, offset)
     check = Scenario("S3 stock ledger after placement", ctx.database, ctx.size.name)
     check.figures["stock levels out of balance or oversold"] = len(mismatches)
     check.figures["deadlocks in server log"] = deadlocks
+    check.figures["order events waiting for notification planning at the end, s to plan"] = \
+        f"{waiting}, {caught_up:.2f}"
     if mismatches:
         check.notes.append(f"first mismatches: {mismatches[:3]}")
     check.target("oversold or unbalanced stock levels", len(mismatches), 0, "==")
     check.target("deadlocks", deadlocks, 0, "==")
+    # notifications are planned after commit (app/notifications/planning.py): the planner,
+    # whose CPU is in the figures above, must keep up, not leave a backlog behind the run
+    check.target("s until every order's notifications were planned", caught_up, 2.0)
     return out + [check]
+
+
+async def _planner_catch_up(ctx: BenchContext, limit: float = 30.0) -> tuple[int, float]:
+    """(events waiting for the planner when the last step ended, seconds until none)."""
+    import asyncio
+
+    started = time.perf_counter()
+    waiting = left = store.unplanned_events(ctx.database_url)
+    if not waiting:
+        return 0, 0.0
+    while left and time.perf_counter() - started < limit:
+        await asyncio.sleep(0.05)
+        left = store.unplanned_events(ctx.database_url)
+    return waiting, time.perf_counter() - started
