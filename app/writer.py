@@ -137,15 +137,33 @@ class GroupWriter:
                                                     daemon=True)
                     self._thread.start()
 
+    # Where jobs come from: the queue (the writer process reads its socket instead).
+    def _take(self) -> Job | None:
+        """The next job, waiting for one; None: stop."""
+        return self._queue.get()
+
+    def _waiting(self) -> bool:
+        return not self._queue.empty()
+
+    def _take_waiting(self) -> Job | None | bool:
+        """The next job if one is waiting (None: stop), else False."""
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return False
+
+    def _stop_after_group(self) -> None:
+        self._queue.put(None)
+
     def _loop(self) -> None:
         while True:
-            job = self._queue.get()
+            job = self._take()
             if job is None:
                 return
-            if self._queue.empty():
-                self._run_alone(job)
-            else:
+            if self._waiting():
                 self._run_group(job)
+            else:
+                self._run_alone(job)
 
     def _run_alone(self, job: Job) -> None:
         try:
@@ -164,12 +182,11 @@ class GroupWriter:
                 self._run_in(conn, first)
                 while (len(group) < MAX_GROUP
                        and time.perf_counter() - started < MAX_GROUP_SECONDS):
-                    try:
-                        job = self._queue.get_nowait()
-                    except queue.Empty:
+                    job = self._take_waiting()
+                    if job is False:
                         break
                     if job is None:  # close(): finish this group, then stop
-                        self._queue.put(None)
+                        self._stop_after_group()
                         break
                     group.append(job)
                     self._run_in(conn, job)

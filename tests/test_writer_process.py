@@ -15,6 +15,7 @@ import time
 from dataclasses import replace
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -37,6 +38,10 @@ from tests.support import ADMIN, audited_actions, hold_writer, unique, writer_he
 def _audits(uow, marker: str, action: str = "done") -> str:  # noqa: ANN001
     uow.audit(action, marker, 1)
     return action
+
+
+def _audits_padded(uow, marker: str, action: str, _padding: str) -> str:  # noqa: ANN001
+    return _audits(uow, marker, action)
 
 
 def _refuses(uow, marker: str) -> None:  # noqa: ANN001
@@ -132,6 +137,24 @@ async def test_a_cancelled_caller_leaves_its_unit_to_finish(own, tmp_path):  # n
     assert audited_actions(own, marker) == ["held", "after", "last"]
 
 
+async def test_calls_never_make_the_event_loop_wait_while_the_child_is_busy(own, tmp_path):  # noqa: ANN001
+    """The child reads its calls between units: while one runs, more calls than the
+    socket's buffer holds (here ~5 MB) wait in order behind it, and the loop goes on."""
+    marker, gate = unique("W"), str(tmp_path / "gate")
+    held = asyncio.ensure_future(own.write(hold_writer, marker, gate, principal=ADMIN))
+    await writer_held(gate)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    calls = [asyncio.ensure_future(own.write(_audits_padded, marker, f"c{i}", "x" * 8192,
+                                             principal=ADMIN)) for i in range(600)]
+    await asyncio.sleep(0.05)  # every call sent (or waiting to be), none answered yet
+    assert loop.time() - started < 2.0 and not any(c.done() for c in calls)
+    Path(gate).touch()
+    assert await asyncio.wait_for(asyncio.gather(held, *calls), 60) == [
+        "held", *(f"c{i}" for i in range(600))]
+    assert audited_actions(own, marker) == ["held", *(f"c{i}" for i in range(600))]
+
+
 async def test_calls_in_flight_fail_when_the_process_dies_and_the_next_starts_another(
         own, tmp_path):  # noqa: ANN001
     marker, gate = unique("W"), str(tmp_path / "gate")
@@ -175,7 +198,7 @@ def test_a_failed_group_tells_each_unit_once_with_one_traceback():
     pickled once, not once more per unit (each note would hold the ones before)."""
     ours, theirs = socket.socketpair()
     answers = Pipe(ours.detach())
-    writer = _ChildWriter(None, Pipe(theirs.detach()))
+    writer = _ChildWriter(SimpleNamespace(write_engine=None), Pipe(theirs.detach()))
     try:
         raise OSError("disk I/O error")
     except OSError as exc:
