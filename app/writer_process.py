@@ -20,7 +20,8 @@ The outbox relay's recovery, which holds its transaction while it publishes, kee
 connection of the server's; SQLite's lock (BEGIN IMMEDIATE, busy timeout) orders it.
 
 The child is `python -m app.writer_process` on one end of a socket pair, started with the
-first write (or by `start`). It ends when told, after finishing what it was given, or when
+first write (or by `start`), and one thread there both reads the calls and runs them
+(`_ChildWriter`). It ends when told, after finishing what it was given, or when
 this process goes away (its end of the socket closes). If it dies, the calls in flight
 fail with `WriterStopped` and the next call starts a new one.
 """
