@@ -10,8 +10,10 @@ stock.alert           {product_id, warehouse_id, kind: LOW_STOCK|OUT_OF_STOCK|BA
                        available, safety_stock, at}
 return.status_changed {return_request_id, order_id, customer_id, status, at}
 notification.created  {notification_id, channel, customer_id, user_id, template}
-                      (written by app.notifications.planner with the notification, after
-                      the event that called for it committed)
+                      an in-app notification (the inbox: myNotifications), written by
+                      app.notifications.planner with it, after the event that called for it
+notifications.due     {channels, count}  e-mail / SMS notifications the planner wrote in one
+                      batch, waiting for a dispatcher (which reads them from the table)
 """
 
 ORDER_STATUS_CHANGED = "order.status_changed"
@@ -21,3 +23,4 @@ STOCK_ALERT = "stock.alert"
 RETURN_STATUS_CHANGED = "return.status_changed"
 CUSTOMER_CREATED = "customer.created"
 NOTIFICATION_CREATED = "notification.created"
+NOTIFICATIONS_DUE = "notifications.due"

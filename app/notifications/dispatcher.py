@@ -9,7 +9,6 @@ Several processes may run a dispatcher: claims skip each other's locked rows.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,10 +16,11 @@ from datetime import datetime, timedelta
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import Database, spawn_background, stop_background
+from app.db import Database
 from app.db_types import utcnow
 from app.events import topics
-from app.events.bus import EventBus, Listener
+from app.events.bus import EventBus
+from app.events.rounds import WokenRounds
 from app.notifications import repository as repo
 from app.notifications.channels import Channel, DeliveryError, Unconfigured
 from app.notifications.models import Notification
@@ -41,24 +41,21 @@ class RetryPolicy:
         return min(self.max_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
 
 
-class NotificationDispatcher:
+class NotificationDispatcher(WokenRounds):
+    name = "notification-dispatch"
+
     def __init__(self, db: Database, bus: EventBus, channels: dict[str, Channel], *,
                  policy: RetryPolicy | None = None, poll_seconds: float = 5.0,
                  batch: int = 20, round_gap_seconds: float = 0.2) -> None:
+        # Woken rounds start at most every `round_gap_seconds`: one round for a burst of
+        # planned batches (a round per notification, hundreds a second, cost S3 5-10% of its
+        # throughput and part of its p99). A backlog is drained at once.
+        super().__init__(bus, {topics.NOTIFICATIONS_DUE}, gap=round_gap_seconds,
+                         poll=poll_seconds)
         self.db = db
-        self.bus = bus
         self.channels = channels
         self.policy = policy or RetryPolicy()
-        self.poll_seconds = poll_seconds
         self.batch = batch
-        # Woken rounds start at most this often: every new notification wakes the
-        # dispatcher, and on SQLite each round is a write that takes the one write lock
-        # (a burst of orders woke it hundreds of times a second, measured to cost S3 5-10%
-        # of its throughput and part of its p99). A backlog is still drained at once.
-        self.round_gap_seconds = round_gap_seconds
-        self._wake = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
-        self._listener: Listener | None = None
         self._reported: set[str] = set()
         # channels fixed at start: those without a sender are failed in bulk, never claimed
         # ({channel: the reason recorded})
@@ -67,6 +64,9 @@ class NotificationDispatcher:
         self._sendable = [c for c in repo.SENDABLE if c not in self._unconfigured]
 
     # One round ----------------------------------------------------------------
+    async def round(self) -> bool:
+        return await self.run_once() >= self.batch  # more are due: no pause
+
     async def run_once(self) -> int:
         """Send every notification due now (one batch); returns how many were tried.
 
@@ -127,42 +127,6 @@ class NotificationDispatcher:
             await write_in_session(self.db, record_outcomes, outcomes)
         except Exception:  # the leases expire and the rows are tried again
             log.exception("recording the outcome of %d notifications failed", len(outcomes))
-
-    # Lifecycle ------------------------------------------------------------------
-    async def start(self) -> None:
-        self._listener = self.bus.open({topics.NOTIFICATION_CREATED})
-        self._tasks = [spawn_background(self._loop(), "notification-dispatch"),
-                       spawn_background(self._listen(), "notification-wake")]
-
-    async def stop(self) -> None:
-        await stop_background(self._tasks)
-        self._tasks = []
-        if self._listener is not None:
-            self._listener.close()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def _listen(self) -> None:
-        assert self._listener is not None
-        async for event in self._listener:
-            if event.payload.get("channel") in repo.SENDABLE:
-                self._wake.set()
-
-    async def _loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            self._wake.clear()
-            started = loop.time()
-            try:
-                if await self.run_once() >= self.batch:
-                    continue  # more are due: no pause
-            except Exception as exc:  # database down: try again next round
-                log.warning("notification dispatch round failed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            # what a burst adds meanwhile is sent in the next round, not one round each
-            await asyncio.sleep(self.round_gap_seconds - (loop.time() - started))
 
 
 # The writes, module-level: on SQLite they run in the writer process (app.writer) -------

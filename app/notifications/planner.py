@@ -5,8 +5,9 @@ The planner (app/notifications/planning.py) runs this on batches of events read 
 outbox after their transactions committed: a change commits without waiting for its
 notifications, and a rolled-back change has no events to plan. `record` writes a batch's
 rows with the planner's outbox position, so each event is planned exactly once. The
-dispatcher sends EMAIL/SMS rows later; IN_APP rows are delivered by being stored. Each row
-also emits `notification.created`, which feeds `myNotifications`.
+dispatcher sends EMAIL/SMS rows later (a batch with any emits one `notifications.due`);
+IN_APP rows are delivered by being stored, and each emits `notification.created`, which
+feeds `myNotifications`.
 """
 
 from __future__ import annotations
@@ -270,17 +271,22 @@ _TABLE = Notification.__table__
 def record(session: Session, start: int, end: int, planned: list[dict[str, Any]]
            ) -> list[DomainEvent] | None:
     """Write the rows planned for the events after `start` up to `end` and move the
-    planner's position there; their `notification.created` events, to publish after
-    commit. None (and nothing written) when another process planned them first."""
+    planner's position there; the events to publish after commit: `notification.created`
+    for each in-app row, one `notifications.due` for the e-mail and SMS rows. None (and
+    nothing written) when another process planned them first."""
     if not consumers.advance(session, CONSUMER, start, end):
         return None
     ids = bulk.insert_ids(session, _TABLE, planned)
-    created = [DomainEvent(topic=topics.NOTIFICATION_CREATED, payload={
+    events = [DomainEvent(topic=topics.NOTIFICATION_CREATED, payload={
         "notification_id": row_id, "channel": row["channel"], "customer_id": row["customer_id"],
         "user_id": row["user_id"], "template": row["template"]})
-        for row, row_id in zip(planned, ids, strict=True)]
-    if not created:
+        for row, row_id in zip(planned, ids, strict=True) if row["channel"] == "IN_APP"]
+    due = sorted({row["channel"] for row in planned if row["channel"] != "IN_APP"})
+    if due:
+        events.append(DomainEvent(topic=topics.NOTIFICATIONS_DUE, payload={
+            "channels": due, "count": sum(row["channel"] != "IN_APP" for row in planned)}))
+    if not events:
         return []
     outbox.lock_for_append(session)
-    event_ids = outbox.append(session, created)
-    return [replace(e, id=i) for e, i in zip(created, event_ids, strict=True)]
+    event_ids = outbox.append(session, events)
+    return [replace(e, id=i) for e, i in zip(events, event_ids, strict=True)]

@@ -15,26 +15,22 @@ was lost, and at once while a backlog remains.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import Database, spawn_background, stop_background
+from app.db import Database
 from app.events import consumers, outbox
-from app.events.bus import DomainEvent, EventBus, Listener
+from app.events.bus import DomainEvent, EventBus
+from app.events.rounds import WokenRounds
 from app.notifications import planner
 from app.writer import write_in_session
 
-log = logging.getLogger("crm.notifications.planning")
 # Events read past the position without finding one to plan are stepped over in a write
 # only once this many have piled up (other topics must not be scanned again every round).
 SKIP_AHEAD = 1000
-
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ def read_batch(session: Session, limit: int) -> Batch | None:
 
 def plan_pending(db: Database, limit: int = 500) -> int:
     """Plan every event waiting, in this thread (CLI, tests); the notification rows
-    written. Their `notification.created` events are left to the relay's recovery."""
+    written. The events they emit are left to the relay's recovery to publish."""
     total = 0
     while True:
         with Session(db.read_engine) as session:
@@ -72,26 +68,23 @@ def plan_pending(db: Database, limit: int = 500) -> int:
         with Session(db.write_engine) as session:
             written = planner.record(session, batch.start, batch.end, batch.rows)
             session.commit()
-        total += len(written or ())
+        total += 0 if written is None else len(batch.rows)
 
 
-class NotificationPlanner:
+class NotificationPlanner(WokenRounds):
+    name = "notification-planning"
+
     def __init__(self, db: Database, bus: EventBus,
                  publish: Callable[[list[DomainEvent]], Awaitable[None]], *,
                  gap: float = 0.1, poll: float = 5.0, batch: int = 500) -> None:
+        super().__init__(bus, set(planner.HANDLERS), gap=gap, poll=poll)
         self.db = db
-        self.bus = bus
         self.publish = publish
-        self.gap = gap
-        self.poll = poll
         self.batch = batch
-        self._wake = asyncio.Event()
-        self._listener: Listener | None = None
-        self._tasks: list[asyncio.Task] = []
 
-    async def run_once(self) -> bool:
-        """One round; whether another should follow at once (a backlog, or another
-        process planned these events first)."""
+    async def round(self) -> bool:
+        """Whether another should follow at once: a backlog, or another process planned
+        these events first."""
         batch = await anyio.to_thread.run_sync(self._read)
         if batch is None:
             return False
@@ -104,36 +97,3 @@ class NotificationPlanner:
     def _read(self) -> Batch | None:
         with Session(self.db.read_engine) as session:
             return read_batch(session, self.batch)
-
-    # Lifecycle ------------------------------------------------------------------
-    async def start(self) -> None:
-        self._listener = self.bus.open(set(planner.HANDLERS))
-        self._tasks = [spawn_background(self._loop(), "notification-planning"),
-                       spawn_background(self._listen(), "notification-planning-wake")]
-
-    async def stop(self) -> None:
-        await stop_background(self._tasks)
-        self._tasks = []
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-
-    async def _listen(self) -> None:
-        assert self._listener is not None
-        async for _event in self._listener:
-            self._wake.set()
-
-    async def _loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            self._wake.clear()
-            started = loop.time()
-            try:
-                if await self.run_once():
-                    continue
-            except Exception as exc:  # database down: the events wait at the position
-                log.warning("notification planning round failed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
-            # what a burst adds meanwhile is planned in the next round, not one round each
-            await asyncio.sleep(self.gap - (loop.time() - started))
