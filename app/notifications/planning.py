@@ -48,7 +48,7 @@ def read_batch(session: Session, limit: int) -> Batch | None:
     newest = outbox.max_id(session)
     if newest <= start:
         return None
-    events = outbox.events_after(session, start, planner.HANDLERS, {}, upto=newest,
+    events = outbox.events_after(session, start, planner.HANDLERS.keys(), {}, upto=newest,
                                  limit=limit)
     if not events and newest - start < SKIP_AHEAD:
         return None
