@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 
 from app.db import spawn_background, stop_background
 from app.events.bus import DomainEvent, EventBus, Listener
@@ -16,7 +17,7 @@ from app.events.bus import DomainEvent, EventBus, Listener
 log = logging.getLogger("crm.events.rounds")
 
 
-class WokenRounds:
+class WokenRounds(ABC):
     name = "background"  # for its tasks and its log
 
     def __init__(self, bus: EventBus, topics: set[str], *, gap: float, poll: float) -> None:
@@ -28,9 +29,9 @@ class WokenRounds:
         self._listener: Listener | None = None
         self._tasks: list[asyncio.Task] = []
 
+    @abstractmethod
     async def round(self) -> bool:
         """One round of work; whether another should follow at once."""
-        raise NotImplementedError
 
     def wants(self, _event: DomainEvent) -> bool:
         """Whether an announced event is work for a round."""
