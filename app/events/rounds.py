@@ -1,6 +1,6 @@
 """Background work done in rounds, woken by the bus (the notification planner and
 dispatcher): a round at once while work remains; otherwise when the bus announces an event
-the worker wants, at most every `gap` seconds (a burst of events is one round, not one
+of its topics, at most every `gap` seconds (a burst of events is one round, not one
 each: on SQLite every round is a write transaction that takes the one write lock), and
 every `poll` seconds in case an announcement was lost."""
 
@@ -12,7 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 
 from app.db import spawn_background, stop_background
-from app.events.bus import DomainEvent, EventBus, Listener
+from app.events.bus import EventBus, Listener
 
 log = logging.getLogger("crm.events.rounds")
 
@@ -33,10 +33,6 @@ class WokenRounds(ABC):
     async def round(self) -> bool:
         """One round of work; whether another should follow at once."""
 
-    def wants(self, _event: DomainEvent) -> bool:
-        """Whether an announced event is work for a round."""
-        return True
-
     def wake(self) -> None:
         self._wake.set()
 
@@ -54,9 +50,8 @@ class WokenRounds(ABC):
 
     async def _listen(self) -> None:
         assert self._listener is not None
-        async for event in self._listener:
-            if self.wants(event):
-                self._wake.set()
+        async for _event in self._listener:
+            self._wake.set()
 
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from app import bulk, rows
@@ -29,7 +28,7 @@ from app.db_types import utcnow
 from app.events import consumers, outbox, topics
 from app.events.bus import DomainEvent
 from app.notifications import repository as repo
-from app.notifications.models import Notification, NotificationPreference
+from app.notifications.models import Notification
 from app.notifications.repository import Status
 from app.notifications.templates import LANGUAGES, Rendered, label, render
 from app.orders.models import Order
@@ -53,8 +52,9 @@ class Plan:
 
 class Reads:
     """What planning reads for one batch of events: the orders, customers and preferences
-    of the batch read in one statement each, and the batch's own plans counted as already
-    notified (two "delivered" events of one order in a batch make one message)."""
+    of the batch read in one statement each (each id looked up once, found or not), and the
+    batch's own plans counted as already notified (two "delivered" events of one order in
+    a batch make one message)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -64,39 +64,42 @@ class Reads:
         self.planned: set[tuple[str, str | None]] = set()
 
     def prefetch(self, events: Iterable[DomainEvent]) -> None:
-        order_ids = {e.payload.get("order_id") for e in events} - {None}
-        self._orders.update(rows.by_id(self.session, Order, sorted(order_ids)))
+        events = list(events)
+        self._fetch_orders({e.payload.get("order_id") for e in events} - {None})
         customer_ids = {e.payload.get("customer_id") for e in events}
-        customer_ids |= {o.customer_id for o in self._orders.values()}
-        self._fetch_customers(sorted(customer_ids - {None}))
+        customer_ids |= {o.customer_id for o in self._orders.values() if o is not None}
+        self._fetch_customers(customer_ids - {None})
 
-    def _fetch_customers(self, ids: list[int]) -> None:
+    def _fetch_orders(self, ids: set[int]) -> None:
         if not ids:
             return
-        self._customers.update(rows.by_id(self.session, Customer, ids))
-        for customer_id in ids:
-            self._preferences[customer_id] = dict.fromkeys(repo.CHANNELS, True)
-        t = NotificationPreference.__table__
-        for customer_id, channel, enabled in self.session.execute(
-                select(t.c.customer_id, t.c.channel, t.c.enabled)
-                .where(t.c.customer_id.in_(ids))):
-            self._preferences[customer_id][channel] = enabled
+        found = rows.by_id(self.session, Order, sorted(ids))
+        self._orders.update({order_id: found.get(order_id) for order_id in ids})
+
+    def _fetch_customers(self, ids: set[int]) -> None:
+        if not ids:
+            return
+        found = rows.by_id(self.session, Customer, sorted(ids))
+        self._customers.update({customer_id: found.get(customer_id) for customer_id in ids})
+        self._preferences.update(repo.preferences_of(self.session, sorted(ids)))
 
     def order(self, order_id: int | None) -> Any | None:
-        if order_id and order_id not in self._orders:
-            self._orders.update(rows.by_id(self.session, Order, [order_id]))
-        return self._orders.get(order_id) if order_id else None
+        if not order_id:
+            return None
+        if order_id not in self._orders:
+            self._fetch_orders({order_id})
+        return self._orders[order_id]
 
     def customer(self, customer_id: int | None) -> Any | None:
-        if customer_id and customer_id not in self._customers:
-            self._fetch_customers([customer_id])
-        return self._customers.get(customer_id) if customer_id else None
+        if not customer_id:
+            return None
+        if customer_id not in self._customers:
+            self._fetch_customers({customer_id})
+        return self._customers[customer_id]
 
     def preferences(self, customer_id: int) -> dict[str, bool]:
-        """Channel -> enabled; channels without a row are enabled."""
-        if customer_id not in self._preferences:
-            self._fetch_customers([customer_id])
-        return self._preferences.get(customer_id) or dict.fromkeys(repo.CHANNELS, True)
+        """Channel -> enabled (of a customer `customer` returned)."""
+        return self._preferences[customer_id]
 
     def already_notified(self, template: str, key: str, value: int) -> bool:
         return ((template, repo.source_key(key, value)) in self.planned
@@ -281,10 +284,10 @@ def record(session: Session, start: int, end: int, planned: list[dict[str, Any]]
         "notification_id": row_id, "channel": row["channel"], "customer_id": row["customer_id"],
         "user_id": row["user_id"], "template": row["template"]})
         for row, row_id in zip(planned, ids, strict=True) if row["channel"] == "IN_APP"]
-    due = sorted({row["channel"] for row in planned if row["channel"] != "IN_APP"})
+    due = [row["channel"] for row in planned if row["channel"] in repo.SENDABLE]
     if due:
         events.append(DomainEvent(topic=topics.NOTIFICATIONS_DUE, payload={
-            "channels": due, "count": sum(row["channel"] != "IN_APP" for row in planned)}))
+            "channels": sorted(set(due)), "count": len(due)}))
     if not events:
         return []
     outbox.lock_for_append(session)

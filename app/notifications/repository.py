@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
 from app import statements
@@ -57,15 +57,21 @@ class NotificationFilter:
 
 # Recipients and rendering data ---------------------------------------------
 
-_PREFERENCES = select(NotificationPreference.channel, NotificationPreference.enabled).where(
-    NotificationPreference.customer_id == bindparam("customer_id"))
+def preferences_of(session: Session, customer_ids: Sequence[int]
+                   ) -> dict[int, dict[str, bool]]:
+    """{customer id: {channel: enabled}} for every id; channels without a row are enabled."""
+    found = {customer_id: dict.fromkeys(CHANNELS, True) for customer_id in customer_ids}
+    if found:
+        t = NotificationPreference.__table__
+        for customer_id, channel, enabled in session.execute(
+                select(t.c.customer_id, t.c.channel, t.c.enabled)
+                .where(t.c.customer_id.in_(list(found)))):
+            found[customer_id][channel] = enabled
+    return found
 
 
 def preferences(session: Session, customer_id: int) -> dict[str, bool]:
-    """Channel -> enabled; channels without a row are enabled."""
-    prefs = dict.fromkeys(CHANNELS, True)
-    prefs.update(statements.rows(session, _PREFERENCES, {"customer_id": customer_id}))
-    return prefs
+    return preferences_of(session, [customer_id])[customer_id]
 
 
 def set_preference(session: Session, customer_id: int, channel: str, enabled: bool) -> None:
