@@ -146,11 +146,8 @@ class GroupWriter:
         return not self._queue.empty()
 
     def _take_waiting(self) -> Job | None | bool:
-        """The next job if one is waiting (None: stop), else False."""
-        try:
-            return self._queue.get_nowait()
-        except queue.Empty:
-            return False
+        """The next job if one is waiting (None: stop), else False (only this thread takes)."""
+        return self._take() if self._waiting() else False
 
     def _stop_after_group(self) -> None:
         self._queue.put(None)

@@ -315,17 +315,15 @@ class _ChildWriter(GroupWriter):
     group."""
 
     def __init__(self, db: Database, pipe: Pipe) -> None:
-        from app.uow import Runner  # imports every model: before the caller's gc.freeze()
-
         super().__init__(db.write_engine)
-        self.make_runner = Runner
         self.db = db
         self.pipe = pipe
         self.runners: dict[int, Runner] = {}
         self.ready: collections.deque[Job | None] = collections.deque()
         self.stopping = False
 
-    def run(self) -> None:
+    def serve(self) -> None:
+        """Until told to close or the server is gone; what was sent is run and answered."""
         self.send([])  # ready
         self._loop()
 
@@ -339,9 +337,6 @@ class _ChildWriter(GroupWriter):
         if not self.ready:
             self._receive(block=False)
         return bool(self.ready)
-
-    def _take_waiting(self) -> Job | None | bool:
-        return self.ready.popleft() if self._waiting() else False
 
     def _stop_after_group(self) -> None:
         self.ready.appendleft(None)
@@ -360,7 +355,9 @@ class _ChildWriter(GroupWriter):
                 self.ready.append(None)
             elif message[0] == "settings":
                 _, token, settings = message
-                self.runners[token] = self.make_runner(self.db, settings=settings)
+                from app.uow import Runner  # imported by _child_main already
+
+                self.runners[token] = Runner(self.db, settings=settings)
             else:
                 self._job(*message)
 
@@ -444,6 +441,8 @@ def _child_main(fd: int, url: str) -> None:
     # finishes its queue when the server closes it or goes away
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    import app.uow  # noqa: F401  the unit of work and every model, before the freeze below
+
     pipe = Pipe(fd)
     db = Database(url)  # no checkpointer here: the server runs it (app.db)
     writer = _ChildWriter(db, pipe)
@@ -451,7 +450,7 @@ def _child_main(fd: int, url: str) -> None:
     # kept out of the collector's full passes, which otherwise walk it all every few seconds
     gc.freeze()
     try:
-        writer.run()  # until told to close or the server is gone, what was sent is run
+        writer.serve()
     finally:
         db.dispose()
         pipe.close()
