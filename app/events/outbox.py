@@ -63,6 +63,13 @@ def events_after(
     return [to_event(r) for r in rows]
 
 
+def count_after(session: Session, after_id: int, topics: Iterable[str]) -> int:
+    """Stored events of `topics` with `after_id < id`."""
+    stmt = _filtered(select(func.count()).select_from(OutboxEvent)
+                     .where(OutboxEvent.id > after_id), topics, {})
+    return session.exec(stmt).one()
+
+
 def max_id(session: Session) -> int:
     return session.exec(select(func.max(OutboxEvent.id))).one() or 0
 

@@ -56,6 +56,13 @@ def read_batch(session: Session, limit: int) -> Batch | None:
     return Batch(start, events[-1].id if more else newest, planner.plan(session, events), more)
 
 
+def backlog(session: Session) -> int:
+    """How many committed events wait for the planner (those of its topics past its
+    position): what a monitor, or the benchmark, watches."""
+    start = consumers.position(session, planner.CONSUMER)
+    return outbox.count_after(session, start, planner.HANDLERS.keys())
+
+
 def plan_pending(db: Database, limit: int = 500) -> int:
     """Plan every event waiting, in this thread (CLI, tests); the notification rows
     written. The events they emit are left to the relay's recovery to publish."""

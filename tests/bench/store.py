@@ -145,20 +145,13 @@ def ledger_mismatches(url: str) -> list[tuple]:
 
 
 def unplanned_events(url: str) -> int:
-    """Committed events the notification planner has not planned yet: those after its
-    outbox position, of the topics it plans (app/notifications/planning.py)."""
-    from app.notifications import planner
+    """Committed events the notification planner has not planned yet."""
+    from sqlmodel import Session
+
+    from app.notifications.planning import backlog
 
     engine = create_engine(normalize_url(url), poolclass=pool.NullPool)
-    with engine.connect() as conn:
-        position = conn.exec_driver_sql(
-            "SELECT position FROM outbox_consumer WHERE name = ?"
-            if engine.dialect.name == "sqlite" else
-            "SELECT position FROM outbox_consumer WHERE name = %s",
-            (planner.CONSUMER,)).scalar() or 0
-        topics = ", ".join(f"'{t}'" for t in sorted(planner.HANDLERS))
-        waiting = conn.exec_driver_sql(
-            f"SELECT count(*) FROM outbox_event WHERE id > {int(position)} "
-            f"AND topic IN ({topics})").scalar()
+    with Session(engine) as session:
+        waiting = backlog(session)
     engine.dispose()
     return waiting

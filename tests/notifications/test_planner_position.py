@@ -15,7 +15,7 @@ from app.events import consumers, outbox, topics
 from app.events.relay import OutboxRelay
 from app.housekeeping import Housekeeping
 from app.notifications import planner
-from app.notifications.planning import plan_pending, read_batch
+from app.notifications.planning import backlog, plan_pending, read_batch
 from app.orders.models import Order
 from tests.notifications.support import rows, unique_email
 from tests.support import unique
@@ -80,11 +80,15 @@ def test_a_batch_whose_position_moved_meanwhile_writes_nothing(factory, db):
     assert _position(db) == stale.end
 
 
-def test_repeated_events_of_one_batch_make_one_delivered_message(factory):
+def test_repeated_events_of_one_batch_make_one_delivered_message(factory, db):
     factory.plan_notifications()
     customer = factory.customer(email=unique_email(), phone=None)
     order_id = factory.write(_delivered, customer.id, 3)  # one transaction, one batch
+    with Session(db.read_engine) as session:
+        assert backlog(session) == 3
     factory.plan_notifications()
+    with Session(db.read_engine) as session:
+        assert backlog(session) == 0
     found = [(n.template, n.channel, n.source_key) for n in rows(factory, customer_id=customer.id)]
     assert sorted(found) == [("order_delivered", "EMAIL", f"order_id={order_id}"),
                              ("order_delivered", "IN_APP", f"order_id={order_id}")]
