@@ -21,8 +21,8 @@ def migrate(database_url: str | None = None, revision: str = "head") -> None:
 
 
 def _runner():  # noqa: ANN202
-    from app.db import Database
-    from app.uow import Runner
+    from app.persistence.db import Database
+    from app.persistence.uow import Runner
 
     return Runner(Database(get_settings().database_url))
 

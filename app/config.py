@@ -45,9 +45,9 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
-    max_query_cost: int = 200_000  # estimated fields resolved (schema/cost.py); 0 = off
+    max_query_cost: int = 200_000  # estimated fields resolved (schema/core/cost.py); 0 = off
     # SQLite: units of work run in a writer process of their own, or in a thread of the
-    # server's (app/writer_process.py)
+    # server's (app/persistence/sqlite/process.py)
     sqlite_writer: str = "process"
     # Live events and notifications
     redis_channel: str = "crm:events"
@@ -66,7 +66,7 @@ class Settings:
     notify_max_attempts: int = 5
     notify_retry_seconds: float = 30.0
     notify_poll_seconds: float = 5.0
-    # Retention (app/housekeeping.py)
+    # Retention (app/persistence/housekeeping.py)
     idempotency_hours: float = 24.0
     outbox_retention_days: float = 7.0
     housekeeping_seconds: float = 3600.0

@@ -4,8 +4,8 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from app.config import get_settings
-from app.db import normalize_url
 from app.models import metadata
+from app.persistence.db import normalize_url
 
 config = context.config
 

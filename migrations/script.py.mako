@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import app.db_types
+import app.persistence.columns
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

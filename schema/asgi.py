@@ -24,13 +24,13 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.config import Settings, get_settings
-from app.db import Database
 from app.events.bus import DomainEvent, EventBus
 from app.events.runtime import EventRuntime, build_runtime, make_bus
-from app.uow import Runner
+from app.persistence.db import Database
+from app.persistence.uow import Runner
 from schema.build import schema as default_schema
-from schema.context import build_context
-from schema.persisted import PersistedQueries, PersistedQueryView
+from schema.core.context import build_context
+from schema.core.persisted import PersistedQueries, PersistedQueryView
 from schema.subscriptions.fanout import FanOut
 from schema.subscriptions.transport import WebSocketAuthMixin
 

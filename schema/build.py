@@ -9,21 +9,21 @@ from schema.audit.resolvers import AuditQuery
 from schema.auth.admin import UserAdminMutation, UserAdminQuery
 from schema.auth.resolvers import AuthMutation, AuthQuery
 from schema.catalog.resolvers import CatalogMutation, CatalogQuery
+from schema.core.extensions import EXTENSIONS
+from schema.core.node import Node, resolve_node
+from schema.core.permissions import current_principal
 from schema.customers.resolvers import CustomerMutation, CustomerQuery
-from schema.execution import ExecutionContext
-from schema.extensions import EXTENSIONS
-from schema.hooks import Schema
+from schema.engine.execution import ExecutionContext
+from schema.engine.hooks import Schema
+from schema.engine.lean import lean_resolvers
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.resolvers import InventoryQuery
-from schema.lean import lean_resolvers
-from schema.node import Node, resolve_node
 from schema.notifications.resolvers import NotificationMutation, NotificationQuery
 from schema.orders.intake import IntakeMutation
 from schema.orders.mutations import OrderMutation
 from schema.orders.payments import PaymentMutation
 from schema.orders.resolvers import OrderQuery
 from schema.orders.return_resolvers import ReturnMutation, ReturnQuery
-from schema.permissions import current_principal
 from schema.shipping.resolvers import ShippingQuery
 from schema.subscriptions.resolvers import LiveSubscription
 
@@ -39,7 +39,7 @@ class NodeQuery:
     async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
         current_principal(info)
         if len(ids) > 100:
-            from schema.permissions import forbidden
+            from schema.core.permissions import forbidden
             raise forbidden("at most 100 ids per call")
         return [await resolve_node(info, i) for i in ids]
 

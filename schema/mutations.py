@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from app.errors import DomainError
-from schema.errors import UserError, user_errors
+from schema.core.errors import UserError, user_errors
 
 T = TypeVar("T")
 

@@ -19,8 +19,8 @@ os.environ.setdefault("CRM_VAR_DIR", tempfile.mkdtemp(prefix="crm-test-var-"))
 
 from app.cli import migrate  # noqa: E402
 from app.config import load_settings  # noqa: E402
-from app.db import Database, normalize_url  # noqa: E402
-from app.uow import Runner  # noqa: E402
+from app.persistence.db import Database, normalize_url  # noqa: E402
+from app.persistence.uow import Runner  # noqa: E402
 from tests.support import Api, Factory  # noqa: E402
 
 TEST_SECRET = "test-secret-" + "x" * 40

@@ -18,7 +18,7 @@ from app.auth.tokens import issue_access_token
 from app.config import Settings
 from app.customers import service as customer_service
 from app.ids import to_global_id
-from app.uow import Runner
+from app.persistence.uow import Runner
 
 _seq = itertools.count(1)
 ADMIN = SYSTEM

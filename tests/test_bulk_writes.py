@@ -1,4 +1,5 @@
-"""Append-only rows written in bulk (app/bulk.py): deferred rows commit with the unit of
+"""Append-only rows written in bulk (app/persistence/fast/bulk.py): deferred rows commit with the
+unit of
 work, vanish with a rolled-back savepoint or unit, and ids come back in row order."""
 
 from __future__ import annotations
@@ -6,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app import bulk, objects
 from app.audit.models import AuditRecord
 from app.errors import DomainError
 from app.events.models import OutboxEvent
+from app.persistence.fast import bulk, objects
 from tests.support import unique
 
 AUDIT = AuditRecord.__table__

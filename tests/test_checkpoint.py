@@ -1,4 +1,5 @@
-"""WAL checkpoints off the SQLite writer's path (app/checkpoint.py): the checkpointer copies
+"""WAL checkpoints off the SQLite writer's path (app/persistence/sqlite/checkpoint.py): the
+checkpointer copies
 the log into the database on its own connection and thread, the writer's connection keeps
 SQLite's automatic checkpoint only as a far backstop, and the app's SQLite writer starts and
 stops the checkpointer with itself. On their own SQLite files, whatever the suite's database."""
@@ -9,8 +10,8 @@ import time
 
 from sqlalchemy import text
 
-from app.checkpoint import BACKSTOP_PAGES, Checkpointer
-from app.db import Database
+from app.persistence.db import Database
+from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES, Checkpointer
 
 
 def _fill(db: Database, rows: int = 2_000) -> None:

@@ -1,5 +1,6 @@
 """Units of work through `Runner.write`: on SQLite, units that queue while the writer is busy
-commit together, each in its own savepoint (app/writer.py). A unit's failure stays its own:
+commit together, each in its own savepoint (app/persistence/sqlite/writer.py). A unit's failure
+stays its own:
 the others of its group commit, and its writes are gone (unless it keeps them)."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import exc
 from app.catalog.models import Product
 from app.errors import DomainError
 from app.events import outbox
-from app.uow import Runner
+from app.persistence.uow import Runner
 from tests.support import ADMIN, audited_actions, hold_writer, unique, writer_held
 
 # Units are module-level functions: the writer process gets them pickled, by name.

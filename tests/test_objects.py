@@ -1,9 +1,10 @@
-"""ORM objects without the ORM's per-object machinery (app/objects.py), checked against the
+"""ORM objects without the ORM's per-object machinery (app/persistence/fast/objects.py), checked
+against the
 real database: `new` builds what the constructor builds, `insert` and `attach` leave the
 session's own persistent objects, and the registered-model flush hook writes changed orders
 as the ORM's flush would (clean afterwards, undone by a rolled-back savepoint, stale rows
-refused). Also the SQLite dialect's savepoints sent to the driver (app/db.py) and
-`fastsql.connection_of`, the session's connection remembered per transaction."""
+refused). Also the SQLite dialect's savepoints sent to the driver (app/persistence/db.py) and
+`driver.connection_of`, the session's connection remembered per transaction."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
-from app import fastsql, objects, rows
 from app.audit.models import AuditRecord
-from app.db import SQLiteDialect
 from app.orders.models import Order
+from app.persistence.db import SQLiteDialect
+from app.persistence.fast import driver, objects, rows
 from tests.support import unique
 
 ORDERS = Order.__table__
@@ -82,7 +83,7 @@ def test_attach_returns_the_object_the_session_holds_without_refreshing_it(facto
     def work(uow) -> None:  # noqa: ANN001
         s = uow.session
         order = _order(uow, customer_id, notes="held")
-        fastsql.connection_of(s).execute(
+        driver.connection_of(s).execute(
             update(ORDERS).where(ORDERS.c.id == order.id).values(notes="behind"))
         record = rows.by_id(s, Order, [order.id])[order.id]
         assert record.notes == "behind"
@@ -232,7 +233,7 @@ def test_an_update_of_a_row_deleted_behind_the_session_is_stale(factory, custome
     def work(uow) -> None:  # noqa: ANN001
         s = uow.session
         order = _order(uow, customer_id)
-        fastsql.connection_of(s).execute(delete(ORDERS).where(ORDERS.c.id == order.id))
+        driver.connection_of(s).execute(delete(ORDERS).where(ORDERS.c.id == order.id))
         order.notes = "nowhere"
         s.flush()
 
@@ -282,12 +283,12 @@ def test_sqlite_savepoints_go_to_the_driver_and_undo_only_their_own_rows(factory
 @pytest.mark.parametrize("end", ["commit", "rollback"])
 def test_connection_of_is_the_sessions_connection_in_each_transaction(db, end):
     with Session(db.write_engine) as s:
-        first = fastsql.connection_of(s)
-        assert first is s.connection() and fastsql.connection_of(s) is first
+        first = driver.connection_of(s)
+        assert first is s.connection() and driver.connection_of(s) is first
         getattr(s, end)()
         s.execute(select(literal(1)))  # the next transaction, begun by the session
-        second = fastsql.connection_of(s)
-        assert second is s.connection() and fastsql.connection_of(s) is second
+        second = driver.connection_of(s)
+        assert second is s.connection() and driver.connection_of(s) is second
         assert first.closed and not second.closed
         assert second.execute(select(literal(2))).scalar_one() == 2
         assert rows.by_id(s, Order, [-1]) == {}  # a SELECT through connection_of
@@ -297,9 +298,9 @@ def test_connection_of_is_the_sessions_connection_in_each_transaction(db, end):
 def test_a_statement_through_connection_of_is_undone_by_its_savepoint(factory, db):
     marker = unique("SP")
     with Session(db.write_engine) as s:
-        fastsql.connection_of(s)  # a unit of work's first statement remembers it
+        driver.connection_of(s)  # a unit of work's first statement remembers it
         savepoint = s.begin_nested()
-        fastsql.connection_of(s).execute(_audit(marker, "undone"))
+        driver.connection_of(s).execute(_audit(marker, "undone"))
         savepoint.rollback()
         s.commit()
     assert _actions(factory, marker) == []

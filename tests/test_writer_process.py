@@ -1,4 +1,5 @@
-"""The SQLite writer process (app/writer_process.py): what crosses to it and back, and what
+"""The SQLite writer process (app/persistence/sqlite/process.py): what crosses to it and back, and
+what
 its callers hear when it cannot answer. Units are module-level functions: the child gets
 them pickled, by name."""
 
@@ -21,17 +22,17 @@ import pytest
 
 from app.audit.models import AuditRecord
 from app.config import ConfigError, load_settings
-from app.db import Database
 from app.errors import ErrorCode, InvalidTransition
-from app.uow import Runner
-from app.writer import Job, write_in_session
-from app.writer_process import (
+from app.persistence.db import Database
+from app.persistence.sqlite.process import (
     WriteCall,
     WriterError,
     WriterProcess,
     WriterStopped,
     _ChildWriter,
 )
+from app.persistence.sqlite.writer import Job, write_in_session
+from app.persistence.uow import Runner
 from tests.support import ADMIN, audited_actions, hold_writer, unique, writer_held
 
 

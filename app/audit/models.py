@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from app.db_types import json_field, timestamp_field
+from app.persistence.columns import json_field, timestamp_field
 
 
 class AuditRecord(SQLModel, table=True):

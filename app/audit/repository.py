@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from app.audit.models import AuditRecord
-from app.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
 
 
 class AuditSort(StrEnum):

@@ -9,7 +9,7 @@ from app.audit.models import AuditRecord
 from app.auth.principal import Principal
 from app.auth.roles import Perm
 from app.errors import Forbidden
-from app.pagination import Page, PageRequest
+from app.persistence.pagination import Page, PageRequest
 
 
 def list_records(session: Session, principal: Principal, flt: repo.AuditFilter,

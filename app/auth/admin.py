@@ -21,12 +21,12 @@ from app.auth.models import RefreshToken, User, UserWarehouse
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.customers.models import Customer
-from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound
 from app.inventory.models import Warehouse
 from app.inventory.repository import like
-from app.pagination import Page, PageRequest, SortKey, paginate
-from app.uow import UnitOfWork, snapshot
+from app.persistence.columns import utcnow
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.uow import UnitOfWork, snapshot
 
 MAX_WAREHOUSES = 100
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db_types import timestamp_field
+from app.persistence.columns import timestamp_field
 
 
 class User(SQLModel, table=True):

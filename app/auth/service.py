@@ -15,11 +15,11 @@ from app.auth.passwords import hash_password, verify_password
 from app.auth.roles import Role
 from app.auth.tokens import InvalidToken, hash_refresh_token, issue_access_token, new_refresh_token
 from app.config import Settings
-from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode, Validator
 from app.inventory.models import Warehouse
 from app.notifications.templates import LANGUAGES
-from app.uow import UnitOfWork, snapshot
+from app.persistence.columns import utcnow
+from app.persistence.uow import UnitOfWork, snapshot
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$")
 

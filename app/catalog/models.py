@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db_types import money_field, timestamp_field
+from app.persistence.columns import money_field, timestamp_field
 
 
 class Product(SQLModel, table=True):

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from app import rows
 from app.auth.principal import Principal
 from app.catalog.models import Product
-from app.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.fast import rows
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
 
 
 class ProductSort(StrEnum):
@@ -101,7 +101,7 @@ def products_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Product]:
 
 
 def product_rows_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
-    """Read-only rows for display (app/rows.py)."""
+    """Read-only rows for display (app/persistence/fast/rows.py)."""
     return rows.by_id(session, Product, ids)
 
 

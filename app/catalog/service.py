@@ -11,10 +11,10 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.catalog import repository as repo
 from app.catalog.models import Product
-from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound, Validator
-from app.pagination import Page, PageRequest
-from app.uow import UnitOfWork, flush_unique, snapshot
+from app.persistence.columns import utcnow
+from app.persistence.pagination import Page, PageRequest
+from app.persistence.uow import UnitOfWork, flush_unique, snapshot
 
 SKU_RE = re.compile(r"^[^\s]{1,64}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")

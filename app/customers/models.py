@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from app.db_types import money_field, timestamp_field
+from app.persistence.columns import money_field, timestamp_field
 
 
 class CustomerTier(StrEnum):

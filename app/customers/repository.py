@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
 
-from app import rows, statements
 from app.auth.principal import Principal
 from app.customers.models import Address, Contact, Customer
-from app.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.fast import rows, statements
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
 
 
 class CustomerSort(StrEnum):
@@ -65,7 +65,8 @@ def get_visible(session: Session, principal: Principal, customer_id: int) -> Cus
 
 
 def visible_record(session: Session, principal: Principal, customer_id: int) -> Any | None:
-    """`get_visible` as a read-only record (app/rows.py), for steps that only read it."""
+    """`get_visible` as a read-only record (app/persistence/fast/rows.py), for steps that only read
+    it."""
     kind, params = statements.scope_kind(principal)
     stmt = statements.once(("customers.visible_record", kind), lambda: scope(
         select(rows.table(Customer)).where(Customer.id == bindparam("customer_id")),
@@ -105,7 +106,7 @@ def customers_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Customer
 
 
 def customer_rows_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
-    """Read-only rows for display (app/rows.py)."""
+    """Read-only rows for display (app/persistence/fast/rows.py)."""
     return rows.by_id(session, Customer, ids)
 
 
@@ -132,7 +133,7 @@ def contacts_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Contact]:
 
 
 # Read on every order placement: built once, reused with a bound parameter.
-# Read-only records (app/rows.py): their callers copy values from them.
+# Read-only records (app/persistence/fast/rows.py): their callers copy values from them.
 _ADDRESS, _CONTACT = rows.table(Address), rows.table(Contact)
 _DEFAULT_ADDRESS = select(_ADDRESS).where(_ADDRESS.c.customer_id == bindparam("customer_id")) \
     .order_by(_ADDRESS.c.is_default_shipping.desc(), _ADDRESS.c.id).limit(1)

@@ -21,10 +21,10 @@ from app.customers.models import (
     CustomerTier,
     PaymentTerms,
 )
-from app.db_types import utcnow
 from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Validator
 from app.events import topics
-from app.uow import UnitOfWork, flush_unique, snapshot
+from app.persistence.columns import utcnow
+from app.persistence.uow import UnitOfWork, flush_unique, snapshot
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")

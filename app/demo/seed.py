@@ -37,7 +37,7 @@ from app.demo.writer import (
 from app.errors import Conflict
 from app.inventory.models import Warehouse
 from app.orders.models import Order
-from app.uow import Runner, UnitOfWork
+from app.persistence.uow import Runner, UnitOfWork
 
 CUSTOMERS = 200
 DEMO_EMAILS = [email for email, _, _ in cd.DEMO_USERS]

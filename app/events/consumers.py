@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from app.db_types import utcnow
 from app.events.models import OutboxConsumer
+from app.persistence.columns import utcnow
 
 _TABLE = OutboxConsumer.__table__
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from app.db_types import json_field, timestamp_field
+from app.persistence.columns import json_field, timestamp_field
 
 
 class OutboxEvent(SQLModel, table=True):

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, text, update
 from sqlmodel import Session, select
 
-from app import bulk
-from app.db_types import utcnow
 from app.events import consumers
 from app.events.bus import DomainEvent
 from app.events.models import OutboxEvent
+from app.persistence.columns import utcnow
+from app.persistence.fast import bulk
 
 _APPEND_LOCK = 7_310_001  # arbitrary constant naming the outbox append lock
 Filters = Mapping[str, int | str | None]  # payload key == value (None: missing or null)

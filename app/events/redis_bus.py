@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 import orjson
 import redis.asyncio as aioredis
 
-from app.db import stop_background
 from app.events.bus import DomainEvent, InProcessBus, Listener
+from app.persistence.db import stop_background
 
 log = logging.getLogger("crm.events.redis")
 CHANNEL = "crm:events"

@@ -18,10 +18,10 @@ import anyio.from_thread
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import Database, spawn_background, stop_background
 from app.events import outbox
 from app.events.bus import DomainEvent, EventBus
-from app.writer import write_in_session
+from app.persistence.db import Database, spawn_background, stop_background
+from app.persistence.sqlite.writer import write_in_session
 
 log = logging.getLogger("crm.events.relay")
 

@@ -11,8 +11,8 @@ import contextlib
 import logging
 from abc import ABC, abstractmethod
 
-from app.db import spawn_background, stop_background
 from app.events.bus import EventBus, Listener
+from app.persistence.db import spawn_background, stop_background
 
 log = logging.getLogger("crm.events.rounds")
 

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 
 from sqlmodel import Session
 
-from app.db_types import utcnow
 from app.events import topics
 from app.inventory import repository as repo
 from app.inventory.status import StockStatus, classify
-from app.uow import UnitOfWork
+from app.persistence.columns import utcnow
+from app.persistence.uow import UnitOfWork
 
 Pair = tuple[int, int]  # (product_id, warehouse_id)
 

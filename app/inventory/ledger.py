@@ -15,10 +15,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from app import bulk, statements
-from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode
 from app.inventory.models import MovementKind, StockLevel, StockMovement
+from app.persistence.columns import utcnow
+from app.persistence.fast import bulk, statements
 
 # Ceiling for on_hand: well inside a 32-bit INTEGER, so no receipt can overflow the column.
 MAX_ON_HAND = 2_000_000_000
@@ -70,7 +70,7 @@ _MOVEMENTS = StockMovement.__table__
 
 def _movement(session: Session, line: StockLine, kind: MovementKind, ref: Reference,
               on_hand: int = 0, reserved: int = 0) -> None:
-    """The ledger row: append-only, written in bulk before commit (app.bulk)."""
+    """The ledger row: append-only, written in bulk before commit (app.persistence.fast.bulk)."""
     bulk.defer(session, _MOVEMENTS, {
         "product_id": line.product_id, "warehouse_id": line.warehouse_id, "kind": kind.value,
         "on_hand_delta": on_hand, "reserved_delta": reserved, "reason": ref.reason,

@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db_types import timestamp_field
+from app.persistence.columns import timestamp_field
 
 
 class MovementKind(StrEnum):

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.auth.principal import Principal
 from app.inventory.models import StockMovement
 from app.inventory.repository import in_scope, like
-from app.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
 
 
 class MovementSort(StrEnum):

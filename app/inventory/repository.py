@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
-from app import rows
 from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.inventory.models import StockLevel, Warehouse
 from app.inventory.status import StockStatus
 from app.orders.models import Order, OrderAllocation, OrderLine
-from app.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.fast import rows
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
 
 Pair = tuple[int, int]  # (product_id, warehouse_id)
 
@@ -174,7 +174,7 @@ def get_visible_level(session: Session, principal: Principal, level_id: int) -> 
 def levels_by_product(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[Any, Any]]]:
     """Each product's stock levels with their warehouse, in one statement (a stock column
     nearly always names the warehouse of each level): read-only (level, warehouse) record
-    pairs for display (app/rows.py)."""
+    pairs for display (app/persistence/fast/rows.py)."""
     lt, wt = rows.table(StockLevel), rows.table(Warehouse)
     stmt = select(lt, *(c.label("wh_" + c.name) for c in wt.c)).join(
         wt, wt.c.id == lt.c.warehouse_id).where(lt.c.product_id.in_(list(ids))).order_by(
@@ -193,7 +193,7 @@ def levels_by_product(session: Session, ids: Sequence[int]) -> dict[int, list[tu
 
 
 def warehouse_rows_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
-    """Read-only rows for display (app/rows.py)."""
+    """Read-only rows for display (app/persistence/fast/rows.py)."""
     return rows.by_id(session, Warehouse, ids)
 
 

@@ -17,8 +17,8 @@ from app.inventory import movement_repository as movements
 from app.inventory import repository as repo
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.inventory.replenishment import Suggestion, suggest
-from app.pagination import Page, PageRequest
-from app.uow import UnitOfWork, flush_unique, snapshot
+from app.persistence.pagination import Page, PageRequest
+from app.persistence.uow import UnitOfWork, flush_unique, snapshot
 
 CODE_RE = re.compile(r"^[^\s]{1,32}$")
 _LIMITS = {"name": 200, "region": 64, "address": 400}

@@ -17,7 +17,7 @@ from app.inventory import ledger
 from app.inventory import repository as repo
 from app.inventory.alerts import check_stock_alerts
 from app.inventory.models import MovementKind, StockLevel, Warehouse
-from app.uow import UnitOfWork, snapshot
+from app.persistence.uow import UnitOfWork, snapshot
 
 MAX_QUANTITY = 1_000_000_000
 Pair = tuple[int, int]

@@ -16,8 +16,6 @@ from datetime import datetime, timedelta
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import Database
-from app.db_types import utcnow
 from app.events import topics
 from app.events.bus import EventBus
 from app.events.rounds import WokenRounds
@@ -25,7 +23,9 @@ from app.notifications import repository as repo
 from app.notifications.channels import Channel, DeliveryError, Unconfigured
 from app.notifications.models import Notification
 from app.notifications.repository import Status
-from app.writer import write_in_session
+from app.persistence.columns import utcnow
+from app.persistence.db import Database
+from app.persistence.sqlite.writer import write_in_session
 
 log = logging.getLogger("crm.notifications.dispatch")
 
@@ -129,7 +129,8 @@ class NotificationDispatcher(WokenRounds):
             log.exception("recording the outcome of %d notifications failed", len(outcomes))
 
 
-# The writes, module-level: on SQLite they run in the writer process (app.writer) -------
+# The writes, module-level: on SQLite they run in the writer process
+# (app.persistence.sqlite.writer) -------
 
 def claim_round(session: Session, now: datetime, lease_until: datetime, limit: int,
                 sendable: list[str], unconfigured: dict[str, str]

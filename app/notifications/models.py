@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db_types import timestamp_field
+from app.persistence.columns import timestamp_field
 
 
 class Notification(SQLModel, table=True):
@@ -27,7 +27,7 @@ class Notification(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     event_id: int | None = Field(default=None, index=True)
     # what it is about, e.g. "shipment_id=12": one "shipped" message per shipment, even
-    # after the event that caused it is gone from the outbox (app/housekeeping.py)
+    # after the event that caused it is gone from the outbox (app/persistence/housekeeping.py)
     source_key: str | None = Field(default=None, max_length=64)
     read_at: datetime | None = timestamp_field(nullable=True)
     next_attempt_at: datetime | None = timestamp_field(nullable=True)

@@ -20,11 +20,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app import bulk, rows
 from app.auth.models import User
 from app.auth.roles import Role
 from app.customers.models import Customer
-from app.db_types import utcnow
 from app.events import consumers, outbox, topics
 from app.events.bus import DomainEvent
 from app.notifications import repository as repo
@@ -32,6 +30,8 @@ from app.notifications.models import Notification
 from app.notifications.repository import Status
 from app.notifications.templates import LANGUAGES, Rendered, label, render
 from app.orders.models import Order
+from app.persistence.columns import utcnow
+from app.persistence.fast import bulk, rows
 
 log = logging.getLogger("crm.notifications")
 CONSUMER = "notifications"  # its outbox position (app/events/consumers.py)
@@ -266,7 +266,8 @@ def plan(session: Session, events: list[DomainEvent]) -> list[dict[str, Any]]:
     return planned
 
 
-# The write, module-level: on SQLite it runs in the writer process (app.writer) ----------
+# The write, module-level: on SQLite it runs in the writer process (app.persistence.sqlite.writer)
+# ----------
 
 _TABLE = Notification.__table__
 

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import Database
 from app.events import consumers, outbox
 from app.events.bus import DomainEvent, EventBus
 from app.events.rounds import WokenRounds
 from app.notifications import planner
-from app.writer import write_in_session
+from app.persistence.db import Database
+from app.persistence.sqlite.writer import write_in_session
 
 # Events read past the position without finding one to plan are stepped over in a write
 # only once this many have piled up (other topics must not be scanned again every round).

@@ -10,7 +10,6 @@ from enum import StrEnum
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
-from app import statements
 from app.auth.models import User, UserWarehouse
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
@@ -19,7 +18,8 @@ from app.customers.models import Customer
 from app.inventory.models import Warehouse
 from app.notifications.models import Notification, NotificationPreference
 from app.orders.models import ReturnRequest
-from app.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.fast import statements
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
 from app.shipping.models import Carrier, Shipment
 
 CHANNELS = ("EMAIL", "SMS", "IN_APP")

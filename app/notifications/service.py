@@ -10,12 +10,12 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.customers import repository as customers
-from app.db_types import utcnow
 from app.errors import DomainError, Forbidden, NotFound
 from app.notifications import repository as repo
 from app.notifications.models import Notification
-from app.pagination import Page, PageRequest
-from app.uow import UnitOfWork
+from app.persistence.columns import utcnow
+from app.persistence.pagination import Page, PageRequest
+from app.persistence.uow import UnitOfWork
 
 MAX_MARK = 100
 

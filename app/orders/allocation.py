@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, insert
 from sqlmodel import Session, select
 
-from app import fastsql, statements
 from app.errors import DomainError, ErrorCode, ValidationFailed
 from app.inventory import ledger
 from app.inventory.models import StockLevel, Warehouse
 from app.orders.models import Order, OrderAllocation, OrderLine
+from app.persistence.fast import driver, statements
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ _INSERT_ALLOCATION = insert(OrderAllocation.__table__)
 
 def _write(session: Session, order: Order, slots: Sequence[Slot]) -> None:
     """One Core executemany (no ORM objects: nothing here reads them back)."""
-    fastsql.execute(fastsql.connection_of(session), _INSERT_ALLOCATION, [
+    driver.execute(driver.connection_of(session), _INSERT_ALLOCATION, [
         {"order_id": order.id, "order_line_id": s.line_id, "product_id": s.product_id,
          "warehouse_id": s.warehouse_id, "quantity": s.quantity, "quantity_shipped": 0}
         for s in slots])

@@ -19,9 +19,9 @@ from decimal import Decimal
 from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import Session, select
 
-from app import statements
 from app.orders.models import Order, OrderStatus, ReturnRequest
 from app.orders.workflow import OPEN_STATES
+from app.persistence.fast import statements
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")

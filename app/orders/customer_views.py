@@ -22,7 +22,7 @@ from app.errors import DomainError
 from app.orders.models import Order, OrderLine, OrderStatus
 from app.orders.repository import SORTS, OrderSort
 from app.orders.workflow import OPEN_STATES
-from app.pagination import (
+from app.persistence.pagination import (
     DEFAULT_PAGE,
     MAX_PAGE,
     Page,

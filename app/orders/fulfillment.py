@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode, NotFound
 from app.inventory import ledger
 from app.orders import history
@@ -25,7 +24,8 @@ from app.orders.history import EventType
 from app.orders.loading import load
 from app.orders.models import Order, OrderLine, OrderStatus
 from app.orders.workflow import RESERVED_STATES, Action
-from app.uow import UnitOfWork, snapshot
+from app.persistence.columns import utcnow
+from app.persistence.uow import UnitOfWork, snapshot
 
 S = OrderStatus
 # Stock is reserved in these states; a dispatch from CONFIRMED/SCHEDULED (no explicit

@@ -12,11 +12,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from app import bulk
-from app.db_types import utcnow
 from app.events import topics
 from app.orders.models import Order, OrderEvent
-from app.uow import UnitOfWork, snapshot
+from app.persistence.columns import utcnow
+from app.persistence.fast import bulk
+from app.persistence.uow import UnitOfWork, snapshot
 
 _TABLE = OrderEvent.__table__
 

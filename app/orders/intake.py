@@ -28,7 +28,7 @@ from app.orders import service
 from app.orders.models import Order, OrderChannel
 from app.orders.pricing import LineRequest
 from app.orders.service import OrderDraft, ShipTo
-from app.uow import Runner, UnitOfWork
+from app.persistence.uow import Runner, UnitOfWork
 
 IMPORT_CHANNELS = frozenset({OrderChannel.MARKETPLACE, OrderChannel.EDI, OrderChannel.EMAIL})
 MAX_BATCH = 100

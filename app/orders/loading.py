@@ -8,7 +8,7 @@ from app.orders import repository as repo
 from app.orders import workflow
 from app.orders.models import Order
 from app.orders.workflow import Action
-from app.uow import UnitOfWork
+from app.persistence.uow import UnitOfWork
 
 
 def load(uow: UnitOfWork, order_id: int, action: Action) -> Order:

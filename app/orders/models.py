@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app import objects
-from app.db_types import json_field, money_field, timestamp_field
+from app.persistence.columns import json_field, money_field, timestamp_field
+from app.persistence.fast import objects
 
 
 class OrderStatus(StrEnum):
@@ -53,7 +53,7 @@ class PaymentMethod(StrEnum):
     CREDIT_TERMS = "CREDIT_TERMS"
 
 
-@objects.register  # written without the ORM's flush: app/objects.py
+@objects.register  # written without the ORM's flush: app/persistence/fast/objects.py
 class Order(SQLModel, table=True):
     __tablename__ = "sales_order"
     __table_args__ = (

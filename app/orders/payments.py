@@ -7,7 +7,7 @@
   money leaves the company through finance alone). Never more than net paid.
 - The status is derived, never set: see `derive_status`.
 
-Both accept an idempotency key (app.orders.idempotency): a replay by the same
+Both accept an idempotency key (app.persistence.idempotency): a replay by the same
 user returns the first payment and writes nothing.
 """
 
@@ -23,11 +23,12 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound, Validator
-from app.orders import balances, history, idempotency
+from app.orders import balances, history
 from app.orders import payment_repository as pay_repo
 from app.orders import repository as repo
 from app.orders.models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
-from app.uow import UnitOfWork, snapshot
+from app.persistence import idempotency
+from app.persistence.uow import UnitOfWork, snapshot
 
 S = OrderStatus
 CENT = Decimal("0.01")

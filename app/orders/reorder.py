@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.errors import DomainError, NotFound
-from app.orders import idempotency, service
 from app.orders import repository as repo
+from app.orders import service
 from app.orders.models import Order, OrderChannel, OrderLine
 from app.orders.pricing import LineRequest
 from app.orders.service import PHONE_RE, OrderDraft, ShipTo
-from app.uow import UnitOfWork
+from app.persistence import idempotency
+from app.persistence.uow import UnitOfWork
 
 OPERATION = "orderDuplicate"
 # Orders of these channels arrive from outside; a re-order is placed here.

@@ -18,7 +18,7 @@ from app.orders import repository as repo
 from app.orders.history import EventType
 from app.orders.models import Order, OrderLine, ReturnRequest
 from app.orders.payments import derive_status
-from app.uow import UnitOfWork
+from app.persistence.uow import UnitOfWork
 
 FREE = Decimal("1.00")
 

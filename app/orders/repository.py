@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_
 from sqlmodel import Session, select
 
-from app import objects, rows, statements
 from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.customers.models import Customer
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine, OrderStatus
 from app.orders.workflow import OPEN_STATES, RESERVED_STATES
-from app.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.fast import objects, rows, statements
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
 
 
 class OrderSort(StrEnum):
@@ -160,7 +160,8 @@ def lines_by_order(session: Session, ids: Sequence[int]) -> dict[int, list[Order
 
 
 def line_rows_by_order(session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:
-    """Read-only rows for display (app/rows.py), in the order of `lines_by_order`."""
+    """Read-only rows for display (app/persistence/fast/rows.py), in the order of
+    `lines_by_order`."""
     return rows.grouped(session, OrderLine, "order_id", ids, ("order_id", "id"))
 
 
@@ -202,7 +203,8 @@ _LINE_RECORDS = (select(_LINE_TABLE).where(_LINE_TABLE.c.order_id == bindparam("
 
 
 def line_records(session: Session, order_id: int) -> list[Any]:
-    """The order's lines as read-only records (app/rows.py), for steps that only read them."""
+    """The order's lines as read-only records (app/persistence/fast/rows.py), for steps that only
+    read them."""
     return statements.records(session, _LINE_RECORDS, {"order_id": order_id}, OrderLine)
 
 

@@ -25,7 +25,7 @@ from app.orders import return_repository as ret_repo
 from app.orders.models import ReturnLine, ReturnRequest
 from app.orders.return_workflow import ReturnAction, ReturnStatus, ReturnType
 from app.orders.returns import MAX_QUANTITY, give_back_all, load, move
-from app.uow import UnitOfWork, snapshot
+from app.persistence.uow import UnitOfWork, snapshot
 
 
 @dataclass(frozen=True)

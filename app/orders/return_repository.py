@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from app.auth.principal import Principal
 from app.customers.models import Customer
 from app.orders.models import OrderLine, ReturnLine, ReturnRequest
-from app.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
 
 
 class ReturnSort(StrEnum):

@@ -25,7 +25,7 @@ from app.orders.replacement import create_replacement
 from app.orders.return_receiving import received_units
 from app.orders.return_workflow import RESOLVED_TO, ReturnAction, ReturnStatus, ReturnType
 from app.orders.returns import give_back_all, load, move
-from app.uow import UnitOfWork, snapshot
+from app.persistence.uow import UnitOfWork, snapshot
 
 ZERO = Decimal("0")
 

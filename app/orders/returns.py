@@ -19,10 +19,9 @@ from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.auth.roles import Perm
-from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound, ValidationFailed, Validator
 from app.events import topics
-from app.orders import history, idempotency
+from app.orders import history
 from app.orders import repository as repo
 from app.orders import return_repository as ret_repo
 from app.orders.models import Order, OrderLine, ReturnLine, ReturnRequest
@@ -34,8 +33,10 @@ from app.orders.return_workflow import (
     ReturnType,
     authorize,
 )
-from app.pagination import Page, PageRequest
-from app.uow import UnitOfWork, snapshot
+from app.persistence import idempotency
+from app.persistence.columns import utcnow
+from app.persistence.pagination import Page, PageRequest
+from app.persistence.uow import UnitOfWork, snapshot
 
 CREATE_OPERATION = "returnRequestCreate"
 MAX_LINES = 200

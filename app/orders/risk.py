@@ -12,7 +12,7 @@ from app.auth.principal import Principal
 from app.errors import DomainError
 from app.orders import repository as repo
 from app.orders.models import Order, OrderStatus
-from app.pagination import Page, PageRequest
+from app.persistence.pagination import Page, PageRequest
 
 DEFAULT_DAYS = 3
 MAX_DAYS = 365

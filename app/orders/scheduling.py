@@ -16,7 +16,7 @@ from app.orders.history import EventType
 from app.orders.loading import load, stock_ref
 from app.orders.models import Order, OrderStatus
 from app.orders.workflow import Action
-from app.uow import UnitOfWork, snapshot
+from app.persistence.uow import UnitOfWork, snapshot
 
 HIGH_PRIORITY = 4  # GOLD returning customers and PLATINUM ship the same day by default
 LEAD_DAYS_IN_REGION = 1

@@ -11,20 +11,21 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlmodel import Session
 
-from app import fastsql, objects
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.customers import repository as customers
 from app.customers.models import Customer, CustomerStatus
 from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Validator
-from app.orders import history, idempotency, loading, numbering, pricing, transitions, workflow
+from app.orders import history, loading, numbering, pricing, transitions, workflow
 from app.orders import repository as repo
 from app.orders.history import EventType
 from app.orders.models import Order, OrderChannel, OrderLine
 from app.orders.pricing import LineRequest
 from app.orders.workflow import Action
-from app.pagination import PageRequest
-from app.uow import UnitOfWork, snapshot
+from app.persistence import idempotency
+from app.persistence.fast import driver, objects
+from app.persistence.pagination import PageRequest
+from app.persistence.uow import UnitOfWork, snapshot
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 CREATE_OPERATION = "orderCreate"
@@ -158,7 +159,7 @@ _INSERT_LINE = insert(OrderLine.__table__)
 def _insert_lines(uow: UnitOfWork, order: Order, priced: pricing.Priced) -> None:
     """One Core executemany on the connection (no autoflush: the order is written);
     nothing in the transaction needs the lines as objects."""
-    fastsql.execute(fastsql.connection_of(uow.session), _INSERT_LINE, [
+    driver.execute(driver.connection_of(uow.session), _INSERT_LINE, [
         {"order_id": order.id, "product_id": ln.product_id, "sku": ln.sku, "name": ln.name,
          "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_rate": ln.discount_rate,
          "line_total": ln.line_total, "quantity_shipped": 0, "quantity_delivered": 0,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.db_types import utcnow
 from app.errors import DomainError, ValidationFailed
 from app.orders import allocation, history, review, scheduling
 from app.orders import repository as repo
@@ -16,7 +15,8 @@ from app.orders.history import EventType
 from app.orders.loading import load, reason_text, stock_ref
 from app.orders.models import Order, OrderStatus
 from app.orders.workflow import Action
-from app.uow import UnitOfWork, snapshot
+from app.persistence.columns import utcnow
+from app.persistence.uow import UnitOfWork, snapshot
 
 S = OrderStatus
 

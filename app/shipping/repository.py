@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app import rows
 from app.auth.principal import Principal
 from app.customers.models import Customer
 from app.orders.models import Order
-from app.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.fast import rows
+from app.persistence.pagination import Page, PageRequest, SortKey, paginate
 from app.shipping.models import Carrier, Shipment, ShipmentLine, ShipmentStatus, TrackingEvent
 
 
@@ -122,7 +122,8 @@ def shipments_by_order(session: Session, order_ids: Sequence[int]) -> dict[int, 
 
 def shipment_rows_by_order(session: Session, order_ids: Sequence[int]
                            ) -> dict[int, list[Any]]:
-    """Read-only rows for display (app/rows.py), in the order of `shipments_by_order`."""
+    """Read-only rows for display (app/persistence/fast/rows.py), in the order of
+    `shipments_by_order`."""
     return rows.grouped(session, Shipment, "order_id", order_ids, ("order_id", "created_at", "id"))
 
 

@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 
 from app.auth.principal import SYSTEM, Principal
 from app.auth.roles import Perm
-from app.db_types import utcnow
 from app.errors import (
     DomainError,
     ErrorCode,
@@ -27,10 +26,11 @@ from app.errors import (
 from app.events import topics
 from app.inventory.models import Warehouse
 from app.orders.models import Order, OrderLine, OrderStatus
-from app.pagination import Page, PageRequest
+from app.persistence.columns import utcnow
+from app.persistence.pagination import Page, PageRequest
+from app.persistence.uow import UnitOfWork, snapshot
 from app.shipping import repository as repo
 from app.shipping.models import Carrier, Shipment, ShipmentLine, ShipmentStatus, TrackingEvent
-from app.uow import UnitOfWork, snapshot
 
 # Orders whose stock is reserved and not yet fully out of the door.
 SHIPPABLE_ORDER_STATUSES = frozenset({

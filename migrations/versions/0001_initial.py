@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import app.db_types
+import app.persistence.columns
 
 
 revision: str = "0001"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
     )
     with op.batch_alter_table("app_user", schema=None) as batch_op:
@@ -54,8 +54,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("payload", sa.JSON(none_as_null=True), nullable=True),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("published_at", app.db_types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("published_at", app.persistence.columns.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_event")),
     )
     with op.batch_alter_table("outbox_event", schema=None) as batch_op:
@@ -77,8 +77,8 @@ def upgrade() -> None:
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("weight_kg", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.CheckConstraint("cost >= 0", name="ck_product_cost"),
         sa.CheckConstraint("price >= 0", name="ck_product_price"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product")),
@@ -96,7 +96,7 @@ def upgrade() -> None:
         sa.Column("region", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_warehouse")),
         sa.UniqueConstraint("code", name=op.f("uq_warehouse_code")),
     )
@@ -111,7 +111,7 @@ def upgrade() -> None:
         sa.Column("before", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("after", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["app_user.id"], name=op.f("fk_audit_record_actor_id_app_user")
         ),
@@ -142,8 +142,8 @@ def upgrade() -> None:
         sa.Column("payment_terms", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("discount_rate", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["owner_id"], ["app_user.id"], name=op.f("fk_customer_owner_id_app_user")
@@ -165,7 +165,7 @@ def upgrade() -> None:
         sa.Column("request_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("result_type", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("result_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["app_user.id"], name=op.f("fk_idempotency_record_user_id_app_user")
         ),
@@ -180,10 +180,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("family", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column("expires_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("rotated_at", app.db_types.UTCDateTime(), nullable=True),
-        sa.Column("revoked_at", app.db_types.UTCDateTime(), nullable=True),
+        sa.Column("expires_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("rotated_at", app.persistence.columns.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", app.persistence.columns.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["app_user.id"], name=op.f("fk_refresh_token_user_id_app_user")
         ),
@@ -204,7 +204,7 @@ def upgrade() -> None:
         sa.Column("incoming", sa.Integer(), nullable=False),
         sa.Column("safety_stock", sa.Integer(), nullable=False),
         sa.Column("reorder_point", sa.Integer(), nullable=False),
-        sa.Column("updated_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.CheckConstraint("incoming >= 0", name="ck_stock_incoming"),
         sa.CheckConstraint("on_hand >= 0", name="ck_stock_on_hand"),
         sa.CheckConstraint("reorder_point >= 0", name="ck_stock_reorder"),
@@ -242,7 +242,7 @@ def upgrade() -> None:
             "external_reference", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
         ),
         sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["app_user.id"], name=op.f("fk_stock_movement_actor_id_app_user")
         ),
@@ -304,7 +304,7 @@ def upgrade() -> None:
         sa.Column("postal_code", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("is_default_shipping", sa.Boolean(), nullable=False),
         sa.Column("is_default_billing", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_address_customer_id_customer")
         ),
@@ -322,7 +322,7 @@ def upgrade() -> None:
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
         sa.Column("phone", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("is_primary", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_contact_customer_id_customer")
         ),
@@ -346,10 +346,10 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
         sa.Column("event_id", sa.Integer(), nullable=True),
-        sa.Column("read_at", app.db_types.UTCDateTime(), nullable=True),
-        sa.Column("next_attempt_at", app.db_types.UTCDateTime(), nullable=True),
-        sa.Column("sent_at", app.db_types.UTCDateTime(), nullable=True),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("read_at", app.persistence.columns.UTCDateTime(), nullable=True),
+        sa.Column("next_attempt_at", app.persistence.columns.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", app.persistence.columns.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customer.id"], name=op.f("fk_notification_customer_id_customer")
         ),
@@ -414,12 +414,12 @@ def upgrade() -> None:
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("feedback", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("confirmed_at", app.db_types.UTCDateTime(), nullable=True),
-        sa.Column("shipped_at", app.db_types.UTCDateTime(), nullable=True),
-        sa.Column("delivered_at", app.db_types.UTCDateTime(), nullable=True),
-        sa.Column("completed_at", app.db_types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("confirmed_at", app.persistence.columns.UTCDateTime(), nullable=True),
+        sa.Column("shipped_at", app.persistence.columns.UTCDateTime(), nullable=True),
+        sa.Column("delivered_at", app.persistence.columns.UTCDateTime(), nullable=True),
+        sa.Column("completed_at", app.persistence.columns.UTCDateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["contact_id"], ["contact.id"], name=op.f("fk_sales_order_contact_id_contact")
@@ -455,7 +455,7 @@ def upgrade() -> None:
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("message", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("details", sa.JSON(none_as_null=True), nullable=True),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["app_user.id"], name=op.f("fk_order_event_actor_id_app_user")
         ),
@@ -512,7 +512,7 @@ def upgrade() -> None:
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.CheckConstraint("amount > 0", name="ck_payment_amount"),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["app_user.id"], name=op.f("fk_payment_created_by_id_app_user")
@@ -542,8 +542,8 @@ def upgrade() -> None:
         sa.Column("refund_amount", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("replacement_order_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["app_user.id"],
@@ -580,10 +580,10 @@ def upgrade() -> None:
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
         sa.Column("exception_reason", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),
         sa.Column("estimated_delivery", sa.Date(), nullable=True),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("shipped_at", app.db_types.UTCDateTime(), nullable=True),
-        sa.Column("delivered_at", app.db_types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("shipped_at", app.persistence.columns.UTCDateTime(), nullable=True),
+        sa.Column("delivered_at", app.persistence.columns.UTCDateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["carrier_id"], ["carrier.id"], name=op.f("fk_shipment_carrier_id_carrier")
@@ -707,8 +707,8 @@ def upgrade() -> None:
         sa.Column("location", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
         sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column("occurred_at", app.db_types.UTCDateTime(), nullable=False),
-        sa.Column("created_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("occurred_at", app.persistence.columns.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["shipment_id"], ["shipment.id"], name=op.f("fk_tracking_event_shipment_id_shipment")
         ),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import app.db_types
+import app.persistence.columns
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -28,12 +28,12 @@ def upgrade() -> None:
         "outbox_consumer",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("updated_at", app.db_types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.persistence.columns.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_outbox_consumer")),
     )
     newest = op.get_bind().execute(sa.text("SELECT max(id) FROM outbox_event")).scalar()
     op.bulk_insert(consumer, [{"name": _NOTIFICATIONS, "position": newest or 0,
-                               "updated_at": app.db_types.utcnow()}])
+                               "updated_at": app.persistence.columns.utcnow()}])
 
 
 def downgrade() -> None:

@@ -12,11 +12,11 @@ from app.auth.roles import Perm
 from app.errors import DomainError, ErrorCode
 from app.ids import from_global_id
 from schema.audit.types import AuditFilter, AuditRecord, AuditSort
+from schema.core.node import parse_ids, register_node
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
+from schema.loading.prefetch import read_connection, register_relation
 from schema.mutations import run_read
-from schema.node import parse_ids, register_node
-from schema.pagination import Connection, page_request, to_connection
-from schema.permissions import current_principal, requires
-from schema.prefetch import read_connection, register_relation
 
 MAX_ACTIONS = 50
 

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from app.audit import models as m
 from app.audit import repository as repo
 from app.ids import to_global_id
-from schema.node import Node, gid
+from schema.core.node import Node, gid
 
 if TYPE_CHECKING:
     from schema.auth.types import User

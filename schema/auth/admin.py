@@ -9,12 +9,12 @@ from app.auth.roles import Perm
 from app.errors import DomainError
 from app.ids import parse_id
 from schema.auth.types import Role, User
-from schema.errors import UserError, user_errors
+from schema.core.errors import UserError, user_errors
+from schema.core.node import parse_ids
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
+from schema.loading.prefetch import read_connection
 from schema.mutations import provided, run_write
-from schema.node import parse_ids
-from schema.pagination import Connection, page_request, to_connection
-from schema.permissions import current_principal, requires
-from schema.prefetch import read_connection
 
 UserSort = strawberry.enum(admin.UserSort, name="UserSort")
 

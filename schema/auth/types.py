@@ -9,9 +9,9 @@ import strawberry
 from app.auth import models as m
 from app.auth.roles import ROLE_PERMISSIONS, Perm
 from app.auth.roles import Role as _Role
-from schema.errors import UserError
-from schema.node import Node, gid
-from schema.permissions import requires
+from schema.core.errors import UserError
+from schema.core.node import Node, gid
+from schema.core.permissions import requires
 
 Role = strawberry.enum(_Role, name="Role")
 
@@ -84,7 +84,7 @@ def perms_of(role: _Role) -> list[str]:
 def visible_actor(info: strawberry.Info, actor_id: int | None) -> User | None:
     """Who did something, as the caller may see it: customers see their own actions
     but not the staff member behind a change; the system (no actor) is null."""
-    from schema.permissions import current_principal
+    from schema.core.permissions import current_principal
 
     principal = current_principal(info)
     if actor_id is None or (principal.role is _Role.CUSTOMER and actor_id != principal.user_id):

@@ -17,12 +17,12 @@ from schema.catalog.types import (
     ProductSort,
     ProductUpdateInput,
 )
-from schema.errors import user_errors
+from schema.core.errors import user_errors
+from schema.core.node import lookup, register_node
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
+from schema.loading.prefetch import read_connection
 from schema.mutations import provided, run_read, run_write
-from schema.node import lookup, register_node
-from schema.pagination import Connection, page_request, to_connection
-from schema.permissions import current_principal, requires
-from schema.prefetch import read_connection
 
 
 async def fetch_product(info: strawberry.Info, pk: int) -> Product | None:

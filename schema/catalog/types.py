@@ -11,13 +11,13 @@ import strawberry
 from app.auth.roles import Perm
 from app.catalog import models as m
 from app.catalog import repository as repo
-from schema.errors import UserError
-from schema.guards import COST_RULE, cost_value
-from schema.loaders import register_loader
-from schema.node import Node, gid
-from schema.permissions import requires, visibility
-from schema.prefetch import register_relation
-from schema.scalars import Money, money
+from schema.core.errors import UserError
+from schema.core.guards import COST_RULE, cost_value
+from schema.core.node import Node, gid
+from schema.core.permissions import requires, visibility
+from schema.core.scalars import Money, money
+from schema.loading.loaders import register_loader
+from schema.loading.prefetch import register_relation
 
 if TYPE_CHECKING:
     from schema.inventory.types import StockLevel

@@ -9,6 +9,10 @@ from app.customers import repository as repo
 from app.customers import service
 from app.errors import DomainError
 from app.ids import parse_id
+from schema.core.errors import user_errors
+from schema.core.node import lookup, register_node
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
 from schema.customers.types import (
     Address,
     AddressInput,
@@ -23,13 +27,9 @@ from schema.customers.types import (
     CustomerSort,
     CustomerUpdateInput,
 )
-from schema.errors import user_errors
-from schema.loaders import register_loader
+from schema.loading.loaders import register_loader
+from schema.loading.prefetch import read_connection, register_relation
 from schema.mutations import provided, run_read, run_write
-from schema.node import lookup, register_node
-from schema.pagination import Connection, page_request, to_connection
-from schema.permissions import current_principal, requires
-from schema.prefetch import read_connection, register_relation
 
 register_loader("customer_by_id", repo.customer_rows_by_ids)
 register_loader("contacts_by_customer", repo.contacts_by_customer, default=[])

@@ -11,12 +11,12 @@ import strawberry
 from app.auth.roles import Perm
 from app.customers import models as m
 from app.customers.repository import CustomerSort as _CustomerSort
-from schema.errors import UserError
-from schema.guards import CONTACT_RULE, CREDIT_RULE, contact_value, credit_value
-from schema.node import Node, gid
-from schema.pagination import Connection
-from schema.permissions import requires, visibility
-from schema.scalars import Money, money
+from schema.core.errors import UserError
+from schema.core.guards import CONTACT_RULE, CREDIT_RULE, contact_value, credit_value
+from schema.core.node import Node, gid
+from schema.core.pagination import Connection
+from schema.core.permissions import requires, visibility
+from schema.core.scalars import Money, money
 
 CustomerSort = strawberry.enum(_CustomerSort, name="CustomerSort")
 CustomerTier = strawberry.enum(m.CustomerTier, name="CustomerTier")

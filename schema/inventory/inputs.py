@@ -8,7 +8,7 @@ import strawberry
 
 from app.inventory import movement_repository as movement_repo
 from app.inventory import repository as repo
-from schema.errors import UserError
+from schema.core.errors import UserError
 from schema.inventory.types import StockLevel, StockMovementKind, StockStatus, Warehouse
 
 WarehouseSort = strawberry.enum(repo.WarehouseSort, name="WarehouseSort")

@@ -10,7 +10,9 @@ import strawberry
 from app.auth.roles import Perm
 from app.errors import DomainError
 from app.inventory import service, stock_service
-from schema.errors import user_errors
+from schema.core.errors import user_errors
+from schema.core.node import parse_ids
+from schema.core.permissions import requires
 from schema.inventory.inputs import (
     StockAdjustInput,
     StockCountInput,
@@ -25,8 +27,6 @@ from schema.inventory.inputs import (
 )
 from schema.inventory.types import StockLevel, Warehouse
 from schema.mutations import provided, run_write
-from schema.node import parse_ids
-from schema.permissions import requires
 
 LEDGER = " Recorded as a stock movement; audited; may raise `stock.alert` events."
 SCOPED = " WAREHOUSE staff: their warehouses only (others answer NOT_FOUND)."

@@ -13,6 +13,9 @@ from app.ids import from_global_id
 from app.inventory import movement_repository as movement_repo
 from app.inventory import repository as repo
 from app.inventory import service
+from schema.core.node import lookup, parse_ids, register_node
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
 from schema.inventory.inputs import (
     StockLevelFilter,
     StockLevelSort,
@@ -22,11 +25,8 @@ from schema.inventory.inputs import (
     WarehouseSort,
 )
 from schema.inventory.types import ReplenishmentSuggestion, StockLevel, StockMovement, Warehouse
+from schema.loading.prefetch import read_connection
 from schema.mutations import run_read
-from schema.node import lookup, parse_ids, register_node
-from schema.pagination import Connection, page_request, to_connection
-from schema.permissions import current_principal, requires
-from schema.prefetch import read_connection
 
 MAX_SUGGESTIONS = 1000
 

@@ -16,10 +16,10 @@ from app.inventory.replenishment import Suggestion
 from app.inventory.status import StockStatus as _StockStatus
 from app.inventory.status import classify
 from schema.catalog.types import Product
-from schema.loaders import register_loader
-from schema.node import Node, gid
-from schema.permissions import current_principal, requires
-from schema.prefetch import register_relation
+from schema.core.node import Node, gid
+from schema.core.permissions import current_principal, requires
+from schema.loading.loaders import register_loader
+from schema.loading.prefetch import register_relation
 
 if TYPE_CHECKING:
     from schema.auth.types import User
@@ -52,7 +52,7 @@ StockMovementKind = strawberry.enum(m.MovementKind, name="StockMovementKind")
 
 
 # Relation fields below are plain `def`s: they return loaded values directly, or the
-# loader's awaitable when nothing loaded them ahead (schema/loaders.py, prefetch.py).
+# loader's awaitable when nothing loaded them ahead (schema/loading/loaders.py, prefetch.py).
 
 def product_stock_levels(info: Any, product_id: int) -> Any:
     """`Product.stockLevels`: cut to the caller's warehouses (WAREHOUSE role)."""

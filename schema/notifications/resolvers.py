@@ -9,10 +9,12 @@ from app.errors import DomainError
 from app.ids import parse_id
 from app.notifications import repository as repo
 from app.notifications import service
-from schema.errors import user_errors
-from schema.loaders import register_loader
+from schema.core.errors import user_errors
+from schema.core.node import register_node
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
+from schema.loading.loaders import register_loader
 from schema.mutations import run_read, run_write
-from schema.node import register_node
 from schema.notifications.types import (
     Notification,
     NotificationFilter,
@@ -23,8 +25,6 @@ from schema.notifications.types import (
     NotificationPreferencesUpdateInput,
     NotificationSort,
 )
-from schema.pagination import Connection, page_request, to_connection
-from schema.permissions import current_principal, requires
 
 register_loader("notification_by_id", repo.notifications_by_ids)
 

@@ -10,11 +10,11 @@ import strawberry
 from app.notifications import models as m
 from app.notifications.repository import NotificationSort as _Sort
 from app.notifications.repository import Status as _Status
+from schema.core.errors import UserError
+from schema.core.guards import CONTACT_RULE, contact_value
+from schema.core.node import Node, gid
+from schema.core.permissions import visibility
 from schema.customers.types import Customer
-from schema.errors import UserError
-from schema.guards import CONTACT_RULE, contact_value
-from schema.node import Node, gid
-from schema.permissions import visibility
 
 NotificationSort = strawberry.enum(_Sort, name="NotificationSort")
 NotificationStatus = strawberry.enum(

@@ -13,12 +13,12 @@ import strawberry
 
 from app.orders import customer_views
 from app.orders.repository import OrderSort as _OrderSort
-from schema.node import gid
+from schema.core.node import gid
+from schema.core.pagination import Connection, to_connection, wants_total
+from schema.core.scalars import Money, money
+from schema.loading.prefetch import prefetch_connection
 from schema.orders.inputs import CustomerOrderFilter
 from schema.orders.types import Order
-from schema.pagination import Connection, to_connection, wants_total
-from schema.prefetch import prefetch_connection
-from schema.scalars import Money, money
 
 
 @strawberry.type(description="A product the customer buys most (by units, returns deducted).")

@@ -12,11 +12,11 @@ from app.errors import DomainError
 from app.ids import parse_id
 from app.orders import intake, reorder
 from app.orders.service import ShipTo
-from schema.errors import UserError, user_errors
+from schema.core.errors import UserError, user_errors
+from schema.core.permissions import current_principal, requires
 from schema.mutations import run_write
 from schema.orders.inputs import ShipToInput
 from schema.orders.types import Order, OrderChannel
-from schema.permissions import current_principal, requires
 
 
 @strawberry.input

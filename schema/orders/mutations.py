@@ -20,17 +20,17 @@ from app.errors import DomainError
 from app.ids import parse_id
 from app.orders import fulfillment, scheduling, service, transitions, workflow
 from app.orders.workflow import Action
-from schema.errors import user_errors
-from schema.mutations import run_write
-from schema.orders.inputs import OrderCreateInput, OrderUpdateInput, changes_from, draft_from
-from schema.orders.types import Order, OrderEvent, OrderNotePayload, OrderPayload
-from schema.permissions import (
+from schema.core.errors import user_errors
+from schema.core.permissions import (
     Requires,
     SyncPermission,
     current_principal,
     forbidden,
     requires,
 )
+from schema.mutations import run_write
+from schema.orders.inputs import OrderCreateInput, OrderUpdateInput, changes_from, draft_from
+from schema.orders.types import Order, OrderEvent, OrderNotePayload, OrderPayload
 
 
 def _rule(action: Action) -> str:

@@ -17,20 +17,20 @@ from app.orders import balances, payments
 from app.orders import models as m
 from app.orders import payment_repository as pay_repo
 from app.orders.payments import PaymentKind as _PaymentKind
-from schema.errors import UserError, user_errors
-from schema.guards import credit_value
-from schema.loaders import register_loader
-from schema.mutations import run_write
-from schema.node import Node, gid, register_node
-from schema.orders.types import Order, PaymentMethod
-from schema.permissions import (
+from schema.core.errors import UserError, user_errors
+from schema.core.guards import credit_value
+from schema.core.node import Node, gid, register_node
+from schema.core.permissions import (
     Requires,
     SyncPermission,
     current_principal,
     forbidden,
     requires,
 )
-from schema.scalars import Money, money
+from schema.core.scalars import Money, money
+from schema.loading.loaders import register_loader
+from schema.mutations import run_write
+from schema.orders.types import Order, PaymentMethod
 
 if TYPE_CHECKING:
     from schema.auth.types import User

@@ -7,14 +7,14 @@ import strawberry
 from app.auth.roles import Perm
 from app.orders import customer_views, risk, service
 from app.orders import repository as repo
-from schema.loaders import register_loader
+from schema.core.node import lookup, register_node
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
+from schema.loading.loaders import register_loader
+from schema.loading.prefetch import read_connection, register_relation
 from schema.mutations import run_read
-from schema.node import lookup, register_node
 from schema.orders.inputs import OrderFilter, filter_from
 from schema.orders.types import Order, OrderAtRisk, OrderEvent, OrderLine, OrderSort
-from schema.pagination import Connection, page_request, to_connection
-from schema.permissions import current_principal, requires
-from schema.prefetch import read_connection, register_relation
 
 register_loader("order_by_id", repo.orders_by_ids)
 register_loader("order_line_by_id", repo.lines_by_ids)
@@ -25,7 +25,7 @@ register_loader("order_allocations_by_order", repo.allocations_by_order, default
 register_loader("orders_by_customer_page", customer_views.orders_for_customers)
 register_loader("purchase_summary_by_customer", customer_views.purchase_summaries)
 
-# What list resolvers load ahead for the nested fields selected (schema/prefetch.py).
+# What list resolvers load ahead for the nested fields selected (schema/loading/prefetch.py).
 register_relation("Order", "customer", "customer_by_id", "customer_id",
                   child="Customer", perm=Perm.CUSTOMERS_READ)
 register_relation("Order", "contact", "contact_by_id", "contact_id",

@@ -12,10 +12,12 @@ from app.errors import DomainError
 from app.ids import parse_id
 from app.orders import return_receiving, return_resolution, returns
 from app.orders import return_repository as ret_repo
-from schema.errors import user_errors
-from schema.loaders import register_loader
+from schema.core.errors import user_errors
+from schema.core.node import lookup, register_node
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
+from schema.loading.loaders import register_loader
 from schema.mutations import run_read, run_write
-from schema.node import lookup, register_node
 from schema.orders.payments import finance_only
 from schema.orders.returns import (
     ReturnRequest,
@@ -26,8 +28,6 @@ from schema.orders.returns import (
     ReturnRequestSort,
 )
 from schema.orders.types import PaymentMethod
-from schema.pagination import Connection, page_request, to_connection
-from schema.permissions import current_principal, requires
 
 register_loader("return_requests_by_order", ret_repo.requests_by_order, default=[])
 register_loader("return_lines_by_request", ret_repo.lines_by_request, default=[])

@@ -11,11 +11,11 @@ from app.auth.roles import Perm
 from app.orders import models as m
 from app.orders import return_workflow as wf
 from app.orders.return_repository import ReturnSort as _ReturnSort
-from schema.errors import UserError
-from schema.node import Node, gid
+from schema.core.errors import UserError
+from schema.core.node import Node, gid
+from schema.core.permissions import current_principal, requires
+from schema.core.scalars import Money, money
 from schema.orders.types import Order, OrderLine
-from schema.permissions import current_principal, requires
-from schema.scalars import Money, money
 
 if TYPE_CHECKING:
     from schema.customers.types import Customer

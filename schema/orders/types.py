@@ -15,11 +15,11 @@ from app.orders import workflow
 from app.orders.history import EventType as _EventType
 from app.orders.repository import OrderSort as _OrderSort
 from app.orders.risk import RiskReason as _RiskReason
-from schema.errors import UserError
-from schema.guards import contact_value
-from schema.node import Node, gid
-from schema.permissions import current_principal, requires, visibility
-from schema.scalars import Money, money
+from schema.core.errors import UserError
+from schema.core.guards import contact_value
+from schema.core.node import Node, gid
+from schema.core.permissions import current_principal, requires, visibility
+from schema.core.scalars import Money, money
 
 if TYPE_CHECKING:
     from schema.auth.types import User

@@ -10,15 +10,15 @@ import strawberry
 from app.auth.roles import Perm
 from app.errors import DomainError
 from app.ids import parse_id
-from app.pagination import Page
+from app.persistence.pagination import Page
 from app.shipping import repository as repo
 from app.shipping import service
-from schema.loaders import register_loader
+from schema.core.node import lookup, register_node
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
+from schema.loading.loaders import register_loader
+from schema.loading.prefetch import read_connection, register_relation
 from schema.mutations import run_read
-from schema.node import lookup, register_node
-from schema.pagination import Connection, page_request, to_connection
-from schema.permissions import current_principal, requires
-from schema.prefetch import read_connection, register_relation
 from schema.shipping.types import (
     Carrier,
     CarrierFilter,

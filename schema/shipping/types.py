@@ -10,7 +10,7 @@ import strawberry
 from app.shipping import models as m
 from app.shipping.repository import CarrierSort as _CarrierSort
 from app.shipping.repository import ShipmentSort as _ShipmentSort
-from schema.node import Node, gid
+from schema.core.node import Node, gid
 
 if TYPE_CHECKING:
     from schema.inventory.types import Warehouse

@@ -37,7 +37,7 @@ from strawberry.utils.aio import aclosing
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.ids import process_unique
-from schema.context import Context
+from schema.core.context import Context
 from schema.subscriptions.registry import is_personal, topics_of
 
 log = logging.getLogger("crm.subscriptions")

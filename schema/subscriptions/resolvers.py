@@ -17,9 +17,9 @@ from app.events import access, topics
 from app.events.bus import DomainEvent
 from app.ids import parse_id
 from app.shipping import repository as shipping_repo
-from schema.loaders import register_loader
+from schema.core.permissions import Requires, current_principal, forbidden
+from schema.loading.loaders import register_loader
 from schema.notifications.types import Notification
-from schema.permissions import Requires, current_principal, forbidden
 from schema.subscriptions.registry import register_subscription
 from schema.subscriptions.streams import (
     Authorize,

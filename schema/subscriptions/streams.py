@@ -18,8 +18,8 @@ from graphql import GraphQLError
 from app.errors import DomainError
 from app.events import outbox
 from app.events.bus import DomainEvent, Listener
-from schema.loaders import Loaders
-from schema.permissions import forbidden
+from schema.core.permissions import forbidden
+from schema.loading.loaders import Loaders
 
 PAGE = 500
 SAFETY_POLL_SECONDS = 30.0  # re-read the outbox now and then, in case a wake-up was lost

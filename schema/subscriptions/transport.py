@@ -27,8 +27,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from schema.context import principal_from_header
-from schema.loaders import Loaders
+from schema.core.context import principal_from_header
+from schema.loading.loaders import Loaders
 from schema.subscriptions.fanout import Group, Member, analyze, error_payload
 
 log = logging.getLogger("crm.ws")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.events.bus import DomainEvent
-from schema.node import gid
+from schema.core.node import gid
 
 if TYPE_CHECKING:
     from schema.auth.types import User

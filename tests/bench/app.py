@@ -27,7 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from app.db import Database
+from app.persistence.db import Database
 from schema.asgi import create_app
 from tests.bench.dataset import ADMIN_ID
 from tests.bench.floor_db import RawOrders
@@ -47,7 +47,8 @@ def _count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
 
 
 def _count_remote(statements: list[str]) -> None:
-    """Statements the SQLite writer process ran for this request (app/writer_process.py)."""
+    """Statements the SQLite writer process ran for this request
+    (app/persistence/sqlite/process.py)."""
     for statement in statements:
         _count(None, None, statement)
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from app.ids import to_global_id as gid
 from app.models import metadata
-from app.pagination import encode_cursor
+from app.persistence.pagination import encode_cursor
 
 T = metadata.tables
 CENT = Decimal("0.01")

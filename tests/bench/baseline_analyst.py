@@ -12,7 +12,7 @@ from app.ids import to_global_id as gid
 from app.orders import customer_views
 from app.orders import repository as orders
 from app.orders.repository import OrderSort
-from app.pagination import PageRequest
+from app.persistence.pagination import PageRequest
 from tests.bench.baseline import iso, money
 
 

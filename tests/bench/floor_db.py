@@ -35,12 +35,12 @@ from typing import Any
 
 import orjson
 
-from app import fastsql
 from app.customers.models import TIER_RANK
 from app.errors import DomainError
 from app.events.bus import DomainEvent
 from app.orders import allocation, balances
-from app.uow import Runner, UnitOfWork
+from app.persistence.fast import driver
+from app.persistence.uow import Runner, UnitOfWork
 
 Publish = Callable[[list[DomainEvent]], Awaitable[None]]
 Line = namedtuple("Line", "id product_id quantity sku unit_price")  # plan reads the first 4
@@ -137,7 +137,7 @@ def in_unit(uow: UnitOfWork, actor_id: int, step: str, *args: Any
             ) -> tuple[dict, list[DomainEvent]]:
     """One step on the unit's own connection (module-level: it crosses to the writer
     process pickled); the order as a dict, and the events with the outbox ids it wrote."""
-    conn = fastsql.connection_of(uow.session)
+    conn = driver.connection_of(uow.session)
     cur = conn.connection.cursor()
     try:
         sql = RawSql(actor_id, _exposure(conn.dialect))

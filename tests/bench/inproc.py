@@ -155,10 +155,10 @@ def main() -> None:
     from app.auth.principal import Principal
     from app.auth.roles import Role
     from app.config import get_settings
-    from app.db import Database
-    from app.uow import Runner
+    from app.persistence.db import Database
+    from app.persistence.uow import Runner
     from schema.build import schema
-    from schema.context import Context
+    from schema.core.context import Context
 
     settings = get_settings()
     runner = Runner(Database(url))

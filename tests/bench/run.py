@@ -16,7 +16,7 @@ import time
 import uvloop
 from sqlalchemy import create_engine, pool
 
-from app.db import normalize_url
+from app.persistence.db import normalize_url
 from tests.bench import store
 from tests.bench.context import FULL, QUICK, BenchContext
 from tests.bench.dataset import SIZES

@@ -96,7 +96,7 @@ class Server:
         self.stop()
 
     # -- measurements of the server: its process and those it started -----------------
-    # (on SQLite the writer process: app/writer_process.py)
+    # (on SQLite the writer process: app/persistence/sqlite/process.py)
     def pids(self) -> list[int]:
         """The server's process, then its descendants."""
         children: dict[int, list[int]] = {}

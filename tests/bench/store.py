@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT
-from app.db import normalize_url
+from app.persistence.db import normalize_url
 from tests.bench.dataset import PASSWORD, SIZES, TABLE_ORDER, Generator
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"

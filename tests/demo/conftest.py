@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from app.cli import migrate
-from app.db import Database
 from app.demo.seed import SeedResult, seed_demo
-from app.uow import Runner
+from app.persistence.db import Database
+from app.persistence.uow import Runner
 from tests.conftest import _create_pg_database, _drop_pg_database
 
 

@@ -15,9 +15,9 @@ from sqlmodel import select
 from app.auth.tokens import decode_access_token
 from app.config import PROJECT_ROOT, load_settings
 from app.customers.models import Customer
-from app.db import Database
 from app.ids import to_global_id
-from app.uow import Runner
+from app.persistence.db import Database
+from app.persistence.uow import Runner
 
 SECRET = "cli-test-secret-" + "y" * 32
 

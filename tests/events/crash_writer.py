@@ -13,10 +13,10 @@ import signal
 import sys
 
 from app.auth.principal import SYSTEM
-from app.db import Database
 from app.events.bus import DomainEvent
 from app.orders import transitions
-from app.uow import Runner
+from app.persistence.db import Database
+from app.persistence.uow import Runner
 
 
 async def _die(events: list[DomainEvent]) -> None:

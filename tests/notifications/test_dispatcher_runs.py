@@ -11,11 +11,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 from app.config import load_settings
-from app.db_types import utcnow
 from app.events.bus import InProcessBus
 from app.events.runtime import make_channels
 from app.notifications.dispatcher import NotificationDispatcher
 from app.notifications.models import Notification
+from app.persistence.columns import utcnow
 from tests.notifications.sinks import sink_settings, sinks
 from tests.notifications.support import rows, unique_email
 

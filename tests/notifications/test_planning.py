@@ -8,7 +8,6 @@ import pytest
 
 from app.auth.principal import SYSTEM
 from app.customers import service as customer_service
-from app.db_types import utcnow
 from app.errors import DomainError
 from app.events import topics
 from app.inventory import stock_service
@@ -16,6 +15,7 @@ from app.notifications import planner
 from app.notifications.dispatcher import RetryPolicy
 from app.notifications.templates import LANGUAGES, TEMPLATES, render
 from app.orders.models import ReturnRequest
+from app.persistence.columns import utcnow
 from tests.notifications.support import rows, unique_email
 from tests.support import unique
 

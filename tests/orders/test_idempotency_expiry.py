@@ -13,13 +13,13 @@ from sqlmodel import select
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode
-from app.housekeeping import Housekeeping
 from app.orders import service
 from app.orders.models import IdempotencyRecord
 from app.orders.pricing import LineRequest
-from app.uow import Runner
+from app.persistence.columns import utcnow
+from app.persistence.housekeeping import Housekeeping
+from app.persistence.uow import Runner
 
 
 def _age(db, user_id: int, key: str, hours: float) -> None:  # noqa: ANN001

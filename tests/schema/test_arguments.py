@@ -1,4 +1,4 @@
-"""Compiled argument conversion (schema/arguments.py) gives every lean field of the real
+"""Compiled argument conversion (schema/engine/arguments.py) gives every lean field of the real
 schema exactly what strawberry's `convert_arguments` gives it, and fields whose argument
 types it leaves to strawberry keep strawberry's resolver and answers."""
 
@@ -23,10 +23,10 @@ from strawberry.relay import GlobalID
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.unset import UNSET
 
-from schema.arguments import compile_arguments
 from schema.build import schema as app_schema
-from schema.lean import lean_resolvers
-from schema.permissions import SyncPermission
+from schema.core.permissions import SyncPermission
+from schema.engine.arguments import compile_arguments
+from schema.engine.lean import lean_resolvers
 
 _STRAWBERRY = "strawberry-definition"
 

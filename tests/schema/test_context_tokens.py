@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from app.auth import tokens
 from app.auth.tokens import issue_access_token
-from schema.context import principal_from_header
+from schema.core.context import principal_from_header
 
 
 def _bearer(settings, **kwargs) -> str:  # noqa: ANN001

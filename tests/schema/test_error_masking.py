@@ -1,4 +1,4 @@
-"""Errors of queries through HTTP (schema/extensions.py RequestPolicy): bad arguments say
+"""Errors of queries through HTTP (schema/core/extensions.py RequestPolicy): bad arguments say
 what is wrong, with their code and field; anything unexpected is masked, with the request's
 id and nothing of its cause."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from app.db import Database
+from app.persistence.db import Database
 from schema.asgi import create_app
 from tests.support import Api
 

@@ -1,4 +1,4 @@
-"""The execution shortcuts (schema/execution.py, schema/lean.py) answer exactly as
+"""The execution shortcuts (schema/engine/execution.py, schema/engine/lean.py) answer exactly as
 strawberry and graphql-core do without them: the same data, and the same errors with the
 same paths, for plain values, odd values, nulls, awaitables and refused permissions."""
 
@@ -15,9 +15,9 @@ import strawberry
 
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
-from schema.execution import ExecutionContext
-from schema.lean import lean_resolvers
-from schema.permissions import requires
+from schema.core.permissions import requires
+from schema.engine.execution import ExecutionContext
+from schema.engine.lean import lean_resolvers
 
 
 @strawberry.enum
@@ -160,7 +160,7 @@ class NotAPart:
 
 @strawberry.type
 class Holder:
-    """Object and list-of-object fields (schema/completion.py), as attributes and as
+    """Object and list-of-object fields (schema/engine/completion.py), as attributes and as
     resolvers: values, nulls where none may be, errors, wrong types and awaitables."""
 
     part: Part

@@ -1,4 +1,4 @@
-"""schema/hooks.py runs extension hooks as strawberry does: same stages, same order, the
+"""schema/engine/hooks.py runs extension hooks as strawberry does: same stages, same order, the
 same exceptions seen by each hook, the same results; other kinds of hooks fall back to
 strawberry's runner."""
 
@@ -11,8 +11,8 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 
 from schema.build import schema as app_schema
-from schema.extensions import RequestPolicy
-from schema.hooks import Schema, _factories
+from schema.core.extensions import RequestPolicy
+from schema.engine.hooks import Schema, _factories
 
 LOG: list[str] = []
 

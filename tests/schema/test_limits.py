@@ -8,7 +8,7 @@ import httpx
 
 from app.config import get_settings
 from schema.asgi import create_app
-from schema.extensions import _validate
+from schema.core.extensions import _validate
 from tests.support import Api
 
 

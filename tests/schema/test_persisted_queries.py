@@ -6,7 +6,7 @@ import hashlib
 
 import orjson
 
-from schema.persisted import PersistedQueries
+from schema.core.persisted import PersistedQueries
 
 QUERY = "query PersistedCustomers { customers(first: 5) { edges { node { id name } } } }"
 

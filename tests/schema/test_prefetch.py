@@ -1,5 +1,5 @@
 """List resolvers load the relations their selection asks for ahead of time
-(schema/prefetch.py): through fragments, aliases and @include/@skip, only what is selected,
+(schema/loading/prefetch.py): through fragments, aliases and @include/@skip, only what is selected,
 only what the caller may see, and with the same rules as the fields themselves."""
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ async def test_warehouse_staff_see_their_warehouses_stock_on_the_page(api, facto
 async def test_the_page_and_everything_it_shows_load_in_one_hand_off(api, app, factory, db,
                                                                     monkeypatch):
     """The list's query and every look-ahead level share one worker-thread hand-off and
-    one session (schema/prefetch.py `read_connection`)."""
+    one session (schema/loading/prefetch.py `read_connection`)."""
     kit = Kit(api, factory)
     admin = factory.user("ADMIN")
     _world(kit, factory, 3)

@@ -69,10 +69,10 @@ def test_every_contract_operation_fits_the_budget_at_its_largest_page():
 
     from graphql import OperationDefinitionNode, parse
 
-    from app.pagination import MAX_PAGE
+    from app.persistence.pagination import MAX_PAGE
     from schema.build import schema
-    from schema.cost import estimate_cost
-    from schema.persisted import CONTRACT_OPERATIONS
+    from schema.core.cost import estimate_cost
+    from schema.core.persisted import CONTRACT_OPERATIONS
 
     budget = get_settings().max_query_cost
     paths = sorted(Path(CONTRACT_OPERATIONS).glob("*.graphql"))

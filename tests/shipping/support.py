@@ -11,9 +11,9 @@ from app.catalog.models import Product
 from app.ids import to_global_id
 from app.inventory.models import Warehouse
 from app.orders.models import Order, OrderLine
+from app.persistence.uow import UnitOfWork
 from app.shipping import service
 from app.shipping.models import Carrier
-from app.uow import UnitOfWork
 from tests.support import Factory, unique
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

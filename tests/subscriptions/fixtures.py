@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from app.db import Database
+from app.persistence.db import Database
 from tests.orders.support import Kit
 from tests.subscriptions.harness import LiveServer, http_api, live_settings
 from tests.support import Api

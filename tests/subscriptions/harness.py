@@ -27,8 +27,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import Database
 from app.events import outbox
+from app.persistence.db import Database
 from tests.support import Api, Factory
 
 PROTOCOL = "graphql-transport-ws"

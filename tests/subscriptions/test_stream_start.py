@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from app.auth.principal import SYSTEM
 from app.events.bus import InProcessBus
-from app.uow import Runner
+from app.persistence.uow import Runner
 from schema.subscriptions.streams import EventQuery, event_stream, open_feed
 
 TOPIC = "test.stream_start"

@@ -10,7 +10,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from app.config import ConfigError, load_settings
-from app.db import Database
+from app.persistence.db import Database
 from tests.subscriptions.harness import PROTOCOL, TIMEOUT, LiveServer, WsClient, live_settings
 
 STOCK = "subscription { stockAlerts { cursor kind } }"

@@ -13,8 +13,8 @@ import time
 
 from sqlalchemy import create_engine, pool, text
 
-from app.db import normalize_url
 from app.ids import to_global_id as gid
+from app.persistence.db import normalize_url
 from tests.bench import load, ws
 from tests.bench.context import BenchContext
 from tests.bench.dataset import MANAGER_ID

@@ -40,12 +40,12 @@ async def _register(ctx: BenchContext, query: str) -> None:
 
 def _apq_lookup_ms(query: str) -> float:
     """What the persisted path adds before execution, in this process: reading the hash
-    from the request's extensions and looking it up (schema/persisted.py)."""
+    from the request's extensions and looking it up (schema/core/persisted.py)."""
     import timeit
 
     from strawberry.http import GraphQLRequestData
 
-    from schema.persisted import PersistedQueries
+    from schema.core.persisted import PersistedQueries
 
     store = PersistedQueries()
     store.learn(_apq(query)["persistedQuery"]["sha256Hash"], query)

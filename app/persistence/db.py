@@ -22,12 +22,12 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 
-from app.checkpoint import BACKSTOP_PAGES, Checkpointer
-from app.fastsql import run_driver_sql
-from app.writer import GroupWriter
+from app.persistence.fast.driver import run_driver_sql
+from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES, Checkpointer
+from app.persistence.sqlite.writer import GroupWriter
 
 if TYPE_CHECKING:
-    from app.writer_process import WriterProcess
+    from app.persistence.sqlite.process import WriterProcess
 
 
 def normalize_url(url: str) -> str:
@@ -56,7 +56,8 @@ JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 class SQLiteDialect(SQLiteDialect_pysqlite):
     """pysqlite, with savepoints sent straight to the driver. SQLAlchemy runs each one as
     a compiled statement (~80 us measured, for SQLite's ~5), and the SQLite writer runs
-    every unit of work in a savepoint of its group's transaction (app/writer.py)."""
+    every unit of work in a savepoint of its group's transaction
+    (app/persistence/sqlite/writer.py)."""
 
     supports_statement_cache = True  # compiles as its parent does
 
@@ -92,7 +93,7 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        if immediate:  # the writer's: a backstop for the checkpointer (app/checkpoint.py)
+        if immediate:  # the writer's: a backstop for the checkpointer (sqlite/checkpoint.py)
             cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cur.close()
 
@@ -203,7 +204,7 @@ class Database:
         if self._writer_process is None:
             with self._writer_lock:
                 if self._writer_process is None:
-                    from app.writer_process import WriterProcess
+                    from app.persistence.sqlite.process import WriterProcess
 
                     self._writer_process = WriterProcess(self.url)
                     self._start_checkpointer()

@@ -81,7 +81,7 @@ def object_field(field_def: GraphQLField) -> ObjectField | None:
 
 
 class ObjectCompletion:
-    """Mixed into the execution context (schema/execution.py): graphql-core's `Executor`
+    """Mixed into the execution context (schema/engine/execution.py): graphql-core's `Executor`
     methods are the fallbacks."""
 
     def execute_object_field(self, parent_type: GraphQLObjectType, source: Any,

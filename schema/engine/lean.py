@@ -5,7 +5,7 @@ runs the field extensions and handles errors: about 5 us per call for a relation
 an orders page runs thousands of them (`product`, `stockLevels`, `warehouse`); for a
 mutation, converting its input walks the input's types again on every call. For a resolver
 (plain or `async def`) with no error handler and no extension other than `requires(...)`,
-whose arguments schema/arguments.py can convert, the lean resolver builds the same `Info`,
+whose arguments schema/engine/arguments.py can convert, the lean resolver builds the same `Info`,
 converts the arguments with the conversion compiled for the field, applies the same
 permission checks as `PermissionExtension` (after the conversion, same error on denial)
 and calls the function with the same arguments. Everything else keeps strawberry's resolver.
@@ -22,8 +22,8 @@ from strawberry.permission import PermissionExtension
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
-from schema.arguments import compile_arguments
-from schema.permissions import SyncPermission
+from schema.core.permissions import SyncPermission
+from schema.engine.arguments import compile_arguments
 
 _STRAWBERRY = "strawberry-definition"
 _STRAWBERRY_RESOLVERS = ("_resolver", "_async_resolver")  # what strawberry gives a field

@@ -10,8 +10,8 @@ inside a savepoint that rolls back are dropped with it.
 
 `insert_ids` inserts rows at once and returns their ids in row order, for rows
 whose id is needed right away (history entries, notifications, outbox events; a new
-ORM object's row: app/objects.py).
-`delete_oldest` is the other end of such rows' life: retention (app/housekeeping.py).
+ORM object's row: app/persistence/fast/objects.py).
+`delete_oldest` is the other end of such rows' life: retention (app/persistence/housekeeping.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Table, delete, event, insert, select
 from sqlmodel import Session
 
-from app import fastsql
+from app.persistence.fast import driver
 
 _ROWS = "crm_deferred_rows"
 _MARKS = "crm_deferred_marks"
@@ -75,9 +75,9 @@ def write_deferred(session: Session) -> None:
     by_table: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, row in rows:
         by_table.setdefault((table, tuple(row)), []).append(row)
-    connection = fastsql.connection_of(session)
+    connection = driver.connection_of(session)
     for (table, _keys), group in by_table.items():
-        fastsql.execute(connection, _insert(table), group)
+        driver.execute(connection, _insert(table), group)
 
 
 def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -89,8 +89,8 @@ def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     """
     if not rows:
         return []
-    connection = fastsql.connection_of(session)
-    fast = fastsql.insert_ids(connection, table, rows)
+    connection = driver.connection_of(session)
+    fast = driver.insert_ids(connection, table, rows)
     if fast is not None:
         return fast
     if len(rows) == 1:

@@ -1,5 +1,5 @@
 """Units of work: one transaction (or, on SQLite, one savepoint of a group commit: see
-app/writer.py), run whole in one worker thread.
+app/persistence/sqlite/writer.py), run whole in one worker thread.
 
 Services are plain synchronous functions `fn(uow, ...)`; they never commit.
 `Runner.write` commits, writes the emitted events to the outbox in the same
@@ -22,17 +22,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401  every table mapped: a unit's flush may reach any of them
-from app import bulk
 from app.audit.models import AuditRecord
 from app.auth.principal import Principal
 from app.config import Settings, get_settings
-from app.db import Database
-from app.db_types import utcnow
 from app.errors import DomainError
 from app.events import outbox
 from app.events.bus import DomainEvent
-from app.writer import end_session, open_session
-from app.writer_process import WriteCall
+from app.persistence.columns import utcnow
+from app.persistence.db import Database
+from app.persistence.fast import bulk
+from app.persistence.sqlite.process import WriteCall
+from app.persistence.sqlite.writer import end_session, open_session
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -78,7 +78,8 @@ class WriteSession(Session):
 
 
 @event.listens_for(WriteSession, "loaded_as_persistent")
-@event.listens_for(WriteSession, "detached_to_persistent")  # app/objects.py attach, insert
+# detached_to_persistent: fast/objects.py attach, insert
+@event.listens_for(WriteSession, "detached_to_persistent")
 def _keep_loaded(session: Session, instance: object) -> None:
     session.info.setdefault("crm_loaded", []).append(instance)
 

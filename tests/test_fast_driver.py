@@ -1,4 +1,5 @@
-"""The SQLite write path's direct cursor execution (app/fastsql.py): rows written through it
+"""The SQLite write path's direct cursor execution (app/persistence/fast/driver.py): rows written
+through it
 read back exactly as through SQLAlchemy, errors arrive as SQLAlchemy's, statement counters
 still see every statement, and statements it cannot run go through SQLAlchemy."""
 
@@ -10,9 +11,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Integer, bindparam, exc, insert, select, update
 
-from app import bulk, fastsql
 from app.audit.models import AuditRecord
 from app.orders.models import OrderLine
+from app.persistence.fast import bulk, driver
 from tests.support import unique
 
 AUDIT = AuditRecord.__table__
@@ -40,11 +41,11 @@ def test_rows_read_back_as_written_and_ids_come_in_row_order(factory, db):
 
     def work(uow) -> list[int]:  # noqa: ANN001
         conn = uow.session.connection()
-        count = fastsql.execute(conn, insert(AUDIT), [_audit_row(marker, 1),
+        count = driver.execute(conn, insert(AUDIT), [_audit_row(marker, 1),
                                                       _audit_row(marker, 2)])
         assert count == (2 if db.is_sqlite else -1)  # psycopg's executemany: unknown
         ids = bulk.insert_ids(uow.session, AUDIT, [_audit_row(marker, n) for n in (3, 4, 5)])
-        changed = fastsql.execute(conn, update(AUDIT).where(
+        changed = driver.execute(conn, update(AUDIT).where(
             AUDIT.c.entity_type == bindparam("m"), AUDIT.c.entity_id == bindparam("n"))
             .values(action=bindparam("action")), {"m": marker, "n": 2, "action": "changed"})
         assert changed == 1
@@ -59,7 +60,7 @@ def test_rows_read_back_as_written_and_ids_come_in_row_order(factory, db):
         assert created == WHEN  # aware UTC, microseconds kept
     if db.is_sqlite:  # the fast path took them (PostgreSQL always uses SQLAlchemy)
         assert any(p is not None and p.sql.startswith("INSERT INTO audit_record")
-                   for p in fastsql._PREPARED.values())
+                   for p in driver._PREPARED.values())
 
 
 def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_rolls_back(factory):
@@ -67,7 +68,7 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_rolls_back(fa
 
     def work(uow) -> None:  # noqa: ANN001
         uow.audit("kept only if the unit commits", marker, 1)
-        fastsql.execute(uow.session.connection(), insert(LINES), {
+        driver.execute(uow.session.connection(), insert(LINES), {
             "order_id": 999_999_999, "product_id": 1, "sku": "X", "name": "x", "quantity": 1,
             "unit_price": Decimal("1.00"), "discount_rate": Decimal("0"),
             "line_total": Decimal("1.00"), "quantity_shipped": 0, "quantity_delivered": 0,
@@ -81,7 +82,7 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_rolls_back(fa
 def test_statement_counters_see_the_fast_path(factory, db):
     marker = unique("F")
     db.counter.reset()
-    factory.write(lambda uow: fastsql.execute(uow.session.connection(), insert(AUDIT),
+    factory.write(lambda uow: driver.execute(uow.session.connection(), insert(AUDIT),
                                               [_audit_row(marker, 1)]))
     assert any(s.startswith("INSERT INTO audit_record") for s in db.counter.statements)
 
@@ -91,7 +92,7 @@ def test_a_statement_needing_python_defaults_goes_through_sqlalchemy(factory):
     row = _audit_row(marker, 1)
     del row["created_at"]  # the column's Python-side default (utcnow) must fill it
 
-    factory.write(lambda uow: fastsql.execute(uow.session.connection(), insert(AUDIT), row))
+    factory.write(lambda uow: driver.execute(uow.session.connection(), insert(AUDIT), row))
     [(_action, _n, _before, _after, created)] = _read(factory, marker)
     assert abs((datetime.now(UTC) - created).total_seconds()) < 60
 
@@ -99,12 +100,13 @@ def test_a_statement_needing_python_defaults_goes_through_sqlalchemy(factory):
 def test_a_missing_parameter_is_refused(factory):
     stmt = update(AUDIT).where(AUDIT.c.id == bindparam("row_id")).values(action=bindparam("a"))
     with pytest.raises((KeyError, exc.StatementError)):
-        factory.write(lambda uow: fastsql.execute(uow.session.connection(), stmt,
+        factory.write(lambda uow: driver.execute(uow.session.connection(), stmt,
                                                   {"row_id": 1}))
 
 
 def test_json_columns_keep_json_dumps_semantics_through_orjson(factory):
-    """The engines encode JSON columns with orjson (app.db.JSON_CODEC): integer keys still
+    """The engines encode JSON columns with orjson (app.persistence.db.JSON_CODEC): integer keys
+    still
     become strings, as with json.dumps; dates become ISO strings; text is stored unescaped
     and reads back the same, through the ORM path and the direct cursor path alike."""
     marker = unique("J")
@@ -144,10 +146,10 @@ def test_select_rows_read_what_sqlalchemy_reads(factory, db):
     def both(uow, ids: list[int]) -> tuple[list[tuple], list[tuple]]:  # noqa: ANN001
         conn = uow.session.connection()
         params = {"marker": marker, "ids": ids}
-        return (fastsql.select_rows(conn, _SELECT, params),
+        return (driver.select_rows(conn, _SELECT, params),
                 [tuple(r) for r in conn.execute(_SELECT, params)])
 
-    long = list(range(1, 2 + fastsql.MAX_PREPARED_LIST))  # goes through SQLAlchemy
+    long = list(range(1, 2 + driver.MAX_PREPARED_LIST))  # goes through SQLAlchemy
     for ids in ([2], [5, 1, 3], [4, 999], [], long):
         db.counter.reset()
         fast, slow = factory.write(both, ids)
@@ -157,14 +159,14 @@ def test_select_rows_read_what_sqlalchemy_reads(factory, db):
     [row] = factory.write(both, [3])[0]
     assert row == ("a3", 3, {"名": "上海", "n": 3, "x": [1.5, None]}, WHEN, None)
     if db.is_sqlite:  # prepared once per list length, up to MAX_PREPARED_LIST
-        assert sum(1 for k in fastsql._PREPARED if k[:2] == ("select", _SELECT)) == 4
+        assert sum(1 for k in driver._PREPARED if k[:2] == ("select", _SELECT)) == 4
 
 
 def test_select_rows_report_a_driver_error_as_sqlalchemys(factory):
     broken = select(AUDIT.c.id).where(AUDIT.c.id == bindparam("id")).where(
         AUDIT.c.entity_id / 0 == bindparam("x"))  # valid SQL; a bad parameter type below
     with pytest.raises(exc.StatementError):
-        factory.write(lambda uow: fastsql.select_rows(uow.session.connection(), broken,
+        factory.write(lambda uow: driver.select_rows(uow.session.connection(), broken,
                                                       {"id": 1, "x": object()}))
 
 
@@ -187,7 +189,7 @@ def test_select_rows_convert_parameters_and_constants_by_their_types(factory, db
 
     def both(uow, stmt, params: dict) -> tuple[list, list]:  # noqa: ANN001
         conn = uow.session.connection()
-        return (fastsql.select_rows(conn, stmt, params),
+        return (driver.select_rows(conn, stmt, params),
                 [tuple(r) for r in conn.execute(stmt, params)])
 
     fast, slow = factory.write(both, at, {"m": marker, "when": shanghai})

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select
 from sqlmodel import Session
 
-from app import fastsql
+from app.persistence.fast import driver
 
 
 def table(model: Any) -> Table:
@@ -39,9 +39,9 @@ def _by_id_statement(model: Any) -> Any:
 
 
 def by_id(session: Session, model: Any, ids: Sequence[int]) -> dict[int, Any]:
-    """{id: record} for the ids that exist (on SQLite through app/fastsql.py)."""
+    """{id: record} for the ids that exist (on SQLite through app/persistence/fast/driver.py)."""
     make = record_type(model)._make
-    found = fastsql.select_rows(fastsql.flushed_connection(session), _by_id_statement(model),
+    found = driver.select_rows(driver.flushed_connection(session), _by_id_statement(model),
                                 {"ids": list(ids)})
     return {r.id: r for r in map(make, found)}
 

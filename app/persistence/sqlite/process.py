@@ -19,7 +19,8 @@ thread; the caller publishes the events after commit, as before. A background wr
 The outbox relay's recovery, which holds its transaction while it publishes, keeps a
 connection of the server's; SQLite's lock (BEGIN IMMEDIATE, busy timeout) orders it.
 
-The child is `python -m app.writer_process` on one end of a socket pair, started with the
+The child is `python -m app.persistence.sqlite.process` on one end of a socket pair, started with
+the
 first write (or by `start`), and one thread there both reads the calls and runs them
 (`_ChildWriter`). It ends when told, after finishing what it was given, or when
 this process goes away (its end of the socket closes). If it dies, the calls in flight
@@ -52,13 +53,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, event
 
-from app.db import Database, StatementCounter
-from app.writer import GroupWriter, Job, hand_over, session_unit, settle, wait_for
+from app.persistence.db import Database, StatementCounter
+from app.persistence.sqlite.writer import (
+    GroupWriter,
+    Job,
+    hand_over,
+    session_unit,
+    settle,
+    wait_for,
+)
 
 if TYPE_CHECKING:
     from app.auth.principal import Principal
     from app.config import Settings
-    from app.uow import Runner
+    from app.persistence.uow import Runner
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -113,7 +121,8 @@ class WriterProcess:
 
     async def run_in_session(self, fn: Callable[..., T], args: tuple) -> T:
         """`fn(session, *args)` in a short write transaction of the child's, committed if it
-        returns (app.writer.write_in_session): the background writers' writes, so that the
+        returns (app.persistence.sqlite.writer.write_in_session): the background writers' writes,
+        so that the
         child is the only writer and never waits on SQLite's lock for the server's."""
         return await self._call("session", (fn, args), None)
 
@@ -175,7 +184,7 @@ class WriterProcess:
         return None if proc is None else proc.pid
 
     def _command(self, fd: int) -> list[str]:
-        return [sys.executable, "-m", "app.writer_process", str(fd), self.url]
+        return [sys.executable, "-m", "app.persistence.sqlite.process", str(fd), self.url]
 
     def _ensure_started(self) -> Pipe:
         # a child that died is forgotten by its reader (_stopped), which sees its end of the
@@ -187,7 +196,7 @@ class WriterProcess:
             raise WriterStopped("the SQLite writer process failed to start (see the server's "
                                 f"log); it is tried again after {self.restart_pause:g} s")
         ours, theirs = socket.socketpair()
-        # `python -m app.writer_process FD URL`, seeing the modules this process sees
+        # `python -m app.persistence.sqlite.process FD URL`, seeing the modules this process sees
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             proc = subprocess.Popen(self._command(theirs.fileno()), pass_fds=(theirs.fileno(),),
@@ -355,7 +364,7 @@ class _ChildWriter(GroupWriter):
                 self.ready.append(None)
             elif message[0] == "settings":
                 _, token, settings = message
-                from app.uow import Runner  # imported by _child_main already
+                from app.persistence.uow import Runner  # imported by _child_main already
 
                 self.runners[token] = Runner(self.db, settings=settings)
             else:
@@ -441,10 +450,10 @@ def _child_main(fd: int, url: str) -> None:
     # finishes its queue when the server closes it or goes away
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    import app.uow  # noqa: F401  the unit of work and every model, before the freeze below
+    import app.persistence.uow  # noqa: F401  the unit of work and every model, before the freeze below
 
     pipe = Pipe(fd)
-    db = Database(url)  # no checkpointer here: the server runs it (app.db)
+    db = Database(url)  # no checkpointer here: the server runs it (app.persistence.db)
     writer = _ChildWriter(db, pipe)
     # What is alive now (modules, mappers, compiled statements) lives as long as the process:
     # kept out of the collector's full passes, which otherwise walk it all every few seconds
@@ -457,6 +466,6 @@ def _child_main(fd: int, url: str) -> None:
 
 
 if __name__ == "__main__":  # the child: run as the module proper (its classes pickle by it)
-    from app.writer_process import _child_main as main
+    from app.persistence.sqlite.process import _child_main as main
 
     main(int(sys.argv[1]), sys.argv[2])

@@ -36,8 +36,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from app.pagination import DEFAULT_PAGE
-from schema.context import app_settings
+from app.persistence.pagination import DEFAULT_PAGE
+from schema.core.context import app_settings
 
 DEFAULT_LIST_SIZE = 10
 _CACHE_SIZE = 2_000

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam
 from sqlmodel import Session
 
-from app import fastsql
 from app.auth.principal import Principal
-from app.rows import record_type
+from app.persistence.fast import driver
+from app.persistence.fast.rows import record_type
 
 S = TypeVar("S")
 _BUILT: dict[Hashable, Any] = {}
@@ -27,23 +27,26 @@ def run(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> An
     """Run a statement that loads no ORM entities (columns, Core UPDATEs) on the session's
     connection. It skips the ORM session layer, which costs ~25 us a statement (measured on
     SQLite: 59 against 33 us); pending changes are flushed first, as autoflush would."""
-    return fastsql.flushed_connection(session).execute(stmt, params)
+    return driver.flushed_connection(session).execute(stmt, params)
 
 
 def rows(session: Session, stmt: Any, params: dict[str, Any]) -> list[tuple]:
-    """`run(...).all()` as plain tuples, on the DB-API cursor on SQLite (app/fastsql.py:
+    """`run(...).all()` as plain tuples, on the DB-API cursor on SQLite
+    (app/persistence/fast/driver.py:
     about a third of the cost); `stmt` must be built once (a module constant, `once`)."""
-    return fastsql.select_rows(fastsql.flushed_connection(session), stmt, params)
+    return driver.select_rows(driver.flushed_connection(session), stmt, params)
 
 
 def change(session: Session, stmt: Any, params: dict[str, Any] | list[dict[str, Any]]) -> int:
-    """Run an INSERT/UPDATE/DELETE on the session's connection (app/fastsql.py on SQLite);
+    """Run an INSERT/UPDATE/DELETE on the session's connection (app/persistence/fast/driver.py on
+    SQLite);
     the number of rows it changed. Pending changes are flushed first."""
-    return fastsql.execute(fastsql.flushed_connection(session), stmt, params)
+    return driver.execute(driver.flushed_connection(session), stmt, params)
 
 
 def records(session: Session, stmt: Any, params: dict[str, Any], model: Any) -> list[Any]:
-    """Read-only records (app/rows.py) of a statement selecting all of `model`'s columns,
+    """Read-only records (app/persistence/fast/rows.py) of a statement selecting all of `model`'s
+    columns,
     for write paths that only read the rows: a fraction of the cost of ORM instances."""
     return list(map(record_type(model)._make, rows(session, stmt, params)))
 

@@ -14,8 +14,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.schema import validate_document
 
 from app.errors import DomainError, ValidationFailed
-from schema.context import app_settings
-from schema.cost import QueryCostLimit
+from schema.core.context import app_settings
+from schema.core.cost import QueryCostLimit
 
 log = logging.getLogger("crm.graphql")
 

@@ -1,5 +1,6 @@
 """The SQLite writer: one thread runs every unit of work, committing them in groups. By
-default that thread lives in a process of its own (app/writer_process.py), which runs the
+default that thread lives in a process of its own (app/persistence/sqlite/process.py), which runs
+the
 background writers' transactions too.
 
 SQLite has one writer at a time, so units of work queue for one dedicated thread
@@ -36,7 +37,7 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 if TYPE_CHECKING:
-    from app.db import Database
+    from app.persistence.db import Database
 
 T = TypeVar("T")
 
@@ -174,7 +175,7 @@ class GroupWriter:
         group = [first]
         try:
             with self.engine.connect() as conn:
-                conn.begin()  # BEGIN IMMEDIATE (app.db)
+                conn.begin()  # BEGIN IMMEDIATE (app.persistence.db)
                 started = time.perf_counter()
                 self._run_in(conn, first)
                 while (len(group) < MAX_GROUP

@@ -22,7 +22,7 @@
    recursion in a fresh 64 KB chunk with 38 KB of room, so the boundary is never crossed.
 
 3. Object and list-of-object fields skip graphql-core's generic completion chain
-   (schema/completion.py); how each field is executed is worked out once per process.
+   (schema/engine/completion.py); how each field is executed is worked out once per process.
 
 4. No reference cycle through the context (see `ExecutionContext.__init__`), so that a
    request's objects are freed when it ends rather than by the cyclic collector.
@@ -52,7 +52,7 @@ from graphql import (
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.completion import ObjectCompletion, object_field
+from schema.engine.completion import ObjectCompletion, object_field
 
 _STRAWBERRY = "strawberry-definition"
 _PLAIN_TYPES = frozenset({str, int, float, bool, Decimal, datetime, date})  # never awaitable

@@ -16,10 +16,11 @@ what it changed, as usual.
   (SQLModel does not validate table models either);
 - `insert(session, obj)`: INSERT a new object's row with one Core statement and attach it;
 - `attach(session, model, record)`: the persistent object of a row read as a record
-  (app/rows.py), or the one the session already holds for it, unrefreshed (an attribute
+  (app/persistence/fast/rows.py), or the one the session already holds for it, unrefreshed (an
+  attribute
   expired meanwhile is loaded on its next read, where a query would have filled it in);
 - `register(model)`: the session writes the model's changed rows with one prepared UPDATE
-  each (app/fastsql.py) before the ORM's flush, which then finds them clean.
+  each (app/persistence/fast/driver.py) before the ORM's flush, which then finds them clean.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel import Session
 
-from app import bulk, fastsql, statements
+from app.persistence.fast import bulk, driver, statements
 
 
 @functools.cache
@@ -180,7 +181,7 @@ def _write_changed(session: Session, _flush_context: Any, objects: Any) -> None:
             continue
         params = {k: data[k] for k in keys}
         params["id_"] = state.identity[0]
-        if fastsql.execute(fastsql.connection_of(session), _update(state.class_, keys),
+        if driver.execute(driver.connection_of(session), _update(state.class_, keys),
                            params) != 1:
             raise StaleDataError(f"UPDATE of {state.class_.__name__} {params['id_']} "
                                  "matched no row")

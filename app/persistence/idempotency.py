@@ -33,11 +33,11 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app import bulk
-from app.db_types import utcnow
 from app.errors import DomainError, ErrorCode
 from app.orders.models import IdempotencyRecord
-from app.uow import UnitOfWork
+from app.persistence.columns import utcnow
+from app.persistence.fast import bulk
+from app.persistence.uow import UnitOfWork
 
 T = TypeVar("T")
 MAX_KEY_LENGTH = 200

@@ -1,4 +1,4 @@
-"""Relay connections over `app.pagination.Page`."""
+"""Relay connections over `app.persistence.pagination.Page`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from app.pagination import Page, PageRequest
+from app.persistence.pagination import Page, PageRequest
 
 T = TypeVar("T")
 

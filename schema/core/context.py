@@ -14,8 +14,8 @@ from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, decode_access_token
 from app.config import Settings, get_settings
 from app.ids import process_unique
-from app.uow import Runner
-from schema.loaders import Loaders
+from app.persistence.uow import Runner
+from schema.loading.loaders import Loaders
 
 
 @dataclass

@@ -27,7 +27,7 @@ from sqlmodel import Session
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from app.auth.roles import Perm
-from schema.loaders import MISSING, Loaders
+from schema.loading.loaders import MISSING, Loaders
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ async def prefetch_connection(info: Any, type_name: str, rows: list[Any]) -> Non
 
 async def read_connection(info: Any, type_name: str, fn: Callable[..., Any], *args: Any
                           ) -> Any:
-    """`fn(session, *args)`, a page of `type_name` rows (app.pagination.Page), and the
+    """`fn(session, *args)`, a page of `type_name` rows (app.persistence.pagination.Page), and the
     look-ahead loads of the connection's nodes, in one worker-thread hand-off and session."""
     loaders = info.context.loaders
     steps = _steps(info, type_name, connection_nodes(info))

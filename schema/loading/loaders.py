@@ -6,7 +6,7 @@ name; each request gets fresh DataLoaders, so nothing is cached across users.
 Every value a batch loads is also kept by key, so that a relation whose value is
 already here resolves synchronously (`Loaders.resolve`): no coroutine, no future,
 no task. List resolvers load the relations their selection asks for ahead of time
-(schema/prefetch.py), which makes the nested relation fields of a page plain
+(schema/loading/prefetch.py), which makes the nested relation fields of a page plain
 synchronous look-ups. A relation nobody loaded ahead still goes through its
 dataloader, batched as before. Everything queued in the same event-loop turn (the
 batches of all loaders, the look-ahead loads, a list's own query) shares one
@@ -25,7 +25,7 @@ from aiodataloader import DataLoader
 from sqlmodel import Session
 
 from app.auth.principal import Principal
-from app.uow import Runner
+from app.persistence.uow import Runner
 
 Fetch = Callable[[Session, Sequence[Any]], dict[Hashable, Any]]
 Job = Callable[[Session], Any]  # work for the shared hand-off, run in a worker thread
@@ -101,7 +101,7 @@ class Loaders:
 
     def fill(self, session: Session, name: str, keys: Iterable[Hashable]) -> None:
         """Load, in this session, the keys of `name` not loaded yet (in a worker thread:
-        the look-ahead loads of schema/prefetch.py). A failure is raised to the caller."""
+        the look-ahead loads of schema/loading/prefetch.py). A failure is raised to the caller."""
         fetch, default = _REGISTRY[name]
         loaded = self._values.get(name, {})
         wanted = [k for k in dict.fromkeys(keys) if k is not None and k not in loaded]

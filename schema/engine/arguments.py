@@ -1,4 +1,4 @@
-"""Argument conversion compiled once per field, for the lean resolvers (schema/lean.py).
+"""Argument conversion compiled once per field, for the lean resolvers (schema/engine/lean.py).
 
 Strawberry converts a field's arguments on every call by walking their types: each input
 field's annotation is resolved again, names are converted again, and each value is checked

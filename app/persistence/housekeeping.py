@@ -1,7 +1,7 @@
 """Retention: rows kept only for a while are deleted in the background.
 
 - idempotency records older than CRM_IDEMPOTENCY_HOURS (their keys are free again
-  anyway: app/orders/idempotency.py);
+  anyway: app/persistence/idempotency.py);
 - outbox events published more than CRM_OUTBOX_RETENTION_DAYS ago. Live subscribers
   have them; a subscriber resuming from an older cursor is told its history is gone
   (CURSOR_EXPIRED) instead of silently missing events.
@@ -23,11 +23,11 @@ from typing import Any
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import Database, spawn_background, stop_background
-from app.db_types import utcnow
 from app.events import outbox
-from app.orders import idempotency
-from app.writer import write_in_session
+from app.persistence import idempotency
+from app.persistence.columns import utcnow
+from app.persistence.db import Database, spawn_background, stop_background
+from app.persistence.sqlite.writer import write_in_session
 
 log = logging.getLogger("crm.housekeeping")
 BATCH = 1000
@@ -70,7 +70,8 @@ class Housekeeping:
 
     async def _batches(self, purge: Callable[[Session, Any, int], int], arg: Any) -> int:
         """`purge(session, arg, BATCH)` in short transactions of up to BATCH rows each
-        until nothing is left (module-level functions: app.writer.write_in_session)."""
+        until nothing is left (module-level functions:
+        app.persistence.sqlite.writer.write_in_session)."""
         total = 0
         while (count := await write_in_session(self.db, purge, arg, BATCH)) > 0:
             total += count

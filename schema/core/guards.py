@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.auth.principal import mask
-from schema.permissions import current_principal, forbidden
+from schema.core.permissions import current_principal, forbidden
 
 CONTACT_RULE = ("contact data: hidden from WAREHOUSE and LOGISTICS, masked for ANALYST "
                 "(138****5678)")

@@ -51,7 +51,7 @@ def current_principal(info: Any) -> Principal:
 
 class SyncPermission(BasePermission):
     """A permission whose `has_permission` is a plain function returning a bool (never an
-    awaitable): schema/lean.py runs such checks itself, without strawberry's chain."""
+    awaitable): schema/engine/lean.py runs such checks itself, without strawberry's chain."""
 
 
 class HasPermission(SyncPermission):
