@@ -9,16 +9,10 @@ from app.customers.models import Address, Contact, Customer
 from app.events.models import OutboxConsumer, OutboxEvent
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.notifications.models import Notification, NotificationPreference
-from app.orders.models import (
-    IdempotencyRecord,
-    Order,
-    OrderAllocation,
-    OrderEvent,
-    OrderLine,
-    Payment,
-    ReturnLine,
-    ReturnRequest,
-)
+from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
+from app.payments.models import Payment
+from app.persistence.models import IdempotencyRecord
+from app.returns.models import ReturnLine, ReturnRequest
 from app.shipping.models import Carrier, Shipment, ShipmentLine, TrackingEvent
 
 metadata = SQLModel.metadata

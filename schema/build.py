@@ -21,9 +21,9 @@ from schema.inventory.resolvers import InventoryQuery
 from schema.notifications.resolvers import NotificationMutation, NotificationQuery
 from schema.orders.intake import IntakeMutation
 from schema.orders.mutations import OrderMutation
-from schema.orders.payments import PaymentMutation
 from schema.orders.resolvers import OrderQuery
-from schema.orders.return_resolvers import ReturnMutation, ReturnQuery
+from schema.payments.types import PaymentMutation
+from schema.returns.resolvers import ReturnMutation, ReturnQuery
 from schema.shipping.resolvers import ShippingQuery
 from schema.subscriptions.resolvers import LiveSubscription
 

@@ -21,6 +21,7 @@ from app.cli import migrate  # noqa: E402
 from app.config import load_settings  # noqa: E402
 from app.persistence.db import Database, normalize_url  # noqa: E402
 from app.persistence.uow import Runner  # noqa: E402
+from tests.orders.support import Kit
 from tests.support import Api, Factory  # noqa: E402
 
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -108,3 +109,9 @@ async def api(app, factory: Factory) -> AsyncIterator[Api]:  # noqa: ANN001
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield Api(client, factory)
+
+
+@pytest.fixture
+def kit(api: Api, factory: Factory) -> Kit:
+    """An order kit (tests/orders/support.py) for the order, payment and return suites."""
+    return Kit(api, factory)

@@ -19,8 +19,9 @@ from app.demo.masterdata import BASE, CustomerPlan
 from app.demo.orders import OrderPlan
 from app.demo.stock import Movement
 from app.inventory.models import StockLevel, StockMovement, Warehouse
-from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine, Payment
+from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.orders.numbering import assign_number
+from app.payments.models import Payment
 from app.shipping.models import Carrier, Shipment, ShipmentLine, TrackingEvent
 
 

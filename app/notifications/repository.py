@@ -17,9 +17,9 @@ from app.catalog.models import Product
 from app.customers.models import Customer
 from app.inventory.models import Warehouse
 from app.notifications.models import Notification, NotificationPreference
-from app.orders.models import ReturnRequest
 from app.persistence.fast import statements
 from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.returns.models import ReturnRequest
 from app.shipping.models import Carrier, Shipment
 
 CHANNELS = ("EMAIL", "SMS", "IN_APP")

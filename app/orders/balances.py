@@ -19,15 +19,12 @@ from decimal import Decimal
 from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import Session, select
 
-from app.orders.models import Order, OrderStatus, ReturnRequest
+from app.orders.models import Order, OrderStatus
 from app.orders.workflow import OPEN_STATES
 from app.persistence.fast import statements
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
-# Return requests whose goods value is credited against their order's total.
-CREDITED_TYPE = "RETURN"
-CREDITED_STATUS = "REFUNDED"
 OWING_STATES = tuple(sorted({*(s.value for s in OPEN_STATES), OrderStatus.COMPLETED.value}))
 
 
@@ -36,16 +33,8 @@ def _money(value: object) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
 
 
-def credited_expr():  # noqa: ANN201
-    """Per order (correlated): the value of its refunded returns."""
-    return (select(func.coalesce(func.sum(ReturnRequest.refund_amount), 0))
-            .where(ReturnRequest.order_id == Order.id, ReturnRequest.type == CREDITED_TYPE,
-                   ReturnRequest.status == CREDITED_STATUS)
-            .correlate(Order).scalar_subquery())
-
-
 def balance_expr():  # noqa: ANN201
-    due = Order.total - credited_expr() - (Order.paid_total - Order.refunded_total)
+    due = Order.total - Order.credited_total - (Order.paid_total - Order.refunded_total)
     return case((due > 0, due), else_=0)
 
 
@@ -91,14 +80,7 @@ def order_balances(session: Session, order_ids: Sequence[int]) -> dict[int, Deci
     return {oid: _money(value) for oid, value in session.exec(stmt)}
 
 
-def credited_total(session: Session, order_id: int) -> Decimal:
-    stmt = select(func.coalesce(func.sum(ReturnRequest.refund_amount), 0)).where(
-        ReturnRequest.order_id == order_id, ReturnRequest.type == CREDITED_TYPE,
-        ReturnRequest.status == CREDITED_STATUS)
-    return _money(session.exec(stmt).one())
-
-
-def unpaid(order: Order, credited: Decimal = ZERO) -> Decimal:
+def unpaid(order: Order) -> Decimal:
     """What is still due on one loaded order (same rule as `balance_expr`)."""
-    due = order.total - credited - (order.paid_total - order.refunded_total)
+    due = order.total - order.credited_total - (order.paid_total - order.refunded_total)
     return due if due > 0 else ZERO

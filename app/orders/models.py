@@ -1,4 +1,4 @@
-"""Orders, their lines, stock allocations, history, payments and returns."""
+"""Orders, their lines, stock allocations and history."""
 
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ class Order(SQLModel, table=True):
     total: Decimal = money_field()
     paid_total: Decimal = money_field()
     refunded_total: Decimal = money_field()
+    # the value of refunded RETURN requests, kept by returns (app/returns/resolution.py)
+    credited_total: Decimal = money_field()
     ship_recipient: str = Field(default="", max_length=200)
     ship_phone: str | None = Field(default=None, max_length=40)
     ship_region: str = Field(default="", max_length=64)
@@ -159,65 +161,4 @@ class OrderEvent(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="app_user.id")
     message: str = Field(default="", max_length=2000)
     details: dict[str, Any] | None = json_field()
-    created_at: datetime = timestamp_field()
-
-
-class Payment(SQLModel, table=True):
-    __table_args__ = (CheckConstraint("amount > 0", name="ck_payment_amount"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="sales_order.id", index=True)
-    customer_id: int = Field(foreign_key="customer.id", index=True)
-    kind: str = Field(max_length=16)  # PAYMENT or REFUND
-    method: str = Field(max_length=24)
-    amount: Decimal = money_field()
-    currency: str = Field(default="CNY", max_length=3)
-    reference: str = Field(default="", max_length=200)
-    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = timestamp_field()
-
-
-class ReturnRequest(SQLModel, table=True):
-    __tablename__ = "return_request"
-
-    id: int | None = Field(default=None, primary_key=True)
-    number: str = Field(max_length=32, unique=True)
-    order_id: int = Field(foreign_key="sales_order.id", index=True)
-    customer_id: int = Field(foreign_key="customer.id", index=True)
-    type: str = Field(max_length=16)  # RETURN, EXCHANGE, REPAIR
-    status: str = Field(max_length=16)
-    reason: str = Field(default="", max_length=2000)
-    resolution: str | None = Field(default=None, max_length=2000)
-    refund_amount: Decimal = money_field()
-    replacement_order_id: int | None = Field(default=None, foreign_key="sales_order.id")
-    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = timestamp_field()
-    updated_at: datetime = timestamp_field()
-
-
-class ReturnLine(SQLModel, table=True):
-    __tablename__ = "return_line"
-    __table_args__ = (CheckConstraint("quantity > 0", name="ck_return_line_quantity"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    return_request_id: int = Field(foreign_key="return_request.id", index=True)
-    order_line_id: int = Field(foreign_key="order_line.id", index=True)
-    quantity: int
-    restocked: int = 0
-    scrapped: int = 0
-
-
-class IdempotencyRecord(SQLModel, table=True):
-    """A completed idempotent mutation, keyed per principal."""
-
-    __tablename__ = "idempotency_record"
-    __table_args__ = (UniqueConstraint("user_id", "operation", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="app_user.id")
-    operation: str = Field(max_length=64)
-    key: str = Field(max_length=200)
-    request_hash: str = Field(max_length=64)
-    result_type: str = Field(max_length=32)
-    result_id: int
     created_at: datetime = timestamp_field()

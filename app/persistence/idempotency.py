@@ -34,9 +34,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import DomainError, ErrorCode
-from app.orders.models import IdempotencyRecord
 from app.persistence.columns import utcnow
 from app.persistence.fast import bulk
+from app.persistence.models import IdempotencyRecord
 from app.persistence.uow import UnitOfWork
 
 T = TypeVar("T")

@@ -134,7 +134,7 @@ class Customer(Node):
                       "refunds), the figure the credit check uses. " + CREDIT_RULE,
                       directives=visibility(CREDIT_RULE))
     async def outstanding_balance(self, info: strawberry.Info) -> Money | None:
-        from schema.orders.payments import customer_outstanding_balance
+        from schema.payments.types import customer_outstanding_balance
         return await customer_outstanding_balance(info, self._pk, self._owner_id)
 
     @strawberry.field(description="The sales rep who owns this customer.")

@@ -235,19 +235,19 @@ class Order(Node):
     @strawberry.field(description="Still due: total, less returned goods credited, less net "
                       "paid (never negative).")
     async def balance_due(self, info: strawberry.Info) -> Money:
-        from schema.orders.payments import order_balance_due
+        from schema.payments.types import order_balance_due
         return await order_balance_due(info, self._row.id, self.currency)
 
     @strawberry.field(description="Payments and refunds, oldest first.")
     async def payments(self, info: strawberry.Info) -> list[Annotated[
-            Payment, strawberry.lazy("schema.orders.payments")]]:  # noqa: F821
-        from schema.orders.payments import order_payments
+            Payment, strawberry.lazy("schema.payments.types")]]:  # noqa: F821
+        from schema.payments.types import order_payments
         return await order_payments(info, self._row.id)
 
     @strawberry.field(description="Return requests of this order, oldest first.")
     async def return_requests(self, info: strawberry.Info) -> list[Annotated[
-            ReturnRequest, strawberry.lazy("schema.orders.returns")]]:  # noqa: F821
-        from schema.orders.return_resolvers import order_return_requests
+            ReturnRequest, strawberry.lazy("schema.returns.types")]]:  # noqa: F821
+        from schema.returns.resolvers import order_return_requests
         return await order_return_requests(info, self._row.id)
 
     @strawberry.field(description="Every workflow action, whether the caller may do it now "

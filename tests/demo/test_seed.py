@@ -18,7 +18,8 @@ from app.demo.seed import seed_demo
 from app.errors import DomainError, ErrorCode
 from app.ids import to_global_id
 from app.inventory.models import StockLevel, StockMovement, Warehouse
-from app.orders.models import Order, OrderAllocation, OrderLine, Payment
+from app.orders.models import Order, OrderAllocation, OrderLine
+from app.payments.models import Payment
 from app.shipping.models import Carrier, Shipment, ShipmentLine, TrackingEvent
 
 

@@ -14,8 +14,8 @@ from app.inventory import stock_service
 from app.notifications import planner
 from app.notifications.dispatcher import RetryPolicy
 from app.notifications.templates import LANGUAGES, TEMPLATES, render
-from app.orders.models import ReturnRequest
 from app.persistence.columns import utcnow
+from app.returns.models import ReturnRequest
 from tests.notifications.support import rows, unique_email
 from tests.support import unique
 

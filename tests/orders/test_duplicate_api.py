@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from app.catalog import service as catalog_service
 from app.orders.models import Order
-from tests.orders.aftersales_support import codes, count, delivered
 from tests.orders.support import ORDER
+from tests.returns.support import codes, count, delivered
 
 DUPLICATE = ORDER + """
 mutation($id: ID!, $key: String) { orderDuplicate(id: $id, idempotencyKey: $key) {

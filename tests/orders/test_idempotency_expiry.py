@@ -15,10 +15,10 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.errors import DomainError, ErrorCode
 from app.orders import service
-from app.orders.models import IdempotencyRecord
 from app.orders.pricing import LineRequest
 from app.persistence.columns import utcnow
 from app.persistence.housekeeping import Housekeeping
+from app.persistence.models import IdempotencyRecord
 from app.persistence.uow import Runner
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from app.orders.models import Order
-from tests.orders.aftersales_support import codes, count
 from tests.orders.support import gid, pk
+from tests.returns.support import codes, count
 
 IMPORT = """mutation($input: OrderImportInput!) { orderImport(input: $input) {
   results { externalId created order { id number status channel externalId notes

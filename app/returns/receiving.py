@@ -21,11 +21,11 @@ from app.inventory.alerts import available_snapshot, check_stock_alerts
 from app.inventory.models import MovementKind
 from app.inventory.stock_service import visible_warehouse
 from app.orders import repository as repo
-from app.orders import return_repository as ret_repo
-from app.orders.models import ReturnLine, ReturnRequest
-from app.orders.return_workflow import ReturnAction, ReturnStatus, ReturnType
-from app.orders.returns import MAX_QUANTITY, give_back_all, load, move
 from app.persistence.uow import UnitOfWork, snapshot
+from app.returns import repository as ret_repo
+from app.returns.models import ReturnLine, ReturnRequest
+from app.returns.service import MAX_QUANTITY, give_back_all, load, move
+from app.returns.workflow import ReturnAction, ReturnStatus, ReturnType
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.customers.models import Customer
-from app.orders.models import OrderLine, ReturnLine, ReturnRequest
+from app.orders.models import OrderLine
 from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.returns.models import ReturnLine, ReturnRequest
 
 
 class ReturnSort(StrEnum):

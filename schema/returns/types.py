@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.auth.roles import Perm
-from app.orders import models as m
-from app.orders import return_workflow as wf
-from app.orders.return_repository import ReturnSort as _ReturnSort
+from app.orders import models as om
+from app.returns import models as m
+from app.returns import workflow as wf
+from app.returns.repository import ReturnSort as _ReturnSort
 from schema.core.errors import UserError
 from schema.core.node import Node, gid
 from schema.core.permissions import current_principal, requires
@@ -36,7 +37,7 @@ class ReturnRequestActionState:
     reason: str | None
 
 
-async def _order_row(info: Any, order_id: int) -> m.Order | None:
+async def _order_row(info: Any, order_id: int) -> om.Order | None:
     return await info.context.loaders.load("order_by_id", order_id)
 
 

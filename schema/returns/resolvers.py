@@ -10,16 +10,19 @@ import strawberry
 from app.auth.roles import Perm
 from app.errors import DomainError
 from app.ids import parse_id
-from app.orders import return_receiving, return_resolution, returns
-from app.orders import return_repository as ret_repo
+from app.returns import receiving as return_receiving
+from app.returns import repository as ret_repo
+from app.returns import resolution as return_resolution
+from app.returns import service as returns
 from schema.core.errors import user_errors
 from schema.core.node import lookup, register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
 from schema.loading.loaders import register_loader
 from schema.mutations import run_read, run_write
-from schema.orders.payments import finance_only
-from schema.orders.returns import (
+from schema.orders.types import PaymentMethod
+from schema.payments.types import finance_only
+from schema.returns.types import (
     ReturnRequest,
     ReturnRequestCreateInput,
     ReturnRequestFilter,
@@ -27,7 +30,6 @@ from schema.orders.returns import (
     ReturnRequestReceiveInput,
     ReturnRequestSort,
 )
-from schema.orders.types import PaymentMethod
 
 register_loader("return_requests_by_order", ret_repo.requests_by_order, default=[])
 register_loader("return_lines_by_request", ret_repo.lines_by_request, default=[])

@@ -16,16 +16,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.errors import DomainError
-from app.orders import balances, history, payments
+from app.orders import history
 from app.orders import repository as repo
-from app.orders import return_repository as ret_repo
-from app.orders.models import OrderLine, ReturnLine, ReturnRequest
+from app.orders.models import OrderLine
 from app.orders.pricing import cents
-from app.orders.replacement import create_replacement
-from app.orders.return_receiving import received_units
-from app.orders.return_workflow import RESOLVED_TO, ReturnAction, ReturnStatus, ReturnType
-from app.orders.returns import give_back_all, load, move
+from app.payments import service as payments
 from app.persistence.uow import UnitOfWork, snapshot
+from app.returns import repository as ret_repo
+from app.returns.models import ReturnLine, ReturnRequest
+from app.returns.receiving import received_units
+from app.returns.replacement import create_replacement
+from app.returns.service import give_back_all, load, move
+from app.returns.workflow import RESOLVED_TO, ReturnAction, ReturnStatus, ReturnType
 
 ZERO = Decimal("0")
 
@@ -58,16 +60,17 @@ def refund_return(uow: UnitOfWork, request_id: int, method: str | None = None,
     value = credit_value(ret_repo.lines_of(s, request.id), repo.lines_of(s, order.id),
                          ret_repo.credited_units(s, order.id))
     net_paid = order.paid_total - order.refunded_total
-    due = order.total - balances.credited_total(s, order.id) - value
+    due = order.total - order.credited_total - value
     money = min(net_paid, max(ZERO, net_paid - due))
     request.refund_amount = value
+    order.credited_total += value
     request.resolution = f"credited {value} {order.currency}; refunded {money}"
     move(uow, request, ReturnStatus.REFUNDED, "refunded", before=before)
     if money > 0:
         payments.pay_back(uow, order, money, method, reference or request.number,
                           f"return {request.number}")
     else:
-        payments.refresh_status(s, order)
+        payments.refresh_status(order)
         history.touch(order)
         s.add(order)
     history.record(uow, order, "RETURN_CREDITED", audit=False,

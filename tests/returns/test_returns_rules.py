@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from app.orders import fulfillment
-from app.orders.models import OrderLine, ReturnRequest
-from tests.orders.aftersales_support import (
+from app.orders.models import OrderLine
+from app.returns.models import ReturnRequest
+from tests.orders.support import gid, pk
+from tests.returns.support import (
     RR_APPROVE,
     RR_RECEIVE,
     RR_REFUND,
@@ -20,7 +22,6 @@ from tests.orders.aftersales_support import (
     rr_ok,
     rr_step,
 )
-from tests.orders.support import gid, pk
 
 LIST = """query($filter: ReturnRequestFilter, $sort: ReturnRequestSort) {
   returnRequests(first: 10, filter: $filter, sort: $sort) {
@@ -63,7 +64,7 @@ async def test_returns_never_exceed_what_was_delivered(kit, factory):
 
 
 def _create_doc() -> str:
-    from tests.orders.aftersales_support import RR_CREATE
+    from tests.returns.support import RR_CREATE
     return RR_CREATE
 
 

@@ -15,8 +15,9 @@ from enum import StrEnum
 from app.auth.principal import Principal
 from app.auth.roles import Perm
 from app.errors import DomainError, ErrorCode, Forbidden
-from app.orders.models import OrderStatus, ReturnRequest
-from app.orders.payments import may_refund
+from app.orders.models import OrderStatus
+from app.payments.service import may_refund
+from app.returns.models import ReturnRequest
 
 
 class ReturnStatus(StrEnum):

@@ -16,9 +16,10 @@ from app.errors import DomainError, ErrorCode, ValidationFailed
 from app.orders import history, numbering, pricing, transitions
 from app.orders import repository as repo
 from app.orders.history import EventType
-from app.orders.models import Order, OrderLine, ReturnRequest
-from app.orders.payments import derive_status
+from app.orders.models import Order, OrderLine
+from app.payments.service import derive_status
 from app.persistence.uow import UnitOfWork
+from app.returns.models import ReturnRequest
 
 FREE = Decimal("1.00")
 

@@ -18,15 +18,14 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session
-
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound, Validator
 from app.orders import balances, history
-from app.orders import payment_repository as pay_repo
 from app.orders import repository as repo
-from app.orders.models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
+from app.orders.models import Order, OrderStatus, PaymentMethod, PaymentStatus
+from app.payments import repository as pay_repo
+from app.payments.models import Payment
 from app.persistence import idempotency
 from app.persistence.uow import UnitOfWork, snapshot
 
@@ -82,11 +81,11 @@ def may_refund(principal: Principal) -> bool:
                                    and principal.can(Perm.PAYMENTS_REFUND))
 
 
-def derive_status(order: Order, credited: Decimal = balances.ZERO) -> str:
+def derive_status(order: Order) -> str:
     """UNPAID / PARTIALLY_PAID / PAID from net paid against what is due (the total less
     returned goods credited); REFUNDED once everything paid went back."""
     net = order.paid_total - order.refunded_total
-    due = order.total - credited
+    due = order.total - order.credited_total
     if order.refunded_total > 0 and net <= 0:
         return PaymentStatus.REFUNDED.value
     if net >= due:
@@ -94,9 +93,9 @@ def derive_status(order: Order, credited: Decimal = balances.ZERO) -> str:
     return PaymentStatus.PARTIALLY_PAID.value if net > 0 else PaymentStatus.UNPAID.value
 
 
-def refresh_status(session: Session, order: Order) -> str:
+def refresh_status(order: Order) -> str:
     """Recompute the stored status (call after anything that changes totals)."""
-    order.payment_status = derive_status(order, balances.credited_total(session, order.id))
+    order.payment_status = derive_status(order)
     return order.payment_status
 
 
@@ -168,7 +167,7 @@ def _write(uow: UnitOfWork, order: Order, kind: PaymentKind, amount: Decimal, me
         order.paid_total += amount
     else:
         order.refunded_total += amount
-    refresh_status(s, order)
+    refresh_status(order)
     history.touch(order)
     s.add(order)
     s.flush()
@@ -194,7 +193,7 @@ def record_payment(uow: UnitOfWork, req: PaymentRequest) -> PaymentResult:
 def _record(uow: UnitOfWork, req: PaymentRequest) -> PaymentResult:
     order = _load(uow, req)
     _check_method(order, req.method)
-    due = balances.unpaid(order, balances.credited_total(uow.session, order.id))
+    due = balances.unpaid(order)
     if req.amount > due:
         raise DomainError(f"{req.amount} is more than the {due} still due on this order",
                           field=["amount"])

@@ -13,10 +13,11 @@ from strawberry.permission import PermissionExtension
 from app.auth.roles import Perm, Role
 from app.errors import DomainError
 from app.ids import parse_id
-from app.orders import balances, payments
-from app.orders import models as m
-from app.orders import payment_repository as pay_repo
-from app.orders.payments import PaymentKind as _PaymentKind
+from app.orders import balances
+from app.payments import models as pm
+from app.payments import repository as pay_repo
+from app.payments import service as payments
+from app.payments.service import PaymentKind as _PaymentKind
 from schema.core.errors import UserError, user_errors
 from schema.core.guards import credit_value
 from schema.core.node import Node, gid, register_node
@@ -69,7 +70,7 @@ class Payment(Node):
     amount: Money
     reference: str
     created_at: datetime
-    _row: strawberry.Private[m.Payment]
+    _row: strawberry.Private[pm.Payment]
 
     @strawberry.field
     async def order(self, info: strawberry.Info) -> Order | None:
@@ -86,7 +87,7 @@ class Payment(Node):
         return User.from_row(row) if row else None
 
     @classmethod
-    def from_row(cls, row: m.Payment) -> Payment:
+    def from_row(cls, row: pm.Payment) -> Payment:
         return cls(id=gid("Payment", row.id), kind=row.kind, method=row.method,
                    amount=money(row.amount, row.currency), reference=row.reference,
                    created_at=row.created_at, _row=row)

@@ -8,18 +8,9 @@ from decimal import Decimal
 
 from app.audit.models import AuditRecord
 from app.orders import balances
-from app.orders.models import Payment
-from tests.orders.aftersales_support import (
-    RECORD,
-    REFUND,
-    codes,
-    count,
-    fetch_order,
-    pay,
-    refund,
-    ship,
-)
+from app.payments.models import Payment
 from tests.orders.support import gid, pk
+from tests.returns.support import RECORD, REFUND, codes, count, fetch_order, pay, refund, ship
 
 BALANCE = """query($id: ID!) { node(id: $id) { ... on Customer { outstandingBalance { amount }
   creditLimit { amount } } } }"""

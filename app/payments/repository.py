@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, select
 
-from app.orders.models import Payment
+from app.payments.models import Payment
 
 
 def payments_by_order(session: Session, ids: Sequence[int]) -> dict[int, list[Payment]]:

@@ -23,20 +23,21 @@ from app.errors import DomainError, ErrorCode, Forbidden, NotFound, ValidationFa
 from app.events import topics
 from app.orders import history
 from app.orders import repository as repo
-from app.orders import return_repository as ret_repo
-from app.orders.models import Order, OrderLine, ReturnLine, ReturnRequest
+from app.orders.models import Order, OrderLine
 from app.orders.numbering import placeholder
-from app.orders.return_workflow import (
+from app.persistence import idempotency
+from app.persistence.columns import utcnow
+from app.persistence.pagination import Page, PageRequest
+from app.persistence.uow import UnitOfWork, snapshot
+from app.returns import repository as ret_repo
+from app.returns.models import ReturnLine, ReturnRequest
+from app.returns.workflow import (
     RETURNABLE_ORDER_STATES,
     ReturnAction,
     ReturnStatus,
     ReturnType,
     authorize,
 )
-from app.persistence import idempotency
-from app.persistence.columns import utcnow
-from app.persistence.pagination import Page, PageRequest
-from app.persistence.uow import UnitOfWork, snapshot
 
 CREATE_OPERATION = "returnRequestCreate"
 MAX_LINES = 200
