@@ -15,8 +15,8 @@ from schema.audit.types import AuditFilter, AuditRecord, AuditSort
 from schema.core.node import parse_ids, register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
+from schema.core.writes import run_read
 from schema.loading.prefetch import read_connection, register_relation
-from schema.mutations import run_read
 
 MAX_ACTIONS = 50
 

@@ -13,8 +13,8 @@ from schema.core.errors import UserError, user_errors
 from schema.core.node import parse_ids
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
+from schema.core.writes import provided, run_write
 from schema.loading.prefetch import read_connection
-from schema.mutations import provided, run_write
 
 UserSort = strawberry.enum(admin.UserSort, name="UserSort")
 

@@ -21,8 +21,8 @@ from schema.auth.types import (
 )
 from schema.core.node import gid, register_node
 from schema.core.permissions import authenticated, current_principal, unauthenticated
+from schema.core.writes import run_read, run_write
 from schema.loading.loaders import register_loader
-from schema.mutations import run_read, run_write
 
 register_loader("user_by_id", users_repo.users_by_ids)
 register_loader("warehouse_ids_by_user", users_repo.warehouse_ids_by_user, default=[])

@@ -21,8 +21,8 @@ from schema.core.errors import user_errors
 from schema.core.node import lookup, register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
+from schema.core.writes import provided, run_read, run_write
 from schema.loading.prefetch import read_connection
-from schema.mutations import provided, run_read, run_write
 
 
 async def fetch_product(info: strawberry.Info, pk: int) -> Product | None:

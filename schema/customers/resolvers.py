@@ -13,6 +13,7 @@ from schema.core.errors import user_errors
 from schema.core.node import lookup, register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
+from schema.core.writes import provided, run_read, run_write
 from schema.customers.types import (
     Address,
     AddressInput,
@@ -29,7 +30,6 @@ from schema.customers.types import (
 )
 from schema.loading.loaders import register_loader
 from schema.loading.prefetch import read_connection, register_relation
-from schema.mutations import provided, run_read, run_write
 
 register_loader("customer_by_id", repo.customer_rows_by_ids)
 register_loader("contacts_by_customer", repo.contacts_by_customer, default=[])

@@ -13,6 +13,7 @@ from app.inventory import service, stock_service
 from schema.core.errors import user_errors
 from schema.core.node import parse_ids
 from schema.core.permissions import requires
+from schema.core.writes import provided, run_write
 from schema.inventory.inputs import (
     StockAdjustInput,
     StockCountInput,
@@ -26,7 +27,6 @@ from schema.inventory.inputs import (
     WarehouseUpdateInput,
 )
 from schema.inventory.types import StockLevel, Warehouse
-from schema.mutations import provided, run_write
 
 LEDGER = " Recorded as a stock movement; audited; may raise `stock.alert` events."
 SCOPED = " WAREHOUSE staff: their warehouses only (others answer NOT_FOUND)."

@@ -16,6 +16,7 @@ from app.inventory import service
 from schema.core.node import lookup, parse_ids, register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
+from schema.core.writes import run_read
 from schema.inventory.inputs import (
     StockLevelFilter,
     StockLevelSort,
@@ -26,7 +27,6 @@ from schema.inventory.inputs import (
 )
 from schema.inventory.types import ReplenishmentSuggestion, StockLevel, StockMovement, Warehouse
 from schema.loading.prefetch import read_connection
-from schema.mutations import run_read
 
 MAX_SUGGESTIONS = 1000
 

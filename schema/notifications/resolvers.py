@@ -13,8 +13,8 @@ from schema.core.errors import user_errors
 from schema.core.node import register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
+from schema.core.writes import run_read, run_write
 from schema.loading.loaders import register_loader
-from schema.mutations import run_read, run_write
 from schema.notifications.types import (
     Notification,
     NotificationFilter,

@@ -12,7 +12,7 @@ from app.ids import parse_id
 from app.orders import repository as repo
 from app.orders.pricing import LineRequest
 from app.orders.service import OrderDraft, ShipTo
-from schema.mutations import provided
+from schema.core.writes import provided
 from schema.orders.types import OrderChannel, OrderStatus, PaymentMethod, PaymentStatus
 
 

@@ -14,7 +14,7 @@ from app.orders import intake, reorder
 from app.orders.service import ShipTo
 from schema.core.errors import UserError, user_errors
 from schema.core.permissions import current_principal, requires
-from schema.mutations import run_write
+from schema.core.writes import run_write
 from schema.orders.inputs import ShipToInput
 from schema.orders.types import Order, OrderChannel
 

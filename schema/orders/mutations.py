@@ -28,7 +28,7 @@ from schema.core.permissions import (
     forbidden,
     requires,
 )
-from schema.mutations import run_write
+from schema.core.writes import run_write
 from schema.orders.inputs import OrderCreateInput, OrderUpdateInput, changes_from, draft_from
 from schema.orders.types import Order, OrderEvent, OrderNotePayload, OrderPayload
 

@@ -10,9 +10,9 @@ from app.orders import repository as repo
 from schema.core.node import lookup, register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
+from schema.core.writes import run_read
 from schema.loading.loaders import register_loader
 from schema.loading.prefetch import read_connection, register_relation
-from schema.mutations import run_read
 from schema.orders.inputs import OrderFilter, filter_from
 from schema.orders.types import Order, OrderAtRisk, OrderEvent, OrderLine, OrderSort
 

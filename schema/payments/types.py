@@ -29,8 +29,8 @@ from schema.core.permissions import (
     requires,
 )
 from schema.core.scalars import Money, money
+from schema.core.writes import run_write
 from schema.loading.loaders import register_loader
-from schema.mutations import run_write
 from schema.orders.types import Order, PaymentMethod
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from app.shipping import service
 from schema.core.node import lookup, register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
+from schema.core.writes import run_read
 from schema.loading.loaders import register_loader
 from schema.loading.prefetch import read_connection, register_relation
-from schema.mutations import run_read
 from schema.shipping.types import (
     Carrier,
     CarrierFilter,

@@ -1,4 +1,6 @@
-"""Running a service as one unit of work and turning domain errors into userErrors."""
+"""Calling app services from resolvers: `run_write` runs one as a unit of work and turns
+its domain errors into userErrors, `run_read` is its read counterpart, and `provided`
+lists the input fields a client actually sent."""
 
 from __future__ import annotations
 
