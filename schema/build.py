@@ -5,26 +5,30 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from schema.audit.resolvers import AuditQuery
-from schema.auth.admin import UserAdminMutation, UserAdminQuery
-from schema.auth.resolvers import AuthMutation, AuthQuery
-from schema.catalog.resolvers import CatalogMutation, CatalogQuery
+from schema.audit.queries import AuditQuery
+from schema.auth.mutations import AuthMutation, UserAdminMutation
+from schema.auth.queries import AuthQuery, UserAdminQuery
+from schema.catalog.mutations import CatalogMutation
+from schema.catalog.queries import CatalogQuery
 from schema.core.extensions import EXTENSIONS
 from schema.core.node import Node, resolve_node
-from schema.core.permissions import current_principal
-from schema.customers.resolvers import CustomerMutation, CustomerQuery
+from schema.core.permissions import current_principal, forbidden
+from schema.customers.mutations import CustomerMutation
+from schema.customers.queries import CustomerQuery
 from schema.engine.execution import ExecutionContext
 from schema.engine.hooks import Schema
 from schema.engine.lean import lean_resolvers
 from schema.inventory.mutations import InventoryMutation
-from schema.inventory.resolvers import InventoryQuery
-from schema.notifications.resolvers import NotificationMutation, NotificationQuery
-from schema.orders.intake import IntakeMutation
-from schema.orders.mutations import OrderMutation
-from schema.orders.resolvers import OrderQuery
-from schema.payments.types import PaymentMutation
-from schema.returns.resolvers import ReturnMutation, ReturnQuery
-from schema.shipping.resolvers import ShippingQuery
+from schema.inventory.queries import InventoryQuery
+from schema.notifications.mutations import NotificationMutation
+from schema.notifications.queries import NotificationQuery
+from schema.orders.mutations.intake import IntakeMutation
+from schema.orders.mutations.workflow import OrderMutation
+from schema.orders.queries import OrderQuery
+from schema.payments.mutations import PaymentMutation
+from schema.returns.mutations import ReturnMutation
+from schema.returns.queries import ReturnQuery
+from schema.shipping.queries import ShippingQuery
 from schema.subscriptions.resolvers import LiveSubscription
 
 
@@ -39,7 +43,6 @@ class NodeQuery:
     async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
         current_principal(info)
         if len(ids) > 100:
-            from schema.core.permissions import forbidden
             raise forbidden("at most 100 ids per call")
         return [await resolve_node(info, i) for i in ids]
 

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from app.audit import models as m
-from app.audit import repository as repo
+from app.audit import service
 from app.ids import to_global_id
-from schema.core.node import Node, gid
+from schema.core.node import Node, gid, register_node
+from schema.core.objects import object_type, register_types
+from schema.core.permissions import current_principal
+from schema.core.writes import run_read
+from schema.loading.prefetch import register_relation
 
 if TYPE_CHECKING:
     from schema.auth.types import User
 
-AuditSort = strawberry.enum(repo.AuditSort, name="AuditSort")
+register_relation("AuditRecord", "actor", "user_by_id", "actor_id")
 
 
 @strawberry.type(description="One audited change: who, what, when, before and after.")
@@ -37,8 +41,7 @@ class AuditRecord(Node):
     @strawberry.field(description="Who made the change; null for system work.")
     def actor(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:
-        from schema.auth.types import User
-        return info.context.loaders.one("user_by_id", self._actor_id, User)
+        return info.context.loaders.one("user_by_id", self._actor_id, object_type("User"))
 
     @classmethod
     def from_row(cls, row: m.AuditRecord) -> AuditRecord:
@@ -50,14 +53,10 @@ class AuditRecord(Node):
                    _actor_id=row.actor_id)
 
 
-@strawberry.input
-class AuditFilter:
-    entity_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The changes of one object (any type).")
-    entity_type: str | None = strawberry.field(
-        default=None, description="e.g. Order, Customer, User.")
-    actor_id: strawberry.ID | None = strawberry.field(default=None, description="A User.")
-    actions: list[str] | None = None
-    request_id: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+async def fetch_audit_record(info: strawberry.Info, pk: int) -> Any:
+    row = await run_read(info, service.get_record, current_principal(info), pk)
+    return AuditRecord.from_row(row) if row else None
+
+
+register_node("AuditRecord", fetch_audit_record)
+register_types(AuditRecord)

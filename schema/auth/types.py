@@ -1,4 +1,4 @@
-"""GraphQL types of users, the viewer (`me`) and login tokens."""
+"""GraphQL types of users and the viewer (`me`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from datetime import datetime
 import strawberry
 
 from app.auth import models as m
+from app.auth import repository as users_repo
 from app.auth.roles import ROLE_PERMISSIONS, Perm
 from app.auth.roles import Role as _Role
-from schema.core.errors import UserError
-from schema.core.node import Node, gid
-from schema.core.permissions import requires
+from schema.core.node import Node, gid, register_node
+from schema.core.objects import register_types
+from schema.core.permissions import current_principal, requires
+from schema.loading.loaders import register_loader
+
+register_loader("user_by_id", users_repo.users_by_ids)
+register_loader("warehouse_ids_by_user", users_repo.warehouse_ids_by_user, default=[])
 
 Role = strawberry.enum(_Role, name="Role")
 
@@ -50,43 +55,17 @@ class Viewer:
     token_expires_at: datetime | None
 
 
-@strawberry.type
-class AuthPayload:
-    access_token: str | None = None
-    refresh_token: str | None = None
-    expires_at: datetime | None = None
-    user: User | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.input(description="The caller's own profile; a field left out or null is kept.")
-class MeUpdateInput:
-    full_name: str | None = None
-    language: str | None = strawberry.field(default=None, description="zh or en")
-
-
-@strawberry.type
-class MePayload:
-    user: User | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class LogoutPayload:
-    ok: bool
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
 def perms_of(role: _Role) -> list[str]:
     return sorted(p.value for p in ROLE_PERMISSIONS[role])
 
 
-def visible_actor(info: strawberry.Info, actor_id: int | None) -> User | None:
-    """Who did something, as the caller may see it: customers see their own actions
-    but not the staff member behind a change; the system (no actor) is null."""
-    from schema.core.permissions import current_principal
-
+async def fetch_user(info: strawberry.Info, pk: int) -> User | None:
     principal = current_principal(info)
-    if actor_id is None or (principal.role is _Role.CUSTOMER and actor_id != principal.user_id):
+    if pk != principal.user_id and not principal.can(Perm.USERS_MANAGE):
         return None
-    return info.context.loaders.one("user_by_id", actor_id, User)
+    row = await info.context.loaders.load("user_by_id", pk)
+    return User.from_row(row) if row else None
+
+
+register_node("User", fetch_user)
+register_types(User)

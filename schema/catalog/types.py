@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from app.auth.roles import Perm
 from app.catalog import models as m
 from app.catalog import repository as repo
-from schema.core.errors import UserError
+from app.catalog import service
 from schema.core.guards import COST_RULE, cost_value
-from schema.core.node import Node, gid
-from schema.core.permissions import requires, visibility
+from schema.core.node import Node, gid, register_node
+from schema.core.objects import object_type, register_types
+from schema.core.permissions import current_principal, requires, visibility
 from schema.core.scalars import Money, money
+from schema.core.writes import run_read
 from schema.loading.loaders import register_loader
 from schema.loading.prefetch import register_relation
 
@@ -30,7 +32,6 @@ register_relation("Product", "stockLevels", "stock_levels_by_product", "id",
 register_relation("Product", "totalAvailable", "stock_levels_by_product", "id",
                   perm=Perm.STOCK_READ)
 
-ProductSort = strawberry.enum(repo.ProductSort, name="ProductSort")
 RATE = Decimal("0.0001")
 
 
@@ -73,15 +74,28 @@ class Product(Node):
                       description="Stock per warehouse (WAREHOUSE staff: their warehouses only).")
     def stock_levels(self, info: strawberry.Info) -> list[Annotated[
             StockLevel, strawberry.lazy("schema.inventory.types")]] | None:
-        from schema.inventory.types import product_stock_levels
-        return product_stock_levels(info, self._pk)
+        # the loader's values are (level, warehouse) pairs; cut to the caller's warehouses
+        loaders = info.context.loaders
+        scope = current_principal(info).warehouse_scope
+        level_type = object_type("StockLevel")
+
+        def convert(pairs: list[tuple[Any, Any]]) -> list[StockLevel]:
+            return [loaders.cached(level_type, level) for level, _ in pairs
+                    if scope is None or level.warehouse_id in scope]
+
+        return loaders.resolve("stock_levels_by_product", self._pk, convert)
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
                       description="Sum of on hand minus reserved over the warehouses the caller "
                       "may see (the same rows as `stockLevels`).")
     def total_available(self, info: strawberry.Info) -> int | None:
-        from schema.inventory.types import product_total_available
-        return product_total_available(info, self._pk)
+        scope = current_principal(info).warehouse_scope
+
+        def total(pairs: list[tuple[Any, Any]]) -> int:
+            return sum(level.on_hand - level.reserved for level, _ in pairs
+                       if scope is None or level.warehouse_id in scope)
+
+        return info.context.loaders.resolve("stock_levels_by_product", self._pk, total)
 
     @classmethod
     def from_row(cls, row: m.Product) -> Product:
@@ -93,48 +107,13 @@ class Product(Node):
         )
 
 
-@strawberry.input
-class ProductFilter:
-    search: str | None = strawberry.field(default=None,
-                                          description="Matches name, SKU or category.")
-    category: str | None = None
-    is_active: bool | None = None
-    skus: list[str] | None = strawberry.field(default=None, description="At most 100 SKUs.")
-    price_min: Decimal | None = None
-    price_max: Decimal | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+async def fetch_product(info: strawberry.Info, pk: int) -> Product | None:
+    principal = current_principal(info)
+    if not principal.can(Perm.PRODUCTS_READ):
+        return None
+    row = await run_read(info, service.get_product, principal, pk)
+    return Product.from_row(row) if row else None
 
 
-@strawberry.input
-class ProductCreateInput:
-    sku: str = strawberry.field(description="Unique; 1 to 64 characters without spaces.")
-    name: str
-    price: Decimal = strawberry.field(description="Decimal string, at most two decimals.")
-    cost: Decimal | None = strawberry.field(default=None, description=COST_RULE)
-    description: str | None = None
-    category: str | None = None
-    unit: str | None = None
-    currency: str | None = strawberry.field(default=None, description="Default CNY.")
-    weight_kg: Decimal | None = None
-    is_active: bool | None = None
-
-
-@strawberry.input
-class ProductUpdateInput:
-    sku: str | None = strawberry.UNSET
-    name: str | None = strawberry.UNSET
-    price: Decimal | None = strawberry.UNSET
-    cost: Decimal | None = strawberry.field(default=strawberry.UNSET, description=COST_RULE)
-    description: str | None = strawberry.UNSET
-    category: str | None = strawberry.UNSET
-    unit: str | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
-    weight_kg: Decimal | None = strawberry.UNSET
-    is_active: bool | None = strawberry.UNSET
-
-
-@strawberry.type
-class ProductPayload:
-    product: Product | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+register_node("Product", fetch_product)
+register_types(Product)

@@ -4,21 +4,41 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from app.auth.roles import Perm
 from app.customers import models as m
-from app.customers.repository import CustomerSort as _CustomerSort
-from schema.core.errors import UserError
+from app.customers import repository as repo
+from app.customers import service
+from app.orders import customer_views
+from app.orders.repository import OrderSort as _OrderSort
 from schema.core.guards import CONTACT_RULE, CREDIT_RULE, contact_value, credit_value
-from schema.core.node import Node, gid
-from schema.core.pagination import Connection
-from schema.core.permissions import requires, visibility
+from schema.core.node import Node, gid, register_node
+from schema.core.objects import object_type, register_types
+from schema.core.pagination import Connection, to_connection, wants_total
+from schema.core.permissions import current_principal, requires, visibility
 from schema.core.scalars import Money, money
+from schema.core.writes import run_read
+from schema.loading.loaders import register_loader
+from schema.loading.prefetch import prefetch_connection, register_relation
 
-CustomerSort = strawberry.enum(_CustomerSort, name="CustomerSort")
+if TYPE_CHECKING:
+    from schema.auth.types import User
+    from schema.catalog.types import Product
+    from schema.orders.inputs import CustomerOrderFilter, OrderSort
+    from schema.orders.types import Order
+
+register_loader("customer_by_id", repo.customer_rows_by_ids)
+register_loader("contacts_by_customer", repo.contacts_by_customer, default=[])
+register_loader("addresses_by_customer", repo.addresses_by_customer, default=[])
+register_loader("contact_by_id", repo.contacts_by_ids)
+register_relation("Customer", "owner", "user_by_id", "owner_id")
+register_relation("Customer", "contacts", "contacts_by_customer", "id", many=True)
+register_relation("Customer", "addresses", "addresses_by_customer", "id",
+                  many=True)
+
 CustomerTier = strawberry.enum(m.CustomerTier, name="CustomerTier")
 CustomerStatus = strawberry.enum(m.CustomerStatus, name="CustomerStatus")
 CustomerKind = strawberry.enum(m.CustomerKind, name="CustomerKind")
@@ -93,6 +113,34 @@ class Address(Node):
         )
 
 
+@strawberry.type(description="A product the customer buys most (by units, returns deducted).")
+class TopProduct:
+    sku: str
+    name: str
+    quantity: int
+    revenue: Money
+    _product_id: strawberry.Private[int]
+
+    @strawberry.field
+    def product_id(self) -> strawberry.ID:
+        return gid("Product", self._product_id)
+
+    @strawberry.field
+    async def product(self, info: strawberry.Info) -> Annotated[
+            Product, strawberry.lazy("schema.catalog.types")] | None:
+        row = await info.context.loaders.load("product_by_id", self._product_id)
+        return object_type("Product").from_row(row) if row else None
+
+
+@strawberry.type(description="What a customer has bought: approved orders, not cancelled or "
+                 "rejected.")
+class PurchaseSummary:
+    order_count: int
+    total_spent: Money
+    last_order_at: datetime | None
+    top_products: list[TopProduct]
+
+
 @strawberry.type
 class Customer(Node):
     code: str
@@ -134,14 +182,14 @@ class Customer(Node):
                       "refunds), the figure the credit check uses. " + CREDIT_RULE,
                       directives=visibility(CREDIT_RULE))
     async def outstanding_balance(self, info: strawberry.Info) -> Money | None:
-        from schema.payments.types import customer_outstanding_balance
-        return await customer_outstanding_balance(info, self._pk, self._owner_id)
+        credit_value(info, self._owner_id, None)  # FORBIDDEN before any query
+        amount = await info.context.loaders.load("outstanding_balance_by_customer", self._pk)
+        return money(amount)
 
     @strawberry.field(description="The sales rep who owns this customer.")
     def owner(self, info: strawberry.Info) -> Annotated[
-            User, strawberry.lazy("schema.auth.types")] | None:  # noqa: F821
-        from schema.auth.types import User
-        return info.context.loaders.one("user_by_id", self._owner_id, User)
+            User, strawberry.lazy("schema.auth.types")] | None:
+        return info.context.loaders.one("user_by_id", self._owner_id, object_type("User"))
 
     @strawberry.field(description="Contacts, the primary one first.")
     def contacts(self, info: strawberry.Info) -> list[Contact]:
@@ -159,21 +207,33 @@ class Customer(Node):
                       "(first/after; batched across a list of customers).")
     async def orders(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
-        filter: Annotated[CustomerOrderFilter, strawberry.lazy(  # noqa: F821
+        filter: Annotated[CustomerOrderFilter, strawberry.lazy(
             "schema.orders.inputs")] | None = None,
-        sort: Annotated[OrderSort, strawberry.lazy("schema.orders.types")]  # noqa: F821
-        | None = None,
-    ) -> Connection[Annotated[Order, strawberry.lazy(  # noqa: F821
-            "schema.orders.types")]] | None:
-        from schema.orders.customer_fields import customer_orders
-        return await customer_orders(info, self._pk, first, after, filter, sort)
+        sort: Annotated[OrderSort, strawberry.lazy("schema.orders.inputs")] | None = None,
+    ) -> Connection[Annotated[Order, strawberry.lazy("schema.orders.types")]] | None:
+        # the parent customer is inside the caller's row scope, and so are its orders
+        # (SALES own the customer; a CUSTOMER is the customer)
+        args = customer_views.CustomerOrdersArgs(
+            first=first, after=after, sort=_OrderSort(sort or _OrderSort.CREATED_AT_DESC),
+            statuses=tuple(s.value for s in (filter.status or ())) if filter else (),
+            with_total=wants_total(info)).validated()
+        page = await info.context.loaders.load("orders_by_customer_page", (self._pk, args))
+        # every customer of the list gets here in the same turn: their orders' relations
+        # load together, one batch per level
+        await prefetch_connection(info, "Order", page.items)
+        return to_connection(page, object_type("Order").from_row)
 
     @strawberry.field(extensions=requires(Perm.ORDERS_READ),
                       description="Order count, total spent, last order date, top products.")
-    async def purchase_summary(self, info: strawberry.Info) -> Annotated[
-            PurchaseSummary, strawberry.lazy("schema.orders.customer_fields")] | None:  # noqa: F821
-        from schema.orders.customer_fields import purchase_summary
-        return await purchase_summary(info, self._pk)
+    async def purchase_summary(self, info: strawberry.Info) -> PurchaseSummary | None:
+        s = await info.context.loaders.load("purchase_summary_by_customer", self._pk)
+        return PurchaseSummary(
+            order_count=s.order_count, total_spent=money(s.total_spent, s.currency),
+            last_order_at=s.last_order_at,
+            top_products=[TopProduct(sku=t.sku, name=t.name, quantity=t.quantity,
+                                     revenue=money(t.revenue, s.currency),
+                                     _product_id=t.product_id)
+                          for t in s.top_products])
 
     @classmethod
     def from_row(cls, row: m.Customer) -> Customer:
@@ -187,96 +247,13 @@ class Customer(Node):
         )
 
 
-@strawberry.input
-class CustomerFilter:
-    search: str | None = strawberry.field(default=None,
-                                          description="Matches name, code, e-mail or phone.")
-    tier: CustomerTier | None = None  # type: ignore[valid-type]
-    status: CustomerStatus | None = None  # type: ignore[valid-type]
-    region: str | None = None
-    owner_id: strawberry.ID | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+async def fetch_customer(info: strawberry.Info, pk: int) -> Customer | None:
+    principal = current_principal(info)
+    if not principal.can(Perm.CUSTOMERS_READ):
+        return None
+    row = await run_read(info, service.get_customer, principal, pk)
+    return Customer.from_row(row) if row else None
 
 
-@strawberry.input
-class CustomerCreateInput:
-    name: str
-    code: str | None = None
-    kind: CustomerKind | None = None  # type: ignore[valid-type]
-    email: str | None = None
-    phone: str | None = None
-    tier: CustomerTier | None = None  # type: ignore[valid-type]
-    status: CustomerStatus | None = None  # type: ignore[valid-type]
-    region: str | None = None
-    language: str | None = strawberry.field(default=None, description="zh or en")
-    owner_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The owning sales rep (a User ID).")
-    credit_limit: Decimal | None = strawberry.field(default=None, description=CREDIT_RULE)
-    payment_terms: PaymentTerms | None = None  # type: ignore[valid-type]
-    discount_rate: Decimal | None = strawberry.field(
-        default=None, description="Agreed discount, a fraction 0..1.")
-    notes: str | None = None
-
-
-@strawberry.input
-class CustomerUpdateInput:
-    name: str | None = strawberry.UNSET
-    kind: CustomerKind | None = strawberry.UNSET  # type: ignore[valid-type]
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    tier: CustomerTier | None = strawberry.UNSET  # type: ignore[valid-type]
-    status: CustomerStatus | None = strawberry.UNSET  # type: ignore[valid-type]
-    region: str | None = strawberry.UNSET
-    language: str | None = strawberry.UNSET
-    owner_id: strawberry.ID | None = strawberry.UNSET
-    credit_limit: Decimal | None = strawberry.UNSET
-    payment_terms: PaymentTerms | None = strawberry.UNSET  # type: ignore[valid-type]
-    discount_rate: Decimal | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
-    expected_version: int | None = strawberry.field(
-        default=strawberry.UNSET, description="Fail with CONFLICT if the customer changed.")
-
-
-@strawberry.input
-class ContactInput:
-    name: str | None = strawberry.UNSET
-    title: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    is_primary: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class AddressInput:
-    label: str | None = strawberry.UNSET
-    recipient: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
-    region: str | None = strawberry.UNSET
-    province: str | None = strawberry.UNSET
-    city: str | None = strawberry.UNSET
-    district: str | None = strawberry.UNSET
-    line1: str | None = strawberry.UNSET
-    line2: str | None = strawberry.UNSET
-    postal_code: str | None = strawberry.UNSET
-    is_default_shipping: bool | None = strawberry.UNSET
-    is_default_billing: bool | None = strawberry.UNSET
-
-
-@strawberry.type
-class CustomerPayload:
-    customer: Customer | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class ContactPayload:
-    contact: Contact | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class AddressPayload:
-    address: Address | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+register_node("Customer", fetch_customer)
+register_types(Customer, Contact, Address)

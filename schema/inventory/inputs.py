@@ -1,4 +1,5 @@
-"""Inputs, filters, sorts and payloads of the inventory API."""
+"""Input types of the inventory API (inputs, filters, sorts), and their translation into
+repository arguments (global IDs decoded here)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from datetime import datetime
 
 import strawberry
 
+from app.errors import DomainError, ErrorCode
+from app.ids import from_global_id
 from app.inventory import movement_repository as movement_repo
 from app.inventory import repository as repo
-from schema.core.errors import UserError
-from schema.inventory.types import StockLevel, StockMovementKind, StockStatus, Warehouse
+from schema.core.node import parse_ids
+from schema.inventory.types import StockMovementKind, StockStatus
 
 WarehouseSort = strawberry.enum(repo.WarehouseSort, name="WarehouseSort")
 StockLevelSort = strawberry.enum(repo.StockLevelSort, name="StockLevelSort")
@@ -116,20 +119,45 @@ class StockLevelUpdateInput:
     incoming: int | None = strawberry.UNSET
 
 
-@strawberry.type
-class WarehousePayload:
-    warehouse: Warehouse | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+def level_filter_from(flt: StockLevelFilter | None) -> repo.StockLevelFilter:
+    flt = flt or StockLevelFilter()
+    product, warehouse = parse_ids((flt.product_id, "Product", ["filter", "productId"]),
+                                   (flt.warehouse_id, "Warehouse", ["filter", "warehouseId"]))
+    return repo.StockLevelFilter(
+        product_id=product, warehouse_id=warehouse, status=flt.status,
+        below_safety_stock=flt.below_safety_stock,
+        below_reorder_point=flt.below_reorder_point)
 
 
-@strawberry.type
-class StockLevelPayload:
-    stock_level: StockLevel | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+def _reference(raw: str | None) -> tuple[str | None, int | None]:
+    if raw is None:
+        return None, None
+    try:
+        return from_global_id(raw)
+    except ValueError:
+        raise DomainError("reference not found", field=["filter", "referenceId"],
+                          code=ErrorCode.NOT_FOUND) from None
 
 
-@strawberry.type
-class StockTransferPayload:
-    from_stock_level: StockLevel | None = None
-    to_stock_level: StockLevel | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+def movement_filter_from(flt: StockMovementFilter | None) -> movement_repo.MovementFilter:
+    if flt is None:
+        return movement_repo.MovementFilter()
+    product, warehouse, actor = parse_ids(
+        (flt.product_id, "Product", ["filter", "productId"]),
+        (flt.warehouse_id, "Warehouse", ["filter", "warehouseId"]),
+        (flt.actor_id, "User", ["filter", "actorId"]))
+    ref_type, ref_id = _reference(flt.reference_id)
+    if flt.reference_type is not None and ref_type not in (None, flt.reference_type):
+        raise DomainError("referenceId is not of referenceType", field=["filter", "referenceId"])
+    return movement_repo.MovementFilter(
+        product_id=product, warehouse_id=warehouse,
+        kinds=tuple(k.value for k in flt.kinds) if flt.kinds is not None else None,
+        reason=flt.reason, reference_type=flt.reference_type or ref_type, reference_id=ref_id,
+        external_reference=flt.external_reference, actor_id=actor,
+        created_after=flt.created_after, created_before=flt.created_before)
+
+
+def warehouse_filter_from(flt: WarehouseFilter | None) -> repo.WarehouseFilter:
+    if flt is None:
+        return repo.WarehouseFilter()
+    return repo.WarehouseFilter(search=flt.search, region=flt.region, is_active=flt.is_active)

@@ -1,4 +1,5 @@
-"""Inventory mutations: warehouses and every stock workflow (each one ledger-backed)."""
+"""Inventory mutations (warehouses and every stock workflow, each one ledger-backed) and
+their payloads `{ <object>, userErrors }`: parse the input, call one service, map the result."""
 
 from __future__ import annotations
 
@@ -10,26 +11,42 @@ import strawberry
 from app.auth.roles import Perm
 from app.errors import DomainError
 from app.inventory import service, stock_service
-from schema.core.errors import user_errors
+from schema.core.errors import UserError, user_errors
 from schema.core.node import parse_ids
 from schema.core.permissions import requires
 from schema.core.writes import provided, run_write
 from schema.inventory.inputs import (
     StockAdjustInput,
     StockCountInput,
-    StockLevelPayload,
     StockLevelUpdateInput,
     StockReceiveInput,
     StockTransferInput,
-    StockTransferPayload,
     WarehouseCreateInput,
-    WarehousePayload,
     WarehouseUpdateInput,
 )
 from schema.inventory.types import StockLevel, Warehouse
 
 LEDGER = " Recorded as a stock movement; audited; may raise `stock.alert` events."
 SCOPED = " WAREHOUSE staff: their warehouses only (others answer NOT_FOUND)."
+
+
+@strawberry.type
+class WarehousePayload:
+    warehouse: Warehouse | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class StockLevelPayload:
+    stock_level: StockLevel | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class StockTransferPayload:
+    from_stock_level: StockLevel | None = None
+    to_stock_level: StockLevel | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 async def _level_write(info: strawberry.Info, parse: Callable[[], list[Any]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,18 +13,20 @@ from app.ids import to_global_id
 from app.inventory import models as m
 from app.inventory import movement_repository as movement_repo
 from app.inventory import repository as repo
+from app.inventory import service
 from app.inventory.replenishment import Suggestion
 from app.inventory.status import StockStatus as _StockStatus
 from app.inventory.status import classify
-from schema.catalog.types import Product
-from schema.core.node import Node, gid
+from schema.core.node import Node, gid, register_node
+from schema.core.objects import object_type, register_types
 from schema.core.permissions import current_principal, requires
+from schema.core.writes import run_read
 from schema.loading.loaders import register_loader
 from schema.loading.prefetch import register_relation
 
 if TYPE_CHECKING:
     from schema.auth.types import User
-
+    from schema.catalog.types import Product
 
 
 def _joined_warehouses(found: dict[int, list[tuple[Any, Any]]]) -> dict:
@@ -54,31 +57,8 @@ StockMovementKind = strawberry.enum(m.MovementKind, name="StockMovementKind")
 # Relation fields below are plain `def`s: they return loaded values directly, or the
 # loader's awaitable when nothing loaded them ahead (schema/loading/loaders.py, prefetch.py).
 
-def product_stock_levels(info: Any, product_id: int) -> Any:
-    """`Product.stockLevels`: cut to the caller's warehouses (WAREHOUSE role)."""
-    loaders = info.context.loaders
-    scope = current_principal(info).warehouse_scope
-
-    def convert(pairs: list[tuple[Any, Any]]) -> list[StockLevel]:
-        return [loaders.cached(StockLevel, level) for level, _ in pairs
-                if scope is None or level.warehouse_id in scope]
-
-    return loaders.resolve("stock_levels_by_product", product_id, convert)
-
-
-def product_total_available(info: Any, product_id: int) -> Any:
-    """`Product.totalAvailable`: over the same levels as `product_stock_levels`."""
-    scope = current_principal(info).warehouse_scope
-
-    def total(pairs: list[tuple[Any, Any]]) -> int:
-        return sum(level.on_hand - level.reserved for level, _ in pairs
-                   if scope is None or level.warehouse_id in scope)
-
-    return info.context.loaders.resolve("stock_levels_by_product", product_id, total)
-
-
 def product_of(info: Any, product_id: int) -> Any:
-    return info.context.loaders.one("product_by_id", product_id, Product)
+    return info.context.loaders.one("product_by_id", product_id, object_type("Product"))
 
 
 def warehouse_of(info: Any, warehouse_id: int) -> Any:
@@ -130,7 +110,8 @@ class StockLevel(Node):
     _warehouse_id: strawberry.Private[int]
 
     @strawberry.field
-    def product(self, info: strawberry.Info) -> Product:
+    def product(self, info: strawberry.Info) -> Annotated[
+            Product, strawberry.lazy("schema.catalog.types")]:
         return product_of(info, self._product_id)
 
     @strawberry.field
@@ -168,7 +149,8 @@ class StockMovement(Node):
     _actor_id: strawberry.Private[int | None]
 
     @strawberry.field
-    def product(self, info: strawberry.Info) -> Product:
+    def product(self, info: strawberry.Info) -> Annotated[
+            Product, strawberry.lazy("schema.catalog.types")]:
         return product_of(info, self._product_id)
 
     @strawberry.field
@@ -178,11 +160,10 @@ class StockMovement(Node):
     @strawberry.field(description="Who made the change; null for system work.")
     async def actor(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:
-        from schema.auth.types import User
         if self._actor_id is None:
             return None
         row = await info.context.loaders.load("user_by_id", self._actor_id)
-        return User.from_row(row) if row else None
+        return object_type("User").from_row(row) if row else None
 
     @classmethod
     def from_row(cls, row: m.StockMovement) -> StockMovement:
@@ -230,7 +211,8 @@ class ReplenishmentSuggestion:
     _warehouse_id: strawberry.Private[int]
 
     @strawberry.field
-    def product(self, info: strawberry.Info) -> Product:
+    def product(self, info: strawberry.Info) -> Annotated[
+            Product, strawberry.lazy("schema.catalog.types")]:
         return product_of(info, self._product_id)
 
     @strawberry.field
@@ -249,3 +231,19 @@ class ReplenishmentSuggestion:
             target_level=s.target_level, suggested_quantity=s.suggested_quantity,
             _product_id=lv.product_id, _warehouse_id=lv.warehouse_id,
         )
+
+
+def _fetcher(getter: Callable[..., Any], convert: Callable[[Any], Any]):  # noqa: ANN202
+    async def fetch(info: strawberry.Info, pk: int) -> Any:
+        principal = current_principal(info)
+        if not principal.can(Perm.STOCK_READ):
+            return None
+        row = await run_read(info, getter, principal, pk)
+        return convert(row) if row else None
+    return fetch
+
+
+register_node("Warehouse", _fetcher(service.get_warehouse, Warehouse.from_row))
+register_node("StockLevel", _fetcher(service.get_stock_level, StockLevel.from_row))
+register_node("StockMovement", _fetcher(service.get_movement, StockMovement.from_row))
+register_types(Warehouse, StockLevel, StockMovement)

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from app.auth.roles import Perm
 from app.notifications import models as m
-from app.notifications.repository import NotificationSort as _Sort
+from app.notifications import repository as repo
+from app.notifications import service
 from app.notifications.repository import Status as _Status
-from schema.core.errors import UserError
 from schema.core.guards import CONTACT_RULE, contact_value
-from schema.core.node import Node, gid
-from schema.core.permissions import visibility
-from schema.customers.types import Customer
+from schema.core.node import Node, gid, register_node
+from schema.core.objects import object_type, register_types
+from schema.core.permissions import current_principal, visibility
+from schema.core.writes import run_read
+from schema.loading.loaders import register_loader
 
-NotificationSort = strawberry.enum(_Sort, name="NotificationSort")
+if TYPE_CHECKING:
+    from schema.customers.types import Customer
+
+register_loader("notification_by_id", repo.notifications_by_ids)
+
 NotificationStatus = strawberry.enum(
     _Status, name="NotificationStatus",
     description="PENDING (waiting for an attempt), SENDING, SENT (accepted by the SMTP "
@@ -54,11 +62,12 @@ class Notification(Node):
         return contact_value(info, self._recipient) if self._recipient else None
 
     @strawberry.field(description="The customer it was sent to (null for staff alerts).")
-    async def customer(self, info: strawberry.Info) -> Customer | None:
+    async def customer(self, info: strawberry.Info) -> Annotated[
+            Customer, strawberry.lazy("schema.customers.types")] | None:
         if self._customer_id is None:
             return None
         row = await info.context.loaders.load("customer_by_id", self._customer_id)
-        return Customer.from_row(row) if row else None
+        return object_type("Customer").from_row(row) if row else None
 
     @classmethod
     def from_row(cls, row: m.Notification, cursor: int | None = None) -> Notification:
@@ -69,17 +78,6 @@ class Notification(Node):
             next_attempt_at=row.next_attempt_at, sent_at=row.sent_at, read_at=row.read_at,
             created_at=row.created_at, cursor=str(cursor) if cursor else None,
             _recipient=row.recipient, _customer_id=row.customer_id)
-
-
-@strawberry.input
-class NotificationFilter:
-    inbox: bool = strawberry.field(
-        default=False, description="Only IN_APP notifications addressed to the caller.")
-    unread_only: bool = False
-    channel: NotificationChannel | None = None
-    status: NotificationStatus | None = None  # type: ignore[valid-type]
-    template: str | None = None
-    customer_id: strawberry.ID | None = None
 
 
 @strawberry.type(description="Which channels a customer receives notifications on.")
@@ -99,29 +97,13 @@ class NotificationPreferences:
                    sms=prefs["SMS"], in_app=prefs["IN_APP"])
 
 
-@strawberry.input
-class NotificationPreferencesUpdateInput:
-    customer_id: strawberry.ID
-    email: bool | None = None
-    sms: bool | None = None
-    in_app: bool | None = None
-    opt_out: bool | None = strawberry.field(
-        default=None, description="true switches every channel off; false switches all on.")
+async def fetch_notification(info: strawberry.Info, pk: int) -> Notification | None:
+    principal = current_principal(info)
+    if not principal.can(Perm.NOTIFICATIONS_READ):
+        return None
+    row = await run_read(info, service.get_notification, principal, pk)
+    return Notification.from_row(row) if row else None
 
 
-@strawberry.type
-class NotificationPreferencesPayload:
-    preferences: NotificationPreferences | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.input
-class NotificationMarkReadInput:
-    ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="At most 100; omit to mark the whole inbox read.")
-
-
-@strawberry.type
-class NotificationMarkReadPayload:
-    notifications: list[Notification] = strawberry.field(default_factory=list)
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+register_node("Notification", fetch_notification)
+register_types(Notification)

@@ -1,4 +1,5 @@
-"""Order inputs and their translation into service arguments (IDs parsed here)."""
+"""Input types of orders (creation, edits, filters, sorts, channel imports), and their
+translation into service arguments (global IDs decoded here)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 import strawberry
 
 from app.ids import parse_id
+from app.orders import intake
 from app.orders import repository as repo
 from app.orders.pricing import LineRequest
 from app.orders.service import OrderDraft, ShipTo
 from schema.core.writes import provided
 from schema.orders.types import OrderChannel, OrderStatus, PaymentMethod, PaymentStatus
+
+OrderSort = strawberry.enum(repo.OrderSort, name="OrderSort")
 
 
 @strawberry.input
@@ -89,6 +93,39 @@ class CustomerOrderFilter:
     status: list[OrderStatus] | None = None  # type: ignore[valid-type]
 
 
+@strawberry.input
+class OrderImportLineInput:
+    quantity: int
+    product_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The product, or give its `sku`.")
+    sku: str | None = None
+    unit_price: Decimal | None = strawberry.field(
+        default=None, description="The channel's price; must match the catalog price.")
+
+
+@strawberry.input
+class OrderImportOrderInput:
+    external_id: str = strawberry.field(description="The order's id in the channel; "
+                                        "importing it again creates nothing.")
+    lines: list[OrderImportLineInput]
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The customer, or give its `customerCode`.")
+    customer_code: str | None = None
+    notes: str | None = None
+    ship_to: ShipToInput | None = None
+    promised_date: date | None = None
+
+
+@strawberry.input
+class OrderImportInput:
+    channel: OrderChannel = strawberry.field(  # type: ignore[valid-type]
+        description="MARKETPLACE, EDI or EMAIL.")
+    orders: list[OrderImportOrderInput] = strawberry.field(
+        description=f"1 to {intake.MAX_BATCH} orders, each imported on its own.")
+    submit: bool = strawberry.field(
+        default=True, description="Submit new orders for review (false: leave them DRAFT).")
+
+
 def _lines(lines: list[OrderLineInput]) -> tuple[LineRequest, ...]:
     return tuple(LineRequest(product_id=parse_id(ln.product_id, "Product",
                                                  f"lines.{i}.productId"),
@@ -145,3 +182,14 @@ def filter_from(flt: OrderFilter | None) -> repo.OrderFilter:
         payment_status=flt.payment_status.value if flt.payment_status else None,
         created_after=flt.created_after, created_before=flt.created_before, search=flt.search,
         promised_before=flt.promised_before)
+
+
+def import_item_from(inp: OrderImportOrderInput) -> intake.ImportItem:
+    """One order of an import; its IDs are decoded by the import itself, per order."""
+    return intake.ImportItem(
+        external_id=inp.external_id, customer_id=inp.customer_id,
+        customer_code=inp.customer_code, notes=inp.notes or "", ship_to=_ship_to(inp.ship_to),
+        promised_date=inp.promised_date,
+        lines=tuple(intake.ImportLine(quantity=ln.quantity, product_id=ln.product_id,
+                                      sku=ln.sku, unit_price=ln.unit_price)
+                    for ln in inp.lines))

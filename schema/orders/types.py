@@ -10,26 +10,62 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.auth.roles import Perm, Role
+from app.orders import customer_views, service, workflow
 from app.orders import models as m
-from app.orders import workflow
+from app.orders import repository as repo
 from app.orders.history import EventType as _EventType
-from app.orders.repository import OrderSort as _OrderSort
 from app.orders.risk import RiskReason as _RiskReason
-from schema.core.errors import UserError
+from app.shipping.service import visible_of_order
 from schema.core.guards import contact_value
-from schema.core.node import Node, gid
+from schema.core.node import Node, gid, register_node
+from schema.core.objects import object_type, register_types
 from schema.core.permissions import current_principal, requires, visibility
 from schema.core.scalars import Money, money
+from schema.core.writes import run_read
+from schema.loading.loaders import register_loader
+from schema.loading.prefetch import register_relation
 
 if TYPE_CHECKING:
     from schema.auth.types import User
+    from schema.catalog.types import Product
     from schema.customers.types import Contact, Customer
+    from schema.inventory.types import Warehouse
+    from schema.payments.types import Payment
+    from schema.returns.types import ReturnRequest
+    from schema.shipping.types import Shipment
+
+register_loader("order_by_id", repo.orders_by_ids)
+register_loader("order_line_by_id", repo.lines_by_ids)
+register_loader("order_lines_by_order", repo.line_rows_by_order, default=[])
+register_loader("order_events_by_order", repo.events_by_order, default=[])
+register_loader("order_event_by_id", repo.events_by_ids)
+register_loader("order_allocations_by_order", repo.allocations_by_order, default=[])
+register_loader("orders_by_customer_page", customer_views.orders_for_customers)
+register_loader("purchase_summary_by_customer", customer_views.purchase_summaries)
+
+# What list resolvers load ahead for the nested fields selected (schema/loading/prefetch.py).
+register_relation("Order", "customer", "customer_by_id", "customer_id",
+                  child="Customer", perm=Perm.CUSTOMERS_READ)
+register_relation("Order", "contact", "contact_by_id", "contact_id",
+                  perm=Perm.CUSTOMERS_READ)
+register_relation("Order", "lines", "order_lines_by_order", "id",
+                  child="OrderLine", many=True)
+register_relation("Order", "allocations", "order_allocations_by_order", "id",
+                  child="OrderAllocation", many=True)
+register_relation("Order", "shipments", "shipments_by_order", "id",
+                  child="Shipment", many=True)
+register_relation("Order", "events", "order_events_by_order", "id",
+                  child="OrderEvent", many=True)
+register_relation("OrderLine", "product", "product_by_id", "product_id",
+                  child="Product")
+register_relation("OrderAllocation", "warehouse", "warehouse_by_id",
+                  "warehouse_id", child="Warehouse")
+register_relation("OrderEvent", "actor", "user_by_id", "actor_id")
 
 OrderStatus = strawberry.enum(m.OrderStatus, name="OrderStatus")
 OrderChannel = strawberry.enum(m.OrderChannel, name="OrderChannel")
 PaymentStatus = strawberry.enum(m.PaymentStatus, name="PaymentStatus")
 PaymentMethod = strawberry.enum(m.PaymentMethod, name="PaymentMethod")
-OrderSort = strawberry.enum(_OrderSort, name="OrderSort")
 OrderAction = strawberry.enum(workflow.Action, name="OrderAction",
                               description="A workflow step; see Order.availableActions.")
 OrderRiskReason = strawberry.enum(_RiskReason, name="OrderRiskReason")
@@ -47,6 +83,16 @@ def shipping_value(info: Any, value: str | None) -> str | None:
     if current_principal(info).role in _SHIPPERS:
         return value
     return contact_value(info, value)
+
+
+def visible_actor(info: strawberry.Info, actor_id: int | None) -> Any:
+    """Who did something to an order, as the caller may see it (a User, or its loader's
+    awaitable): customers see their own actions but not the staff member behind a change;
+    the system (no actor) is null."""
+    principal = current_principal(info)
+    if actor_id is None or (principal.role is Role.CUSTOMER and actor_id != principal.user_id):
+        return None
+    return info.context.loaders.one("user_by_id", actor_id, object_type("User"))
 
 
 @strawberry.type(description="Whether the caller may perform an action now, and why not.")
@@ -73,9 +119,9 @@ class OrderLine(Node):
 
     @strawberry.field
     def product(self, info: strawberry.Info) -> Annotated[
-            Product, strawberry.lazy("schema.catalog.types")] | None:  # noqa: F821
-        from schema.catalog.types import Product
-        return info.context.loaders.one("product_by_id", self._product_id, Product)
+            Product, strawberry.lazy("schema.catalog.types")] | None:
+        return info.context.loaders.one("product_by_id", self._product_id,
+                                        object_type("Product"))
 
     @classmethod
     def from_row(cls, row: m.OrderLine, currency: str = "CNY") -> OrderLine:
@@ -101,9 +147,9 @@ class OrderAllocation:
 
     @strawberry.field
     def warehouse(self, info: strawberry.Info) -> Annotated[
-            Warehouse, strawberry.lazy("schema.inventory.types")] | None:  # noqa: F821
-        from schema.inventory.types import Warehouse
-        return info.context.loaders.one("warehouse_by_id", self._warehouse_id, Warehouse)
+            Warehouse, strawberry.lazy("schema.inventory.types")] | None:
+        return info.context.loaders.one("warehouse_by_id", self._warehouse_id,
+                                        object_type("Warehouse"))
 
     @classmethod
     def from_row(cls, row: m.OrderAllocation) -> OrderAllocation:
@@ -125,7 +171,6 @@ class OrderEvent(Node):
                       "viewing staff actions.")
     def actor(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:
-        from schema.auth.types import visible_actor
         return visible_actor(info, self._actor_id)
 
     @classmethod
@@ -182,15 +227,15 @@ class Order(Node):
     @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ))
     def customer(self, info: strawberry.Info) -> Annotated[
             Customer, strawberry.lazy("schema.customers.types")] | None:
-        from schema.customers.types import Customer
-        return info.context.loaders.one("customer_by_id", self._row.customer_id, Customer)
+        return info.context.loaders.one("customer_by_id", self._row.customer_id,
+                                        object_type("Customer"))
 
     @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ),
                       description="The customer's contact person for this order.")
     def contact(self, info: strawberry.Info) -> Annotated[
             Contact, strawberry.lazy("schema.customers.types")] | None:
-        from schema.customers.types import Contact
-        return info.context.loaders.one("contact_by_id", self._row.contact_id, Contact)
+        return info.context.loaders.one("contact_by_id", self._row.contact_id,
+                                        object_type("Contact"))
 
     @strawberry.field
     def lines(self, info: strawberry.Info) -> list[OrderLine]:
@@ -207,13 +252,12 @@ class Order(Node):
 
     @strawberry.field(description="Shipments of this order, oldest first.")
     def shipments(self, info: strawberry.Info) -> list[Annotated[
-            Shipment, strawberry.lazy("schema.shipping.types")]]:  # noqa: F821
-        from app.shipping.service import visible_of_order
-        from schema.shipping.types import Shipment
+            Shipment, strawberry.lazy("schema.shipping.types")]]:
         principal = current_principal(info)
+        shipment = object_type("Shipment")
         return info.context.loaders.resolve(
             "shipments_by_order", self._row.id,
-            lambda rows: [Shipment.from_row(r) for r in visible_of_order(principal, rows)])
+            lambda rows: [shipment.from_row(r) for r in visible_of_order(principal, rows)])
 
     @strawberry.field(description="History, oldest first. Customers see transitions and "
                       "their own notes.")
@@ -235,20 +279,23 @@ class Order(Node):
     @strawberry.field(description="Still due: total, less returned goods credited, less net "
                       "paid (never negative).")
     async def balance_due(self, info: strawberry.Info) -> Money:
-        from schema.payments.types import order_balance_due
-        return await order_balance_due(info, self._row.id, self.currency)
+        amount = await info.context.loaders.load("balance_due_by_order", self._row.id)
+        return money(amount or Decimal("0"), self.currency)
 
     @strawberry.field(description="Payments and refunds, oldest first.")
     async def payments(self, info: strawberry.Info) -> list[Annotated[
-            Payment, strawberry.lazy("schema.payments.types")]]:  # noqa: F821
-        from schema.payments.types import order_payments
-        return await order_payments(info, self._row.id)
+            Payment, strawberry.lazy("schema.payments.types")]]:
+        rows = await info.context.loaders.load("payments_by_order", self._row.id)
+        payment = object_type("Payment")
+        return [payment.from_row(r) for r in rows]
 
     @strawberry.field(description="Return requests of this order, oldest first.")
     async def return_requests(self, info: strawberry.Info) -> list[Annotated[
-            ReturnRequest, strawberry.lazy("schema.returns.types")]]:  # noqa: F821
-        from schema.returns.resolvers import order_return_requests
-        return await order_return_requests(info, self._row.id)
+            ReturnRequest, strawberry.lazy("schema.returns.types")]]:
+        # the order is visible, so are its returns
+        rows = await info.context.loaders.load("return_requests_by_order", self._row.id)
+        return_request = object_type("ReturnRequest")
+        return [return_request.from_row(r) for r in rows]
 
     @strawberry.field(description="Every workflow action, whether the caller may do it now "
                       "and, if not, why (state or permission).")
@@ -286,14 +333,28 @@ class OrderAtRisk:
     message: str
 
 
-@strawberry.type
-class OrderPayload:
-    order: Order | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+async def fetch_order(info: strawberry.Info, pk: int) -> Order | None:
+    principal = current_principal(info)
+    if not principal.can(Perm.ORDERS_READ):
+        return None
+    row = await run_read(info, service.get_order, principal, pk)
+    return Order.from_row(row) if row else None
 
 
-@strawberry.type
-class OrderNotePayload:
-    order: Order | None = None
-    event: OrderEvent | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+async def fetch_order_line(info: strawberry.Info, pk: int) -> OrderLine | None:
+    """A line is visible exactly when its order is."""
+    row = await info.context.loaders.load("order_line_by_id", pk)
+    order = await fetch_order(info, row.order_id) if row else None
+    return OrderLine.from_row(row, order.currency) if order else None
+
+
+async def fetch_order_event(info: strawberry.Info, pk: int) -> OrderEvent | None:
+    row = await info.context.loaders.load("order_event_by_id", pk)
+    order = await fetch_order(info, row.order_id) if row else None
+    return OrderEvent.from_row(row) if order else None
+
+
+register_node("Order", fetch_order)
+register_node("OrderLine", fetch_order_line)
+register_node("OrderEvent", fetch_order_event)
+register_types(Order, OrderLine, OrderEvent)

@@ -1,4 +1,4 @@
-"""Return requests in the graph: types, inputs and payloads (resolvers: return_resolvers.py)."""
+"""GraphQL types of return requests (returns, exchanges, repairs) and their lines."""
 
 from __future__ import annotations
 
@@ -10,16 +10,22 @@ import strawberry
 from app.auth.roles import Perm
 from app.orders import models as om
 from app.returns import models as m
+from app.returns import repository as ret_repo
+from app.returns import service as returns
 from app.returns import workflow as wf
-from app.returns.repository import ReturnSort as _ReturnSort
-from schema.core.errors import UserError
-from schema.core.node import Node, gid
+from schema.core.node import Node, gid, register_node
+from schema.core.objects import object_type, register_types
 from schema.core.permissions import current_principal, requires
 from schema.core.scalars import Money, money
-from schema.orders.types import Order, OrderLine
+from schema.core.writes import run_read
+from schema.loading.loaders import register_loader
 
 if TYPE_CHECKING:
     from schema.customers.types import Customer
+    from schema.orders.types import Order, OrderLine
+
+register_loader("return_requests_by_order", ret_repo.requests_by_order, default=[])
+register_loader("return_lines_by_request", ret_repo.lines_by_request, default=[])
 
 ReturnRequestStatus = strawberry.enum(wf.ReturnStatus, name="ReturnRequestStatus")
 ReturnRequestType = strawberry.enum(
@@ -27,7 +33,6 @@ ReturnRequestType = strawberry.enum(
     description="RETURN: goods back for a refund; EXCHANGE: a replacement order; REPAIR: "
     "repaired and sent back.")
 ReturnRequestAction = strawberry.enum(wf.ReturnAction, name="ReturnRequestAction")
-ReturnRequestSort = strawberry.enum(_ReturnSort, name="ReturnRequestSort")
 
 
 @strawberry.type(description="Whether the caller may take a return step now, and why not.")
@@ -54,10 +59,11 @@ class ReturnLine:
         return gid("OrderLine", self._row.order_line_id)
 
     @strawberry.field
-    async def order_line(self, info: strawberry.Info) -> OrderLine | None:
+    async def order_line(self, info: strawberry.Info) -> Annotated[
+            OrderLine, strawberry.lazy("schema.orders.types")] | None:
         row = await info.context.loaders.load("order_line_by_id", self._row.order_line_id)
         order = await _order_row(info, self._order_id)
-        return OrderLine.from_row(row, order.currency) if row and order else None
+        return object_type("OrderLine").from_row(row, order.currency) if row and order else None
 
     @classmethod
     def from_row(cls, row: m.ReturnLine, order_id: int) -> ReturnLine:
@@ -82,16 +88,16 @@ class ReturnRequest(Node):
         return [ReturnLine.from_row(r, self._row.order_id) for r in rows]
 
     @strawberry.field
-    async def order(self, info: strawberry.Info) -> Order | None:
+    async def order(self, info: strawberry.Info) -> Annotated[
+            Order, strawberry.lazy("schema.orders.types")] | None:
         row = await _order_row(info, self._row.order_id)
-        return Order.from_row(row) if row else None
+        return object_type("Order").from_row(row) if row else None
 
     @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ))
     async def customer(self, info: strawberry.Info) -> Annotated[
             Customer, strawberry.lazy("schema.customers.types")] | None:
-        from schema.customers.types import Customer
         row = await info.context.loaders.load("customer_by_id", self._row.customer_id)
-        return Customer.from_row(row) if row else None
+        return object_type("Customer").from_row(row) if row else None
 
     @strawberry.field(description="Value of the returned goods credited to the order (RETURN, "
                       "once refunded). Money is paid back only for what was paid beyond the "
@@ -101,11 +107,12 @@ class ReturnRequest(Node):
         return money(self._row.refund_amount, order.currency if order else "CNY")
 
     @strawberry.field(description="The free replacement order of an EXCHANGE.")
-    async def replacement_order(self, info: strawberry.Info) -> Order | None:
+    async def replacement_order(self, info: strawberry.Info) -> Annotated[
+            Order, strawberry.lazy("schema.orders.types")] | None:
         if self._row.replacement_order_id is None:
             return None
         row = await _order_row(info, self._row.replacement_order_id)
-        return Order.from_row(row) if row else None
+        return object_type("Order").from_row(row) if row else None
 
     @strawberry.field(description="Every step, whether the caller may take it now and why not.")
     def available_actions(self, info: strawberry.Info) -> list[ReturnRequestActionState]:
@@ -120,50 +127,13 @@ class ReturnRequest(Node):
                    created_at=row.created_at, updated_at=row.updated_at, _row=row)
 
 
-@strawberry.input
-class ReturnRequestFilter:
-    status: list[ReturnRequestStatus] | None = None  # type: ignore[valid-type]
-    type: list[ReturnRequestType] | None = None  # type: ignore[valid-type]
-    order_id: strawberry.ID | None = None
-    customer_id: strawberry.ID | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+async def fetch_return(info: strawberry.Info, pk: int) -> ReturnRequest | None:
+    principal = current_principal(info)
+    if not principal.can(Perm.ORDERS_READ):
+        return None
+    row = await run_read(info, returns.get_return, principal, pk)
+    return ReturnRequest.from_row(row) if row else None
 
 
-@strawberry.input
-class ReturnLineInput:
-    order_line_id: strawberry.ID
-    quantity: int
-
-
-@strawberry.input
-class ReturnRequestCreateInput:
-    order_id: strawberry.ID
-    type: ReturnRequestType  # type: ignore[valid-type]
-    reason: str
-    lines: list[ReturnLineInput] = strawberry.field(
-        description="At most what was delivered minus what was already returned, per line.")
-    idempotency_key: str | None = strawberry.field(
-        default=None, description="A replay by the same user returns the first request.")
-
-
-@strawberry.input
-class ReturnReceiveLineInput:
-    order_line_id: strawberry.ID
-    restock: int = 0
-    scrap: int = 0
-
-
-@strawberry.input(description="Goods received back. RETURN/EXCHANGE: per line the units "
-                  "restocked and scrapped in `warehouseId` (units not listed did not arrive "
-                  "and become returnable again). REPAIR: no lines, no warehouse.")
-class ReturnRequestReceiveInput:
-    id: strawberry.ID
-    warehouse_id: strawberry.ID | None = None
-    lines: list[ReturnReceiveLineInput] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class ReturnRequestPayload:
-    return_request: ReturnRequest | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+register_node("ReturnRequest", fetch_return)
+register_types(ReturnRequest)

@@ -7,21 +7,40 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from app.auth.roles import Perm
 from app.shipping import models as m
-from app.shipping.repository import CarrierSort as _CarrierSort
-from app.shipping.repository import ShipmentSort as _ShipmentSort
-from schema.core.node import Node, gid
+from app.shipping import repository as repo
+from app.shipping import service
+from schema.core.node import Node, gid, register_node
+from schema.core.objects import object_type, register_types
+from schema.core.permissions import current_principal
+from schema.core.writes import run_read
+from schema.loading.loaders import register_loader
+from schema.loading.prefetch import register_relation
 
 if TYPE_CHECKING:
     from schema.inventory.types import Warehouse
     from schema.orders.types import Order, OrderLine
 
+register_loader("shipments_by_order", repo.shipment_rows_by_order, default=[])
+register_loader("tracking_events_by_shipment", repo.tracking_events_by_shipment, default=[])
+register_loader("shipment_lines_by_shipment", repo.shipment_lines_by_shipment, default=[])
+register_loader("carrier_by_id", repo.carriers_by_ids)
+register_relation("Shipment", "order", "order_by_id", "order_id", child="Order")
+register_relation("Shipment", "warehouse", "warehouse_by_id", "warehouse_id",
+                  child="Warehouse")
+register_relation("Shipment", "carrier", "carrier_by_id", "carrier_id")
+register_relation("Shipment", "lines", "shipment_lines_by_shipment", "id",
+                  child="ShipmentLine", many=True)
+register_relation("Shipment", "trackingEvents", "tracking_events_by_shipment",
+                  "id", many=True)
+register_relation("ShipmentLine", "orderLine", "order_line_by_id",
+                  "order_line_id", child="OrderLine")
+
 ShipmentStatus = strawberry.enum(m.ShipmentStatus, name="ShipmentStatus",
                                  description="CREATED -> PICKED_UP -> IN_TRANSIT -> "
                                  "OUT_FOR_DELIVERY -> DELIVERED, with FAILED_ATTEMPT, "
                                  "EXCEPTION, RETURNED_TO_SENDER and CANCELLED.")
-ShipmentSort = strawberry.enum(_ShipmentSort, name="ShipmentSort")
-CarrierSort = strawberry.enum(_CarrierSort, name="CarrierSort")
 
 
 @strawberry.type(description="A parcel carrier (SF Express, JD Logistics, ...).")
@@ -62,8 +81,8 @@ class ShipmentLine:
     @strawberry.field(description="The order line shipped.")
     def order_line(self, info: strawberry.Info) -> Annotated[
             OrderLine, strawberry.lazy("schema.orders.types")] | None:
-        from schema.orders.types import OrderLine
-        return info.context.loaders.one("order_line_by_id", self._order_line_id, OrderLine)
+        return info.context.loaders.one("order_line_by_id", self._order_line_id,
+                                        object_type("OrderLine"))
 
     @classmethod
     def from_row(cls, row: m.ShipmentLine) -> ShipmentLine:
@@ -90,14 +109,13 @@ class Shipment(Node):
     @strawberry.field(description="The order this shipment belongs to.")
     def order(self, info: strawberry.Info) -> Annotated[
             Order, strawberry.lazy("schema.orders.types")] | None:
-        from schema.orders.types import Order
-        return info.context.loaders.one("order_by_id", self._order_id, Order)
+        return info.context.loaders.one("order_by_id", self._order_id, object_type("Order"))
 
     @strawberry.field(description="The warehouse the goods leave from.")
     def warehouse(self, info: strawberry.Info) -> Annotated[
             Warehouse, strawberry.lazy("schema.inventory.types")] | None:
-        from schema.inventory.types import Warehouse
-        return info.context.loaders.one("warehouse_by_id", self._warehouse_id, Warehouse)
+        return info.context.loaders.one("warehouse_by_id", self._warehouse_id,
+                                        object_type("Warehouse"))
 
     @strawberry.field
     def carrier(self, info: strawberry.Info) -> Carrier | None:
@@ -127,18 +145,21 @@ class Shipment(Node):
         )
 
 
-@strawberry.input(description="All given conditions must hold.")
-class ShipmentFilter:
-    status: list[ShipmentStatus] | None = strawberry.field(  # type: ignore[valid-type]
-        default=None, description="Any of these statuses.")
-    warehouse_id: strawberry.ID | None = None
-    order_id: strawberry.ID | None = None
-    carrier_id: strawberry.ID | None = None
-    tracking_number: str | None = strawberry.field(default=None, description="Exact match.")
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+async def fetch_shipment(info: strawberry.Info, pk: int) -> Shipment | None:
+    principal = current_principal(info)
+    if not principal.can(Perm.SHIPMENTS_READ):
+        return None
+    row = await run_read(info, service.get_shipment, principal, pk)
+    return Shipment.from_row(row) if row else None
 
 
-@strawberry.input
-class CarrierFilter:
-    is_active: bool | None = None
+async def fetch_carrier(info: strawberry.Info, pk: int) -> Carrier | None:
+    if not current_principal(info).can(Perm.SHIPMENTS_READ):
+        return None
+    row = await info.context.loaders.load("carrier_by_id", pk)
+    return Carrier.from_row(row) if row else None
+
+
+register_node("Shipment", fetch_shipment)
+register_node("Carrier", fetch_carrier)
+register_types(Shipment, Carrier)

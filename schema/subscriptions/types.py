@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.events.bus import DomainEvent
+from schema.catalog.types import Product
 from schema.core.node import gid
+from schema.inventory.types import Warehouse
+from schema.orders.types import Order, OrderEvent, visible_actor
+from schema.shipping.types import Shipment
 
 if TYPE_CHECKING:
     from schema.auth.types import User
-    from schema.catalog.types import Product
-    from schema.inventory.types import Warehouse
-    from schema.orders.types import Order, OrderEvent, OrderStatus
-    from schema.shipping.types import Shipment, ShipmentStatus
+    from schema.orders.types import OrderStatus
+    from schema.shipping.types import ShipmentStatus
 
 CURSOR = "Resume point: pass it as `since` to continue after this event."
 
@@ -33,8 +35,6 @@ def _time(value: Any) -> datetime | None:
 
 
 async def _order(info: strawberry.Info, order_id: int | None) -> Any:
-    from schema.orders.types import Order
-
     row = await info.context.loaders.load("order_by_id", order_id) if order_id else None
     return Order.from_row(row) if row else None
 
@@ -51,7 +51,6 @@ class OrderTransition:
                       "customers when staff made it.")
     async def actor(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:
-        from schema.auth.types import visible_actor
         actor = visible_actor(info, self._actor_id)
         return await actor if inspect.isawaitable(actor) else actor
 
@@ -100,8 +99,6 @@ class OrderActivity:
     @strawberry.field(description="The history entry written for it.")
     async def event(self, info: strawberry.Info) -> Annotated[
             OrderEvent, strawberry.lazy("schema.orders.types")] | None:
-        from schema.orders.types import OrderEvent
-
         if self._event_id is None:
             return None
         row = await info.context.loaders.load("order_event_by_id", self._event_id)
@@ -133,8 +130,6 @@ class ShipmentTrackingUpdate:
     @strawberry.field(description="The shipment as it is now.")
     async def shipment(self, info: strawberry.Info) -> Annotated[
             Shipment, strawberry.lazy("schema.shipping.types")] | None:
-        from schema.shipping.types import Shipment
-
         row = await info.context.loaders.load("shipment_by_id", self._shipment_id)
         return Shipment.from_row(row) if row else None
 
@@ -171,16 +166,12 @@ class StockAlert:
     @strawberry.field
     async def product(self, info: strawberry.Info) -> Annotated[
             Product, strawberry.lazy("schema.catalog.types")] | None:
-        from schema.catalog.types import Product
-
         row = await info.context.loaders.load("product_by_id", self._product_id)
         return Product.from_row(row) if row else None
 
     @strawberry.field
     async def warehouse(self, info: strawberry.Info) -> Annotated[
             Warehouse, strawberry.lazy("schema.inventory.types")] | None:
-        from schema.inventory.types import Warehouse
-
         row = await info.context.loaders.load("warehouse_by_id", self._warehouse_id)
         return Warehouse.from_row(row) if row else None
 

@@ -1,9 +1,7 @@
-"""`orderImport` (a batch from an outside channel) and `orderDuplicate` (re-order)."""
+"""`orderImport` (a batch from an outside channel) and `orderDuplicate` (re-order), and their
+payloads: parse the input, call one service, map the result."""
 
 from __future__ import annotations
-
-from datetime import date
-from decimal import Decimal
 
 import strawberry
 
@@ -11,45 +9,11 @@ from app.auth.roles import Perm
 from app.errors import DomainError
 from app.ids import parse_id
 from app.orders import intake, reorder
-from app.orders.service import ShipTo
 from schema.core.errors import UserError, user_errors
 from schema.core.permissions import current_principal, requires
 from schema.core.writes import run_write
-from schema.orders.inputs import ShipToInput
-from schema.orders.types import Order, OrderChannel
-
-
-@strawberry.input
-class OrderImportLineInput:
-    quantity: int
-    product_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The product, or give its `sku`.")
-    sku: str | None = None
-    unit_price: Decimal | None = strawberry.field(
-        default=None, description="The channel's price; must match the catalog price.")
-
-
-@strawberry.input
-class OrderImportOrderInput:
-    external_id: str = strawberry.field(description="The order's id in the channel; "
-                                        "importing it again creates nothing.")
-    lines: list[OrderImportLineInput]
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The customer, or give its `customerCode`.")
-    customer_code: str | None = None
-    notes: str | None = None
-    ship_to: ShipToInput | None = None
-    promised_date: date | None = None
-
-
-@strawberry.input
-class OrderImportInput:
-    channel: OrderChannel = strawberry.field(  # type: ignore[valid-type]
-        description="MARKETPLACE, EDI or EMAIL.")
-    orders: list[OrderImportOrderInput] = strawberry.field(
-        description=f"1 to {intake.MAX_BATCH} orders, each imported on its own.")
-    submit: bool = strawberry.field(
-        default=True, description="Submit new orders for review (false: leave them DRAFT).")
+from schema.orders.inputs import OrderImportInput, import_item_from
+from schema.orders.types import Order
 
 
 @strawberry.type(description="What became of one imported order.")
@@ -82,23 +46,6 @@ class OrderDuplicatePayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _ship_to(inp: ShipToInput | None) -> ShipTo | None:
-    if inp is None:
-        return None
-    return ShipTo(recipient=inp.recipient, address=inp.address, phone=inp.phone or None,
-                  region=inp.region or "")
-
-
-def _item(inp: OrderImportOrderInput) -> intake.ImportItem:
-    return intake.ImportItem(
-        external_id=inp.external_id, customer_id=inp.customer_id,
-        customer_code=inp.customer_code, notes=inp.notes or "", ship_to=_ship_to(inp.ship_to),
-        promised_date=inp.promised_date,
-        lines=tuple(intake.ImportLine(quantity=ln.quantity, product_id=ln.product_id,
-                                      sku=ln.sku, unit_price=ln.unit_price)
-                    for ln in inp.lines))
-
-
 def _result(r: intake.ImportResult) -> OrderImportResult:
     errors = [UserError(field=e.field, message=e.message, code=e.code) for e in r.errors]
     return OrderImportResult(external_id=r.external_id,
@@ -118,7 +65,7 @@ class IntakeMutation:
         try:
             results = await intake.import_orders(
                 ctx.runner, current_principal(info), ctx.request_id, input.channel.value,
-                [_item(o) for o in input.orders], input.submit)
+                [import_item_from(o) for o in input.orders], input.submit)
         except DomainError as exc:
             return OrderImportPayload(user_errors=user_errors(exc))
         return OrderImportPayload(results=[_result(r) for r in results])

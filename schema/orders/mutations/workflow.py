@@ -1,4 +1,5 @@
-"""Order mutations: one per workflow step, each `{ order, userErrors }`.
+"""Order mutations, one per workflow step, and their payloads `{ order, userErrors }`:
+parse the input, call one service, map the result.
 
 Operation level: the caller must be able to perform the step on *some* order
 (its permission, or a CUSTOMER for the steps customers take on their own
@@ -20,7 +21,7 @@ from app.errors import DomainError
 from app.ids import parse_id
 from app.orders import fulfillment, scheduling, service, transitions, workflow
 from app.orders.workflow import Action
-from schema.core.errors import user_errors
+from schema.core.errors import UserError, user_errors
 from schema.core.permissions import (
     Requires,
     SyncPermission,
@@ -30,7 +31,20 @@ from schema.core.permissions import (
 )
 from schema.core.writes import run_write
 from schema.orders.inputs import OrderCreateInput, OrderUpdateInput, changes_from, draft_from
-from schema.orders.types import Order, OrderEvent, OrderNotePayload, OrderPayload
+from schema.orders.types import Order, OrderEvent
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OrderNotePayload:
+    order: Order | None = None
+    event: OrderEvent | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 def _rule(action: Action) -> str:

@@ -1,0 +1,29 @@
+"""`auditLog` (audit:read, i.e. ADMIN)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.audit import service
+from app.auth.roles import Perm
+from schema.audit.inputs import AuditFilter, AuditSort, filter_from
+from schema.audit.types import AuditRecord
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
+from schema.loading.prefetch import read_connection
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(extensions=requires(Perm.AUDIT_READ),
+                      description="The audit log, newest first by default: every mutation's "
+                      "who, what, when, before and after.")
+    async def audit_log(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None, filter: AuditFilter | None = None,
+        sort: AuditSort = AuditSort.CREATED_AT_DESC,
+    ) -> Connection[AuditRecord]:
+        page = await read_connection(info, "AuditRecord", service.list_records,
+                                     current_principal(info), filter_from(filter), sort,
+                                     page_request(info, first, after, last, before))
+        return to_connection(page, AuditRecord.from_row)

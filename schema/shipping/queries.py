@@ -1,0 +1,66 @@
+"""Shipment and carrier queries: parse, call one service, map the result.
+
+Shipment writes (dispatch, carrier webhooks) belong to the logistics workflow.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.auth.roles import Perm
+from app.persistence.pagination import Page
+from app.shipping import service
+from schema.core.node import lookup
+from schema.core.pagination import Connection, page_request, to_connection
+from schema.core.permissions import current_principal, requires
+from schema.core.writes import run_read
+from schema.loading.prefetch import read_connection
+from schema.shipping.inputs import (
+    CarrierFilter,
+    CarrierSort,
+    ShipmentFilter,
+    ShipmentSort,
+    filter_from,
+)
+from schema.shipping.types import Carrier, Shipment
+
+_EMPTY: Page = Page(items=[], cursors=[], has_next=False, has_previous=False, total=0)
+
+
+@strawberry.type
+class ShippingQuery:
+    @strawberry.field(
+        extensions=requires(Perm.SHIPMENTS_READ),
+        description="Shipments the caller may see (CUSTOMER: of its orders; SALES: of its "
+        "customers' orders; WAREHOUSE: from its warehouses).")
+    async def shipments(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: ShipmentFilter | None = None,
+        sort: ShipmentSort = ShipmentSort.CREATED_AT_DESC,
+    ) -> Connection[Shipment]:
+        principal = current_principal(info)
+        request = page_request(info, first, after, last, before).validated()
+        flt = filter_from(filter)
+        if flt is None:
+            return to_connection(_EMPTY, Shipment.from_row)
+        page = await read_connection(info, "Shipment", service.list_shipments, principal, flt,
+                                     sort, request)
+        return to_connection(page, Shipment.from_row)
+
+    @strawberry.field(extensions=requires(Perm.SHIPMENTS_READ),
+                      description="One shipment; null when missing or out of your scope.")
+    async def shipment(self, info: strawberry.Info, id: strawberry.ID) -> Shipment | None:
+        return await lookup(info, id, "Shipment")
+
+    @strawberry.field(extensions=requires(Perm.SHIPMENTS_READ),
+                      description="Carriers, e.g. to fill a shipment filter.")
+    async def carriers(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: CarrierFilter | None = None, sort: CarrierSort = CarrierSort.NAME_ASC,
+    ) -> Connection[Carrier]:
+        active = filter.is_active if filter is not None else None
+        page = await run_read(info, service.list_carriers, active, sort,
+                              page_request(info, first, after, last, before))
+        return to_connection(page, Carrier.from_row)
