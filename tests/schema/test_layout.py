@@ -1,0 +1,141 @@
+"""The layout rules of schema/ (its package docstring): every domain folder has the same file
+set, a domain's types import no other domain at run time, no import hides inside a function
+in a domain, app/ never imports schema/, and no import cycle runs through schema/. Imports
+are read from the source, those inside functions included and `if TYPE_CHECKING:` blocks
+left out (they never run)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "schema"
+NOT_DOMAINS = {"core", "engine", "loading", "subscriptions"}
+DOMAIN_FILES = {"__init__.py", "types.py", "inputs.py", "queries.py", "mutations.py",
+                "subscriptions.py"}
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for top in ("app", "schema"):
+        for path in (ROOT / top).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def _imports(node: ast.AST, in_function: bool = False) -> Iterator[tuple[str, bool]]:
+    """(imported name, whether inside a function) for every import that runs."""
+    for child in ast.iter_child_nodes(node):
+        if _type_checking(child):
+            continue
+        if isinstance(child, ast.Import):
+            yield from ((a.name, in_function) for a in child.names)
+        elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+            yield from ((f"{child.module}.{a.name}", in_function) for a in child.names)
+        yield from _imports(child, in_function or isinstance(
+            child, ast.FunctionDef | ast.AsyncFunctionDef))
+
+
+def _module_of(name: str) -> str | None:
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for module, path in MODULES.items():
+        targets = {_module_of(name) for name, _ in _imports(ast.parse(path.read_text()))}
+        graph[module] = {t for t in targets if t is not None and t != module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _domains() -> list[Path]:
+    return sorted(p for p in SCHEMA.iterdir()
+                  if p.is_dir() and p.name not in NOT_DOMAINS and (p / "__init__.py").exists())
+
+
+def _domain_of(module: str) -> str | None:
+    parts = module.split(".")
+    if len(parts) > 2 and parts[0] == "schema" and parts[1] not in NOT_DOMAINS:
+        return parts[1]
+    return None
+
+
+def test_every_domain_has_the_domain_file_set() -> None:
+    for domain in _domains():
+        files = {p.name for p in domain.glob("*.py")}
+        assert files <= DOMAIN_FILES, (domain.name, files - DOMAIN_FILES)
+        assert "types.py" in files, domain.name
+        packages = {p.name for p in domain.iterdir() if p.is_dir() and p.name != "__pycache__"}
+        assert packages <= {"mutations"}, (domain.name, packages)
+        assert not ({"mutations"} <= packages and "mutations.py" in files), domain.name
+
+
+def test_a_domains_types_import_no_other_domain() -> None:
+    for domain in _domains():
+        path = domain / "types.py"
+        for name, _ in _imports(ast.parse(path.read_text())):
+            other = _domain_of(_module_of(name) or "")
+            assert other in (None, domain.name), f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_no_import_inside_a_function_in_a_domain() -> None:
+    for domain in _domains():
+        for path in domain.rglob("*.py"):
+            found = [name for name, inside in _imports(ast.parse(path.read_text())) if inside]
+            assert not found, f"{path.relative_to(ROOT)} imports {found} inside a function"
+
+
+def test_app_never_imports_schema() -> None:
+    graph = _graph()
+    for module, targets in graph.items():
+        if module.startswith("app."):
+            assert not {t for t in targets if t.split(".")[0] == "schema"}, module
+
+
+def test_no_import_cycle_runs_through_schema() -> None:
+    cycles = [c for c in _cycles(_graph()) if any(m.split(".")[0] == "schema" for m in c)]
+    assert not cycles
