@@ -62,9 +62,9 @@ bench-quick: install
 	$(BIN)/python -m tests.bench.run --quick
 
 # the `upstream` tests on the newest strawberry-graphql and graphql-core, in a throwaway
-# virtualenv (scripts/check-upstream.sh); not in CI
+# virtualenv (.ci/check-upstream); not in CI
 check-upstream:
-	PYTHON=$(PYTHON) ./scripts/check-upstream.sh
+	PYTHON=$(PYTHON) ./.ci/check-upstream
 
 clean:
 	rm -rf $(VENV) var
