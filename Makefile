@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install run serve test test-pg test-thread-writer test-all lint format schema schema-check migration \
-        alembic-check bench bench-quick clean
+        alembic-check bench bench-quick check-upstream clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m tests.bench.run --quick
+
+# the `upstream` tests on the newest strawberry-graphql and graphql-core, in a throwaway
+# virtualenv (.ci/check-upstream); not in CI
+check-upstream:
+	PYTHON=$(PYTHON) ./.ci/check-upstream
 
 clean:
 	rm -rf $(VENV) var

@@ -15,9 +15,7 @@ from schema.core.node import Node, resolve_node
 from schema.core.permissions import current_principal, forbidden
 from schema.customers.mutations import CustomerMutation
 from schema.customers.queries import CustomerQuery
-from schema.engine.execution import ExecutionContext
-from schema.engine.hooks import Schema
-from schema.engine.lean import lean_resolvers
+from schema.engine import install
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
 from schema.notifications.mutations import NotificationMutation
@@ -60,10 +58,9 @@ def build_schema() -> strawberry.Schema:
     query = merge_types("Query", tuple(QUERIES))
     mutation = merge_types("Mutation", tuple(MUTATIONS))
     subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS)) if SUBSCRIPTIONS else None
-    return lean_resolvers(Schema(
-        query=query, mutation=mutation, subscription=subscription, extensions=EXTENSIONS,
-        execution_context_class=ExecutionContext,
-    ))
+    # the engine's overrides, installed once (docs/architecture.md#the-graphql-engine)
+    return install(strawberry.Schema(
+        query=query, mutation=mutation, subscription=subscription, extensions=EXTENSIONS))
 
 
 schema = build_schema()

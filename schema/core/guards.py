@@ -1,4 +1,5 @@
-"""Field-level rules shared by every type: contact data, costs, credit."""
+"""Field-level rules shared by every type: contact data, costs, credit (the field layer of
+docs/architecture.md#permissions)."""
 
 from __future__ import annotations
 

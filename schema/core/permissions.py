@@ -1,7 +1,8 @@
 """Operation-level and field-level permission checks, visible in the schema.
 
 `requires(perm)` guards a root or relation field; the rule is printed in the SDL
-as `@requires(permission: "...")` so the SPA and analysts can read it.
+as `@requires(permission: "...")` so the SPA and analysts can read it. The three layers
+(operation, row, field): docs/architecture.md#permissions.
 """
 
 from __future__ import annotations

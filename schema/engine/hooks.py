@@ -5,17 +5,34 @@ strawberry inspects each extension's hook, wraps it in a new `contextlib.context
 (a decorator: `functools.update_wrapper` and all) and enters it through an
 `AsyncExitStack`: profiled on order placement, about a tenth of the GraphQL side of the
 event loop, for one extension. The wrapping depends only on the extension's class, so
-`Schema` here makes each hook's context-manager factory once per class and enters the
-hooks the same way: in extension order, exited in reverse, an exception passed to each.
+here each hook's context-manager factory is made once per class, and the hooks are
+entered the same way: in extension order, exited in reverse, an exception passed to each.
 
 Only generator hooks (what this project's extensions use, and strawberry's own) take this
 path; a request with any other kind of hook runs strawberry's runner unchanged.
+
+Upstream: written against strawberry-graphql 0.341.2.
+- Mirrors `strawberry.extensions.runner.SchemaExtensionsRunner` (`operation`, `parsing`,
+  `validation`, `executing`) and the stage context managers of
+  `strawberry.extensions.context` (`ExtensionContextManagerBase.get_hook`, which wraps a
+  generator hook with `contextlib.contextmanager(types.MethodType(hook, extension))`, and
+  its `__enter__`/`__exit__`/`__aenter__`/`__aexit__` over an exit stack, returning None
+  so that a hook never suppresses an exception for the code around the stage).
+- Relies on `strawberry.Schema.create_extensions_runner(execution_context, extensions)`
+  being looked up on the schema by `Schema.execute`, `Schema.execute_sync` and
+  `Schema.subscribe` (`install` sets it on the instance), and on
+  `SchemaExtension.on_operation/on_parse/on_validate/on_execute` being the defaults a
+  hook-less extension inherits.
+- Held to strawberry's runner by tests/schema/test_hooks.py (stage order, the exceptions
+  each hook sees, results; sync and async).
+Why, and the numbers: docs/architecture.md#extension-hooks.
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
+import types
 from functools import cache
 from typing import Any
 
@@ -95,9 +112,15 @@ class _Runner(SchemaExtensionsRunner):
         return self._stage("on_execute")
 
 
-class Schema(strawberry.Schema):
-    def create_extensions_runner(self, execution_context: Any,
-                                 extensions: list[SchemaExtension]) -> SchemaExtensionsRunner:
-        if all(_factories(type(e)) is not None for e in extensions):
-            return _Runner(execution_context=execution_context, extensions=extensions)
-        return super().create_extensions_runner(execution_context, extensions)
+def _create_extensions_runner(schema: Any, execution_context: Any,
+                              extensions: list[SchemaExtension]) -> SchemaExtensionsRunner:
+    if all(_factories(type(e)) is not None for e in extensions):
+        return _Runner(execution_context=execution_context, extensions=extensions)
+    return type(schema).create_extensions_runner(schema, execution_context, extensions)
+
+
+def install(schema: strawberry.Schema) -> None:
+    """Make `schema` enter its extensions' hooks through `_Runner` (strawberry's runner for
+    a request with any hook that is not a generator)."""
+    schema.create_extensions_runner = types.MethodType(  # type: ignore[method-assign]
+        _create_extensions_runner, schema)

@@ -9,6 +9,33 @@ whose arguments schema/engine/arguments.py can convert, the lean resolver builds
 converts the arguments with the conversion compiled for the field, applies the same
 permission checks as `PermissionExtension` (after the conversion, same error on denial)
 and calls the function with the same arguments. Everything else keeps strawberry's resolver.
+
+Measured: ~5 us per call saved for a relation field (profiled); with arguments.py, every
+field with a resolver, mutations included, is lean except the subscriptions. README
+"Performance" counts lean resolvers with compiled argument conversion among what took the
+GraphQL side close to strawberry's floor (S3: 2.66-2.73 ms of server CPU per order for
+GraphQL against 2.10-2.27 for the same services behind a hand-written endpoint).
+
+Upstream: written against strawberry-graphql 0.341.2 (graphql-core 3.3.2).
+- Mirrors the resolvers strawberry's `GraphQLCoreConverter.from_resolver` makes
+  (`_resolver` / `_async_resolver`: `_strawberry_info_from_graphql`, i.e.
+  `config.info_class(_raw_info=info, _field=field)`, then `_get_result_with_extensions`
+  down to `StrawberryField.get_result` and `StrawberryResolver.__call__`, with arguments
+  from `convert_arguments`), and `PermissionExtension.resolve` (each permission's
+  `has_permission(source, info, **kwargs)`, `_on_unauthorized`; strawberry chains field
+  extensions so that the last one added runs first).
+- Relies on `StrawberryField.base_resolver`, `is_async`, `is_subscription`, `extensions`,
+  `arguments`; `StrawberryResolver.wrapped_func`, `info_parameter`, `self_parameter`,
+  `root_parameter`, `parent_parameter`; `PermissionExtension.permissions` and
+  `fail_silently`; `Schema.exception_handlers`, `Schema.config.info_class`,
+  `Schema.schema_converter.scalar_registry`, `Schema._schema` (the graphql-core schema)
+  and the resolver names `_resolver` / `_async_resolver`.
+- Known difference: a `SyncPermission` returning an awaitable (against its contract) is
+  refused with `PermissionReturnedNonBooleanError` here, and with
+  `PermissionReturnedAwaitableInSyncContextError` by strawberry 0.341.2.
+- Held to plain strawberry by tests/schema/test_execution.py and
+  tests/schema/test_arguments.py (answers, refusals, the fields left to strawberry).
+Why: docs/architecture.md#lean-resolvers.
 """
 
 from __future__ import annotations

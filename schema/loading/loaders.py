@@ -12,6 +12,20 @@ dataloader, batched as before. Everything queued in the same event-loop turn (th
 batches of all loaders, the look-ahead loads, a list's own query) shares one
 worker-thread hand-off and one session, and an API object converted from a row is
 built once per request (`Loaders.cached`).
+
+Measured (README "Performance"): the orders page runs 6 SQL statements at 10, 50 or 100
+orders and the deep analyst query 9 (tests/schema/test_spa_sql_counts.py guards both);
+one hand-off per list and relation levels is among the changes that took S1 from 4.1-4.7
+to 1.4-1.5 us of GraphQL CPU per field.
+
+Upstream: written against aiodataloader 0.4.3, strawberry-graphql 0.341.2 and
+graphql-core 3.3.2; it overrides nothing.
+- Relies on aiodataloader's `DataLoader(batch_load_fn, max_batch_size=...)` and `load`
+  (keys queued in one event-loop turn reach one call of the batch function).
+- Relies on graphql-core taking a resolver's plain value as it is and awaiting an
+  awaitable one (`Executor.execute_field` / `complete_value`), which is what lets
+  `Loaders.resolve` answer synchronously when the value is loaded.
+Why: docs/architecture.md#loading.
 """
 
 from __future__ import annotations

@@ -14,6 +14,24 @@ Prefetching never decides what a caller sees: the fields still apply their permi
 row-scope rules to what they return. It only skips a relation the caller lacks the
 permission for (the field will refuse it anyway), and a failed load is left to the field,
 which loads it again and reports the failure where it belongs.
+
+Measured (README "Performance"): statements per request stay flat as pages grow (the
+orders page 6 at 10, 50 and 100 orders; the analyst query 9), and loading a list with
+every relation level in one hand-off is among the changes that took S1 from 4.1-4.7 to
+1.4-1.5 us of GraphQL CPU per field.
+
+Upstream: written against strawberry-graphql 0.341.2 and graphql-core 3.3.2; it overrides
+nothing but reads the selection the way strawberry exposes it.
+- Relies on strawberry's `Info.selected_fields` (`strawberry.types.nodes.convert_selections`:
+  `SelectedField`, `FragmentSpread`, `InlineFragment` with `name`, `selections`,
+  `type_condition` and `directives` as {name: {argument: value}}, variables applied) and
+  on `Info._raw_info`, the private graphql-core `GraphQLResolveInfo` (`schema`,
+  `return_type`).
+- Relies on graphql-core's `get_named_type`, `is_abstract_type`,
+  `GraphQLSchema.get_type` and `is_sub_type`.
+- Exercised through HTTP by tests/schema/test_prefetch.py (fragments, aliases, @skip and
+  @include; statement counts), part of `make check-upstream`.
+Why: docs/architecture.md#loading.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Compiled argument conversion (schema/engine/arguments.py) gives every lean field of the real
 schema exactly what strawberry's `convert_arguments` gives it, and fields whose argument
-types it leaves to strawberry keep strawberry's resolver and answers."""
+types it leaves to strawberry keep strawberry's resolver and answers. Equivalence tests:
+`make check-upstream` runs them against the newest strawberry."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from schema.core.permissions import SyncPermission
 from schema.engine.arguments import compile_arguments
 from schema.engine.lean import lean_resolvers
 
+pytestmark = pytest.mark.upstream
 _STRAWBERRY = "strawberry-definition"
 
 

@@ -1,6 +1,7 @@
 """The execution shortcuts (schema/engine/execution.py, schema/engine/lean.py) answer exactly as
 strawberry and graphql-core do without them: the same data, and the same errors with the
-same paths, for plain values, odd values, nulls, awaitables and refused permissions."""
+same paths, for plain values, odd values, nulls, awaitables and refused permissions.
+Equivalence tests: `make check-upstream` runs them against the newest strawberry."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import strawberry
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from schema.core.permissions import requires
-from schema.engine.execution import ExecutionContext
-from schema.engine.lean import lean_resolvers
+from schema.engine import install
+
+pytestmark = pytest.mark.upstream
 
 
 @strawberry.enum
@@ -102,7 +104,7 @@ QUERY = """{ items { double later secret leaf {
 
 def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     plain = strawberry.Schema(query=Query)
-    fast = lean_resolvers(strawberry.Schema(query=Query, execution_context_class=ExecutionContext))
+    fast = install(strawberry.Schema(query=Query))
     return plain, fast
 
 
@@ -229,8 +231,7 @@ OBJECT_QUERY = """{ holders {
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.CUSTOMER])
 async def test_objects_and_lists_answer_as_graphql_core_does(role: Role):
     plain = strawberry.Schema(query=ObjectQuery)
-    fast = lean_resolvers(strawberry.Schema(query=ObjectQuery,
-                                            execution_context_class=ExecutionContext))
+    fast = install(strawberry.Schema(query=ObjectQuery))
     ctx = Ctx(Principal(user_id=1, role=role))
     want = await plain.execute(OBJECT_QUERY, context_value=ctx)
     got = await fast.execute(OBJECT_QUERY, context_value=ctx)

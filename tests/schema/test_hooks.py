@@ -1,10 +1,11 @@
 """schema/engine/hooks.py runs extension hooks as strawberry does: same stages, same order, the
 same exceptions seen by each hook, the same results; other kinds of hooks fall back to
-strawberry's runner."""
+strawberry's runner. Equivalence tests: `make check-upstream` runs them against the newest
+strawberry."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import strawberry
@@ -12,9 +13,18 @@ from strawberry.extensions import SchemaExtension
 
 from schema.build import schema as app_schema
 from schema.core.extensions import RequestPolicy
-from schema.engine.hooks import Schema, _factories
+from schema.engine import hooks
+from schema.engine.hooks import _factories, _Runner
 
+pytestmark = pytest.mark.upstream
 LOG: list[str] = []
+
+
+def _installed(**kwargs: object) -> strawberry.Schema:
+    """A strawberry schema with this module's runner installed (and nothing else)."""
+    schema = strawberry.Schema(**kwargs)
+    hooks.install(schema)
+    return schema
 
 
 def _recording(tag: str) -> type[SchemaExtension]:
@@ -84,12 +94,12 @@ class Query:
         raise ValueError("broken")
 
 
-def _run(schema_class: type, extensions: list, query: str, sync: bool = False
-         ) -> tuple[list[str], object]:
+def _run(build: Callable[..., strawberry.Schema], extensions: list, query: str,
+         sync: bool = False) -> tuple[list[str], object]:
     import asyncio
 
     LOG.clear()
-    schema = schema_class(query=Query, extensions=extensions)
+    schema = build(query=Query, extensions=extensions)
     try:
         result = schema.execute_sync(query) if sync else asyncio.run(schema.execute(query))
     except Exception as exc:  # compared like a result: both runners must fail the same way
@@ -113,7 +123,7 @@ def test_hooks_run_as_strawberry_runs_them(query: str, extra: list, sync: bool):
         pytest.skip("an async field cannot run synchronously")
     extensions = [_recording("a"), _recording("b"), *extra]
     want_log, want = _run(strawberry.Schema, extensions, query, sync)
-    got_log, got = _run(Schema, extensions, query, sync)
+    got_log, got = _run(_installed, extensions, query, sync)
     assert got_log == want_log
     assert _answer(got) == _answer(want)
     assert want_log[0] == "a operation in"
@@ -124,13 +134,25 @@ def test_hooks_run_as_strawberry_runs_them(query: str, extra: list, sync: bool):
 def test_sync_execution_too():
     extensions = [_recording("a")]
     want_log, want = _run(strawberry.Schema, extensions, "{ hello }", sync=True)
-    got_log, got = _run(Schema, extensions, "{ hello }", sync=True)
+    got_log, got = _run(_installed, extensions, "{ hello }", sync=True)
     assert got_log == want_log and got.data == want.data == {"hello": "hi"}
 
 
 def test_the_app_schema_takes_the_lean_path():
-    assert isinstance(app_schema, Schema)
+    runner = app_schema.create_extensions_runner(None, [RequestPolicy()])
+    assert type(runner) is _Runner
     factories = _factories(RequestPolicy)
     assert factories is not None
     assert all(factories[s] is not None for s in ("on_operation", "on_parse", "on_validate"))
     assert _factories(PlainHook) is None
+    assert type(app_schema.create_extensions_runner(None, [PlainHook()])) is not _Runner
+
+
+@pytest.mark.parametrize("sync", [False, True])
+def test_strawberry_asks_the_schema_for_its_runner(sync: bool):
+    """The seam `hooks.install` uses: strawberry gets every request's runner from the
+    schema's `create_extensions_runner`."""
+    before = _factories.cache_info().hits
+    log, result = _run(_installed, [_recording("a")], "{ hello }", sync)
+    assert result.data == {"hello": "hi"} and log[0] == "a operation in"
+    assert _factories.cache_info().hits > before  # the installed runner factory ran

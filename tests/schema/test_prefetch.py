@@ -1,8 +1,11 @@
 """List resolvers load the relations their selection asks for ahead of time
 (schema/loading/prefetch.py): through fragments, aliases and @include/@skip, only what is selected,
-only what the caller may see, and with the same rules as the fields themselves."""
+only what the caller may see, and with the same rules as the fields themselves. Part of
+`make check-upstream`: prefetching reads strawberry's `Info.selected_fields`."""
 
 from __future__ import annotations
+
+import pytest
 
 from app.orders import service, transitions
 from app.orders.pricing import LineRequest
@@ -10,6 +13,8 @@ from app.shipping import service as shipping
 from tests.bench import queries
 from tests.orders.support import Kit
 from tests.support import unique
+
+pytestmark = pytest.mark.upstream
 
 FRAGMENTS = """
 query($first: Int!, $ships: Boolean!, $noStock: Boolean!) {
