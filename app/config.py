@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRM_VAR_DIR", PROJECT_ROOT / "var"))
@@ -70,6 +71,8 @@ class Settings:
     idempotency_hours: float = 24.0
     outbox_retention_days: float = 7.0
     housekeeping_seconds: float = 3600.0
+    # the zone of carriers' daily cutoffs and of delivery dates (app/shipping/rates.py)
+    business_timezone: str = "Asia/Shanghai"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -113,6 +116,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                               ("process", "thread") if os.name == "posix" else ("thread",)),
         **_events_settings(env),
         **_retention_settings(env),
+        business_timezone=_timezone(env, "CRM_BUSINESS_TIMEZONE", "Asia/Shanghai"),
     )
 
 
@@ -165,6 +169,17 @@ def _retention_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "outbox_retention_days": _number(env, "CRM_OUTBOX_RETENTION_DAYS", 7, 1, 3650),
         "housekeeping_seconds": _number(env, "CRM_HOUSEKEEPING_SECONDS", 3600, 1, 86400),
     }
+
+
+def _timezone(env: dict[str, str] | os._Environ, name: str, default: str) -> str:
+    """An IANA zone name (e.g. Asia/Shanghai) that this machine's zone database knows."""
+    value = env.get(name) or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be an IANA time zone such as Asia/Shanghai, "
+                          f"got {value!r}") from None
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,15 @@ from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.payments.models import Payment
 from app.persistence.models import IdempotencyRecord
 from app.returns.models import ReturnLine, ReturnRequest
-from app.shipping.models import Carrier, Shipment, ShipmentLine, TrackingEvent
+from app.shipping.models import (
+    Carrier,
+    CarrierRateRule,
+    CarrierService,
+    CarrierWebhookSecret,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)
 
 metadata = SQLModel.metadata
 
@@ -23,4 +31,5 @@ __all__ = [
     "OrderLine", "OutboxConsumer", "OutboxEvent", "Payment", "Product", "RefreshToken",
     "ReturnLine", "ReturnRequest", "Shipment", "ShipmentLine", "StockLevel", "StockMovement",
     "TrackingEvent", "User", "UserWarehouse", "Warehouse", "metadata",
+    "CarrierRateRule", "CarrierService", "CarrierWebhookSecret",
 ]

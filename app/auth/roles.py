@@ -39,6 +39,10 @@ class Perm(StrEnum):
     AUDIT_READ = "audit:read"
     USERS_MANAGE = "users:manage"
     NOTIFICATIONS_READ = "notifications:read"
+    # carriers, their services and rate cards (docs/architecture.md#carriers-and-quotes)
+    CARRIERS_WRITE = "carriers:write"
+    # rate cards and shipping quotes: what carriers charge us, never shown to customers
+    RATES_READ = "rates:read"
 
 
 P = Perm
@@ -58,10 +62,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.WAREHOUSE: frozenset({
         P.PRODUCTS_READ, P.STOCK_READ, P.STOCK_WRITE, P.ORDERS_READ, P.ORDERS_FULFILL,
         P.SHIPMENTS_READ, P.SHIPMENTS_WRITE, P.RETURNS_MANAGE, P.NOTIFICATIONS_READ,
+        P.RATES_READ,
     }),
     Role.LOGISTICS: frozenset({
         P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.SHIPMENTS_READ, P.SHIPMENTS_WRITE,
-        P.NOTIFICATIONS_READ,
+        P.NOTIFICATIONS_READ, P.CARRIERS_WRITE, P.RATES_READ,
     }),
     Role.FINANCE: frozenset(_READ_ALL | {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,

@@ -6,9 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
-from app.persistence.columns import money_field, timestamp_field
+from app.persistence.columns import measure_field, money_field, timestamp_field
 
 
 class Product(SQLModel, table=True):
@@ -30,3 +31,8 @@ class Product(SQLModel, table=True):
     is_active: bool = True
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
+    # parcel facts for carrier quotes (app/shipping/rates.py); 0 = not measured
+    length_cm: Decimal = measure_field()
+    width_cm: Decimal = measure_field()
+    height_cm: Decimal = measure_field()
+    cold_chain: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})

@@ -20,10 +20,14 @@ SKU_RE = re.compile(r"^[^\s]{1,64}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_MONEY = Decimal("999999999999.99")
 MAX_WEIGHT = Decimal("1000000")
+MAX_LENGTH = Decimal("10000")  # cm, one side of one unit (app/shipping/rates.py)
+_MEASURES = ("length_cm", "width_cm", "height_cm")
 CENT = Decimal("0.01")
 _TEXT_LIMITS = {"description": 4000, "category": 100}
-_NOT_NULL = ("sku", "name", "price", "cost", "currency", "unit", "is_active", "weight_kg")
-_CAMEL = {"is_active": "isActive", "weight_kg": "weightKg"}
+_NOT_NULL = ("sku", "name", "price", "cost", "currency", "unit", "is_active", "weight_kg",
+             *_MEASURES, "cold_chain")
+_CAMEL = {"is_active": "isActive", "weight_kg": "weightKg", "length_cm": "lengthCm",
+          "width_cm": "widthCm", "height_cm": "heightCm", "cold_chain": "coldChain"}
 
 
 def _check_amount(v: Validator, data: dict[str, Any], key: str, limit: Decimal) -> None:
@@ -65,6 +69,8 @@ def _validate(data: dict[str, Any], *, creating: bool) -> None:
     _check_amount(v, data, "price", MAX_MONEY)
     _check_amount(v, data, "cost", MAX_MONEY)
     _check_amount(v, data, "weight_kg", MAX_WEIGHT)
+    for key in _MEASURES:
+        _check_amount(v, data, key, MAX_LENGTH)
     v.raise_if_any()
 
 
@@ -81,7 +87,8 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 
 def _normalize(data: dict[str, Any]) -> dict[str, Any]:
     """Amounts as stored (two decimals), so audit before/after compare like for like."""
-    return {k: v.quantize(CENT) if k in ("price", "cost", "weight_kg") and v is not None else v
+    amounts = ("price", "cost", "weight_kg", *_MEASURES)
+    return {k: v.quantize(CENT) if k in amounts and v is not None else v
             for k, v in data.items()}
 
 

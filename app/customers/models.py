@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from app.persistence.columns import money_field, timestamp_field
+from app.persistence.columns import MONEY, money_field, timestamp_field
 
 
 class CustomerTier(StrEnum):
@@ -55,6 +55,9 @@ class Customer(SQLModel, table=True):
     credit_limit: Decimal = money_field()
     payment_terms: str = Field(default=PaymentTerms.PREPAID.value, max_length=32)
     discount_rate: Decimal = money_field()
+    # the shipping agreement: the order's goods total from which shipping is free (0: always
+    # free); None: shipping is billed at the carrier's price (app/shipping/charges.py)
+    free_shipping_threshold: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
     notes: str = Field(default="", max_length=4000)
     created_at: datetime = timestamp_field(index=True)
     updated_at: datetime = timestamp_field()

@@ -52,11 +52,21 @@ def _validate(data: dict[str, Any], *, creating: bool) -> None:
             v.check(Decimal("0") <= data[key] <= MAX_MONEY, key, f"{key} must be >= 0")
     if data.get("discount_rate") is not None:
         v.check(data["discount_rate"] <= 1, "discount_rate", "discount rate is a fraction 0..1")
+    _check_threshold(v, data.get("free_shipping_threshold"))
     if data.get("language") is not None:
         v.check(data["language"] in ("zh", "en"), "language", "language must be zh or en")
     if data.get("notes") is not None:
         v.check(len(data["notes"]) <= 4000, "notes", "notes are at most 4000 characters")
     v.raise_if_any()
+
+
+def _check_threshold(v: Validator, value: Decimal | None) -> None:
+    """The shipping agreement (app/shipping/charges.py): an amount, or None (billed)."""
+    if value is not None:
+        v.check(value.is_finite() and Decimal("0") <= value <= MAX_MONEY
+                and value == value.quantize(Decimal("0.01")), "freeShippingThreshold",
+                "freeShippingThreshold is an amount >= 0 with at most two decimals, or null "
+                "(shipping is billed)")
 
 
 def _check_credit_access(principal: Principal, data: dict[str, Any]) -> None:
@@ -106,7 +116,7 @@ def update_customer(uow: UnitOfWork, customer_id: int, data: dict[str, Any],
     for key, value in data.items():
         if key == "name":
             value = value.strip()
-        if value is not None or key in ("email", "phone"):
+        if value is not None or key in ("email", "phone", "free_shipping_threshold"):
             setattr(customer, key, value)
     customer.version += 1
     customer.updated_at = utcnow()

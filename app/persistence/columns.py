@@ -75,3 +75,15 @@ def timestamp_field(nullable: bool = False, **kw: Any) -> Any:
 
 def json_field(**kw: Any) -> Any:
     return Field(default=None, sa_type=JSON(none_as_null=True), nullable=True, **kw)
+
+
+# Weights (kg) and lengths (cm) of products and carrier limits: two decimals, up to 10^8.
+MEASURE = Numeric(10, 2, asdecimal=True)
+
+
+def measure_field(nullable: bool = False, **kw: Any) -> Any:
+    """A weight or length; `nullable` for a limit that may be absent (no limit)."""
+    if nullable:
+        return Field(default=None, sa_type=MEASURE, nullable=True, **kw)
+    return Field(default=Decimal("0"), sa_type=MEASURE, sa_column_kwargs={"server_default": "0"},
+                 **kw)

@@ -12,6 +12,9 @@ from app.errors import DomainError
 from schema.core.guards import COST_RULE
 
 ProductSort = strawberry.enum(repo.ProductSort, name="ProductSort")
+# parcel facts for shipping quotes (docs/architecture.md#carriers-and-quotes)
+_MEASURE = "One unit, in cm: 0 to 10000, at most two decimals (0: not measured)."
+_COLD = "Must travel refrigerated: only cold-chain carrier services take it."
 
 
 @strawberry.input
@@ -39,6 +42,10 @@ class ProductCreateInput:
     currency: str | None = strawberry.field(default=None, description="Default CNY.")
     weight_kg: Decimal | None = None
     is_active: bool | None = None
+    length_cm: Decimal | None = strawberry.field(default=None, description=_MEASURE)
+    width_cm: Decimal | None = strawberry.field(default=None, description=_MEASURE)
+    height_cm: Decimal | None = strawberry.field(default=None, description=_MEASURE)
+    cold_chain: bool | None = strawberry.field(default=None, description=_COLD)
 
 
 @strawberry.input
@@ -53,6 +60,10 @@ class ProductUpdateInput:
     currency: str | None = strawberry.UNSET
     weight_kg: Decimal | None = strawberry.UNSET
     is_active: bool | None = strawberry.UNSET
+    length_cm: Decimal | None = strawberry.field(default=strawberry.UNSET, description=_MEASURE)
+    width_cm: Decimal | None = strawberry.field(default=strawberry.UNSET, description=_MEASURE)
+    height_cm: Decimal | None = strawberry.field(default=strawberry.UNSET, description=_MEASURE)
+    cold_chain: bool | None = strawberry.field(default=strawberry.UNSET, description=_COLD)
 
 
 def filter_from(flt: ProductFilter | None) -> repo.ProductFilter:

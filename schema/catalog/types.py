@@ -44,6 +44,10 @@ class Product(Node):
     unit: str = strawberry.field(description="Unit of sale, e.g. pcs, box, kg.")
     currency: str = strawberry.field(description="ISO currency of price and cost.")
     weight_kg: Decimal
+    length_cm: Decimal = strawberry.field(description="One unit, in cm (0: not measured).")
+    width_cm: Decimal
+    height_cm: Decimal
+    cold_chain: bool = strawberry.field(description="Must travel refrigerated.")
     is_active: bool = strawberry.field(description="Retired products are hidden from customers.")
     created_at: datetime
     updated_at: datetime
@@ -102,7 +106,9 @@ class Product(Node):
         return cls(
             id=gid("Product", row.id), sku=row.sku, name=row.name, description=row.description,
             category=row.category, unit=row.unit, currency=row.currency,
-            weight_kg=row.weight_kg, is_active=row.is_active, created_at=row.created_at,
+            weight_kg=row.weight_kg, length_cm=row.length_cm, width_cm=row.width_cm,
+            height_cm=row.height_cm, cold_chain=row.cold_chain, is_active=row.is_active,
+            created_at=row.created_at,
             updated_at=row.updated_at, _pk=row.id, _price=row.price, _cost=row.cost,
         )
 

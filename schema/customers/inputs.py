@@ -30,6 +30,11 @@ class CustomerFilter:
     created_before: datetime | None = None
 
 
+FREE_SHIPPING = ("The shipping agreement: orders whose goods total (after discounts) reaches "
+                 "this amount ship free (0: always); null: shipping is billed at the "
+                 "carrier's price.")
+
+
 @strawberry.input
 class CustomerCreateInput:
     name: str
@@ -48,6 +53,8 @@ class CustomerCreateInput:
     discount_rate: Decimal | None = strawberry.field(
         default=None, description="Agreed discount, a fraction 0..1.")
     notes: str | None = None
+    free_shipping_threshold: Decimal | None = strawberry.field(
+        default=None, description=FREE_SHIPPING)
 
 
 @strawberry.input
@@ -65,6 +72,8 @@ class CustomerUpdateInput:
     payment_terms: PaymentTerms | None = strawberry.UNSET  # type: ignore[valid-type]
     discount_rate: Decimal | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
+    free_shipping_threshold: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description=FREE_SHIPPING)
     expected_version: int | None = strawberry.field(
         default=strawberry.UNSET, description="Fail with CONFLICT if the customer changed.")
 

@@ -161,6 +161,12 @@ class Customer(Node):
     _owner_id: strawberry.Private[int | None]
     _credit_limit: strawberry.Private[Decimal]
     _payment_terms: strawberry.Private[str]
+    _free_shipping_threshold: strawberry.Private[Decimal | None]
+
+    @strawberry.field(description="The shipping agreement: orders whose goods total reaches "
+                      "this amount ship free (0: always); null: shipping is billed.")
+    def free_shipping_threshold(self) -> Money | None:
+        return money(self._free_shipping_threshold)
 
     @strawberry.field(description=CONTACT_RULE, directives=visibility(CONTACT_RULE))
     def email(self, info: strawberry.Info) -> str | None:
@@ -244,6 +250,7 @@ class Customer(Node):
             updated_at=row.updated_at, version=row.version, _pk=row.id, _email=row.email,
             _phone=row.phone, _owner_id=row.owner_id, _credit_limit=row.credit_limit,
             _payment_terms=row.payment_terms,
+            _free_shipping_threshold=row.free_shipping_threshold,
         )
 
 

@@ -3,14 +3,16 @@ arguments (global IDs decoded here)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Any
 
 import strawberry
 
 from app.errors import DomainError
 from app.ids import parse_id
 from app.shipping import repository as repo
-from schema.shipping.types import ShipmentStatus
+from schema.shipping.types import CarrierServiceLevel, ShipmentStatus
 
 ShipmentSort = strawberry.enum(repo.ShipmentSort, name="ShipmentSort")
 CarrierSort = strawberry.enum(repo.CarrierSort, name="CarrierSort")
@@ -55,3 +57,81 @@ def filter_from(flt: ShipmentFilter | None) -> repo.ShipmentFilter | None:
         statuses=statuses, tracking_number=flt.tracking_number,
         created_after=flt.created_after, created_before=flt.created_before, **ids,
     )
+
+
+# Carrier administration (docs/architecture.md#carriers-and-quotes) -----------------------
+
+_REGIONS = "Regions the carrier serves, as its staff describe it (quotes go by rate rules)."
+_DIVISOR = "Billable weight = max(actual kg, L x W x H cm / divisor). Default 6000."
+_CUTOFF = "Local time (CRM_BUSINESS_TIMEZONE) after which parcels leave the next day."
+_LIMIT = "Greater than 0; null: no limit. Dimensions: all three or none."
+
+
+@strawberry.input
+class CarrierCreateInput:
+    code: str = strawberry.field(description="Unique; letters, digits, '.', '_', '-'.")
+    name: str
+    regions: list[str] | None = strawberry.field(default=None, description=_REGIONS)
+    is_active: bool | None = None
+
+
+@strawberry.input
+class CarrierUpdateInput:
+    code: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    regions: list[str] | None = strawberry.field(default=strawberry.UNSET, description=_REGIONS)
+    is_active: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class CarrierServiceCreateInput:
+    code: str = strawberry.field(description="Unique within the carrier.")
+    name: str
+    level: CarrierServiceLevel  # type: ignore[valid-type]
+    currency: str | None = strawberry.field(default=None, description="Default CNY.")
+    is_active: bool | None = None
+    volumetric_divisor: int | None = strawberry.field(default=None, description=_DIVISOR)
+    max_weight_kg: Decimal | None = strawberry.field(default=None, description=_LIMIT)
+    max_length_cm: Decimal | None = None
+    max_width_cm: Decimal | None = None
+    max_height_cm: Decimal | None = None
+    cutoff_time: time | None = strawberry.field(default=None, description=_CUTOFF)
+    cod_supported: bool | None = None
+    cod_fee: Decimal | None = None
+    cold_chain: bool | None = None
+
+
+@strawberry.input(description="The fields given change; null clears a limit or the cutoff.")
+class CarrierServiceUpdateInput:
+    code: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    level: CarrierServiceLevel | None = strawberry.UNSET  # type: ignore[valid-type]
+    currency: str | None = strawberry.UNSET
+    is_active: bool | None = strawberry.UNSET
+    volumetric_divisor: int | None = strawberry.field(default=strawberry.UNSET,
+                                                      description=_DIVISOR)
+    max_weight_kg: Decimal | None = strawberry.field(default=strawberry.UNSET,
+                                                     description=_LIMIT)
+    max_length_cm: Decimal | None = strawberry.UNSET
+    max_width_cm: Decimal | None = strawberry.UNSET
+    max_height_cm: Decimal | None = strawberry.UNSET
+    cutoff_time: time | None = strawberry.field(default=strawberry.UNSET, description=_CUTOFF)
+    cod_supported: bool | None = strawberry.UNSET
+    cod_fee: Decimal | None = strawberry.UNSET
+    cold_chain: bool | None = strawberry.UNSET
+
+
+@strawberry.input(description="A lane's price and transit time; '*' stands for any region.")
+class CarrierRateRuleInput:
+    origin_region: str
+    destination_region: str
+    base_fee: Decimal
+    per_kg_fee: Decimal
+    transit_days: int
+
+
+def service_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Service input as the service functions take it (the level as its name)."""
+    if data.get("level") is not None:
+        data["level"] = data["level"].value
+    return data

@@ -1,16 +1,19 @@
-"""Shipment and carrier queries: parse, call one service, map the result.
+"""Shipment, carrier and shipping-quote queries: parse, call one service, map the result.
 
 Shipment writes (dispatch, carrier webhooks) belong to the logistics workflow.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from app.auth.roles import Perm
+from app.persistence.columns import utcnow
 from app.persistence.pagination import Page
-from app.shipping import service
-from schema.core.node import lookup
+from app.shipping import quoting, service
+from schema.core.node import lookup, parse_ids
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
 from schema.core.writes import run_read
@@ -22,7 +25,7 @@ from schema.shipping.inputs import (
     ShipmentSort,
     filter_from,
 )
-from schema.shipping.types import Carrier, Shipment
+from schema.shipping.types import Carrier, Shipment, ShippingQuotes
 
 _EMPTY: Page = Page(items=[], cursors=[], has_next=False, has_previous=False, total=0)
 
@@ -64,3 +67,23 @@ class ShippingQuery:
         page = await run_read(info, service.list_carriers, active, sort,
                               page_request(info, first, after, last, before))
         return to_connection(page, Carrier.from_row)
+
+    @strawberry.field(
+        extensions=requires(Perm.RATES_READ),
+        description="Every active service's quote for what is left to ship of an order from a "
+        "warehouse (its allocation there, or the whole order), with the recommended service "
+        "and the reasons of every ineligible one. readyAt: when the parcel is handed over "
+        "(default now); serviceId: a service the dispatcher names. Errors NOT_FOUND for an "
+        "order or warehouse that is missing or outside your scope alike.")
+    async def shipping_quotes(
+        self, info: strawberry.Info, order_id: strawberry.ID, warehouse_id: strawberry.ID,
+        ready_at: datetime | None = None, service_id: strawberry.ID | None = None,
+    ) -> ShippingQuotes | None:
+        principal = current_principal(info)
+        order_pk, warehouse_pk, service_pk = parse_ids(
+            (order_id, "Order", "orderId"), (warehouse_id, "Warehouse", "warehouseId"),
+            (service_id, "CarrierService", "serviceId"))
+        found = await run_read(info, quoting.quote_order, principal, order_pk, warehouse_pk,
+                               ready_at or utcnow(), info.context.settings.business_timezone,
+                               service_pk)
+        return ShippingQuotes.build(found)
