@@ -1,9 +1,10 @@
 """`crm seed-demo`: realistic, deterministic demo data in one transaction.
 
-About 200 customers, 100 products, 3 warehouses with stock, 6 carriers, 1,000 orders in
+About 200 customers, 100 products, 3 warehouses with stock, 7 carriers, 1,000 orders in
 every state with lines, allocations, history, payments, shipments and tracking, and one
 login per role (shared password `demo-password`). The same rows on every run: one seeded
-random generator and timestamps relative to a fixed date (masterdata.BASE).
+random generator and timestamps relative to a fixed date (masterdata.BASE). Carriers come
+with services and rate cards, products with parcel sizes (app/demo/carriers.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.auth.principal import SYSTEM
 from app.catalog.models import Product
 from app.customers.models import Customer
 from app.demo import catalog_data as cd
+from app.demo.carriers import add_parcel_facts, add_shipping_agreements, write_carrier_services
 from app.demo.masterdata import SEED, build_customers, build_products
 from app.demo.orders import build_orders
 from app.demo.shipments import Numbers, plan_shipments
@@ -62,6 +64,8 @@ def build_plan(seed: int = SEED) -> DemoPlan:
     for order in orders:
         plan_shipments(rng, order, customers[order.customer], numbers)
     levels, movements = plan_stock(rng, products, len(cd.WAREHOUSES), orders)
+    add_parcel_facts(products)  # after every random draw: the rest of the demo is unchanged
+    add_shipping_agreements(customers)
     return DemoPlan(customers=customers, products=products, orders=orders, levels=levels,
                     movements=movements)
 
@@ -83,6 +87,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         return reason
     s, ids = uow.session, Ids()
     write_people(s, ids, plan, password_hash)
+    services = write_carrier_services(s, ids)
     write_stock(s, ids, plan)
     write_orders(s, ids, plan)
     write_shipments(s, ids, plan)
@@ -92,6 +97,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         "products": len(ids.products), "warehouses": len(ids.warehouses),
         "carriers": len(ids.carriers), "orders": len(ids.orders),
         "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
+        "carrier_services": services,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

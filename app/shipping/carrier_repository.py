@@ -1,5 +1,5 @@
 """SQL for carrier services, their rate rules and the carriers' webhook secrets
-(docs/architecture.md#carriers-and-quotes). Carriers themselves are in repository.py."""
+(docs/carriers-and-quotes.md). Carriers themselves are in repository.py."""
 
 from __future__ import annotations
 

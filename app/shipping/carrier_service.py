@@ -1,5 +1,5 @@
 """Carrier administration: carriers, their services and rate rules, and the webhook secret
-(docs/architecture.md#carriers-and-quotes). One function per step, each audited; only
+(docs/carriers-and-quotes.md). One function per step, each audited; only
 principals with carriers:write (LOGISTICS, MANAGER, ADMIN) change anything."""
 
 from __future__ import annotations

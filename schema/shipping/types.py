@@ -193,7 +193,7 @@ register_node("Carrier", fetch_carrier)
 register_types(Shipment, Carrier)
 
 
-# Carrier services, rate rules and quotes (docs/architecture.md#carriers-and-quotes) ------
+# Carrier services, rate rules and quotes (docs/carriers-and-quotes.md) ------
 
 register_loader("services_by_carrier", carrier_repo.services_by_carrier, default=[])
 register_loader("carrier_service_by_id", carrier_repo.services_by_ids)
@@ -365,6 +365,9 @@ class QuoteItem:
     cold_chain: bool
 
 
+_ITEM = ("sku", "quantity", "weight_kg", "length_cm", "width_cm", "height_cm", "cold_chain")
+
+
 @strawberry.type(description="Every active service's quote for what is left to ship of an "
                  "order from a warehouse, and the recommended one.")
 class ShippingQuotes:
@@ -392,23 +395,17 @@ class ShippingQuotes:
 
     @classmethod
     def build(cls, qs: QuoteSet) -> ShippingQuotes:
-        p, choice = qs.parcel, qs.choice
-        ordered = [choice.quote, *choice.alternatives] if choice.quote else list(
-            choice.alternatives)
-        built = {id(q): ShippingQuote.build(q, qs.carriers[q.service.carrier_id],
-                                            qs.services[q.service.id]) for q in ordered}
-        charge = qs.charge
+        p, choice, charge = qs.parcel, qs.choice, qs.charge
+        ordered = ([choice.quote] if choice.quote else []) + list(choice.alternatives)
+        quotes = [ShippingQuote.build(q, qs.carriers[q.service.carrier_id],
+                                      qs.services[q.service.id]) for q in ordered]
         return cls(
             origin_region=p.origin_region, destination_region=p.destination_region,
             promised_date=p.promised_date, cash_on_delivery=p.cash_on_delivery,
             cold_chain=p.cold_chain, weight_kg=p.weight_kg, volume_cm3=p.volume_cm3,
-            ready_at=qs.ready_at, items=[QuoteItem(
-                sku=i.sku, quantity=i.quantity, weight_kg=i.weight_kg, length_cm=i.length_cm,
-                width_cm=i.width_cm, height_cm=i.height_cm, cold_chain=i.cold_chain)
-                for i in p.items],
-            quotes=[built[id(q)] for q in ordered],
-            recommended=built[id(choice.quote)] if choice.quote else None,
+            ready_at=qs.ready_at, items=[QuoteItem(**{f: getattr(i, f) for f in _ITEM})
+                                         for i in p.items],
+            quotes=quotes, recommended=quotes[0] if choice.quote else None,
             recommendation=choice.reason,
-            customer_charge=money(charge.amount, choice.quote.service.currency)
-            if charge else None,
+            customer_charge=money(charge.amount, quotes[0].service.currency) if charge else None,
             customer_charge_reason=charge.reason if charge else None)

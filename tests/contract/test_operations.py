@@ -11,6 +11,7 @@ import httpx
 import pytest
 from graphql import parse, validate
 
+from app.demo.masterdata import BASE
 from schema.build import schema
 from tests.demo.conftest import Demo, seeded
 
@@ -81,6 +82,31 @@ async def _orders_page(_s: Session) -> dict[str, Any]:
     return {"first": 50}
 
 
+async def _quote(s: Session) -> dict[str, Any]:
+    """A demo order with stock reserved, from its warehouse, at the demo's "now" (its promised
+    dates are in the past of the real one)."""
+    token = (await s.login("logistics@demo.local"))["accessToken"]
+    body = await s.post("""{ orders(first: 20, filter: {status: [CONFIRMED, SCHEDULED]}) {
+      nodes { id allocations { warehouse { id } } } } }""", token=token)
+    order = next(o for o in body["data"]["orders"]["nodes"] if o["allocations"])
+    return {"orderId": order["id"], "warehouseId": order["allocations"][0]["warehouse"]["id"],
+            "readyAt": BASE.isoformat()}
+
+
+async def _rate_rule(s: Session) -> dict[str, Any]:
+    """The first lane of the first service, saved again as it is (the demo stays as seeded)."""
+    token = (await s.login("logistics@demo.local"))["accessToken"]
+    body = await s.post("""{ carriers(first: 1, sort: CODE_ASC) { nodes { services {
+      id rateRules { originRegion destinationRegion transitDays baseFee { amount }
+      perKgFee { amount } } } } } }""", token=token)
+    service = body["data"]["carriers"]["nodes"][0]["services"][0]
+    rule = service["rateRules"][0]
+    return {"serviceId": service["id"], "input": {
+        "originRegion": rule["originRegion"], "destinationRegion": rule["destinationRegion"],
+        "transitDays": rule["transitDays"], "baseFee": rule["baseFee"]["amount"],
+        "perKgFee": rule["perKgFee"]["amount"]}}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -90,6 +116,9 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "order-detail.graphql": ("sales@demo.local", _order),
     "customer-detail.graphql": ("sales@demo.local", _customer),
     "product-stock.graphql": ("manager@demo.local", _product),
+    "shipping-quotes.graphql": ("logistics@demo.local", _quote),
+    "carrier-admin.graphql": ("logistics@demo.local", _none),
+    "carrier-rate-rule-set.graphql": ("logistics@demo.local", _rate_rule),
 }
 
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from app.audit.models import AuditRecord
 from app.shipping import carrier_repository
-from app.shipping.models import Carrier
+from app.shipping.models import Carrier, CarrierRateRule, CarrierService
 from tests.orders.support import gid
 from tests.shipping.quote_support import ERRORS, ROLES, SERVICE_FIELDS, make_carrier, make_service
 from tests.support import unique
@@ -177,38 +177,69 @@ async def test_duplicates_and_bad_ids(api, factory):
         assert _fields(got["carrierRateRuleDelete"]) == {"id": "NOT_FOUND"}, bad
 
 
-def _carrier_row(kit, carrier_id: int) -> Carrier:  # noqa: ANN001
-    return kit.read(lambda s: s.get(Carrier, carrier_id))
+def _state(kit, carrier_id: int) -> tuple:  # noqa: ANN001
+    """Everything a carrier mutation could change, as plain values."""
+    def read(s):  # noqa: ANN001, ANN202
+        carrier = s.get(Carrier, carrier_id)
+        services = list(s.exec(select(CarrierService).where(
+            CarrierService.carrier_id == carrier_id).order_by(CarrierService.id)))
+        rules = list(s.exec(select(CarrierRateRule).where(CarrierRateRule.service_id.in_(
+            [x.id for x in services])).order_by(CarrierRateRule.id)))
+        return (carrier.model_dump(), [x.model_dump() for x in services],
+                [r.model_dump() for r in rules],
+                carrier_repository.webhook_secret(s, carrier_id), _count(s))
+    return kit.read(read)
+
+
+def _count(s) -> int:  # noqa: ANN001
+    return len(list(s.exec(select(Carrier.id))))
+
+
+def _denied_mutations(carrier: Carrier, service, rule_id: int) -> list[tuple[str, dict]]:  # noqa: ANN001
+    c, sv = gid("Carrier", carrier.id), gid("CarrierService", service.id)
+    lane = {"originRegion": "East", "destinationRegion": "North", "baseFee": "0",
+            "perKgFee": "0", "transitDays": 9}
+    return [
+        (CREATE, {"i": {"code": unique("X"), "name": "x"}}),
+        (UPDATE, {"id": c, "i": {"name": "hijack"}}),
+        (ROTATE, {"id": c}),
+        (SERVICE_CREATE, {"c": c, "i": {"code": "X", "name": "x", "level": "STANDARD"}}),
+        (SERVICE_UPDATE, {"id": sv, "i": {"isActive": False}}),
+        (RULE_SET, {"s": sv, "i": lane}),
+        (RULE_DELETE, {"id": gid("CarrierRateRule", rule_id)}),
+    ]
 
 
 async def test_the_role_matrix_and_a_denied_mutation_changes_nothing(api, factory, kit):
     carrier = make_carrier(factory, name="原名")
     service = make_service(factory, carrier, [("East", "North", "9", "1", 2)])
+    rule_id = kit.read(lambda s: s.exec(select(CarrierRateRule.id).where(
+        CarrierRateRule.service_id == service.id)).one())
     writers = {"ADMIN", "MANAGER", "LOGISTICS"}
     readers = writers | {"WAREHOUSE"}
+    before = _state(kit, carrier.id)
     for role, user in users(factory).items():
-        body = await api.gql(UPDATE, {"id": gid("Carrier", carrier.id),
-                                      "i": {"name": f"改名 {role}"}}, user.token)
-        if role in writers:
-            assert body["data"]["carrierUpdate"]["carrier"]["name"] == f"改名 {role}", role
-        else:
-            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", role
-            assert body["data"] is None, role
-            assert _carrier_row(kit, carrier.id).name != f"改名 {role}", role
-            rotated = await api.gql(ROTATE, {"id": gid("Carrier", carrier.id)}, user.token)
-            assert rotated["errors"][0]["extensions"]["code"] == "FORBIDDEN", role
+        if role not in writers:
+            for query, variables in _denied_mutations(carrier, service, rule_id):
+                body = await api.gql(query, variables, user.token)
+                assert body["data"] is None, (role, query)
+                assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", (role, query)
+            assert _state(kit, carrier.id) == before, role
         body = await api.gql(CARRIER_ADMIN, {"id": gid("Carrier", carrier.id)}, user.token)
         node = body["data"]["node"]
         if role in readers:
             assert node["services"][0]["rateRules"][0]["baseFee"]["amount"] == "9.00", role
         else:  # the carrier (customers track parcels with it), without its rate card
             assert node["services"] is None and node["hasWebhookSecret"] is None, role
-            codes = {e["extensions"]["code"] for e in body["errors"]}
-            assert codes == {"FORBIDDEN"}, role
+            assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}, role
         service_node = await api.ok("query($id: ID!) { node(id: $id) { id } }",
                                     {"id": gid("CarrierService", service.id)}, user.token)
         assert (service_node["node"] is not None) is (role in readers), role
-    assert kit.read(lambda s: carrier_repository.webhook_secret(s, carrier.id)) is None
+    for role in sorted(writers):
+        body = await api.ok(UPDATE, {"id": gid("Carrier", carrier.id),
+                                     "i": {"name": f"改名 {role}"}},
+                            factory.user(role).token)
+        assert body["carrierUpdate"]["carrier"]["name"] == f"改名 {role}", role
 
 
 async def test_products_carry_weights_dimensions_and_cold_chain(api, factory):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import time
 from decimal import Decimal
 
-from tests.orders.support import gid
+from tests.orders.support import gid, query_statements
 from tests.shipping.quote_support import (
     QUOTES,
     ROLES,
@@ -223,3 +223,20 @@ async def test_inactive_services_and_carriers_are_not_quoted(api, kit):
     got = (await api.ok(QUOTES, w.variables(), kit.factory.user("ADMIN").token))[
         "shippingQuotes"]
     assert mine(got, retired, gone) == {}
+
+
+async def test_statements_do_not_grow_with_the_number_of_services(api, kit, db):
+    w = await quote_world(kit)
+    token = kit.factory.user("ADMIN").token
+
+    async def statements() -> int:
+        db.counter.reset()
+        await api.ok(QUOTES, w.variables(), token)
+        return len(query_statements(db))
+
+    before = await statements()
+    carrier = make_carrier(kit.factory)
+    for _ in range(3):
+        make_service(kit.factory, carrier, [(w.origin, w.destination, "9", "1", 2),
+                                            (w.origin, "*", "19", "3", 4)])
+    assert await statements() == before

@@ -1,0 +1,71 @@
+"""Demo parcel facts, shipping agreements and carrier services with rate cards
+(app/demo/carrier_data.py): deterministic, no random numbers, so adding them left every
+other demo row as it was."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from app.demo import carrier_data as kd
+from app.demo import catalog_data as cd
+from app.demo.masterdata import BASE, CustomerPlan
+from app.demo.writer import Ids, insert_rows
+from app.shipping.models import ANY_REGION, CarrierRateRule, CarrierService
+
+REGIONS = sorted({w[2] for w in cd.WAREHOUSES})
+
+
+def add_parcel_facts(products: list[dict[str, Any]]) -> None:
+    """Each product's unit size by its base name, and the cold-chain flag."""
+    bases = sorted((p[1] for p in cd.PRODUCTS), key=len, reverse=True)  # longest match first
+    for row in products:
+        base = next(b for b in bases if row["name"].startswith(b + " "))
+        length, width, height = kd.PARCEL_SIZES[base]
+        row.update(length_cm=Decimal(length), width_cm=Decimal(width),
+                   height_cm=Decimal(height), cold_chain=row["name"] in kd.COLD_CHAIN_PRODUCTS)
+
+
+def add_shipping_agreements(customers: list[CustomerPlan]) -> None:
+    for plan in customers:
+        threshold = kd.FREE_SHIPPING[plan.row["tier"]]
+        plan.row["free_shipping_threshold"] = Decimal(threshold) if threshold else None
+
+
+def _service_row(carrier_id: int, spec: tuple) -> dict[str, Any]:
+    code, name, level, divisor, max_kg, dims, cutoff, cod_fee, cold, _card = spec
+    length, width, height = (Decimal(d) for d in dims) if dims else (None, None, None)
+    return {
+        "carrier_id": carrier_id, "code": code, "name": name, "level": level, "currency": "CNY",
+        "is_active": True, "volumetric_divisor": divisor, "max_weight_kg": Decimal(max_kg),
+        "max_length_cm": length, "max_width_cm": width, "max_height_cm": height,
+        "cutoff_time": cutoff, "cod_supported": cod_fee is not None,
+        "cod_fee": Decimal(cod_fee or "0"), "cold_chain": cold, "created_at": BASE,
+        "updated_at": BASE,
+    }
+
+
+def _rules(service_id: int, card: tuple) -> list[dict[str, Any]]:
+    """One rule per region for its same-region lane, one '*' -> '*' for every other."""
+    (near_fee, near_kg, near_days), (far_fee, far_kg, far_days) = card
+    same = [{"service_id": service_id, "origin_region": r, "destination_region": r,
+             "base_fee": Decimal(near_fee), "per_kg_fee": Decimal(near_kg),
+             "transit_days": near_days} for r in REGIONS]
+    return [*same, {"service_id": service_id, "origin_region": ANY_REGION,
+                    "destination_region": ANY_REGION, "base_fee": Decimal(far_fee),
+                    "per_kg_fee": Decimal(far_kg), "transit_days": far_days}]
+
+
+def write_carrier_services(s: Session, ids: Ids) -> int:
+    """The services and rate rules of the demo carriers (after write_people); how many
+    services."""
+    carrier_ids = {c[0]: cid for c, cid in zip(cd.CARRIERS, ids.carriers, strict=True)}
+    specs = [(carrier_ids[code], spec) for code, specs in kd.SERVICES.items() for spec in specs]
+    service_ids = insert_rows(s, CarrierService, [_service_row(cid, spec) for cid, spec in specs])
+    s.execute(insert(CarrierRateRule), [rule for sid, (_, spec) in zip(service_ids, specs,
+                                                                      strict=True)
+                                        for rule in _rules(sid, spec[-1])])
+    return len(service_ids)
