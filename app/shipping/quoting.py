@@ -18,15 +18,18 @@ from app.auth.principal import Principal
 from app.auth.roles import Perm
 from app.catalog import repository as catalog_repo
 from app.customers import repository as customer_repo
-from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound
 from app.inventory import repository as inventory_repo
 from app.orders import repository as order_repo
-from app.orders.models import PaymentMethod
+from app.orders.models import OrderStatus, PaymentMethod
 from app.shipping import carrier_repository as repo
 from app.shipping import rates
 from app.shipping.charges import ShippingCharge, shipping_charge
 from app.shipping.choice import Choice, choose
 from app.shipping.models import Carrier, CarrierService
+
+# orders that will never ship (a cancelled order keeps its lines unshipped)
+_CLOSED = frozenset({OrderStatus.CANCELLED.value, OrderStatus.REJECTED.value})
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ def _visible(session: Session, principal: Principal, order_id: int,
 
 
 def _parcel(session: Session, order: Any, warehouse: Any) -> rates.Parcel:
+    if order.status in _CLOSED:
+        raise InvalidTransition("order", order.status, "quote shipping for")
     lines = order_repo.line_records(session, order.id)
     open_qty = open_quantities(lines, order_repo.allocations_of(session, order.id),
                                warehouse.id)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import time
 from decimal import Decimal
 
-from tests.orders.support import gid, query_statements
+from app.orders import fulfillment
+from tests.orders.support import gid, pk, query_statements
 from tests.shipping.quote_support import (
     QUOTES,
     ROLES,
@@ -240,3 +241,26 @@ async def test_statements_do_not_grow_with_the_number_of_services(api, kit, db):
         make_service(kit.factory, carrier, [(w.origin, w.destination, "9", "1", 2),
                                             (w.origin, "*", "19", "3", 4)])
     assert await statements() == before
+
+
+async def test_a_cancelled_order_is_not_quoted(api, kit):
+    w = await quote_world(kit)
+    admin = kit.factory.user("ADMIN")
+    await kit.ok_step("orderCancel", w.order["id"], admin.token, reason="客户取消")
+    body = await api.gql(QUOTES, w.variables(), admin.token)
+    assert body["data"] == {"shippingQuotes": None}
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_TRANSITION"
+    assert "CANCELLED" in body["errors"][0]["message"]
+
+
+async def test_shipped_units_are_left_out_and_nothing_left_is_a_conflict(api, kit):
+    w = await quote_world(kit, quantity=3)
+    admin = kit.factory.user("ADMIN")
+    line = pk(w.order["lines"][0]["id"])
+    kit.factory.write(fulfillment.record_shipment, pk(w.order["id"]), [(line, w.warehouse.id, 2)])
+    got = (await api.ok(QUOTES, w.variables(), admin.token))["shippingQuotes"]
+    assert got["items"][0]["quantity"] == 1 and got["weightKg"] == "1.50"
+    kit.factory.write(fulfillment.record_shipment, pk(w.order["id"]), [(line, w.warehouse.id, 1)])
+    body = await api.gql(QUOTES, w.variables(), admin.token)
+    assert body["errors"][0]["extensions"] == {"code": "CONFLICT", "field": ["orderId"]}
+    assert body["errors"][0]["message"] == "nothing of this order is left to ship"
