@@ -119,7 +119,8 @@ async def test_the_webhook_secret_is_shown_once_and_stored_for_verification(api,
     seen = await api.ok(CARRIER_ADMIN, {"id": gid("Carrier", carrier.id)}, token)
     assert secret not in str(seen) and second not in str(seen)
     audits = kit.read(lambda s: list(s.exec(select(AuditRecord).where(
-        AuditRecord.entity_type == "Carrier", AuditRecord.entity_id == carrier.id))))
+        AuditRecord.entity_type == "Carrier", AuditRecord.entity_id == carrier.id)
+        .order_by(AuditRecord.id))))
     assert [a.action for a in audits] == ["carrier.create"] + [
         "carrier.webhook_secret_rotate"] * 2
     assert not any(secret in str(a.after) or second in str(a.after) for a in audits)
