@@ -39,7 +39,7 @@ class Perm(StrEnum):
     AUDIT_READ = "audit:read"
     USERS_MANAGE = "users:manage"
     NOTIFICATIONS_READ = "notifications:read"
-    # carriers, their services and rate cards (docs/carriers-and-quotes.md)
+    # carriers, their services and rate cards (docs/architecture.md#carriers-and-quotes)
     CARRIERS_WRITE = "carriers:write"
     # rate cards and shipping quotes: what carriers charge us, never shown to customers
     RATES_READ = "rates:read"

@@ -1,6 +1,6 @@
 """Static demo reference data for quotes: carrier services with their rate cards, the
 parcel size of every demo product, and the customers' shipping agreements
-(docs/carriers-and-quotes.md). Fees in CNY; regions are the demo's (East,
+(docs/architecture.md#carriers-and-quotes). Fees in CNY; regions are the demo's (East,
 North, South)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """SQL for carrier services, their rate rules and the carriers' webhook secrets
-(docs/carriers-and-quotes.md). Carriers themselves are in repository.py."""
+(docs/architecture.md#carriers-and-quotes). Carriers themselves are in repository.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from sqlmodel import Session, select
 
 from app.persistence.fast import rows
 from app.shipping.models import Carrier, CarrierRateRule, CarrierService, CarrierWebhookSecret
+
+
+def get_carrier(session: Session, carrier_id: int) -> Carrier | None:
+    return session.get(Carrier, carrier_id)
 
 
 def carrier_code_taken(session: Session, code: str, except_id: int | None = None) -> bool:

@@ -1,5 +1,5 @@
 """Carrier administration: carriers, their services and rate rules, and the webhook secret
-(docs/carriers-and-quotes.md). One function per step, each audited; only
+(docs/architecture.md#carriers-and-quotes). One function per step, each audited; only
 principals with carriers:write (LOGISTICS, MANAGER, ADMIN) change anything."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _stripped(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _carrier(uow: UnitOfWork, carrier_id: int, field: str = "id") -> Carrier:
-    carrier = uow.session.get(Carrier, carrier_id)
+    carrier = repo.get_carrier(uow.session, carrier_id)
     if carrier is None:
         raise NotFound("Carrier not found", field=[field])  # as app.ids.parse_id says it
     return carrier

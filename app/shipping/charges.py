@@ -1,5 +1,5 @@
 """What the customer pays for shipping, per its agreement: a plain function, no database
-(docs/carriers-and-quotes.md).
+(docs/architecture.md#carriers-and-quotes).
 
 The agreement is one value on the customer (`free_shipping_threshold`): None bills the
 carrier's price for the chosen service; an amount makes shipping free for orders whose

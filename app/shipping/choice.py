@@ -1,6 +1,6 @@
 """Choosing a carrier service from its quotes, with the reason of the choice and the
 alternatives considered: plain functions, no database
-(docs/carriers-and-quotes.md).
+(docs/architecture.md#carriers-and-quotes).
 
 Without a named service: the cheapest eligible quote (it can carry the parcel and arrives
 by the promised date); equal prices go to the earlier arrival, then the service code, so

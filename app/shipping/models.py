@@ -74,7 +74,7 @@ class TrackingEvent(SQLModel, table=True):
     created_at: datetime = timestamp_field()
 
 
-# Carrier services and their rate cards (docs/carriers-and-quotes.md) --------
+# Carrier services and their rate cards (docs/architecture.md#carriers-and-quotes) --------
 
 class ServiceLevel(StrEnum):
     EXPRESS = "EXPRESS"
@@ -147,7 +147,7 @@ class CarrierWebhookSecret(SQLModel, table=True):
     """The secret a carrier signs its webhooks with (HMAC), kept as given to the carrier:
     verifying an HMAC needs the raw secret, so it cannot be hashed. A table of its own so
     that no Carrier row, audit snapshot or API object ever holds it; only
-    carrier_repository.webhook_secret reads it (docs/carriers-and-quotes.md)."""
+    carrier_repository.webhook_secret reads it (docs/architecture.md#carriers-and-quotes)."""
 
     __tablename__ = "carrier_webhook_secret"
 

@@ -1,7 +1,7 @@
 """Shipping quotes for an order leaving a warehouse: the parcel's facts from the database,
 every active service's quote from the rules (app/shipping/rates.py), the recommended one
 (app/shipping/choice.py) and the customer's charge for it (app/shipping/charges.py)
-(docs/carriers-and-quotes.md)."""
+(docs/architecture.md#carriers-and-quotes)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What a carrier service would charge for a parcel, when it would arrive, and every reason
 it cannot take it: plain functions over plain values, no database
-(docs/carriers-and-quotes.md).
+(docs/architecture.md#carriers-and-quotes).
 
 A quote is *eligible* when it has no reason at all. Reasons come in two kinds: the service
 cannot carry the parcel (TOO_HEAVY, OVERSIZE, NO_COD, NO_COLD_CHAIN, REGION_NOT_SERVED), or

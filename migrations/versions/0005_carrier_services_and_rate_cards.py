@@ -3,7 +3,7 @@ the customer's shipping agreement
 
 Carriers keep `base_rate` (legacy: quotes read the rate rules of their services). Existing
 products get 0 x 0 x 0 cm and no cold chain, existing customers no free-shipping threshold
-(billed), as before (docs/carriers-and-quotes.md).
+(billed), as before (docs/architecture.md#carriers-and-quotes).
 
 Revision ID: 0005
 Revises: 0004

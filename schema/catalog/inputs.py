@@ -12,7 +12,7 @@ from app.errors import DomainError
 from schema.core.guards import COST_RULE
 
 ProductSort = strawberry.enum(repo.ProductSort, name="ProductSort")
-# parcel facts for shipping quotes (docs/carriers-and-quotes.md)
+# parcel facts for shipping quotes (docs/architecture.md#carriers-and-quotes)
 _MEASURE = "One unit, in cm: 0 to 10000, at most two decimals (0: not measured)."
 _COLD = "Must travel refrigerated: only cold-chain carrier services take it."
 

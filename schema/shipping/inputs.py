@@ -59,7 +59,7 @@ def filter_from(flt: ShipmentFilter | None) -> repo.ShipmentFilter | None:
     )
 
 
-# Carrier administration (docs/carriers-and-quotes.md) -----------------------
+# Carrier administration (docs/architecture.md#carriers-and-quotes) -----------------------
 
 _REGIONS = "Regions the carrier serves, as its staff describe it (quotes go by rate rules)."
 _DIVISOR = "Billable weight = max(actual kg, L x W x H cm / divisor). Default 6000."

@@ -1,5 +1,5 @@
 """Carrier administration mutations (carriers, services, rate rules, webhook secrets): parse
-the input, call one service, map the result (docs/carriers-and-quotes.md)."""
+the input, call one service, map the result (docs/architecture.md#carriers-and-quotes)."""
 
 from __future__ import annotations
 

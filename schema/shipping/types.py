@@ -193,7 +193,7 @@ register_node("Carrier", fetch_carrier)
 register_types(Shipment, Carrier)
 
 
-# Carrier services, rate rules and quotes (docs/carriers-and-quotes.md) ------
+# Carrier services, rate rules and quotes (docs/architecture.md#carriers-and-quotes) ------
 
 register_loader("services_by_carrier", carrier_repo.services_by_carrier, default=[])
 register_loader("carrier_service_by_id", carrier_repo.services_by_ids)
