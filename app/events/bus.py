@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -85,7 +86,22 @@ class EventBus(Protocol):
     async def close(self) -> None: ...
 
 
-class InProcessBus:
+class ListeningBus(ABC):
+    """What every bus does the same way: a subscription is a listener read until closed."""
+
+    @abstractmethod
+    def open(self, topics: set[str]) -> Listener: ...
+
+    async def subscribe(self, topics: set[str]) -> AsyncIterator[DomainEvent]:
+        listener = self.open(topics)
+        try:
+            async for event in listener:
+                yield event
+        finally:
+            listener.close()
+
+
+class InProcessBus(ListeningBus):
     """Fan-out to the listeners of this process only."""
 
     def __init__(self) -> None:
@@ -115,14 +131,6 @@ class InProcessBus:
     def detach(self, listener: Listener) -> None:
         with contextlib.suppress(ValueError):
             self._listeners.remove(listener)
-
-    async def subscribe(self, topics: set[str]) -> AsyncIterator[DomainEvent]:
-        listener = self.open(topics)
-        try:
-            async for event in listener:
-                yield event
-        finally:
-            listener.close()
 
     @property
     def subscriber_count(self) -> int:

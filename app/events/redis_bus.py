@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 import orjson
 import redis.asyncio as aioredis
 
 from app.db import stop_background
-from app.events.bus import DomainEvent, InProcessBus, Listener
+from app.events.bus import DomainEvent, InProcessBus, Listener, ListeningBus
 
 log = logging.getLogger("crm.events.redis")
 CHANNEL = "crm:events"
@@ -38,7 +37,7 @@ def decode(data: bytes | str) -> DomainEvent | None:
         return None
 
 
-class RedisBus:
+class RedisBus(ListeningBus):
     def __init__(self, url: str, channel: str = CHANNEL) -> None:
         self.url = url
         self.channel = channel
@@ -59,14 +58,6 @@ class RedisBus:
     def open(self, topics: set[str]) -> Listener:
         self._ensure_listening()
         return self._local.open(topics)
-
-    async def subscribe(self, topics: set[str]) -> AsyncIterator[DomainEvent]:
-        listener = self.open(topics)
-        try:
-            async for event in listener:
-                yield event
-        finally:
-            listener.close()
 
     @property
     def subscriber_count(self) -> int:

@@ -3,6 +3,8 @@ only their topics, remember the first event heard, and can be nudged to catch up
 
 from __future__ import annotations
 
+import asyncio
+
 from app.events.bus import NUDGE, DomainEvent, InProcessBus
 
 
@@ -26,3 +28,15 @@ async def test_late_events_do_not_move_the_starting_point_and_nudges_wake_everyo
     bus.nudge()
     heard = listener.drain()
     assert heard[-1].topic == NUDGE and listener.overflowed
+
+
+async def test_a_subscription_is_a_listener_until_it_is_closed():
+    bus = InProcessBus()
+    events = bus.subscribe({"a"})
+    first = asyncio.ensure_future(events.__anext__())
+    await asyncio.sleep(0)  # the generator runs up to its first wait: registered
+    assert bus.subscriber_count == 1
+    await bus.publish([DomainEvent("b", {}, id=1), DomainEvent("a", {}, id=2)])
+    assert await asyncio.wait_for(first, 1) == DomainEvent("a", {}, id=2)
+    await events.aclose()
+    assert bus.subscriber_count == 0
