@@ -23,15 +23,14 @@ PUBLISH_TIMEOUT = 5.0  # a hung Redis must not hold the relay (or a SQLite write
 
 
 def encode(event: DomainEvent) -> bytes:
-    return orjson.dumps({"id": event.id, "topic": event.topic, "payload": event.payload,
-                         "late": event.late})
+    return orjson.dumps({"id": event.id, "topic": event.topic, "payload": event.payload})
 
 
 def decode(data: bytes | str) -> DomainEvent | None:
     try:
         raw = orjson.loads(data)
         return DomainEvent(topic=str(raw["topic"]), payload=dict(raw.get("payload") or {}),
-                           id=raw.get("id"), late=bool(raw.get("late")))
+                           id=raw.get("id"))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         log.warning("ignoring a malformed bus message")
         return None

@@ -112,6 +112,14 @@ class LiveServer:
         return await asyncio.wait_for(asyncio.wrap_future(future), TIMEOUT)
 
 
+    async def publish(self, events: list[Any]) -> None:
+        """Publish on this server's bus what was committed earlier, the way a publisher
+        that runs late does (the relay's recovery, another process's echo through Redis)."""
+        assert self.loop is not None
+        future = asyncio.run_coroutine_threadsafe(self.state.bus.publish(events), self.loop)
+        await asyncio.wait_for(asyncio.wrap_future(future), TIMEOUT)
+
+
 class ServerProcess:
     """The app in its own process (uvicorn factory), for multi-process tests."""
 
