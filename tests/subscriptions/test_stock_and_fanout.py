@@ -8,7 +8,7 @@ import json
 from app.events import outbox, topics
 from app.inventory import stock_service
 from tests.orders.support import gid
-from tests.subscriptions.harness import WsClient, setup_published
+from tests.subscriptions.harness import WsClient
 
 ALERTS = """subscription($warehouseId: ID) {
   stockAlerts(warehouseId: $warehouseId) {
@@ -31,7 +31,6 @@ async def test_stock_alerts_follow_the_warehouse_scope(live, live_kit, live_api,
     product = live_kit.product()
     live_kit.stock(product, mine, 5)
     live_kit.stock(product, other, 5)
-    await setup_published(live_kit)
     keeper = factory.user("WAREHOUSE", warehouses=[mine.code])
     manager = factory.user("MANAGER")
     ws = await WsClient.connect(live.ws_url, keeper.token)
@@ -70,7 +69,6 @@ async def test_one_execution_per_document_variables_and_scope(live, live_kit, li
     warehouse = live_kit.warehouse()
     product = live_kit.product()
     live_kit.stock(product, warehouse, 4)
-    await setup_published(live_kit)
     managers = [factory.user("MANAGER"), factory.user("MANAGER")]
     keeper = factory.user("WAREHOUSE", warehouses=[warehouse.code])
     variables = {"warehouseId": gid("Warehouse", warehouse.id)}
