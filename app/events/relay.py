@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from datetime import timedelta
 
 import anyio.from_thread
@@ -90,8 +89,7 @@ class OutboxRelay:
             if not events:
                 session.rollback()
                 return 0
-            late = [replace(e, late=True) for e in events]
-            anyio.from_thread.run(self.bus.publish, late)
+            anyio.from_thread.run(self.bus.publish, events)
             outbox.mark_published(session, [e.id for e in events if e.id is not None])
             session.commit()
         log.info("relay published %d events left over after commit", len(events))
