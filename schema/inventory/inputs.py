@@ -6,8 +6,8 @@ from datetime import datetime
 
 import strawberry
 
-from app.inventory import movement_repository as movement_repo
 from app.inventory import repository as repo
+from app.inventory.repository import movements as movement_repo
 from schema.core.errors import UserError
 from schema.inventory.types import StockLevel, StockMovementKind, StockStatus, Warehouse
 

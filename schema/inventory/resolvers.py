@@ -10,9 +10,9 @@ import strawberry
 from app.auth.roles import Perm
 from app.errors import DomainError, ErrorCode
 from app.ids import from_global_id
-from app.inventory import movement_repository as movement_repo
 from app.inventory import repository as repo
 from app.inventory import service
+from app.inventory.repository import movements as movement_repo
 from schema.core.node import lookup, parse_ids, register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
