@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app.orders import customer_views
 from app.orders.repository import OrderSort as _OrderSort
+from app.orders.repository import customer_views
 from schema.core.node import gid
 from schema.core.pagination import Connection, to_connection, wants_total
 from schema.core.scalars import Money, money

@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from app.auth.roles import Perm
-from app.orders import customer_views, risk, service
 from app.orders import repository as repo
+from app.orders import risk, service
+from app.orders.repository import customer_views
 from schema.core.node import lookup, register_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires

@@ -13,7 +13,7 @@ from strawberry.permission import PermissionExtension
 from app.auth.roles import Perm, Role
 from app.errors import DomainError
 from app.ids import parse_id
-from app.orders import balances
+from app.orders.repository import balances
 from app.payments import models as pm
 from app.payments import repository as pay_repo
 from app.payments import service as payments
