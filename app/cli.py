@@ -52,7 +52,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
-    from app.demo.seed import seed_demo
+    from app.demo.service import seed_demo
 
     seed_demo(_runner(), only_if_empty=args.if_empty, quiet=False)
     return 0

@@ -36,7 +36,6 @@ from schema.subscriptions.types import (
     StockAlert,
 )
 
-register_loader("order_event_by_id", access.order_events_by_ids)
 register_loader("shipment_by_id", shipping_repo.shipments_by_ids)
 register_subscription("orderStatusChanged", {topics.ORDER_STATUS_CHANGED})
 register_subscription("orderEvents", {topics.ORDER_STATUS_CHANGED, topics.ORDER_EVENT})
