@@ -11,12 +11,12 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.events import consumers, outbox, topics
+from app.events.housekeeping import Housekeeping
 from app.events.relay import OutboxRelay
 from app.notifications import planner
 from app.notifications.planning import backlog, plan_pending, read_batch
 from app.orders.models import Order
 from app.persistence.columns import utcnow
-from app.persistence.housekeeping import Housekeeping
 from tests.notifications.support import rows, unique_email
 from tests.support import unique
 

@@ -1,4 +1,5 @@
-"""Retention: rows kept only for a while are deleted in the background.
+"""Retention: rows kept only for a while are deleted in the background (one of the
+process's background workers: app/events/runtime.py).
 
 - idempotency records older than CRM_IDEMPOTENCY_HOURS (their keys are free again
   anyway: app/persistence/idempotency.py);
@@ -9,6 +10,9 @@
 Deletes run in batches, each its own short write transaction, so a large backlog never
 holds the SQLite writer for long. Several processes may run this: deleting what another
 process deleted first deletes nothing.
+
+It lives with the events, not in app/persistence/ (where it was): it purges the outbox,
+a domain table, and persistence imports no domain (docs/architecture.md, "Persistence").
 """
 
 from __future__ import annotations
