@@ -29,9 +29,10 @@ from sqlmodel import Session
 from app.config import Settings
 from app.events import outbox
 from app.persistence import idempotency
+from app.persistence.background import spawn_background, stop_background
 from app.persistence.columns import utcnow
-from app.persistence.db import Database, spawn_background, stop_background
-from app.persistence.sqlite.writer import write_in_session
+from app.persistence.db import Database
+from app.persistence.sqlite.writers import write_in_session
 
 log = logging.getLogger("crm.housekeeping")
 BATCH = 1000
@@ -75,7 +76,7 @@ class Housekeeping:
     async def _batches(self, purge: Callable[[Session, Any, int], int], arg: Any) -> int:
         """`purge(session, arg, BATCH)` in short transactions of up to BATCH rows each
         until nothing is left (module-level functions:
-        app.persistence.sqlite.writer.write_in_session)."""
+        app.persistence.sqlite.writers.write_in_session)."""
         total = 0
         while (count := await write_in_session(self.db, purge, arg, BATCH)) > 0:
             total += count

@@ -26,7 +26,7 @@ from app.events.bus import DomainEvent, EventBus
 from app.events.rounds import WokenRounds
 from app.notifications import planner
 from app.persistence.db import Database
-from app.persistence.sqlite.writer import write_in_session
+from app.persistence.sqlite.writers import write_in_session
 
 # Events read past the position without finding one to plan are stepped over in a write
 # only once this many have piled up (other topics must not be scanned again every round).
