@@ -1,7 +1,7 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, serve.
 
 A composition root: its units of work run once the app is plugged into persistence
-(`_runner`, app/composition.py; docs/architecture.md, "Persistence")."""
+(`_runner`, app/composition.py; docs/architecture.md#layers)."""
 
 from __future__ import annotations
 

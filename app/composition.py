@@ -1,6 +1,6 @@
 """The composition root's one job for persistence: plug the app into it, in this process.
 
-app/persistence/ imports no domain (docs/architecture.md, "Layers" and "Persistence"): the
+app/persistence/ imports no domain (docs/architecture.md#layers, #the-unit-of-work): the
 unit of work does not know the audit log, the outbox or the tables. Every process that runs
 units of work calls `install()` once before its first: the ASGI app (schema/asgi.py
 `create_app`), the CLI (app/cli.py), the SQLite writer process (app/writer_child.py, its

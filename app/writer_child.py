@@ -4,7 +4,8 @@ the server (app/persistence/sqlite/process.py; named to it by app/composition.py
 A composition root, like the ASGI app and the CLI: it sets the process up as the server's
 is set up (app/composition.py: every table mapped, the unit of work's audit and outbox
 hooks), then serves the server's calls (app/persistence/sqlite/child.py). Persistence
-cannot do this itself without importing the domains (docs/architecture.md, "Persistence").
+cannot do this itself without importing the domains (docs/architecture.md#layers,
+#the-sqlite-writer).
 """
 
 from __future__ import annotations

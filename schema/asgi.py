@@ -1,7 +1,7 @@
 """The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness.
 
 `create_app` is a composition root: it plugs the app into persistence first
-(app/composition.py; docs/architecture.md, "Persistence")."""
+(app/composition.py; docs/architecture.md#layers)."""
 
 from __future__ import annotations
 

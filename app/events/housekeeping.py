@@ -12,7 +12,8 @@ holds the SQLite writer for long. Several processes may run this: deleting what 
 process deleted first deletes nothing.
 
 It lives with the events, not in app/persistence/ (where it was): it purges the outbox,
-a domain table, and persistence imports no domain (docs/architecture.md, "Persistence").
+a domain table, and persistence imports no domain (docs/architecture.md#layers,
+#the-outbox).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Long-running background tasks (outbox relay, notification planning and dispatch,
 housekeeping): started marked as background work, and stopped together.
 
-Not in db.py, which holds the engines only (docs/architecture.md, "Persistence"): the mark
+Not in db.py, which holds the engines only (docs/architecture.md#layers): the mark
 is what the statement counter (app/persistence/counting.py) reads to leave background
 statements out of a request's count.
 """

@@ -1,5 +1,5 @@
 """Counting the SQL statements sent: tests assert a request's statement count with it,
-and the benchmark reports it (docs/architecture.md, "Persistence").
+and the benchmark reports it. Apart from the engines (db.py): docs/architecture.md#layers.
 
 A `Database` built with `count_statements=True` listens with one on its engines
 (app/persistence/db.py); the SQLite writer process counts a call's statements with one of

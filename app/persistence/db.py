@@ -1,5 +1,5 @@
 """Engines for the embedded (SQLite) and production (PostgreSQL) databases, and nothing
-else (docs/architecture.md, "Persistence"): what runs on them sits above this module and
+else (docs/architecture.md#layers): what runs on them sits above this module and
 imports it, never the reverse, so the package has no import cycle. The SQLite writers
 (group-commit thread, writer process, checkpointer) are attached to a `Database` on first
 use by app/persistence/sqlite/writers.py; background tasks are

@@ -9,7 +9,8 @@ What a unit writes besides the service's own rows is the app's, not persistence'
 audit rows and the outbox (domain tables) are written by hooks that the composition roots
 install once per process (app/composition.py, called by the ASGI app, the CLI, the SQLite
 writer process's entry point and the tests), so that persistence imports no domain and the
-table registry is imported by the roots, not here (docs/architecture.md, "Persistence"):
+table registry is imported by the roots, not here (docs/architecture.md#layers,
+#the-unit-of-work):
 
 * `on_audit(hook)`: `uow.audit(...)` calls `hook(uow, action, entity_type, entity_id,
   before, after)` there and then. It defers the row (app/persistence/fast/bulk.py), so a

@@ -7,7 +7,7 @@ dozen statements per unit of work, so its hot statements are module constants
 with `bindparam()` placeholders, or are built once per shape with `once`.
 
 A scope is read from anything with a principal's row scopes (`Scoped`): persistence
-imports no domain, app/auth/principal.py included (docs/architecture.md, "Persistence").
+imports no domain, app/auth/principal.py included (docs/architecture.md#layers).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ It is persistence only. The process's entry point is the app's (app/writer_child
 -m app.writer_child FD URL`, named to the server by app/composition.py): a composition root
 like the ASGI app and the CLI, it ignores the server's signals, installs the unit of work's
 hooks (audit rows, the outbox) and imports every table, then calls `serve` here. So this
-module imports no domain, and the package no composition root (docs/architecture.md,
-"Persistence").
+module imports no domain, and the package no composition root
+(docs/architecture.md#the-sqlite-writer, #layers).
 """
 
 from __future__ import annotations

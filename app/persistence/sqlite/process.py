@@ -27,7 +27,7 @@ app/persistence/sqlite/child.py), on one end of a socket pair, started with the 
 there both reads the calls and runs them (`ChildWriter`). It ends when told, after
 finishing what it was given, or when this process goes away (its end of the socket
 closes). If it dies, the calls in flight fail with `WriterStopped` and the next call starts
-a new one. See docs/architecture.md, "Persistence".
+a new one. See docs/architecture.md#the-sqlite-writer.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ default that thread lives in a process of its own (app/persistence/sqlite/proces
 child.py), which runs the background writers' transactions too. Which writer a database
 uses, and starting it on first use: app/persistence/sqlite/writers.py. This module knows
 engines and sessions only, so every other writer module can build on it
-(docs/architecture.md, "Persistence").
+(docs/architecture.md#the-sqlite-writer).
 
 SQLite has one writer at a time, so units of work queue for one dedicated thread
 instead of parking worker threads on a one-connection pool. A commit costs about

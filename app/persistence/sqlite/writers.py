@@ -5,7 +5,7 @@ A `Database` holds engines only (app/persistence/db.py). Its SQLite writers — 
 group-commit thread (sqlite/writer.py), the writer process (sqlite/process.py) and the WAL
 checkpointer beside them (sqlite/checkpoint.py) — are a `Writers`, which `writers(db)`
 attaches to it on first use: this module imports db.py and the writers, none of them
-imports it, so the package has no import cycle (docs/architecture.md, "Persistence").
+imports it, so the package has no import cycle (docs/architecture.md#the-sqlite-writer).
 Creating a `Writers` starts nothing: the thread, the process and the checkpointer start
 with the first write that needs them.
 """
