@@ -167,17 +167,13 @@ def test_the_graph_sees_imports_inside_functions_but_not_type_checking_ones():
 
 
 def test_no_persistence_module_is_in_an_import_cycle(graph):
-    """Never marked as expected to fail: the persistence ring is gone for good."""
+    """The persistence ring (db <-> sqlite/process <-> uow) is gone for good: this holds
+    even if the test below is ever marked to let a cycle elsewhere through for a while."""
     rings = [c for c in _cycles(graph) if any(_is_under(m, PERSISTENCE) for m in c)]
     assert rings == [], "import cycles through app/persistence:\n" + "\n".join(
         " <-> ".join(c) for c in rings)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "schema/ still has import cycles being removed in other branches: "
-    "schema.catalog.types <-> schema.inventory.types, and nine type and resolver modules "
-    "of schema/customers, orders, payments, returns and shipping; drop this mark once "
-    "merged"))
 def test_no_import_cycles(graph):
     cycles = _cycles(graph)
     assert cycles == [], "import cycles (strongly connected components):\n" + "\n".join(
