@@ -1,4 +1,4 @@
-"""SQL lives in repositories (docs: README "Architecture", DESIGN.md "Request flow").
+"""SQL lives in repositories (docs/conventions.md, docs/architecture.md#layers).
 
 Walks app/ and schema/ with `ast` and fails on:
 - a call that builds a statement, `select(`, `text(`, `insert(`, `update(`, `delete(`,
@@ -19,15 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 STATEMENTS = frozenset({"select", "text", "insert", "update", "delete"})
 SQL_MODULES = ("sqlalchemy", "sqlmodel")
 FAST = "app.persistence.fast"
-
-# Files of app/events/ that still build their own SQL, left to the engineers who own
-# app/events/ now: each is to move into a repository, and its line here to go with it.
-# An entry whose file has become clean fails the test, so the list only shrinks.
-ALLOWED_FOR_NOW = {
-    "app/events/outbox.py",     # outbox appends, reads, marks and retention (+ fast.bulk)
-    "app/events/consumers.py",  # durable consumers' positions
-}
-
 
 def _is_sql_module(module: str | None) -> bool:
     return module is not None and module.split(".")[0] in SQL_MODULES
@@ -104,19 +95,13 @@ def _sources() -> list[str]:
 def test_sql_is_built_only_in_repositories_and_persistence() -> None:
     misplaced = {}
     for path in _sources():
-        if _sql_owner(path) or path in ALLOWED_FOR_NOW:
+        if _sql_owner(path):
             continue
         if found := _violations(ROOT / path):
             misplaced[path] = found
     assert not misplaced, (
         "SQL statements, SQL functions or app.persistence.fast outside repositories "
         f"(move them into the domain's repository): {misplaced}")
-
-
-def test_the_allowlist_only_names_files_that_still_need_it() -> None:
-    stale = [p for p in sorted(ALLOWED_FOR_NOW)
-             if not (ROOT / p).exists() or not _violations(ROOT / p)]
-    assert not stale, f"no SQL left outside a repository here: drop from ALLOWED_FOR_NOW {stale}"
 
 
 def test_the_check_sees_each_form() -> None:

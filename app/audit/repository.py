@@ -1,4 +1,5 @@
-"""Reading the audit log: filters and keyset pages over audit_record."""
+"""The audit log's SQL: its rows deferred to the end of a unit of work, and reading them
+back through filters and keyset pages."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from app.audit.models import AuditRecord
+from app.persistence.fast import bulk
 from app.persistence.repository import (
     Page,
     PageRequest,
@@ -54,3 +56,12 @@ def list_records(session: Session, flt: AuditFilter, sort: AuditSort,
 
 def get_record(session: Session, record_id: int) -> AuditRecord | None:
     return session.get(AuditRecord, record_id)
+
+
+_AUDIT = AuditRecord.__table__
+
+
+def defer_record(session: Session, row: dict) -> None:
+    """An audit_record row, written with the transaction's other append-only rows just
+    before commit (deferred, so a savepoint rolled back drops it)."""
+    bulk.defer(session, _AUDIT, row)

@@ -15,7 +15,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from app.events.bus import DomainEvent, InProcessBus, Listener, ListeningBus
-from app.persistence.db import stop_background
+from app.persistence.background import stop_background
 
 log = logging.getLogger("crm.events.redis")
 CHANNEL = "crm:events"

@@ -17,10 +17,11 @@ import anyio.from_thread
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.events import outbox
 from app.events.bus import DomainEvent, EventBus
-from app.persistence.db import Database, spawn_background, stop_background
-from app.persistence.sqlite.writer import write_in_session
+from app.events.repository import outbox
+from app.persistence.background import spawn_background, stop_background
+from app.persistence.db import Database
+from app.persistence.sqlite.writers import write_in_session
 
 log = logging.getLogger("crm.events.relay")
 

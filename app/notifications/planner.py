@@ -24,8 +24,9 @@ from app.auth.models import User
 from app.auth.roles import Role
 from app.customers import repository as customers
 from app.customers.models import Customer
-from app.events import consumers, outbox, topics
+from app.events import topics
 from app.events.bus import DomainEvent
+from app.events.repository import consumers, outbox
 from app.notifications import repository as repo
 from app.notifications.repository import Status
 from app.notifications.templates import LANGUAGES, Rendered, label, render
@@ -33,7 +34,7 @@ from app.orders import repository as orders
 from app.persistence.columns import utcnow
 
 log = logging.getLogger("crm.notifications")
-CONSUMER = "notifications"  # its outbox position (app/events/consumers.py)
+CONSUMER = "notifications"  # its outbox position (app/events/repository/consumers.py)
 STAFF_LANGUAGE = "zh"  # for a user whose language is not one of LANGUAGES
 _LABELLED = ("status", "alert")
 _SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}

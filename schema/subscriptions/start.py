@@ -1,6 +1,6 @@
 """Where new subscriptions start: the newest committed outbox id, read after they registered.
 
-Ids become visible in id order (app/events/outbox.py), so a subscriber gets every event
+Ids become visible in id order (app/events/repository/outbox.py), so a subscriber gets every event
 with a larger id (committed after the read) and none committed before it subscribed,
 however late the bus brings one. Reads run one at a time and callers asking during a read
 share the next one: a caller never gets a smaller start than one that asked before it (a
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-from app.events import outbox
+from app.events.repository import outbox
 from app.persistence.uow import Runner
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from graphql import GraphQLError
 
 from app.errors import DomainError
-from app.events import outbox
 from app.events.bus import DomainEvent, Listener
+from app.events.repository import outbox
 from schema.core.permissions import forbidden
 from schema.loading.loaders import Loaders
 

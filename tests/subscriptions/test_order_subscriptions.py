@@ -3,7 +3,8 @@ per-event permission checks, and resuming with `since`."""
 
 from __future__ import annotations
 
-from app.events import outbox, topics
+from app.events import topics
+from app.events.repository import outbox
 from tests.orders.support import gid, pk
 from tests.subscriptions.harness import WsClient
 

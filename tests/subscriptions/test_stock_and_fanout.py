@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from app.events import outbox, topics
+from app.events import topics
+from app.events.repository import outbox
 from app.inventory import stock_service
 from tests.orders.support import gid
 from tests.subscriptions.harness import WsClient

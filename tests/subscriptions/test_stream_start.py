@@ -8,8 +8,8 @@ import asyncio
 from types import SimpleNamespace
 
 from app.auth.principal import SYSTEM
-from app.events import outbox
 from app.events.bus import InProcessBus
+from app.events.repository import outbox
 from app.persistence.uow import Runner
 from schema.subscriptions.start import Starts
 from schema.subscriptions.streams import EventQuery, event_stream, open_feed
