@@ -1,4 +1,7 @@
-"""The `crm` command: migrate, seed demo data, manage users, issue tokens, serve."""
+"""The `crm` command: migrate, seed demo data, manage users, issue tokens, serve.
+
+A composition root: its units of work run once the app is plugged into persistence
+(`_runner`, app/composition.py; docs/architecture.md#layers)."""
 
 from __future__ import annotations
 
@@ -21,9 +24,13 @@ def migrate(database_url: str | None = None, revision: str = "head") -> None:
 
 
 def _runner():  # noqa: ANN202
+    """A composition root's runner: the app plugged into persistence first
+    (app/composition.py)."""
+    from app import composition
     from app.persistence.db import Database
     from app.persistence.uow import Runner
 
+    composition.install()
     return Runner(Database(get_settings().database_url))
 
 
@@ -52,7 +59,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
-    from app.demo.seed import seed_demo
+    from app.demo.service import seed_demo
 
     seed_demo(_runner(), only_if_empty=args.if_empty, quiet=False)
     return 0

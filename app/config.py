@@ -67,7 +67,7 @@ class Settings:
     notify_max_attempts: int = 5
     notify_retry_seconds: float = 30.0
     notify_poll_seconds: float = 5.0
-    # Retention (app/persistence/housekeeping.py)
+    # Retention (app/events/housekeeping.py)
     idempotency_hours: float = 24.0
     outbox_retention_days: float = 7.0
     housekeeping_seconds: float = 3600.0

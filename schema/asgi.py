@@ -1,4 +1,7 @@
-"""The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness."""
+"""The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness.
+
+`create_app` is a composition root: it plugs the app into persistence first
+(app/composition.py; docs/architecture.md#layers)."""
 
 from __future__ import annotations
 
@@ -23,10 +26,12 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from app import composition
 from app.config import Settings, get_settings
 from app.events.bus import DomainEvent, EventBus
 from app.events.runtime import EventRuntime, build_runtime, make_bus
 from app.persistence.db import Database
+from app.persistence.sqlite.writers import writers
 from app.persistence.uow import Runner
 from schema.build import schema as default_schema
 from schema.core.context import build_context
@@ -109,6 +114,7 @@ class BodyLimit:
 
 def create_app(settings: Settings | None = None, db: Database | None = None,
                bus: EventBus | None = None) -> Starlette:
+    composition.install()  # before any unit of work: the tables, the audit and outbox hooks
     settings = settings or get_settings()
     state = AppState(settings=settings, db=db or Database(settings.database_url),
                      bus=bus or make_bus(settings))
@@ -136,7 +142,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if state.db.is_sqlite and state.settings.sqlite_writer == "process":
-            state.db.writer_process.start()  # not with the first write (~0.6 s to start)
+            writers(state.db).process.start()  # not with the first write (~0.6 s to start)
         await state.events.start()  # bus listener, outbox recovery, notification sending
         for hook in state.extras.get("on_startup", []):
             await hook(state)
@@ -150,7 +156,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             for hook in state.extras.get("on_shutdown", []):
                 await hook(state)
             await state.events.stop()
-            await anyio.to_thread.run_sync(state.db.close_writer)  # finish queued writes
+            await anyio.to_thread.run_sync(writers(state.db).close)  # finish queued writes
             await state.bus.close()
 
     app = Starlette(

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 os.environ.setdefault("CRM_VAR_DIR", tempfile.mkdtemp(prefix="crm-test-var-"))
 
+from app import composition  # noqa: E402
 from app.cli import migrate  # noqa: E402
 from app.config import load_settings  # noqa: E402
 from app.persistence.db import Database, normalize_url  # noqa: E402
@@ -25,6 +26,11 @@ from tests.orders.support import Kit
 from tests.support import Api, Factory  # noqa: E402
 
 TEST_SECRET = "test-secret-" + "x" * 40
+
+# The tests are a composition root too: every Runner they build (fixtures or their own)
+# writes audit rows and the outbox as the app's do, and the writer process they start is
+# the app's (app/composition.py).
+composition.install()
 
 
 def pytest_configure(config) -> None:  # noqa: ANN001

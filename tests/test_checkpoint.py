@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from app.persistence.db import Database
 from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES, Checkpointer
+from app.persistence.sqlite.writers import writers
 
 
 def _fill(db: Database, rows: int = 2_000) -> None:
@@ -62,9 +63,9 @@ def test_a_checkpoint_copies_the_log_into_the_database(tmp_path):
 def test_the_app_writer_runs_the_checkpointer_and_stops_it(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'thread.db'}")
     try:
-        assert db.checkpointer is None  # nothing written through the writer yet
-        assert db.writer is not None
-        checkpointer = db.checkpointer
+        assert writers(db).checkpointer is None  # nothing written through the writer yet
+        assert writers(db).thread is not None
+        checkpointer = writers(db).checkpointer
         assert checkpointer is not None and checkpointer._thread.is_alive()  # noqa: SLF001
         _fill(db)
         deadline = time.monotonic() + 5
@@ -72,7 +73,7 @@ def test_the_app_writer_runs_the_checkpointer_and_stops_it(tmp_path):
             time.sleep(0.05)
         assert checkpointer.stats["pages"] > 100 and checkpointer.stats["failures"] == 0
         thread = checkpointer._thread  # noqa: SLF001
-        db.close_writer()
+        writers(db).close()
         assert not thread.is_alive()
     finally:
         db.dispose()
@@ -81,7 +82,7 @@ def test_the_app_writer_runs_the_checkpointer_and_stops_it(tmp_path):
 def test_postgresql_has_no_checkpointer():
     db = Database("postgresql://postgres@127.0.0.1:5432/never_connected")
     try:
-        assert db.writer is not None and db.checkpointer is None  # no connection is made
+        assert writers(db).thread is not None  # no connection is made
+        assert writers(db).checkpointer is None
     finally:
-        db.close_writer()
-        db.dispose()
+        db.dispose()  # closes the writers too

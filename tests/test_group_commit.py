@@ -14,7 +14,8 @@ from sqlalchemy import exc
 
 from app.catalog.models import Product
 from app.errors import DomainError
-from app.events import outbox
+from app.events.repository import outbox
+from app.persistence.sqlite.writers import writers
 from app.persistence.uow import Runner
 from tests.support import ADMIN, audited_actions, hold_writer, unique, writer_held
 
@@ -64,7 +65,7 @@ async def test_units_queued_behind_a_busy_writer_commit_together_and_fail_alone(
     first = asyncio.ensure_future(runner.write(hold_writer, marker, gate, "gate",
                                                principal=ADMIN))
     await writer_held(gate)
-    before = db.writer_stats
+    before = writers(db).stats
     units = [(_audits, marker, "a"), (_fails, marker, "refused"), (_audits, marker, "b"),
              (_fails, marker, "kept", True), (_fails, marker, "bug", False, ValueError),
              (_duplicate_sku, marker, sku), (_audits, marker, "c")]
@@ -81,7 +82,7 @@ async def test_units_queued_behind_a_busy_writer_commit_together_and_fail_alone(
     assert sorted(audited_actions(runner, marker)) == ["a", "b", "c", "gate", "kept"]
     if db.is_sqlite:  # the seven queued units ran as one group (or a few: a group ends
         # after 20 ms, and the last unit may then run alone)
-        after = db.writer_stats
+        after = writers(db).stats
         grouped = after["grouped_units"] - before["grouped_units"]
         groups = after["groups"] - before["groups"]
         alone = after["alone"] - before["alone"] - 1  # the gate's own, counted once it ended

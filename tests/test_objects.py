@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
+import app.orders.repository  # noqa: F401  registers Order with objects (its repository does)
 from app.audit.models import AuditRecord
 from app.orders.models import Order
 from app.persistence.db import SQLiteDialect

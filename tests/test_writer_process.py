@@ -1,7 +1,7 @@
-"""The SQLite writer process (app/persistence/sqlite/process.py): what crosses to it and back, and
-what
-its callers hear when it cannot answer. Units are module-level functions: the child gets
-them pickled, by name."""
+"""The SQLite writer process (app/persistence/sqlite/process.py, its child's side
+child.py, started as app/writer_child.py): what crosses to it and back, and what its callers
+hear when it cannot answer. Units are module-level functions: the child gets them pickled,
+by name."""
 
 from __future__ import annotations
 
@@ -24,14 +24,10 @@ from app.audit.models import AuditRecord
 from app.config import ConfigError, load_settings
 from app.errors import ErrorCode, InvalidTransition
 from app.persistence.db import Database
-from app.persistence.sqlite.process import (
-    WriteCall,
-    WriterError,
-    WriterProcess,
-    WriterStopped,
-    _ChildWriter,
-)
-from app.persistence.sqlite.writer import Job, write_in_session
+from app.persistence.sqlite.child import ChildWriter
+from app.persistence.sqlite.process import WriteCall, WriterError, WriterProcess, WriterStopped
+from app.persistence.sqlite.writer import Job
+from app.persistence.sqlite.writers import write_in_session, writers
 from app.persistence.uow import Runner
 from tests.support import ADMIN, audited_actions, hold_writer, unique, writer_held
 
@@ -76,7 +72,7 @@ async def test_a_unit_runs_in_another_process_and_its_statements_are_counted(own
     marker = unique("W")
     own.db.counter.reset()
     assert await own.write(_audits, marker, principal=ADMIN) == "done"
-    assert own.db.writer_process.pid not in (None, os.getpid())
+    assert writers(own.db).process.pid not in (None, os.getpid())
     assert audited_actions(own, marker) == ["done"]
     assert own.db.counter.count >= 1
     assert any(s.startswith("INSERT INTO audit_record") for s in own.db.counter.statements)
@@ -86,11 +82,11 @@ async def test_background_writes_go_to_the_writer_process_when_there_is_one(own)
     """Then the child is SQLite's only writer; without one, the writer thread takes them."""
     marker = unique("W")
     assert await write_in_session(own.db, _background_audit, marker) == os.getpid()
-    thread = own.db.writer
+    thread = writers(own.db).thread
     ran_on_thread = dict(thread.stats)
 
     assert await own.write(_audits, marker, principal=ADMIN) == "done"  # the child starts
-    child = own.db.writer_process.pid
+    child = writers(own.db).process.pid
     assert await write_in_session(own.db, _background_audit, marker) == child != os.getpid()
     assert thread.stats == ran_on_thread
     assert audited_actions(own, marker) == ["background", "done", "background"]
@@ -162,14 +158,14 @@ async def test_calls_in_flight_fail_when_the_process_dies_and_the_next_starts_an
     held = asyncio.ensure_future(own.write(hold_writer, marker, gate, principal=ADMIN))
     await writer_held(gate)
     queued = asyncio.ensure_future(own.write(_audits, marker, principal=ADMIN))
-    first = own.db.writer_process.pid
+    first = writers(own.db).process.pid
     os.kill(first, signal.SIGKILL)
     for call in (held, queued):
         with pytest.raises(WriterStopped, match="stopped before answering"):
             await asyncio.wait_for(call, 10)
     assert audited_actions(own, marker) == []  # nothing of an uncommitted group remains
     assert await own.write(_audits, marker, principal=ADMIN) == "done"
-    assert own.db.writer_process.pid not in (None, first)
+    assert writers(own.db).process.pid not in (None, first)
     assert audited_actions(own, marker) == ["done"]
 
 
@@ -181,9 +177,9 @@ async def test_closing_finishes_what_was_queued(own, tmp_path):  # noqa: ANN001
               for i in range(3)]
     await asyncio.sleep(0.02)
     Path(gate).touch()
-    await asyncio.to_thread(own.db.close_writer)
+    await asyncio.to_thread(writers(own.db).close)
     assert await asyncio.gather(held, *queued) == ["held", "q0", "q1", "q2"]
-    assert own.db.writer_process.pid is None
+    assert writers(own.db).process.pid is None
     assert audited_actions(own, marker) == ["held", "q0", "q1", "q2"]
 
 
@@ -199,7 +195,7 @@ def test_a_failed_group_tells_each_unit_once_with_one_traceback():
     pickled once, not once more per unit (each note would hold the ones before)."""
     ours, theirs = socket.socketpair()
     answers = Pipe(ours.detach())
-    writer = _ChildWriter(SimpleNamespace(write_engine=None), Pipe(theirs.detach()))
+    writer = ChildWriter(SimpleNamespace(write_engine=None), Pipe(theirs.detach()))
     try:
         raise OSError("disk I/O error")
     except OSError as exc:

@@ -1,4 +1,5 @@
-"""Reading the audit log: filters and keyset pages over audit_record."""
+"""The audit log's SQL: its rows deferred to the end of a unit of work, and reading them
+back through filters and keyset pages."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from app.audit.models import AuditRecord
-from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.fast import bulk
+from app.persistence.repository import (
+    Page,
+    PageRequest,
+    equal,
+    in_period,
+    one_of,
+    paginate,
+    sort_table,
+    where,
+)
 
 
 class AuditSort(StrEnum):
@@ -17,10 +28,7 @@ class AuditSort(StrEnum):
     CREATED_AT_ASC = "CREATED_AT_ASC"
 
 
-_SORTS: dict[AuditSort, SortKey] = {
-    AuditSort.CREATED_AT_DESC: [(AuditRecord.created_at, True)],
-    AuditSort.CREATED_AT_ASC: [(AuditRecord.created_at, False)],
-}
+_SORTS = sort_table(AuditSort, {"CREATED_AT": AuditRecord.created_at})
 
 
 @dataclass(frozen=True)
@@ -36,20 +44,24 @@ class AuditFilter:
 
 def list_records(session: Session, flt: AuditFilter, sort: AuditSort,
                  page: PageRequest) -> Page[AuditRecord]:
-    stmt = select(AuditRecord)
-    equal = ((AuditRecord.entity_type, flt.entity_type), (AuditRecord.entity_id, flt.entity_id),
-             (AuditRecord.actor_id, flt.actor_id), (AuditRecord.request_id, flt.request_id))
-    for column, value in equal:
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if flt.actions is not None:
-        stmt = stmt.where(AuditRecord.action.in_(list(flt.actions)))
-    if flt.created_after is not None:
-        stmt = stmt.where(AuditRecord.created_at >= flt.created_after)
-    if flt.created_before is not None:
-        stmt = stmt.where(AuditRecord.created_at < flt.created_before)
+    stmt = where(select(AuditRecord),
+                 equal(AuditRecord.entity_type, flt.entity_type),
+                 equal(AuditRecord.entity_id, flt.entity_id),
+                 equal(AuditRecord.actor_id, flt.actor_id),
+                 equal(AuditRecord.request_id, flt.request_id),
+                 one_of(AuditRecord.action, flt.actions),
+                 in_period(AuditRecord.created_at, flt.created_after, flt.created_before))
     return paginate(session, stmt, _SORTS[sort], page, AuditRecord.id)
 
 
 def get_record(session: Session, record_id: int) -> AuditRecord | None:
     return session.get(AuditRecord, record_id)
+
+
+_AUDIT = AuditRecord.__table__
+
+
+def defer_record(session: Session, row: dict) -> None:
+    """An audit_record row, written with the transaction's other append-only rows just
+    before commit (deferred, so a savepoint rolled back drops it)."""
+    bulk.defer(session, _AUDIT, row)

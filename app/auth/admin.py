@@ -8,46 +8,24 @@ the last admin cannot lock everyone out by accident.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.auth import repository as repo
 from app.auth import service
-from app.auth.models import RefreshToken, User, UserWarehouse
+from app.auth.models import User
 from app.auth.principal import Principal
+from app.auth.repository import UserFilter, UserSort
 from app.auth.roles import Perm, Role
 from app.customers.models import Customer
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound
-from app.inventory.models import Warehouse
-from app.inventory.repository import like
+from app.inventory import repository as inventory
 from app.persistence.columns import utcnow
-from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.pagination import Page, PageRequest
 from app.persistence.uow import UnitOfWork, snapshot
 
 MAX_WAREHOUSES = 100
-
-
-class UserSort(StrEnum):
-    CREATED_AT_DESC = "CREATED_AT_DESC"
-    EMAIL_ASC = "EMAIL_ASC"
-
-
-_SORTS: dict[UserSort, SortKey] = {
-    UserSort.CREATED_AT_DESC: [(User.created_at, True)],
-    UserSort.EMAIL_ASC: [(User.email, False)],
-}
-
-
-@dataclass(frozen=True)
-class UserFilter:
-    search: str | None = None  # substring of e-mail or name
-    roles: tuple[str, ...] | None = None
-    is_active: bool | None = None
-    customer_id: int | None = None
 
 
 def _require(principal: Principal | None) -> Principal:
@@ -59,18 +37,7 @@ def _require(principal: Principal | None) -> Principal:
 def list_users(session: Session, principal: Principal, flt: UserFilter, sort: UserSort,
                page: PageRequest) -> Page[User]:
     _require(principal)
-    stmt = select(User)
-    if flt.search and flt.search.strip():
-        pattern = like(flt.search)
-        stmt = stmt.where(or_(User.email.ilike(pattern, escape="\\"),
-                              User.full_name.ilike(pattern, escape="\\")))
-    if flt.roles is not None:
-        stmt = stmt.where(User.role.in_(list(flt.roles)))
-    if flt.is_active is not None:
-        stmt = stmt.where(User.is_active == flt.is_active)
-    if flt.customer_id is not None:
-        stmt = stmt.where(User.customer_id == flt.customer_id)
-    return paginate(session, stmt, _SORTS[sort], page, User.id)
+    return repo.list_users(session, flt, sort, page)
 
 
 def _replace_warehouses(session: Session, user_id: int, ids: list[int]) -> list[int]:
@@ -78,12 +45,9 @@ def _replace_warehouses(session: Session, user_id: int, ids: list[int]) -> list[
     ids = list(dict.fromkeys(ids))
     if len(ids) > MAX_WAREHOUSES:
         raise DomainError(f"at most {MAX_WAREHOUSES} warehouses", field=["warehouseIds"])
-    found = session.exec(select(func.count()).select_from(Warehouse)
-                         .where(Warehouse.id.in_(ids))).one()
-    if found != len(ids):
+    if len(inventory.existing_warehouse_ids(session, ids)) != len(ids):
         raise NotFound("warehouse not found", field=["warehouseIds"])
-    session.execute(delete(UserWarehouse).where(UserWarehouse.user_id == user_id))
-    session.add_all(UserWarehouse(user_id=user_id, warehouse_id=w) for w in ids)
+    repo.replace_warehouses(session, user_id, ids)
     return ids
 
 
@@ -129,9 +93,7 @@ def update_user(uow: UnitOfWork, user_id: int, changes: dict[str, Any]) -> User:
     if changes.get("warehouse_ids") is not None:
         warehouses = _replace_warehouses(s, user.id, changes["warehouse_ids"])
     if before["is_active"] and not user.is_active:  # the session ends at the next refresh
-        s.execute(update(RefreshToken).where(RefreshToken.user_id == user.id,
-                                             RefreshToken.revoked_at.is_(None))
-                  .values(revoked_at=utcnow()))
+        repo.revoke_tokens_of(s, user.id, utcnow())
     uow.audit("user.update", "User", user.id, before=before,
               after={**snapshot(user), "warehouse_ids": sorted(warehouses)})
     return user

@@ -1,10 +1,49 @@
-"""SQL for users and refresh tokens."""
+"""SQL for users, their warehouses and refresh tokens."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from app.auth.models import RefreshToken, User, UserWarehouse
+from app.persistence.repository import (
+    Page,
+    PageRequest,
+    contains,
+    equal,
+    one_of,
+    paginate,
+    sort_table,
+    where,
+)
+
+
+class UserSort(StrEnum):
+    CREATED_AT_DESC = "CREATED_AT_DESC"
+    EMAIL_ASC = "EMAIL_ASC"
+
+
+_SORTS = sort_table(UserSort, {"CREATED_AT": User.created_at, "EMAIL": User.email})
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    search: str | None = None  # substring of e-mail or name
+    roles: tuple[str, ...] | None = None
+    is_active: bool | None = None
+    customer_id: int | None = None
+
+
+def list_users(session: Session, flt: UserFilter, sort: UserSort,
+               page: PageRequest) -> Page[User]:
+    stmt = where(select(User), contains(flt.search, User.email, User.full_name),
+                 one_of(User.role, flt.roles), equal(User.is_active, flt.is_active),
+                 equal(User.customer_id, flt.customer_id))
+    return paginate(session, stmt, _SORTS[sort], page, User.id)
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -43,3 +82,16 @@ def refresh_token_by_hash(session: Session, token_hash: str) -> RefreshToken | N
 
 def tokens_of_family(session: Session, family: str) -> list[RefreshToken]:
     return list(session.exec(select(RefreshToken).where(RefreshToken.family == family)))
+
+
+def replace_warehouses(session: Session, user_id: int, warehouse_ids: list[int]) -> None:
+    """The user's warehouses become exactly these."""
+    session.execute(delete(UserWarehouse).where(UserWarehouse.user_id == user_id))
+    session.add_all(UserWarehouse(user_id=user_id, warehouse_id=w) for w in warehouse_ids)
+
+
+def revoke_tokens_of(session: Session, user_id: int, now: datetime) -> None:
+    """Revoke every refresh token of the user not revoked yet."""
+    session.execute(update(RefreshToken).where(RefreshToken.user_id == user_id,
+                                               RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now))

@@ -16,7 +16,7 @@ from app.auth.roles import Role
 from app.auth.tokens import InvalidToken, hash_refresh_token, issue_access_token, new_refresh_token
 from app.config import Settings
 from app.errors import DomainError, ErrorCode, Validator
-from app.inventory.models import Warehouse
+from app.inventory import repository as inventory
 from app.notifications.templates import LANGUAGES
 from app.persistence.columns import utcnow
 from app.persistence.uow import UnitOfWork, snapshot
@@ -60,7 +60,7 @@ def create_user(
     s.add(user)
     s.flush()
     for code in warehouse_codes or []:
-        wh = s.exec(_warehouse_by_code(code)).first()
+        wh = inventory.warehouse_by_code(s, code)
         if wh is None:
             raise DomainError(f"warehouse {code} not found", field=["warehouse"],
                               code=ErrorCode.NOT_FOUND)
@@ -97,11 +97,6 @@ def update_me(uow: UnitOfWork, *, full_name: str | None = None,
     uow.session.add(user)
     uow.audit("user.update", "User", user.id, before=before, after=snapshot(user))
     return user
-
-
-def _warehouse_by_code(code: str):  # noqa: ANN202
-    from sqlmodel import select
-    return select(Warehouse).where(Warehouse.code == code)
 
 
 def access_token_for(settings: Settings, session: Session, user: User) -> tuple[str, int]:

@@ -9,13 +9,23 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.persistence.fast import rows
-from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.repository import (
+    Page,
+    PageRequest,
+    contains,
+    equal,
+    in_period,
+    in_range,
+    one_of,
+    paginate,
+    sort_table,
+    where,
+)
 
 
 class ProductSort(StrEnum):
@@ -30,17 +40,10 @@ class ProductSort(StrEnum):
     UPDATED_AT_DESC = "UPDATED_AT_DESC"
 
 
-_SORTS: dict[ProductSort, SortKey] = {
-    ProductSort.NAME_ASC: [(Product.name, False)],
-    ProductSort.NAME_DESC: [(Product.name, True)],
-    ProductSort.SKU_ASC: [(Product.sku, False)],
-    ProductSort.SKU_DESC: [(Product.sku, True)],
-    ProductSort.PRICE_ASC: [(Product.price, False)],
-    ProductSort.PRICE_DESC: [(Product.price, True)],
-    ProductSort.CREATED_AT_ASC: [(Product.created_at, False)],
-    ProductSort.CREATED_AT_DESC: [(Product.created_at, True)],
-    ProductSort.UPDATED_AT_DESC: [(Product.updated_at, True)],
-}
+_SORTS = sort_table(ProductSort, {
+    "NAME": Product.name, "SKU": Product.sku, "PRICE": Product.price,
+    "CREATED_AT": Product.created_at, "UPDATED_AT": Product.updated_at,
+})
 
 
 @dataclass(frozen=True)
@@ -66,33 +69,15 @@ def get_visible(session: Session, principal: Principal, product_id: int) -> Prod
     return session.exec(scope(select(Product).where(Product.id == product_id), principal)).first()
 
 
-def _like(text: str) -> str:
-    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def list_products(session: Session, principal: Principal, flt: ProductFilter, sort: ProductSort,
                   page: PageRequest) -> Page[Product]:
-    stmt = scope(select(Product), principal)
-    if flt.search and flt.search.strip():
-        like = _like(flt.search)
-        stmt = stmt.where(or_(Product.name.ilike(like, escape="\\"),
-                              Product.sku.ilike(like, escape="\\"),
-                              Product.category.ilike(like, escape="\\")))
-    if flt.category is not None:
-        stmt = stmt.where(Product.category == flt.category)
-    if flt.is_active is not None:
-        stmt = stmt.where(Product.is_active.is_(flt.is_active))
-    if flt.skus is not None:
-        stmt = stmt.where(Product.sku.in_(list(flt.skus)))
-    if flt.price_min is not None:
-        stmt = stmt.where(Product.price >= flt.price_min)
-    if flt.price_max is not None:
-        stmt = stmt.where(Product.price <= flt.price_max)
-    if flt.created_after is not None:
-        stmt = stmt.where(Product.created_at >= flt.created_after)
-    if flt.created_before is not None:
-        stmt = stmt.where(Product.created_at < flt.created_before)
+    stmt = where(scope(select(Product), principal),
+                 contains(flt.search, Product.name, Product.sku, Product.category),
+                 equal(Product.category, flt.category),
+                 equal(Product.is_active, flt.is_active),
+                 one_of(Product.sku, flt.skus),
+                 in_range(Product.price, flt.price_min, flt.price_max),
+                 in_period(Product.created_at, flt.created_after, flt.created_before))
     return paginate(session, stmt, _SORTS[sort], page, Product.id)
 
 

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.customers.models import Address, Contact, Customer
 from app.persistence.fast import rows, statements
-from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.repository import (
+    Page,
+    PageRequest,
+    contains,
+    equal,
+    grouped,
+    in_period,
+    paginate,
+    sort_table,
+    where,
+)
 
 
 class CustomerSort(StrEnum):
@@ -26,13 +35,9 @@ class CustomerSort(StrEnum):
     CODE_ASC = "CODE_ASC"
 
 
-_SORTS: dict[CustomerSort, SortKey] = {
-    CustomerSort.NAME_ASC: [(Customer.name, False)],
-    CustomerSort.NAME_DESC: [(Customer.name, True)],
-    CustomerSort.CREATED_AT_ASC: [(Customer.created_at, False)],
-    CustomerSort.CREATED_AT_DESC: [(Customer.created_at, True)],
-    CustomerSort.CODE_ASC: [(Customer.code, False)],
-}
+_SORTS = sort_table(CustomerSort, {
+    "NAME": Customer.name, "CREATED_AT": Customer.created_at, "CODE": Customer.code,
+})
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,21 @@ def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
         stmt = stmt.where(Customer.id == principal.customer_scope)
     if principal.owner_scope is not None:
         stmt = stmt.where(Customer.owner_id == principal.owner_scope)
+    return stmt
+
+
+def owned(owner_id: Any) -> Any:
+    """The ids of the customers a SALES user owns, as a subquery."""
+    return select(Customer.id).where(Customer.owner_id == owner_id)
+
+
+def of_visible_customers(stmt, principal: Principal, column):  # noqa: ANN001, ANN201
+    """Restrict `stmt` to rows whose customer (its id in `column`) the principal may see:
+    CUSTOMER users their own, SALES the customers they own (orders, returns...)."""
+    if principal.customer_scope is not None:
+        stmt = stmt.where(column == principal.customer_scope)
+    if principal.owner_scope is not None:
+        stmt = stmt.where(column.in_(owned(principal.owner_scope)))
     return stmt
 
 
@@ -84,19 +104,12 @@ def list_customers(
     session: Session, principal: Principal, flt: CustomerFilter, sort: CustomerSort,
     page: PageRequest,
 ) -> Page[Customer]:
-    stmt = scope(select(Customer), principal)
-    if flt.search:
-        like = f"%{flt.search.strip()}%"
-        stmt = stmt.where(or_(Customer.name.ilike(like), Customer.code.ilike(like),
-                              Customer.email.ilike(like), Customer.phone.ilike(like)))
-    for column, value in ((Customer.tier, flt.tier), (Customer.status, flt.status),
-                          (Customer.region, flt.region), (Customer.owner_id, flt.owner_id)):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if flt.created_after is not None:
-        stmt = stmt.where(Customer.created_at >= flt.created_after)
-    if flt.created_before is not None:
-        stmt = stmt.where(Customer.created_at < flt.created_before)
+    stmt = where(scope(select(Customer), principal),
+                 contains(flt.search, Customer.name, Customer.code, Customer.email,
+                          Customer.phone),
+                 equal(Customer.tier, flt.tier), equal(Customer.status, flt.status),
+                 equal(Customer.region, flt.region), equal(Customer.owner_id, flt.owner_id),
+                 in_period(Customer.created_at, flt.created_after, flt.created_before))
     return paginate(session, stmt, _SORTS[sort], page, Customer.id)
 
 
@@ -111,21 +124,15 @@ def customer_rows_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]
 
 
 def contacts_by_customer(session: Session, ids: Sequence[int]) -> dict[int, list[Contact]]:
-    out: dict[int, list[Contact]] = defaultdict(list)
     stmt = select(Contact).where(Contact.customer_id.in_(list(ids))).order_by(
         Contact.customer_id, Contact.is_primary.desc(), Contact.id)
-    for row in session.exec(stmt):
-        out[row.customer_id].append(row)
-    return out
+    return grouped(session.exec(stmt), "customer_id")
 
 
 def addresses_by_customer(session: Session, ids: Sequence[int]) -> dict[int, list[Address]]:
-    out: dict[int, list[Address]] = defaultdict(list)
     stmt = select(Address).where(Address.customer_id.in_(list(ids))).order_by(
         Address.customer_id, Address.is_default_shipping.desc(), Address.id)
-    for row in session.exec(stmt):
-        out[row.customer_id].append(row)
-    return out
+    return grouped(session.exec(stmt), "customer_id")
 
 
 def contacts_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Contact]:
@@ -155,3 +162,11 @@ def primary_contact(session: Session, customer_id: int) -> Any | None:
 
 def code_exists(session: Session, code: str) -> bool:
     return session.exec(select(Customer.id).where(Customer.code == code)).first() is not None
+
+
+def flagged_siblings(session: Session, model: type, customer_id: int, flag: str,
+                     keep_id: int) -> list[Any]:
+    """The customer's other contacts/addresses (`model`) with `flag` set."""
+    stmt = select(model).where(model.customer_id == customer_id, model.id != keep_id,
+                               getattr(model, flag).is_(True))
+    return list(session.exec(stmt))

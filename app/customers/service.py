@@ -7,7 +7,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
@@ -23,6 +23,7 @@ from app.customers.models import (
 )
 from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Validator
 from app.events import topics
+from app.orders import repository as orders
 from app.persistence.columns import utcnow
 from app.persistence.uow import UnitOfWork, flush_unique, snapshot
 
@@ -148,9 +149,7 @@ def _owned_child(uow: UnitOfWork, model: type, child_id: int, label: str) -> Any
 
 def _single_flag(session: Session, model: type, customer_id: int, flag: str, keep_id: int) -> None:
     """Only one contact is primary, one address the default: clear the flag on the others."""
-    stmt = select(model).where(model.customer_id == customer_id, model.id != keep_id,
-                               getattr(model, flag).is_(True))
-    for other in session.exec(stmt):
+    for other in repo.flagged_siblings(session, model, customer_id, flag, keep_id):
         setattr(other, flag, False)
         session.add(other)
 
@@ -182,9 +181,7 @@ def update_contact(uow: UnitOfWork, contact_id: int, data: dict[str, Any]) -> Co
 
 def remove_contact(uow: UnitOfWork, contact_id: int) -> Contact:
     contact = _owned_child(uow, Contact, contact_id, "contact")
-    from app.orders.models import Order
-    in_use = uow.session.exec(select(Order.id).where(Order.contact_id == contact.id)).first()
-    if in_use is not None:
+    if orders.contact_in_use(uow.session, contact.id):
         raise Conflict("contact is referenced by orders; it cannot be removed", field=["id"])
     uow.audit("contact.delete", "Contact", contact.id, before=snapshot(contact))
     uow.session.delete(contact)

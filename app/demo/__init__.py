@@ -1,1 +1,1 @@
-"""Deterministic demo data for `crm seed-demo` (see app/demo/seed.py)."""
+"""Deterministic demo data for `crm seed-demo` (see app/demo/service.py)."""

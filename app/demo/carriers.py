@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.demo import carrier_data as kd
 from app.demo import catalog_data as cd
 from app.demo.masterdata import BASE, CustomerPlan
-from app.demo.writer import Ids, insert_rows
+from app.demo.repository import Ids, insert_rows
 from app.shipping.models import ANY_REGION, CarrierRateRule, CarrierService
 
 REGIONS = sorted({w[2] for w in cd.WAREHOUSES})

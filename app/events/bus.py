@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,27 +27,24 @@ class DomainEvent:
     topic: str
     payload: dict[str, Any]
     id: int | None = None
-    late: bool = False  # published by the relay's recovery, long after its commit
 
 
 class Listener:
     """One registration on the bus; registered the moment it is created, so a
-    caller can read history after opening it and miss nothing in between."""
+    caller can read history after opening it and miss nothing in between. What it
+    hears says nothing about when an event was committed: a publication can come
+    long after its commit (relay recovery, Redis echo), so readers go by outbox id."""
 
     def __init__(self, bus: InProcessBus, topics: set[str]) -> None:
         self.topics = frozenset(topics)
         self.queue: asyncio.Queue[DomainEvent] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
-        self.first_id: int | None = None  # smallest event id heard since registration
         self._bus = bus
 
     def wants(self, topic: str) -> bool:
         return topic in self.topics or "*" in self.topics
 
     def offer(self, event: DomainEvent) -> None:
-        if not event.late and event.id is not None and (
-                self.first_id is None or event.id < self.first_id):
-            self.first_id = event.id
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -85,7 +83,22 @@ class EventBus(Protocol):
     async def close(self) -> None: ...
 
 
-class InProcessBus:
+class ListeningBus(ABC):
+    """What every bus does the same way: a subscription is a listener read until closed."""
+
+    @abstractmethod
+    def open(self, topics: set[str]) -> Listener: ...
+
+    async def subscribe(self, topics: set[str]) -> AsyncIterator[DomainEvent]:
+        listener = self.open(topics)
+        try:
+            async for event in listener:
+                yield event
+        finally:
+            listener.close()
+
+
+class InProcessBus(ListeningBus):
     """Fan-out to the listeners of this process only."""
 
     def __init__(self) -> None:
@@ -115,14 +128,6 @@ class InProcessBus:
     def detach(self, listener: Listener) -> None:
         with contextlib.suppress(ValueError):
             self._listeners.remove(listener)
-
-    async def subscribe(self, topics: set[str]) -> AsyncIterator[DomainEvent]:
-        listener = self.open(topics)
-        try:
-            async for event in listener:
-                yield event
-        finally:
-            listener.close()
 
     @property
     def subscriber_count(self) -> int:

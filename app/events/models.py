@@ -21,7 +21,7 @@ class OutboxEvent(SQLModel, table=True):
 
 
 class OutboxConsumer(SQLModel, table=True):
-    """How far a durable consumer of the outbox has got (app/events/consumers.py): every
+    """How far a durable consumer of the outbox has got (app/events/repository/consumers.py): every
     event up to `position` is done. It moves in the transaction that writes what the
     consumer made of those events, so each event is consumed exactly once."""
 

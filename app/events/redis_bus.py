@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 import orjson
 import redis.asyncio as aioredis
 
-from app.events.bus import DomainEvent, InProcessBus, Listener
-from app.persistence.db import stop_background
+from app.events.bus import DomainEvent, InProcessBus, Listener, ListeningBus
+from app.persistence.background import stop_background
 
 log = logging.getLogger("crm.events.redis")
 CHANNEL = "crm:events"
@@ -24,21 +23,20 @@ PUBLISH_TIMEOUT = 5.0  # a hung Redis must not hold the relay (or a SQLite write
 
 
 def encode(event: DomainEvent) -> bytes:
-    return orjson.dumps({"id": event.id, "topic": event.topic, "payload": event.payload,
-                         "late": event.late})
+    return orjson.dumps({"id": event.id, "topic": event.topic, "payload": event.payload})
 
 
 def decode(data: bytes | str) -> DomainEvent | None:
     try:
         raw = orjson.loads(data)
         return DomainEvent(topic=str(raw["topic"]), payload=dict(raw.get("payload") or {}),
-                           id=raw.get("id"), late=bool(raw.get("late")))
+                           id=raw.get("id"))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         log.warning("ignoring a malformed bus message")
         return None
 
 
-class RedisBus:
+class RedisBus(ListeningBus):
     def __init__(self, url: str, channel: str = CHANNEL) -> None:
         self.url = url
         self.channel = channel
@@ -59,14 +57,6 @@ class RedisBus:
     def open(self, topics: set[str]) -> Listener:
         self._ensure_listening()
         return self._local.open(topics)
-
-    async def subscribe(self, topics: set[str]) -> AsyncIterator[DomainEvent]:
-        listener = self.open(topics)
-        try:
-            async for event in listener:
-                yield event
-        finally:
-            listener.close()
 
     @property
     def subscriber_count(self) -> int:

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from datetime import timedelta
 
 import anyio.from_thread
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.events import outbox
 from app.events.bus import DomainEvent, EventBus
-from app.persistence.db import Database, spawn_background, stop_background
-from app.persistence.sqlite.writer import write_in_session
+from app.events.repository import outbox
+from app.persistence.background import spawn_background, stop_background
+from app.persistence.db import Database
+from app.persistence.sqlite.writers import write_in_session
 
 log = logging.getLogger("crm.events.relay")
 
@@ -90,8 +90,7 @@ class OutboxRelay:
             if not events:
                 session.rollback()
                 return 0
-            late = [replace(e, late=True) for e in events]
-            anyio.from_thread.run(self.bus.publish, late)
+            anyio.from_thread.run(self.bus.publish, events)
             outbox.mark_published(session, [e.id for e in events if e.id is not None])
             session.commit()
         log.info("relay published %d events left over after commit", len(events))

@@ -12,7 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 
 from app.events.bus import EventBus, Listener
-from app.persistence.db import spawn_background, stop_background
+from app.persistence.background import spawn_background, stop_background
 
 log = logging.getLogger("crm.events.rounds")
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from app.config import Settings
 from app.events.bus import DomainEvent, EventBus, InProcessBus
+from app.events.housekeeping import Housekeeping
 from app.events.relay import OutboxRelay
 from app.notifications.channels import Channel, EmailChannel, SmsChannel, Unconfigured
 from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
 from app.notifications.planning import NotificationPlanner
 from app.persistence.db import Database
-from app.persistence.housekeeping import Housekeeping
 
 
 def make_bus(settings: Settings) -> EventBus:

@@ -1,5 +1,6 @@
 """The stock ledger primitives: every change to on_hand/reserved is a conditional
-UPDATE plus a movement row, taken in a fixed (product, warehouse) order.
+UPDATE plus a movement row (their SQL: app/inventory/repository/levels.py and
+movements.py), taken in a fixed (product, warehouse) order.
 
 Never check-then-act: the WHERE clause of each UPDATE is the check, so two
 transactions cannot both take the last unit (DESIGN.md "Persistence and speed").
@@ -10,15 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.errors import DomainError, ErrorCode
-from app.inventory.models import MovementKind, StockLevel, StockMovement
-from app.persistence.columns import utcnow
-from app.persistence.fast import bulk, statements
+from app.inventory import repository as repo
+from app.inventory.models import MovementKind
 
 # Ceiling for on_hand: well inside a 32-bit INTEGER, so no receipt can overflow the column.
 MAX_ON_HAND = 2_000_000_000
@@ -65,101 +62,44 @@ def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
     return [StockLine(p, w, q) for (p, w), q in sorted(totals.items())]
 
 
-_MOVEMENTS = StockMovement.__table__
-
-
-def _movement(session: Session, line: StockLine, kind: MovementKind, ref: Reference,
-              on_hand: int = 0, reserved: int = 0) -> None:
-    """The ledger row: append-only, written in bulk before commit (app.persistence.fast.bulk)."""
-    bulk.defer(session, _MOVEMENTS, {
-        "product_id": line.product_id, "warehouse_id": line.warehouse_id, "kind": kind.value,
-        "on_hand_delta": on_hand, "reserved_delta": reserved, "reason": ref.reason,
-        "reference_type": ref.type, "reference_id": ref.id, "actor_id": ref.actor_id,
-        "external_reference": ref.external, "created_at": utcnow(),
-    })
-
-
-_LEVELS = StockLevel.__table__
-_ON_HAND, _RESERVED, _Q = _LEVELS.c.on_hand, _LEVELS.c.reserved, bindparam("q", type_=Integer)
-
-
-def _update(values: dict, condition) -> object:  # noqa: ANN001
-    """A conditional UPDATE of one level, built once and run with bound parameters."""
-    return (update(_LEVELS)
-            .where(_LEVELS.c.product_id == bindparam("pid"),
-                   _LEVELS.c.warehouse_id == bindparam("wid"), condition)
-            .values(**values, updated_at=bindparam("now", type_=_LEVELS.c.updated_at.type)))
-
-
-_RESERVE = _update({"reserved": _RESERVED + _Q}, _ON_HAND - _RESERVED >= _Q)
-_RELEASE = _update({"reserved": _RESERVED - _Q}, _RESERVED >= _Q)
-_SHIP = _update({"on_hand": _ON_HAND - _Q, "reserved": _RESERVED - _Q}, _RESERVED >= _Q)
-# `on_hand <= limit` with limit = MAX_ON_HAND - q: the sum is never computed, so never overflows
-_LIMIT = bindparam("limit", type_=Integer)
-_ADD = _update({"on_hand": _ON_HAND + _Q}, _ON_HAND <= _LIMIT)
-_REMOVE = _update({"on_hand": _ON_HAND - _Q}, _ON_HAND - _RESERVED >= _Q)
-
-
-def _apply(session: Session, line: StockLine, stmt, **extra: int) -> bool:  # noqa: ANN001
-    params = {"pid": line.product_id, "wid": line.warehouse_id,
-              "q": line.quantity, "now": utcnow(), **extra}
-    return statements.change(session, stmt, params) == 1
-
-
 def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserve all lines or raise InsufficientStock (the caller's transaction rolls back)."""
     for line in _merge(lines):
-        if not _apply(session, line, _RESERVE):
+        if not repo.change_level(session, repo.RESERVE, line):
             raise InsufficientStock(line.product_id, line.warehouse_id, line.quantity)
-        _movement(session, line, MovementKind.RESERVATION, ref, reserved=line.quantity)
+        repo.add_movement(session, line, MovementKind.RESERVATION, ref, reserved=line.quantity)
 
 
 def release(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     for line in _merge(lines):
         q = line.quantity
-        if not _apply(session, line, _RELEASE):
+        if not repo.change_level(session, repo.RELEASE, line):
             raise DomainError(f"cannot release {q}: not reserved", code=ErrorCode.CONFLICT)
-        _movement(session, line, MovementKind.RELEASE, ref, reserved=-q)
+        repo.add_movement(session, line, MovementKind.RELEASE, ref, reserved=-q)
 
 
 def ship(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserved stock leaves the building: on_hand and reserved both drop."""
     for line in _merge(lines):
         q = line.quantity
-        if not _apply(session, line, _SHIP):
+        if not repo.change_level(session, repo.SHIP, line):
             raise DomainError(f"cannot ship {q}: not reserved", code=ErrorCode.CONFLICT)
-        _movement(session, line, MovementKind.SHIPMENT, ref, on_hand=-q, reserved=-q)
-
-
-def ensure_level(session: Session, product_id: int, warehouse_id: int) -> StockLevel:
-    """The stock level row, created empty if this product was never stocked here."""
-    stmt = select(StockLevel).where(StockLevel.product_id == product_id,
-                                    StockLevel.warehouse_id == warehouse_id)
-    level = session.exec(stmt).first()
-    if level is None:
-        # INSERT .. ON CONFLICT DO NOTHING: two first receipts racing cannot both insert.
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(insert(StockLevel).values(
-            product_id=product_id, warehouse_id=warehouse_id, updated_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=["product_id", "warehouse_id"]))
-        level = session.exec(stmt).one()
-    return level
+        repo.add_movement(session, line, MovementKind.SHIPMENT, ref, on_hand=-q, reserved=-q)
 
 
 def add_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Reference) -> None:
     """Receipts, restocks, positive adjustments (creates the level if needed)."""
     if line.quantity < 0:
         raise DomainError("quantity must not be negative", field=["quantity"])
-    ensure_level(session, line.product_id, line.warehouse_id)
-    if not _apply(session, line, _ADD, limit=MAX_ON_HAND - line.quantity):
+    repo.ensure_level(session, line.product_id, line.warehouse_id)
+    if not repo.change_level(session, repo.ADD, line, limit=MAX_ON_HAND - line.quantity):
         raise DomainError(f"on hand would exceed {MAX_ON_HAND}", field=["quantity"],
                           code=ErrorCode.QUANTITY_EXCEEDED)
-    _movement(session, line, kind, ref, on_hand=line.quantity)
+    repo.add_movement(session, line, kind, ref, on_hand=line.quantity)
 
 
 def remove_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Reference) -> None:
     """Negative adjustments, scrap, transfer out: only unreserved stock may go."""
-    if not _apply(session, line, _REMOVE):
+    if not repo.change_level(session, repo.REMOVE, line):
         raise InsufficientStock(line.product_id, line.warehouse_id, line.quantity)
-    _movement(session, line, kind, ref, on_hand=-line.quantity)
+    repo.add_movement(session, line, kind, ref, on_hand=-line.quantity)

@@ -13,10 +13,10 @@ from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.errors import Conflict, DomainError, ErrorCode, NotFound, Validator
-from app.inventory import movement_repository as movements
 from app.inventory import repository as repo
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.inventory.replenishment import Suggestion, suggest
+from app.inventory.repository import movements
 from app.persistence.pagination import Page, PageRequest
 from app.persistence.uow import UnitOfWork, flush_unique, snapshot
 

@@ -25,7 +25,7 @@ from app.notifications.models import Notification
 from app.notifications.repository import Status
 from app.persistence.columns import utcnow
 from app.persistence.db import Database
-from app.persistence.sqlite.writer import write_in_session
+from app.persistence.sqlite.writers import write_in_session
 
 log = logging.getLogger("crm.notifications.dispatch")
 

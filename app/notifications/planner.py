@@ -22,19 +22,19 @@ from sqlmodel import Session
 
 from app.auth.models import User
 from app.auth.roles import Role
+from app.customers import repository as customers
 from app.customers.models import Customer
-from app.events import consumers, outbox, topics
+from app.events import topics
 from app.events.bus import DomainEvent
+from app.events.repository import consumers, outbox
 from app.notifications import repository as repo
-from app.notifications.models import Notification
 from app.notifications.repository import Status
 from app.notifications.templates import LANGUAGES, Rendered, label, render
-from app.orders.models import Order
+from app.orders import repository as orders
 from app.persistence.columns import utcnow
-from app.persistence.fast import bulk, rows
 
 log = logging.getLogger("crm.notifications")
-CONSUMER = "notifications"  # its outbox position (app/events/consumers.py)
+CONSUMER = "notifications"  # its outbox position (app/events/repository/consumers.py)
 STAFF_LANGUAGE = "zh"  # for a user whose language is not one of LANGUAGES
 _LABELLED = ("status", "alert")
 _SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}
@@ -73,13 +73,13 @@ class Reads:
     def _fetch_orders(self, ids: set[int]) -> None:
         if not ids:
             return
-        found = rows.by_id(self.session, Order, sorted(ids))
+        found = orders.order_rows_by_ids(self.session, sorted(ids))
         self._orders.update({order_id: found.get(order_id) for order_id in ids})
 
     def _fetch_customers(self, ids: set[int]) -> None:
         if not ids:
             return
-        found = rows.by_id(self.session, Customer, sorted(ids))
+        found = customers.customer_rows_by_ids(self.session, sorted(ids))
         self._customers.update({customer_id: found.get(customer_id) for customer_id in ids})
         self._preferences.update(repo.preferences_of(self.session, sorted(ids)))
 
@@ -269,9 +269,6 @@ def plan(session: Session, events: list[DomainEvent]) -> list[dict[str, Any]]:
 # The write, module-level: on SQLite it runs in the writer process (app.persistence.sqlite.writer)
 # ----------
 
-_TABLE = Notification.__table__
-
-
 def record(session: Session, start: int, end: int, planned: list[dict[str, Any]]
            ) -> list[DomainEvent] | None:
     """Write the rows planned for the events after `start` up to `end` and move the
@@ -280,7 +277,7 @@ def record(session: Session, start: int, end: int, planned: list[dict[str, Any]]
     nothing written) when another process planned them first."""
     if not consumers.advance(session, CONSUMER, start, end):
         return None
-    ids = bulk.insert_ids(session, _TABLE, planned)
+    ids = repo.insert_notifications(session, planned)
     events = [DomainEvent(topic=topics.NOTIFICATION_CREATED, payload={
         "notification_id": row_id, "channel": row["channel"], "customer_id": row["customer_id"],
         "user_id": row["user_id"], "template": row["template"]})

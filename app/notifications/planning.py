@@ -1,4 +1,4 @@
-"""The notification planner: a durable consumer of the outbox (app/events/consumers.py).
+"""The notification planner: a durable consumer of the outbox (app/events/repository/consumers.py).
 
 A round reads the events after the planner's position on a read connection, plans their
 notifications there (app/notifications/planner.py: reads, templates, rows) and sends only
@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.events import consumers, outbox
 from app.events.bus import DomainEvent, EventBus
+from app.events.repository import consumers, outbox
 from app.events.rounds import WokenRounds
 from app.notifications import planner
 from app.persistence.db import Database
-from app.persistence.sqlite.writer import write_in_session
+from app.persistence.sqlite.writers import write_in_session
 
 # Events read past the position without finding one to plan are stepped over in a write
 # only once this many have piled up (other topics must not be scanned again every round).

@@ -14,11 +14,11 @@ from app.auth.models import User, UserWarehouse
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.catalog.models import Product
-from app.customers.models import Customer
+from app.customers import repository as customers
 from app.inventory.models import Warehouse
 from app.notifications.models import Notification, NotificationPreference
-from app.persistence.fast import statements
-from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.fast import bulk, statements
+from app.persistence.repository import Page, PageRequest, equal, paginate, sort_table, where
 from app.returns.models import ReturnRequest
 from app.shipping.models import Carrier, Shipment
 
@@ -39,10 +39,8 @@ class NotificationSort(StrEnum):
     CREATED_AT_ASC = "CREATED_AT_ASC"
 
 
-_SORTS: dict[NotificationSort, SortKey] = {
-    NotificationSort.CREATED_AT_DESC: [(Notification.created_at, True)],
-    NotificationSort.CREATED_AT_ASC: [(Notification.created_at, False)],
-}
+_SORTS = sort_table(NotificationSort, {"CREATED_AT": Notification.created_at})
+_TABLE = Notification.__table__
 
 
 @dataclass(frozen=True)
@@ -169,6 +167,12 @@ def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int
     return rows
 
 
+def insert_notifications(session: Session, planned: list[dict]) -> list[int]:
+    """The planner's rows (app/notifications/planner.py), in multi-row INSERTs
+    (app/persistence/fast/bulk.py); their ids, in order."""
+    return bulk.insert_ids(session, _TABLE, planned)
+
+
 def record(session: Session, notification_id: int, values: dict) -> None:
     session.execute(update(Notification).where(Notification.id == notification_id)
                     .values(**values))
@@ -187,7 +191,7 @@ def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
     if not principal.can(Perm.CUSTOMERS_READ):
         return stmt.where(own)
     if principal.owner_scope is not None:
-        owned = select(Customer.id).where(Customer.owner_id == principal.owner_scope)
+        owned = customers.owned(principal.owner_scope)
         return stmt.where(or_(own, Notification.customer_id.in_(owned)))
     return stmt.where(or_(own, Notification.customer_id.is_not(None)))
 
@@ -202,16 +206,12 @@ def inbox_condition(principal: Principal):  # noqa: ANN201
 
 def list_notifications(session: Session, principal: Principal, flt: NotificationFilter,
                        sort: NotificationSort, page: PageRequest) -> Page[Notification]:
-    stmt = scope(select(Notification), principal)
-    if flt.inbox:
-        stmt = stmt.where(inbox_condition(principal))
-    if flt.unread_only:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    for column, value in ((Notification.channel, flt.channel), (Notification.status, flt.status),
-                          (Notification.template, flt.template),
-                          (Notification.customer_id, flt.customer_id)):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    stmt = where(scope(select(Notification), principal),
+                 inbox_condition(principal) if flt.inbox else None,
+                 Notification.read_at.is_(None) if flt.unread_only else None,
+                 equal(Notification.channel, flt.channel), equal(Notification.status, flt.status),
+                 equal(Notification.template, flt.template),
+                 equal(Notification.customer_id, flt.customer_id))
     return paginate(session, stmt, _SORTS[sort], page, Notification.id)
 
 

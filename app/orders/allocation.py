@@ -20,14 +20,12 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.errors import DomainError, ErrorCode, ValidationFailed
 from app.inventory import ledger
-from app.inventory.models import StockLevel, Warehouse
+from app.orders import repository as repo
 from app.orders.models import Order, OrderAllocation, OrderLine
-from app.persistence.fast import driver, statements
 
 
 @dataclass(frozen=True)
@@ -54,23 +52,13 @@ class Stock:
     warehouses: list[Site]
 
 
-# Locks the products' stock rows in the ledger's fixed order and reads them, with
-# their (active) warehouses, in one statement built once. A warehouse without a row
-# for these products could take no line, so planning needs no others.
-_STOCK = (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
-                 StockLevel.reserved, Warehouse.region)
-          .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-          .where(StockLevel.product_id.in_(bindparam("ids", expanding=True)),
-                 Warehouse.is_active.is_(True))
-          .order_by(StockLevel.product_id, StockLevel.warehouse_id)
-          .with_for_update(of=StockLevel))
-
-
 def load_stock(session: Session, product_ids: Sequence[int]) -> Stock:
-    """Lock and read the stock of these products (see _STOCK)."""
+    """Lock and read the stock of these products in the ledger's fixed order, with their
+    active warehouses (a warehouse without a row for these products could take no line,
+    so planning needs no others)."""
     available: dict[tuple[int, int], int] = {}
     regions: dict[int, str] = {}
-    rows = statements.rows(session, _STOCK, {"ids": sorted(set(product_ids))})
+    rows = repo.lock_stock(session, product_ids)
     for product_id, warehouse_id, on_hand, reserved, region in rows:
         available[(product_id, warehouse_id)] = on_hand - reserved
         regions[warehouse_id] = region
@@ -123,19 +111,8 @@ def reserve(session: Session, order: Order, lines: Sequence[OrderLine], region: 
     """Plan and reserve stock for an order that holds none yet (approval)."""
     slots = plan(lines, load_stock(session, [ln.product_id for ln in lines]), region)
     ledger.reserve(session, _stock_lines(slots), ref)
-    _write(session, order, slots)
+    repo.insert_allocations(session, order.id, slots)
     return slots
-
-
-_INSERT_ALLOCATION = insert(OrderAllocation.__table__)
-
-
-def _write(session: Session, order: Order, slots: Sequence[Slot]) -> None:
-    """One Core executemany (no ORM objects: nothing here reads them back)."""
-    driver.execute(driver.connection_of(session), _INSERT_ALLOCATION, [
-        {"order_id": order.id, "order_line_id": s.line_id, "product_id": s.product_id,
-         "warehouse_id": s.warehouse_id, "quantity": s.quantity, "quantity_shipped": 0}
-        for s in slots])
 
 
 def outstanding(allocations: Sequence[OrderAllocation]) -> list[Slot]:
@@ -162,8 +139,8 @@ def rebalance(session: Session, order: Order, lines: Sequence[OrderLine],
         return False, current
     ledger.release(session, _stock_lines(current), ref)
     ledger.reserve(session, _stock_lines(slots), ref)
-    session.execute(delete(OrderAllocation).where(OrderAllocation.order_id == order.id))
-    _write(session, order, slots)
+    repo.delete_allocations(session, order.id)
+    repo.insert_allocations(session, order.id, slots)
     return True, slots
 
 

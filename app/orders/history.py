@@ -13,12 +13,10 @@ from enum import StrEnum
 from typing import Any
 
 from app.events import topics
-from app.orders.models import Order, OrderEvent
+from app.orders import repository as repo
+from app.orders.models import Order
 from app.persistence.columns import utcnow
-from app.persistence.fast import bulk
 from app.persistence.uow import UnitOfWork, snapshot
-
-_TABLE = OrderEvent.__table__
 
 
 class EventType(StrEnum):
@@ -71,8 +69,7 @@ def _event(uow: UnitOfWork, order: Order, event_type: str, from_status: str | No
     row = {"order_id": order.id, "type": str(event_type), "from_status": from_status,
            "to_status": to_status, "actor_id": uow.actor_id, "message": message,
            "details": details, "created_at": utcnow()}
-    [event_id] = bulk.insert_ids(uow.session, _TABLE, [row])
-    return Entry(id=event_id, **row)
+    return Entry(id=repo.insert_event(uow.session, row), **row)
 
 
 def transition(uow: UnitOfWork, order: Order, to_status: str, event_type: str, *,

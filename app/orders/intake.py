@@ -22,7 +22,6 @@ from app.auth.principal import Principal
 from app.auth.roles import Perm
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound, ValidationFailed
 from app.ids import parse_id
-from app.orders import intake_repository as intake_repo
 from app.orders import repository as repo
 from app.orders import service
 from app.orders.models import Order, OrderChannel
@@ -76,7 +75,7 @@ def _customer_id(uow: UnitOfWork, item: ImportItem) -> int:
         raise DomainError("give either customerId or customerCode", field=["customerId"])
     if item.customer_id is not None:
         return parse_id(item.customer_id, "Customer", "customerId")
-    customer = intake_repo.customer_by_code(uow.session, uow.principal, item.customer_code)
+    customer = repo.customer_by_code(uow.session, uow.principal, item.customer_code)
     if customer is None:
         raise NotFound("customer not found", field=["customerCode"])
     return customer.id
@@ -97,7 +96,7 @@ def _product_ref(line: ImportLine, path: list[str], by_sku: dict) -> int:
 
 def _line_requests(session: Session, lines: Sequence[ImportLine]) -> tuple[LineRequest, ...]:
     """Resolve products by ID or SKU and hold the channel's prices to the catalog's."""
-    by_sku = intake_repo.products_by_skus(session, [ln.sku for ln in lines if ln.sku])
+    by_sku = repo.products_by_skus(session, [ln.sku for ln in lines if ln.sku])
     ids: list[int | None] = []
     errors: list[DomainError] = []
     for i, line in enumerate(lines):
@@ -123,7 +122,7 @@ def _line_requests(session: Session, lines: Sequence[ImportLine]) -> tuple[LineR
 def _existing(session: Session, principal: Principal, channel: str,
               external_id: str) -> Order | None:
     """The order already imported under this id, if any (foreign ones are a DUPLICATE)."""
-    found = intake_repo.order_by_external_id(session, channel, external_id)
+    found = repo.order_by_external_id(session, channel, external_id)
     if found is None:
         return None
     if repo.get_visible(session, principal, found.id) is None:

@@ -11,7 +11,6 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import json_field, money_field, timestamp_field
-from app.persistence.fast import objects
 
 
 class OrderStatus(StrEnum):
@@ -53,7 +52,8 @@ class PaymentMethod(StrEnum):
     CREDIT_TERMS = "CREDIT_TERMS"
 
 
-@objects.register  # written without the ORM's flush: app/persistence/fast/objects.py
+# Written without the ORM's flush: app/orders/repository/orders.py registers it with
+# app/persistence/fast/objects.py.
 class Order(SQLModel, table=True):
     __tablename__ = "sales_order"
     __table_args__ = (

@@ -15,9 +15,10 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.customers.models import Customer, CustomerStatus
 from app.errors import DomainError, ErrorCode
-from app.orders import balances, pricing
+from app.orders import pricing
 from app.orders import repository as repo
 from app.orders.models import Order, OrderLine
+from app.orders.repository import balances
 
 # Who may approve a discount above the configured threshold.
 DISCOUNT_APPROVERS = frozenset({Role.MANAGER, Role.ADMIN})

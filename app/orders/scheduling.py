@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.customers.models import TIER_RANK, Customer, CustomerTier
 from app.errors import DomainError, NotFound
+from app.inventory import repository as inventory
 from app.inventory.models import Warehouse
 from app.orders import allocation, history
 from app.orders import repository as repo
@@ -58,11 +58,6 @@ def _warehouse(session: Session, warehouse_id: int | None) -> Warehouse | None:
     return wh
 
 
-def _regions(session: Session, warehouse_ids: Sequence[int]) -> set[str]:
-    stmt = select(Warehouse.region).where(Warehouse.id.in_(list(warehouse_ids)))
-    return set(session.exec(stmt).all())
-
-
 def schedule_order(uow: UnitOfWork, order_id: int, scheduled_date: date | None = None,
                    promised_date: date | None = None, warehouse_id: int | None = None,
                    today: date | None = None) -> Order:
@@ -83,7 +78,7 @@ def schedule_order(uow: UnitOfWork, order_id: int, scheduled_date: date | None =
         stock_ref(uow, order, "order scheduled"), only_warehouse=warehouse_id)
     order.priority = priority_for(s, customer, order)
     per_warehouse = allocation.warehouses_of(slots)
-    lead = (LEAD_DAYS_IN_REGION if _regions(s, list(per_warehouse)) == {region}
+    lead = (LEAD_DAYS_IN_REGION if inventory.regions_of(s, list(per_warehouse)) == {region}
             else LEAD_DAYS_OTHER_REGION)
     order.scheduled_date, order.promised_date = _dates(
         order, scheduled_date, promised_date, today or datetime.now(UTC).date(), lead)

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
 from sqlmodel import Session
 
 from app.auth.principal import Principal
@@ -19,11 +18,10 @@ from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Va
 from app.orders import history, loading, numbering, pricing, transitions, workflow
 from app.orders import repository as repo
 from app.orders.history import EventType
-from app.orders.models import Order, OrderChannel, OrderLine
+from app.orders.models import Order, OrderChannel
 from app.orders.pricing import LineRequest
 from app.orders.workflow import Action
 from app.persistence import idempotency
-from app.persistence.fast import driver, objects
 from app.persistence.pagination import PageRequest
 from app.persistence.uow import UnitOfWork, snapshot
 
@@ -153,19 +151,6 @@ def _set_totals(order: Order, priced: pricing.Priced) -> None:
     order.currency = priced.currency
 
 
-_INSERT_LINE = insert(OrderLine.__table__)
-
-
-def _insert_lines(uow: UnitOfWork, order: Order, priced: pricing.Priced) -> None:
-    """One Core executemany on the connection (no autoflush: the order is written);
-    nothing in the transaction needs the lines as objects."""
-    driver.execute(driver.connection_of(uow.session), _INSERT_LINE, [
-        {"order_id": order.id, "product_id": ln.product_id, "sku": ln.sku, "name": ln.name,
-         "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_rate": ln.discount_rate,
-         "line_total": ln.line_total, "quantity_shipped": 0, "quantity_delivered": 0,
-         "quantity_returned": 0} for ln in priced.lines])
-
-
 def create_order(uow: UnitOfWork, draft: OrderDraft) -> Order:
     """A DRAFT order (PENDING_REVIEW with `submit`), priced from the catalog.
 
@@ -194,17 +179,17 @@ def _create(uow: UnitOfWork, draft: OrderDraft) -> Order:
     if draft.external_id and repo.external_id_taken(s, draft.channel, draft.external_id):
         raise DomainError("an order with this external id exists for the channel",
                           field=["externalId"], code=ErrorCode.DUPLICATE)
-    order = objects.new(
-        Order, number=numbering.placeholder(), customer_id=customer.id, channel=draft.channel,
+    order = repo.new_order(
+        number=numbering.placeholder(), customer_id=customer.id, channel=draft.channel,
         external_id=draft.external_id, notes=draft.notes.strip(),
         payment_method=pricing.payment_method_for(customer, draft.payment_method),
         created_by_id=uow.actor_id, promised_date=draft.promised_date)
     _apply_contact(s, order, draft.contact_id)
     _apply_address(s, order, customer, draft.address_id, draft.ship_to)
     _set_totals(order, priced)
-    objects.insert(s, order)  # the id, for the number and the lines
+    repo.insert_order(s, order)  # the id, for the number and the lines
     numbering.assign_number(order)
-    _insert_lines(uow, order, priced)
+    repo.insert_lines(s, order.id, priced.lines)
     history.record(uow, order, EventType.CREATED,
                    details={"lines": len(priced.lines), "total": str(order.total),
                             "channel": order.channel})
@@ -250,9 +235,9 @@ def update_order(uow: UnitOfWork, order_id: int, changes: dict[str, Any],
     customer = s.get(Customer, order.customer_id)
     if changes.get("lines") is not None:
         priced = _priced_lines(uow, customer, tuple(changes["lines"]))
-        s.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
+        repo.delete_lines(s, order.id)
         _set_totals(order, priced)
-        _insert_lines(uow, order, priced)
+        repo.insert_lines(s, order.id, priced.lines)
     if "contact_id" in changes:
         _apply_contact(s, order, changes["contact_id"])
     if changes.get("address_id") is not None or changes.get("ship_to") is not None:

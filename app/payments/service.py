@@ -21,9 +21,10 @@ from typing import Any
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound, Validator
-from app.orders import balances, history
+from app.orders import history
 from app.orders import repository as repo
 from app.orders.models import Order, OrderStatus, PaymentMethod, PaymentStatus
+from app.orders.repository import balances
 from app.payments import repository as pay_repo
 from app.payments.models import Payment
 from app.persistence import idempotency

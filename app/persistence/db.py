@@ -1,20 +1,20 @@
-"""Engines for the embedded (SQLite) and production (PostgreSQL) databases.
+"""Engines for the embedded (SQLite) and production (PostgreSQL) databases, and nothing
+else (docs/architecture.md#layers): what runs on them sits above this module and
+imports it, never the reverse, so the package has no import cycle. The SQLite writers
+(group-commit thread, writer process, checkpointer) are attached to a `Database` on first
+use by app/persistence/sqlite/writers.py; background tasks are
+app/persistence/background.py; statement counting app/persistence/counting.py.
 
-Each unit of work runs whole in one worker thread on a synchronous session
-(DESIGN.md "Persistence and speed"): one thread hand-off per transaction, not
-one per statement. SQLite writers are serialized twice over: a one-connection
-write pool inside the process and `BEGIN IMMEDIATE` across processes.
+Each unit of work runs whole in one worker thread on a synchronous session: one thread
+hand-off per transaction, not one per statement. SQLite writers are serialized twice
+over: a one-connection write pool inside the process and `BEGIN IMMEDIATE` across
+processes.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import contextvars
-import threading
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
@@ -22,12 +22,9 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 
+from app.persistence.counting import StatementCounter
 from app.persistence.fast.driver import run_driver_sql
-from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES, Checkpointer
-from app.persistence.sqlite.writer import GroupWriter
-
-if TYPE_CHECKING:
-    from app.persistence.sqlite.process import WriterProcess
+from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES
 
 
 def normalize_url(url: str) -> str:
@@ -106,58 +103,6 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
     return engine
 
 
-# Set in the context of background workers (outbox relay, notification dispatch) so
-# that statement counts measure requests only; worker threads inherit the context.
-BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar("crm_background",
-                                                                  default=False)
-
-
-def spawn_background(coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task:
-    """Start a long-running worker task marked as background work."""
-    ctx = contextvars.copy_context()
-    ctx.run(BACKGROUND.set, True)
-    return asyncio.create_task(coro, name=name, context=ctx)
-
-
-async def stop_background(tasks: list[asyncio.Task]) -> None:
-    """Cancel long-running worker tasks and wait until they have ended; what they raise on
-    the way out is theirs (each worker logs its own failures)."""
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-
-
-@dataclass
-class StatementCounter:
-    """Counts the SQL statements sent (transaction control excluded)."""
-
-    count: int = 0
-    statements: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    limit: int | None = 500  # statements kept (all are counted)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.count = 0
-            self.statements.clear()
-
-    def add(self, statements: list[str]) -> None:
-        """Statements run (here, or by the writer process on this one's behalf)."""
-        if BACKGROUND.get():
-            return
-        with self.lock:
-            self.count += len(statements)
-            room = len(statements) if self.limit is None else self.limit - len(self.statements)
-            self.statements.extend(statements[:max(room, 0)])
-
-    def __call__(self, _conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
-        if statement.lstrip()[:5].upper() in ("BEGIN", "COMMI", "ROLLB", "SAVEP", "RELEA"):
-            return
-        self.add([statement])
-
-
 class Database:
     """The read and write engines of one database."""
 
@@ -175,10 +120,6 @@ class Database:
             )
             self.read_engine = self.write_engine
         self.counter = StatementCounter()
-        self._writer: GroupWriter | None = None
-        self._writer_process: WriterProcess | None = None
-        self.checkpointer: Checkpointer | None = None  # runs beside the writers
-        self._writer_lock = threading.Lock()
         # Told the statements the writer process ran for this process's callers (the
         # engines' statement events fire there, not here).
         self.remote_statement_listeners: list[Callable[[list[str]], None]] = []
@@ -186,34 +127,9 @@ class Database:
             for engine in {self.write_engine, self.read_engine}:
                 event.listen(engine, "before_cursor_execute", self.counter)
             self.remote_statement_listeners.append(self.counter.add)
-
-    @property
-    def writer(self) -> GroupWriter:
-        """The SQLite writer thread of this process: every write with
-        CRM_SQLITE_WRITER=thread."""
-        if self._writer is None:
-            with self._writer_lock:
-                if self._writer is None:
-                    self._writer = GroupWriter(self.write_engine)
-                    self._start_checkpointer()
-        return self._writer
-
-    @property
-    def writer_process(self) -> WriterProcess:
-        """The SQLite writer process `Runner.write` sends units of work to (the default)."""
-        if self._writer_process is None:
-            with self._writer_lock:
-                if self._writer_process is None:
-                    from app.persistence.sqlite.process import WriterProcess
-
-                    self._writer_process = WriterProcess(self.url)
-                    self._start_checkpointer()
-        return self._writer_process
-
-    @property
-    def running_writer_process(self) -> WriterProcess | None:
-        """The writer process, if this process uses one (CRM_SQLITE_WRITER=process)."""
-        return self._writer_process
+        # The SQLite writers are no engines: app/persistence/sqlite/writers.py attaches them
+        # here on first use (a `Writers`), and `dispose` closes them.
+        self.writers: Any = None
 
     @property
     def counts_remote(self) -> bool:
@@ -222,30 +138,6 @@ class Database:
     def count_remote(self, statements: list[str]) -> None:
         for listener in self.remote_statement_listeners:
             listener(statements)
-
-    @property
-    def writer_stats(self) -> dict[str, int]:
-        """Groups committed and units in them, and units run alone, by both writers."""
-        stats = {"groups": 0, "grouped_units": 0, "alone": 0}
-        for writer in (self._writer, self._writer_process):
-            if writer is not None:
-                for key in stats:
-                    stats[key] += writer.stats[key]
-        return stats
-
-    def _start_checkpointer(self) -> None:
-        if self.is_sqlite and self.checkpointer is None:
-            self.checkpointer = Checkpointer(self.url)
-            self.checkpointer.start()
-
-    def close_writer(self) -> None:
-        """Finish the queued writes and stop the writers and the checkpointer thread."""
-        if self._writer_process is not None:
-            self._writer_process.close()
-        if self._writer is not None:
-            self._writer.close()
-        if self.checkpointer is not None:
-            self.checkpointer.close()
 
     @property
     def is_sqlite(self) -> bool:
@@ -257,10 +149,9 @@ class Database:
         return True
 
     def dispose(self) -> None:
-        if self._writer_process is not None:
-            self._writer_process.close()
-        if self.checkpointer is not None:
-            self.checkpointer.close()
+        """Close the writers attached (finishing what they were given), then the engines."""
+        if self.writers is not None:
+            self.writers.close()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

@@ -123,6 +123,33 @@ def _after_clause(columns: SortKey, values: list[Any], forward: bool):  # noqa: 
     return or_(*clauses)
 
 
+@dataclass(frozen=True)
+class Keyset:
+    """A list's order as keyset paging walks it: the sort key, then the id (in the direction
+    of the key's last column) so that every row has a place of its own. A cursor holds a
+    row's values of these columns."""
+
+    columns: tuple[tuple[InstrumentedAttribute, bool], ...]
+
+    @classmethod
+    def of(cls, sort: SortKey, id_column: InstrumentedAttribute) -> Keyset:
+        return cls((*sort, (id_column, sort[-1][1])))
+
+    def order_by(self, forward: bool = True) -> list[Any]:
+        """ORDER BY terms; walking backward reverses every key."""
+        return [c.desc() if desc == forward else c.asc() for c, desc in self.columns]
+
+    def after(self, cursor: str, arg: str, forward: bool = True):  # noqa: ANN201
+        """Rows strictly after the cursor's row when walking `forward`, else before it;
+        a cursor that does not decode is a DomainError on `arg`."""
+        values = decode_cursor(cursor, [c for c, _ in self.columns], arg)
+        return _after_clause(self.columns, values, forward)
+
+    def cursors(self, rows: Sequence[Any]) -> list[str]:
+        keys = [c.key for c, _ in self.columns]
+        return [encode_cursor([getattr(r, k) for k in keys]) for r in rows]
+
+
 def paginate(
     session: Session,
     stmt: Select,
@@ -132,8 +159,7 @@ def paginate(
 ) -> Page[Any]:
     """Run `stmt` (a select of one entity) one page at a time, keyed by `sort` + id."""
     page = page.validated()
-    columns: list[tuple[InstrumentedAttribute, bool]] = [*sort, (id_column, sort[-1][1])]
-    cols_only = [c for c, _ in columns]
+    keyset = Keyset.of(sort, id_column)
     total = None
     if page.with_total:
         total = session.execute(
@@ -143,26 +169,18 @@ def paginate(
     query = stmt
     cursor = page.after if forward else page.before
     if cursor:
-        arg = "after" if forward else "before"
-        query = query.where(_after_clause(columns, decode_cursor(cursor, cols_only, arg), forward))
-    # walking backward reverses every key; the page is flipped back below
-    order = [(c.desc() if d else c.asc()) if forward else (c.asc() if d else c.desc())
-             for c, d in columns]
+        query = query.where(keyset.after(cursor, "after" if forward else "before", forward))
     size = page.size
-    rows = list(session.exec(query.order_by(*order).limit(size + 1)).all()) if size else []
+    query = query.order_by(*keyset.order_by(forward)).limit(size + 1)
+    rows = list(session.exec(query).all()) if size else []
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
         rows.reverse()
-    cursors = [encode_cursor([_row_value(r, c) for c in cols_only]) for r in rows]
     return Page(
         items=rows,
-        cursors=cursors,
+        cursors=keyset.cursors(rows),
         has_next=more if forward else page.before is not None,
         has_previous=more if not forward else page.after is not None,
         total=total,
     )
-
-
-def _row_value(row: Any, column: InstrumentedAttribute) -> Any:
-    return getattr(row, column.key)

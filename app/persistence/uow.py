@@ -2,8 +2,25 @@
 app/persistence/sqlite/writer.py), run whole in one worker thread.
 
 Services are plain synchronous functions `fn(uow, ...)`; they never commit.
-`Runner.write` commits, writes the emitted events to the outbox in the same
+`Runner.write` commits, with the emitted events written to the outbox in the same
 transaction, and hands them to the bus after commit.
+
+What a unit writes besides the service's own rows is the app's, not persistence's: the
+audit rows and the outbox (domain tables) are written by hooks that the composition roots
+install once per process (app/composition.py, called by the ASGI app, the CLI, the SQLite
+writer process's entry point and the tests), so that persistence imports no domain and the
+table registry is imported by the roots, not here (docs/architecture.md#layers,
+#the-unit-of-work):
+
+* `on_audit(hook)`: `uow.audit(...)` calls `hook(uow, action, entity_type, entity_id,
+  before, after)` there and then. It defers the row (app/persistence/fast/bulk.py), so a
+  savepoint rolled back drops it, a unit that fails but keeps its writes keeps it, and the
+  deferred tables are written in the order they were first used, as before the hooks;
+* `before_commit(hook)`: `hook(uow)` runs once the service has returned, before commit, in
+  the order installed (a plain loop over a short list: the write path's cost is a call
+  each). The outbox's is the last: it writes the deferred rows, then appends `uow.events`
+  and sets `uow.to_publish`, the events with their outbox ids, which `Runner` hands to the
+  bus after commit.
 """
 
 from __future__ import annotations
@@ -14,25 +31,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Connection, event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
-import app.models  # noqa: F401  every table mapped: a unit's flush may reach any of them
-from app.audit.models import AuditRecord
-from app.auth.principal import Principal
 from app.config import Settings, get_settings
 from app.errors import DomainError
-from app.events import outbox
-from app.events.bus import DomainEvent
-from app.persistence.columns import utcnow
 from app.persistence.db import Database
-from app.persistence.fast import bulk
 from app.persistence.sqlite.process import WriteCall
 from app.persistence.sqlite.writer import end_session, open_session
+from app.persistence.sqlite.writers import writers
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -84,18 +95,44 @@ def _keep_loaded(session: Session, instance: object) -> None:
     session.info.setdefault("crm_loaded", []).append(instance)
 
 
-_AUDIT = AuditRecord.__table__
+class Emitted(NamedTuple):
+    """An event a unit of work emitted (`uow.emit`), not yet stored: the outbox's hook
+    stores it and makes it the event the bus carries (app/events/bus.py)."""
+
+    topic: str
+    payload: dict[str, Any]
+
+
+# The hooks installed (app/composition.py): see the module's docstring.
+_BEFORE_COMMIT: list[Callable[[UnitOfWork], None]] = []
+_ON_AUDIT: list[Callable[..., None]] = []
+
+
+def before_commit(hook: Callable[[UnitOfWork], None]) -> None:
+    """Run `hook(uow)` before every unit of work commits, after the hooks installed before
+    it. Installing a hook twice installs it once."""
+    if hook not in _BEFORE_COMMIT:
+        _BEFORE_COMMIT.append(hook)
+
+
+def on_audit(hook: Callable[..., None]) -> None:
+    """Call `hook(uow, action, entity_type, entity_id, before, after)` for every
+    `uow.audit(...)`. Installing a hook twice installs it once."""
+    if hook not in _ON_AUDIT:
+        _ON_AUDIT.append(hook)
 
 
 @dataclass
 class UnitOfWork:
     session: Session
-    principal: Principal | None = None
+    principal: Any = None  # the app's principal (app/auth/principal.py), or None
     request_id: str | None = None
-    events: list[DomainEvent] = field(default_factory=list)
+    events: list[Emitted] = field(default_factory=list)
     # the settings of the app running this unit (rules read their limits here, so an app
     # built with its own settings never disagrees with itself: see Runner)
     settings: Settings = field(default_factory=get_settings)
+    # what Runner hands to the bus after commit: set by the outbox's before-commit hook
+    to_publish: list[Any] = field(default_factory=list)
 
     @property
     def actor_id(self) -> int | None:
@@ -104,7 +141,7 @@ class UnitOfWork:
         return self.principal.user_id
 
     def emit(self, topic: str, **payload: Any) -> None:
-        self.events.append(DomainEvent(topic=topic, payload=payload))
+        self.events.append(Emitted(topic, payload))
 
     def audit(
         self,
@@ -114,19 +151,10 @@ class UnitOfWork:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        """Written with the transaction's other append-only rows just before commit."""
-        bulk.defer(self.session, _AUDIT, {
-            "actor_id": self.actor_id,
-            "actor_role": (None if self.principal is None else
-                           "SYSTEM" if self.principal.is_system else self.principal.role.value),
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": entity_id,
-            "before": before,
-            "after": after,
-            "request_id": self.request_id,
-            "created_at": utcnow(),
-        })
+        """Written with the transaction's other append-only rows just before commit (by
+        the audit hook installed: app/composition.py)."""
+        for hook in _ON_AUDIT:
+            hook(self, action, entity_type, entity_id, before, after)
 
 
 class Runner:
@@ -136,31 +164,32 @@ class Runner:
     def __init__(
         self,
         db: Database,
-        publish: Callable[[list[DomainEvent]], Awaitable[None]] | None = None,
+        publish: Callable[[list[Any]], Awaitable[None]] | None = None,
         settings: Settings | None = None,
     ) -> None:
         self.db = db
         self._publish = publish
         self.settings = settings or get_settings()
+        self._writers = writers(db) if db.is_sqlite else None  # started with the first write
 
     async def write(
         self,
         fn: Callable[..., T],
         *args: Any,
-        principal: Principal | None = None,
+        principal: Any = None,
         request_id: str | None = None,
         **kwargs: Any,
     ) -> T:
-        if self.db.is_sqlite and self.settings.sqlite_writer == "process":
-            result, events, statements = await self.db.writer_process.run(WriteCall(
+        if self._writers is not None and self.settings.sqlite_writer == "process":
+            result, events, statements = await self._writers.process.run(WriteCall(
                 fn, args, kwargs, principal, request_id, count=self.db.counts_remote),
                 self.settings)
             if statements:
                 self.db.count_remote(statements)
         else:
             unit = functools.partial(self._write_sync, fn, principal, request_id, args, kwargs)
-            if self.db.is_sqlite:
-                result, events = await self.db.writer.run(unit)
+            if self._writers is not None:
+                result, events = await self._writers.thread.run(unit)
             else:
                 result, events = await anyio.to_thread.run_sync(unit)
         if events and self._publish is not None:
@@ -174,15 +203,15 @@ class Runner:
         with Session(self.db.read_engine, expire_on_commit=False) as session:
             return fn(session, *args, **kwargs)
 
-    def write_sync(self, fn: Callable[..., T], *args: Any, principal: Principal | None = None,
+    def write_sync(self, fn: Callable[..., T], *args: Any, principal: Any = None,
                    **kwargs: Any) -> T:
         """For the CLI and tests: run a unit of work in this thread, events dropped."""
         return self._write_sync(fn, principal, None, args, kwargs)[0]
 
     def _write_sync(
-        self, fn: Callable[..., T], principal: Principal | None, request_id: str | None,
+        self, fn: Callable[..., T], principal: Any, request_id: str | None,
         args: tuple, kwargs: dict, group: Connection | None = None,
-    ) -> tuple[T, list[DomainEvent]]:
+    ) -> tuple[T, list[Any]]:
         """One unit of work in a transaction of its own, or, with `group` (the SQLite
         writer's group commit), in a savepoint of the group's transaction."""
         with open_session(self.db.write_engine, group, WriteSession) as session:
@@ -190,7 +219,8 @@ class Runner:
                              settings=self.settings)
             try:
                 result = fn(uow, *args, **kwargs)
-                events = self._to_outbox(uow)
+                for hook in _BEFORE_COMMIT:
+                    hook(uow)
             except DomainError as exc:
                 # e.g. a revoked token family must stay revoked
                 end_session(session, group, commit=exc.keep_writes)
@@ -199,24 +229,7 @@ class Runner:
                 end_session(session, group, commit=False)
                 raise
             end_session(session, group, commit=True)
-        return result, events
-
-    @staticmethod
-    def _to_outbox(uow: UnitOfWork) -> list[DomainEvent]:
-        """Append the unit's events to the outbox, last: notifications and other consumers
-        read them from there after commit (app/notifications/planning.py)."""
-        if not uow.events:
-            return []
-        # Every row lock the transaction needs is taken before the serialized tail
-        # (append + commit), so holding the append lock never waits for a row lock:
-        # the change and its deferred rows (their foreign keys lock referenced rows on
-        # PostgreSQL) are written first.
-        bulk.write_deferred(uow.session)
-        uow.session.flush()
-        outbox.lock_for_append(uow.session)  # ids become visible in id order
-        ids = outbox.append(uow.session, uow.events)
-        return [DomainEvent(topic=e.topic, payload=e.payload, id=i)
-                for e, i in zip(uow.events, ids, strict=True)]
+        return result, uow.to_publish
 
 
 def flush_unique(session: Session, duplicate: DomainError) -> None:

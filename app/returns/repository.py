@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,9 +11,19 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
-from app.customers.models import Customer
+from app.customers import repository as customers
 from app.orders.models import OrderLine
-from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.repository import (
+    Page,
+    PageRequest,
+    equal,
+    grouped,
+    in_period,
+    one_of,
+    paginate,
+    sort_table,
+    where,
+)
 from app.returns.models import ReturnLine, ReturnRequest
 
 
@@ -25,12 +34,10 @@ class ReturnSort(StrEnum):
     NUMBER_ASC = "NUMBER_ASC"
 
 
-SORTS: dict[ReturnSort, SortKey] = {
-    ReturnSort.CREATED_AT_DESC: [(ReturnRequest.created_at, True)],
-    ReturnSort.CREATED_AT_ASC: [(ReturnRequest.created_at, False)],
-    ReturnSort.UPDATED_AT_DESC: [(ReturnRequest.updated_at, True)],
-    ReturnSort.NUMBER_ASC: [(ReturnRequest.number, False)],
-}
+SORTS = sort_table(ReturnSort, {
+    "CREATED_AT": ReturnRequest.created_at, "UPDATED_AT": ReturnRequest.updated_at,
+    "NUMBER": ReturnRequest.number,
+})
 
 
 @dataclass(frozen=True)
@@ -45,12 +52,7 @@ class ReturnFilter:
 
 def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
     """Like orders: SALES see their customers' returns, CUSTOMER users their own."""
-    if principal.customer_scope is not None:
-        stmt = stmt.where(ReturnRequest.customer_id == principal.customer_scope)
-    if principal.owner_scope is not None:
-        owned = select(Customer.id).where(Customer.owner_id == principal.owner_scope)
-        stmt = stmt.where(ReturnRequest.customer_id.in_(owned))
-    return stmt
+    return customers.of_visible_customers(stmt, principal, ReturnRequest.customer_id)
 
 
 def get_visible(session: Session, principal: Principal, request_id: int) -> ReturnRequest | None:
@@ -66,19 +68,12 @@ def lock(session: Session, request: ReturnRequest) -> ReturnRequest:
 
 def list_requests(session: Session, principal: Principal, flt: ReturnFilter, sort: ReturnSort,
                   page: PageRequest) -> Page[ReturnRequest]:
-    stmt = scope(select(ReturnRequest), principal)
-    if flt.statuses:
-        stmt = stmt.where(ReturnRequest.status.in_(list(flt.statuses)))
-    if flt.types:
-        stmt = stmt.where(ReturnRequest.type.in_(list(flt.types)))
-    if flt.order_id is not None:
-        stmt = stmt.where(ReturnRequest.order_id == flt.order_id)
-    if flt.customer_id is not None:
-        stmt = stmt.where(ReturnRequest.customer_id == flt.customer_id)
-    if flt.created_after is not None:
-        stmt = stmt.where(ReturnRequest.created_at >= flt.created_after)
-    if flt.created_before is not None:
-        stmt = stmt.where(ReturnRequest.created_at < flt.created_before)
+    stmt = where(scope(select(ReturnRequest), principal),
+                 one_of(ReturnRequest.status, flt.statuses or None),
+                 one_of(ReturnRequest.type, flt.types or None),
+                 equal(ReturnRequest.order_id, flt.order_id),
+                 equal(ReturnRequest.customer_id, flt.customer_id),
+                 in_period(ReturnRequest.created_at, flt.created_after, flt.created_before))
     return paginate(session, stmt, SORTS[sort], page, ReturnRequest.id)
 
 
@@ -87,19 +82,13 @@ def list_requests(session: Session, principal: Principal, flt: ReturnFilter, sor
 def requests_by_order(session: Session, ids: Sequence[int]) -> dict[int, list[ReturnRequest]]:
     stmt = select(ReturnRequest).where(ReturnRequest.order_id.in_(list(ids))).order_by(
         ReturnRequest.order_id, ReturnRequest.id)
-    out: dict[int, list[ReturnRequest]] = defaultdict(list)
-    for row in session.exec(stmt):
-        out[row.order_id].append(row)
-    return out
+    return grouped(session.exec(stmt), "order_id")
 
 
 def lines_by_request(session: Session, ids: Sequence[int]) -> dict[int, list[ReturnLine]]:
     stmt = select(ReturnLine).where(ReturnLine.return_request_id.in_(list(ids))).order_by(
         ReturnLine.return_request_id, ReturnLine.id)
-    out: dict[int, list[ReturnLine]] = defaultdict(list)
-    for row in session.exec(stmt):
-        out[row.return_request_id].append(row)
-    return out
+    return grouped(session.exec(stmt), "return_request_id")
 
 
 def lines_of(session: Session, request_id: int) -> list[ReturnLine]:

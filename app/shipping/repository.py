@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,10 +12,20 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
-from app.customers.models import Customer
+from app.customers import repository as customers
 from app.orders.models import Order
 from app.persistence.fast import rows
-from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.repository import (
+    Page,
+    PageRequest,
+    equal,
+    grouped,
+    in_period,
+    one_of,
+    paginate,
+    sort_table,
+    where,
+)
 from app.shipping.models import Carrier, Shipment, ShipmentLine, ShipmentStatus, TrackingEvent
 
 
@@ -28,13 +37,10 @@ class ShipmentSort(StrEnum):
     NUMBER_DESC = "NUMBER_DESC"
 
 
-_SORTS: dict[ShipmentSort, SortKey] = {
-    ShipmentSort.CREATED_AT_DESC: [(Shipment.created_at, True)],
-    ShipmentSort.CREATED_AT_ASC: [(Shipment.created_at, False)],
-    ShipmentSort.UPDATED_AT_DESC: [(Shipment.updated_at, True)],
-    ShipmentSort.NUMBER_ASC: [(Shipment.number, False)],
-    ShipmentSort.NUMBER_DESC: [(Shipment.number, True)],
-}
+_SORTS = sort_table(ShipmentSort, {
+    "CREATED_AT": Shipment.created_at, "UPDATED_AT": Shipment.updated_at,
+    "NUMBER": Shipment.number,
+})
 
 
 class CarrierSort(StrEnum):
@@ -42,10 +48,7 @@ class CarrierSort(StrEnum):
     CODE_ASC = "CODE_ASC"
 
 
-_CARRIER_SORTS: dict[CarrierSort, SortKey] = {
-    CarrierSort.NAME_ASC: [(Carrier.name, False)],
-    CarrierSort.CODE_ASC: [(Carrier.code, False)],
-}
+_CARRIER_SORTS = sort_table(CarrierSort, {"NAME": Carrier.name, "CODE": Carrier.code})
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
         own_orders = select(Order.id).where(Order.customer_id == principal.customer_scope)
         stmt = stmt.where(Shipment.order_id.in_(own_orders))
     if principal.owner_scope is not None:
-        owned = select(Customer.id).where(Customer.owner_id == principal.owner_scope)
+        owned = customers.owned(principal.owner_scope)
         stmt = stmt.where(Shipment.order_id.in_(
             select(Order.id).where(Order.customer_id.in_(owned))))
     if principal.warehouse_scope is not None:
@@ -84,40 +87,29 @@ def get_visible(session: Session, principal: Principal, shipment_id: int) -> Shi
 
 def list_shipments(session: Session, principal: Principal, flt: ShipmentFilter,
                    sort: ShipmentSort, page: PageRequest) -> Page[Shipment]:
-    stmt = scope(select(Shipment), principal)
-    if flt.statuses is not None:
-        stmt = stmt.where(Shipment.status.in_(list(flt.statuses)))
-    for column, value in ((Shipment.warehouse_id, flt.warehouse_id),
-                          (Shipment.order_id, flt.order_id),
-                          (Shipment.carrier_id, flt.carrier_id)):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if flt.tracking_number:
-        stmt = stmt.where(Shipment.tracking_number == flt.tracking_number.strip())
-    if flt.created_after is not None:
-        stmt = stmt.where(Shipment.created_at >= flt.created_after)
-    if flt.created_before is not None:
-        stmt = stmt.where(Shipment.created_at < flt.created_before)
+    tracking = flt.tracking_number.strip() if flt.tracking_number else None
+    stmt = where(scope(select(Shipment), principal),
+                 one_of(Shipment.status, flt.statuses),
+                 equal(Shipment.warehouse_id, flt.warehouse_id),
+                 equal(Shipment.order_id, flt.order_id),
+                 equal(Shipment.carrier_id, flt.carrier_id),
+                 equal(Shipment.tracking_number, tracking),
+                 in_period(Shipment.created_at, flt.created_after, flt.created_before))
     return paginate(session, stmt, _SORTS[sort], page, Shipment.id)
 
 
 def list_carriers(session: Session, active: bool | None, sort: CarrierSort,
                   page: PageRequest) -> Page[Carrier]:
-    stmt = select(Carrier)
-    if active is not None:
-        stmt = stmt.where(Carrier.is_active.is_(active))
+    stmt = where(select(Carrier), equal(Carrier.is_active, active))
     return paginate(session, stmt, _CARRIER_SORTS[sort], page, Carrier.id)
 
 
 # Batched fetches for dataloaders: one statement per batch of keys ----------------
 
 def shipments_by_order(session: Session, order_ids: Sequence[int]) -> dict[int, list[Shipment]]:
-    out: dict[int, list[Shipment]] = defaultdict(list)
     stmt = select(Shipment).where(Shipment.order_id.in_(list(order_ids))).order_by(
         Shipment.order_id, Shipment.created_at, Shipment.id)
-    for row in session.exec(stmt):
-        out[row.order_id].append(row)
-    return out
+    return grouped(session.exec(stmt), "order_id")
 
 
 def shipment_rows_by_order(session: Session, order_ids: Sequence[int]
@@ -129,22 +121,16 @@ def shipment_rows_by_order(session: Session, order_ids: Sequence[int]
 
 def tracking_events_by_shipment(session: Session, shipment_ids: Sequence[int]
                                 ) -> dict[int, list[TrackingEvent]]:
-    out: dict[int, list[TrackingEvent]] = defaultdict(list)
     stmt = select(TrackingEvent).where(TrackingEvent.shipment_id.in_(list(shipment_ids))).order_by(
         TrackingEvent.shipment_id, TrackingEvent.occurred_at, TrackingEvent.id)
-    for row in session.exec(stmt):
-        out[row.shipment_id].append(row)
-    return out
+    return grouped(session.exec(stmt), "shipment_id")
 
 
 def shipment_lines_by_shipment(session: Session, shipment_ids: Sequence[int]
                                ) -> dict[int, list[ShipmentLine]]:
-    out: dict[int, list[ShipmentLine]] = defaultdict(list)
     stmt = select(ShipmentLine).where(ShipmentLine.shipment_id.in_(list(shipment_ids))).order_by(
         ShipmentLine.shipment_id, ShipmentLine.id)
-    for row in session.exec(stmt):
-        out[row.shipment_id].append(row)
-    return out
+    return grouped(session.exec(stmt), "shipment_id")
 
 
 def carriers_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Carrier]:
@@ -174,4 +160,11 @@ def number_exists(session: Session, number: str) -> bool:
 def latest_event(session: Session, shipment_id: int) -> TrackingEvent | None:
     stmt = select(TrackingEvent).where(TrackingEvent.shipment_id == shipment_id).order_by(
         TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc())
+    return session.exec(stmt).first()
+
+
+def tracking_event_by_external_id(session: Session, shipment_id: int,
+                                  external_id: str) -> TrackingEvent | None:
+    stmt = select(TrackingEvent).where(TrackingEvent.shipment_id == shipment_id,
+                                       TrackingEvent.external_id == external_id)
     return session.exec(stmt).first()

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.auth.principal import SYSTEM, Principal
 from app.auth.roles import Perm
@@ -25,6 +25,7 @@ from app.errors import (
 )
 from app.events import topics
 from app.inventory.models import Warehouse
+from app.orders import repository as orders
 from app.orders.models import Order, OrderLine, OrderStatus
 from app.persistence.columns import utcnow
 from app.persistence.pagination import Page, PageRequest
@@ -70,7 +71,7 @@ def _validate_lines(session: Session, order: Order, lines: Sequence[tuple[int, i
     v.check(bool(lines), "lines", "a shipment needs at least one line")
     v.raise_if_any()
     ids = [line_id for line_id, _ in lines]
-    rows = {r.id: r for r in session.exec(select(OrderLine).where(OrderLine.id.in_(ids)))}
+    rows = orders.lines_by_ids(session, ids)
     already = repo.shipped_quantities(session, ids)
     out: list[tuple[OrderLine, int]] = []
     seen: set[int] = set()
@@ -186,9 +187,8 @@ def add_tracking_event(
     if shipment is None:
         raise NotFound("shipment not found", field=["shipmentId"])
     if external_id:
-        known = s.exec(select(TrackingEvent).where(TrackingEvent.shipment_id == shipment.id,
-                                                   TrackingEvent.external_id == external_id))
-        if (found := known.first()) is not None:
+        found = repo.tracking_event_by_external_id(s, shipment.id, external_id)
+        if found is not None:
             return found
     if shipment.status == ShipmentStatus.CANCELLED.value:
         raise InvalidTransition("shipment", shipment.status, "track")

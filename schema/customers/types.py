@@ -12,8 +12,8 @@ from app.auth.roles import Perm
 from app.customers import models as m
 from app.customers import repository as repo
 from app.customers import service
-from app.orders import customer_views
 from app.orders.repository import OrderSort as _OrderSort
+from app.orders.repository import customer_views
 from schema.core.guards import CONTACT_RULE, CREDIT_RULE, contact_value, credit_value
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import object_type, register_types

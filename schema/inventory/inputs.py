@@ -9,8 +9,8 @@ import strawberry
 
 from app.errors import DomainError, ErrorCode
 from app.ids import from_global_id
-from app.inventory import movement_repository as movement_repo
 from app.inventory import repository as repo
+from app.inventory.repository import movements as movement_repo
 from schema.core.node import parse_ids
 from schema.inventory.types import StockMovementKind, StockStatus
 

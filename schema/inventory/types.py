@@ -11,10 +11,10 @@ import strawberry
 from app.auth.roles import Perm
 from app.ids import to_global_id
 from app.inventory import models as m
-from app.inventory import movement_repository as movement_repo
 from app.inventory import repository as repo
 from app.inventory import service
 from app.inventory.replenishment import Suggestion
+from app.inventory.repository import movements as movement_repo
 from app.inventory.status import StockStatus as _StockStatus
 from app.inventory.status import classify
 from schema.core.node import Node, gid, register_node

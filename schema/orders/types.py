@@ -10,10 +10,11 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.auth.roles import Perm, Role
-from app.orders import customer_views, service, workflow
 from app.orders import models as m
 from app.orders import repository as repo
+from app.orders import service, workflow
 from app.orders.history import EventType as _EventType
+from app.orders.repository import customer_views
 from app.orders.risk import RiskReason as _RiskReason
 from app.shipping.service import visible_of_order
 from schema.core.guards import contact_value

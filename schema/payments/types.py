@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from app.auth.roles import Role
-from app.orders import balances
+from app.orders.repository import balances
 from app.payments import models as pm
 from app.payments import repository as pay_repo
 from app.payments.service import PaymentKind as _PaymentKind

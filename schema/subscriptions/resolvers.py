@@ -13,13 +13,14 @@ from graphql import GraphQLError
 from app.auth.principal import Principal
 from app.auth.roles import Perm
 from app.errors import DomainError
-from app.events import access, topics
+from app.events import topics
 from app.events.bus import DomainEvent
 from app.ids import parse_id
 from app.shipping import repository as shipping_repo
 from schema.core.permissions import Requires, current_principal, forbidden
 from schema.loading.loaders import register_loader
 from schema.notifications.types import Notification
+from schema.subscriptions import access
 from schema.subscriptions.registry import register_subscription
 from schema.subscriptions.streams import (
     Authorize,
@@ -35,7 +36,6 @@ from schema.subscriptions.types import (
     StockAlert,
 )
 
-register_loader("order_event_by_id", access.order_events_by_ids)
 register_loader("shipment_by_id", shipping_repo.shipments_by_ids)
 register_subscription("orderStatusChanged", {topics.ORDER_STATUS_CHANGED})
 register_subscription("orderEvents", {topics.ORDER_STATUS_CHANGED, topics.ORDER_EVENT})

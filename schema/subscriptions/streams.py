@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from graphql import GraphQLError
 
 from app.errors import DomainError
-from app.events import outbox
 from app.events.bus import DomainEvent, Listener
+from app.events.repository import outbox
 from schema.core.permissions import forbidden
 from schema.loading.loaders import Loaders
 
@@ -54,54 +54,57 @@ def parse_cursor(value: str | None) -> int | None:
 
 @dataclass
 class OpenFeed:
-    """A bus listener opened by a resolver before its first await, so events committed
-    while it checks the target and the caller's rights are not missed."""
+    """A subscription's bus listener and where it starts: the newest outbox id committed
+    when it started, read after the listener was registered. The subscription gets the
+    events after `start` and no other: one the bus brings later with an id at or below it
+    was committed before (a publication can come well after its commit: the relay's
+    recovery, another process's echo through Redis, a publisher still on its way), and
+    every event after it is announced to the listener."""
 
     listener: Listener
     owned: bool
+    start: int | None = None  # None: not read yet (a fan-out group sets it before it runs)
+    delivered: int | None = None  # the outbox id of the event the stream yielded last
 
     def close(self) -> None:
         if self.owned:
             self.listener.close()
 
 
-def open_feed(info: object, topics: frozenset[str]) -> OpenFeed:
-    return OpenFeed(*_feed(info.context, topics))  # type: ignore[attr-defined]
-
-
-def _feed(ctx: object, topics: frozenset[str]) -> tuple[Listener, bool]:
-    """The listener the fan-out opened for this subscription, or a new one."""
-    feed = getattr(ctx, "event_feed", None)
-    if feed is not None and topics <= feed.topics:
-        return feed, False
+async def open_feed(info: object, topics: frozenset[str]) -> OpenFeed:
+    """The feed the fan-out opened for this subscription, or a new one: registered at once,
+    started by the read that follows (the first await of a resolver, before its checks)."""
+    ctx = info.context  # type: ignore[attr-defined]
+    shared = getattr(ctx, "event_feed", None)
+    if shared is not None and topics <= shared.listener.topics:
+        return shared
     bus = getattr(getattr(ctx, "services", None), "bus", None)
     if bus is None:
         raise forbidden("live events are not available on this transport")
-    return bus.open(set(topics)), True
+    feed = OpenFeed(bus.open(set(topics)), owned=True)
+    try:
+        feed.start = await ctx.runner.read(outbox.max_id)
+    except BaseException:
+        feed.close()
+        raise
+    return feed
 
 
-async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int,
-                         started: bool) -> int:
-    """Until the bus announces a new event this query wants (or the safety poll); the
-    cursor to read after. Before the stream has delivered anything (`started` False), an
-    event heard now at or below the cursor was committed after the feed opened but before
-    the starting cursor was read, and was published only after that read: it is delivered
-    too (the cursor goes back to just before it), never skipped."""
+async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int) -> None:
+    """Until the bus announces an event this query wants after the cursor (or asks every
+    listener to catch up, or the safety poll is due). Events at or below the cursor were
+    read already or committed before the stream started: a repeated publication is no news."""
     while True:
         try:
             event = await asyncio.wait_for(feed.get(), SAFETY_POLL_SECONDS)
         except TimeoutError:
-            return cursor
+            return
         if feed.overflowed:
             feed.overflowed = False
-            return cursor
-        if not query.matches(event) or not event.id:
-            continue
-        if event.id > cursor:
-            feed.drain()  # the outbox read below covers whatever else is queued
-            return cursor
-        if not started:
-            return min(cursor, event.id - 1)
+            return
+        if query.matches(event) and event.id and event.id > cursor:
+            feed.drain()  # the outbox read that follows covers whatever else is queued
+            return
 
 
 HISTORY_GONE = ("the event history after this cursor is no longer kept; reload the data and "
@@ -111,23 +114,17 @@ HISTORY_GONE = ("the event history after this cursor is no longer kept; reload t
 async def event_stream(info: object, query: EventQuery, *, since: str | None,
                        authorize: Authorize, opened: OpenFeed | None = None,
                        ) -> AsyncIterator[DomainEvent]:
-    """Events for `query` after `since` (or from when `opened` was opened, else from
-    now), each passing `authorize`. An `opened` feed stays the caller's to close."""
+    """Events for `query` after `since`, else after the start of `opened` (or of a feed
+    opened now), each passing `authorize`. An `opened` feed stays the caller's to close."""
     ctx = info.context  # type: ignore[attr-defined]
-    if opened is not None:
-        feed, owned = opened.listener, False
-    else:
-        feed, owned = _feed(ctx, query.topics)
+    feed = opened if opened is not None else await open_feed(info, query.topics)
     runner = ctx.runner
     try:
         cursor = parse_cursor(since)
-        started = since is not None  # a replay's cursor is the client's own: never lowered
+        replaying = cursor is not None  # a resume: until caught up, check retention kept it
         if cursor is None:
-            cursor = await runner.read(outbox.max_id)
-            if feed.first_id is not None:
-                # heard on the bus after registering, committed before the read above
-                cursor = min(cursor, feed.first_id - 1)
-        replaying = started  # a resume: until caught up, check retention kept its history
+            assert feed.start is not None, "a feed is started before its stream runs"
+            cursor = feed.start
         while True:
             if replaying:
                 batch = await runner.read(outbox.history_after, cursor, query.topics,
@@ -140,17 +137,17 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
                                           query.filters, limit=PAGE)
             for event in batch:
                 cursor = event.id or cursor
-                started = True
                 if query.extra is not None and not query.extra(event):
                     continue
                 if await authorize(event):
                     # fresh loaders per event: nothing cached from the previous one
                     ctx.loaders = Loaders(runner, ctx.principal)
+                    feed.delivered = event.id
                     yield event
             if len(batch) < PAGE:
-                cursor = await _wait_relevant(feed, query, cursor, started)
+                await _wait_relevant(feed.listener, query, cursor)
     finally:
-        if owned:
+        if opened is None:
             feed.close()
 
 
@@ -159,10 +156,11 @@ Checks = Callable[[], Awaitable[tuple[Mapping[str, int | str | None], Authorize]
 
 async def live_events(info: object, topics: frozenset[str], *, since: str | None,
                       checks: Checks) -> AsyncIterator[DomainEvent]:
-    """The stream of a subscription resolver: the feed opens first, then `checks` (the
-    target and permission lookups, which await the database) return the payload filters
-    and the per-event authorizer, so nothing committed during the checks is missed."""
-    feed = open_feed(info, topics)
+    """The stream of a subscription resolver: the feed opens (and starts) first, then
+    `checks` (the target and permission lookups, which await the database) return the
+    payload filters and the per-event authorizer, so nothing committed during the checks
+    is missed."""
+    feed = await open_feed(info, topics)
     try:
         filters, authorize = await checks()
         async for event in event_stream(info, EventQuery(topics, filters), since=since,

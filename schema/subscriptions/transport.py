@@ -73,8 +73,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         shape = analyze(operation.query, operation.operation_name)
         fanout = getattr(self.view, "fanout", None)
         if shape is not None and fanout is not None:
-            # joined before the next message is read: a following ping's pong means "live"
-            self._joins[operation] = fanout.join(operation, self, shape)
+            joined = fanout.join(operation, self, shape)
+            self._joins[operation] = joined
+            # started before the next message is read: a following ping's pong means "live"
+            await fanout.begin(*joined)
 
     async def run_operation(self, operation: Any) -> None:
         if token_expired(self.context):

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from app.ids import to_global_id as gid
 from app.models import metadata
 from app.persistence.pagination import encode_cursor
+from app.persistence.sqlite.writers import writers
 
 T = metadata.tables
 CENT = Decimal("0.01")
@@ -188,7 +189,7 @@ def create_baseline(state: Any) -> Starlette:
 
     async def writer(_request: Request) -> Response:
         """The SQLite writer's group-commit counters (groups, units in them); {} elsewhere."""
-        stats = state.db.writer_stats if state.db.is_sqlite else {}
+        stats = writers(state.db).stats if state.db.is_sqlite else {}
         return Response(orjson.dumps(stats), media_type="application/json")
 
     from tests.bench.baseline_ws import route as ws_route

@@ -9,9 +9,8 @@ from app.auth.principal import Principal, mask
 from app.customers import repository as customers
 from app.customers.repository import CustomerSort
 from app.ids import to_global_id as gid
-from app.orders import customer_views
 from app.orders import repository as orders
-from app.orders.repository import OrderSort
+from app.orders.repository import OrderSort, customer_views
 from app.persistence.pagination import PageRequest
 from tests.bench.baseline import iso, money
 

@@ -38,7 +38,8 @@ import orjson
 from app.customers.models import TIER_RANK
 from app.errors import DomainError
 from app.events.bus import DomainEvent
-from app.orders import allocation, balances
+from app.orders import allocation
+from app.orders.repository import balances
 from app.persistence.fast import driver
 from app.persistence.uow import Runner, UnitOfWork
 

@@ -152,6 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     url = store.sqlite_copy("S")
     os.environ.update(CRM_DATABASE_URL=url, CRM_JWT_SECRET=BENCH_SECRET)
+    from app import composition
     from app.auth.principal import Principal
     from app.auth.roles import Role
     from app.config import get_settings
@@ -161,6 +162,7 @@ def main() -> None:
     from schema.core.context import Context
 
     settings = get_settings()
+    composition.install()
     runner = Runner(Database(url))
     principal = Principal(user_id=ADMIN_ID, role=Role.ADMIN)
     if args.orders:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.cli import migrate
-from app.demo.seed import SeedResult, seed_demo
+from app.demo.service import SeedResult, seed_demo
 from app.persistence.db import Database
 from app.persistence.uow import Runner
 from tests.conftest import _create_pg_database, _drop_pg_database

@@ -14,7 +14,7 @@ from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
 from app.demo.catalog_data import DEMO_PASSWORD, DEMO_USERS
 from app.demo.orders import STATUS_COUNTS
-from app.demo.seed import seed_demo
+from app.demo.service import seed_demo
 from app.errors import DomainError, ErrorCode
 from app.ids import to_global_id
 from app.inventory.models import StockLevel, StockMovement, Warehouse

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 
+from app import composition
 from app.auth.principal import SYSTEM
 from app.events.bus import DomainEvent
 from app.orders import transitions
@@ -26,6 +27,7 @@ async def _die(events: list[DomainEvent]) -> None:
 
 
 async def main(url: str, order_id: int, reason: str) -> None:
+    composition.install()  # a process of its own: plugged in as the app's are
     runner = Runner(Database(url), publish=_die)
     await runner.write(transitions.hold_order, order_id, reason, principal=SYSTEM)
     sys.stdout.write("published?!\n")  # never reached

@@ -13,11 +13,12 @@ import time
 from sqlmodel import Session, select
 
 from app.config import PROJECT_ROOT
-from app.events import outbox, topics
+from app.events import topics
 from app.events.bus import DomainEvent, InProcessBus
 from app.events.models import OutboxEvent
 from app.events.redis_bus import RedisBus
 from app.events.relay import OutboxRelay
+from app.events.repository import outbox
 from tests.notifications.support import pending_order, rows
 from tests.orders.support import pk
 from tests.subscriptions.harness import WsClient

@@ -71,6 +71,23 @@ async def test_redis_buses_deliver_to_every_process_once(redis_channel):
         await two.close()
 
 
+async def test_a_redis_subscription_hears_what_any_bus_publishes(redis_channel):
+    listening, publishing = RedisBus(REDIS_URL, redis_channel), RedisBus(REDIS_URL, redis_channel)
+    try:
+        await listening.start()
+        events = listening.subscribe({"t.y"})
+        first = asyncio.ensure_future(events.__anext__())
+        await asyncio.sleep(0)  # registered
+        assert listening.subscriber_count == 1
+        await publishing.publish([DomainEvent("t.y", {"n": 1}, id=7)])
+        assert await asyncio.wait_for(first, TIMEOUT) == DomainEvent("t.y", {"n": 1}, id=7)
+        await events.aclose()
+        assert listening.subscriber_count == 0
+    finally:
+        await listening.close()
+        await publishing.close()
+
+
 async def test_subscriber_on_a_hears_a_mutation_sent_to_b(processes, factory):
     a, b = processes
     async with httpx.AsyncClient(base_url=b.url, timeout=TIMEOUT) as to_b:

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
-from app.events import outbox
+from app.events.housekeeping import Housekeeping
 from app.events.models import OutboxEvent
+from app.events.repository import outbox
 from app.persistence.columns import utcnow
-from app.persistence.housekeeping import Housekeeping
 from app.shipping import service as shipping
 from tests.notifications.support import pending_order, rows, unique_email
 from tests.orders.support import pk

@@ -1,6 +1,6 @@
-"""The planner's outbox position (app/events/consumers.py): each committed event is planned
-exactly once, by whichever process gets there first, and retention keeps what the planner
-has not read yet."""
+"""The planner's outbox position (app/events/repository/consumers.py): each committed
+event is planned exactly once, by whichever process gets there first, and retention keeps
+what the planner has not read yet."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from app.events import consumers, outbox, topics
+from app.events import topics
+from app.events.housekeeping import Housekeeping
 from app.events.relay import OutboxRelay
+from app.events.repository import consumers, outbox
 from app.notifications import planner
 from app.notifications.planning import backlog, plan_pending, read_batch
 from app.orders.models import Order
 from app.persistence.columns import utcnow
-from app.persistence.housekeeping import Housekeeping
 from tests.notifications.support import rows, unique_email
 from tests.support import unique
 

@@ -14,10 +14,10 @@ from sqlmodel import select
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.errors import DomainError, ErrorCode
+from app.events.housekeeping import Housekeeping
 from app.orders import service
 from app.orders.pricing import LineRequest
 from app.persistence.columns import utcnow
-from app.persistence.housekeeping import Housekeeping
 from app.persistence.models import IdempotencyRecord
 from app.persistence.uow import Runner
 

@@ -7,7 +7,7 @@ import asyncio
 from decimal import Decimal
 
 from app.audit.models import AuditRecord
-from app.orders import balances
+from app.orders.repository import balances
 from app.payments.models import Payment
 from tests.orders.support import gid, pk
 from tests.returns.support import RECORD, REFUND, codes, count, fetch_order, pay, refund, ship

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from app.audit.models import AuditRecord
 from app.inventory.models import StockMovement
-from app.orders import balances
 from app.orders.models import Order
+from app.orders.repository import balances
 from app.payments.models import Payment
 from tests.orders.support import gid, pk
 from tests.returns.support import (

@@ -27,7 +27,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.config import PROJECT_ROOT, Settings
-from app.events import outbox
 from app.persistence.db import Database
 from tests.support import Api, Factory
 
@@ -48,17 +47,6 @@ def live_settings(settings: Settings, **overrides: Any) -> Settings:
     base = {"outbox_relay_seconds": 0.2, "outbox_grace_seconds": 0.5,
             "notify_poll_seconds": 0.2, "notify_retry_seconds": 0.1, **sink_settings()}
     return replace(settings, **{**base, **overrides})
-
-
-async def setup_published(kit: Any) -> None:
-    """Until the live server's relay has published what the test's own setup wrote. Setup
-    writes (the kit's) publish nothing: their events are the relay's recovery's after the
-    grace period (`outbox_grace_seconds`), so a subscription opened sooner could hear a
-    setup's stock alert, late, among the ones the test waits for."""
-    deadline = time.monotonic() + TIMEOUT
-    while kit.read(outbox.unpublished_count):
-        assert time.monotonic() < deadline, "the relay did not publish the setup's events"
-        await asyncio.sleep(0.05)
 
 
 class LiveServer:
@@ -110,6 +98,14 @@ class LiveServer:
             self.state.runner.write(fn, *args, principal=principal or SYSTEM, **kwargs),
             self.loop)
         return await asyncio.wait_for(asyncio.wrap_future(future), TIMEOUT)
+
+
+    async def publish(self, events: list[Any]) -> None:
+        """Publish on this server's bus what was committed earlier, the way a publisher
+        that runs late does (the relay's recovery, another process's echo through Redis)."""
+        assert self.loop is not None
+        future = asyncio.run_coroutine_threadsafe(self.state.bus.publish(events), self.loop)
+        await asyncio.wait_for(asyncio.wrap_future(future), TIMEOUT)
 
 
 class ServerProcess:

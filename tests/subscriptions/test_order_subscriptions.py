@@ -3,7 +3,9 @@ per-event permission checks, and resuming with `since`."""
 
 from __future__ import annotations
 
-from tests.orders.support import gid
+from app.events import topics
+from app.events.repository import outbox
+from tests.orders.support import gid, pk
 from tests.subscriptions.harness import WsClient
 
 STATUS = """subscription($orderId: ID, $customerId: ID, $since: String) {
@@ -112,6 +114,24 @@ async def test_permission_is_checked_again_for_every_event(live, live_kit, live_
     assert moved["customerUpdate"]["userErrors"] == []
     await live_kit.ok_step("orderHold", order["id"], manager.token, reason="核对地址")
     assert await ws.quiet("c", 1.0) == []
+    await ws.close()
+
+
+async def test_an_event_committed_before_subscribing_is_not_delivered_when_published_later(
+        live, live_kit, factory):
+    order, _customer, rep = await _pending_order(live_kit, factory)
+    submitted = live_kit.read(lambda s: outbox.events_after(
+        s, 0, {topics.ORDER_STATUS_CHANGED}, {"order_id": pk(order["id"])}))
+    assert [e.payload["to_status"] for e in submitted] == ["PENDING_REVIEW"]
+    ws = await WsClient.connect(live.ws_url, rep.token)
+    await ws.subscribe("o", STATUS, {"orderId": order["id"]})
+    # committed (and answered) before the subscription; its publication comes after
+    await live.publish(submitted)
+    await live_kit.ok_step("orderApprove", order["id"], factory.user("FINANCE").token)
+    change = (await ws.next("o"))["data"]["orderStatusChanged"]
+    assert change["transition"]["toStatus"] == "CONFIRMED"
+    assert int(change["cursor"]) > submitted[0].id
+    assert await ws.quiet("o") == []
     await ws.close()
 
 

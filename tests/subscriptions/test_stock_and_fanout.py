@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 
+from app.events import topics
+from app.events.repository import outbox
+from app.inventory import stock_service
 from tests.orders.support import gid
-from tests.subscriptions.harness import WsClient, setup_published
+from tests.subscriptions.harness import WsClient
 
 ALERTS = """subscription($warehouseId: ID) {
   stockAlerts(warehouseId: $warehouseId) {
@@ -29,7 +32,6 @@ async def test_stock_alerts_follow_the_warehouse_scope(live, live_kit, live_api,
     product = live_kit.product()
     live_kit.stock(product, mine, 5)
     live_kit.stock(product, other, 5)
-    await setup_published(live_kit)
     keeper = factory.user("WAREHOUSE", warehouses=[mine.code])
     manager = factory.user("MANAGER")
     ws = await WsClient.connect(live.ws_url, keeper.token)
@@ -68,7 +70,6 @@ async def test_one_execution_per_document_variables_and_scope(live, live_kit, li
     warehouse = live_kit.warehouse()
     product = live_kit.product()
     live_kit.stock(product, warehouse, 4)
-    await setup_published(live_kit)
     managers = [factory.user("MANAGER"), factory.user("MANAGER")]
     keeper = factory.user("WAREHOUSE", warehouses=[warehouse.code])
     variables = {"warehouseId": gid("Warehouse", warehouse.id)}
@@ -93,4 +94,34 @@ async def test_one_execution_per_document_variables_and_scope(live, live_kit, li
     assert payloads[0] == payloads[1] == payloads[2] == payloads[3] == payloads[4]
     assert sum(g.executions for g in groups) - before == 3  # not 5
     for ws in (a, b, c):
+        await ws.close()
+
+
+async def test_a_subscriber_joining_a_shared_execution_gets_only_later_events(
+        live, live_kit, live_api, factory):
+    fanout = live.state.extras["fanout"]
+    warehouse, product = live_kit.warehouse(), live_kit.product()
+    live_kit.stock(product, warehouse, 4)
+    early_user, late_user = factory.user("MANAGER"), factory.user("MANAGER")
+    variables = {"warehouseId": gid("Warehouse", warehouse.id)}
+    early = await WsClient.connect(live.ws_url, early_user.token)
+    await early.subscribe("1", ALERTS, variables)
+    # out of stock, committed now; its publication comes after the second subscriber's
+    live_kit.factory.write(stock_service.adjust_stock, product.id, warehouse.id, -4, "盘点修正")
+    *_, pending = live_kit.read(lambda s: outbox.events_after(
+        s, 0, {topics.STOCK_ALERT}, {"warehouse_id": warehouse.id}))
+    late = await WsClient.connect(live.ws_url, late_user.token)
+    await late.subscribe("2", ALERTS, variables)
+    [group] = [g for g in fanout.groups.values() if g.query == ALERTS
+               and g.variables == variables]
+    assert len(group.members) == 2  # one execution for both
+    await live.publish([pending])
+
+    out = (await early.next("1"))["data"]["stockAlerts"]
+    assert (out["kind"], out["cursor"]) == ("OUT_OF_STOCK", str(pending.id))
+    await _adjust(live_api, early_user.token, product, warehouse, 3)
+    for ws, op in ((early, "1"), (late, "2")):
+        back = (await ws.next(op))["data"]["stockAlerts"]
+        assert back["kind"] == "BACK_IN_STOCK"
+        assert await ws.quiet(op) == []
         await ws.close()

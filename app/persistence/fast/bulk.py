@@ -11,7 +11,7 @@ inside a savepoint that rolls back are dropped with it.
 `insert_ids` inserts rows at once and returns their ids in row order, for rows
 whose id is needed right away (history entries, notifications, outbox events; a new
 ORM object's row: app/persistence/fast/objects.py).
-`delete_oldest` is the other end of such rows' life: retention (app/persistence/housekeeping.py).
+`delete_oldest` is the other end of such rows' life: retention (app/events/housekeeping.py).
 """
 
 from __future__ import annotations

@@ -5,17 +5,19 @@ against 20-50 us on SQLite, measured): the compiled form is cached, but the
 construct and its cache key are made anew on every call. The write path runs a
 dozen statements per unit of work, so its hot statements are module constants
 with `bindparam()` placeholders, or are built once per shape with `once`.
+
+A scope is read from anything with a principal's row scopes (`Scoped`): persistence
+imports no domain, app/auth/principal.py included (docs/architecture.md#layers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import bindparam
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.persistence.fast import driver
 from app.persistence.fast.rows import record_type
 
@@ -59,6 +61,16 @@ def once(key: Hashable, build: Callable[[], S]) -> S:
     return stmt
 
 
+class Scoped(Protocol):
+    """What a scope is read from: the app's principal (app/auth/principal.py)."""
+
+    @property
+    def customer_scope(self) -> int | None: ...
+
+    @property
+    def owner_scope(self) -> int | None: ...
+
+
 class ScopeParams:
     """Stands in for a principal in a repository's `scope(stmt, principal)`, so a scoped
     statement is built once per kind of scope and reused with bound parameters."""
@@ -68,7 +80,7 @@ class ScopeParams:
         self.owner_scope = bindparam("owner_scope") if owner else None
 
 
-def scope_kind(principal: Principal) -> tuple[tuple[bool, bool], dict[str, int]]:
+def scope_kind(principal: Scoped) -> tuple[tuple[bool, bool], dict[str, int]]:
     """(the kind of scope, for `once` keys and `ScopeParams`; the parameters it binds)."""
     params: dict[str, int] = {}
     if principal.customer_scope is not None:

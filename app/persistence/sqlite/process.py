@@ -19,12 +19,15 @@ thread; the caller publishes the events after commit, as before. A background wr
 The outbox relay's recovery, which holds its transaction while it publishes, keeps a
 connection of the server's; SQLite's lock (BEGIN IMMEDIATE, busy timeout) orders it.
 
-The child is `python -m app.persistence.sqlite.process` on one end of a socket pair, started with
-the
-first write (or by `start`), and one thread there both reads the calls and runs them
-(`_ChildWriter`). It ends when told, after finishing what it was given, or when
-this process goes away (its end of the socket closes). If it dies, the calls in flight
-fail with `WriterStopped` and the next call starts a new one.
+This module is the server's side. The child is the app's writer entry point, `python -m
+app.writer_child FD URL` (a composition root: it installs the unit of work's hooks and
+imports every table, which persistence may not do, then runs
+app/persistence/sqlite/child.py), on one end of a socket pair, started with the first write
+(or by `start`); the app names it with `use_child_entry` (app/composition.py). One thread
+there both reads the calls and runs them (`ChildWriter`). It ends when told, after
+finishing what it was given, or when this process goes away (its end of the socket
+closes). If it dies, the calls in flight fail with `WriterStopped` and the next call starts
+a new one. See docs/architecture.md#the-sqlite-writer.
 """
 
 from __future__ import annotations
@@ -32,47 +35,36 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import contextvars
-import functools
-import gc
 import itertools
 import logging
 import os
 import pickle
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, event
-
-from app.persistence.db import Database, StatementCounter
-from app.persistence.sqlite.writer import (
-    GroupWriter,
-    Job,
-    hand_over,
-    session_unit,
-    settle,
-    wait_for,
-)
-
-if TYPE_CHECKING:
-    from app.auth.principal import Principal
-    from app.config import Settings
-    from app.persistence.uow import Runner
+from app.config import Settings
+from app.persistence.sqlite.writer import hand_over, settle, wait_for
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_PICKLE = pickle.HIGHEST_PROTOCOL
-_NOTE = "in the SQLite writer process:\n"
+PICKLE = pickle.HIGHEST_PROTOCOL
+_entry: str | None = None  # the child's entry point: see use_child_entry
+
+
+def use_child_entry(module: str) -> None:
+    """Run the writer process as `python -m <module> FD URL`: the app's entry point for it
+    (app/writer_child.py), which sets the process up as the server's is (the unit of work's
+    hooks, every table) and then serves (app/persistence/sqlite/child.py)."""
+    global _entry
+    _entry = module
 
 
 class WriterStopped(RuntimeError):
@@ -90,7 +82,7 @@ class WriteCall:
     fn: Any  # a module-level function (pickled by name)
     args: tuple
     kwargs: dict[str, Any]
-    principal: Principal | None
+    principal: Any  # the app's principal (app/auth/principal.py), pickled
     request_id: str | None
     count: bool  # send back the SQL it ran (statement counters are listening)
 
@@ -121,16 +113,16 @@ class WriterProcess:
 
     async def run_in_session(self, fn: Callable[..., T], args: tuple) -> T:
         """`fn(session, *args)` in a short write transaction of the child's, committed if it
-        returns (app.persistence.sqlite.writer.write_in_session): the background writers' writes,
-        so that the
-        child is the only writer and never waits on SQLite's lock for the server's."""
+        returns (app.persistence.sqlite.writers.write_in_session): the background writers'
+        writes, so that the child is the only writer and never waits on SQLite's lock for the
+        server's."""
         return await self._call("session", (fn, args), None)
 
     async def _call(self, kind: str, call: Any, settings: Settings | None) -> Any:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         try:  # refused here, before anything is sent
-            message = pickle.dumps(call, _PICKLE)
+            message = pickle.dumps(call, PICKLE)
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             raise TypeError("a unit of work for the SQLite writer process crosses pickled: "
                             f"a module-level function and picklable arguments ({exc})") from exc
@@ -139,7 +131,7 @@ class WriterProcess:
             call_id = next(self._ids)
             try:
                 token = None if settings is None else self._send_settings(pipe, settings)
-                pipe.send_bytes(pickle.dumps((kind, call_id, token, message), _PICKLE))
+                pipe.send_bytes(pickle.dumps((kind, call_id, token, message), PICKLE))
             except OSError as exc:  # the child is gone: its reader fails the calls in flight
                 raise WriterStopped("the SQLite writer process is not running") from exc
             # registered before the reader can see the answer: it takes the lock first
@@ -151,7 +143,7 @@ class WriterProcess:
         known = self._settings.get(id(settings))
         if known is None or known[0] is not settings:
             token = len(self._settings) + 1
-            pipe.send_bytes(pickle.dumps(("settings", token, settings), _PICKLE))
+            pipe.send_bytes(pickle.dumps(("settings", token, settings), PICKLE))
             known = self._settings[id(settings)] = (settings, token)
         return known[1]
 
@@ -169,7 +161,7 @@ class WriterProcess:
         if proc is None:
             return
         with contextlib.suppress(OSError):
-            pipe.send_bytes(pickle.dumps(("close",), _PICKLE))
+            pipe.send_bytes(pickle.dumps(("close",), PICKLE))
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -184,7 +176,10 @@ class WriterProcess:
         return None if proc is None else proc.pid
 
     def _command(self, fd: int) -> list[str]:
-        return [sys.executable, "-m", "app.persistence.sqlite.process", str(fd), self.url]
+        if _entry is None:
+            raise RuntimeError("the SQLite writer process has no entry point: the app's "
+                               "composition root names it (app.composition.install)")
+        return [sys.executable, "-m", _entry, str(fd), self.url]
 
     def _ensure_started(self) -> Pipe:
         # a child that died is forgotten by its reader (_stopped), which sees its end of the
@@ -196,7 +191,7 @@ class WriterProcess:
             raise WriterStopped("the SQLite writer process failed to start (see the server's "
                                 f"log); it is tried again after {self.restart_pause:g} s")
         ours, theirs = socket.socketpair()
-        # `python -m app.persistence.sqlite.process FD URL`, seeing the modules this process sees
+        # `python -m <entry> FD URL`, seeing the modules this process sees
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             proc = subprocess.Popen(self._command(theirs.fileno()), pass_fds=(theirs.fileno(),),
@@ -311,161 +306,3 @@ def _settle_answers(answers: list[tuple[asyncio.Future, bool, bytes]]) -> None:
         except Exception as exc:  # noqa: BLE001  the caller gets it
             ok, value = False, WriterError(f"the writer's answer could not be read: {exc!r}")
         settle(future, ok, value)
-
-
-# The child -------------------------------------------------------------------------
-
-class _ChildWriter(GroupWriter):
-    """The child's group writer. It reads its calls from the socket itself, between units,
-    in the one thread that runs them: a reader thread of its own woke for every call and
-    took the GIL from the units each time (a thread switch per call, ~7% of the child's
-    CPU, measured). The server's messages wait in the socket meanwhile; they are read as
-    soon as the unit running ends. Outcomes go back through the socket, one message a
-    group."""
-
-    def __init__(self, db: Database, pipe: Pipe) -> None:
-        super().__init__(db.write_engine)
-        self.db = db
-        self.pipe = pipe
-        self.runners: dict[int, Runner] = {}
-        self.ready: collections.deque[Job | None] = collections.deque()
-        self.stopping = False
-
-    def serve(self) -> None:
-        """Until told to close or the server is gone; what was sent is run and answered."""
-        self.send([])  # ready
-        self._loop()
-
-    # Jobs from the socket -------------------------------------------------------------
-    def _take(self) -> Job | None:
-        while not self.ready:
-            self._receive(block=True)
-        return self.ready.popleft()
-
-    def _waiting(self) -> bool:
-        if not self.ready:
-            self._receive(block=False)
-        return bool(self.ready)
-
-    def _stop_after_group(self) -> None:
-        self.ready.appendleft(None)
-
-    def _receive(self, block: bool) -> None:
-        """Every message the socket holds (with `block`: at least one) as jobs; a stop
-        once told to close or the server is gone."""
-        while not self.stopping and (block or self.pipe.poll()):
-            block = False
-            try:
-                message = pickle.loads(self.pipe.recv_bytes())
-            except (EOFError, OSError):  # the server is gone
-                message = ("close",)
-            if message[0] == "close":
-                self.stopping = True
-                self.ready.append(None)
-            elif message[0] == "settings":
-                _, token, settings = message
-                from app.persistence.uow import Runner  # imported by _child_main already
-
-                self.runners[token] = Runner(self.db, settings=settings)
-            else:
-                self._job(*message)
-
-    def _job(self, kind: str, call_id: int, token: int | None, data: bytes) -> None:
-        try:
-            call = pickle.loads(data)
-        except Exception as exc:  # noqa: BLE001  e.g. a function this side cannot import
-            self.send([(call_id, *_portable(False, exc))])
-            return
-        if kind == "session":
-            unit = functools.partial(session_unit, self.db.write_engine, *call)
-        else:
-            unit = functools.partial(_run_call, self.runners[token], call)
-        self.ready.append(Job(unit, contextvars.copy_context(), call_id))
-
-    # Outcomes -------------------------------------------------------------------------
-    def _deliver(self, jobs: list[Job]) -> None:
-        try:
-            portable: dict[int, tuple[bool, bytes]] = {}  # a group's failure: pickled once
-            self.send([(job.caller, *_once(portable, job.outcome)) for job in jobs])
-        except BaseException:  # the server would wait forever: let it see this child end
-            log.exception("the SQLite writer process cannot answer")
-            os._exit(1)
-
-    def send(self, answers: list[tuple[int, bool, bytes]]) -> None:
-        message = pickle.dumps((dict(self.stats), answers), _PICKLE)
-        with contextlib.suppress(OSError):  # the caller is gone
-            self.pipe.send_bytes(message)
-
-
-def _once(portable: dict[int, tuple[bool, bytes]], outcome: tuple[bool, Any]
-          ) -> tuple[bool, bytes]:
-    ok, value = outcome
-    if ok:
-        return _portable(ok, value)
-    if id(value) not in portable:
-        portable[id(value)] = _portable(ok, value)
-    return portable[id(value)]
-
-
-def _portable(ok: bool, value: Any) -> tuple[bool, bytes]:
-    """`value` pickled so that the caller can read it; if it cannot be, a WriterError
-    saying what it was. An unexpected exception carries its traceback from here as a note
-    (tracebacks are not pickled)."""
-    try:
-        if not ok:
-            from app.errors import DomainError
-
-            notes = getattr(value, "__notes__", ())
-            if not isinstance(value, DomainError) and not any(
-                    n.startswith(_NOTE) for n in notes):
-                value.add_note(_NOTE + "".join(traceback.format_exception(value)))
-            data = pickle.dumps(value, _PICKLE)
-            pickle.loads(data)  # an exception may pickle and still not rebuild
-            return ok, data
-        return ok, pickle.dumps(value, _PICKLE)
-    except Exception as exc:  # noqa: BLE001  told to the caller instead
-        what = f"{type(value).__name__}: {value}" if not ok else f"a {type(value).__name__}"
-        return False, pickle.dumps(WriterError(
-            f"the SQLite writer could not send back {what} ({exc!r})"), _PICKLE)
-
-
-def _run_call(runner: Runner, call: WriteCall, group: Connection | None
-              ) -> tuple[Any, list, list[str]]:
-    # Listening only while asked: a listener on every statement costs the writer ~5%.
-    counter = StatementCounter(limit=None) if call.count else None
-    if counter is not None:
-        event.listen(runner.db.write_engine, "before_cursor_execute", counter)
-    try:
-        result, events = runner._write_sync(  # noqa: SLF001  the unit of work itself
-            call.fn, call.principal, call.request_id, call.args, call.kwargs, group)
-    finally:
-        if counter is not None:
-            event.remove(runner.db.write_engine, "before_cursor_execute", counter)
-    # a failed unit's statements are not sent, nor its rows
-    return result, events, [] if counter is None else counter.statements
-
-
-def _child_main(fd: int, url: str) -> None:
-    # Ctrl-C and a service manager's SIGTERM are the server's to handle: this process
-    # finishes its queue when the server closes it or goes away
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    import app.persistence.uow  # noqa: F401  the unit of work and every model, before the freeze below
-
-    pipe = Pipe(fd)
-    db = Database(url)  # no checkpointer here: the server runs it (app.persistence.db)
-    writer = _ChildWriter(db, pipe)
-    # What is alive now (modules, mappers, compiled statements) lives as long as the process:
-    # kept out of the collector's full passes, which otherwise walk it all every few seconds
-    gc.freeze()
-    try:
-        writer.serve()
-    finally:
-        db.dispose()
-        pipe.close()
-
-
-if __name__ == "__main__":  # the child: run as the module proper (its classes pickle by it)
-    from app.persistence.sqlite.process import _child_main as main
-
-    main(int(sys.argv[1]), sys.argv[2])

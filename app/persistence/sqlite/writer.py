@@ -1,7 +1,9 @@
 """The SQLite writer: one thread runs every unit of work, committing them in groups. By
-default that thread lives in a process of its own (app/persistence/sqlite/process.py), which runs
-the
-background writers' transactions too.
+default that thread lives in a process of its own (app/persistence/sqlite/process.py and
+child.py), which runs the background writers' transactions too. Which writer a database
+uses, and starting it on first use: app/persistence/sqlite/writers.py. This module knows
+engines and sessions only, so every other writer module can build on it
+(docs/architecture.md#the-sqlite-writer).
 
 SQLite has one writer at a time, so units of work queue for one dedicated thread
 instead of parking worker threads on a one-connection pool. A commit costs about
@@ -24,20 +26,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import functools
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-import anyio.to_thread
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
-
-if TYPE_CHECKING:
-    from app.persistence.db import Database
 
 T = TypeVar("T")
 
@@ -243,17 +240,3 @@ def session_unit(engine: Engine, fn: Callable[..., T], args: tuple,
             raise
         end_session(session, group, commit=True)
     return result
-
-
-async def write_in_session(db: Database, fn: Callable[..., T], *args: Any) -> T:
-    """`fn(session, *args)` in a short write transaction, committed if it returns: for
-    background writers that need no unit of work (no audit, no events). On SQLite it
-    queues with the requests' units of work: in the writer process when this process runs
-    one (then `fn` must be a module-level function and `args` picklable), else on the
-    writer thread."""
-    if db.is_sqlite and db.running_writer_process is not None:
-        return await db.running_writer_process.run_in_session(fn, args)
-    unit = functools.partial(session_unit, db.write_engine, fn, args)
-    if db.is_sqlite:
-        return await db.writer.run(unit)
-    return await anyio.to_thread.run_sync(unit, None)

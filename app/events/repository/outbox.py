@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, text, update
 from sqlmodel import Session, select
 
-from app.events import consumers
 from app.events.bus import DomainEvent
 from app.events.models import OutboxEvent
+from app.events.repository import consumers
 from app.persistence.columns import utcnow
 from app.persistence.fast import bulk
 
@@ -28,6 +28,19 @@ Filters = Mapping[str, int | str | None]  # payload key == value (None: missing 
 def lock_for_append(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
+
+
+def append_last(session: Session, events: Sequence[DomainEvent]) -> list[int]:
+    """The unit's events, appended last before commit; their outbox ids, in order.
+
+    Every row lock the transaction needs is taken before the serialized tail (append +
+    commit), so holding the append lock never waits for a row lock: the change and its
+    deferred rows (their foreign keys lock referenced rows on PostgreSQL) are written
+    first (docs/architecture.md#the-outbox)."""
+    bulk.write_deferred(session)
+    session.flush()
+    lock_for_append(session)  # ids become visible in id order
+    return append(session, events)
 
 
 def append(session: Session, events: Sequence[DomainEvent]) -> list[int]:
@@ -113,7 +126,7 @@ def min_id(session: Session) -> int | None:
 def horizon(session: Session, before: datetime) -> int | None:
     """The oldest event retention keeps: the newest one published before `before`, and
     never one past an event still unpublished (the relay has not taken that one yet) or
-    one a durable consumer has not consumed (app/events/consumers.py)."""
+    one a durable consumer has not consumed (app/events/repository/consumers.py)."""
     newest = session.exec(select(func.max(OutboxEvent.id))
                           .where(OutboxEvent.published_at < before)).one()
     if newest is None:

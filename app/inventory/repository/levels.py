@@ -1,8 +1,5 @@
-"""SQL for warehouses and stock levels, with the WAREHOUSE row scope applied.
-
-A WAREHOUSE principal sees only its assigned warehouses; every query here that
-returns warehouse-bound rows filters by that scope, so a foreign row answers
-exactly like a missing one.
+"""SQL for stock levels, with the WAREHOUSE row scope: reads for lists, dataloaders,
+alerts and replenishment, and the ledger's conditional changes (app/inventory/ledger.py).
 """
 
 from __future__ import annotations
@@ -13,102 +10,31 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import Integer, and_, bindparam, case, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.inventory.models import StockLevel, Warehouse
+from app.inventory.repository.warehouses import in_scope
 from app.inventory.status import StockStatus
 from app.orders.models import Order, OrderAllocation, OrderLine
-from app.persistence.fast import rows
-from app.persistence.pagination import Page, PageRequest, SortKey, paginate
+from app.persistence.columns import utcnow
+from app.persistence.fast import rows, statements
+from app.persistence.repository import (
+    Page,
+    PageRequest,
+    equal,
+    grouped,
+    paginate,
+    sort_table,
+    where,
+)
 
 Pair = tuple[int, int]  # (product_id, warehouse_id)
 
-
-def in_scope(stmt, principal: Principal, column):  # noqa: ANN001, ANN201
-    """Restrict `stmt` to the principal's warehouses (no-op for non-WAREHOUSE roles)."""
-    scope = principal.warehouse_scope
-    if scope is not None:
-        stmt = stmt.where(column.in_(sorted(scope)))
-    return stmt
-
-
-def like(text: str) -> str:
-    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-# Warehouses -------------------------------------------------------------------
-
-class WarehouseSort(StrEnum):
-    CODE_ASC = "CODE_ASC"
-    NAME_ASC = "NAME_ASC"
-    NAME_DESC = "NAME_DESC"
-    CREATED_AT_DESC = "CREATED_AT_DESC"
-
-
-_WAREHOUSE_SORTS: dict[WarehouseSort, SortKey] = {
-    WarehouseSort.CODE_ASC: [(Warehouse.code, False)],
-    WarehouseSort.NAME_ASC: [(Warehouse.name, False)],
-    WarehouseSort.NAME_DESC: [(Warehouse.name, True)],
-    WarehouseSort.CREATED_AT_DESC: [(Warehouse.created_at, True)],
-}
-
-
-@dataclass(frozen=True)
-class WarehouseFilter:
-    search: str | None = None
-    region: str | None = None
-    is_active: bool | None = None
-
-
-def get_visible_warehouse(session: Session, principal: Principal,
-                          warehouse_id: int) -> Warehouse | None:
-    stmt = in_scope(select(Warehouse).where(Warehouse.id == warehouse_id), principal,
-                    Warehouse.id)
-    return session.exec(stmt).first()
-
-
-def list_warehouses(session: Session, principal: Principal, flt: WarehouseFilter,
-                    sort: WarehouseSort, page: PageRequest) -> Page[Warehouse]:
-    stmt = in_scope(select(Warehouse), principal, Warehouse.id)
-    if flt.search and flt.search.strip():
-        pattern = like(flt.search)
-        stmt = stmt.where(or_(Warehouse.name.ilike(pattern, escape="\\"),
-                              Warehouse.code.ilike(pattern, escape="\\"),
-                              Warehouse.address.ilike(pattern, escape="\\")))
-    if flt.region is not None:
-        stmt = stmt.where(Warehouse.region == flt.region)
-    if flt.is_active is not None:
-        stmt = stmt.where(Warehouse.is_active.is_(flt.is_active))
-    return paginate(session, stmt, _WAREHOUSE_SORTS[sort], page, Warehouse.id)
-
-
-def visible_active_warehouse_ids(session: Session, principal: Principal) -> list[int]:
-    stmt = in_scope(select(Warehouse.id).where(Warehouse.is_active.is_(True)), principal,
-                    Warehouse.id)
-    return list(session.exec(stmt.order_by(Warehouse.id)))
-
-
-def warehouses_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Warehouse]:
-    return {w.id: w for w in session.exec(select(Warehouse).where(Warehouse.id.in_(list(ids))))}
-
-
-def warehouse_code_taken(session: Session, code: str, except_id: int | None = None) -> bool:
-    stmt = select(Warehouse.id).where(Warehouse.code == code)
-    if except_id is not None:
-        stmt = stmt.where(Warehouse.id != except_id)
-    return session.exec(stmt).first() is not None
-
-
-def reserved_in_warehouse(session: Session, warehouse_id: int) -> int:
-    rows = session.exec(select(StockLevel.reserved).where(StockLevel.warehouse_id == warehouse_id))
-    return sum(rows)
-
-
-# Stock levels -----------------------------------------------------------------
 
 class StockLevelSort(StrEnum):
     PRODUCT_ASC = "PRODUCT_ASC"
@@ -119,15 +45,12 @@ class StockLevelSort(StrEnum):
     UPDATED_AT_DESC = "UPDATED_AT_DESC"
 
 
-_LEVEL_SORTS: dict[StockLevelSort, SortKey] = {
-    StockLevelSort.PRODUCT_ASC: [(StockLevel.product_id, False), (StockLevel.warehouse_id, False)],
-    StockLevelSort.WAREHOUSE_ASC: [(StockLevel.warehouse_id, False),
-                                   (StockLevel.product_id, False)],
-    StockLevelSort.ON_HAND_ASC: [(StockLevel.on_hand, False)],
-    StockLevelSort.ON_HAND_DESC: [(StockLevel.on_hand, True)],
-    StockLevelSort.RESERVED_DESC: [(StockLevel.reserved, True)],
-    StockLevelSort.UPDATED_AT_DESC: [(StockLevel.updated_at, True)],
-}
+_SORTS = sort_table(StockLevelSort, {
+    "PRODUCT": (StockLevel.product_id, StockLevel.warehouse_id),
+    "WAREHOUSE": (StockLevel.warehouse_id, StockLevel.product_id),
+    "ON_HAND": StockLevel.on_hand, "RESERVED": StockLevel.reserved,
+    "UPDATED_AT": StockLevel.updated_at,
+})
 
 AVAILABLE = StockLevel.on_hand - StockLevel.reserved
 _STATUS_WHERE = {
@@ -148,21 +71,20 @@ class StockLevelFilter:
 
 def list_stock_levels(session: Session, principal: Principal, flt: StockLevelFilter,
                       sort: StockLevelSort, page: PageRequest) -> Page[StockLevel]:
-    stmt = in_scope(select(StockLevel), principal, StockLevel.warehouse_id)
-    if flt.product_id is not None:
-        stmt = stmt.where(StockLevel.product_id == flt.product_id)
-    if flt.warehouse_id is not None:
-        stmt = stmt.where(StockLevel.warehouse_id == flt.warehouse_id)
-    if flt.status is not None:
-        stmt = stmt.where(_STATUS_WHERE[flt.status])
-    if flt.below_safety_stock is not None:
-        low = StockLevel.safety_stock > AVAILABLE
-        stmt = stmt.where(low if flt.below_safety_stock else ~low)
-    if flt.below_reorder_point is not None:
-        due = and_(StockLevel.reorder_point > 0,
-                   AVAILABLE + StockLevel.incoming <= StockLevel.reorder_point)
-        stmt = stmt.where(due if flt.below_reorder_point else ~due)
-    return paginate(session, stmt, _LEVEL_SORTS[sort], page, StockLevel.id)
+    low = StockLevel.safety_stock > AVAILABLE
+    due = and_(StockLevel.reorder_point > 0,
+               AVAILABLE + StockLevel.incoming <= StockLevel.reorder_point)
+    stmt = where(in_scope(select(StockLevel), principal, StockLevel.warehouse_id),
+                 equal(StockLevel.product_id, flt.product_id),
+                 equal(StockLevel.warehouse_id, flt.warehouse_id),
+                 None if flt.status is None else _STATUS_WHERE[flt.status],
+                 _yes_no(low, flt.below_safety_stock), _yes_no(due, flt.below_reorder_point))
+    return paginate(session, stmt, _SORTS[sort], page, StockLevel.id)
+
+
+def _yes_no(condition, wanted: bool | None):  # noqa: ANN001, ANN202
+    """`condition` (True), its negation (False), or no condition (None)."""
+    return None if wanted is None else condition if wanted else ~condition
 
 
 def get_visible_level(session: Session, principal: Principal, level_id: int) -> StockLevel | None:
@@ -192,18 +114,10 @@ def levels_by_product(session: Session, ids: Sequence[int]) -> dict[int, list[tu
     return out
 
 
-def warehouse_rows_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
-    """Read-only rows for display (app/persistence/fast/rows.py)."""
-    return rows.by_id(session, Warehouse, ids)
-
-
 def levels_by_warehouse(session: Session, ids: Sequence[int]) -> dict[int, list[StockLevel]]:
-    out: dict[int, list[StockLevel]] = defaultdict(list)
     stmt = select(StockLevel).where(StockLevel.warehouse_id.in_(list(ids))).order_by(
         StockLevel.warehouse_id, StockLevel.product_id)
-    for row in session.exec(stmt):
-        out[row.warehouse_id].append(row)
-    return out
+    return grouped(session.exec(stmt), "warehouse_id")
 
 
 def level_at(session: Session, product_id: int, warehouse_id: int, *,
@@ -279,3 +193,52 @@ def open_demand(session: Session, warehouse_ids: Sequence[int]) -> dict[int, int
                    OrderLine.product_id.in_(_products_stocked_in(warehouse_ids)))
             .group_by(OrderLine.product_id))
     return {pid: int(total or 0) for pid, total in session.exec(stmt)}
+
+
+# The ledger's changes (app/inventory/ledger.py) --------------------------------------
+# Each is a conditional UPDATE of one level, built once and run with bound parameters:
+# its WHERE clause is the check (never check-then-act).
+
+_LEVELS = StockLevel.__table__
+_ON_HAND, _RESERVED, _Q = _LEVELS.c.on_hand, _LEVELS.c.reserved, bindparam("q", type_=Integer)
+
+
+def _change(values: dict, condition) -> object:  # noqa: ANN001
+    return (update(_LEVELS)
+            .where(_LEVELS.c.product_id == bindparam("pid"),
+                   _LEVELS.c.warehouse_id == bindparam("wid"), condition)
+            .values(**values, updated_at=bindparam("now", type_=_LEVELS.c.updated_at.type)))
+
+
+RESERVE = _change({"reserved": _RESERVED + _Q}, _ON_HAND - _RESERVED >= _Q)
+RELEASE = _change({"reserved": _RESERVED - _Q}, _RESERVED >= _Q)
+SHIP = _change({"on_hand": _ON_HAND - _Q, "reserved": _RESERVED - _Q}, _RESERVED >= _Q)
+# `on_hand <= limit` with limit = MAX_ON_HAND - q: the sum is never computed, so never overflows
+_LIMIT = bindparam("limit", type_=Integer)
+ADD = _change({"on_hand": _ON_HAND + _Q}, _ON_HAND <= _LIMIT)
+REMOVE = _change({"on_hand": _ON_HAND - _Q}, _ON_HAND - _RESERVED >= _Q)
+
+
+def change_level(session: Session, change: Any, line: Any, **extra: int) -> bool:
+    """Apply one of the changes above (RESERVE, RELEASE, SHIP, ADD with `limit`, REMOVE)
+    to the level of a ledger line (product_id, warehouse_id, quantity); whether its
+    condition held (False: nothing changed)."""
+    params = {"pid": line.product_id, "wid": line.warehouse_id,
+              "q": line.quantity, "now": utcnow(), **extra}
+    return statements.change(session, change, params) == 1
+
+
+def ensure_level(session: Session, product_id: int, warehouse_id: int) -> StockLevel:
+    """The stock level row, created empty if this product was never stocked here."""
+    stmt = select(StockLevel).where(StockLevel.product_id == product_id,
+                                    StockLevel.warehouse_id == warehouse_id)
+    level = session.exec(stmt).first()
+    if level is None:
+        # INSERT .. ON CONFLICT DO NOTHING: two first receipts racing cannot both insert.
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(StockLevel).values(
+            product_id=product_id, warehouse_id=warehouse_id, updated_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["product_id", "warehouse_id"]))
+        level = session.exec(stmt).one()
+    return level

@@ -1,4 +1,5 @@
-"""Per-customer order views for lists of customers, batched: one query per level.
+"""Read model: per-customer order views for lists of customers, batched, one query per
+level.
 
 `Customer.orders` pages every customer in one statement: a window function
 numbers each customer's orders in the requested sort order and keeps the first
@@ -18,18 +19,10 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from app.errors import DomainError
 from app.orders.models import Order, OrderLine, OrderStatus
-from app.orders.repository import SORTS, OrderSort
+from app.orders.repository.orders import SORTS, OrderSort
 from app.orders.workflow import OPEN_STATES
-from app.persistence.pagination import (
-    DEFAULT_PAGE,
-    MAX_PAGE,
-    Page,
-    _after_clause,
-    decode_cursor,
-    encode_cursor,
-)
+from app.persistence.repository import Keyset, Page, PageRequest
 
 TOP_PRODUCTS = 5
 # Orders that count as purchases: approved and not cancelled/rejected (held ones too).
@@ -47,9 +40,12 @@ class CustomerOrdersArgs:
     with_total: bool = False
 
     def validated(self) -> CustomerOrdersArgs:
-        if self.first is not None and not 0 <= self.first <= MAX_PAGE:
-            raise DomainError(f"first must be between 0 and {MAX_PAGE}", field=["first"])
+        """`first` checked as every list checks it."""
+        self.page().validated()
         return self
+
+    def page(self) -> PageRequest:
+        return PageRequest(first=self.first, after=self.after, with_total=self.with_total)
 
 
 def orders_for_customers(session: Session, keys: Sequence[tuple[int, CustomerOrdersArgs]]
@@ -67,19 +63,15 @@ def orders_for_customers(session: Session, keys: Sequence[tuple[int, CustomerOrd
 
 def _pages(session: Session, customer_ids: list[int], args: CustomerOrdersArgs
            ) -> dict[int, Page[Order]]:
-    args = args.validated()
-    size = DEFAULT_PAGE if args.first is None else args.first
-    sort = SORTS[args.sort]
-    columns = [*sort, (Order.id, sort[-1][1])]
-    cols_only = [c for c, _ in columns]
-    ordering = [c.desc() if d else c.asc() for c, d in columns]
-    number = func.row_number().over(partition_by=Order.customer_id, order_by=ordering)
+    size = args.validated().page().size
+    keyset = Keyset.of(SORTS[args.sort], Order.id)
+    number = func.row_number().over(partition_by=Order.customer_id,
+                                    order_by=keyset.order_by())
     inner = select(Order, number.label("rn")).where(Order.customer_id.in_(customer_ids))
     if args.statuses:
         inner = inner.where(Order.status.in_(list(args.statuses)))
     if args.after:
-        values = decode_cursor(args.after, cols_only, "after")
-        inner = inner.where(_after_clause(columns, values, True))
+        inner = inner.where(keyset.after(args.after, "after"))
     sub = inner.subquery()
     row = aliased(Order, sub)
     stmt = select(row).where(sub.c.rn <= size + 1).order_by(sub.c.customer_id, sub.c.rn)
@@ -94,7 +86,7 @@ def _pages(session: Session, customer_ids: list[int], args: CustomerOrdersArgs
         items = rows[:size]
         pages[customer_id] = Page(
             items=items,
-            cursors=[encode_cursor([getattr(o, c.key) for c in cols_only]) for o in items],
+            cursors=keyset.cursors(items),
             has_next=len(rows) > size, has_previous=args.after is not None,
             total=totals.get(customer_id, 0) if args.with_total else None)
     return pages

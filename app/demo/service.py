@@ -13,32 +13,25 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
-from sqlmodel import Session, select
-
-from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.auth.principal import SYSTEM
-from app.catalog.models import Product
-from app.customers.models import Customer
 from app.demo import catalog_data as cd
 from app.demo.carriers import add_parcel_facts, add_shipping_agreements, write_carrier_services
 from app.demo.masterdata import SEED, build_customers, build_products
 from app.demo.orders import build_orders
-from app.demo.shipments import Numbers, plan_shipments
-from app.demo.stock import plan_stock
-from app.demo.writer import (
+from app.demo.repository import (
     DemoPlan,
     Ids,
+    occupied,
     write_movements,
     write_orders,
     write_people,
     write_shipments,
     write_stock,
 )
+from app.demo.shipments import Numbers, plan_shipments
+from app.demo.stock import plan_stock
 from app.errors import Conflict
-from app.inventory.models import Warehouse
-from app.orders.models import Order
 from app.persistence.uow import Runner, UnitOfWork
 
 CUSTOMERS = 200
@@ -70,19 +63,9 @@ def build_plan(seed: int = SEED) -> DemoPlan:
                     movements=movements)
 
 
-def _occupied(session: Session) -> str | None:
-    """Why the database is not empty enough for demo data, or None."""
-    for model, label in ((Customer, "customers"), (Product, "products"),
-                         (Warehouse, "warehouses"), (Order, "orders")):
-        if session.exec(select(func.count()).select_from(model)).one():
-            return f"it already has {label}"
-    taken = session.exec(select(User.email).where(User.email.in_(DEMO_EMAILS))).first()
-    return f"user {taken} exists" if taken else None
-
-
 def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
     """The whole demo in this one transaction, or the reason it was not written."""
-    reason = _occupied(uow.session)
+    reason = occupied(uow.session, DEMO_EMAILS)
     if reason:
         return reason
     s, ids = uow.session, Ids()

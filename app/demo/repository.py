@@ -1,5 +1,6 @@
-"""Writes a demo plan in bulk: multi-row INSERT .. RETURNING id per table, in
-dependency order, inside the caller's single transaction (all or nothing)."""
+"""SQL for the demo: whether the database is empty enough for it, and the plan written in
+bulk (multi-row INSERT .. RETURNING id per table, in dependency order, inside the
+caller's single transaction: all or nothing)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, update
-from sqlmodel import Session
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, select
 
 from app.auth.models import User, UserWarehouse
 from app.catalog.models import Product
@@ -32,6 +33,16 @@ class DemoPlan:
     orders: list[OrderPlan]
     levels: list[dict[str, Any]]
     movements: list[Movement]
+
+
+def occupied(session: Session, demo_emails: Sequence[str]) -> str | None:
+    """Why the database is not empty enough for demo data, or None."""
+    for model, label in ((Customer, "customers"), (Product, "products"),
+                         (Warehouse, "warehouses"), (Order, "orders")):
+        if session.exec(select(func.count()).select_from(model)).one():
+            return f"it already has {label}"
+    taken = session.exec(select(User.email).where(User.email.in_(list(demo_emails)))).first()
+    return f"user {taken} exists" if taken else None
 
 
 def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> list[int]:

@@ -1,4 +1,5 @@
-"""Retention: rows kept only for a while are deleted in the background.
+"""Retention: rows kept only for a while are deleted in the background (one of the
+process's background workers: app/events/runtime.py).
 
 - idempotency records older than CRM_IDEMPOTENCY_HOURS (their keys are free again
   anyway: app/persistence/idempotency.py);
@@ -9,6 +10,10 @@
 Deletes run in batches, each its own short write transaction, so a large backlog never
 holds the SQLite writer for long. Several processes may run this: deleting what another
 process deleted first deletes nothing.
+
+It lives with the events, not in app/persistence/ (where it was): it purges the outbox,
+a domain table, and persistence imports no domain (docs/architecture.md#layers,
+#the-outbox).
 """
 
 from __future__ import annotations
@@ -23,11 +28,12 @@ from typing import Any
 from sqlmodel import Session
 
 from app.config import Settings
-from app.events import outbox
+from app.events.repository import outbox
 from app.persistence import idempotency
+from app.persistence.background import spawn_background, stop_background
 from app.persistence.columns import utcnow
-from app.persistence.db import Database, spawn_background, stop_background
-from app.persistence.sqlite.writer import write_in_session
+from app.persistence.db import Database
+from app.persistence.sqlite.writers import write_in_session
 
 log = logging.getLogger("crm.housekeeping")
 BATCH = 1000
@@ -71,7 +77,7 @@ class Housekeeping:
     async def _batches(self, purge: Callable[[Session, Any, int], int], arg: Any) -> int:
         """`purge(session, arg, BATCH)` in short transactions of up to BATCH rows each
         until nothing is left (module-level functions:
-        app.persistence.sqlite.writer.write_in_session)."""
+        app.persistence.sqlite.writers.write_in_session)."""
         total = 0
         while (count := await write_in_session(self.db, purge, arg, BATCH)) > 0:
             total += count

@@ -8,16 +8,15 @@ owning domain's repository otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.customers import repository as customers
 from app.inventory.models import Warehouse
 from app.orders import repository as orders
-from app.orders.models import OrderEvent
 from app.shipping import repository as shipping
 
 
@@ -68,8 +67,3 @@ def shipment_event_allowed(session: Session | None, principal: Principal,
 def stock_event_allowed(principal: Principal, payload: Mapping[str, Any]) -> bool:
     scope = principal.warehouse_scope
     return scope is None or payload.get("warehouse_id") in scope
-
-
-def order_events_by_ids(session: Session, ids: Sequence[int]) -> dict[int, OrderEvent]:
-    rows = session.exec(select(OrderEvent).where(OrderEvent.id.in_(list(ids)))).all()
-    return {r.id: r for r in rows}

@@ -1,0 +1,117 @@
+"""SQL for order lines and their stock allocations: dataloader batches, and the write
+path's statements, built once and run with bound parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert
+from sqlmodel import Session, select
+
+from app.inventory.models import StockLevel, Warehouse
+from app.orders.models import OrderAllocation, OrderLine
+from app.persistence.fast import driver, rows, statements
+from app.persistence.repository import grouped
+
+# Lines ------------------------------------------------------------------------------
+
+def lines_by_order(session: Session, ids: Sequence[int]) -> dict[int, list[OrderLine]]:
+    stmt = select(OrderLine).where(OrderLine.order_id.in_(list(ids))).order_by(
+        OrderLine.order_id, OrderLine.id)
+    return grouped(session.exec(stmt), "order_id")
+
+
+def line_rows_by_order(session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:
+    """Read-only rows for display (app/persistence/fast/rows.py), in the order of
+    `lines_by_order`."""
+    return rows.grouped(session, OrderLine, "order_id", ids, ("order_id", "id"))
+
+
+def lines_by_ids(session: Session, ids: Sequence[int]) -> dict[int, OrderLine]:
+    return {x.id: x for x in session.exec(select(OrderLine).where(OrderLine.id.in_(list(ids))))}
+
+
+_LINES_OF = (select(OrderLine).where(OrderLine.order_id == bindparam("order_id"))
+             .order_by(OrderLine.id))
+
+
+def lines_of(session: Session, order_id: int) -> list[OrderLine]:
+    return list(session.execute(_LINES_OF, {"order_id": order_id}).scalars())
+
+
+_LINE_TABLE = rows.table(OrderLine)
+_LINE_RECORDS = (select(_LINE_TABLE).where(_LINE_TABLE.c.order_id == bindparam("order_id"))
+                 .order_by(_LINE_TABLE.c.id))
+
+
+def line_records(session: Session, order_id: int) -> list[Any]:
+    """The order's lines as read-only records (app/persistence/fast/rows.py), for steps that
+    only read them."""
+    return statements.records(session, _LINE_RECORDS, {"order_id": order_id}, OrderLine)
+
+
+_INSERT_LINE = insert(OrderLine.__table__)
+
+
+def insert_lines(session: Session, order_id: int, lines: Iterable[Any]) -> None:
+    """The order's priced lines (app/orders/pricing.py), in one Core executemany on the
+    connection (no autoflush: the order is written); nothing in the transaction needs the
+    lines as objects."""
+    driver.execute(driver.connection_of(session), _INSERT_LINE, [
+        {"order_id": order_id, "product_id": ln.product_id, "sku": ln.sku, "name": ln.name,
+         "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_rate": ln.discount_rate,
+         "line_total": ln.line_total, "quantity_shipped": 0, "quantity_delivered": 0,
+         "quantity_returned": 0} for ln in lines])
+
+
+def delete_lines(session: Session, order_id: int) -> None:
+    session.execute(delete(OrderLine).where(OrderLine.order_id == order_id))
+
+
+# Allocations ----------------------------------------------------------------------
+
+def allocations_by_order(session: Session,
+                         ids: Sequence[int]) -> dict[int, list[OrderAllocation]]:
+    stmt = select(OrderAllocation).where(OrderAllocation.order_id.in_(list(ids))).order_by(
+        OrderAllocation.order_id, OrderAllocation.order_line_id, OrderAllocation.warehouse_id)
+    return grouped(session.exec(stmt), "order_id")
+
+
+def allocations_of(session: Session, order_id: int) -> list[OrderAllocation]:
+    return allocations_by_order(session, [order_id]).get(order_id, [])
+
+
+# Locks the products' stock rows in the ledger's fixed order and reads them, with
+# their (active) warehouses, in one statement built once. A warehouse without a row
+# for these products could take no line, so planning needs no others.
+_STOCK = (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
+                 StockLevel.reserved, Warehouse.region)
+          .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+          .where(StockLevel.product_id.in_(bindparam("ids", expanding=True)),
+                 Warehouse.is_active.is_(True))
+          .order_by(StockLevel.product_id, StockLevel.warehouse_id)
+          .with_for_update(of=StockLevel))
+
+
+def lock_stock(session: Session, product_ids: Iterable[int]) -> list[tuple]:
+    """(product_id, warehouse_id, on_hand, reserved, warehouse region) of every stock row of
+    these products in an active warehouse, locked (PostgreSQL) in (product, warehouse)
+    order."""
+    return statements.rows(session, _STOCK, {"ids": sorted(set(product_ids))})
+
+
+_INSERT_ALLOCATION = insert(OrderAllocation.__table__)
+
+
+def insert_allocations(session: Session, order_id: int, slots: Iterable[Any]) -> None:
+    """The plan's slots (app/orders/allocation.py) as allocation rows, in one Core
+    executemany (no ORM objects: nothing in the step reads them back)."""
+    driver.execute(driver.connection_of(session), _INSERT_ALLOCATION, [
+        {"order_id": order_id, "order_line_id": s.line_id, "product_id": s.product_id,
+         "warehouse_id": s.warehouse_id, "quantity": s.quantity, "quantity_shipped": 0}
+        for s in slots])
+
+
+def delete_allocations(session: Session, order_id: int) -> None:
+    session.execute(delete(OrderAllocation).where(OrderAllocation.order_id == order_id))
