@@ -1,20 +1,17 @@
 """Demo parcel facts, shipping agreements and carrier services with rate cards
 (app/demo/carrier_data.py): deterministic, no random numbers, so adding them left every
-other demo row as it was."""
+other demo row as it was. The rows are planned here; app/demo/repository.py
+(write_carrier_services) writes them."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
-from sqlmodel import Session
-
 from app.demo import carrier_data as kd
 from app.demo import catalog_data as cd
 from app.demo.masterdata import BASE, CustomerPlan
-from app.demo.repository import Ids, insert_rows
-from app.shipping.models import ANY_REGION, CarrierRateRule, CarrierService
+from app.shipping.models import ANY_REGION
 
 REGIONS = sorted({w[2] for w in cd.WAREHOUSES})
 
@@ -35,7 +32,7 @@ def add_shipping_agreements(customers: list[CustomerPlan]) -> None:
         plan.row["free_shipping_threshold"] = Decimal(threshold) if threshold else None
 
 
-def _service_row(carrier_id: int, spec: tuple) -> dict[str, Any]:
+def service_row(carrier_id: int, spec: tuple) -> dict[str, Any]:
     code, name, level, divisor, max_kg, dims, cutoff, cod_fee, cold, _card = spec
     length, width, height = (Decimal(d) for d in dims) if dims else (None, None, None)
     return {
@@ -48,7 +45,7 @@ def _service_row(carrier_id: int, spec: tuple) -> dict[str, Any]:
     }
 
 
-def _rules(service_id: int, card: tuple) -> list[dict[str, Any]]:
+def rate_rules(service_id: int, card: tuple) -> list[dict[str, Any]]:
     """One rule per region for its same-region lane, one '*' -> '*' for every other."""
     (near_fee, near_kg, near_days), (far_fee, far_kg, far_days) = card
     same = [{"service_id": service_id, "origin_region": r, "destination_region": r,
@@ -57,15 +54,3 @@ def _rules(service_id: int, card: tuple) -> list[dict[str, Any]]:
     return [*same, {"service_id": service_id, "origin_region": ANY_REGION,
                     "destination_region": ANY_REGION, "base_fee": Decimal(far_fee),
                     "per_kg_fee": Decimal(far_kg), "transit_days": far_days}]
-
-
-def write_carrier_services(s: Session, ids: Ids) -> int:
-    """The services and rate rules of the demo carriers (after write_people); how many
-    services."""
-    carrier_ids = {c[0]: cid for c, cid in zip(cd.CARRIERS, ids.carriers, strict=True)}
-    specs = [(carrier_ids[code], spec) for code, specs in kd.SERVICES.items() for spec in specs]
-    service_ids = insert_rows(s, CarrierService, [_service_row(cid, spec) for cid, spec in specs])
-    s.execute(insert(CarrierRateRule), [rule for sid, (_, spec) in zip(service_ids, specs,
-                                                                      strict=True)
-                                        for rule in _rules(sid, spec[-1])])
-    return len(service_ids)

@@ -15,7 +15,9 @@ from sqlmodel import Session, select
 from app.auth.models import User, UserWarehouse
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
+from app.demo import carrier_data as kd
 from app.demo import catalog_data as cd
+from app.demo.carriers import rate_rules, service_row
 from app.demo.masterdata import BASE, CustomerPlan
 from app.demo.orders import OrderPlan
 from app.demo.stock import Movement
@@ -23,7 +25,14 @@ from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.orders.numbering import assign_number
 from app.payments.models import Payment
-from app.shipping.models import Carrier, Shipment, ShipmentLine, TrackingEvent
+from app.shipping.models import (
+    Carrier,
+    CarrierRateRule,
+    CarrierService,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)
 
 
 @dataclass
@@ -201,3 +210,15 @@ def write_movements(s: Session, ids: Ids, plan: DemoPlan) -> None:
                      "reason": m.reason, "reference_type": ref_type, "reference_id": ref_id,
                      "actor_id": None, "created_at": m.created_at})
     s.execute(insert(StockMovement), rows)
+
+
+def write_carrier_services(s: Session, ids: Ids) -> int:
+    """The services and rate rules of the demo carriers (after write_people); how many
+    services."""
+    carrier_ids = {c[0]: cid for c, cid in zip(cd.CARRIERS, ids.carriers, strict=True)}
+    specs = [(carrier_ids[code], spec) for code, specs in kd.SERVICES.items() for spec in specs]
+    service_ids = insert_rows(s, CarrierService, [service_row(cid, spec) for cid, spec in specs])
+    s.execute(insert(CarrierRateRule), [rule for sid, (_, spec) in zip(service_ids, specs,
+                                                                      strict=True)
+                                        for rule in rate_rules(sid, spec[-1])])
+    return len(service_ids)

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from app.auth.passwords import hash_password
 from app.auth.principal import SYSTEM
 from app.demo import catalog_data as cd
-from app.demo.carriers import add_parcel_facts, add_shipping_agreements, write_carrier_services
+from app.demo.carriers import add_parcel_facts, add_shipping_agreements
 from app.demo.masterdata import SEED, build_customers, build_products
 from app.demo.orders import build_orders
 from app.demo.repository import (
     DemoPlan,
     Ids,
     occupied,
+    write_carrier_services,
     write_movements,
     write_orders,
     write_people,

@@ -147,7 +147,7 @@ class CarrierWebhookSecret(SQLModel, table=True):
     """The secret a carrier signs its webhooks with (HMAC), kept as given to the carrier:
     verifying an HMAC needs the raw secret, so it cannot be hashed. A table of its own so
     that no Carrier row, audit snapshot or API object ever holds it; only
-    carrier_repository.webhook_secret reads it (docs/architecture.md#carriers-and-quotes)."""
+    repository.carriers.webhook_secret reads it (docs/architecture.md#carriers-and-quotes)."""
 
     __tablename__ = "carrier_webhook_secret"
 

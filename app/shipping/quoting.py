@@ -22,8 +22,8 @@ from app.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotF
 from app.inventory import repository as inventory_repo
 from app.orders import repository as order_repo
 from app.orders.models import OrderStatus, PaymentMethod
-from app.shipping import carrier_repository as repo
 from app.shipping import rates
+from app.shipping import repository as repo
 from app.shipping.charges import ShippingCharge, shipping_charge
 from app.shipping.choice import Choice, choose
 from app.shipping.models import Carrier, CarrierService

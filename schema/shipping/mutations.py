@@ -8,7 +8,7 @@ import strawberry
 from app.auth.roles import Perm
 from app.errors import DomainError
 from app.ids import parse_id
-from app.shipping import carrier_service as service
+from app.shipping import carriers
 from schema.core.errors import UserError, user_errors
 from schema.core.permissions import requires
 from schema.core.writes import provided, run_write
@@ -68,7 +68,7 @@ class ShippingMutation:
                          description="Add a carrier; its code must be unique. " + _RATES)
     async def carrier_create(self, info: strawberry.Info,
                              input: CarrierCreateInput) -> CarrierPayload:
-        return _carrier(*await run_write(info, service.create_carrier, provided(input)))
+        return _carrier(*await run_write(info, carriers.create_carrier, provided(input)))
 
     @strawberry.mutation(extensions=requires(Perm.CARRIERS_WRITE),
                          description="Change the fields given. " + _RATES)
@@ -78,7 +78,7 @@ class ShippingMutation:
             pk = parse_id(id, "Carrier")
         except DomainError as exc:
             return CarrierPayload(user_errors=user_errors(exc))
-        return _carrier(*await run_write(info, service.update_carrier, pk, provided(input)))
+        return _carrier(*await run_write(info, carriers.update_carrier, pk, provided(input)))
 
     @strawberry.mutation(extensions=requires(Perm.CARRIERS_WRITE),
                          description="Set a new random webhook secret (the old one stops "
@@ -89,7 +89,7 @@ class ShippingMutation:
             pk = parse_id(carrier_id, "Carrier", "carrierId")
         except DomainError as exc:
             return CarrierWebhookSecretPayload(user_errors=user_errors(exc))
-        rotated, errors = await run_write(info, service.rotate_webhook_secret, pk)
+        rotated, errors = await run_write(info, carriers.rotate_webhook_secret, pk)
         if rotated is None:
             return CarrierWebhookSecretPayload(user_errors=errors)
         return CarrierWebhookSecretPayload(carrier=Carrier.from_row(rotated.carrier),
@@ -104,7 +104,7 @@ class ShippingMutation:
         except DomainError as exc:
             return CarrierServicePayload(user_errors=user_errors(exc))
         data = service_data({k: v for k, v in provided(input).items() if v is not None})
-        return _service(*await run_write(info, service.create_service, pk, data))
+        return _service(*await run_write(info, carriers.create_service, pk, data))
 
     @strawberry.mutation(extensions=requires(Perm.CARRIERS_WRITE),
                          description="Change the fields given. " + _RATES)
@@ -115,7 +115,7 @@ class ShippingMutation:
         except DomainError as exc:
             return CarrierServicePayload(user_errors=user_errors(exc))
         data = service_data(provided(input))
-        return _service(*await run_write(info, service.update_service, pk, data))
+        return _service(*await run_write(info, carriers.update_service, pk, data))
 
     @strawberry.mutation(extensions=requires(Perm.CARRIERS_WRITE),
                          description="Set a service's price and transit time on a lane: "
@@ -126,7 +126,7 @@ class ShippingMutation:
             pk = parse_id(service_id, "CarrierService", "serviceId")
         except DomainError as exc:
             return CarrierRateRulePayload(user_errors=user_errors(exc))
-        result, errors = await run_write(info, service.set_rate_rule, pk, provided(input))
+        result, errors = await run_write(info, carriers.set_rate_rule, pk, provided(input))
         if result is None:
             return CarrierRateRulePayload(user_errors=errors)
         rule, owner = result
@@ -141,4 +141,4 @@ class ShippingMutation:
             pk = parse_id(id, "CarrierRateRule")
         except DomainError as exc:
             return CarrierServicePayload(user_errors=user_errors(exc))
-        return _service(*await run_write(info, service.delete_rate_rule, pk))
+        return _service(*await run_write(info, carriers.delete_rate_rule, pk))

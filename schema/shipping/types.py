@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.auth.roles import Perm
-from app.shipping import carrier_repository as carrier_repo
 from app.shipping import models as m
 from app.shipping import rates, service
 from app.shipping import repository as repo
@@ -195,12 +194,12 @@ register_types(Shipment, Carrier)
 
 # Carrier services, rate rules and quotes (docs/architecture.md#carriers-and-quotes) ------
 
-register_loader("services_by_carrier", carrier_repo.services_by_carrier, default=[])
-register_loader("carrier_service_by_id", carrier_repo.services_by_ids)
-register_loader("rate_rules_by_service", carrier_repo.rules_by_service, default=[])
-register_loader("rate_rule_by_id", carrier_repo.rules_by_ids)
+register_loader("services_by_carrier", repo.services_by_carrier, default=[])
+register_loader("carrier_service_by_id", repo.services_by_ids)
+register_loader("rate_rules_by_service", repo.rules_by_service, default=[])
+register_loader("rate_rule_by_id", repo.rules_by_ids)
 # False: no secret set (None would read as "not loaded" to a to-one relation)
-register_loader("webhook_secret_rotated_at", carrier_repo.webhook_secret_rotations,
+register_loader("webhook_secret_rotated_at", repo.webhook_secret_rotations,
                 default=False)
 register_relation("Carrier", "services", "services_by_carrier", "id", child="CarrierService",
                   many=True, perm=Perm.RATES_READ)

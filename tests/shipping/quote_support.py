@@ -9,7 +9,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from app.shipping import carrier_service
+from app.shipping import carriers
 from tests.orders.support import Kit, gid
 from tests.support import unique
 
@@ -44,16 +44,16 @@ def day(n: int) -> str:
 
 def make_carrier(factory: Any, **data: Any) -> Any:
     values = {"code": unique("LC"), "name": unique("测试快运 "), **data}
-    return factory.write(carrier_service.create_carrier, values)
+    return factory.write(carriers.create_carrier, values)
 
 
 def make_service(factory: Any, carrier: Any, lanes: list[tuple[str, str, str, str, int]],
                  **data: Any) -> Any:
     """A service with rate rules given as (origin, destination, base fee, per kg, days)."""
     values = {"code": unique("S"), "name": unique("服务 "), "level": "STANDARD", **data}
-    row = factory.write(carrier_service.create_service, carrier.id, values)
+    row = factory.write(carriers.create_service, carrier.id, values)
     for origin, destination, base, per_kg, days in lanes:
-        factory.write(carrier_service.set_rate_rule, row.id, {
+        factory.write(carriers.set_rate_rule, row.id, {
             "origin_region": origin, "destination_region": destination,
             "base_fee": Decimal(base), "per_kg_fee": Decimal(per_kg), "transit_days": days})
     return row

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from app.audit.models import AuditRecord
-from app.shipping import carrier_repository
+from app.shipping import repository as shipping_repo
 from app.shipping.models import Carrier, CarrierRateRule, CarrierService
 from tests.orders.support import gid
 from tests.shipping.quote_support import ERRORS, ROLES, SERVICE_FIELDS, make_carrier, make_service
@@ -110,11 +110,11 @@ async def test_the_webhook_secret_is_shown_once_and_stored_for_verification(api,
     assert first["userErrors"] == [] and len(secret) >= 40
     assert first["carrier"]["hasWebhookSecret"] is True
     assert first["carrier"]["webhookSecretRotatedAt"]
-    assert kit.read(lambda s: carrier_repository.webhook_secret(s, carrier.id)) == secret
+    assert kit.read(lambda s: shipping_repo.webhook_secret(s, carrier.id)) == secret
     second = (await api.ok(ROTATE, {"id": gid("Carrier", carrier.id)}, token))[
         "carrierWebhookSecretRotate"]["webhookSecret"]
     assert second != secret  # the old one stops working at once
-    assert kit.read(lambda s: carrier_repository.webhook_secret(s, carrier.id)) == second
+    assert kit.read(lambda s: shipping_repo.webhook_secret(s, carrier.id)) == second
     # no field shows it again, and the audit trail says when, never what
     seen = await api.ok(CARRIER_ADMIN, {"id": gid("Carrier", carrier.id)}, token)
     assert secret not in str(seen) and second not in str(seen)
@@ -188,7 +188,7 @@ def _state(kit, carrier_id: int) -> tuple:  # noqa: ANN001
             [x.id for x in services])).order_by(CarrierRateRule.id)))
         return (carrier.model_dump(), [x.model_dump() for x in services],
                 [r.model_dump() for r in rules],
-                carrier_repository.webhook_secret(s, carrier_id), _count(s))
+                shipping_repo.webhook_secret(s, carrier_id), _count(s))
     return kit.read(read)
 
 

@@ -1,4 +1,4 @@
-"""SQL for carriers, shipments, their lines and tracking events, with row scope applied."""
+"""SQL for shipments, their lines and tracking events, with row scope applied."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from app.persistence.repository import (
     sort_table,
     where,
 )
-from app.shipping.models import Carrier, Shipment, ShipmentLine, ShipmentStatus, TrackingEvent
+from app.shipping.models import Shipment, ShipmentLine, ShipmentStatus, TrackingEvent
 
 
 class ShipmentSort(StrEnum):
@@ -41,14 +41,6 @@ _SORTS = sort_table(ShipmentSort, {
     "CREATED_AT": Shipment.created_at, "UPDATED_AT": Shipment.updated_at,
     "NUMBER": Shipment.number,
 })
-
-
-class CarrierSort(StrEnum):
-    NAME_ASC = "NAME_ASC"
-    CODE_ASC = "CODE_ASC"
-
-
-_CARRIER_SORTS = sort_table(CarrierSort, {"NAME": Carrier.name, "CODE": Carrier.code})
 
 
 @dataclass(frozen=True)
@@ -98,12 +90,6 @@ def list_shipments(session: Session, principal: Principal, flt: ShipmentFilter,
     return paginate(session, stmt, _SORTS[sort], page, Shipment.id)
 
 
-def list_carriers(session: Session, active: bool | None, sort: CarrierSort,
-                  page: PageRequest) -> Page[Carrier]:
-    stmt = where(select(Carrier), equal(Carrier.is_active, active))
-    return paginate(session, stmt, _CARRIER_SORTS[sort], page, Carrier.id)
-
-
 # Batched fetches for dataloaders: one statement per batch of keys ----------------
 
 def shipments_by_order(session: Session, order_ids: Sequence[int]) -> dict[int, list[Shipment]]:
@@ -131,10 +117,6 @@ def shipment_lines_by_shipment(session: Session, shipment_ids: Sequence[int]
     stmt = select(ShipmentLine).where(ShipmentLine.shipment_id.in_(list(shipment_ids))).order_by(
         ShipmentLine.shipment_id, ShipmentLine.id)
     return grouped(session.exec(stmt), "shipment_id")
-
-
-def carriers_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Carrier]:
-    return {c.id: c for c in session.exec(select(Carrier).where(Carrier.id.in_(list(ids))))}
 
 
 def shipments_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Shipment]:

@@ -13,8 +13,8 @@ from app.auth.roles import Perm
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound
 from app.persistence.columns import utcnow
 from app.persistence.uow import UnitOfWork, flush_unique, snapshot
-from app.shipping import carrier_repository as repo
 from app.shipping import carrier_validation as check
+from app.shipping import repository as repo
 from app.shipping.models import Carrier, CarrierRateRule, CarrierService
 
 _TEXT = ("code", "name")

@@ -1,16 +1,32 @@
-"""SQL for carrier services, their rate rules and the carriers' webhook secrets
-(docs/architecture.md#carriers-and-quotes). Carriers themselves are in repository.py."""
+"""SQL for carriers (the list, lookups), their services, rate rules and webhook secrets
+(docs/architecture.md#carriers-and-quotes)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, select
 
 from app.persistence.fast import rows
+from app.persistence.repository import Page, PageRequest, equal, paginate, sort_table, where
 from app.shipping.models import Carrier, CarrierRateRule, CarrierService, CarrierWebhookSecret
+
+
+class CarrierSort(StrEnum):
+    NAME_ASC = "NAME_ASC"
+    CODE_ASC = "CODE_ASC"
+
+
+_CARRIER_SORTS = sort_table(CarrierSort, {"NAME": Carrier.name, "CODE": Carrier.code})
+
+
+def list_carriers(session: Session, active: bool | None, sort: CarrierSort,
+                  page: PageRequest) -> Page[Carrier]:
+    stmt = where(select(Carrier), equal(Carrier.is_active, active))
+    return paginate(session, stmt, _CARRIER_SORTS[sort], page, Carrier.id)
 
 
 def get_carrier(session: Session, carrier_id: int) -> Carrier | None:
@@ -67,6 +83,10 @@ def active_services(session: Session) -> list[tuple[Carrier, CarrierService,
 
 
 # Batched fetches for dataloaders: one statement per batch of keys ----------------
+
+def carriers_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Carrier]:
+    return {c.id: c for c in session.exec(select(Carrier).where(Carrier.id.in_(list(ids))))}
+
 
 def services_by_carrier(session: Session, carrier_ids: Sequence[int]) -> dict[int, list[Any]]:
     """Read-only records (app/persistence/fast/rows.py), by service code."""
