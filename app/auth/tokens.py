@@ -15,7 +15,7 @@ from app.config import Settings
 from app.errors import DomainError, ErrorCode
 from app.ids import from_global_id, to_global_id
 
-ALGORITHM = "HS256"  # one algorithm family only (DESIGN.md "Auth and permissions")
+ALGORITHM = "HS256"  # one algorithm family only (docs/architecture.md#tokens)
 MAX_TOKEN_BYTES = 4096
 _REQUIRED = ("exp", "iat", "sub", "iss", "aud")
 

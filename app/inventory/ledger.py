@@ -3,7 +3,7 @@ UPDATE plus a movement row (their SQL: app/inventory/repository/levels.py and
 movements.py), taken in a fixed (product, warehouse) order.
 
 Never check-then-act: the WHERE clause of each UPDATE is the check, so two
-transactions cannot both take the last unit (DESIGN.md "Persistence and speed").
+transactions cannot both take the last unit (docs/architecture.md#stock).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ class Notification(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     event_id: int | None = Field(default=None, index=True)
     # what it is about, e.g. "shipment_id=12": one "shipped" message per shipment, even
-    # after the event that caused it is gone from the outbox (app/persistence/housekeeping.py)
+    # after the event that caused it is gone from the outbox (app/events/housekeeping.py)
     source_key: str | None = Field(default=None, max_length=64)
     read_at: datetime | None = timestamp_field(nullable=True)
     next_attempt_at: datetime | None = timestamp_field(nullable=True)

@@ -2,8 +2,8 @@
 
 Audit records, stock movements and allocations are written once
 and never read back by the transaction that writes them. Building an ORM object
-and flushing it costs far more than the INSERT itself (DESIGN.md "Persistence
-and speed"), so such rows are buffered per session (`defer`) and inserted with
+and flushing it costs far more than the INSERT itself (docs/architecture.md
+#the-unit-of-work), so such rows are buffered per session (`defer`) and inserted with
 one executemany per table just before commit (`write_deferred`, called by the
 unit of work; a `before_commit` hook catches any other commit). Rows deferred
 inside a savepoint that rolls back are dropped with it.

@@ -4,7 +4,7 @@ One Python process computes on one core at a time (the GIL). Placing and approvi
 order cost the server ~4.6 ms of CPU, ~3.3 of it in the writer thread (S3, measured), so
 the server topped out at one busy core while the machine's second one idled. The writer
 needs nothing from the event loop but its calls, so here it runs in a child process: the
-event loop keeps one core, the writer gets the other (README "Performance").
+event loop keeps one core, the writer gets the other (docs/architecture.md#the-sqlite-writer).
 
 `Runner.write` comes here, and so do the background writers' short transactions
 (`write_in_session`: outbox marks, notification dispatch, housekeeping), so that the child
