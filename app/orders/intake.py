@@ -143,7 +143,18 @@ def import_order(uow: UnitOfWork, channel: str, item: ImportItem, submit: bool =
                        lines=_line_requests(uow.session, item.lines), channel=channel,
                        external_id=item.external_id, notes=item.notes, ship_to=item.ship_to,
                        promised_date=item.promised_date, submit=submit)
-    return ImportResult(item.external_id, service.create_order(uow, draft), created=True)
+    try:
+        order = service.create_order(uow, draft)
+    except DomainError as exc:
+        # A concurrent import of the same id committed after `_existing` read (PostgreSQL
+        # runs units side by side): nothing is written yet, so report its order instead.
+        if exc.code is not ErrorCode.DUPLICATE:
+            raise
+        existing = _existing(uow.session, uow.principal, channel, item.external_id)
+        if existing is None:
+            raise
+        return ImportResult(item.external_id, existing, created=False)
+    return ImportResult(item.external_id, order, created=True)
 
 
 async def import_orders(runner: Runner, principal: Principal, request_id: str | None,
