@@ -1,8 +1,8 @@
 """The layout rules of schema/ (its package docstring): every domain folder has the same file
-set, a domain's types import no other domain at run time, no import hides inside a function
-in a domain, app/ never imports schema/, and no import cycle runs through schema/. Imports
-are read from the source, those inside functions included and `if TYPE_CHECKING:` blocks
-left out (they never run)."""
+set, a domain's types import no other domain at run time, and no import hides inside a
+function in a domain. Imports are read from the source, those inside functions included and
+`if TYPE_CHECKING:` blocks left out (they never run). Import cycles and app/ importing
+schema/ are tests/test_import_layers.py's, over the whole graph."""
 
 from __future__ import annotations
 
@@ -52,46 +52,6 @@ def _module_of(name: str) -> str | None:
     return name or None
 
 
-def _graph() -> dict[str, set[str]]:
-    graph: dict[str, set[str]] = {}
-    for module, path in MODULES.items():
-        targets = {_module_of(name) for name, _ in _imports(ast.parse(path.read_text()))}
-        graph[module] = {t for t in targets if t is not None and t != module}
-    return graph
-
-
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components of more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    out: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        for w in graph.get(v, ()):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                out.append(sorted(component))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return out
-
-
 def _domains() -> list[Path]:
     return sorted(p for p in SCHEMA.iterdir()
                   if p.is_dir() and p.name not in NOT_DOMAINS and (p / "__init__.py").exists())
@@ -127,15 +87,3 @@ def test_no_import_inside_a_function_in_a_domain() -> None:
         for path in domain.rglob("*.py"):
             found = [name for name, inside in _imports(ast.parse(path.read_text())) if inside]
             assert not found, f"{path.relative_to(ROOT)} imports {found} inside a function"
-
-
-def test_app_never_imports_schema() -> None:
-    graph = _graph()
-    for module, targets in graph.items():
-        if module.startswith("app."):
-            assert not {t for t in targets if t.split(".")[0] == "schema"}, module
-
-
-def test_no_import_cycle_runs_through_schema() -> None:
-    cycles = [c for c in _cycles(_graph()) if any(m.split(".")[0] == "schema" for m in c)]
-    assert not cycles
