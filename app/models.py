@@ -17,9 +17,14 @@ from app.shipping.models import (
     Carrier,
     CarrierRateRule,
     CarrierService,
+    CarrierWebhookEvent,
     CarrierWebhookSecret,
+    CodRemittance,
     Shipment,
+    ShipmentException,
+    ShipmentExceptionNote,
     ShipmentLine,
+    ShipmentParcel,
     TrackingEvent,
 )
 
@@ -31,5 +36,6 @@ __all__ = [
     "OrderLine", "OutboxConsumer", "OutboxEvent", "Payment", "Product", "RefreshToken",
     "ReturnLine", "ReturnRequest", "Shipment", "ShipmentLine", "StockLevel", "StockMovement",
     "TrackingEvent", "User", "UserWarehouse", "Warehouse", "metadata",
-    "CarrierRateRule", "CarrierService", "CarrierWebhookSecret",
+    "CarrierRateRule", "CarrierService", "CarrierWebhookEvent", "CarrierWebhookSecret",
+    "CodRemittance", "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
 ]

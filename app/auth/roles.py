@@ -43,10 +43,17 @@ class Perm(StrEnum):
     CARRIERS_WRITE = "carriers:write"
     # rate cards and shipping quotes: what carriers charge us, never shown to customers
     RATES_READ = "rates:read"
+    # delivery exceptions: the queue (read) and working them (docs/architecture.md#shipments)
+    EXCEPTIONS_READ = "exceptions:read"
+    EXCEPTIONS_WRITE = "exceptions:write"
+    # cash on delivery: remittances and reconciliation
+    COD_READ = "cod:read"
+    COD_WRITE = "cod:write"
 
 
 P = Perm
-_READ_ALL = {P.CUSTOMERS_READ, P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.SHIPMENTS_READ}
+_READ_ALL = {P.CUSTOMERS_READ, P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.SHIPMENTS_READ,
+             P.EXCEPTIONS_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
@@ -57,21 +64,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
-        P.RETURNS_MANAGE, P.NOTIFICATIONS_READ,
+        P.RETURNS_MANAGE, P.NOTIFICATIONS_READ, P.EXCEPTIONS_WRITE,
     }),
     Role.WAREHOUSE: frozenset({
         P.PRODUCTS_READ, P.STOCK_READ, P.STOCK_WRITE, P.ORDERS_READ, P.ORDERS_FULFILL,
         P.SHIPMENTS_READ, P.SHIPMENTS_WRITE, P.RETURNS_MANAGE, P.NOTIFICATIONS_READ,
-        P.RATES_READ,
+        P.RATES_READ, P.EXCEPTIONS_READ,
     }),
     Role.LOGISTICS: frozenset({
         P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.SHIPMENTS_READ, P.SHIPMENTS_WRITE,
-        P.NOTIFICATIONS_READ, P.CARRIERS_WRITE, P.RATES_READ,
+        P.NOTIFICATIONS_READ, P.CARRIERS_WRITE, P.RATES_READ, P.EXCEPTIONS_READ,
+        P.EXCEPTIONS_WRITE, P.COD_READ,
     }),
     Role.FINANCE: frozenset(_READ_ALL | {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
+        P.RATES_READ, P.COD_READ, P.COD_WRITE,
     }),
-    Role.ANALYST: frozenset(_READ_ALL),
+    Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ}),
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,
