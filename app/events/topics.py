@@ -6,6 +6,8 @@ order.status_changed  {order_id, customer_id, from_status, to_status, actor_id,
 order.event           {order_id, customer_id, order_event_id, type, at}  (notes, payments...)
 shipment.status_changed {shipment_id, order_id, customer_id, warehouse_id, status,
                        tracking_number, carrier, at, reason}
+shipment.exception_opened {exception_id, shipment_id, order_id, warehouse_id, type,
+                       severity, source, at}
 stock.alert           {product_id, warehouse_id, kind: LOW_STOCK|OUT_OF_STOCK|BACK_IN_STOCK,
                        available, safety_stock, at}
 return.status_changed {return_request_id, order_id, customer_id, status, at}
@@ -19,6 +21,7 @@ notifications.due     {channels, count}  e-mail / SMS notifications the planner 
 ORDER_STATUS_CHANGED = "order.status_changed"
 ORDER_EVENT = "order.event"
 SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
+SHIPMENT_EXCEPTION_OPENED = "shipment.exception_opened"
 STOCK_ALERT = "stock.alert"
 RETURN_STATUS_CHANGED = "return.status_changed"
 CUSTOMER_CREATED = "customer.created"

@@ -181,6 +181,17 @@ def _write(uow: UnitOfWork, order: Order, kind: PaymentKind, amount: Decimal, me
     return payment
 
 
+def collect_on_delivery(uow: UnitOfWork, order: Order, amount: Decimal, reference: str
+                        ) -> Payment | None:
+    """Cash a courier collected at the door, as a payment of the order (at most what is
+    still due; the shipping domain has checked its caller). For app/shipping/delivery.py."""
+    amount = min(amount, balances.unpaid(order))
+    if amount <= 0:
+        return None
+    return _write(uow, order, PaymentKind.PAYMENT, amount, PaymentMethod.CASH_ON_DELIVERY.value,
+                  reference, "cash collected on delivery")
+
+
 def record_payment(uow: UnitOfWork, req: PaymentRequest) -> PaymentResult:
     if not uow.principal.can(Perm.PAYMENTS_WRITE):
         raise Forbidden("requires permission payments:write")

@@ -101,12 +101,16 @@ def _visible(session: Session, principal: Principal, order_id: int,
     return order, warehouse
 
 
-def _parcel(session: Session, order: Any, warehouse: Any) -> rates.Parcel:
+def parcel_of(session: Session, order: Any, warehouse: Any,
+              open_qty: dict[int, int] | None = None) -> rates.Parcel:
+    """The parcel facts of what is left to ship of the order from the warehouse, or of
+    `open_qty` ({order line id: units}) when given (a shipment's own lines)."""
     if order.status in _CLOSED:
         raise InvalidTransition("order", order.status, "quote shipping for")
     lines = order_repo.line_records(session, order.id)
-    open_qty = open_quantities(lines, order_repo.allocations_of(session, order.id),
-                               warehouse.id)
+    if open_qty is None:
+        open_qty = open_quantities(lines, order_repo.allocations_of(session, order.id),
+                                   warehouse.id)
     if not open_qty:
         raise Conflict("nothing of this order is left to ship", field=["orderId"])
     return rates.Parcel(
@@ -139,7 +143,14 @@ def quote_order(session: Session, principal: Principal, order_id: int, warehouse
         raise DomainError("readyAt needs a time zone offset, e.g. 2025-07-01T09:00:00+08:00",
                           field=["readyAt"])
     order, warehouse = _visible(session, principal, order_id, warehouse_id)
-    parcel = _parcel(session, order, warehouse)
+    return quote_parcel(session, order, parcel_of(session, order, warehouse), ready_at,
+                        timezone, named_service_id)
+
+
+def quote_parcel(session: Session, order: Any, parcel: rates.Parcel, ready_at: datetime,
+                 timezone: str, named_service_id: int | None = None) -> QuoteSet:
+    """Every active service's quote for one parcel of the order, the choice among them and
+    the customer's charge for it (no permission check: callers have made theirs)."""
     local = ready_at.astimezone(ZoneInfo(timezone))
     offered = repo.active_services(session)
     quotes = tuple(rates.quote(parcel, terms_of(service, rules), local)
@@ -149,4 +160,3 @@ def quote_order(session: Session, principal: Principal, order_id: int, warehouse
                     charge=_charge(session, order, choice),
                     carriers={c.id: c for c, _, _ in offered},
                     services={s.id: s for _, s, _ in offered})
-

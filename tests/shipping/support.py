@@ -1,5 +1,6 @@
-"""Shipping test worlds: warehouses, a carrier, orders of known customers, and shipments
-created through the real shipping service (as SYSTEM)."""
+"""Shipping test worlds: warehouses, a carrier with a service serving their regions,
+orders of known customers with stock reserved in the warehouses, and shipments created
+through the real shipping services (as SYSTEM)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from decimal import Decimal
 
 from app.catalog.models import Product
 from app.ids import to_global_id
+from app.inventory import ledger
 from app.inventory.models import Warehouse
-from app.orders.models import Order, OrderLine
+from app.inventory.stock_service import receive_stock
+from app.orders.models import Order, OrderAllocation, OrderLine
 from app.persistence.uow import UnitOfWork
-from app.shipping import service
+from app.shipping import carriers, creation, tracking
 from app.shipping.models import Carrier
 from tests.support import Factory, unique
 
@@ -25,15 +28,29 @@ def _add(uow: UnitOfWork, row):  # noqa: ANN001, ANN202
     return row
 
 
-def warehouse(factory: Factory, region: str = "East") -> Warehouse:
+def warehouse(factory: Factory, region: str | None = None) -> Warehouse:
+    """A warehouse in a region of its own (other tests' rate rules never serve it)."""
     code = unique("WS-")
-    return factory.write(_add, Warehouse(code=code, name=f"仓库 {code}", region=region))
+    return factory.write(_add, Warehouse(code=code, name=f"仓库 {code}",
+                                         region=region or unique("East-")))
 
 
-def carrier(factory: Factory, active: bool = True, name: str | None = None) -> Carrier:
-    code = unique("CR")
-    return factory.write(_add, Carrier(code=code, name=name or f"顺丰速运 {code}",
-                                       regions="East,South", is_active=active))
+def carrier(factory: Factory, active: bool = True, name: str | None = None,
+            lanes: tuple[str, ...] = ()) -> Carrier:
+    """A carrier; with `lanes` (origin regions), a standard service from each of them to
+    anywhere at 10 + 2/kg in 2 days."""
+    row = factory.write(carriers.create_carrier, {
+        "code": unique("CR"), "name": name or unique("顺丰速运 "), "regions": ["East", "South"],
+        "is_active": active})
+    if lanes:
+        service = factory.write(carriers.create_service, row.id, {
+            "code": unique("STD"), "name": "标准快递", "level": "STANDARD",
+            "cod_supported": True})
+        for origin in lanes:
+            factory.write(carriers.set_rate_rule, service.id, {
+                "origin_region": origin, "destination_region": "*", "base_fee": Decimal("10"),
+                "per_kg_fee": Decimal("2"), "transit_days": 2})
+    return row
 
 
 def product(factory: Factory) -> Product:
@@ -43,29 +60,48 @@ def product(factory: Factory) -> Product:
 
 
 def _order(uow: UnitOfWork, customer_id: int, items: list[tuple[Product, int]],
-           status: str) -> tuple[Order, list[OrderLine]]:
+           status: str, reserve: list[Warehouse]) -> tuple[Order, list[OrderLine]]:
+    total = sum((p.price * q for p, q in items), Decimal("0"))
     order = _add(uow, Order(number=unique("SO-SHIP-"), customer_id=customer_id, status=status,
-                            ship_region="East", ship_address="上海市浦东新区世纪大道100号"))
+                            ship_region="East", ship_address="上海市浦东新区世纪大道100号",
+                            ship_recipient="张三", subtotal=total, total=total))
     lines = [_add(uow, OrderLine(order_id=order.id, product_id=p.id, sku=p.sku, name=p.name,
                                  quantity=q, unit_price=p.price, line_total=p.price * q))
              for p, q in items]
+    for line in lines:  # split evenly over the warehouses, the rest in the first
+        share, rest = divmod(line.quantity, len(reserve) or 1)
+        for i, wh in enumerate(reserve):
+            quantity = share + (rest if i == 0 else 0)
+            if quantity:
+                _add(uow, OrderAllocation(order_id=order.id, order_line_id=line.id,
+                                          product_id=line.product_id, warehouse_id=wh.id,
+                                          quantity=quantity))
+                ledger.reserve(uow.session, [ledger.StockLine(line.product_id, wh.id, quantity)],
+                               ledger.Reference("Order", order.id, reason="test setup"))
     return order, lines
 
 
 def order(factory: Factory, customer_id: int, items: list[tuple[Product, int]],
-          status: str = "IN_FULFILLMENT") -> tuple[Order, list[OrderLine]]:
-    return factory.write(_order, customer_id, items, status)
+          status: str = "IN_FULFILLMENT", reserve: list[Warehouse] = ()
+          ) -> tuple[Order, list[OrderLine]]:
+    """An order with its lines reserved evenly in `reserve` (stock received first)."""
+    for p, q in items:
+        for wh in reserve:
+            factory.write(receive_stock, p.id, wh.id, q, "test setup")
+    return factory.write(_order, customer_id, items, status, list(reserve))
 
 
-def ship(factory: Factory, order_row: Order, wh: Warehouse, lines: list[tuple[int, int]],
-         carrier_row: Carrier | None = None, tracking: str | None = None,
-         events: list[tuple[str, int]] = ()):  # noqa: ANN201
-    """A shipment plus tracking events given as (status, hours after T0)."""
-    shipment = factory.write(service.create_shipment, order_row.id, wh.id, lines,
-                             carrier_row.id if carrier_row else None, tracking)
+def ship(factory: Factory, order_row: Order, wh: Warehouse, lines: list[tuple[int, int]] | None,
+         tracking_number: str | None = None, events: list[tuple[str, int]] = (),
+         service_id: int | None = None):  # noqa: ANN201
+    """A shipment through the real service, plus tracking events given as (status, hours
+    after T0)."""
+    shipment = factory.write(creation.create_shipment, creation.ShipmentDraft(
+        order_row.id, wh.id, lines, service_id=service_id, tracking_number=tracking_number,
+        ready_at=T0), "Asia/Shanghai")
     for status, hours in events:
-        factory.write(service.add_tracking_event, shipment.id, status, "上海转运中心",
-                      f"{status} 扫描", T0 + timedelta(hours=hours))
+        factory.write(tracking.record_event, shipment.id, tracking.EventDraft(
+            status, T0 + timedelta(hours=hours), "上海转运中心", f"{status} 扫描"))
     return shipment
 
 
@@ -90,18 +126,17 @@ class World:
 
 
 def world(factory: Factory) -> World:
-    wh_a, wh_b = warehouse(factory), warehouse(factory, "South")
-    carrier_row = carrier(factory)
+    wh_a, wh_b = warehouse(factory), warehouse(factory, unique("South-"))
+    carrier_row = carrier(factory, lanes=(wh_a.region, wh_b.region))
     rep_a, rep_b = factory.user("SALES"), factory.user("SALES")
     cust_a = factory.customer(owner_id=rep_a.id, name=unique("华东客户 "))
     cust_b = factory.customer(owner_id=rep_b.id, name=unique("华南客户 "))
     w = World(wh_a, wh_b, carrier_row, rep_a, rep_b, cust_a, cust_b)
     item = product(factory)
     for who, cust in (("a", cust_a), ("b", cust_b)):
-        order_row, lines = order(factory, cust.id, [(item, 4)])
+        order_row, lines = order(factory, cust.id, [(item, 4)], reserve=[wh_a, wh_b])
         w.orders[who] = order_row
         for key, wh in (("A", wh_a), ("B", wh_b)):
             w.shipments[f"{who}@{key}"] = ship(
-                factory, order_row, wh, [(lines[0].id, 2)], carrier_row,
-                unique("SF"), [("PICKED_UP", 1)])
+                factory, order_row, wh, [(lines[0].id, 2)], unique("SF"), [("PICKED_UP", 1)])
     return w

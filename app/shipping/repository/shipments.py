@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
@@ -26,7 +26,14 @@ from app.persistence.repository import (
     sort_table,
     where,
 )
-from app.shipping.models import Shipment, ShipmentLine, ShipmentStatus, TrackingEvent
+from app.shipping.models import (
+    Shipment,
+    ShipmentException,
+    ShipmentLine,
+    ShipmentParcel,
+    ShipmentStatus,
+    TrackingEvent,
+)
 
 
 class ShipmentSort(StrEnum):
@@ -149,4 +156,61 @@ def tracking_event_by_external_id(session: Session, shipment_id: int,
                                   external_id: str) -> TrackingEvent | None:
     stmt = select(TrackingEvent).where(TrackingEvent.shipment_id == shipment_id,
                                        TrackingEvent.external_id == external_id)
+    return session.exec(stmt).first()
+
+
+def lock_shipment(session: Session, principal: Principal, shipment_id: int) -> Shipment | None:
+    """The shipment if the principal may see it, locked for the rest of the unit of work
+    (PostgreSQL; SQLite's single writer already serializes): a status check after this
+    cannot race a second writer (docs/architecture.md#shipments)."""
+    stmt = scope(select(Shipment).where(Shipment.id == shipment_id), principal)
+    return session.exec(stmt.with_for_update()).first()
+
+
+def shipped_from(session: Session, order_id: int) -> dict[tuple[int, int], int]:
+    """{(order line id, warehouse id): units on the order's non-cancelled shipments}."""
+    stmt = (select(ShipmentLine.order_line_id, Shipment.warehouse_id,
+                   func.sum(ShipmentLine.quantity))
+            .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+            .where(Shipment.order_id == order_id,
+                   Shipment.status != ShipmentStatus.CANCELLED.value)
+            .group_by(ShipmentLine.order_line_id, Shipment.warehouse_id))
+    return {(line_id, wh): int(total or 0) for line_id, wh, total in session.exec(stmt)}
+
+
+def shipments_of_order(session: Session, order_id: int) -> list[Shipment]:
+    stmt = select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)
+    return list(session.exec(stmt))
+
+
+def lines_of_shipment(session: Session, shipment_id: int) -> list[ShipmentLine]:
+    stmt = select(ShipmentLine).where(ShipmentLine.shipment_id == shipment_id).order_by(
+        ShipmentLine.id)
+    return list(session.exec(stmt))
+
+
+def tracking_number_taken(session: Session, carrier_id: int | None, number: str) -> bool:
+    stmt = select(Shipment.id).where(Shipment.tracking_number == number,
+                                     Shipment.carrier_id == carrier_id)
+    return session.exec(stmt).first() is not None
+
+
+def parcels_by_shipment(session: Session, shipment_ids: Sequence[int]
+                        ) -> dict[int, list[ShipmentParcel]]:
+    stmt = select(ShipmentParcel).where(
+        ShipmentParcel.shipment_id.in_(list(shipment_ids))).order_by(
+        ShipmentParcel.shipment_id, ShipmentParcel.id)
+    return grouped(session.exec(stmt), "shipment_id")
+
+
+def replace_parcels(session: Session, shipment_id: int, parcels: Sequence[ShipmentParcel]
+                    ) -> None:
+    session.execute(delete(ShipmentParcel).where(ShipmentParcel.shipment_id == shipment_id))
+    session.add_all(parcels)
+
+
+def open_exception_of(session: Session, shipment_id: int, type_: str
+                      ) -> ShipmentException | None:
+    stmt = select(ShipmentException).where(ShipmentException.shipment_id == shipment_id,
+                                           ShipmentException.open_key == type_)
     return session.exec(stmt).first()

@@ -1,0 +1,141 @@
+"""Carrier tracking events, from staff (`trackingEventRecord`) or a carrier's webhook:
+kept in the history, and the newest one moves the shipment (docs/architecture.md#shipments).
+
+* A carrier's event id is recorded once: the same id again returns the stored event.
+* An event older than the newest one is history only: it never moves the status back,
+  and no event moves a DELIVERED, RETURNED_TO_SENDER or CANCELLED shipment.
+* A carrier scan of a parcel not yet dispatched is the hand-over: it dispatches it (stock
+  leaves through the ledger) before it moves the status on.
+* DELIVERED delivers the shipment's lines to the order (app/shipping/delivery.py);
+  FAILED_ATTEMPT and EXCEPTION open a delivery exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from app.auth.principal import SYSTEM
+from app.auth.roles import Perm
+from app.errors import DomainError, ErrorCode, Forbidden, NotFound, Validator
+from app.persistence.columns import utcnow
+from app.persistence.uow import UnitOfWork, snapshot
+from app.shipping import delivery, lifecycle
+from app.shipping import repository as repo
+from app.shipping.exceptions.opening import EVENT_SOURCE, open_exception, type_for_event
+from app.shipping.models import ExceptionType, Shipment, ShipmentStatus, TrackingEvent
+
+S = ShipmentStatus
+# what a carrier can report: everything after the hand-over
+CARRIER_STATUSES = (S.PICKED_UP, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED,
+                    S.FAILED_ATTEMPT, S.EXCEPTION, S.RETURNED_TO_SENDER)
+MAX_EXTERNAL_ID = 100
+_SKEW = timedelta(minutes=5)  # carriers' clocks run a little fast
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    status: str
+    occurred_at: datetime
+    location: str = ""
+    description: str = ""
+    external_id: str | None = None  # the carrier's event id
+    problem: str | None = None  # EXCEPTION events: DAMAGED, LOST, ADDRESS_PROBLEM, REFUSED
+    cod_collected: Decimal | None = None  # DELIVERED events of cash-on-delivery parcels
+    signer: str | None = None
+
+
+def validate(draft: EventDraft) -> EventDraft:
+    """The draft with its texts trimmed, or a ValidationFailed naming each bad field."""
+    v = Validator()
+    v.check(draft.status in {s.value for s in CARRIER_STATUSES}, "status",
+            "status must be one of " + ", ".join(s.value for s in CARRIER_STATUSES))
+    location, description = (draft.location or "").strip(), (draft.description or "").strip()
+    v.check(len(location) <= 200, "location", "location is at most 200 characters")
+    v.check(len(description) <= 400, "description", "description is at most 400 characters")
+    at = draft.occurred_at
+    v.check(isinstance(at, datetime) and at.tzinfo is not None, "occurredAt",
+            "occurredAt must be a timezone-aware timestamp")
+    if isinstance(at, datetime) and at.tzinfo is not None:
+        v.check(at <= utcnow().replace(microsecond=0) + _SKEW, "occurredAt",
+                "occurredAt cannot be in the future")
+    v.check(draft.external_id is None or 0 < len(draft.external_id) <= MAX_EXTERNAL_ID,
+            "externalId", "externalId is 1 to 100 characters")
+    v.check(draft.problem is None or draft.problem in ExceptionType.__members__, "problem",
+            "problem must be one of " + ", ".join(ExceptionType.__members__))
+    v.check(draft.cod_collected is None or (draft.cod_collected.is_finite()
+                                            and 0 <= draft.cod_collected < 10 ** 10),
+            "codCollected", "codCollected must be 0 or more")
+    v.check(draft.signer is None or len(draft.signer) <= 100, "signer",
+            "signer is at most 100 characters")
+    v.raise_if_any()
+    return EventDraft(draft.status, at, location, description, draft.external_id,
+                      draft.problem, draft.cod_collected, (draft.signer or "").strip() or None)
+
+
+def record_event(uow: UnitOfWork, shipment_id: int, draft: EventDraft
+                 ) -> tuple[TrackingEvent, bool]:
+    """Record one event for a shipment the caller may change; `(event, new)`."""
+    draft = validate(draft)
+    principal = uow.principal or SYSTEM
+    if not principal.can(Perm.SHIPMENTS_WRITE):
+        raise Forbidden("you may not record tracking events")
+    shipment = repo.lock_shipment(uow.session, principal, shipment_id)
+    if shipment is None:
+        raise NotFound("shipment not found", field=["shipmentId"])
+    if principal.warehouse_scope is not None and \
+            shipment.warehouse_id not in principal.warehouse_scope:
+        raise NotFound("shipment not found", field=["shipmentId"])
+    return apply_event(uow, shipment, draft)
+
+
+def apply_event(uow: UnitOfWork, shipment: Shipment, draft: EventDraft
+                ) -> tuple[TrackingEvent, bool]:
+    """Record a validated event on a locked shipment (the webhook's entry: its carrier is
+    authenticated instead of a principal)."""
+    s = uow.session
+    if draft.external_id:
+        found = repo.tracking_event_by_external_id(s, shipment.id, draft.external_id)
+        if found is not None:
+            return found, False
+    if shipment.status == S.CANCELLED.value:
+        raise DomainError("the shipment is CANCELLED: it takes no tracking events",
+                          code=ErrorCode.INVALID_TRANSITION, field=["shipmentId"])
+    latest = repo.latest_event(s, shipment.id)
+    event = TrackingEvent(shipment_id=shipment.id, status=draft.status,
+                          location=draft.location, description=draft.description,
+                          external_id=draft.external_id, occurred_at=draft.occurred_at)
+    s.add(event)
+    s.flush()
+    uow.audit("shipment.tracking_event", "Shipment", shipment.id, after=snapshot(event))
+    newest = latest is None or draft.occurred_at >= latest.occurred_at
+    _move(uow, shipment, draft, event, newest)
+    return event, True
+
+
+def _move(uow: UnitOfWork, shipment: Shipment, draft: EventDraft, event: TrackingEvent,
+          newest: bool) -> None:
+    before = snapshot(shipment)
+    at = min(draft.occurred_at, utcnow())
+    if shipment.status in lifecycle.BEFORE_PICKUP:
+        lifecycle.dispatch_locked(uow, shipment, at)  # the carrier has it
+    elif shipment.shipped_at is not None and draft.occurred_at < shipment.shipped_at:
+        shipment.shipped_at = draft.occurred_at  # a late scan dates the hand-over earlier
+    moves = newest and shipment.status not in lifecycle.FINAL and draft.status != shipment.status
+    if draft.status == S.FAILED_ATTEMPT.value:
+        shipment.failed_attempts += 1
+    if moves:
+        if draft.status == S.DELIVERED.value:
+            delivery.deliver_locked(uow, shipment, at, draft.signer, None, draft.cod_collected)
+        else:
+            shipment.status = draft.status
+            shipment.exception_reason = ((draft.description or draft.problem or draft.status)
+                                         if draft.status in lifecycle.PROBLEMS else None)
+    kind = type_for_event(draft.status, draft.problem)
+    if kind is not None:
+        open_exception(uow, shipment, kind, EVENT_SOURCE,
+                       draft.description or f"carrier reported {draft.status}",
+                       tracking_event_id=event.id, at=at)
+    if snapshot(shipment) != before:
+        lifecycle.changed(uow, shipment, before, "status", reason=shipment.exception_reason)
