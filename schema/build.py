@@ -26,7 +26,7 @@ from schema.orders.queries import OrderQuery
 from schema.payments.mutations import PaymentMutation
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
-from schema.shipping.mutations import ShippingMutation
+from schema.shipping.mutations import ShipmentMutation, ShippingMutation
 from schema.shipping.queries import ShippingQuery
 from schema.subscriptions.resolvers import LiveSubscription
 
@@ -51,7 +51,8 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        AuditQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
-                         ReturnMutation, IntakeMutation, ShippingMutation]
+                         ReturnMutation, IntakeMutation, ShippingMutation,
+                         ShipmentMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription]
 
 

@@ -233,7 +233,8 @@ def create_shipment(uow: UnitOfWork, draft: ShipmentDraft, timezone: str) -> Shi
         tracking_number=tracking or new_tracking_number(uow, carrier.code, carrier.id),
         status=ShipmentStatus.CREATED.value, estimated_delivery=quote.estimated_delivery,
         promised_date=order.promised_date, carrier_choice=choice_record(quoted.choice),
-        billable_weight_kg=quote.billable_weight_kg, cost=quote.price or ZERO, charge=charge,
+        billable_weight_kg=quote.billable_weight_kg, currency=quote.service.currency,
+        cost=quote.price or ZERO, charge=charge,
         recipient_name=order.ship_recipient[:200], recipient_phone=(order.ship_phone or "")[:32],
         recipient_address=order.ship_address[:400], recipient_region=order.ship_region[:64])
     shipment.cod_amount = _cod_due(uow, order, goods.quantize(Decimal("0.01")), charge)

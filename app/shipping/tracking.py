@@ -74,9 +74,15 @@ def validate(draft: EventDraft) -> EventDraft:
                       draft.problem, draft.cod_collected, (draft.signer or "").strip() or None)
 
 
-def record_event(uow: UnitOfWork, shipment_id: int, draft: EventDraft
-                 ) -> tuple[TrackingEvent, bool]:
-    """Record one event for a shipment the caller may change; `(event, new)`."""
+@dataclass(frozen=True)
+class Recorded:
+    event: TrackingEvent
+    shipment: Shipment
+    new: bool  # False: the carrier's event id was recorded before, nothing changed
+
+
+def record_event(uow: UnitOfWork, shipment_id: int, draft: EventDraft) -> Recorded:
+    """Record one event for a shipment the caller may change."""
     draft = validate(draft)
     principal = uow.principal or SYSTEM
     if not principal.can(Perm.SHIPMENTS_WRITE):
@@ -87,7 +93,8 @@ def record_event(uow: UnitOfWork, shipment_id: int, draft: EventDraft
     if principal.warehouse_scope is not None and \
             shipment.warehouse_id not in principal.warehouse_scope:
         raise NotFound("shipment not found", field=["shipmentId"])
-    return apply_event(uow, shipment, draft)
+    event, new = apply_event(uow, shipment, draft)
+    return Recorded(event, shipment, new)
 
 
 def apply_event(uow: UnitOfWork, shipment: Shipment, draft: EventDraft

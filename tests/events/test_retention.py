@@ -15,9 +15,10 @@ from app.events.housekeeping import Housekeeping
 from app.events.models import OutboxEvent
 from app.events.repository import outbox
 from app.persistence.columns import utcnow
-from app.shipping import service as shipping
+from app.shipping import creation, tracking
 from tests.notifications.support import pending_order, rows, unique_email
 from tests.orders.support import pk
+from tests.shipping import support as ship_support
 from tests.subscriptions.harness import WsClient
 
 STATUS = """subscription($orderId: ID, $since: String) {
@@ -92,10 +93,11 @@ async def test_one_shipped_notice_per_shipment_even_after_its_event_is_purged(
     order, _customer, _rep = await pending_order(live_kit, factory, customer)
     order = await live_kit.ok_step("orderApprove", order["id"], factory.user("FINANCE").token)
     warehouse_id = pk(order["allocations"][0]["warehouse"]["id"])
-    shipment = await live.write(shipping.create_shipment, pk(order["id"]), warehouse_id,
-                                [(pk(order["lines"][0]["id"]), 2)], None, "SF0001")
-    await live.write(shipping.add_tracking_event, shipment.id, "PICKED_UP", "上海", "已揽收",
-                     datetime.now(UTC))
+    _, svc = ship_support.lane_carrier(factory, warehouse_id)
+    shipment = await live.write(creation.create_shipment, *ship_support.draft(
+        pk(order["id"]), warehouse_id, [(pk(order["lines"][0]["id"]), 2)], "SF0001", svc))
+    await live.write(tracking.record_event, shipment.id,
+                     ship_support.event("PICKED_UP", datetime.now(UTC), "上海", "已揽收"))
 
     def shipped() -> list[tuple[str, str | None]]:
         return sorted((n.channel, n.source_key) for n in rows(factory, customer_id=customer.id)
@@ -106,7 +108,7 @@ async def test_one_shipped_notice_per_shipment_even_after_its_event_is_purged(
                          ("IN_APP", f"shipment_id={shipment.id}")]
     await _all_published(db)
     await Housekeeping(db, settings).run_once(now=utcnow() + timedelta(days=8))
-    await live.write(shipping.add_tracking_event, shipment.id, "IN_TRANSIT", "杭州", "运输中",
-                     datetime.now(UTC))
+    await live.write(tracking.record_event, shipment.id,
+                     ship_support.event("IN_TRANSIT", datetime.now(UTC), "杭州", "运输中"))
     factory.plan_notifications()
     assert len(shipped()) == 2  # the transit scan did not announce the shipment again

@@ -8,7 +8,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from app.orders import fulfillment
-from app.shipping import service as shipping
+from app.shipping import creation, tracking
 from tests.notifications.sinks import sinks
 from tests.notifications.support import (
     by_channel,
@@ -72,11 +72,11 @@ async def _shipped(live, live_kit, factory, customer):  # noqa: ANN001, ANN202
     """An approved order with a shipment on the live server; returns (order, shipment)."""
     order, _customer, _rep = await pending_order(live_kit, factory, customer)
     order = await live_kit.ok_step("orderApprove", order["id"], factory.user("FINANCE").token)
-    carrier = ship_support.carrier(factory, name="顺丰速运")
     line = pk(order["lines"][0]["id"])
     warehouse_id = pk(order["allocations"][0]["warehouse"]["id"])
-    shipment = await live.write(shipping.create_shipment, pk(order["id"]), warehouse_id,
-                                [(line, 2)], carrier.id, "SF1234567890")
+    _, svc = ship_support.lane_carrier(factory, warehouse_id, "顺丰速运")
+    shipment = await live.write(creation.create_shipment, *ship_support.draft(
+        pk(order["id"]), warehouse_id, [(line, 2)], "SF1234567890", svc))
     return order, shipment
 
 
@@ -86,8 +86,10 @@ async def test_shipped_mail_names_the_carrier_and_tracking_number(live, live_kit
     customer = live_kit.customer(email=email, phone=None)
     order, shipment = await _shipped(live, live_kit, factory, customer)
     now = datetime.now(UTC)
-    await live.write(shipping.add_tracking_event, shipment.id, "PICKED_UP", "上海", "已揽收", now)
-    await live.write(shipping.add_tracking_event, shipment.id, "IN_TRANSIT", "杭州", "运输中", now)
+    await live.write(tracking.record_event, shipment.id,
+                     ship_support.event("PICKED_UP", now, "上海", "已揽收"))
+    await live.write(tracking.record_event, shipment.id,
+                     ship_support.event("IN_TRANSIT", now, "杭州", "运输中"))
     messages = mail.wait(email, 3)  # received, approved, shipped (once, not per scan)
     await asyncio.sleep(0.5)
     shipped = [m for m in mail.messages[email] if "已发货" in str(m["Subject"])]
@@ -104,8 +106,8 @@ async def test_exception_warns_customer_and_alerts_logistics_staff(live, live_ki
     staff_email = logistics.email
     customer = live_kit.customer(email=email, phone=None)
     _order, shipment = await _shipped(live, live_kit, factory, customer)
-    await live.write(shipping.add_tracking_event, shipment.id, "EXCEPTION", "杭州",
-                     "地址不详", datetime.now(UTC))
+    await live.write(tracking.record_event, shipment.id,
+                     ship_support.event("EXCEPTION", datetime.now(UTC), "杭州", "地址不详"))
     delayed = [m for m in mail.wait(email, 3) if "配送异常" in str(m["Subject"])]
     assert delayed and "地址不详" in delayed[0].get_content()
     [alert] = mail.wait(staff_email)

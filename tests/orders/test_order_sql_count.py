@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from app.orders import service, transitions
 from app.orders.pricing import LineRequest
-from app.shipping import service as shipping_service
+from app.shipping import creation
 from tests.orders.support import query_statements
+from tests.shipping import support as ship_support
 
 QUERY = """query($n: Int) { orders(first: $n) { edges { node {
   number status total { amount }
@@ -26,6 +27,7 @@ async def test_orders_list_statement_count_does_not_grow(kit, factory, db):
     for product in (tea, cup):
         kit.stock(product, east, 500)
         kit.stock(product, north, 500)
+    _, svc = ship_support.lane_carrier(factory, east.id)
     for i in range(50):
         draft = service.OrderDraft(customer_id=customers[i % 5].id, submit=True, lines=(
             LineRequest(tea.id, 1 + i % 3), LineRequest(cup.id, 2)))
@@ -33,8 +35,8 @@ async def test_orders_list_statement_count_does_not_grow(kit, factory, db):
         if i % 2:
             factory.write(transitions.approve_order, order.id)
             line_ids = [ln.id for ln in kit.read(lambda s, o=order.id: _lines(s, o))]
-            factory.write(shipping_service.create_shipment, order.id, east.id,
-                          [(line_ids[0], 1)])
+            factory.write(creation.create_shipment, *ship_support.draft(
+                order.id, east.id, [(line_ids[0], 1)], service=svc))
     counts = {}
     for n in (10, 50):
         db.counter.reset()

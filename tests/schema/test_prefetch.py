@@ -9,9 +9,10 @@ import pytest
 
 from app.orders import service, transitions
 from app.orders.pricing import LineRequest
-from app.shipping import service as shipping
+from app.shipping import creation
 from tests.bench import queries
 from tests.orders.support import Kit
+from tests.shipping import support as ship_support
 from tests.support import unique
 
 pytestmark = pytest.mark.upstream
@@ -48,13 +49,15 @@ def _world(kit: Kit, factory, count: int):  # noqa: ANN001, ANN202
     for product in products:
         kit.stock(product, east, 500)
         kit.stock(product, north, 500)
+    _, svc = ship_support.lane_carrier(factory, east.id)
     for i in range(count):
         draft = service.OrderDraft(customer_id=customer.id, submit=True, lines=tuple(
             LineRequest(p.id, 1 + i % 2) for p in products))
         order = factory.write(service.create_order, draft)
         factory.write(transitions.approve_order, order.id)
         line = kit.read(lambda s, o=order.id: _lines(s, o))[0]
-        factory.write(shipping.create_shipment, order.id, east.id, [(line.id, 1)])
+        factory.write(creation.create_shipment,
+                      *ship_support.draft(order.id, east.id, [(line.id, 1)], service=svc))
     return customer, east, north
 
 

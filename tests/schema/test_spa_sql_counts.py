@@ -9,23 +9,16 @@ from datetime import UTC, datetime
 
 from app.orders import service, transitions
 from app.orders.pricing import LineRequest
-from app.shipping import service as shipping
-from app.shipping.models import Carrier
+from app.shipping import creation, tracking
 from tests.bench import queries
 from tests.orders.support import Kit
+from tests.shipping import support as ship_support
 from tests.support import unique
 
 # orders, customers, lines, shipments, products, stock levels joined with their warehouses
 ORDERS_PAGE_STATEMENTS = 6
 # customers, purchase summaries (2), orders, lines, products, shipments, carriers, tracking
 ANALYST_STATEMENTS = 9
-
-
-def _carrier(uow):  # noqa: ANN001, ANN202
-    row = Carrier(code=unique("C"), name="顺丰速运")
-    uow.session.add(row)
-    uow.session.flush()
-    return row
 
 
 def _lines(session, order_id: int) -> list:  # noqa: ANN001
@@ -39,17 +32,17 @@ def _orders(kit: Kit, factory, prefix: str, count: int) -> None:  # noqa: ANN001
     products = [kit.product("12.50"), kit.product("8.00")]
     for product in products:
         kit.stock(product, east, 1000)
-    carrier = factory.write(_carrier)
+    _, svc = ship_support.lane_carrier(factory, east.id, "顺丰速运")
     for i in range(count):
         draft = service.OrderDraft(customer_id=customers[i % 3].id, submit=True, lines=tuple(
             LineRequest(p.id, 1 + i % 2) for p in products))
         order = factory.write(service.create_order, draft)
         factory.write(transitions.approve_order, order.id)
         line = kit.read(lambda s, o=order.id: _lines(s, o))[0]
-        shipment = factory.write(shipping.create_shipment, order.id, east.id, [(line.id, 1)],
-                                 carrier.id, unique("TN"))
-        factory.write(shipping.add_tracking_event, shipment.id, "PICKED_UP", "上海", "已揽收",
-                      datetime.now(UTC))
+        shipment = factory.write(creation.create_shipment, *ship_support.draft(
+            order.id, east.id, [(line.id, 1)], unique("TN"), svc))
+        factory.write(tracking.record_event, shipment.id,
+                      ship_support.event("PICKED_UP", datetime.now(UTC), "上海", "已揽收"))
 
 
 async def _count(kit: Kit, db, query: str, variables: dict, token: str) -> tuple[int, dict]:  # noqa: ANN001

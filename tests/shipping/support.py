@@ -16,6 +16,7 @@ from app.inventory.stock_service import receive_stock
 from app.orders.models import Order, OrderAllocation, OrderLine
 from app.persistence.uow import UnitOfWork
 from app.shipping import carriers, creation, tracking
+from app.shipping import repository as repo
 from app.shipping.models import Carrier
 from tests.support import Factory, unique
 
@@ -91,11 +92,17 @@ def order(factory: Factory, customer_id: int, items: list[tuple[Product, int]],
     return factory.write(_order, customer_id, items, status, list(reserve))
 
 
+def _service_of(uow: UnitOfWork, carrier_id: int) -> int:
+    return repo.services_by_carrier(uow.session, [carrier_id])[carrier_id][0].id
+
+
 def ship(factory: Factory, order_row: Order, wh: Warehouse, lines: list[tuple[int, int]] | None,
          tracking_number: str | None = None, events: list[tuple[str, int]] = (),
-         service_id: int | None = None):  # noqa: ANN201
-    """A shipment through the real service, plus tracking events given as (status, hours
-    after T0)."""
+         service_id: int | None = None, carrier: Carrier | None = None):  # noqa: ANN201
+    """A shipment through the real service (with `carrier`'s first service, if given),
+    plus tracking events given as (status, hours after T0)."""
+    if carrier is not None:
+        service_id = factory.write(_service_of, carrier.id)
     shipment = factory.write(creation.create_shipment, creation.ShipmentDraft(
         order_row.id, wh.id, lines, service_id=service_id, tracking_number=tracking_number,
         ready_at=T0), "Asia/Shanghai")
@@ -140,3 +147,33 @@ def world(factory: Factory) -> World:
             w.shipments[f"{who}@{key}"] = ship(
                 factory, order_row, wh, [(lines[0].id, 2)], unique("SF"), [("PICKED_UP", 1)])
     return w
+
+
+def service_id(factory: Factory, carrier_row: Carrier) -> int:
+    """The id of the first service of a carrier made with `lanes`."""
+    return factory.write(_service_of, carrier_row.id)
+
+
+def draft(order_id: int, warehouse_id: int, lines: list[tuple[int, int]] | None,
+          tracking_number: str | None = None, service: int | None = None
+          ) -> tuple[creation.ShipmentDraft, str]:
+    """The arguments of creation.create_shipment after the unit of work."""
+    return (creation.ShipmentDraft(order_id, warehouse_id, lines, service_id=service,
+                                   tracking_number=tracking_number), "Asia/Shanghai")
+
+
+def event(status: str, at: datetime, location: str = "", description: str = "",
+          **kw: object) -> tracking.EventDraft:
+    return tracking.EventDraft(status, at, location, description, **kw)
+
+
+def _region(uow: UnitOfWork, warehouse_id: int) -> str:
+    return uow.session.get(Warehouse, warehouse_id).region
+
+
+def lane_carrier(factory: Factory, warehouse_id: int, name: str | None = None
+                 ) -> tuple[Carrier, int]:
+    """A carrier with a service from the warehouse's region to anywhere, and that
+    service's id (pass it: other tests' services may serve the region too)."""
+    row = carrier(factory, name=name, lanes=(factory.write(_region, warehouse_id),))
+    return row, service_id(factory, row)

@@ -30,14 +30,14 @@ async def _ids(api, token, flt=None, first=100):  # noqa: ANN001, ANN202
 
 
 async def test_shipment_detail_resolves_every_relation(api, factory):
-    wh, carrier, item = s.warehouse(factory), s.carrier(factory, name="京东物流 JD"), \
-        s.product(factory)
+    wh, item = s.warehouse(factory), s.product(factory)
+    carrier = s.carrier(factory, name="京东物流 JD", lanes=(wh.region,))
     customer = factory.customer()
-    order, lines = s.order(factory, customer.id, [(item, 5)])
+    order, lines = s.order(factory, customer.id, [(item, 5)], reserve=[wh])
     # events arrive out of order: the history is sorted, the newest scan sets the status
-    shipment = s.ship(factory, order, wh, [(lines[0].id, 3)], carrier, "JDVA0001",
+    shipment = s.ship(factory, order, wh, [(lines[0].id, 3)], "JDVA0001",
                       [("IN_TRANSIT", 5), ("PICKED_UP", 1), ("EXCEPTION", 9),
-                       ("OUT_FOR_DELIVERY", 7)])
+                       ("OUT_FOR_DELIVERY", 7)], carrier=carrier)
     admin = factory.user("ADMIN")
     data = (await api.ok(DETAIL, {"id": s.gid("Shipment", shipment.id)}, admin.token))
     got = data["shipment"]
@@ -113,11 +113,11 @@ async def test_order_shipments_of_a_warehouse_clerk_are_its_own_parcels(api, fac
 async def test_filters(api, factory):
     w = s.world(factory)
     admin = factory.user("ADMIN")
-    extra_carrier = s.carrier(factory)
+    extra_carrier = s.carrier(factory, lanes=(w.wh_a.region,))
     item = s.product(factory)
-    order, lines = s.order(factory, w.customer_a.id, [(item, 2)])
-    delivered = s.ship(factory, order, w.wh_a, [(lines[0].id, 2)], extra_carrier, "SF-FILTER-1",
-                       [("PICKED_UP", 1), ("DELIVERED", 30)])
+    order, lines = s.order(factory, w.customer_a.id, [(item, 2)], reserve=[w.wh_a])
+    delivered = s.ship(factory, order, w.wh_a, [(lines[0].id, 2)], "SF-FILTER-1",
+                       [("PICKED_UP", 1), ("DELIVERED", 30)], carrier=extra_carrier)
     gid = s.gid("Shipment", delivered.id)
     assert await _ids(api, admin.token, {"carrierId": s.gid("Carrier", extra_carrier.id)}) == {gid}
     assert await _ids(api, admin.token, {"trackingNumber": "SF-FILTER-1"}) == {gid}
@@ -147,7 +147,7 @@ async def test_pagination_forward_backward_and_limits(api, factory):
     flt = {"warehouseId": s.gid("Warehouse", w.wh_a.id)}
     item = s.product(factory)
     for _ in range(3):
-        order, lines = s.order(factory, w.customer_b.id, [(item, 1)])
+        order, lines = s.order(factory, w.customer_b.id, [(item, 1)], reserve=[w.wh_a])
         last = s.ship(factory, order, w.wh_a, [(lines[0].id, 1)])
     expected = sorted(sh.number for sh in [w.shipments["a@A"], w.shipments["b@A"]])
     seen, after = [], None
@@ -177,9 +177,9 @@ async def test_relations_are_batched(api, factory, db):
     admin = factory.user("ADMIN")
     item = s.product(factory)
     for _ in range(6):
-        order, lines = s.order(factory, w.customer_a.id, [(item, 2)])
-        s.ship(factory, order, w.wh_b, [(lines[0].id, 2)], w.carrier, None,
-               [("PICKED_UP", 1), ("IN_TRANSIT", 2)])
+        order, lines = s.order(factory, w.customer_a.id, [(item, 2)], reserve=[w.wh_b])
+        s.ship(factory, order, w.wh_b, [(lines[0].id, 2)], None,
+               [("PICKED_UP", 1), ("IN_TRANSIT", 2)], carrier=w.carrier)
     query = """query($filter: ShipmentFilter, $first: Int) { shipments(filter: $filter,
       first: $first) { edges { node { number order { number } warehouse { code }
       carrier { code } lines { quantity orderLine { sku } }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.shipping import service as shipping
+from app.shipping import creation, tracking
 from tests.notifications.support import pending_order, unique_email
 from tests.orders.support import gid, pk
 from tests.shipping import support as ship_support
@@ -31,7 +31,7 @@ async def test_customer_tracks_its_order_and_sees_the_shipped_notice(live, live_
     order = await _approved(live_kit, factory, customer)
     warehouse_id = pk(order["allocations"][0]["warehouse"]["id"])
     keeper = factory.user("WAREHOUSE", warehouses=[])
-    carrier = ship_support.carrier(factory, name="京东物流")
+    carrier, svc = ship_support.lane_carrier(factory, warehouse_id, "京东物流")
 
     ws = await WsClient.connect(live.ws_url, buyer.token)
     await ws.subscribe("track", TRACKING, {"orderId": order["id"]})
@@ -39,15 +39,15 @@ async def test_customer_tracks_its_order_and_sees_the_shipped_notice(live, live_
     other = await WsClient.connect(live.ws_url, keeper.token)  # no warehouse of its own
     await other.subscribe("track", TRACKING)
 
-    shipment = await live.write(shipping.create_shipment, pk(order["id"]), warehouse_id,
-                                [(pk(order["lines"][0]["id"]), 2)], carrier.id, "JD0001")
+    shipment = await live.write(creation.create_shipment, *ship_support.draft(
+        pk(order["id"]), warehouse_id, [(pk(order["lines"][0]["id"]), 2)], "JD0001", svc))
     created = (await ws.next("track"))["data"]["shipmentTracking"]
     assert (created["status"], created["trackingNumber"], created["carrierCode"]) == (
         "CREATED", "JD0001", carrier.code)
     assert created["shipment"] == {"number": shipment.number, "status": "CREATED",
                                    "carrier": {"name": "京东物流"}}
-    await live.write(shipping.add_tracking_event, shipment.id, "PICKED_UP", "北京",
-                     "快递员已揽收", datetime.now(UTC))
+    await live.write(tracking.record_event, shipment.id,
+                     ship_support.event("PICKED_UP", datetime.now(UTC), "北京", "快递员已揽收"))
     picked = (await ws.next("track"))["data"]["shipmentTracking"]
     assert picked["status"] == "PICKED_UP" and int(picked["cursor"]) > int(created["cursor"])
 
@@ -68,8 +68,9 @@ async def test_shipments_outside_the_scope_cannot_be_tracked(live, live_kit, fac
     customer = live_kit.customer()
     order = await _approved(live_kit, factory, customer)
     warehouse_id = pk(order["allocations"][0]["warehouse"]["id"])
-    shipment = await live.write(shipping.create_shipment, pk(order["id"]), warehouse_id,
-                                [(pk(order["lines"][0]["id"]), 1)])
+    _, svc = ship_support.lane_carrier(factory, warehouse_id)
+    shipment = await live.write(creation.create_shipment, *ship_support.draft(
+        pk(order["id"]), warehouse_id, [(pk(order["lines"][0]["id"]), 1)], service=svc))
     stranger = factory.user("CUSTOMER", customer_id=live_kit.customer().id)
     ws = await WsClient.connect(live.ws_url, stranger.token)
     await ws.subscribe("s", TRACKING, {"shipmentId": gid("Shipment", shipment.id)})

@@ -48,6 +48,7 @@ class Shipment(SQLModel, table=True):
     # why this service: {"reason", "serviceId", "alternatives": [...]} (app/shipping/choice.py)
     carrier_choice: dict[str, Any] | None = json_field()
     billable_weight_kg: Decimal | None = measure_field(nullable=True)
+    currency: str = Field(default="CNY", max_length=3)  # the service's: cost, charge, cash
     cost: Decimal = money_field()  # what the carrier charges us
     charge: Decimal = money_field()  # what the customer pays for this parcel
     # cash on delivery: due at the door, collected by the courier, remitted by the carrier

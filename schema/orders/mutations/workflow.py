@@ -19,8 +19,9 @@ from strawberry.permission import PermissionExtension
 from app.auth.roles import Perm
 from app.errors import DomainError
 from app.ids import parse_id
-from app.orders import fulfillment, scheduling, service, transitions, workflow
+from app.orders import scheduling, service, transitions, workflow
 from app.orders.workflow import Action
+from app.shipping import delivery
 from schema.core.errors import UserError, user_errors
 from schema.core.permissions import (
     Requires,
@@ -146,11 +147,12 @@ class OrderMutation:
         return await _run(info, scheduling.start_fulfillment, id)
 
     @strawberry.mutation(extensions=step(Action.CONFIRM_DELIVERY),
-                         description="The customer accepts the goods, optionally rating 1-5.")
+                         description="The customer accepts the goods, optionally rating 1-5; "
+                         "the order's shipments are marked accepted.")
     async def order_confirm_delivery(self, info: strawberry.Info, id: strawberry.ID,
                                      rating: int | None = None,
                                      comment: str | None = None) -> OrderPayload:
-        return await _run(info, fulfillment.confirm_delivery, id, rating, comment)
+        return await _run(info, delivery.accept_order, id, rating, comment)
 
     @strawberry.mutation(extensions=step(Action.COMPLETE))
     async def order_complete(self, info: strawberry.Info, id: strawberry.ID) -> OrderPayload:
