@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from app.config import PROJECT_ROOT, ConfigError, get_settings
 
@@ -61,8 +62,15 @@ def _cmd_token(args: argparse.Namespace) -> int:
 def _cmd_seed(args: argparse.Namespace) -> int:
     from app.demo.service import seed_demo
 
-    seed_demo(_runner(), only_if_empty=args.if_empty, quiet=False)
+    seed_demo(_runner(), only_if_empty=args.if_empty, quiet=False, today=args.today)
     return 0
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -83,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed-demo", help="load deterministic demo data")
     seed.add_argument("--if-empty", action="store_true", help="only when there are no customers")
+    seed.add_argument("--today", type=_day, metavar="YYYY-MM-DD",
+                      help="the day the demo's dates are relative to (default: "
+                      "CRM_DEMO_TODAY, else today in UTC)")
     seed.set_defaults(fn=_cmd_seed)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action",

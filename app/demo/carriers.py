@@ -1,19 +1,26 @@
 """Demo parcel facts, shipping agreements and carrier services with rate cards
-(app/demo/carrier_data.py): deterministic, no random numbers, so adding them left every
-other demo row as it was. The rows are planned here; app/demo/repository.py
-(write_carrier_services) writes them."""
+(app/demo/carrier_data.py): deterministic, no random numbers. The rows are planned here;
+app/demo/repository.py (write_carrier_services) writes them. The same services, as the
+shipping rules see them (`SERVICE_TERMS`), price and date the demo's shipments
+(app/demo/quotes.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from app.demo import carrier_data as kd
 from app.demo import catalog_data as cd
-from app.demo.masterdata import BASE, CustomerPlan
+from app.demo.masterdata import CustomerPlan
+from app.shipping import rates
 from app.shipping.models import ANY_REGION
 
 REGIONS = sorted({w[2] for w in cd.WAREHOUSES})
+# (carrier code, service spec) of every demo service, in the order they are inserted: a
+# service's index here is its id in the plan (ServiceTerms.id, ShipmentPlan.service).
+SERVICE_SPECS: list[tuple[str, tuple]] = [(code, spec) for code, specs in kd.SERVICES.items()
+                                          for spec in specs]
 
 
 def add_parcel_facts(products: list[dict[str, Any]]) -> None:
@@ -32,7 +39,7 @@ def add_shipping_agreements(customers: list[CustomerPlan]) -> None:
         plan.row["free_shipping_threshold"] = Decimal(threshold) if threshold else None
 
 
-def service_row(carrier_id: int, spec: tuple) -> dict[str, Any]:
+def service_row(carrier_id: int, spec: tuple, at: datetime) -> dict[str, Any]:
     code, name, level, divisor, max_kg, dims, cutoff, cod_fee, cold, _card = spec
     length, width, height = (Decimal(d) for d in dims) if dims else (None, None, None)
     return {
@@ -40,8 +47,8 @@ def service_row(carrier_id: int, spec: tuple) -> dict[str, Any]:
         "is_active": True, "volumetric_divisor": divisor, "max_weight_kg": Decimal(max_kg),
         "max_length_cm": length, "max_width_cm": width, "max_height_cm": height,
         "cutoff_time": cutoff, "cod_supported": cod_fee is not None,
-        "cod_fee": Decimal(cod_fee or "0"), "cold_chain": cold, "created_at": BASE,
-        "updated_at": BASE,
+        "cod_fee": Decimal(cod_fee or "0"), "cold_chain": cold, "created_at": at,
+        "updated_at": at,
     }
 
 
@@ -54,3 +61,25 @@ def rate_rules(service_id: int, card: tuple) -> list[dict[str, Any]]:
     return [*same, {"service_id": service_id, "origin_region": ANY_REGION,
                     "destination_region": ANY_REGION, "base_fee": Decimal(far_fee),
                     "per_kg_fee": Decimal(far_kg), "transit_days": far_days}]
+
+
+def _terms(index: int, code: str, spec: tuple) -> rates.ServiceTerms:
+    """One demo service as app/shipping/quoting.py terms_of makes it from its rows; its id
+    is its index in SERVICE_SPECS, its carrier's id the carrier's index in cd.CARRIERS."""
+    carrier = next(i for i, c in enumerate(cd.CARRIERS) if c[0] == code)
+    row = service_row(carrier, spec, datetime.min)  # its times are no part of the terms
+    dims = (row["max_length_cm"], row["max_width_cm"], row["max_height_cm"])
+    return rates.ServiceTerms(
+        id=index, carrier_id=carrier, code=row["code"], name=row["name"], level=row["level"],
+        currency=row["currency"], volumetric_divisor=row["volumetric_divisor"],
+        max_weight_kg=row["max_weight_kg"],
+        max_dimensions=dims if all(d is not None for d in dims) else None,
+        cutoff=row["cutoff_time"], cod_supported=row["cod_supported"], cod_fee=row["cod_fee"],
+        cold_chain=row["cold_chain"],
+        rules=tuple(rates.RateRule(r["origin_region"], r["destination_region"], r["base_fee"],
+                                   r["per_kg_fee"], r["transit_days"])
+                    for r in rate_rules(index, spec[-1])))
+
+
+SERVICE_TERMS: list[rates.ServiceTerms] = [_terms(i, code, spec)
+                                           for i, (code, spec) in enumerate(SERVICE_SPECS)]

@@ -36,7 +36,8 @@ CARRIERS: list[tuple[str, str, str, str, bool, str, int]] = [
     ("EMS", "中国邮政 EMS", "East,North,South", "12.00", True, "11", 11),
     ("DEPPON", "德邦快递 Deppon", "East,South", "25.00", True, "DPK", 12),
     ("YTO", "圆通速递 YTO Express", "East", "7.00", False, "YT", 13),
-    # last, with no share of the demo's shipment history (app/demo/shipments.py weights)
+    # last, with no share of the demo's shipments: it takes only the parcels no other
+    # carrier can (the cold-chain goods; app/demo/quotes.py)
     ("SFCC", "顺丰冷运 SF Cold Chain", "East,North,South", "40.00", True, "SFC", 12),
 ]
 

@@ -1,24 +1,33 @@
 """Demo master data as plain rows: customers (with contacts and addresses) and products.
 
 Everything comes from one seeded `random.Random`, consumed in a fixed order, and
-times are offsets from a fixed base date, so every run produces the same rows.
-References to rows not inserted yet are list indexes, mapped to ids at insert time.
+times are offsets from the demo's "now" (`demo_now`: the day the seed runs), so every
+run on the same day produces the same rows, and a run on another day the same rows
+moved by the days between. References to rows not inserted yet are list indexes, mapped
+to ids at insert time.
 """
 
 from __future__ import annotations
 
+import os
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from app.config import ConfigError
 from app.demo import catalog_data as cd
 from app.demo import people_data as pd
 
-# The "now" of the demo world: fixed, so every run is identical.
-BASE = datetime(2025, 6, 30, 8, 0, tzinfo=UTC)
+# The generator's seed: fixed, so one day always gives the same demo.
 SEED = 20250630
+# Overrides the demo's "today" (YYYY-MM-DD): tests, and a demo prepared for a given day.
+TODAY_VARIABLE = "CRM_DEMO_TODAY"
+# The demo's "now" is this hour (UTC) of its day: 08:00 in Shanghai, where its business
+# is, and never later than the real clock on the day of the run, whatever its hour.
+NOW_HOUR = time(0, 0, tzinfo=UTC)
 CENT = Decimal("0.01")
 
 _TIERS = [("STANDARD", 50), ("SILVER", 25), ("GOLD", 17), ("PLATINUM", 8)]
@@ -26,6 +35,22 @@ _CREDIT = {"STANDARD": "20000", "SILVER": "50000", "GOLD": "200000", "PLATINUM":
 _DISCOUNT = {"STANDARD": "0.00", "SILVER": "0.02", "GOLD": "0.05", "PLATINUM": "0.08"}
 _ORDER_WEIGHT = {"STANDARD": 1.0, "SILVER": 1.5, "GOLD": 2.5, "PLATINUM": 4.0}
 _REGION_WEIGHTS = [("East", 45), ("North", 30), ("South", 25)]
+
+
+def demo_today(env: Mapping[str, str] | None = None) -> date:
+    """The demo's day: CRM_DEMO_TODAY when set, else today in UTC."""
+    raw = (os.environ if env is None else env).get(TODAY_VARIABLE, "").strip()
+    if not raw:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"{TODAY_VARIABLE} must be a date (YYYY-MM-DD), not {raw!r}") from None
+
+
+def demo_now(today: date) -> datetime:
+    """The "now" of the demo world, from which every demo time is an offset."""
+    return datetime.combine(today, NOW_HOUR)
 
 
 def cents(value: Decimal) -> Decimal:
@@ -133,7 +158,8 @@ def _terms(rng: random.Random, kind: str) -> str:
     return pick(rng, [("PREPAID", 35), ("CASH_ON_DELIVERY", 10), ("NET_30", 40), ("NET_60", 15)])
 
 
-def _customer(rng: random.Random, i: int, taken: set[str], sales: int) -> CustomerPlan:
+def _customer(rng: random.Random, i: int, taken: set[str], sales: int, now: datetime
+              ) -> CustomerPlan:
     first = i == 0  # the demo CUSTOMER login's company: Shanghai, GOLD, many orders
     language = "zh" if first or rng.random() >= 0.25 else "en"
     kind = "COMPANY" if first or rng.random() >= 0.2 else "PERSON"
@@ -141,7 +167,7 @@ def _customer(rng: random.Random, i: int, taken: set[str], sales: int) -> Custom
     place = PLACES[0] if first else _place(rng, region)
     tier = "GOLD" if first else pick(rng, _TIERS)
     status = "ACTIVE" if first else pick(rng, [("ACTIVE", 94), ("INACTIVE", 4), ("BLOCKED", 2)])
-    created = BASE - timedelta(days=rng.randint(200, 720), minutes=rng.randint(0, 1439))
+    created = now - timedelta(days=rng.randint(200, 720), minutes=rng.randint(0, 1439))
     if kind == "COMPANY":
         name, domain = _company_name(rng, language, place, taken)
         email = f"purchasing@{domain}"
@@ -192,15 +218,16 @@ def _people(rng: random.Random, plan: CustomerPlan, domain: str, kind: str, name
                                        primary["phone"], n == 0, created))
 
 
-def build_customers(rng: random.Random, count: int, sales_users: int) -> list[CustomerPlan]:
+def build_customers(rng: random.Random, count: int, sales_users: int, now: datetime
+                    ) -> list[CustomerPlan]:
     taken: set[str] = set()
-    return [_customer(rng, i, taken, sales_users) for i in range(count)]
+    return [_customer(rng, i, taken, sales_users, now) for i in range(count)]
 
 
-def build_products(rng: random.Random) -> list[dict[str, Any]]:
+def build_products(rng: random.Random, now: datetime) -> list[dict[str, Any]]:
     counters: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
-    created = BASE - timedelta(days=400)
+    created = now - timedelta(days=400)
     for category, base, unit, weight, variants in cd.PRODUCTS:
         prefix, ratio = cd.CATEGORIES[category]
         for variant, price in variants:

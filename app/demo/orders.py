@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from app.demo import people_data as pd
-from app.demo.masterdata import BASE, PLACES, CustomerPlan, cents, pick
+from app.demo.masterdata import PLACES, CustomerPlan, cents, pick
 
 # Final statuses and how many orders end in each (1,000 in all).
 STATUS_COUNTS: list[tuple[str, int]] = [
@@ -25,7 +25,9 @@ _STEP = {"PENDING_REVIEW": (0.1, 3), "CONFIRMED": (0.5, 20), "SCHEDULED": (1, 24
          "IN_FULFILLMENT": (2, 30), "PARTIALLY_SHIPPED": (2, 12), "SHIPPED": (2, 24),
          "DELIVERED": (24, 96), "COMPLETED": (72, 240), "ON_HOLD": (1, 24),
          "CANCELLED": (1, 72), "REJECTED": (1, 24)}
-# Hours between the last status change and the demo's "now".
+# Hours between the last status change and the demo's "now": open orders are recent (their
+# promised dates, 3 to 10 days after creation, fall around today, a few days past for some
+# held ones), closed ones spread over the past months.
 _SLACK = {"DRAFT": (0.2, 72), "PENDING_REVIEW": (0.5, 48), "CONFIRMED": (0.5, 24),
           "SCHEDULED": (1, 48), "IN_FULFILLMENT": (1, 24), "PARTIALLY_SHIPPED": (6, 72),
           "SHIPPED": (6, 72), "DELIVERED": (2, 96), "COMPLETED": (1, 170 * 24),
@@ -73,6 +75,17 @@ class ShipmentPlan:
     exception_reason: str | None
     lines: list[tuple[int, int]]  # (index into OrderPlan.lines, quantity)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # the carrier service (index into carriers.SERVICE_SPECS), by the shipping rules
+    service: int | None = None
+    packed_at: datetime | None = None
+    promised_date: date | None = None
+    billable_weight_kg: Decimal | None = None
+    cost: Decimal = Decimal("0.00")
+    charge: Decimal = Decimal("0.00")
+    cod_amount: Decimal = Decimal("0.00")
+    cod_collected: Decimal | None = None
+    cod_collected_at: datetime | None = None
+    recipient: dict[str, str] = field(default_factory=dict)  # the Shipment recipient_* columns
 
 
 @dataclass
@@ -115,9 +128,9 @@ def _path(rng: random.Random, final: str, line_count: int) -> list[str]:
     return path
 
 
-def _timeline(rng: random.Random, path: list[str]) -> dict[str, datetime]:
+def _timeline(rng: random.Random, path: list[str], now: datetime) -> dict[str, datetime]:
     steps = [_hours(rng, _STEP[s]) for s in path[1:]]
-    start = BASE - _hours(rng, _SLACK[path[-1]]) - sum(steps, timedelta())
+    start = now - _hours(rng, _SLACK[path[-1]]) - sum(steps, timedelta())
     times, at = {path[0]: start}, start
     for status, step in zip(path[1:], steps, strict=True):
         at += step
@@ -224,7 +237,7 @@ def _pay(plan: OrderPlan, kind: str, method: str, amount: Decimal, at: datetime,
                           "actor": "finance@demo.local"})
 
 
-def _payments(rng: random.Random, plan: OrderPlan, terms: str) -> None:
+def _payments(rng: random.Random, plan: OrderPlan, terms: str, now: datetime) -> None:
     row, times, total = plan.row, plan.times, plan.row["total"]
     ref = f"PAY{rng.randrange(10**11, 10**12)}"
     method = row["payment_method"]
@@ -239,9 +252,9 @@ def _payments(rng: random.Random, plan: OrderPlan, terms: str) -> None:
         term = 60 if terms == "NET_60" else 30
         full = times["DELIVERED"] + timedelta(days=rng.uniform(term * 0.3, term))
         half = times["DELIVERED"] + timedelta(days=rng.uniform(3, 12))
-        if full <= BASE and rng.random() < 0.9:
+        if full <= now and rng.random() < 0.9:
             _pay(plan, "PAYMENT", "BANK_TRANSFER", total, full, ref)
-        elif half <= BASE and rng.random() < 0.5:
+        elif half <= now and rng.random() < 0.5:
             _pay(plan, "PAYMENT", "BANK_TRANSFER", cents(total / 2), half, ref)
     paid = sum((p["amount"] for p in plan.payments if p["kind"] == "PAYMENT"), Decimal(0))
     refunded = sum((p["amount"] for p in plan.payments if p["kind"] == "REFUND"), Decimal(0))
@@ -253,8 +266,8 @@ def _payments(rng: random.Random, plan: OrderPlan, terms: str) -> None:
 
 def build_order(rng: random.Random, final: str, customers: list[CustomerPlan],
                 customer_index: int, products: list[dict[str, Any]],
-                warehouse_regions: list[str], sales: list[str], externals: set[str]
-                ) -> OrderPlan:
+                warehouse_regions: list[str], sales: list[str], externals: set[str],
+                now: datetime) -> OrderPlan:
     c = customers[customer_index]
     count = pick(rng, [(1, 30), (2, 28), (3, 20), (4, 12), (5, 10)])
     if final == "PARTIALLY_SHIPPED":
@@ -262,7 +275,7 @@ def build_order(rng: random.Random, final: str, customers: list[CustomerPlan],
     old = final in ("COMPLETED", "CANCELLED", "REJECTED")
     lines = _lines(rng, products, c.row["discount_rate"], count, old)
     path = _path(rng, final, len(lines))
-    times = _timeline(rng, path)
+    times = _timeline(rng, path, now)
     channel = pick(rng, _CHANNELS)
     owner = sales[c.owner] if c.owner is not None else None
     row = _base_row(rng, c, final, path, times, channel, externals)
@@ -279,20 +292,21 @@ def build_order(rng: random.Random, final: str, customers: list[CustomerPlan],
     plan = OrderPlan(row=row, customer=customer_index, warehouse=warehouse, lines=lines,
                      times=times, created_by=_creator(rng, channel, customer_index, owner))
     _history(plan, path, "warehouse@demo.local" if warehouse == 0 else "logistics@demo.local")
-    _payments(rng, plan, c.row["payment_terms"])
+    _payments(rng, plan, c.row["payment_terms"], now)
     return plan
 
 
 def build_orders(rng: random.Random, customers: list[CustomerPlan],
                  products: list[dict[str, Any]], warehouse_regions: list[str],
-                 sales: list[str]) -> list[OrderPlan]:
-    """All orders, sorted by creation time (so numbers grow with time)."""
+                 sales: list[str], now: datetime) -> list[OrderPlan]:
+    """All orders, sorted by creation time (so numbers grow with time), each ending at most
+    `now`."""
     finals = [status for status, n in STATUS_COUNTS for _ in range(n)]
     rng.shuffle(finals)
     weights = [c.order_weight for c in customers]
     who = rng.choices(range(len(customers)), weights=weights, k=len(finals))
     externals: set[str] = set()
     plans = [build_order(rng, final, customers, ci, products, warehouse_regions, sales,
-                         externals) for final, ci in zip(finals, who, strict=True)]
+                         externals, now) for final, ci in zip(finals, who, strict=True)]
     plans.sort(key=lambda p: (p.row["created_at"], p.row["total"]))
     return plans

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,11 +16,10 @@ from sqlmodel import Session, select
 from app.auth.models import User, UserWarehouse
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
-from app.demo import carrier_data as kd
 from app.demo import catalog_data as cd
-from app.demo.carriers import rate_rules, service_row
-from app.demo.masterdata import BASE, CustomerPlan
-from app.demo.orders import OrderPlan
+from app.demo.carriers import SERVICE_SPECS, rate_rules, service_row
+from app.demo.masterdata import CustomerPlan
+from app.demo.orders import OrderPlan, ShipmentPlan
 from app.demo.stock import Movement
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
@@ -42,6 +42,13 @@ class DemoPlan:
     orders: list[OrderPlan]
     levels: list[dict[str, Any]]
     movements: list[Movement]
+    now: datetime  # the demo's "now" (masterdata.demo_now)
+
+    @property
+    def opened(self) -> datetime:
+        """When the business opened: its users, warehouses and carrier services exist
+        before its first customer (730 days before now at most)."""
+        return self.now - timedelta(days=731)
 
 
 def occupied(session: Session, demo_emails: Sequence[str]) -> str | None:
@@ -68,6 +75,7 @@ class Ids:
     users: dict[str, int]
     warehouses: list[int]
     carriers: list[int]
+    services: list[int]  # by index into carriers.SERVICE_SPECS
     customers: list[int]
     primary_contacts: list[int]
     products: list[int]
@@ -79,12 +87,13 @@ class Ids:
 def write_people(s: Session, ids: Ids, plan: DemoPlan, password_hash: str) -> None:
     """Users, warehouses, carriers, customers with contacts and addresses."""
     staff = [(e, r, n) for e, r, n in cd.DEMO_USERS if r != "CUSTOMER"]
-    user_row = {"password_hash": password_hash, "is_active": True, "created_at": BASE,
+    user_row = {"password_hash": password_hash, "is_active": True, "created_at": plan.opened,
                 "customer_id": None}
     ids.users = dict(zip([e for e, _, _ in staff], insert_rows(s, User, [
         {**user_row, "email": e, "role": r, "full_name": n} for e, r, n in staff]), strict=True))
     ids.warehouses = insert_rows(s, Warehouse, [
-        {"code": c, "name": n, "region": r, "address": a, "is_active": True, "created_at": BASE}
+        {"code": c, "name": n, "region": r, "address": a, "is_active": True,
+         "created_at": plan.opened}
         for c, n, r, _, a in cd.WAREHOUSES])
     s.execute(insert(UserWarehouse), [{"user_id": ids.users["warehouse@demo.local"],
                                        "warehouse_id": ids.warehouses[0]}])
@@ -183,7 +192,7 @@ def write_shipments(s: Session, ids: Ids, plan: DemoPlan) -> None:
                 "status": sh.status, "exception_reason": sh.exception_reason,
                 "estimated_delivery": sh.estimated_delivery, "created_at": sh.created_at,
                 "updated_at": last, "shipped_at": sh.shipped_at, "delivered_at": sh.delivered_at,
-                "version": 1 + len(sh.events)})
+                "version": 1 + len(sh.events), **_shipping_terms(ids, sh)})
     ids.shipments = dict(zip(keys, insert_rows(s, Shipment, rows), strict=True))
     lines, events = [], []
     for (i, n), sid in ids.shipments.items():
@@ -195,6 +204,15 @@ def write_shipments(s: Session, ids: Ids, plan: DemoPlan) -> None:
     s.execute(insert(ShipmentLine), lines)
     if events:
         s.execute(insert(TrackingEvent), events)
+
+
+def _shipping_terms(ids: Ids, sh: ShipmentPlan) -> dict[str, Any]:
+    """The shipment's service, promise, cost and charge, cash on delivery and recipient."""
+    return {"service_id": ids.services[sh.service] if sh.service is not None else None,
+            "promised_date": sh.promised_date, "billable_weight_kg": sh.billable_weight_kg,
+            "cost": sh.cost, "charge": sh.charge, "cod_amount": sh.cod_amount,
+            "cod_collected": sh.cod_collected, "cod_collected_at": sh.cod_collected_at,
+            "packed_at": sh.packed_at, **sh.recipient}
 
 
 def write_movements(s: Session, ids: Ids, plan: DemoPlan) -> None:
@@ -212,13 +230,14 @@ def write_movements(s: Session, ids: Ids, plan: DemoPlan) -> None:
     s.execute(insert(StockMovement), rows)
 
 
-def write_carrier_services(s: Session, ids: Ids) -> int:
-    """The services and rate rules of the demo carriers (after write_people); how many
-    services."""
+def write_carrier_services(s: Session, ids: Ids, plan: DemoPlan) -> int:
+    """The services and rate rules of the demo carriers (after write_people, before
+    write_shipments); how many services."""
     carrier_ids = {c[0]: cid for c, cid in zip(cd.CARRIERS, ids.carriers, strict=True)}
-    specs = [(carrier_ids[code], spec) for code, specs in kd.SERVICES.items() for spec in specs]
-    service_ids = insert_rows(s, CarrierService, [service_row(cid, spec) for cid, spec in specs])
-    s.execute(insert(CarrierRateRule), [rule for sid, (_, spec) in zip(service_ids, specs,
+    specs = [(carrier_ids[code], spec) for code, spec in SERVICE_SPECS]
+    ids.services = insert_rows(s, CarrierService, [service_row(cid, spec, plan.opened)
+                                                   for cid, spec in specs])
+    s.execute(insert(CarrierRateRule), [rule for sid, (_, spec) in zip(ids.services, specs,
                                                                       strict=True)
                                         for rule in rate_rules(sid, spec[-1])])
-    return len(service_ids)
+    return len(ids.services)

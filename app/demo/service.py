@@ -2,9 +2,13 @@
 
 About 200 customers, 100 products, 3 warehouses with stock, 7 carriers, 1,000 orders in
 every state with lines, allocations, history, payments, shipments and tracking, and one
-login per role (shared password `demo-password`). The same rows on every run: one seeded
-random generator and timestamps relative to a fixed date (masterdata.BASE). Carriers come
-with services and rate cards, products with parcel sizes (app/demo/carriers.py).
+login per role (shared password `demo-password`). Its dates are relative to the day it is
+seeded (masterdata.demo_now: today, or CRM_DEMO_TODAY / `seed-demo --today`): open orders
+promised around that day, parcels in flight dispatched in its last days, the rest spread
+over the months before. The same rows for the same day: one seeded random generator and
+every time an offset from that day. Carriers come with services and rate cards, products
+with parcel sizes (app/demo/carriers.py); shipments are priced by those rate cards
+(app/demo/quotes.py).
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 from app.auth.passwords import hash_password
 from app.auth.principal import SYSTEM
 from app.demo import catalog_data as cd
 from app.demo.carriers import add_parcel_facts, add_shipping_agreements
-from app.demo.masterdata import SEED, build_customers, build_products
+from app.demo.masterdata import SEED, build_customers, build_products, demo_now, demo_today
 from app.demo.orders import build_orders
 from app.demo.repository import (
     DemoPlan,
@@ -44,24 +49,27 @@ class SeedResult:
     skipped: bool
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    today: date | None = None  # the demo's day
 
 
-def build_plan(seed: int = SEED) -> DemoPlan:
-    """Every demo row, in memory, from one seeded generator (no database access)."""
+def build_plan(today: date, seed: int = SEED) -> DemoPlan:
+    """Every demo row, in memory, from one seeded generator (no database access), its
+    times up to `today`'s demo_now."""
+    now = demo_now(today)
     rng = random.Random(seed)
     sales = [email for email, role, _ in cd.DEMO_USERS if role == "SALES"]
-    customers = build_customers(rng, CUSTOMERS, len(sales))
-    products = build_products(rng)
+    customers = build_customers(rng, CUSTOMERS, len(sales), now)
+    products = build_products(rng, now)
+    add_parcel_facts(products)  # no random draws: shipments are quoted with them
+    add_shipping_agreements(customers)
     regions = [w[2] for w in cd.WAREHOUSES]
-    orders = build_orders(rng, customers, products, regions, sales)
+    orders = build_orders(rng, customers, products, regions, sales, now)
     numbers = Numbers(rng)
     for order in orders:
-        plan_shipments(rng, order, customers[order.customer], numbers)
-    levels, movements = plan_stock(rng, products, len(cd.WAREHOUSES), orders)
-    add_parcel_facts(products)  # after every random draw: the rest of the demo is unchanged
-    add_shipping_agreements(customers)
+        plan_shipments(rng, order, customers[order.customer], numbers, now, products)
+    levels, movements = plan_stock(rng, products, len(cd.WAREHOUSES), orders, now)
     return DemoPlan(customers=customers, products=products, orders=orders, levels=levels,
-                    movements=movements)
+                    movements=movements, now=now)
 
 
 def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
@@ -71,7 +79,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         return reason
     s, ids = uow.session, Ids()
     write_people(s, ids, plan, password_hash)
-    services = write_carrier_services(s, ids)
+    services = write_carrier_services(s, ids, plan)
     write_stock(s, ids, plan)
     write_orders(s, ids, plan)
     write_shipments(s, ids, plan)
@@ -87,14 +95,17 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     return counts
 
 
-def seed_demo(runner: Runner, only_if_empty: bool = False, quiet: bool = False) -> SeedResult:
-    """Load the demo into an empty database.
+def seed_demo(runner: Runner, only_if_empty: bool = False, quiet: bool = False,
+              today: date | None = None) -> SeedResult:
+    """Load the demo, dated around `today` (default: CRM_DEMO_TODAY, else today in UTC),
+    into an empty database.
 
     With `only_if_empty` a database that already has data is left alone (a no-op);
     without it, that is an error (CONFLICT) rather than a half-merged demo.
     """
     started = time.perf_counter()
-    plan = build_plan()
+    today = today or demo_today()
+    plan = build_plan(today)
     outcome = runner.write_sync(_write, plan, hash_password(cd.DEMO_PASSWORD),
                                 principal=SYSTEM)
     seconds = time.perf_counter() - started
@@ -104,8 +115,8 @@ def seed_demo(runner: Runner, only_if_empty: bool = False, quiet: bool = False) 
                            "database; --if-empty skips quietly)")
         if not quiet:
             print(f"demo data skipped: {outcome}")
-        return SeedResult(skipped=True, seconds=seconds)
-    result = SeedResult(skipped=False, seconds=seconds, counts=outcome)
+        return SeedResult(skipped=True, seconds=seconds, today=today)
+    result = SeedResult(skipped=False, seconds=seconds, counts=outcome, today=today)
     if not quiet:
         print(describe(result, plan))
     return result
@@ -122,7 +133,8 @@ def describe(result: SeedResult, plan: DemoPlan) -> str:
     lines = [
         f"demo data loaded in {result.seconds:.1f}s: {c['customers']} customers, "
         f"{c['products']} products, {c['warehouses']} warehouses, {c['orders']} orders, "
-        f"{c['shipments']} shipments, {c['stock_movements']} stock movements",
+        f"{c['shipments']} shipments, {c['stock_movements']} stock movements, dated "
+        f"around {result.today}",
         f"demo logins (password for all: {cd.DEMO_PASSWORD}):",
     ]
     for email, role, name in cd.DEMO_USERS:

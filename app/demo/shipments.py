@@ -2,16 +2,20 @@
 
 Which parcels exist follows the order's history: one parcel at SHIPPED, two when the
 order went PARTIALLY_SHIPPED -> SHIPPED, one partial parcel for PARTIALLY_SHIPPED
-orders, and a label-only CREATED parcel for some orders still in fulfilment.
+orders, and a label-only CREATED parcel for some orders still in fulfilment. Each
+parcel's carrier service, cost, charge and cash on delivery follow the shipping rules
+(app/demo/quotes.py).
 """
 
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.demo import catalog_data as cd
-from app.demo.masterdata import BASE, CustomerPlan, mobile, pick
+from app.demo import quotes
+from app.demo.masterdata import CustomerPlan, mobile, pick
 from app.demo.orders import OrderPlan, ShipmentPlan
 from app.shipping.service import apply_status
 
@@ -43,13 +47,6 @@ class Numbers:
             if value not in self.seen:
                 self.seen.add(value)
                 return value
-
-
-def _carrier(rng: random.Random, region: str) -> int:
-    weights = {"SF": 30, "JD": 25, "ZTO": 25, "EMS": 10, "DEPPON": 10}
-    options = [(i, weights.get(c[0], 0)) for i, c in enumerate(cd.CARRIERS)
-               if c[4] and region in c[2].split(",")]
-    return pick(rng, options)
 
 
 def _steps(rng: random.Random, final: str) -> list[str]:
@@ -102,18 +99,26 @@ def _track(rng: random.Random, ship: ShipmentPlan, final: str, end: datetime,
 
 
 def _parcel(rng: random.Random, plan: OrderPlan, numbers: Numbers, region: str,
-            lines: list[tuple[int, int]], dispatch: datetime | None) -> ShipmentPlan:
+            lines: list[tuple[int, int]], dispatch: datetime | None, now: datetime,
+            products: list[dict[str, Any]]) -> ShipmentPlan:
+    """Labelled between the start of fulfilment and the dispatch (or now), packed before
+    the dispatch; its service chosen when it was ready (packed, or labelled)."""
     fulfil = plan.times["IN_FULFILLMENT"]
-    carrier = _carrier(rng, region)
-    _, _, _, prefix, digits = cd.CARRIERS[carrier][2:]
-    label = fulfil + ((dispatch or BASE) - fulfil) * rng.uniform(0.3, 0.8)
+    label = fulfil + ((dispatch or now) - fulfil) * rng.uniform(0.3, 0.8)
     label = label.replace(microsecond=0)
-    return ShipmentPlan(
+    packed = None if dispatch is None else \
+        (label + (dispatch - label) * rng.uniform(0.2, 0.8)).replace(microsecond=0)
+    quote = quotes.choose_service(rng, quotes.parcel_of(plan, lines, products, region),
+                                  packed or label)
+    carrier = quote.service.carrier_id
+    prefix, digits = cd.CARRIERS[carrier][5:]
+    ship = ShipmentPlan(
         number=numbers.shipment(label), warehouse=plan.warehouse, carrier=carrier,
         tracking=numbers.draw(prefix, digits), status="CREATED", created_at=label,
         shipped_at=dispatch, delivered_at=None, exception_reason=None, lines=lines,
-        estimated_delivery=(((dispatch or label) + timedelta(days=rng.randint(2, 4))).date()),
-    )
+        estimated_delivery=quotes.arrival(quote, dispatch), packed_at=packed)
+    quotes.price(ship, plan, quote)
+    return ship
 
 
 def _split(rng: random.Random, plan: OrderPlan) -> tuple[list[tuple[int, int]],
@@ -126,7 +131,8 @@ def _split(rng: random.Random, plan: OrderPlan) -> tuple[list[tuple[int, int]],
 
 
 def plan_shipments(rng: random.Random, plan: OrderPlan, customer: CustomerPlan,
-                   numbers: Numbers) -> None:
+                   numbers: Numbers, now: datetime, products: list[dict[str, Any]]) -> None:
+    """The order's parcels and their tracking up to `now` (products with parcel facts)."""
     times = plan.times
     everything = [(i, ln.quantity) for i, ln in enumerate(plan.lines)]
     parcels: list[tuple[list[tuple[int, int]], datetime | None]] = []
@@ -144,7 +150,7 @@ def plan_shipments(rng: random.Random, plan: OrderPlan, customer: CustomerPlan,
     dest = customer.place.short
     district = customer.ship_to["district"]
     for lines, dispatch in parcels:
-        ship = _parcel(rng, plan, numbers, region, lines, dispatch)
+        ship = _parcel(rng, plan, numbers, region, lines, dispatch, now, products)
         plan.shipments.append(ship)
         if dispatch is None:
             continue
@@ -154,9 +160,10 @@ def plan_shipments(rng: random.Random, plan: OrderPlan, customer: CustomerPlan,
         else:
             allowed = _IN_FLIGHT + ([("DELIVERED", 15)] if plan.row["status"] ==
                                     "PARTIALLY_SHIPPED" else [])
-            final, end = pick(rng, allowed), dispatch + (BASE - dispatch) * rng.uniform(0.4, 0.95)
+            final, end = pick(rng, allowed), dispatch + (now - dispatch) * rng.uniform(0.4, 0.95)
         _track(rng, ship, final, end, origin, dest, district)
         for index, qty in lines:
             plan.lines[index].shipped += qty
             if ship.status == "DELIVERED":
                 plan.lines[index].delivered += qty
+    quotes.settle(plan)

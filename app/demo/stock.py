@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from app.demo.masterdata import BASE
 from app.demo.orders import OrderPlan
 
 # ("Order", order index) | ("Shipment", order index, shipment index) | None (receipt)
@@ -67,8 +66,10 @@ def _policy(price: Decimal) -> tuple[int, tuple[int, int]]:
 
 
 def plan_stock(rng: random.Random, products: list[dict[str, Any]], warehouses: int,
-               orders: list[OrderPlan]) -> tuple[list[dict[str, Any]], list[Movement]]:
-    """Stock level rows (product/warehouse as indexes) and every movement, receipts first."""
+               orders: list[OrderPlan], now: datetime
+               ) -> tuple[list[dict[str, Any]], list[Movement]]:
+    """Stock level rows (product/warehouse as indexes) and every movement, receipts first
+    (before the oldest order)."""
     moves = sorted(order_movements(orders), key=lambda m: m.created_at)
     on_hand: dict[tuple[int, int], int] = defaultdict(int)
     reserved: dict[tuple[int, int], int] = defaultdict(int)
@@ -82,7 +83,7 @@ def plan_stock(rng: random.Random, products: list[dict[str, Any]], warehouses: i
         peak[key] = max(peak[key], reserved[key] - on_hand[key])
     levels: list[dict[str, Any]] = []
     receipts: list[Movement] = []
-    opening = BASE - timedelta(days=200)
+    opening = now - timedelta(days=200)
     for p_index, product in enumerate(products):
         safety, spare_range = _policy(product["price"])
         for w in range(warehouses):
@@ -103,6 +104,6 @@ def plan_stock(rng: random.Random, products: list[dict[str, Any]], warehouses: i
                 "reserved": reserved[key], "safety_stock": safety,
                 "reorder_point": safety * 2,
                 "incoming": safety * 4 if low and rng.random() < 0.5 else 0,
-                "updated_at": BASE,
+                "updated_at": now,
             })
     return levels, receipts + moves

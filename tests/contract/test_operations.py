@@ -11,9 +11,8 @@ import httpx
 import pytest
 from graphql import parse, validate
 
-from app.demo.masterdata import BASE
 from schema.build import schema
-from tests.demo.conftest import Demo, seeded
+from tests.demo.conftest import NOW, Demo, seeded
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "frontend-contract" / "operations"
 PASSWORD = "demo-password"
@@ -83,14 +82,14 @@ async def _orders_page(_s: Session) -> dict[str, Any]:
 
 
 async def _quote(s: Session) -> dict[str, Any]:
-    """A demo order with stock reserved, from its warehouse, at the demo's "now" (its promised
-    dates are in the past of the real one)."""
+    """A demo order with stock reserved, from its warehouse, at the demo's "now" (seeded for
+    a fixed day, tests/demo/conftest.py, not the real one)."""
     token = (await s.login("logistics@demo.local"))["accessToken"]
     body = await s.post("""{ orders(first: 20, filter: {status: [CONFIRMED, SCHEDULED]}) {
       nodes { id allocations { warehouse { id } } } } }""", token=token)
     order = next(o for o in body["data"]["orders"]["nodes"] if o["allocations"])
     return {"orderId": order["id"], "warehouseId": order["allocations"][0]["warehouse"]["id"],
-            "readyAt": BASE.isoformat()}
+            "readyAt": NOW.isoformat()}
 
 
 async def _rate_rule(s: Session) -> dict[str, Any]:

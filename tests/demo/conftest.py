@@ -1,6 +1,9 @@
 """A separate, freshly migrated database per demo fixture (SQLite file, or a new
 PostgreSQL database when CRM_TEST_DATABASE_URL points at a server), never the
-shared test database."""
+shared test database.
+
+The demo is seeded for a fixed day (TODAY), not the day the tests run: assertions stay
+exact, and two seeds give the same rows even when the tests cross midnight."""
 
 from __future__ import annotations
 
@@ -9,16 +12,21 @@ import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
 from app.cli import migrate
+from app.demo.masterdata import demo_now
 from app.demo.service import SeedResult, seed_demo
 from app.persistence.db import Database
 from app.persistence.uow import Runner
 from tests.conftest import _create_pg_database, _drop_pg_database
+
+TODAY = date(2026, 3, 2)
+NOW = demo_now(TODAY)  # the demo's "now" on that day
 
 
 @dataclass
@@ -43,13 +51,14 @@ def fresh_database() -> Iterator[str]:
 
 
 @contextmanager
-def seeded() -> Iterator[Demo]:
+def seeded(today: date = TODAY) -> Iterator[Demo]:
     with fresh_database() as url:
         migrate(url)
         db = Database(url)
         try:
             runner = Runner(db)
-            yield Demo(runner, seed_demo(runner, only_if_empty=False, quiet=True), url)
+            yield Demo(runner, seed_demo(runner, only_if_empty=False, quiet=True, today=today),
+                       url)
         finally:
             db.dispose()
 

@@ -1,15 +1,20 @@
-"""The demo's carriers, services and rate cards, parcel sizes and shipping agreements, and a
-dispatcher quoting a demo order through the API."""
+"""The demo's carriers, services and rate cards, parcel sizes and shipping agreements, its
+shipments' services, costs, charges, cash on delivery and recipients, and a dispatcher
+quoting a demo order through the API."""
 
 from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
 
 from sqlmodel import select
 
 from app.catalog.models import Product
 from app.customers.models import Customer
 from app.demo.catalog_data import DEMO_PASSWORD
-from app.demo.masterdata import BASE
-from app.shipping.models import Carrier, CarrierRateRule, CarrierService
+from app.orders.models import Order
+from app.shipping.models import Carrier, CarrierRateRule, CarrierService, Shipment
+from tests.demo.conftest import NOW
 
 QUOTES = """query($o: ID!, $w: ID!, $at: DateTime) {
   shippingQuotes(orderId: $o, warehouseId: $w, readyAt: $at) {
@@ -54,6 +59,42 @@ def test_products_have_parcel_sizes_and_customers_agreements(demo):
     assert free["PLATINUM"] == 0 and free["STANDARD"] is None and free["GOLD"] == 500
 
 
+def test_shipments_have_service_cost_charge_cod_and_recipient(demo):
+    def facts(s):  # noqa: ANN001, ANN202
+        return ({o.id: o for o in s.exec(select(Order))}, list(s.exec(select(Shipment))),
+                {x.id: x for x in s.exec(select(CarrierService))},
+                set(s.exec(select(CarrierRateRule.service_id))))
+
+    orders, shipments, services, rated = _read(demo, facts)
+    by_order = defaultdict(list)
+    for sh in shipments:
+        by_order[sh.order_id].append(sh)
+        o = orders[sh.order_id]
+        assert services[sh.service_id].carrier_id == sh.carrier_id and sh.service_id in rated
+        assert sh.cost > 0 and sh.billable_weight_kg > 0
+        assert sh.promised_date == o.promised_date
+        assert (sh.recipient_name, sh.recipient_phone, sh.recipient_address,
+                sh.recipient_region) == (o.ship_recipient, o.ship_phone, o.ship_address,
+                                         o.ship_region)
+        if sh.status == "CREATED":
+            assert sh.packed_at is None and sh.shipped_at is None
+        else:
+            assert sh.created_at <= sh.packed_at <= sh.shipped_at
+        cod = o.payment_method == "CASH_ON_DELIVERY"
+        assert (sh.cod_amount > 0) == cod
+        collected = cod and sh.status == "DELIVERED"
+        assert (sh.cod_collected, sh.cod_collected_at) == (
+            (sh.cod_amount, sh.delivered_at) if collected else (None, None))
+    assert len({sh.service_id for sh in shipments}) >= 6
+    assert any(sh.cod_collected for sh in shipments)
+    for order_id, parcels in by_order.items():  # the parcels' charges are the order's
+        o = orders[order_id]
+        assert sum((sh.charge for sh in parcels), Decimal(0)) == o.shipping_total
+        if o.payment_method == "CASH_ON_DELIVERY" and o.status in ("SHIPPED", "DELIVERED",
+                                                                   "COMPLETED"):
+            assert sum((sh.cod_amount for sh in parcels), Decimal(0)) == o.total
+
+
 async def _gql(client, query, variables=None, token=None):  # noqa: ANN001, ANN202
     headers = {"authorization": f"Bearer {token}"} if token else {}
     body = (await client.post("/graphql", json={"query": query, "variables": variables or {}},
@@ -68,9 +109,9 @@ async def test_a_dispatcher_quotes_a_demo_order(demo_api):
     token = login["login"]["accessToken"]
     orders = (await _gql(demo_api, CONFIRMED, token=token))["orders"]["nodes"]
     order = next(o for o in orders if o["allocations"])
-    # at the demo's "now" (its promised dates are in the past of the real one)
+    # at the demo's "now" (the tests seed it for a fixed day, not the real one)
     variables = {"o": order["id"], "w": order["allocations"][0]["warehouse"]["id"],
-                 "at": BASE.isoformat()}
+                 "at": NOW.isoformat()}
     got = (await _gql(demo_api, QUOTES, variables, token))["shippingQuotes"]
     carriers = {q["carrier"]["code"] for q in got["quotes"]}
     assert "YTO" not in carriers and {"SF", "JD", "ZTO", "EMS", "DEPPON", "SFCC"} <= carriers
