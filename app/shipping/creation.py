@@ -237,7 +237,6 @@ def create_shipment(uow: UnitOfWork, draft: ShipmentDraft, timezone: str) -> Shi
         cost=quote.price or ZERO, charge=charge,
         recipient_name=order.ship_recipient[:200], recipient_phone=(order.ship_phone or "")[:32],
         recipient_address=order.ship_address[:400], recipient_region=order.ship_region[:64])
-    shipment.cod_amount = _cod_due(uow, order, goods.quantize(Decimal("0.01")), charge)
     uow.session.add(shipment)
     uow.session.flush()
     uow.session.add_all([ShipmentLine(shipment_id=shipment.id, order_line_id=i, quantity=q)
@@ -245,6 +244,7 @@ def create_shipment(uow: UnitOfWork, draft: ShipmentDraft, timezone: str) -> Shi
     uow.session.add_all([ShipmentParcel(shipment_id=shipment.id, **vars(p))
                          for p in draft.parcels])
     set_shipping_total(uow, order, live_charges(uow, order.id))  # includes this one
+    shipment.cod_amount = _cod_due(uow, order, goods.quantize(Decimal("0.01")), charge)
     uow.audit("shipment.create", "Shipment", shipment.id, after={
         **snapshot(shipment), "lines": [[i, q] for i, q in qty.items()]})
     emit_status(uow, shipment, order, carrier.code, quoted.choice.reason)
