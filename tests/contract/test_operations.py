@@ -106,6 +106,28 @@ async def _rate_rule(s: Session) -> dict[str, Any]:
         "perKgFee": rule["perKgFee"]["amount"]}}
 
 
+async def _shippable(s: Session) -> dict[str, Any]:
+    """A demo order with stock reserved and nothing on a shipment yet."""
+    token = (await s.login("logistics@demo.local"))["accessToken"]
+    body = await s.post("""{ orders(first: 50, filter: {status: [CONFIRMED, SCHEDULED,
+      IN_FULFILLMENT]}) { nodes { id allocations { warehouse { id } } shipments { id } } } }""",
+                        token=token)
+    order = next(o for o in body["data"]["orders"]["nodes"]
+                 if o["allocations"] and not o["shipments"])
+    return {"orderId": order["id"]}
+
+
+async def _created_shipment(s: Session) -> dict[str, Any]:
+    token = (await s.login("logistics@demo.local"))["accessToken"]
+    body = await s.post("""{ shipments(first: 1, filter: {status: [CREATED]}) {
+      nodes { id } } }""", token=token)
+    return {"id": body["data"]["shipments"]["nodes"][0]["id"]}
+
+
+async def _board(_s: Session) -> dict[str, Any]:
+    return {"filter": {"status": ["CREATED", "PACKED", "PICKED_UP", "IN_TRANSIT"]}}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -118,6 +140,10 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "shipping-quotes.graphql": ("logistics@demo.local", _quote),
     "carrier-admin.graphql": ("logistics@demo.local", _none),
     "carrier-rate-rule-set.graphql": ("logistics@demo.local", _rate_rule),
+    "shipment-board.graphql": ("logistics@demo.local", _board),
+    "shipment-create.graphql": ("logistics@demo.local", _shippable),
+    "shipment-dispatch.graphql": ("logistics@demo.local", _created_shipment),
+    "customer-tracking.graphql": ("customer@demo.local", _none),
 }
 
 
