@@ -1,5 +1,6 @@
 """The layout rules of schema/ (its package docstring): every domain folder has the same file
-set, a domain's types import no other domain at run time, and no import hides inside a
+set (a member that outgrows a screen may be a package: types/, queries/, mutations/), a
+domain's types import no other domain at run time, and no import hides inside a
 function in a domain. Imports are read from the source, those inside functions included and
 `if TYPE_CHECKING:` blocks left out (they never run). Import cycles and app/ importing
 schema/ are tests/test_import_layers.py's, over the whole graph."""
@@ -64,22 +65,32 @@ def _domain_of(module: str) -> str | None:
     return None
 
 
+# a module of the file set that outgrows a screen becomes a package of modules by concept
+SPLITTABLE = {"types", "queries", "mutations"}
+
+
 def test_every_domain_has_the_domain_file_set() -> None:
     for domain in _domains():
         files = {p.name for p in domain.glob("*.py")}
         assert files <= DOMAIN_FILES, (domain.name, files - DOMAIN_FILES)
-        assert "types.py" in files, domain.name
         packages = {p.name for p in domain.iterdir() if p.is_dir() and p.name != "__pycache__"}
-        assert packages <= {"mutations"}, (domain.name, packages)
-        assert not ({"mutations"} <= packages and "mutations.py" in files), domain.name
+        assert packages <= SPLITTABLE, (domain.name, packages)
+        for name in packages:
+            assert f"{name}.py" not in files, (domain.name, name)
+        assert "types.py" in files or "types" in packages, domain.name
+
+
+def _types_modules(domain: Path) -> list[Path]:
+    return [domain / "types.py"] if (domain / "types.py").exists() else sorted(
+        (domain / "types").glob("*.py"))
 
 
 def test_a_domains_types_import_no_other_domain() -> None:
     for domain in _domains():
-        path = domain / "types.py"
-        for name, _ in _imports(ast.parse(path.read_text())):
-            other = _domain_of(_module_of(name) or "")
-            assert other in (None, domain.name), f"{path.relative_to(ROOT)} imports {name}"
+        for path in _types_modules(domain):
+            for name, _ in _imports(ast.parse(path.read_text())):
+                other = _domain_of(_module_of(name) or "")
+                assert other in (None, domain.name), f"{path.relative_to(ROOT)} imports {name}"
 
 
 def test_no_import_inside_a_function_in_a_domain() -> None:

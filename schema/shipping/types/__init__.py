@@ -1,0 +1,30 @@
+"""The shipping domain's GraphQL types by concept: carriers (services, rate rules),
+quotes, and shipments (lines, parcels, tracking events)."""
+
+from schema.shipping.types.carriers import (
+    Carrier,
+    CarrierRateRule,
+    CarrierService,
+    CarrierServiceLevel,
+    Dimensions,
+    QuoteReasonCode,
+)
+from schema.shipping.types.quotes import QuoteItem, QuoteReason, ShippingQuote, ShippingQuotes
+from schema.shipping.types.shipments import (
+    CarrierChoice,
+    CarrierChoiceOption,
+    Shipment,
+    ShipmentActionState,
+    ShipmentLine,
+    ShipmentParcel,
+    ShipmentRecipient,
+    ShipmentStatus,
+    TrackingEvent,
+)
+
+__all__ = [
+    "Carrier", "CarrierChoice", "CarrierChoiceOption", "CarrierRateRule", "CarrierService",
+    "CarrierServiceLevel", "Dimensions", "QuoteItem", "QuoteReason", "QuoteReasonCode",
+    "Shipment", "ShipmentActionState", "ShipmentLine", "ShipmentParcel", "ShipmentRecipient",
+    "ShipmentStatus", "ShippingQuote", "ShippingQuotes", "TrackingEvent",
+]
