@@ -80,6 +80,7 @@ class ShipmentPlan:
     packed_at: datetime | None = None
     promised_date: date | None = None
     billable_weight_kg: Decimal | None = None
+    carrier_choice: dict | None = None
     cost: Decimal = Decimal("0.00")
     charge: Decimal = Decimal("0.00")
     cod_amount: Decimal = Decimal("0.00")

@@ -17,7 +17,8 @@ from app.demo.carriers import SERVICE_TERMS
 from app.demo.masterdata import pick
 from app.demo.orders import OrderPlan, ShipmentPlan
 from app.shipping import rates
-from app.shipping.choice import choose
+from app.shipping.choice import Choice, choose
+from app.shipping.creation import choice_record
 
 # The demo's business timezone (Settings.business_timezone's default): carriers' cutoffs
 # and delivery dates are local dates there.
@@ -50,10 +51,11 @@ def _serves(service: rates.ServiceTerms, region: str) -> bool:
 
 
 def choose_service(rng: random.Random, parcel: rates.Parcel, ready_at: datetime
-                   ) -> rates.Quote:
+                   ) -> tuple[rates.Quote, dict]:
     """The quote of the service the parcel goes with, ready at `ready_at` (UTC). When no
     carrier can take it (too heavy or too big for every service of the region), the drawn
-    carrier's cheapest quote: the demo keeps the parcel, priced by the same rule."""
+    carrier's cheapest quote: the demo keeps the parcel, priced by the same rule. With it,
+    the choice as `Shipment.carrier_choice` keeps it (app/shipping/creation.py)."""
     local = ready_at.astimezone(LOCAL)
     quotes = [rates.quote(parcel, s, local) for s in SERVICE_TERMS
               if _serves(s, parcel.destination_region)]
@@ -64,8 +66,12 @@ def choose_service(rng: random.Random, parcel: rates.Parcel, ready_at: datetime
         shares = [(c, 1) for c, _ in shares]
     carrier = pick(rng, shares)
     own = [q for q in quotes if q.service.carrier_id == carrier]
-    chosen = choose(own).quote
-    return chosen or min(own, key=lambda q: (q.price, q.service.code))
+    choice = choose(own)
+    if choice.quote is None:
+        fallback = min(own, key=lambda q: (q.price, q.service.code))
+        choice = Choice(fallback, "no service of the carrier can take it: its cheapest quote",
+                        tuple(q for q in own if q is not fallback))
+    return choice.quote, choice_record(choice)
 
 
 def arrival(quote: rates.Quote, dispatched: datetime | None) -> date | None:
@@ -99,11 +105,12 @@ def settle(plan: OrderPlan) -> None:
             ship.cod_collected, ship.cod_collected_at = ship.cod_amount, ship.delivered_at
 
 
-def price(ship: ShipmentPlan, plan: OrderPlan, quote: rates.Quote) -> None:
+def price(ship: ShipmentPlan, plan: OrderPlan, quote: rates.Quote, choice: dict) -> None:
     """The chosen service, its cost and billable weight, and the order's promise and
     recipient, on the shipment."""
     ship.service = quote.service.id
     ship.cost = quote.price if quote.price is not None else _ZERO
     ship.billable_weight_kg = quote.billable_weight_kg
+    ship.carrier_choice = choice
     ship.promised_date = plan.row["promised_date"]
     ship.recipient = recipient(plan)

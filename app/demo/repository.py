@@ -206,10 +206,23 @@ def write_shipments(s: Session, ids: Ids, plan: DemoPlan) -> None:
         s.execute(insert(TrackingEvent), events)
 
 
+def _choice_ids(ids: Ids, choice: dict | None) -> dict | None:
+    """The plan's carrier choice with its service and carrier indexes as database ids."""
+    if choice is None:
+        return None
+
+    def one(option: dict | None) -> dict | None:
+        return option and {**option, "serviceId": ids.services[option["serviceId"]],
+                           "carrierId": ids.carriers[option["carrierId"]]}
+    return {**choice, "chosen": one(choice["chosen"]),
+            "alternatives": [one(a) for a in choice["alternatives"]]}
+
+
 def _shipping_terms(ids: Ids, sh: ShipmentPlan) -> dict[str, Any]:
     """The shipment's service, promise, cost and charge, cash on delivery and recipient."""
     return {"service_id": ids.services[sh.service] if sh.service is not None else None,
             "promised_date": sh.promised_date, "billable_weight_kg": sh.billable_weight_kg,
+            "carrier_choice": _choice_ids(ids, sh.carrier_choice),
             "cost": sh.cost, "charge": sh.charge, "cod_amount": sh.cod_amount,
             "cod_collected": sh.cod_collected, "cod_collected_at": sh.cod_collected_at,
             "packed_at": sh.packed_at, **sh.recipient}

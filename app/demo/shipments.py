@@ -108,8 +108,8 @@ def _parcel(rng: random.Random, plan: OrderPlan, numbers: Numbers, region: str,
     label = label.replace(microsecond=0)
     packed = None if dispatch is None else \
         (label + (dispatch - label) * rng.uniform(0.2, 0.8)).replace(microsecond=0)
-    quote = quotes.choose_service(rng, quotes.parcel_of(plan, lines, products, region),
-                                  packed or label)
+    quote, choice = quotes.choose_service(
+        rng, quotes.parcel_of(plan, lines, products, region), packed or label)
     carrier = quote.service.carrier_id
     prefix, digits = cd.CARRIERS[carrier][5:]
     ship = ShipmentPlan(
@@ -117,7 +117,7 @@ def _parcel(rng: random.Random, plan: OrderPlan, numbers: Numbers, region: str,
         tracking=numbers.draw(prefix, digits), status="CREATED", created_at=label,
         shipped_at=dispatch, delivered_at=None, exception_reason=None, lines=lines,
         estimated_delivery=quotes.arrival(quote, dispatch), packed_at=packed)
-    quotes.price(ship, plan, quote)
+    quotes.price(ship, plan, quote, choice)
     return ship
 
 

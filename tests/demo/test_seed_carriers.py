@@ -72,6 +72,10 @@ def test_shipments_have_service_cost_charge_cod_and_recipient(demo):
         o = orders[sh.order_id]
         assert services[sh.service_id].carrier_id == sh.carrier_id and sh.service_id in rated
         assert sh.cost > 0 and sh.billable_weight_kg > 0
+        chosen = sh.carrier_choice["chosen"]  # why this service, with real ids
+        assert (chosen["serviceId"], chosen["carrierId"]) == (sh.service_id, sh.carrier_id)
+        assert sh.carrier_choice["reason"] and all(
+            a["serviceId"] in services for a in sh.carrier_choice["alternatives"])
         assert sh.promised_date == o.promised_date
         assert (sh.recipient_name, sh.recipient_phone, sh.recipient_address,
                 sh.recipient_region) == (o.ship_recipient, o.ship_phone, o.ship_address,
