@@ -202,3 +202,47 @@ async def test_role_matrix_and_scope(api, kit):
     # customers cannot record events or dispatch
     denied = await api.gql(f.DISPATCH, {"id": own}, buyer.token)
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_order_cancel_and_reschedule_follow_waiting_shipments(api, kit):
+    net = f.network(kit)
+    order = await f.placed(net, kit.customer(), [(net.tea, 2)])
+    [parcel] = await _shipments(api, kit, order)
+    manager = kit.factory.user("MANAGER").token
+    blocked = await kit.step("orderSchedule", order["id"], manager)
+    assert blocked["userErrors"][0]["code"] == "CONFLICT"
+    assert parcel["number"] in blocked["userErrors"][0]["message"]
+    cancelled = await kit.ok_step("orderCancel", order["id"], manager, reason="客户取消")
+    assert cancelled["status"] == "CANCELLED"
+    view = (await api.ok("""query($id: ID!) { order(id: $id) { shippingTotal { amount }
+      shipments { status } } }""", {"id": order["id"]}, manager))["order"]
+    assert view == {"shippingTotal": {"amount": "0.00"}, "shipments": [{"status": "CANCELLED"}]}
+    level = kit.levels(net.tea)[net.east.id]
+    assert (level.on_hand, level.reserved) == (20, 0)
+
+
+async def test_every_workflow_mutation_is_refused_to_roles_without_shipments_write(api, kit):
+    net = f.network(kit)
+    order = await f.placed(net, kit.customer(), [(net.tea, 2)])
+    [parcel] = await _shipments(api, kit, order)
+    at = datetime.now(UTC).isoformat()
+    calls = [(f.PACK, {"id": parcel["id"], "p": [{"weightKg": "1"}]}),
+             (f.DISPATCH, {"id": parcel["id"]}),
+             (f.CANCEL, {"id": parcel["id"], "r": "x"}),
+             (f.TRACK, {"id": parcel["id"], "i": {"status": "IN_TRANSIT", "occurredAt": at}}),
+             (f.DELIVER, {"id": parcel["id"], "i": {"signer": "x"}}),
+             (f.CREATE, {"i": {"orderId": order["id"],
+                               "warehouseId": f.warehouse_gid(net.east)}})]
+    events = _count(kit, TrackingEvent, shipment_id=pk(parcel["id"]))
+    for role in ("SALES", "CUSTOMER_SERVICE", "FINANCE", "ANALYST", "CUSTOMER"):
+        user = kit.factory.user(role, customer_id=kit.customer().id
+                                if role == "CUSTOMER" else None)
+        for query, variables in calls:
+            body = await api.gql(query, variables, user.token)
+            assert body["data"] is None, (role, query)
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", (role, query)
+    still = (await api.ok("query($id: ID!) { shipment(id: $id) { status version } }",
+                          {"id": parcel["id"]}, kit.factory.user("ADMIN").token))["shipment"]
+    assert still == {"status": "CREATED", "version": 1}
+    assert _count(kit, TrackingEvent, shipment_id=pk(parcel["id"])) == events
+    assert kit.levels(net.tea)[net.east.id].on_hand == 20

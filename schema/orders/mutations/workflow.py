@@ -21,7 +21,7 @@ from app.errors import DomainError
 from app.ids import parse_id
 from app.orders import scheduling, service, transitions, workflow
 from app.orders.workflow import Action
-from app.shipping import delivery
+from app.shipping import delivery, order_steps
 from schema.core.errors import UserError, user_errors
 from schema.core.permissions import (
     Requires,
@@ -138,8 +138,8 @@ class OrderMutation:
             wid = parse_id(warehouse_id, "Warehouse", "warehouseId") if warehouse_id else None
         except DomainError as exc:
             return OrderPayload(user_errors=user_errors(exc))
-        return await _run(info, scheduling.schedule_order, id, scheduled_date, promised_date,
-                          wid)
+        return await _run(info, order_steps.schedule_order, id, scheduled_date,
+                          promised_date, wid)
 
     @strawberry.mutation(extensions=step(Action.START_FULFILLMENT))
     async def order_start_fulfillment(self, info: strawberry.Info,
@@ -159,10 +159,11 @@ class OrderMutation:
         return await _run(info, transitions.complete_order, id)
 
     @strawberry.mutation(extensions=step(Action.CANCEL),
-                         description="Cancel before shipping; releases every reservation.")
+                         description="Cancel before shipping; releases every reservation and "
+                         "cancels its shipments waiting for pickup.")
     async def order_cancel(self, info: strawberry.Info, id: strawberry.ID,
                            reason: str) -> OrderPayload:
-        return await _run(info, transitions.cancel_order, id, reason)
+        return await _run(info, order_steps.cancel_order, id, reason)
 
     @strawberry.mutation(extensions=step(Action.ADD_NOTE))
     async def order_note_add(self, info: strawberry.Info, id: strawberry.ID,
