@@ -18,6 +18,8 @@ from schema.customers.queries import CustomerQuery
 from schema.engine import install
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
+from schema.logistics.mutations import LogisticsMutation
+from schema.logistics.queries import LogisticsQuery
 from schema.notifications.mutations import NotificationMutation
 from schema.notifications.queries import NotificationQuery
 from schema.orders.mutations.intake import IntakeMutation
@@ -48,10 +50,10 @@ class NodeQuery:
 
 QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, CatalogQuery,
                        InventoryQuery, OrderQuery, ShippingQuery, NotificationQuery, ReturnQuery,
-                       AuditQuery]
+                       AuditQuery, LogisticsQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
-                         ReturnMutation, IntakeMutation, ShippingMutation]
+                         ReturnMutation, IntakeMutation, ShippingMutation, LogisticsMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription]
 
 

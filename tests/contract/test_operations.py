@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,18 @@ async def _rate_rule(s: Session) -> dict[str, Any]:
         "perKgFee": rule["perKgFee"]["amount"]}}
 
 
+async def _cod_reconciliation(s: Session) -> dict[str, Any]:
+    """The first carrier over the half year before the demo's "now"."""
+    return {"carrierId": await s.first_id("carriers", "finance@demo.local"),
+            "from": (BASE - timedelta(days=182)).date().isoformat(),
+            "to": BASE.date().isoformat()}
+
+
+async def _network_performance(_s: Session) -> dict[str, Any]:
+    return {"from": (BASE - timedelta(days=182)).date().isoformat(),
+            "to": BASE.date().isoformat(), "groupBy": "CARRIER"}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -119,6 +132,8 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "shipping-quotes.graphql": ("logistics@demo.local", _quote),
     "carrier-admin.graphql": ("logistics@demo.local", _none),
     "carrier-rate-rule-set.graphql": ("logistics@demo.local", _rate_rule),
+    "cod-reconciliation.graphql": ("finance@demo.local", _cod_reconciliation),
+    "network-performance.graphql": ("logistics@demo.local", _network_performance),
 }
 
 
