@@ -13,7 +13,9 @@ Every domain folder (`schema/<domain>/`) has the same files, each only where it 
 * `queries.py`: the domain's `XQuery` class.
 * `mutations.py`: the domain's `XMutation` class and its payload types
   (`{ <object>, userErrors }`); a domain with many mutations makes it a `mutations/`
-  package, one module per workflow, each with its payloads.
+  package, one module per workflow, each with its payloads. `types.py` and `queries.py`
+  likewise become `types/` and `queries/` packages by concept when they outgrow a screen
+  (schema/shipping/), their `__init__.py` re-exporting the names.
 * `subscriptions.py`: a domain's own subscription fields; the cross-domain machinery
   (transport, fan-out, event payloads) is schema/subscriptions/.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,18 @@ async def _board(_s: Session) -> dict[str, Any]:
     return {"filter": {"status": ["CREATED", "PACKED", "PICKED_UP", "IN_TRANSIT"]}}
 
 
+async def _cod_reconciliation(s: Session) -> dict[str, Any]:
+    """The first carrier over the half year before the demo's "now"."""
+    return {"carrierId": await s.first_id("carriers", "finance@demo.local"),
+            "from": (NOW - timedelta(days=182)).date().isoformat(),
+            "to": NOW.date().isoformat()}
+
+
+async def _network_performance(_s: Session) -> dict[str, Any]:
+    return {"from": (NOW - timedelta(days=182)).date().isoformat(),
+            "to": NOW.date().isoformat(), "groupBy": "CARRIER"}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -144,6 +157,8 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "shipment-create.graphql": ("logistics@demo.local", _shippable),
     "shipment-dispatch.graphql": ("logistics@demo.local", _created_shipment),
     "customer-tracking.graphql": ("customer@demo.local", _none),
+    "cod-reconciliation.graphql": ("finance@demo.local", _cod_reconciliation),
+    "network-performance.graphql": ("logistics@demo.local", _network_performance),
 }
 
 

@@ -1,8 +1,10 @@
 """All of the shipping domain's SQL, by concept: `shipments` (shipments, their lines and
-tracking events, with the row scope) and `carriers` (carriers, their services, rate rules
-and webhook secrets). Callers use `from app.shipping import repository as repo`."""
+tracking events, with the row scope), `carriers` (carriers, their services, rate rules
+and webhook secrets), `cod` (cash-on-delivery remittances and reconciliation) and
+`performance` (delivery performance, shipments at risk). Callers use
+`from app.shipping import repository as repo`."""
 
-from app.shipping.repository import carriers, shipments
+from app.shipping.repository import carriers, cod, performance, shipments
 from app.shipping.repository.carriers import (
     CarrierSort,
     active_services,
@@ -22,6 +24,20 @@ from app.shipping.repository.carriers import (
     store_webhook_secret,
     webhook_secret,
     webhook_secret_rotations,
+)
+from app.shipping.repository.cod import (
+    collected_parcels,
+    lock_shipments,
+    reference_taken,
+    references_of,
+    remittance_totals_by_ids,
+    remittances_received,
+)
+from app.shipping.repository.performance import (
+    PerformanceGroup,
+    at_risk,
+    group_names,
+    shipped_facts,
 )
 from app.shipping.repository.shipments import (
     ShipmentFilter,
@@ -91,4 +107,18 @@ __all__ = [
     "tracking_events_by_shipment",
     "webhook_secret",
     "webhook_secret_rotations",
+    # cod
+    "cod",
+    "collected_parcels",
+    "lock_shipments",
+    "reference_taken",
+    "references_of",
+    "remittance_totals_by_ids",
+    "remittances_received",
+    # performance
+    "PerformanceGroup",
+    "at_risk",
+    "group_names",
+    "performance",
+    "shipped_facts",
 ]

@@ -1,6 +1,8 @@
 """The shipping domain's GraphQL types by concept: carriers (services, rate rules),
-quotes, and shipments (lines, parcels, tracking events)."""
+quotes, shipments (lines, parcels, tracking events), and cash-on-delivery remittances,
+reconciliation and delivery performance (cod_and_performance.py)."""
 
+import schema.shipping.types.cod_and_performance  # noqa: F401  (registers its node types)
 from schema.shipping.types.carriers import (
     Carrier,
     CarrierRateRule,

@@ -1,6 +1,6 @@
 """Shipment, carrier and shipping-quote queries: parse, call one service, map the result.
 
-Shipment writes (dispatch, carrier webhooks) belong to the logistics workflow.
+Shipment writes are in schema/shipping/mutations/.
 """
 
 from __future__ import annotations
