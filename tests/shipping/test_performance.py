@@ -6,6 +6,7 @@ board, the same for 10 and 100 shipments (docs/architecture.md#delivery-performa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -280,9 +281,12 @@ async def test_who_may_read_performance_and_the_shipments_at_risk(api, factory, 
 
 # SQL statements: the same for 10 and 100 shipments --------------------------------------
 
+OPERATIONS = Path(__file__).resolve().parents[2] / "frontend-contract" / "operations"
 BOARD = """query($first: Int, $carrierId: ID) {
   shipments(first: $first, filter: {carrierId: $carrierId}) { edges { node {
-    number status trackingNumber estimatedDelivery
+    number status trackingNumber estimatedDelivery promisedDate cost { amount }
+    charge { amount } codAmount { amount } recipient { name region }
+    service { code } availableActions { action allowed reason }
     order { number customer { name } }
     carrier { name }
     warehouse { code }
@@ -346,6 +350,18 @@ async def test_shipments_at_risk_statements_do_not_grow(api, factory, db, hundre
     assert counts == {10: 7, 100: 7}, (counts, db.counter.statements)
 
 
+async def test_the_contract_shipment_board_statements_do_not_grow(api, factory, db,
+                                                                  hundred):
+    board = (OPERATIONS / "shipment-board.graphql").read_text()
+    token = factory.user("LOGISTICS").token
+    counts = {}
+    for first in (10, 100):
+        counts[first], data = await _statements(api, db, board, {
+            "first": first, "filter": {"carrierId": gid("Carrier", hundred.carrier.id)}}, token)
+        assert len(data["shipments"]["nodes"]) == first
+    assert counts[10] == counts[100], (counts, db.counter.statements)
+
+
 async def test_shipment_board_statements_do_not_grow(api, factory, db, hundred):
     manager = factory.user("MANAGER")  # LOGISTICS lacks customers:read (order.customer)
     carrier = gid("Carrier", hundred.carrier.id)
@@ -355,10 +371,11 @@ async def test_shipment_board_statements_do_not_grow(api, factory, db, hundred):
                                                                  "carrierId": carrier},
                                                 manager.token)
         nodes = [e["node"] for e in data["shipments"]["edges"]]
+        assert all(n["cost"]["amount"] and n["availableActions"] for n in nodes)
         assert len(nodes) == first
         assert {n["carrier"]["name"] for n in nodes} == {hundred.carrier.name}
         assert all(n["warehouse"]["code"] == hundred.warehouse.code for n in nodes)
         assert all(n["lines"] == [{"quantity": 1, "orderLine": {"sku": n["lines"][0][
             "orderLine"]["sku"]}}] for n in nodes)
-    # the page; orders, customers, carriers, warehouses, lines, order lines
-    assert counts == {10: 7, 100: 7}, (counts, db.counter.statements)
+    # the page; orders, customers, carriers, services, warehouses, lines, order lines
+    assert counts == {10: 8, 100: 8}, (counts, db.counter.statements)
