@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,19 @@ async def _network_performance(_s: Session) -> dict[str, Any]:
             "to": NOW.date().isoformat(), "groupBy": "CARRIER"}
 
 
+async def _remittance(s: Session) -> dict[str, Any]:
+    """Delivered cash-on-delivery parcels of one carrier, remitted at what they collected."""
+    token = (await s.login("finance@demo.local"))["accessToken"]
+    body = await s.post("""{ shipments(first: 100, filter: {status: [DELIVERED]}) { nodes {
+      id carrier { id } codCollected { amount } } } }""", token=token)
+    paid = [n for n in body["data"]["shipments"]["nodes"] if n["codCollected"]]
+    carrier = paid[0]["carrier"]["id"]
+    mine = [n for n in paid if n["carrier"]["id"] == carrier][:3]
+    amount = sum(Decimal(n["codCollected"]["amount"]) for n in mine)
+    return {"input": {"carrierId": carrier, "amount": str(amount), "reference": "DEMO-REM-1",
+                      "shipmentIds": [n["id"] for n in mine]}}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -158,6 +172,7 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "shipment-dispatch.graphql": ("logistics@demo.local", _created_shipment),
     "customer-tracking.graphql": ("customer@demo.local", _none),
     "cod-reconciliation.graphql": ("finance@demo.local", _cod_reconciliation),
+    "cod-remittance-record.graphql": ("finance@demo.local", _remittance),
     "network-performance.graphql": ("logistics@demo.local", _network_performance),
 }
 
