@@ -1,8 +1,9 @@
 """All of the shipping domain's SQL, by concept: `shipments` (shipments, their lines and
-tracking events, with the row scope) and `carriers` (carriers, their services, rate rules
-and webhook secrets). Callers use `from app.shipping import repository as repo`."""
+tracking events, with the row scope), `carriers` (carriers, their services, rate rules
+and webhook secrets) and `exceptions` (delivery exceptions and their notes, late and
+failed-delivery shipments). Callers use `from app.shipping import repository as repo`."""
 
-from app.shipping.repository import carriers, shipments
+from app.shipping.repository import carriers, exceptions, shipments
 from app.shipping.repository.carriers import (
     CarrierSort,
     active_services,
@@ -22,6 +23,22 @@ from app.shipping.repository.carriers import (
     store_webhook_secret,
     webhook_secret,
     webhook_secret_rotations,
+)
+from app.shipping.repository.exceptions import (
+    ExceptionFilter,
+    ExceptionSort,
+    FailedDeliverySort,
+    exceptions_by_ids,
+    exceptions_by_shipment,
+    get_visible_exception,
+    last_failed_attempts,
+    late_shipments,
+    list_exceptions,
+    list_failed_deliveries,
+    lock_exception,
+    notes_by_exception,
+    open_exceptions_by_shipment,
+    reship_of,
 )
 from app.shipping.repository.shipments import (
     ShipmentFilter,
@@ -58,6 +75,9 @@ __all__ = [
     "shipped_from",
     "tracking_number_taken",
     "CarrierSort",
+    "ExceptionFilter",
+    "ExceptionSort",
+    "FailedDeliverySort",
     "ShipmentFilter",
     "ShipmentSort",
     "active_services",
@@ -65,6 +85,18 @@ __all__ = [
     "carriers",
     "carriers_by_ids",
     "delete_rule",
+    "exceptions",
+    "exceptions_by_ids",
+    "exceptions_by_shipment",
+    "get_visible_exception",
+    "last_failed_attempts",
+    "late_shipments",
+    "list_exceptions",
+    "list_failed_deliveries",
+    "lock_exception",
+    "notes_by_exception",
+    "open_exceptions_by_shipment",
+    "reship_of",
     "get_carrier",
     "get_rule",
     "get_service",
