@@ -1,4 +1,5 @@
-"""The `crm` command: migrate, seed demo data, manage users, issue tokens, serve.
+"""The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
+parcels, serve.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -72,6 +73,22 @@ def _day(value: str) -> date:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
+def _cmd_check_delays(args: argparse.Namespace) -> int:
+    """The delay check once (app/shipping/exceptions/delays.py), in units of work whose
+    events the server's relay publishes after its grace period."""
+    from app.auth.principal import SYSTEM
+    from app.shipping.exceptions.delays import BATCH, business_today, check_delays
+
+    today = args.today or business_today(get_settings().business_timezone)
+    runner, opened = _runner(), 0
+    while True:
+        result = runner.write_sync(check_delays, today, principal=SYSTEM)
+        opened += len(result.opened)
+        if result.examined < BATCH:
+            break
+    print(f"opened {opened} DELAYED exceptions (estimated delivery before {today})")
+    return 0
+
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
@@ -111,6 +128,12 @@ def _parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="print an access token for a user")
     token.add_argument("--email", required=True)
     token.set_defaults(fn=_cmd_token)
+
+    delays = sub.add_parser("check-delays", help="open DELAYED exceptions for parcels past "
+                            "their estimated delivery")
+    delays.add_argument("--today", type=date.fromisoformat, help="the business day, "
+                        "YYYY-MM-DD (default: today in CRM_BUSINESS_TIMEZONE)")
+    delays.set_defaults(fn=_cmd_check_delays)
 
     serve = sub.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
     serve.add_argument("--host")

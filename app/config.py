@@ -71,6 +71,9 @@ class Settings:
     idempotency_hours: float = 24.0
     outbox_retention_days: float = 7.0
     housekeeping_seconds: float = 3600.0
+    # the delay check of parcels past their estimated delivery; 0: never
+    # (app/shipping/exceptions/delays.py)
+    delay_check_seconds: float = 3600.0
     # the zone of carriers' daily cutoffs and of delivery dates (app/shipping/rates.py)
     business_timezone: str = "Asia/Shanghai"
     extra: dict[str, str] = field(default_factory=dict)
@@ -163,11 +166,13 @@ def _events_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
 
 
 def _retention_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
-    """How long idempotency keys and the event history are kept."""
+    """How long idempotency keys and the event history are kept, and how often the periodic
+    work runs."""
     return {
         "idempotency_hours": _number(env, "CRM_IDEMPOTENCY_HOURS", 24, 1, 8760),
         "outbox_retention_days": _number(env, "CRM_OUTBOX_RETENTION_DAYS", 7, 1, 3650),
         "housekeeping_seconds": _number(env, "CRM_HOUSEKEEPING_SECONDS", 3600, 1, 86400),
+        "delay_check_seconds": _number(env, "CRM_DELAY_CHECK_SECONDS", 3600, 0, 86400),
     }
 
 

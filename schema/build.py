@@ -26,6 +26,9 @@ from schema.orders.queries import OrderQuery
 from schema.payments.mutations import PaymentMutation
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
+from schema.shipment_exceptions.mutations import ShipmentExceptionMutation
+from schema.shipment_exceptions.queries import ShipmentExceptionQuery
+from schema.shipment_exceptions.subscriptions import ShipmentExceptionSubscription
 from schema.shipping.mutations import LogisticsMutation, ShipmentMutation, ShippingMutation
 from schema.shipping.queries import LogisticsQuery, ShippingQuery
 from schema.subscriptions.resolvers import LiveSubscription
@@ -47,13 +50,13 @@ class NodeQuery:
 
 
 QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, CatalogQuery,
-                       InventoryQuery, OrderQuery, ShippingQuery, NotificationQuery, ReturnQuery,
-                       AuditQuery, LogisticsQuery]
+                       InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
+                       NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
-                         ShipmentMutation, LogisticsMutation]
-SUBSCRIPTIONS: list[type] = [LiveSubscription]
+                         ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation]
+SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription]
 
 
 def build_schema() -> strawberry.Schema:

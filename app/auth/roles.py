@@ -43,7 +43,8 @@ class Perm(StrEnum):
     CARRIERS_WRITE = "carriers:write"
     # rate cards and shipping quotes: what carriers charge us, never shown to customers
     RATES_READ = "rates:read"
-    # delivery exceptions: the queue (read) and working them (docs/architecture.md#shipments)
+    # delivery exceptions: the queue (read) and working them
+    # (docs/architecture.md#delivery-exceptions)
     EXCEPTIONS_READ = "exceptions:read"
     EXCEPTIONS_WRITE = "exceptions:write"
     # cash on delivery: remittances and reconciliation

@@ -1,5 +1,6 @@
 """The background machinery of one process: bus, outbox relay, notification planner and
-dispatcher, housekeeping (retention)."""
+dispatcher, housekeeping (retention) and the periodic delay check of parcels
+(app/shipping/exceptions/delays.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from app.notifications.channels import Channel, EmailChannel, SmsChannel, Unconf
 from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
 from app.notifications.planning import NotificationPlanner
 from app.persistence.db import Database
+from app.persistence.uow import Runner
+from app.shipping.exceptions.delays import DelayChecks
 
 
 def make_bus(settings: Settings) -> EventBus:
@@ -43,6 +46,7 @@ class EventRuntime:
     planner: NotificationPlanner
     dispatcher: NotificationDispatcher
     housekeeping: Housekeeping
+    delays: DelayChecks
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -54,10 +58,12 @@ class EventRuntime:
         await self.planner.start()
         await self.dispatcher.start()
         await self.housekeeping.start()
+        await self.delays.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.delays.stop()
             await self.housekeeping.stop()
             await self.dispatcher.stop()
             await self.planner.stop()
@@ -74,5 +80,7 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                                         poll_seconds=settings.notify_poll_seconds)
     planner = NotificationPlanner(db, bus, relay.publish,
                                   poll=settings.outbox_relay_seconds)
+    # the delay check opens exceptions in units of work of its own, published by the relay
+    delays = DelayChecks(Runner(db, publish=relay.publish, settings=settings), settings)
     return EventRuntime(bus=bus, relay=relay, planner=planner, dispatcher=dispatcher,
-                        housekeeping=Housekeeping(db, settings))
+                        housekeeping=Housekeeping(db, settings), delays=delays)

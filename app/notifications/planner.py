@@ -36,9 +36,11 @@ from app.persistence.columns import utcnow
 log = logging.getLogger("crm.notifications")
 CONSUMER = "notifications"  # its outbox position (app/events/repository/consumers.py)
 STAFF_LANGUAGE = "zh"  # for a user whose language is not one of LANGUAGES
-_LABELLED = ("status", "alert")
+_LABELLED = ("status", "alert", "problem")
 _SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}
-_DELAYED = {"FAILED_ATTEMPT", "EXCEPTION"}
+# delivery exceptions the customer hears of (docs/architecture.md#delivery-exceptions); an
+# OTHER problem only when a carrier reported it (staff's own are internal until resolved)
+_PROBLEMS = {"FAILED_ATTEMPT", "DAMAGED", "LOST", "ADDRESS_PROBLEM", "REFUSED"}
 
 
 @dataclass
@@ -125,36 +127,68 @@ def _order_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
                  source=repo.source_key("order_id", order_id))]
 
 
-def _shipment_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
-    status, shipment_id = p.get("status"), p.get("shipment_id")
-    if status not in _SHIPPED | _DELAYED:
-        return []
-    if status in _SHIPPED and reads.already_notified("order_shipped", "shipment_id",
-                                                     shipment_id):
-        return []
-    session = reads.session
-    shipment = repo.shipment(session, shipment_id)
-    order = reads.order(p.get("order_id") or (shipment and shipment.order_id))
+def _shipment_values(reads: Reads, shipment: Any, order: Any, p: dict[str, Any]
+                     ) -> dict[str, Any]:
     # the payload names the carrier by code; customers know it by name
-    carrier = repo.carrier_name(session, shipment and shipment.carrier_id) or p.get("carrier")
-    values = {
+    carrier = repo.carrier_name(reads.session, shipment and shipment.carrier_id) \
+        or p.get("carrier")
+    return {
         "order_number": order.number if order else "-",
         "shipment_number": shipment.number if shipment else "-",
         "carrier": carrier,
         "tracking_number": p.get("tracking_number") or (shipment and shipment.tracking_number),
-        "reason": p.get("reason") or (shipment and shipment.exception_reason) or status,
     }
-    customer = reads.customer(p.get("customer_id") or (order and order.customer_id))
+
+
+def _shipment_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    """Shipped, once per shipment; staff alerted of a carrier's EXCEPTION. The customer's
+    delay and problem notices come with the exception it opens (`_exception_opened`), so a
+    carrier's event makes one notice, not one per topic."""
+    status, shipment_id = p.get("status"), p.get("shipment_id")
+    if status not in _SHIPPED and status != "EXCEPTION":
+        return []
+    if status in _SHIPPED and reads.already_notified("order_shipped", "shipment_id",
+                                                     shipment_id):
+        return []
+    shipment = repo.shipment(reads.session, shipment_id)
+    order = reads.order(p.get("order_id") or (shipment and shipment.order_id))
+    values = _shipment_values(reads, shipment, order, p)
     source = repo.source_key("shipment_id", shipment_id)
     if status in _SHIPPED:
+        customer = reads.customer(p.get("customer_id") or (order and order.customer_id))
         return [Plan("order_shipped", values, customer, source=source)]
-    plans = [Plan("order_delayed", values, customer, source=source)]
-    if status == "EXCEPTION":
-        roles = [Role.LOGISTICS, Role.CUSTOMER_SERVICE, Role.MANAGER, Role.WAREHOUSE]
-        warehouse_id = p.get("warehouse_id") or (shipment and shipment.warehouse_id)
-        plans.append(Plan("staff_exception", values,
-                          users=repo.staff(session, roles, warehouse_id), source=source))
-    return plans
+    values["reason"] = p.get("reason") or (shipment and shipment.exception_reason) or status
+    roles = [Role.LOGISTICS, Role.CUSTOMER_SERVICE, Role.MANAGER, Role.WAREHOUSE]
+    warehouse_id = p.get("warehouse_id") or (shipment and shipment.warehouse_id)
+    return [Plan("staff_exception", values,
+                 users=repo.staff(reads.session, roles, warehouse_id), source=source)]
+
+
+def _exception_opened(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    """The customer's "delayed" (DELAYED) or "problem with your delivery" notice, in its
+    language, at most once per exception."""
+    kind, exception_id = p.get("type"), p.get("exception_id")
+    if kind == "DELAYED":
+        template = "order_delayed"
+    elif kind in _PROBLEMS or (kind == "OTHER" and p.get("source") == "EVENT"):
+        template = "delivery_problem"
+    else:
+        return []
+    if reads.already_notified(template, "exception_id", exception_id):
+        return []
+    session = reads.session
+    shipment = repo.shipment(session, p.get("shipment_id"))
+    exception = repo.shipment_exception(session, exception_id)
+    # what the carrier said (staff's descriptions are internal)
+    event = repo.tracking_event(session, exception and exception.tracking_event_id)
+    order = reads.order(p.get("order_id") or (shipment and shipment.order_id))
+    estimated = shipment.estimated_delivery if shipment else None
+    values = {**_shipment_values(reads, shipment, order, p), "problem": kind,
+              "detail": event.description if event else None,
+              "estimated_delivery": estimated.isoformat() if estimated else None}
+    customer = reads.customer(order.customer_id if order else None)
+    return [Plan(template, values, customer,
+                 source=repo.source_key("exception_id", exception_id))]
 
 
 def _return_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
@@ -183,6 +217,7 @@ def _stock_alert(reads: Reads, p: dict[str, Any]) -> list[Plan]:
 HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.ORDER_STATUS_CHANGED: _order_status,
     topics.SHIPMENT_STATUS_CHANGED: _shipment_status,
+    topics.SHIPMENT_EXCEPTION_OPENED: _exception_opened,
     topics.RETURN_STATUS_CHANGED: _return_status,
     topics.STOCK_ALERT: _stock_alert,
 }

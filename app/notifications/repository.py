@@ -20,7 +20,7 @@ from app.notifications.models import Notification, NotificationPreference
 from app.persistence.fast import bulk, statements
 from app.persistence.repository import Page, PageRequest, equal, paginate, sort_table, where
 from app.returns.models import ReturnRequest
-from app.shipping.models import Carrier, Shipment
+from app.shipping.models import Carrier, Shipment, ShipmentException, TrackingEvent
 
 CHANNELS = ("EMAIL", "SMS", "IN_APP")
 SENDABLE = ("EMAIL", "SMS")  # IN_APP is delivered by being stored
@@ -84,6 +84,15 @@ def set_preference(session: Session, customer_id: int, channel: str, enabled: bo
 
 def shipment(session: Session, shipment_id: int | None) -> Shipment | None:
     return session.get(Shipment, shipment_id) if shipment_id else None
+
+
+def shipment_exception(session: Session, exception_id: int | None
+                       ) -> ShipmentException | None:
+    return session.get(ShipmentException, exception_id) if exception_id else None
+
+
+def tracking_event(session: Session, event_id: int | None) -> TrackingEvent | None:
+    return session.get(TrackingEvent, event_id) if event_id else None
 
 
 def carrier_name(session: Session, carrier_id: int | None) -> str | None:

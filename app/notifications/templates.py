@@ -53,14 +53,30 @@ TEMPLATES: dict[str, dict[str, Template]] = {
                  "Order {order_number} shipped with {carrier}, tracking {tracking_number}."),
     },
     "order_delayed": {
+        "zh": _T("订单 {order_number} 配送延误",
+                 "{customer_name}，您好：\n您的订单 {order_number}（运单号 {tracking_number}）"
+                 "未能在预计的 {estimated_delivery} 送达。我们正在与{carrier}跟进，请留意后续"
+                 "通知。给您带来不便，敬请谅解。",
+                 "【配送通知】订单{order_number}未能在预计的{estimated_delivery}送达，"
+                 "我们正在跟进。"),
+        "en": _T("Order {order_number} is delayed",
+                 "Dear {customer_name},\nYour order {order_number} (tracking "
+                 "{tracking_number}) did not arrive by its estimated delivery date, "
+                 "{estimated_delivery}. We are following it up with {carrier} and will keep "
+                 "you posted. We are sorry for the wait.",
+                 "Order {order_number} missed its estimated delivery date "
+                 "{estimated_delivery}; we are following it up."),
+    },
+    "delivery_problem": {
         "zh": _T("订单 {order_number} 配送异常",
                  "{customer_name}，您好：\n您的订单 {order_number}（运单号 {tracking_number}）"
-                 "配送出现延误或异常：{reason}。我们正在处理，请留意后续通知。",
-                 "【配送通知】订单{order_number}配送异常：{reason}。"),
-        "en": _T("Order {order_number} delayed",
-                 "Dear {customer_name},\nThe delivery of your order {order_number} (tracking "
-                 "{tracking_number}) is delayed or has a problem: {reason}. We are on it.",
-                 "Order {order_number} delivery problem: {reason}."),
+                 "配送出现问题：{problem}。\n承运商说明：{detail}\n我们正在处理，会尽快与您联系。",
+                 "【配送通知】订单{order_number}配送异常：{problem}，我们正在处理。"),
+        "en": _T("Problem with the delivery of order {order_number}",
+                 "Dear {customer_name},\nThere is a problem with the delivery of your order "
+                 "{order_number} (tracking {tracking_number}): {problem}.\nCarrier's note: "
+                 "{detail}\nWe are on it and will contact you shortly.",
+                 "Order {order_number}: delivery problem, {problem}. We are on it."),
     },
     "order_delivered": {
         "zh": _T("订单 {order_number} 已送达",
@@ -107,9 +123,17 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     "zh": {"REQUESTED": "已提交", "PENDING": "待处理", "APPROVED": "已批准",
            "REJECTED": "已拒绝", "RECEIVED": "已收货", "REFUNDED": "已退款",
            "COMPLETED": "已完成", "CANCELLED": "已取消", "CLOSED": "已关闭",
-           "LOW_STOCK": "低于安全库存", "OUT_OF_STOCK": "已缺货", "BACK_IN_STOCK": "已补货"},
+           "LOW_STOCK": "低于安全库存", "OUT_OF_STOCK": "已缺货", "BACK_IN_STOCK": "已补货",
+           # delivery exceptions (the customer's "problem with your delivery" notice)
+           "FAILED_ATTEMPT": "派送未成功", "DAMAGED": "包裹破损", "LOST": "包裹丢失",
+           "ADDRESS_PROBLEM": "收货地址有问题", "REFUSED": "包裹被拒收",
+           "OTHER": "承运商报告了异常"},
     "en": {"LOW_STOCK": "low on stock", "OUT_OF_STOCK": "out of stock",
-           "BACK_IN_STOCK": "back in stock"},
+           "BACK_IN_STOCK": "back in stock",
+           "FAILED_ATTEMPT": "a delivery attempt failed", "DAMAGED": "the parcel is damaged",
+           "LOST": "the parcel is lost", "ADDRESS_PROBLEM": "there is a problem with the "
+           "address", "REFUSED": "the parcel was refused",
+           "OTHER": "the carrier reported a problem"},
 }
 
 

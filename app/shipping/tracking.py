@@ -7,7 +7,8 @@ kept in the history, and the newest one moves the shipment (docs/architecture.md
 * A carrier scan of a parcel not yet dispatched is the hand-over: it dispatches it (stock
   leaves through the ledger) before it moves the status on.
 * DELIVERED delivers the shipment's lines to the order (app/shipping/delivery.py);
-  FAILED_ATTEMPT and EXCEPTION open a delivery exception.
+  FAILED_ATTEMPT and EXCEPTION open a delivery exception; RETURNED_TO_SENDER puts the
+  units back in stock once (app/shipping/exceptions/returning.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.persistence.columns import utcnow
 from app.persistence.uow import UnitOfWork, snapshot
 from app.shipping import delivery, lifecycle
 from app.shipping import repository as repo
+from app.shipping.exceptions import returning
 from app.shipping.exceptions.opening import EVENT_SOURCE, open_exception, type_for_event
 from app.shipping.models import ExceptionType, Shipment, ShipmentStatus, TrackingEvent
 
@@ -139,6 +141,8 @@ def _move(uow: UnitOfWork, shipment: Shipment, draft: EventDraft, event: Trackin
             shipment.status = draft.status
             shipment.exception_reason = ((draft.description or draft.problem or draft.status)
                                          if draft.status in lifecycle.PROBLEMS else None)
+            if draft.status == S.RETURNED_TO_SENDER.value:  # back at the warehouse
+                returning.restock_locked(uow, shipment, at)
     kind = type_for_event(draft.status, draft.problem)
     if kind is not None:
         open_exception(uow, shipment, kind, EVENT_SOURCE,

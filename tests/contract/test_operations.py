@@ -155,6 +155,53 @@ async def _remittance(s: Session) -> dict[str, Any]:
                       "shipmentIds": [n["id"] for n in mine]}}
 
 
+async def _in_flight(s: Session, statuses: str, who: str = "logistics@demo.local") -> str:
+    """A demo shipment with the carrier that `who` sees (the demo has no exceptions)."""
+    token = (await s.login(who))["accessToken"]
+    body = await s.post(f"{{ shipments(first: 1, filter: {{status: [{statuses}]}}) {{ "
+                        "nodes { id } } }", token=token)
+    return body["data"]["shipments"]["nodes"][0]["id"]
+
+
+async def _exception(s: Session, kind: str) -> str:
+    """An exception of its own type on a demo parcel, opened through the API."""
+    token = (await s.login("logistics@demo.local"))["accessToken"]
+    body = await s.post("""mutation($s: ID!, $t: ShipmentExceptionType!) {
+      shipmentExceptionOpen(shipmentId: $s, type: $t, description: "contract case") {
+        shipmentException { id } userErrors { message } } }""",
+                        {"s": await _in_flight(s, "IN_TRANSIT"), "t": kind}, token)
+    return body["data"]["shipmentExceptionOpen"]["shipmentException"]["id"]
+
+
+async def _exception_open(s: Session) -> dict[str, Any]:
+    return {"shipmentId": await _in_flight(s, "IN_TRANSIT"), "type": "DAMAGED",
+            "description": "客户来电：外箱破损"}
+
+
+async def _exception_assign(s: Session) -> dict[str, Any]:
+    token = (await s.login("service@demo.local"))["accessToken"]
+    me = (await s.post("{ me { user { id } } }", token=token))["data"]["me"]["user"]["id"]
+    return {"id": await _exception(s, "LOST"), "assigneeId": me}
+
+
+async def _exception_note(s: Session) -> dict[str, Any]:
+    return {"id": await _exception(s, "REFUSED"), "body": "已联系收件人，明日重新派送"}
+
+
+async def _exception_resolve(s: Session) -> dict[str, Any]:
+    return {"id": await _exception(s, "ADDRESS_PROBLEM"), "resolution": "CONTACT_CUSTOMER",
+            "note": "已与客户核对地址"}
+
+
+async def _exception_queue(_s: Session) -> dict[str, Any]:
+    return {"filter": {"status": None}, "sort": "SLA_DUE_AT_ASC", "first": 50}
+
+
+async def _return_receive(s: Session) -> dict[str, Any]:
+    return {"id": await _in_flight(s, "OUT_FOR_DELIVERY, FAILED_ATTEMPT, IN_TRANSIT",
+                                   "warehouse@demo.local")}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -174,6 +221,13 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "cod-reconciliation.graphql": ("finance@demo.local", _cod_reconciliation),
     "cod-remittance-record.graphql": ("finance@demo.local", _remittance),
     "network-performance.graphql": ("logistics@demo.local", _network_performance),
+    "shipment-exception-queue.graphql": ("service@demo.local", _exception_queue),
+    "failed-deliveries.graphql": ("warehouse@demo.local", _none),
+    "shipment-exception-open.graphql": ("service@demo.local", _exception_open),
+    "shipment-exception-assign.graphql": ("service@demo.local", _exception_assign),
+    "shipment-exception-note-add.graphql": ("service@demo.local", _exception_note),
+    "shipment-exception-resolve.graphql": ("service@demo.local", _exception_resolve),
+    "shipment-return-receive.graphql": ("warehouse@demo.local", _return_receive),
 }
 
 

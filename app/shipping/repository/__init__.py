@@ -1,10 +1,11 @@
 """All of the shipping domain's SQL, by concept: `shipments` (shipments, their lines and
 tracking events, with the row scope), `carriers` (carriers, their services, rate rules
-and webhook secrets), `cod` (cash-on-delivery remittances and reconciliation) and
-`performance` (delivery performance, shipments at risk). Callers use
+and webhook secrets), `cod` (cash-on-delivery remittances and reconciliation),
+`performance` (delivery performance, shipments at risk) and `exceptions` (delivery exceptions
+and their notes, late and failed-delivery shipments). Callers use
 `from app.shipping import repository as repo`."""
 
-from app.shipping.repository import carriers, cod, performance, shipments
+from app.shipping.repository import carriers, cod, exceptions, performance, shipments
 from app.shipping.repository.carriers import (
     CarrierSort,
     active_services,
@@ -32,6 +33,22 @@ from app.shipping.repository.cod import (
     references_of,
     remittance_totals_by_ids,
     remittances_received,
+)
+from app.shipping.repository.exceptions import (
+    ExceptionFilter,
+    ExceptionSort,
+    FailedDeliverySort,
+    exceptions_by_ids,
+    exceptions_by_shipment,
+    get_visible_exception,
+    last_failed_attempts,
+    late_shipments,
+    list_exceptions,
+    list_failed_deliveries,
+    lock_exception,
+    notes_by_exception,
+    open_exceptions_by_shipment,
+    reship_of,
 )
 from app.shipping.repository.performance import (
     PerformanceGroup,
@@ -74,6 +91,9 @@ __all__ = [
     "shipped_from",
     "tracking_number_taken",
     "CarrierSort",
+    "ExceptionFilter",
+    "ExceptionSort",
+    "FailedDeliverySort",
     "ShipmentFilter",
     "ShipmentSort",
     "active_services",
@@ -81,6 +101,18 @@ __all__ = [
     "carriers",
     "carriers_by_ids",
     "delete_rule",
+    "exceptions",
+    "exceptions_by_ids",
+    "exceptions_by_shipment",
+    "get_visible_exception",
+    "last_failed_attempts",
+    "late_shipments",
+    "list_exceptions",
+    "list_failed_deliveries",
+    "lock_exception",
+    "notes_by_exception",
+    "open_exceptions_by_shipment",
+    "reship_of",
     "get_carrier",
     "get_rule",
     "get_service",
