@@ -26,8 +26,13 @@ from schema.orders.queries import OrderQuery
 from schema.payments.mutations import PaymentMutation
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
-from schema.shipping.mutations import LogisticsMutation, ShipmentMutation, ShippingMutation
-from schema.shipping.queries import LogisticsQuery, ShippingQuery
+from schema.shipping.mutations import (
+    CarrierWebhookMutation,
+    LogisticsMutation,
+    ShipmentMutation,
+    ShippingMutation,
+)
+from schema.shipping.queries import CarrierWebhookQuery, LogisticsQuery, ShippingQuery
 from schema.subscriptions.resolvers import LiveSubscription
 
 
@@ -48,11 +53,11 @@ class NodeQuery:
 
 QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, CatalogQuery,
                        InventoryQuery, OrderQuery, ShippingQuery, NotificationQuery, ReturnQuery,
-                       AuditQuery, LogisticsQuery]
+                       AuditQuery, LogisticsQuery, CarrierWebhookQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
-                         ShipmentMutation, LogisticsMutation]
+                         ShipmentMutation, LogisticsMutation, CarrierWebhookMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription]
 
 

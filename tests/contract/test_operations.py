@@ -174,6 +174,7 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "cod-reconciliation.graphql": ("finance@demo.local", _cod_reconciliation),
     "cod-remittance-record.graphql": ("finance@demo.local", _remittance),
     "network-performance.graphql": ("logistics@demo.local", _network_performance),
+    "carrier-webhook-review.graphql": ("logistics@demo.local", _none),
 }
 
 
