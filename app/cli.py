@@ -1,5 +1,5 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
-parcels, serve.
+parcels, serve, simulate carriers' webhooks.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -99,6 +99,28 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_simulate_carriers(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import httpx
+
+    from app.demo.carrier_feed import simulate
+
+    settings = get_settings()
+    url = args.url or f"http://{settings.host}:{settings.port}"
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            total = await simulate(_runner(), client, rounds=args.rounds,
+                                   interval=args.interval, seed=args.seed,
+                                   carrier_codes=args.carrier or None)
+        print("total: " + (", ".join(f"{k} {v}" for k, v in sorted(total.items()))
+                           or "no scans"))
+
+    asyncio.run(run())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +161,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(fn=_cmd_serve)
+
+    feed = sub.add_parser("simulate-carriers",
+                          help="post the next tracking scans of shipments on their way to a "
+                          "running server's carrier webhook, signed, as the carriers would")
+    feed.add_argument("--url", help="the server (default http://CRM_HOST:CRM_PORT)")
+    feed.add_argument("--rounds", type=int, default=1, help="rounds of scans (default 1)")
+    feed.add_argument("--interval", type=float, default=5.0,
+                      help="seconds between rounds (default 5)")
+    feed.add_argument("--seed", type=int, default=7, help="the draws' seed (default 7)")
+    feed.add_argument("--carrier", action="append", default=[],
+                      help="only this carrier code; repeat for several")
+    feed.set_defaults(fn=_cmd_simulate_carriers)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness.
+"""The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness, and the
+carriers' webhook (docs/architecture.md#carrier-webhooks).
 
 `create_app` is a composition root: it plugs the app into persistence first
 (app/composition.py; docs/architecture.md#layers)."""
@@ -30,9 +31,11 @@ from app import composition
 from app.config import Settings, get_settings
 from app.events.bus import DomainEvent, EventBus
 from app.events.runtime import EventRuntime, build_runtime, make_bus
+from app.ids import to_global_id
 from app.persistence.db import Database
 from app.persistence.sqlite.writers import writers
 from app.persistence.uow import Runner
+from app.shipping import inbox, webhooks
 from schema.build import schema as default_schema
 from schema.core.context import build_context
 from schema.core.persisted import PersistedQueries, PersistedQueryView
@@ -112,6 +115,46 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+async def _capped_body(request: Request, limit: int) -> bytes:
+    """The body, or WebhookRejected(413) past `limit` bytes: by its Content-Length before
+    reading, and while reading one sent without it (chunked)."""
+    length = request.headers.get("content-length")
+    too_large = webhooks.WebhookRejected(413, "PAYLOAD_TOO_LARGE",
+                                         f"the body is at most {limit} bytes")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def carrier_webhook(request: Request) -> Response:
+    """`POST /webhooks/carriers/{code}`: a carrier's signed batch of tracking events, one
+    result per event; a refused request (404, 401, 413, 400) writes nothing."""
+    try:
+        body = await _capped_body(request, webhooks.MAX_BODY_BYTES)
+        results = await inbox.receive(
+            request.app.state.crm.runner, request.path_params["code"],
+            request.headers.get("x-timestamp"), request.headers.get("x-signature"), body)
+    except webhooks.WebhookRejected as exc:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}},
+                            status_code=exc.status)
+    return JSONResponse({"results": [_event_result(r) for r in results]})
+
+
+def _event_result(r: inbox.EventResult) -> dict[str, str]:
+    out = {"eventId": r.event_id, "result": str(r.result)}
+    if r.shipment_id is not None:
+        out["shipmentId"] = to_global_id("Shipment", r.shipment_id)
+    if r.message:
+        out["message"] = r.message
+    return out
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None,
                bus: EventBus | None = None) -> Starlette:
     composition.install()  # before any unit of work: the tables, the audit and outbox hooks
@@ -165,6 +208,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/webhooks/carriers/{code}", carrier_webhook, methods=["POST"]),
         ],
         middleware=[Middleware(BodyLimit)],
         lifespan=lifespan,

@@ -29,8 +29,13 @@ from schema.returns.queries import ReturnQuery
 from schema.shipment_exceptions.mutations import ShipmentExceptionMutation
 from schema.shipment_exceptions.queries import ShipmentExceptionQuery
 from schema.shipment_exceptions.subscriptions import ShipmentExceptionSubscription
-from schema.shipping.mutations import LogisticsMutation, ShipmentMutation, ShippingMutation
-from schema.shipping.queries import LogisticsQuery, ShippingQuery
+from schema.shipping.mutations import (
+    CarrierWebhookMutation,
+    LogisticsMutation,
+    ShipmentMutation,
+    ShippingMutation,
+)
+from schema.shipping.queries import CarrierWebhookQuery, LogisticsQuery, ShippingQuery
 from schema.subscriptions.resolvers import LiveSubscription
 
 
@@ -51,11 +56,13 @@ class NodeQuery:
 
 QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, CatalogQuery,
                        InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
-                       NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery]
+                       NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
+                       CarrierWebhookQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
-                         ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation]
+                         ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
+                         CarrierWebhookMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription]
 
 

@@ -35,7 +35,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Connection, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel
 
 from app.config import Settings, get_settings
@@ -240,3 +240,15 @@ def flush_unique(session: Session, duplicate: DomainError) -> None:
             session.flush()
     except IntegrityError:
         raise duplicate from None
+
+
+# PostgreSQL's deadlock_detected and serialization_failure
+_RETRYABLE = frozenset({"40P01", "40001"})
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a unit of work failed only because PostgreSQL chose it as a deadlock's victim
+    (or as a serialization failure): it committed nothing, so running it again is safe. A
+    unit that locks rows of several orders or products in an order it cannot fix in advance
+    (a carrier's batch of events) retries on this."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _RETRYABLE

@@ -1,5 +1,5 @@
-"""Input types of shipments and carriers, and their translation into repository
-arguments (global IDs decoded here)."""
+"""Input types of shipments, carriers and the carrier webhook inbox, and their translation
+into repository arguments (global IDs decoded here)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from app.ids import parse_id
 from app.shipping import repository as repo
 from schema.core.node import parse_ids
 from schema.shipping.types import CarrierServiceLevel, ShipmentStatus
+from schema.shipping.types.webhooks import CarrierWebhookEventResult
 
 ShipmentSort = strawberry.enum(repo.ShipmentSort, name="ShipmentSort")
 CarrierSort = strawberry.enum(repo.CarrierSort, name="CarrierSort")
@@ -167,3 +168,28 @@ def remittance_args(inp: CodRemittanceRecordInput) -> dict[str, Any]:
     return {"carrier_id": carrier_id, "amount": inp.amount, "reference": inp.reference,
             "shipment_ids": shipment_ids, "received_at": inp.received_at,
             "idempotency_key": inp.idempotency_key}
+
+
+# The carrier webhook inbox (docs/architecture.md#carrier-webhooks) ---------------------
+
+@strawberry.input(description="All given conditions must hold.")
+class CarrierWebhookEventFilter:
+    carrier_id: strawberry.ID | None = None
+    result: CarrierWebhookEventResult | None = None  # type: ignore[valid-type]
+    tracking_number: str | None = strawberry.field(default=None, description="Exact match.")
+    reviewed: bool | None = strawberry.field(
+        default=None, description="true: reviewed ones only; false: those still to review.")
+
+
+def webhook_filter_from(flt: CarrierWebhookEventFilter | None
+                        ) -> repo.WebhookEventFilter | None:
+    """The repository filter, or None when the carrier ID names nothing (an empty list)."""
+    if flt is None:
+        return repo.WebhookEventFilter()
+    try:
+        carrier_id = _optional_id(flt.carrier_id, "Carrier", "carrierId")
+    except DomainError:
+        return None
+    return repo.WebhookEventFilter(
+        carrier_id=carrier_id, result=flt.result.value if flt.result else None,
+        tracking_number=flt.tracking_number, reviewed=flt.reviewed)

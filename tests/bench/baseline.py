@@ -192,9 +192,11 @@ def create_baseline(state: Any) -> Starlette:
         stats = writers(state.db).stats if state.db.is_sqlite else {}
         return Response(orjson.dumps(stats), media_type="application/json")
 
+    from tests.bench.baseline_webhook import route as webhook_route
     from tests.bench.baseline_ws import route as ws_route
 
-    return Starlette(routes=[ws_route(state), Route("/orders", orders, methods=["POST"]),
+    return Starlette(routes=[ws_route(state), webhook_route(state),
+                             Route("/orders", orders, methods=["POST"]),
                              Route("/analyst", analyst, methods=["POST"]),
                              Route("/order-create", _write_endpoint(runner, _create),
                                    methods=["POST"]),

@@ -228,6 +228,7 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "shipment-exception-note-add.graphql": ("service@demo.local", _exception_note),
     "shipment-exception-resolve.graphql": ("service@demo.local", _exception_resolve),
     "shipment-return-receive.graphql": ("warehouse@demo.local", _return_receive),
+    "carrier-webhook-review.graphql": ("logistics@demo.local", _none),
 }
 
 

@@ -31,9 +31,10 @@ class CarrierWebhookEvent(SQLModel, table=True):
     tracking_number: str = Field(default="", max_length=64, index=True)
     status: str = Field(default="", max_length=24)
     result: str = Field(max_length=24, index=True)
+    message: str | None = Field(default=None, max_length=400)  # why INVALID
     shipment_id: int | None = Field(default=None, foreign_key="shipment.id")
     tracking_event_id: int | None = Field(default=None, foreign_key="tracking_event.id")
     payload: dict[str, Any] | None = json_field()
     occurred_at: datetime | None = timestamp_field(nullable=True)
-    received_at: datetime = timestamp_field()
+    received_at: datetime = timestamp_field(index=True)  # the review list's order
     reviewed_at: datetime | None = timestamp_field(nullable=True)

@@ -1,11 +1,11 @@
 """All of the shipping domain's SQL, by concept: `shipments` (shipments, their lines and
 tracking events, with the row scope), `carriers` (carriers, their services, rate rules
 and webhook secrets), `cod` (cash-on-delivery remittances and reconciliation),
-`performance` (delivery performance, shipments at risk) and `exceptions` (delivery exceptions
-and their notes, late and failed-delivery shipments). Callers use
-`from app.shipping import repository as repo`."""
+`performance` (delivery performance, shipments at risk), `exceptions` (delivery exceptions
+and their notes, late and failed-delivery shipments) and `webhooks` (the carrier webhook's
+look-ups and its inbox). Callers use `from app.shipping import repository as repo`."""
 
-from app.shipping.repository import carriers, cod, exceptions, performance, shipments
+from app.shipping.repository import carriers, cod, exceptions, performance, shipments, webhooks
 from app.shipping.repository.carriers import (
     CarrierSort,
     active_services,
@@ -80,6 +80,22 @@ from app.shipping.repository.shipments import (
     tracking_events_by_shipment,
     tracking_number_taken,
 )
+from app.shipping.repository.webhooks import (
+    InFlight,
+    WebhookEventFilter,
+    WebhookEventSort,
+    claim_webhook_events,
+    get_webhook_event,
+    list_webhook_events,
+    lock_orders_and_stock,
+    lock_shipments_by_tracking,
+    mark_webhook_event_reviewed,
+    prefetch_orders,
+    settle_webhook_events,
+    shipments_in_flight,
+    webhook_events_by_ids,
+    webhook_signing_key,
+)
 
 __all__ = [
     "lines_of_shipment",
@@ -153,4 +169,20 @@ __all__ = [
     "group_names",
     "performance",
     "shipped_facts",
+    # webhooks
+    "InFlight",
+    "WebhookEventFilter",
+    "WebhookEventSort",
+    "claim_webhook_events",
+    "get_webhook_event",
+    "list_webhook_events",
+    "lock_orders_and_stock",
+    "lock_shipments_by_tracking",
+    "mark_webhook_event_reviewed",
+    "prefetch_orders",
+    "settle_webhook_events",
+    "shipments_in_flight",
+    "webhook_events_by_ids",
+    "webhook_signing_key",
+    "webhooks",
 ]

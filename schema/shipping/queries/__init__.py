@@ -1,7 +1,9 @@
 """The shipping domain's queries by concept: shipments, carriers and quotes
-(shipments.py); cash-on-delivery reconciliation and network performance (network.py)."""
+(shipments.py); cash-on-delivery reconciliation and network performance (network.py);
+the carrier webhook inbox (webhooks.py)."""
 
 from schema.shipping.queries.network import LogisticsQuery
 from schema.shipping.queries.shipments import ShippingQuery
+from schema.shipping.queries.webhooks import CarrierWebhookQuery
 
-__all__ = ["LogisticsQuery", "ShippingQuery"]
+__all__ = ["CarrierWebhookQuery", "LogisticsQuery", "ShippingQuery"]

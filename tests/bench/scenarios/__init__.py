@@ -1,6 +1,13 @@
 """The scenarios, in the order they run (the write-heavy ones last: they change the data)."""
 
-from tests.bench.scenarios import s1_spa, s2_analyst, s3_orders, s4_subscribers, s5_cache
+from tests.bench.scenarios import (
+    s1_spa,
+    s2_analyst,
+    s3_orders,
+    s4_subscribers,
+    s5_cache,
+    s6_webhooks,
+)
 
 # (key, coroutine function(ctx) -> list[Scenario], dataset sizes it runs on)
 SCENARIOS = [
@@ -9,4 +16,5 @@ SCENARIOS = [
     ("S5", s5_cache.run, {"S", "M"}),
     ("S4", s4_subscribers.run, {"S"}),
     ("S3", s3_orders.run, {"S"}),
+    ("S6", s6_webhooks.run, {"S"}),
 ]
