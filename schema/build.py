@@ -26,16 +26,20 @@ from schema.orders.queries import OrderQuery
 from schema.payments.mutations import PaymentMutation
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
-from schema.shipment_exceptions.mutations import ShipmentExceptionMutation
-from schema.shipment_exceptions.queries import ShipmentExceptionQuery
-from schema.shipment_exceptions.subscriptions import ShipmentExceptionSubscription
 from schema.shipping.mutations import (
     CarrierWebhookMutation,
     LogisticsMutation,
+    ShipmentExceptionMutation,
     ShipmentMutation,
     ShippingMutation,
 )
-from schema.shipping.queries import CarrierWebhookQuery, LogisticsQuery, ShippingQuery
+from schema.shipping.queries import (
+    CarrierWebhookQuery,
+    LogisticsQuery,
+    ShipmentExceptionQuery,
+    ShippingQuery,
+)
+from schema.shipping.subscriptions import ShipmentExceptionSubscription
 from schema.subscriptions.resolvers import LiveSubscription
 
 

@@ -154,6 +154,9 @@ async def test_staff_tracking_delivery_and_cash_on_delivery(api, kit):
     assert view["status"] == "DELIVERED" and view["paymentStatus"] == "PARTIALLY_PAID"
     assert view["paidTotal"]["amount"] == str(short)
     assert _count(kit, ShipmentException, type="COD_MISMATCH", order_id=pk(order["id"])) == 1
+    listed = (await api.ok("query($id: ID!) { shipment(id: $id) { exceptions { type status } } }",
+                           {"id": parcel["id"]}, token))["shipment"]["exceptions"]
+    assert listed == [{"type": "COD_MISMATCH", "status": "OPEN"}]
     twice = (await api.ok(f.DELIVER, {"id": parcel["id"], "i": {"signer": "x",
                                                                 "codCollected": "1"}},
                           token))["shipmentConfirmDelivery"]

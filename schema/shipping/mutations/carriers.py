@@ -12,7 +12,7 @@ from app.shipping import carriers
 from schema.core.errors import UserError, user_errors
 from schema.core.permissions import requires
 from schema.core.writes import provided, run_write
-from schema.shipping.inputs import (
+from schema.shipping.inputs.shipments import (
     CarrierCreateInput,
     CarrierRateRuleInput,
     CarrierServiceCreateInput,

@@ -11,7 +11,7 @@ from app.shipping import cod
 from schema.core.errors import UserError, user_errors
 from schema.core.permissions import requires
 from schema.core.writes import run_write
-from schema.shipping.inputs import CodRemittanceRecordInput, remittance_args
+from schema.shipping.inputs.shipments import CodRemittanceRecordInput, remittance_args
 from schema.shipping.types.cod_and_performance import CodRemittance
 
 

@@ -18,7 +18,7 @@ from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
 from schema.core.writes import run_read
 from schema.loading.prefetch import read_connection
-from schema.shipping.inputs import (
+from schema.shipping.inputs.shipments import (
     CarrierFilter,
     CarrierSort,
     ShipmentFilter,

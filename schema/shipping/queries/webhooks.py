@@ -11,7 +11,7 @@ from app.shipping import inbox
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
 from schema.loading.prefetch import read_connection
-from schema.shipping.inputs import CarrierWebhookEventFilter, webhook_filter_from
+from schema.shipping.inputs.shipments import CarrierWebhookEventFilter, webhook_filter_from
 from schema.shipping.types.webhooks import CarrierWebhookEvent
 
 _EMPTY: Page = Page(items=[], cursors=[], has_next=False, has_previous=False, total=0)

@@ -24,6 +24,7 @@ from schema.loading.prefetch import register_relation
 if TYPE_CHECKING:
     from schema.inventory.types import Warehouse
     from schema.orders.types import Order, OrderLine
+    from schema.shipping.types.exceptions import ShipmentException
 from schema.shipping.types.carriers import Carrier, CarrierService, QuoteReasonCode
 
 register_loader("shipments_by_order", repo.shipment_rows_by_order, default=[])
@@ -226,6 +227,15 @@ class Shipment(Node):
         return info.context.loaders.resolve(
             "tracking_events_by_shipment", self._pk,
             lambda rows: [TrackingEvent.from_row(r) for r in rows])
+
+    @strawberry.field(extensions=requires(Perm.EXCEPTIONS_READ),
+                      description="Its delivery exceptions, open and resolved, oldest first "
+                      "(docs/architecture.md#delivery-exceptions).")
+    def exceptions(self, info: strawberry.Info) -> list[Annotated[
+            ShipmentException, strawberry.lazy("schema.shipping.types.exceptions")]] | None:
+        loaders = info.context.loaders
+        return loaders.resolve("exceptions_by_shipment", self._pk, lambda rows: [
+            loaders.cached(object_type("ShipmentException"), r) for r in rows])
 
     @strawberry.field(description="Every workflow action, whether you may take it now, and "
                       "why not.")

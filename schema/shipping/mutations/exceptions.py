@@ -20,13 +20,13 @@ from schema.core.errors import UserError, user_errors
 from schema.core.node import parse_ids
 from schema.core.permissions import requires
 from schema.core.writes import run_write
-from schema.shipment_exceptions.types import (
+from schema.shipping.types import Shipment
+from schema.shipping.types.exceptions import (
     ShipmentException,
     ShipmentExceptionResolution,
     ShipmentExceptionSeverity,
     ShipmentExceptionType,
 )
-from schema.shipping.types import Shipment
 
 _WRITE = "Requires exceptions:write (CUSTOMER_SERVICE, LOGISTICS, MANAGER, ADMIN)."
 _VERSION = "Fail with CONFLICT if the exception changed."

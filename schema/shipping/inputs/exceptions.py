@@ -9,7 +9,7 @@ from app.errors import DomainError
 from app.ids import parse_id
 from app.shipping import repository as repo
 from app.shipping.models import ExceptionStatus
-from schema.shipment_exceptions.types import (
+from schema.shipping.types.exceptions import (
     ShipmentExceptionSeverity,
     ShipmentExceptionStatus,
     ShipmentExceptionType,

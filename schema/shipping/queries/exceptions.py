@@ -18,13 +18,13 @@ from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
 from schema.loading.loaders import Loaders
 from schema.loading.prefetch import read_connection
-from schema.shipment_exceptions.inputs import (
+from schema.shipping.inputs.exceptions import (
     FailedDeliverySort,
     ShipmentExceptionFilter,
     ShipmentExceptionSort,
     filter_from,
 )
-from schema.shipment_exceptions.types import FailedDelivery, ShipmentException
+from schema.shipping.types.exceptions import FailedDelivery, ShipmentException
 
 _EMPTY: Page = Page(items=[], cursors=[], has_next=False, has_previous=False, total=0)
 _SCOPE = ("CUSTOMER never sees them; WAREHOUSE: parcels leaving its warehouses; SALES: its "

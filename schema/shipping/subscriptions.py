@@ -20,13 +20,13 @@ from app.events.bus import DomainEvent
 from app.ids import parse_id
 from schema.core.node import gid
 from schema.core.permissions import Requires, current_principal, forbidden
-from schema.shipment_exceptions.types import (
+from schema.shipping.types import Shipment
+from schema.shipping.types.exceptions import (
     ShipmentException,
     ShipmentExceptionSeverity,
     ShipmentExceptionSource,
     ShipmentExceptionType,
 )
-from schema.shipping.types import Shipment
 from schema.subscriptions import access
 from schema.subscriptions.registry import register_subscription
 from schema.subscriptions.streams import Authorize, live_events, parse_cursor
