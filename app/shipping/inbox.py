@@ -75,25 +75,65 @@ def record_batch(uow: UnitOfWork, carrier_id: int, events: Sequence[Incoming]
             first[e.event_id] = i
             rows.append(_row(carrier_id, e, shipments.get(e.tracking_number), now))
     claimed = repo.claim_webhook_events(s, sorted(rows, key=lambda r: r["event_id"]))
-    results, outcomes = [], []
+    results: list[EventResult | None] = [None] * len(events)
+    applied: list[int] = []  # indexes of claimed events of known shipments, in order
     for i, e in enumerate(events):
         shipment = shipments.get(e.tracking_number)
         inbox_id = claimed.get(e.event_id) if first[e.event_id] == i else None
         if inbox_id is None:
-            results.append(EventResult(e.event_id, R.DUPLICATE, _id(shipment),
-                                       "this event id was received before"))
+            results[i] = EventResult(e.event_id, R.DUPLICATE, _id(shipment),
+                                     "this event id was received before")
         elif e.draft is None:
-            results.append(EventResult(e.event_id, R.INVALID, _id(shipment), e.message))
+            results[i] = EventResult(e.event_id, R.INVALID, _id(shipment), e.message)
         elif shipment is None:
-            results.append(EventResult(e.event_id, R.UNKNOWN_TRACKING_NUMBER, None,
-                                       "no shipment of this carrier has this tracking "
-                                       "number: kept for review"))
+            results[i] = EventResult(e.event_id, R.UNKNOWN_TRACKING_NUMBER, None,
+                                     "no shipment of this carrier has this tracking "
+                                     "number: kept for review")
         else:
-            result, event_id = _apply(uow, shipment, e)
-            results.append(result)
-            outcomes.append((inbox_id, result.result, result.message, event_id))
+            applied.append(i)
+    outcomes = _apply_all(uow, events, shipments, applied, claimed, results)
     repo.settle_webhook_events(s, outcomes)
     return results
+
+
+def _apply_all(uow: UnitOfWork, events: Sequence[Incoming], shipments: dict[str, Shipment],
+               applied: list[int], claimed: dict[str, int],
+               results: list[EventResult | None]) -> list[tuple]:
+    """Plain scans of parcels whose batch events are all plain scans go the batch path
+    (tracking.apply_scans: a few statements for them all); the rest one by one, in order,
+    each in a savepoint."""
+    plain = {sh.id for sh in shipments.values()}
+    for i in applied:
+        shipment = shipments[events[i].tracking_number]
+        if not tracking.is_scan(shipment, events[i].draft):
+            plain.discard(shipment.id)
+    fast = [i for i in applied if shipments[events[i].tracking_number].id in plain]
+    outcomes: list[tuple] = []
+    done = tracking.apply_scans(uow, [(shipments[events[i].tracking_number], events[i].draft)
+                                      for i in fast])
+    for i, (event_id, new, moved) in zip(fast, done, strict=True):
+        e, shipment = events[i], shipments[events[i].tracking_number]
+        results[i] = _scan_result(e, shipment, new, moved)
+        outcomes.append((claimed[e.event_id], results[i].result, results[i].message, event_id))
+    batched = set(fast)
+    for i in applied:
+        if i in batched:
+            continue
+        e = events[i]
+        result, event_id = _apply(uow, shipments[e.tracking_number], e)
+        results[i] = result
+        outcomes.append((claimed[e.event_id], result.result, result.message, event_id))
+    return outcomes
+
+
+def _scan_result(e: Incoming, shipment: Shipment, new: bool, moved: bool) -> EventResult:
+    if not new:
+        return EventResult(e.event_id, R.DUPLICATE, shipment.id, "the shipment already has "
+                           "a tracking event with this id")
+    message = None if moved or e.draft.status == shipment.status else (
+        f"recorded in the history; the shipment stays {shipment.status} (a newer event was "
+        "received before, or it is final)")
+    return EventResult(e.event_id, R.ACCEPTED, shipment.id, message)
 
 
 def _lock_what_moves(session: Session, shipments: dict[str, Shipment],

@@ -13,6 +13,7 @@ kept in the history, and the newest one moves the shipment (docs/architecture.md
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -150,3 +151,59 @@ def _move(uow: UnitOfWork, shipment: Shipment, draft: EventDraft, event: Trackin
                        tracking_event_id=event.id, at=at)
     if snapshot(shipment) != before:
         lifecycle.changed(uow, shipment, before, "status", reason=shipment.exception_reason)
+
+
+# The batch path (docs/architecture.md#carrier-webhooks) ------------------------------------
+
+SCANS = frozenset({S.PICKED_UP.value, S.IN_TRANSIT.value, S.OUT_FOR_DELIVERY.value})
+
+
+def is_scan(shipment: Shipment, draft: EventDraft) -> bool:
+    """A plain scan of a parcel the carrier already has: it records the event and may move
+    the status, nothing else (no stock, no delivery, no exception), so a batch of them
+    needs no statement per event (`apply_scans`)."""
+    return (draft.status in SCANS and draft.problem is None
+            and shipment.status in lifecycle.ON_THE_WAY)
+
+
+def apply_scans(uow: UnitOfWork, scans: Sequence[tuple[Shipment, EventDraft]]
+                ) -> list[tuple[int, bool, bool]]:
+    """Plain scans (`is_scan`) of locked shipments, with the rules of `apply_event`, in a
+    fixed number of statements: `(event id, new, moved the status)` for each, in order."""
+    s = uow.session
+    latest = repo.latest_event_times(s, {sh.id for sh, _ in scans})
+    known = repo.events_by_external_ids(
+        s, {(sh.id, d.external_id) for sh, d in scans if d.external_id})
+    rows: list[dict] = []
+    slots: list[tuple[int, bool, bool] | tuple[int, bool]] = []  # known, or (row, moved)
+    befores: dict[int, tuple[Shipment, dict]] = {}
+    now = utcnow()
+    for shipment, d in scans:
+        if d.external_id and (shipment.id, d.external_id) in known:
+            slots.append((known[(shipment.id, d.external_id)], False, False))
+            continue
+        rows.append({"shipment_id": shipment.id, "status": d.status, "location": d.location,
+                     "description": d.description, "external_id": d.external_id,
+                     "occurred_at": d.occurred_at, "created_at": now})
+        if d.external_id:
+            known[(shipment.id, d.external_id)] = -1  # taken; the inbox makes it DUPLICATE
+        newest = shipment.id not in latest or d.occurred_at >= latest[shipment.id]
+        earlier = shipment.shipped_at is not None and d.occurred_at < shipment.shipped_at
+        if newest:
+            latest[shipment.id] = d.occurred_at
+        moves = newest and d.status != shipment.status
+        slots.append((len(rows) - 1, moves))
+        if moves or earlier:
+            befores.setdefault(shipment.id, (shipment, snapshot(shipment)))
+            if earlier:
+                shipment.shipped_at = d.occurred_at
+            if moves:
+                shipment.status, shipment.exception_reason = d.status, None
+    ids = repo.insert_tracking_events(s, rows)
+    for row, pk in zip(rows, ids, strict=True):
+        uow.audit("shipment.tracking_event", "Shipment", row["shipment_id"],
+                  after={"id": pk, **row, "occurred_at": row["occurred_at"].isoformat(),
+                         "created_at": now.isoformat()})
+    for shipment, before in befores.values():
+        lifecycle.changed(uow, shipment, before, "status")
+    return [slot if len(slot) == 3 else (ids[slot[0]], True, slot[1]) for slot in slots]

@@ -224,3 +224,37 @@ async def test_concurrent_batches_crossing_the_same_products_both_apply(api, fac
     assert [r for a in answers for _, r in w.results(a)] == ["ACCEPTED"] * 4
     assert [w.stock(runner, p.id, hooked.warehouse.id) for p in (one, two)] == [
         (on_hand - 2, reserved - 2) for on_hand, reserved in stock_before]
+
+
+async def test_a_batch_of_plain_scans_takes_the_same_statements_for_10_or_50(
+        api, factory, runner, db):
+    """Scans of parcels already on their way go the batch path (tracking.apply_scans):
+    the same rules, a fixed number of statements."""
+    hooked = w.hooked_carrier(factory)
+    parcels = [w.parcel(factory, hooked, 1)[0] for _ in range(50)]
+    picked = [w.event(p.tracking_number, "PICKED_UP", 10) for p in parcels]
+    assert {r for _, r in w.results(await w.post(api, hooked, picked))} == {"ACCEPTED"}
+    counts = {}
+    for size, hours in ((10, 8), (50, 7)):
+        scans = [w.event(p.tracking_number, "IN_TRANSIT", hours) for p in parcels[:size]]
+        db.counter.reset()
+        assert {r for _, r in w.results(await w.post(api, hooked, scans))} == {"ACCEPTED"}
+        counts[size] = db.counter.count
+    assert counts[10] == counts[50], (counts, db.counter.statements)
+    # within one batch: a newer and an older scan of one parcel, and a repeated event id
+    one = parcels[0]
+    newer = w.event(one.tracking_number, "OUT_FOR_DELIVERY", 2)
+    older = w.event(one.tracking_number, "IN_TRANSIT", 3)
+    response = await w.post(api, hooked, [newer, older, {**newer}])
+    assert w.results(response) == [(newer["eventId"], "ACCEPTED"),
+                                   (older["eventId"], "ACCEPTED"),
+                                   (newer["eventId"], "DUPLICATE")]
+    assert "stays OUT_FOR_DELIVERY" in response.json()["results"][1]["message"]
+    row = w.shipment_row(runner, one.id)
+    assert row.status == "OUT_FOR_DELIVERY" and row.version == 4  # picked, transit, out
+    # a parcel with a delivery in the batch goes the one-by-one path, in order
+    two = parcels[1]
+    mixed = [w.event(two.tracking_number, "OUT_FOR_DELIVERY", 2),
+             w.event(two.tracking_number, "DELIVERED", 1)]
+    assert {r for _, r in w.results(await w.post(api, hooked, mixed))} == {"ACCEPTED"}
+    assert w.shipment_row(runner, two.id).status == "DELIVERED"

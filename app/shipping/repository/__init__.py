@@ -59,8 +59,11 @@ from app.shipping.repository.performance import (
 from app.shipping.repository.shipments import (
     ShipmentFilter,
     ShipmentSort,
+    events_by_external_ids,
     get_visible,
+    insert_tracking_events,
     latest_event,
+    latest_event_times,
     lines_of_shipment,
     list_shipments,
     lock_shipment,
@@ -98,6 +101,9 @@ from app.shipping.repository.webhooks import (
 )
 
 __all__ = [
+    "events_by_external_ids",
+    "insert_tracking_events",
+    "latest_event_times",
     "lines_of_shipment",
     "lock_shipment",
     "open_exception_of",

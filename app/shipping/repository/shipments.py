@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
@@ -214,3 +214,47 @@ def open_exception_of(session: Session, shipment_id: int, type_: str
     stmt = select(ShipmentException).where(ShipmentException.shipment_id == shipment_id,
                                            ShipmentException.open_key == type_)
     return session.exec(stmt).first()
+
+
+# The batch path of plain carrier scans (app/shipping/tracking.py apply_scans) ----------
+
+# RETURNING the row's identity rather than sorting by parameter order: SQLite's
+# insertmanyvalues can only keep the order row by row, one statement each
+_EVENT_KEY = ("shipment_id", "external_id", "status", "occurred_at", "location",
+              "description")
+_INSERT_EVENTS = insert(TrackingEvent).returning(
+    TrackingEvent.id, *(getattr(TrackingEvent, k) for k in _EVENT_KEY))
+
+
+def latest_event_times(session: Session, shipment_ids: Collection[int]) -> dict[int, datetime]:
+    """{shipment id: its newest event's occurred_at} in one statement."""
+    if not shipment_ids:
+        return {}
+    stmt = (select(TrackingEvent.shipment_id, func.max(TrackingEvent.occurred_at))
+            .where(TrackingEvent.shipment_id.in_(sorted(shipment_ids)))
+            .group_by(TrackingEvent.shipment_id))
+    return dict(session.exec(stmt).all())
+
+
+def events_by_external_ids(session: Session, keys: Collection[tuple[int, str]]
+                           ) -> dict[tuple[int, str], int]:
+    """{(shipment id, external id): event id} of those already recorded, in one statement."""
+    if not keys:
+        return {}
+    stmt = select(TrackingEvent.id, TrackingEvent.shipment_id, TrackingEvent.external_id).where(
+        TrackingEvent.shipment_id.in_(sorted({k[0] for k in keys})),
+        TrackingEvent.external_id.in_(sorted({k[1] for k in keys})))
+    return {(sid, ext): pk for pk, sid, ext in session.exec(stmt) if (sid, ext) in keys}
+
+
+def insert_tracking_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """The rows in one INSERT (several VALUES), their ids in the rows' order (rows alike in
+    every column but the time recorded are interchangeable)."""
+    if not rows:
+        return []
+    ids: dict[tuple, list[int]] = {}
+    for pk, *key in session.execute(_INSERT_EVENTS, list(rows)):
+        ids.setdefault(tuple(key), []).append(pk)
+    for found in ids.values():
+        found.sort(reverse=True)  # popped lowest first
+    return [ids[tuple(row[k] for k in _EVENT_KEY)].pop() for row in rows]
