@@ -18,7 +18,6 @@ a domain table, and persistence imports no domain (docs/architecture.md#layers,
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.events.repository import outbox
 from app.persistence import idempotency
-from app.persistence.background import spawn_background, stop_background
+from app.persistence.background import Periodic
 from app.persistence.columns import utcnow
 from app.persistence.db import Database
 from app.persistence.sqlite.writers import write_in_session
@@ -40,11 +39,14 @@ BATCH = 1000
 
 
 @dataclass
-class Housekeeping:
+class Housekeeping(Periodic):
     db: Database
     settings: Settings
     deleted: dict[str, int] = field(default_factory=dict)  # totals (observability)
-    _task: asyncio.Task | None = field(default=None, init=False, repr=False)
+    name = "housekeeping"
+
+    def interval(self) -> float:
+        return self.settings.housekeeping_seconds
 
     async def run_once(self, now: datetime | None = None) -> dict[str, int]:
         """One pass over every kind of expiring row; how many of each were deleted. A
@@ -85,15 +87,3 @@ class Housekeeping:
                 break
         return total
 
-    async def start(self) -> None:
-        self._task = spawn_background(self._loop(), "housekeeping")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            await stop_background([self._task])
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            await self.run_once()  # logs its own failures
-            await asyncio.sleep(self.settings.housekeeping_seconds)

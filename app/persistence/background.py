@@ -35,3 +35,32 @@ async def stop_background(tasks: list[asyncio.Task]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+
+
+class Periodic:
+    """A background worker that runs `run_once()` at start, then every `interval()` seconds
+    (0 or less: it never starts). Subclasses (dataclasses: housekeeping, the delay check)
+    define both; `run_once` logs its own failures, so the loop never ends on one."""
+
+    name = "periodic"
+    _task: asyncio.Task | None = None
+
+    def interval(self) -> float:
+        raise NotImplementedError
+
+    async def run_once(self) -> Any:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        if self.interval() > 0:
+            self._task = spawn_background(self._loop(), self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            await stop_background([self._task])
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            await self.run_once()
+            await asyncio.sleep(self.interval())

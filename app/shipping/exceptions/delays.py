@@ -11,15 +11,14 @@ a new estimate (a redelivery date) can be missed again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from app.auth.principal import SYSTEM
 from app.config import Settings
-from app.persistence.background import spawn_background, stop_background
+from app.persistence.background import Periodic
 from app.persistence.uow import Runner, UnitOfWork
 from app.shipping import repository as repo
 from app.shipping.exceptions.opening import open_exception
@@ -65,14 +64,17 @@ async def run_delay_check(runner: Runner, today: date) -> int:
 
 
 @dataclass
-class DelayChecks:
+class DelayChecks(Periodic):
     """The background worker: the check at start-up, then every `delay_check_seconds`
     (0: never)."""
 
     runner: Runner
     settings: Settings
     opened: int = 0  # total (observability)
-    _task: asyncio.Task | None = field(default=None, init=False, repr=False)
+    name = "delay-check"
+
+    def interval(self) -> float:
+        return self.settings.delay_check_seconds
 
     async def run_once(self, today: date | None = None) -> int:
         today = today or business_today(self.settings.business_timezone)
@@ -86,16 +88,3 @@ class DelayChecks:
             log.info("the delay check opened %d DELAYED exceptions", count)
         return count
 
-    async def start(self) -> None:
-        if self.settings.delay_check_seconds > 0:
-            self._task = spawn_background(self._loop(), "delay-check")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            await stop_background([self._task])
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            await self.run_once()  # logs its own failures
-            await asyncio.sleep(self.settings.delay_check_seconds)
