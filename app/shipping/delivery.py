@@ -91,12 +91,16 @@ def accept_order(uow: UnitOfWork, order_id: int, rating: int | None,
     """The customer's acceptance of the order (`orderConfirmDelivery`): the order step,
     then every parcel of it on its way or delivered is marked accepted (a parcel the
     customer holds is delivered, whatever the carrier has reported)."""
+    # the shipments first, as every shipment step locks them before the order (a carrier's
+    # event for one of them at the same time waits instead of deadlocking)
+    parcels = [repo.lock_shipment(uow.session, SYSTEM, sh.id)
+               for sh in repo.shipments_of_order(uow.session, order_id)
+               if sh.status in lifecycle.ON_THE_WAY | {S.DELIVERED.value}]
     order = fulfillment.confirm_delivery(uow, order_id, rating, comment)
     now = utcnow()
-    for shipment in repo.shipments_of_order(uow.session, order.id):
-        if shipment.status not in lifecycle.ON_THE_WAY | {S.DELIVERED.value}:
+    for locked in parcels:
+        if locked.status not in lifecycle.ON_THE_WAY | {S.DELIVERED.value}:
             continue
-        locked = repo.lock_shipment(uow.session, SYSTEM, shipment.id)
         before = snapshot(locked)
         if locked.status != S.DELIVERED.value:
             locked.status = S.DELIVERED.value

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.auth.principal import SYSTEM
 from app.errors import Conflict
 from app.orders import scheduling, transitions
 from app.orders.models import Order
@@ -23,8 +24,12 @@ def _waiting(uow: UnitOfWork, order_id: int) -> list:
 
 
 def cancel_order(uow: UnitOfWork, order_id: int, reason: str) -> Order:
+    # shipments before their order, as every shipment step locks them (no deadlock with a
+    # dispatch running at the same time); the statuses are read again under the locks
+    locked = [repo.lock_shipment(uow.session, SYSTEM, sh.id)
+              for sh in _waiting(uow, order_id)]
     order = transitions.cancel_order(uow, order_id, reason)  # checks the caller and state
-    for shipment in _waiting(uow, order.id):
+    for shipment in (sh for sh in locked if sh.status in lifecycle.BEFORE_PICKUP):
         before = snapshot(shipment)
         shipment.status = lifecycle.S.CANCELLED.value
         shipment.cancelled_at = utcnow()

@@ -249,3 +249,23 @@ async def test_every_workflow_mutation_is_refused_to_roles_without_shipments_wri
     assert still == {"status": "CREATED", "version": 1}
     assert _count(kit, TrackingEvent, shipment_id=pk(parcel["id"])) == events
     assert kit.levels(net.tea)[net.east.id].on_hand == 20
+
+
+async def test_an_order_cancel_racing_a_dispatch_lets_exactly_one_win(api, kit):
+    """Both lock the shipment before the order: no deadlock, one outcome, stock balanced."""
+    net = f.network(kit)
+    shipped = 0
+    for _ in range(3):
+        order = await f.placed(net, kit.customer(), [(net.tea, 1)])
+        [parcel] = await _shipments(api, kit, order)
+        manager = kit.factory.user("MANAGER").token
+        cancel, dispatch = await asyncio.gather(
+            kit.step("orderCancel", order["id"], manager, reason="客户取消"),
+            api.ok(f.DISPATCH, {"id": parcel["id"]}, manager))
+        won = [not cancel["userErrors"], not dispatch["shipmentDispatch"]["userErrors"]]
+        assert sorted(won) == [False, True], (cancel, dispatch)
+        dispatched = not dispatch["shipmentDispatch"]["userErrors"]
+        shipped += dispatched
+    kit.assert_ledger_consistent(net.tea)
+    level = kit.levels(net.tea)[net.east.id]
+    assert (level.on_hand, level.reserved) == (20 - shipped, 0)

@@ -164,7 +164,9 @@ def lock_shipment(session: Session, principal: Principal, shipment_id: int) -> S
     (PostgreSQL; SQLite's single writer already serializes): a status check after this
     cannot race a second writer (docs/architecture.md#shipments)."""
     stmt = scope(select(Shipment).where(Shipment.id == shipment_id), principal)
-    return session.exec(stmt.with_for_update()).first()
+    # populate_existing: a row this session read before the lock is read again under it
+    return session.exec(stmt.with_for_update().execution_options(
+        populate_existing=True)).first()
 
 
 def shipped_from(session: Session, order_id: int) -> dict[tuple[int, int], int]:
