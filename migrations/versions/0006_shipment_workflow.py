@@ -1,6 +1,6 @@
 """the shipment workflow (service, choice, cost and charge, cash on delivery, recipient
 snapshot, parcels), delivery exceptions with notes, cash-on-delivery remittances and the
-carrier webhook inbox
+carrier webhook inbox (with why an event was INVALID, listed newest first)
 
 Existing shipments get cost, charge and cash due 0 and an empty recipient snapshot
 (docs/architecture.md#shipments).
@@ -65,6 +65,7 @@ def upgrade() -> None:
     sa.Column('tracking_number', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('result', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('message', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),
     sa.Column('shipment_id', sa.Integer(), nullable=True),
     sa.Column('tracking_event_id', sa.Integer(), nullable=True),
     sa.Column('payload', sa.JSON(none_as_null=True), nullable=True),
@@ -78,6 +79,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('carrier_id', 'event_id', name=op.f('uq_carrier_webhook_event_carrier_id_event_id'))
     )
     with op.batch_alter_table('carrier_webhook_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_carrier_webhook_event_received_at'), ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_carrier_webhook_event_result'), ['result'], unique=False)
         batch_op.create_index(batch_op.f('ix_carrier_webhook_event_tracking_number'), ['tracking_number'], unique=False)
 
@@ -214,6 +216,7 @@ def downgrade() -> None:
     with op.batch_alter_table('carrier_webhook_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_carrier_webhook_event_tracking_number'))
         batch_op.drop_index(batch_op.f('ix_carrier_webhook_event_result'))
+        batch_op.drop_index(batch_op.f('ix_carrier_webhook_event_received_at'))
 
     op.drop_table('carrier_webhook_event')
     with op.batch_alter_table('shipment_parcel', schema=None) as batch_op:
