@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session
 
 from app.customers.models import TIER_RANK, Customer, CustomerTier
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, ErrorCode, NotFound
 from app.inventory import repository as inventory
 from app.inventory.models import Warehouse
 from app.orders import allocation, history
@@ -68,7 +68,11 @@ def schedule_order(uow: UnitOfWork, order_id: int, scheduled_date: date | None =
     """
     s = uow.session
     order = load(uow, order_id, Action.SCHEDULE)
+    scope = uow.principal.warehouse_scope
+    if scope is not None and warehouse_id is not None and warehouse_id not in scope:
+        raise NotFound("warehouse not found", field=["warehouseId"])  # like a missing one
     _warehouse(s, warehouse_id)
+    _own_allocations(uow, order, every=True)
     customer = s.get(Customer, order.customer_id)
     before = snapshot(order)
     region = order.ship_region or customer.region
@@ -78,6 +82,10 @@ def schedule_order(uow: UnitOfWork, order_id: int, scheduled_date: date | None =
         stock_ref(uow, order, "order scheduled"), only_warehouse=warehouse_id)
     order.priority = priority_for(s, customer, order)
     per_warehouse = allocation.warehouses_of(slots)
+    if scope is not None and not set(per_warehouse) <= scope:
+        raise DomainError("the plan needs stock from warehouses that are not yours: name one "
+                          "of yours (warehouseId) or ask logistics", field=["warehouseId"],
+                          code=ErrorCode.FORBIDDEN)
     lead = (LEAD_DAYS_IN_REGION if inventory.regions_of(s, list(per_warehouse)) == {region}
             else LEAD_DAYS_OTHER_REGION)
     order.scheduled_date, order.promised_date = _dates(
@@ -95,7 +103,20 @@ def schedule_order(uow: UnitOfWork, order_id: int, scheduled_date: date | None =
     return order
 
 
+def _own_allocations(uow: UnitOfWork, order: Order, every: bool) -> None:
+    """WAREHOUSE staff work on orders held in their own warehouses: every allocation of the
+    order in them (`every`), or at least one. Otherwise the order answers like a missing
+    one (docs/architecture.md#permissions)."""
+    scope = uow.principal.warehouse_scope
+    if scope is None:
+        return
+    held = {a.warehouse_id for a in repo.allocations_of(uow.session, order.id)}
+    if held and not (held <= scope if every else held & scope):
+        raise NotFound("order not found", field=["id"])
+
+
 def start_fulfillment(uow: UnitOfWork, order_id: int) -> Order:
     order = load(uow, order_id, Action.START_FULFILLMENT)
+    _own_allocations(uow, order, every=False)
     history.transition(uow, order, OrderStatus.IN_FULFILLMENT, EventType.FULFILLMENT_STARTED)
     return order

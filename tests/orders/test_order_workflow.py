@@ -11,10 +11,11 @@ from tests.orders.support import actions, gid, pk
 
 
 async def test_full_lifecycle_with_history_audit_and_events(kit, factory):
-    rep, finance, keeper = factory.user("SALES"), factory.user("FINANCE"), factory.user("WAREHOUSE")
+    rep, finance = factory.user("SALES"), factory.user("FINANCE")
     customer = kit.customer(owner_id=rep.id)
     buyer = factory.user("CUSTOMER", customer_id=customer.id)
     wh = kit.warehouse("华东")
+    keeper = factory.user("WAREHOUSE", warehouses=[wh.code])  # plans its own warehouse's
     tea = kit.product("50.00")
     kit.stock(tea, wh, 10)
     order = await kit.order(rep.token, customer, [(tea, 4)])
