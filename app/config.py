@@ -46,6 +46,9 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    # field selections once every fragment spread is expanded: fragments that each spread
+    # the next twice double per level, which tokens, depth and aliases do not see
+    max_expanded_fields: int = 5000
     max_query_cost: int = 200_000  # estimated fields resolved (schema/core/cost.py); 0 = off
     # SQLite: units of work run in a writer process of their own, or in a thread of the
     # server's (app/persistence/sqlite/process.py)
@@ -114,6 +117,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         allowed_origins=origins,
         discount_approval_threshold=env.get("CRM_DISCOUNT_APPROVAL_THRESHOLD", "0.10"),
         max_query_cost=int(env.get("CRM_MAX_QUERY_COST", "200000")),
+        max_expanded_fields=int(env.get("CRM_MAX_EXPANDED_FIELDS", "5000")),
         # the writer process takes its socket as an inherited descriptor: POSIX only
         sqlite_writer=_choice(env, "CRM_SQLITE_WRITER",
                               ("process", "thread") if os.name == "posix" else ("thread",)),

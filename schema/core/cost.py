@@ -16,9 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
-    ExecutionResult as GraphQLExecutionResult,
-)
-from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -34,6 +32,9 @@ from graphql import (
     VariableNode,
     get_named_type,
     get_nullable_type,
+)
+from graphql import (
+    ExecutionResult as GraphQLExecutionResult,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -175,3 +176,52 @@ class QueryCostLimit(SchemaExtension):
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return cost
+
+
+def expanded_fields(document: DocumentNode, limit: int) -> int:
+    """How many field selections the document's operations hold once every fragment spread
+    is replaced by its fragment; counting stops soon after `limit`. Each fragment is counted
+    once (memoized), so a document whose expansion doubles per fragment costs its size to
+    measure, not the expansion's (docs/architecture.md#request-policy)."""
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    memo: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def fragment(name: str) -> int:
+        if name in memo:
+            return memo[name]
+        definition = fragments.get(name)
+        if definition is None or name in visiting:  # unknown or a cycle: validation says so
+            return 0
+        visiting.add(name)
+        memo[name] = size(definition.selection_set)
+        visiting.discard(name)
+        return memo[name]
+
+    def size(selection_set: SelectionSetNode | None) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                total += 1 + size(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                total += size(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += fragment(selection.name.value)
+            if total > limit:
+                break
+        return total
+
+    total = 0
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            total += size(definition.selection_set)
+            if total > limit:
+                break
+    return total
+
+
+def expansion_error(count: int, limit: int) -> GraphQLError:
+    return GraphQLError(
+        f"the query selects more than {limit} fields once its fragments are expanded "
+        f"({count} counted before stopping)", extensions={"code": "QUERY_TOO_LARGE"})

@@ -39,7 +39,7 @@ from strawberry.schema.schema import validate_document
 
 from app.errors import DomainError, ValidationFailed
 from schema.core.context import app_settings
-from schema.core.cost import QueryCostLimit
+from schema.core.cost import QueryCostLimit, expanded_fields, expansion_error
 
 log = logging.getLogger("crm.graphql")
 
@@ -101,11 +101,21 @@ def _alias_rule(max_count: int) -> type:
 _parse = lru_cache(maxsize=1000)(parse)
 
 
+def _checked(schema: Any, document: Any, rules: tuple, max_fields: int) -> list:
+    """The expanded size first (a document that explodes through its fragments would stall
+    validation and execution alike), then graphql-core's validation."""
+    count = expanded_fields(document, max_fields)
+    if count > max_fields:
+        return [expansion_error(count, max_fields)]
+    return validate_document(schema, document, rules)
+
+
 @lru_cache(maxsize=1000)
-def _validate(schema: Any, query: str, parse_options: tuple, rules: tuple) -> list:
+def _validate(schema: Any, query: str, parse_options: tuple, rules: tuple,
+              max_fields: int) -> list:
     """Keyed by the query text, not its document: a document hashes its whole syntax tree
     on every lookup (2% of the event loop on order placement, measured)."""
-    return validate_document(schema, _parse(query, **dict(parse_options)), rules)
+    return _checked(schema, _parse(query, **dict(parse_options)), rules, max_fields)
 
 
 class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
@@ -139,13 +149,14 @@ class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         schema = ctx.schema._schema  # noqa: SLF001
+        max_fields = app_settings(self).max_expanded_fields
         if ctx.query is None:  # a document given without its text
-            ctx.pre_execution_errors = validate_document(schema, ctx.graphql_document,
-                                                         ctx.validation_rules)
+            ctx.pre_execution_errors = _checked(schema, ctx.graphql_document,
+                                                ctx.validation_rules, max_fields)
         else:
             ctx.pre_execution_errors = _validate(
                 schema, ctx.query, tuple(sorted(ctx.parse_options.items())),
-                ctx.validation_rules)
+                ctx.validation_rules, max_fields)
         yield
 
 

@@ -67,3 +67,26 @@ async def test_an_app_applies_the_limits_of_its_own_settings(settings, db, facto
         for query, message in refused.items():
             body = await api.gql(query, None, admin.token)
             assert body.get("data") is None and message in body["errors"][0]["message"], body
+
+
+def _doubling(levels: int) -> str:
+    """Fragments that each spread the next twice: tiny as text, 2^levels fields expanded."""
+    parts = ["fragment F0 on Query { __typename }"]
+    parts += [f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}"
+              for i in range(1, levels + 1)]
+    return f"query Boom {{ ...F{levels} }} " + " ".join(parts)
+
+
+async def test_fragments_that_explode_are_refused_before_validation(api, factory):
+    """The security issue's finding: a ~700-byte anonymous query of doubling fragments
+    froze the server for seconds (validation and execution expand it)."""
+    query = _doubling(40)
+    assert len(query) < 2000
+    body = await api.gql(query, None)  # anonymous
+    assert body.get("data") is None
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_LARGE"
+    assert str(get_settings().max_expanded_fields) in error["message"]
+    # within the budget, fragments work as ever
+    fine = await api.gql(_doubling(8), None, factory.user("ADMIN").token)
+    assert fine == {"data": {"__typename": "Query"}}
