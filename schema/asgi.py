@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -82,10 +82,14 @@ class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:  # what only the stdlib reads (NaN, Infinity) still
-            return json.loads(data)     # reaches GraphQL's own checks, as before
+        """A JSON object (or a list, which the batch check refuses), else strawberry's 400
+        "Unable to parse request body as JSON": invalid UTF-8, NaN or Infinity (not JSON),
+        nesting past orjson's 1,024 levels and a body that is a string, a number or null
+        are the client's mistakes, never a 500."""
+        body = orjson.loads(data)  # its JSONDecodeError is the stdlib's: strawberry's 400
+        if not isinstance(body, dict | list):
+            raise json.JSONDecodeError("the body must be a JSON object", "", 0)
+        return body
 
 
 # The collector's thresholds for a server process (CPython's default: 700, 10, 10). A
@@ -98,21 +102,54 @@ class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
 GC_THRESHOLDS = (50_000, 20, 100)
 
 
+class _TooLarge(Exception):
+    pass
+
+
 class BodyLimit:
-    """Refuse oversized request bodies before they are read into memory."""
+    """Refuse oversized request bodies: by their Content-Length before they are read, and,
+    whatever the framing (chunked, or a Content-Length that lies), on the bytes actually
+    received: past MAX_BODY_BYTES the request is answered 413 and never executed."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-                await JSONResponse({"errors": [{"message": "request body too large",
-                                                "extensions": {"code": "BAD_REQUEST"}}]},
-                                   status_code=413)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            await _too_large(scope, receive, send)
+            return
+        received, started = 0, False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise _TooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if not started:
+                await _too_large(scope, receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    await JSONResponse({"errors": [{"message": f"request body too large (at most "
+                                               f"{MAX_BODY_BYTES} bytes)",
+                                    "extensions": {"code": "BAD_REQUEST"}}]},
+                       status_code=413)(scope, receive, send)
 
 
 async def _capped_body(request: Request, limit: int) -> bytes:
