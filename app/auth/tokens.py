@@ -98,6 +98,9 @@ def _verify(settings: Settings, token: str) -> Principal:
 
 def _principal(claims: dict[str, Any]) -> Principal:
     try:
+        for name in ("exp", "iat"):  # NumericDate (RFC 7519): a number, never a string
+            if isinstance(claims[name], bool) or not isinstance(claims[name], int | float):
+                raise ValueError
         kind, user_id = from_global_id(str(claims["sub"]))
         role = Role(claims["role"])
         if kind != "User":

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from functools import cache, lru_cache
 from typing import Any
 
-from graphql import GraphQLError, parse
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from strawberry.extensions import MaskErrors
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
@@ -118,6 +118,10 @@ def _validate(schema: Any, query: str, parse_options: tuple, rules: tuple,
     return _checked(schema, _parse(query, **dict(parse_options)), rules, max_fields)
 
 
+def _operations(document: Any) -> int:
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
 class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
     """Every limit of an operation, the masking of its errors and the parse and validation
     caches, in one extension.
@@ -150,7 +154,14 @@ class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
         ctx = self.execution_context
         schema = ctx.schema._schema  # noqa: SLF001
         max_fields = app_settings(self).max_expanded_fields
-        if ctx.query is None:  # a document given without its text
+        # strawberry's `operation_name` falls back to the first operation's name (0.341.2,
+        # strawberry/types/execution.py), so a document of several operations without one
+        # would run its first: what the client sent is `_provided_operation_name`
+        if ctx._provided_operation_name is None and _operations(ctx.graphql_document) > 1:  # noqa: SLF001
+            ctx.pre_execution_errors = [GraphQLError(
+                "Must provide operation name if query contains multiple operations.",
+                extensions={"code": "BAD_REQUEST"})]
+        elif ctx.query is None:  # a document given without its text
             ctx.pre_execution_errors = _checked(schema, ctx.graphql_document,
                                                 ctx.validation_rules, max_fields)
         else:

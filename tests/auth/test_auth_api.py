@@ -64,6 +64,9 @@ async def test_unauthenticated_and_bad_tokens_are_refused(api, factory, settings
         "oversized": jwt.encode({**claims, "pad": "x" * 5000}, settings.jwt_secret),
         "garbage": "not.a.token",
         "none alg": "eyJhbGciOiJub25lIn0." + jwt.encode(claims, "k").split(".")[1] + ".",
+        # NumericDate claims as strings: python-jose converts them, RFC 7519 does not
+        "string exp": jwt.encode({**claims, "exp": str(now + 60)}, settings.jwt_secret),
+        "string iat": jwt.encode({**claims, "iat": str(now)}, settings.jwt_secret),
     }
     for label, token in bad_tokens.items():
         body = await api.gql(ME, token=token)

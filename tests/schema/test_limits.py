@@ -90,3 +90,15 @@ async def test_fragments_that_explode_are_refused_before_validation(api, factory
     # within the budget, fragments work as ever
     fine = await api.gql(_doubling(8), None, factory.user("ADMIN").token)
     assert fine == {"data": {"__typename": "Query"}}
+
+
+async def test_several_operations_need_an_operation_name(api, factory):
+    token = factory.user("ADMIN").token
+    document = "query A { __typename } query B { me { role } }"
+    body = await api.gql(document, None, token)
+    assert body.get("data") is None
+    assert "operation name" in body["errors"][0]["message"]
+    response = await api.client.post("/graphql", json={"query": document,
+                                                       "operationName": "B"},
+                                     headers={"authorization": f"Bearer {token}"})
+    assert response.json() == {"data": {"me": {"role": "ADMIN"}}}
