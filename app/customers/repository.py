@@ -104,9 +104,11 @@ def list_customers(
     session: Session, principal: Principal, flt: CustomerFilter, sort: CustomerSort,
     page: PageRequest,
 ) -> Page[Customer]:
-    stmt = where(scope(select(Customer), principal),
-                 contains(flt.search, Customer.name, Customer.code, Customer.email,
-                          Customer.phone),
+    # search only what the caller sees in full: matching on a masked or hidden phone or
+    # e-mail would confirm it (docs/architecture.md#permissions)
+    searched = (Customer.name, Customer.code) + (
+        (Customer.email, Customer.phone) if principal.contact_access() == "full" else ())
+    stmt = where(scope(select(Customer), principal), contains(flt.search, *searched),
                  equal(Customer.tier, flt.tier), equal(Customer.status, flt.status),
                  equal(Customer.region, flt.region), equal(Customer.owner_id, flt.owner_id),
                  in_period(Customer.created_at, flt.created_after, flt.created_before))

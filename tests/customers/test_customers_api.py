@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from app.ids import to_global_id
 
 CREATE = """
@@ -165,3 +167,22 @@ async def test_pagination_forward_and_backward(api, factory):
     assert too_many["errors"] and "between 0 and 100" in too_many["errors"][0]["message"]
     bad_cursor = await api.gql(query, {"first": 2, "after": "garbage!!"}, rep.token)
     assert "invalid cursor" in bad_cursor["errors"][0]["message"]
+
+
+async def test_search_never_matches_what_the_caller_sees_masked_or_hidden(api, factory):
+    """The security issue's finding: an ANALYST searching a full phone number found the
+    customer whose phone it sees masked."""
+    phone = "139" + str(uuid.uuid4().int)[:8]
+    email = f"{uuid.uuid4().hex[:10]}@masked.example.com"
+    customer = factory.customer(name=f"搜索测试 {phone[-4:]}", phone=phone, email=email)
+    query = """query($s: String) { customers(first: 10, filter: {search: $s}) {
+      edges { node { id } } } }"""
+    found = lambda body: [e["node"]["id"] for e in body["customers"]["edges"]]  # noqa: E731
+    target = to_global_id("Customer", customer.id)
+    for role, sees in (("MANAGER", True), ("ANALYST", False)):
+        token = factory.user(role).token
+        for text in (phone, email):
+            body = await api.ok(query, {"s": text}, token)
+            assert (target in found(body)) is sees, (role, text)
+    by_name = await api.ok(query, {"s": f"搜索测试 {phone[-4:]}"}, factory.user("ANALYST").token)
+    assert target in found(by_name)  # the name is not masked
