@@ -10,7 +10,8 @@ from app.auth.roles import Perm
 from app.errors import DomainError
 from app.inventory import repository as repo
 from app.inventory import service
-from schema.core.node import lookup, parse_ids
+from app.persistence.pagination import Page
+from schema.core.node import lookup, parse_ids, resolve_node
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import current_principal, requires
 from schema.core.writes import run_read
@@ -90,6 +91,11 @@ class InventoryQuery:
         filter: StockMovementFilter | None = None,
         sort: StockMovementSort = StockMovementSort.CREATED_AT_DESC,
     ) -> Connection[StockMovement]:
+        if filter is not None and filter.reference_id is not None \
+                and await resolve_node(info, filter.reference_id) is None:
+            # a reference the caller may not see filters like a missing one: nothing
+            # (its movements would tell another rep's order, products and quantities)
+            return to_connection(Page([], [], False, False, 0), StockMovement.from_row)
         page = await read_connection(info, "StockMovement", service.list_movements,
                                      current_principal(info), movement_filter_from(filter), sort,
                                      page_request(info, first, after, last, before))

@@ -161,15 +161,27 @@ async def test_low_stock_levels_and_level_filters(api, factory):
     assert node["node"] == {"onHand": 4, "warehouse": {"code": w1.code}}
 
 
+def _real_order(factory):  # noqa: ANN001, ANN202
+    customer = factory.customer()
+
+    def add(uow):  # noqa: ANN001, ANN202
+        row = Order(number=unique("SO-MV-"), customer_id=customer.id)
+        uow.session.add(row)
+        uow.session.flush()
+        return row.id
+    return factory.write(add)
+
+
 async def test_movement_ledger_filters_sorts_and_pages(api, factory):
     user = factory.user("ADMIN")
     w, other = warehouse(factory), warehouse(factory)
     p = product(factory)
     factory.write(stock_service.receive_stock, p.id, w.id, 20, "到货", "DN-7788")
     factory.write(stock_service.adjust_stock, p.id, w.id, -1, "包装破损")
-    _reserve(factory, p.id, w.id, 5, order_id=42)
+    oid = _real_order(factory)  # a real order: a referenceId filters like node(id)
+    _reserve(factory, p.id, w.id, 5, order_id=oid)
     factory.write(lambda uow: ledger.release(
-        uow.session, [ledger.StockLine(p.id, w.id, 5)], ledger.Reference("Order", 42)))
+        uow.session, [ledger.StockLine(p.id, w.id, 5)], ledger.Reference("Order", oid)))
     receive(factory, p.id, other.id, 3)
     query = """query($f: StockMovementFilter, $s: StockMovementSort, $first: Int,
       $after: String) { stockMovements(filter: $f, sort: $s, first: $first, after: $after) {
@@ -186,9 +198,9 @@ async def test_movement_ledger_filters_sorts_and_pages(api, factory):
     assert await kinds({}, "CREATED_AT_DESC") == ["RELEASE", "RESERVATION", "ADJUSTMENT",
                                                   "RECEIPT"]
     assert await kinds({"kinds": ["RESERVATION", "RELEASE"]}) == ["RESERVATION", "RELEASE"]
-    order_ref = {"referenceType": "Order", "referenceId": gid("Order", 42)}
+    order_ref = {"referenceType": "Order", "referenceId": gid("Order", oid)}
     assert await kinds(order_ref) == ["RESERVATION", "RELEASE"]
-    assert await kinds({"referenceId": gid("Order", 43)}) == []
+    assert await kinds({"referenceId": gid("Order", 987654321)}) == []
     assert await kinds({"reason": "破损"}) == ["ADJUSTMENT"]
     assert await kinds({"externalReference": "DN-7788"}) == ["RECEIPT"]
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
@@ -210,10 +222,17 @@ async def test_movement_ledger_filters_sorts_and_pages(api, factory):
 
     first = (await api.ok(query, {"f": {**base, "kinds": ["RESERVATION"]}}, user.token))[
         "stockMovements"]["nodes"][0]
-    assert first["referenceType"] == "Order" and first["referenceId"] == gid("Order", 42)
+    assert first["referenceType"] == "Order" and first["referenceId"] == gid("Order", oid)
     assert first["reservedDelta"] == 5 and first["actor"] is None  # written by SYSTEM
     bad = await api.gql(query, {"f": {"referenceType": "Shipment",
-                                      "referenceId": gid("Order", 42)}}, user.token)
+                                      "referenceId": gid("Order", oid)}}, user.token)
+    assert bad["errors"][0]["extensions"]["field"] == ["filter", "referenceId"]
+    # another rep's order filters like a missing one: nothing of it shows
+    rep = factory.user("SALES")
+    hidden = await api.ok(query, {"f": order_ref, "first": 100}, rep.token)
+    assert hidden["stockMovements"]["nodes"] == []
+    bad = await api.gql(query, {"f": {"referenceType": "Shipment",
+                                      "referenceId": gid("Order", oid)}}, user.token)
     assert bad["errors"][0]["extensions"]["field"] == ["filter", "referenceId"]
 
 
