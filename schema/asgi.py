@@ -28,6 +28,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import composition
+from app.auth.throttle import LoginThrottle
 from app.config import Settings, get_settings
 from app.events.bus import DomainEvent, EventBus
 from app.events.runtime import EventRuntime, build_runtime, make_bus
@@ -56,6 +57,7 @@ class AppState:
     runner: Runner = field(init=False)
     events: EventRuntime = field(init=False)  # outbox relay + notification dispatcher
     extras: dict[str, Any] = field(default_factory=dict)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def __post_init__(self) -> None:
         self.runner = Runner(self.db, publish=self.publish, settings=self.settings)

@@ -9,7 +9,7 @@ import strawberry
 
 from app.auth import admin, service
 from app.auth.roles import Perm
-from app.errors import DomainError
+from app.errors import DomainError, ErrorCode
 from app.ids import parse_id
 from schema.auth.inputs import (
     MeUpdateInput,
@@ -62,10 +62,29 @@ def _payload(pair: service.TokenPair | None, errors: list) -> AuthPayload:
 
 @strawberry.type
 class AuthMutation:
-    @strawberry.mutation(description="Sign in: an access token and a rotating refresh token.")
+    @strawberry.mutation(description="Sign in: an access token and a rotating refresh token. "
+                         "One per request; failed passwords slow further attempts down "
+                         "(THROTTLED with retryAfterSeconds).")
     async def login(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
-        pair, errors = await run_write(info, service.login, info.context.settings, email[:254],
+        ctx = info.context
+        ctx.logins += 1
+        throttle = getattr(ctx.services, "login_throttle", None)
+        client = ctx.request.client.host if ctx.request is not None and \
+            ctx.request.client else None
+        wait = 1 if ctx.logins > 1 else throttle.wait(email, client) if throttle else 0
+        if wait:
+            message = ("one sign-in per request" if ctx.logins > 1 else
+                       f"too many failed sign-ins: try again in {wait} s")
+            return AuthPayload(user_errors=[UserError(
+                field=None, message=message, code=ErrorCode.THROTTLED,
+                retry_after_seconds=wait)])
+        pair, errors = await run_write(info, service.login, ctx.settings, email[:254],
                                        password[:256])
+        if throttle is not None:
+            if pair is not None:
+                throttle.succeeded(email)
+            elif errors and errors[0].code == ErrorCode.INVALID_CREDENTIALS:
+                throttle.failed(email, client)
         return _payload(pair, errors)
 
     @strawberry.mutation(description="Trade a refresh token for a new pair; the old one is "

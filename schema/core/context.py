@@ -30,6 +30,7 @@ class Context:
     services: Any = None  # app-level services (bus, outbox relay, ...) from AppState
     connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload
     event_feed: Any = None  # a bus listener opened for a subscription (schema.subscriptions)
+    logins: int = 0  # sign-in attempts in this request: at most one (schema/auth/mutations.py)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.runner, self.principal)

@@ -15,6 +15,8 @@ class UserError:
     field: list[str] | None
     message: str
     code: UserErrorCode  # type: ignore[valid-type]
+    retry_after_seconds: int | None = strawberry.field(
+        default=None, description="THROTTLED: seconds before trying again.")
 
 
 def user_errors(exc: DomainError) -> list[UserError]:
