@@ -40,6 +40,7 @@ from strawberry.schema.schema import validate_document
 from app.errors import DomainError, ValidationFailed
 from schema.core.context import app_settings
 from schema.core.cost import QueryCostLimit, expanded_fields, expansion_error
+from schema.core.strings import literal_errors, variable_errors
 
 log = logging.getLogger("crm.graphql")
 
@@ -107,7 +108,7 @@ def _checked(schema: Any, document: Any, rules: tuple, max_fields: int) -> list:
     count = expanded_fields(document, max_fields)
     if count > max_fields:
         return [expansion_error(count, max_fields)]
-    return validate_document(schema, document, rules)
+    return validate_document(schema, document, rules) or literal_errors(document)
 
 
 @lru_cache(maxsize=1000)
@@ -168,6 +169,10 @@ class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
             ctx.pre_execution_errors = _validate(
                 schema, ctx.query, tuple(sorted(ctx.parse_options.items())),
                 ctx.validation_rules, max_fields)
+        if not ctx.pre_execution_errors:
+            bad = variable_errors(ctx.variables)
+            if bad:
+                ctx.pre_execution_errors = bad
         yield
 
 
