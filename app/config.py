@@ -49,6 +49,10 @@ class Settings:
     # field selections once every fragment spread is expanded: fragments that each spread
     # the next twice double per level, which tokens, depth and aliases do not see
     max_expanded_fields: int = 5000
+    # what helps a developer and an attacker alike: on by default in development only
+    introspection: bool = True
+    graphiql: bool = True
+    suggestions: bool = True  # "Did you mean ...?" in validation errors
     max_query_cost: int = 200_000  # estimated fields resolved (schema/core/cost.py); 0 = off
     # SQLite: units of work run in a writer process of their own, or in a thread of the
     # server's (app/persistence/sqlite/process.py)
@@ -118,6 +122,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         discount_approval_threshold=env.get("CRM_DISCOUNT_APPROVAL_THRESHOLD", "0.10"),
         max_query_cost=int(env.get("CRM_MAX_QUERY_COST", "200000")),
         max_expanded_fields=int(env.get("CRM_MAX_EXPANDED_FIELDS", "5000")),
+        **{name: _flag(env, f"CRM_{name.upper()}", mode != "production")
+           for name in ("introspection", "graphiql", "suggestions")},
         # the writer process takes its socket as an inherited descriptor: POSIX only
         sqlite_writer=_choice(env, "CRM_SQLITE_WRITER",
                               ("process", "thread") if os.name == "posix" else ("thread",)),
@@ -125,6 +131,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         **_retention_settings(env),
         business_timezone=_timezone(env, "CRM_BUSINESS_TIMEZONE", "Asia/Shanghai"),
     )
+
+
+def _flag(env: dict[str, str] | os._Environ, name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    if value not in ("0", "1"):
+        raise ConfigError(f"{name} must be 0 or 1, got {value!r}")
+    return value == "1"
 
 
 def _choice(env: dict[str, str] | os._Environ, name: str, choices: tuple[str, ...]) -> str:

@@ -206,6 +206,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
         allowed_origins=settings.allowed_origins,
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
+        graphql_ide="graphiql" if settings.graphiql else None,
     )
     state.extras["fanout"] = graphql.fanout
 

@@ -27,11 +27,12 @@ Why: docs/architecture.md#request-policy.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, parse
 from strawberry.extensions import MaskErrors
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
@@ -119,6 +120,18 @@ def _validate(schema: Any, query: str, parse_options: tuple, rules: tuple,
     return _checked(schema, _parse(query, **dict(parse_options)), rules, max_fields)
 
 
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
+
+
+def _unsuggested(error: GraphQLError) -> GraphQLError:
+    """The error without graphql-core's "Did you mean ...?" (names of fields and types a
+    caller may not know of)."""
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(message, error.nodes, extensions=error.extensions)
+
+
 def _operations(document: Any) -> int:
     return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
 
@@ -140,7 +153,9 @@ class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
         ctx = self.execution_context
         ctx.parse_options["max_tokens"] = settings.max_tokens
         ctx.validation_rules = (*ctx.validation_rules, _depth_rule(settings.max_query_depth),
-                                _alias_rule(settings.max_aliases))
+                                _alias_rule(settings.max_aliases),
+                                *(() if settings.introspection
+                                  else (NoSchemaIntrospectionCustomRule,)))
         yield from super().on_operation()  # MaskErrors: masks once the operation ends
 
     # strawberry's ParserCache and ValidationCache, here so that one extension runs per
@@ -173,6 +188,8 @@ class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
             bad = variable_errors(ctx.variables)
             if bad:
                 ctx.pre_execution_errors = bad
+        elif not app_settings(self).suggestions:
+            ctx.pre_execution_errors = [_unsuggested(e) for e in ctx.pre_execution_errors]
         yield
 
 
