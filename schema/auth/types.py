@@ -12,7 +12,7 @@ from app.auth.roles import ROLE_PERMISSIONS, Perm
 from app.auth.roles import Role as _Role
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import register_types
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal, forbidden, requires
 from schema.loading.loaders import register_loader
 
 register_loader("user_by_id", users_repo.users_by_ids)
@@ -21,16 +21,47 @@ register_loader("warehouse_ids_by_user", users_repo.warehouse_ids_by_user, defau
 Role = strawberry.enum(_Role, name="Role")
 
 
-@strawberry.type(description="A staff or customer account.")
+def _account_detail(info: strawberry.Info, user_id: int) -> bool:
+    """A CUSTOMER sees other accounts (its sales rep, who handled its order) by display
+    name only; staff see colleagues' details (docs/architecture.md#permissions)."""
+    principal = info.context.principal  # None: a login or refresh payload, its own account
+    if principal is None or principal.role is not _Role.CUSTOMER \
+            or principal.user_id == user_id:
+        return True
+    raise forbidden("customers see other accounts by their name only")
+
+
+@strawberry.type(description="A staff or customer account. A CUSTOMER sees other accounts "
+                 "by fullName only (the other fields: null and FORBIDDEN).")
 class User(Node):
-    email: str
     full_name: str
-    role: Role  # type: ignore[valid-type]
-    is_active: bool
-    language: str = strawberry.field(description="zh or en: the language of this user's "
-                                     "notifications (staff alerts).")
-    created_at: datetime
+    _email: strawberry.Private[str]
+    _role: strawberry.Private[str]
+    _is_active: strawberry.Private[bool]
+    _language: strawberry.Private[str]
+    _created_at: strawberry.Private[datetime]
     _pk: strawberry.Private[int]
+
+    @strawberry.field
+    def email(self, info: strawberry.Info) -> str | None:
+        return self._email if _account_detail(info, self._pk) else None
+
+    @strawberry.field
+    def role(self, info: strawberry.Info) -> Role | None:  # type: ignore[valid-type]
+        return _Role(self._role) if _account_detail(info, self._pk) else None
+
+    @strawberry.field
+    def is_active(self, info: strawberry.Info) -> bool | None:
+        return self._is_active if _account_detail(info, self._pk) else None
+
+    @strawberry.field(description="zh or en: the language of this user's notifications "
+                      "(staff alerts).")
+    def language(self, info: strawberry.Info) -> str | None:
+        return self._language if _account_detail(info, self._pk) else None
+
+    @strawberry.field
+    def created_at(self, info: strawberry.Info) -> datetime | None:
+        return self._created_at if _account_detail(info, self._pk) else None
 
     @strawberry.field(extensions=requires(Perm.USERS_MANAGE),
                       description="The warehouses a WAREHOUSE user works in.")
@@ -40,9 +71,9 @@ class User(Node):
 
     @classmethod
     def from_row(cls, row: m.User) -> User:
-        return cls(id=gid("User", row.id), email=row.email, full_name=row.full_name,
-                   role=_Role(row.role), is_active=row.is_active, language=row.language,
-                   created_at=row.created_at, _pk=row.id)
+        return cls(id=gid("User", row.id), full_name=row.full_name, _email=row.email,
+                   _role=row.role, _is_active=row.is_active, _language=row.language,
+                   _created_at=row.created_at, _pk=row.id)
 
 
 @strawberry.type(description="The signed-in caller: what the UI may show.")

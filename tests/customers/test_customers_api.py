@@ -186,3 +186,21 @@ async def test_search_never_matches_what_the_caller_sees_masked_or_hidden(api, f
             assert (target in found(body)) is sees, (role, text)
     by_name = await api.ok(query, {"s": f"搜索测试 {phone[-4:]}"}, factory.user("ANALYST").token)
     assert target in found(by_name)  # the name is not masked
+
+
+async def test_a_customer_sees_its_sales_rep_by_name_only(api, factory):
+    """The security issue's finding: a customer read its rep's e-mail through
+    Customer.owner."""
+    rep = factory.user("SALES")
+    customer = factory.customer(owner_id=rep.id)
+    buyer = factory.user("CUSTOMER", customer_id=customer.id)
+    query = """query($id: ID!) { customer(id: $id) { owner { id fullName email role
+      isActive } } }"""
+    body = await api.gql(query, {"id": to_global_id("Customer", customer.id)}, buyer.token)
+    owner = body["data"]["customer"]["owner"]
+    assert owner["fullName"] is not None and owner["email"] is None and owner["role"] is None
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
+    me = await api.ok("{ me { user { email role } } }", None, buyer.token)
+    assert me["me"]["user"]["email"] == buyer.email  # its own account in full
+    staff = await api.ok(query, {"id": to_global_id("Customer", customer.id)}, rep.token)
+    assert staff["customer"]["owner"]["email"] == rep.email
