@@ -19,7 +19,7 @@ from app.inventory.status import StockStatus as _StockStatus
 from app.inventory.status import classify
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import object_type, register_types
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal, forbidden, requires
 from schema.core.writes import run_read
 from schema.loading.loaders import register_loader
 from schema.loading.prefetch import register_relation
@@ -70,10 +70,18 @@ class Warehouse(Node):
     code: str
     name: str
     region: str
-    address: str
     is_active: bool = strawberry.field(description="Inactive warehouses receive no stock.")
     created_at: datetime
+    _address: strawberry.Private[str]
     _pk: strawberry.Private[int]
+
+    @strawberry.field(description="WAREHOUSE staff read only their own warehouses' "
+                      "addresses (another one's: null and FORBIDDEN).")
+    def address(self, info: strawberry.Info) -> str | None:
+        scope = current_principal(info).warehouse_scope
+        if scope is not None and self._pk not in scope:
+            raise forbidden("another warehouse's address")
+        return self._address
 
     @strawberry.field(extensions=requires(Perm.STOCK_READ),
                       description="Every stock level of this warehouse, by product; use "
@@ -89,7 +97,7 @@ class Warehouse(Node):
     @classmethod
     def from_row(cls, row: m.Warehouse) -> Warehouse:
         return cls(id=gid("Warehouse", row.id), code=row.code, name=row.name, region=row.region,
-                   address=row.address, is_active=row.is_active, created_at=row.created_at,
+                   _address=row.address, is_active=row.is_active, created_at=row.created_at,
                    _pk=row.id)
 
 

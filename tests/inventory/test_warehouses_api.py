@@ -13,6 +13,7 @@ from tests.inventory.support import (
     receive,
     warehouse,
 )
+from tests.shipping import support as ship
 from tests.support import unique
 
 CREATE = """mutation($i: WarehouseCreateInput!) { warehouseCreate(input: $i) {
@@ -148,3 +149,20 @@ async def test_warehouse_without_assignments_sees_nothing(api, factory):
       stockMovements { totalCount } lowStockLevels { totalCount } }""", token=staff.token)
     assert data == {"warehouses": {"totalCount": 0}, "stockLevels": {"totalCount": 0},
                     "stockMovements": {"totalCount": 0}, "lowStockLevels": {"totalCount": 0}}
+
+
+async def test_another_warehouses_address_stays_hidden_through_relations(api, factory):
+    """The security issue's finding: WAREHOUSE staff read other warehouses' addresses
+    through an order's allocations."""
+    mine, foreign = warehouse(factory), warehouse(factory)
+    order, _ = ship.order(factory, factory.customer().id, [(product(factory), 2)],
+                          reserve=[foreign])
+    token = factory.user("WAREHOUSE", warehouses=[mine.code]).token
+    body = await api.gql("""query($id: ID!) { order(id: $id) { allocations {
+      warehouse { code address } } } }""", {"id": gid("Order", order.id)}, token)
+    seen = body["data"]["order"]["allocations"][0]["warehouse"]
+    assert seen == {"code": foreign.code, "address": None}
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    own = await api.ok("query($id: ID!) { warehouse(id: $id) { address } }",
+                       {"id": gid("Warehouse", mine.id)}, token)
+    assert own["warehouse"]["address"] is not None
