@@ -53,6 +53,9 @@ class Settings:
     introspection: bool = True
     graphiql: bool = True
     suggestions: bool = True  # "Did you mean ...?" in validation errors
+    # per signed-in account (or client address): requests a second, and the burst allowed
+    request_rate: float = 50.0
+    request_burst: int = 200
     max_query_cost: int = 200_000  # estimated fields resolved (schema/core/cost.py); 0 = off
     # SQLite: units of work run in a writer process of their own, or in a thread of the
     # server's (app/persistence/sqlite/process.py)
@@ -124,6 +127,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_expanded_fields=int(env.get("CRM_MAX_EXPANDED_FIELDS", "5000")),
         **{name: _flag(env, f"CRM_{name.upper()}", mode != "production")
            for name in ("introspection", "graphiql", "suggestions")},
+        request_rate=float(env.get("CRM_REQUEST_RATE", "50")),
+        request_burst=int(env.get("CRM_REQUEST_BURST", "200")),
         # the writer process takes its socket as an inherited descriptor: POSIX only
         sqlite_writer=_choice(env, "CRM_SQLITE_WRITER",
                               ("process", "thread") if os.name == "posix" else ("thread",)),

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import json
 import logging
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import composition
+from app.auth.budget import RequestBudget
 from app.auth.throttle import LoginThrottle
 from app.config import Settings, get_settings
 from app.events.bus import DomainEvent, EventBus
@@ -38,7 +40,7 @@ from app.persistence.sqlite.writers import writers
 from app.persistence.uow import Runner
 from app.shipping import inbox, webhooks
 from schema.build import schema as default_schema
-from schema.core.context import build_context
+from schema.core.context import build_context, principal_from_header
 from schema.core.persisted import PersistedQueries, PersistedQueryView
 from schema.subscriptions.fanout import FanOut
 from schema.subscriptions.transport import WebSocketAuthMixin
@@ -58,8 +60,11 @@ class AppState:
     events: EventRuntime = field(init=False)  # outbox relay + notification dispatcher
     extras: dict[str, Any] = field(default_factory=dict)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    request_budget: RequestBudget = field(init=False)
 
     def __post_init__(self) -> None:
+        self.request_budget = RequestBudget(self.settings.request_rate,
+                                            self.settings.request_burst)
         self.runner = Runner(self.db, publish=self.publish, settings=self.settings)
         self.events = build_runtime(self.settings, self.db, self.bus)
 
@@ -145,6 +150,35 @@ class BodyLimit:
         except _TooLarge:
             if not started:
                 await _too_large(scope, receive, send)
+
+
+class Budget:
+    """The per-principal request budget (app/auth/budget.py) on `/graphql` over HTTP: the
+    signed-in account (its verified token; verification is cached) or, anonymous or with
+    a bad token, the client address. Over budget: 429 THROTTLED with Retry-After."""
+
+    def __init__(self, app: ASGIApp, state: AppState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or []).get(b"authorization")
+        principal, _ = principal_from_header(self.state.settings,
+                                             header.decode("latin-1") if header else None)
+        client = (scope.get("client") or ("?", 0))[0]
+        key = f"user:{principal.user_id}" if principal else f"client:{client}"
+        wait = self.state.request_budget.take(key)
+        if not wait:
+            await self.app(scope, receive, send)
+            return
+        seconds = max(1, math.ceil(wait))
+        await JSONResponse(
+            {"errors": [{"message": f"too many requests: try again in {seconds} s",
+                         "extensions": {"code": "THROTTLED", "retryAfterSeconds": seconds}}]},
+            status_code=429, headers={"retry-after": str(seconds)})(scope, receive, send)
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
@@ -250,7 +284,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             Route("/readyz", readyz),
             Route("/webhooks/carriers/{code}", carrier_webhook, methods=["POST"]),
         ],
-        middleware=[Middleware(BodyLimit)],
+        middleware=[Middleware(BodyLimit), Middleware(Budget, state=state)],
         lifespan=lifespan,
     )
     app.state.crm = state

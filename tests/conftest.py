@@ -77,7 +77,10 @@ def database_url() -> Iterator[str]:
 def settings(database_url: str):  # noqa: ANN201
     base = load_settings({"CRM_JWT_SECRET": TEST_SECRET, "CRM_DATABASE_URL": database_url,
                           # the SQLite writer: the process by default (make test-thread-writer)
-                          "CRM_SQLITE_WRITER": os.environ.get("CRM_SQLITE_WRITER", "")})
+                          "CRM_SQLITE_WRITER": os.environ.get("CRM_SQLITE_WRITER", ""),
+                          # one client address for the whole suite: its budget is tested
+                          # on an app of its own (tests/schema/test_request_budget.py)
+                          "CRM_REQUEST_RATE": "0"})
     return replace(base, database_url=database_url)
 
 
