@@ -162,7 +162,8 @@ class Budget:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") != "/graphql":
+        if scope["type"] != "http" or scope.get("path") != "/graphql" \
+                or self.state.settings.request_rate <= 0:
             await self.app(scope, receive, send)
             return
         header = dict(scope.get("headers") or []).get(b"authorization")
