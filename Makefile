@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install run serve test test-pg test-thread-writer test-all test-stress lint format schema \
-        schema-check migration alembic-check bench bench-quick check-upstream clean
+        schema-check migration alembic-check bench bench-quick audit-http check-upstream clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -82,6 +82,9 @@ bench-quick: install
 
 # the `upstream` tests on the newest strawberry-graphql and graphql-core, in a throwaway
 # virtualenv (.ci/check-upstream); not in CI
+audit-http: install
+	./.ci/graphql-http-audit
+
 check-upstream:
 	PYTHON=$(PYTHON) ./.ci/check-upstream
 

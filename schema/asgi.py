@@ -96,6 +96,8 @@ class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
         body = orjson.loads(data)  # its JSONDecodeError is the stdlib's: strawberry's 400
         if not isinstance(body, dict | list):
             raise json.JSONDecodeError("the body must be a JSON object", "", 0)
+        if isinstance(body, dict) and not isinstance(body.get("operationName"), str | None):
+            raise json.JSONDecodeError("operationName must be a string", "", 0)
         return body
 
 
@@ -150,6 +152,58 @@ class BodyLimit:
         except _TooLarge:
             if not started:
                 await _too_large(scope, receive, send)
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class ResponseMedia:
+    """GraphQL over HTTP's `application/graphql-response+json` for clients that ask for it
+    (Accept): that content type, and a request error (nothing executed: a parse, validation
+    or variable error, every error without a path) is a 400 without `data`. Clients that
+    accept `application/json` keep the classic answer (200, `data: null`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        accept = dict(scope.get("headers") or []).get(b"accept", b"")
+        if scope["type"] != "http" or scope.get("path") != "/graphql" or \
+                GRAPHQL_RESPONSE.encode() not in accept:
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def held(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                await _reanswer(start, b"".join(chunks), send)
+
+        await self.app(scope, receive, held)
+
+
+async def _reanswer(start: Message, body: bytes, send: Send) -> None:
+    status, headers = start["status"], list(start.get("headers") or [])
+    kind = dict(headers).get(b"content-type", b"")
+    if b"json" in kind and status == 200:
+        try:
+            result = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            result = None
+        if isinstance(result, dict) and result.get("data") is None and result.get("errors") \
+                and all(not e.get("path") for e in result["errors"]):
+            status = 400
+            body = orjson.dumps({k: v for k, v in result.items() if k != "data"})
+        headers = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
+        headers += [(b"content-type", f"{GRAPHQL_RESPONSE}; charset=utf-8".encode()),
+                    (b"content-length", str(len(body)).encode())]
+    await send({**start, "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class Budget:
@@ -285,7 +339,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             Route("/readyz", readyz),
             Route("/webhooks/carriers/{code}", carrier_webhook, methods=["POST"]),
         ],
-        middleware=[Middleware(BodyLimit), Middleware(Budget, state=state)],
+        middleware=[Middleware(BodyLimit), Middleware(Budget, state=state),
+                    Middleware(ResponseMedia)],
         lifespan=lifespan,
     )
     app.state.crm = state
