@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+from abc import ABC, abstractmethod
 from collections.abc import Coroutine
 from typing import Any
 
@@ -37,7 +38,7 @@ async def stop_background(tasks: list[asyncio.Task]) -> None:
             await task
 
 
-class Periodic:
+class Periodic(ABC):
     """A background worker that runs `run_once()` at start, then every `interval()` seconds
     (0 or less: it never starts). Subclasses (dataclasses: housekeeping, the delay check)
     define both; `run_once` logs its own failures, so the loop never ends on one."""
@@ -45,11 +46,13 @@ class Periodic:
     name = "periodic"
     _task: asyncio.Task | None = None
 
+    @abstractmethod
     def interval(self) -> float:
-        raise NotImplementedError
+        """Seconds between two runs, read at every round (settings may say 0: never)."""
 
+    @abstractmethod
     async def run_once(self) -> Any:
-        raise NotImplementedError
+        """One round; it logs and swallows its own failures."""
 
     async def start(self) -> None:
         if self.interval() > 0:

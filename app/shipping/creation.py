@@ -17,7 +17,7 @@ from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Va
 from app.inventory import repository as inventory_repo
 from app.orders import history
 from app.orders import repository as orders
-from app.orders.models import Order, OrderStatus, PaymentMethod
+from app.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 from app.orders.pricing import totals
 from app.payments.service import refresh_status
 from app.persistence.columns import utcnow
@@ -89,9 +89,10 @@ def _load(uow: UnitOfWork, order_id: int, warehouse_id: int) -> tuple[Order, obj
     s = uow.session
     principal = uow.principal or SYSTEM
     check_writer(principal, warehouse_id)
-    if orders.get_visible(s, principal, order_id) is None:
+    # locked: serializes shipments of one order
+    order = orders.get_visible(s, principal, order_id, for_update=True)
+    if order is None:
         raise NotFound("order not found", field=["orderId"])
-    order = orders.lock_order(s, order_id)  # serializes shipments of one order
     if order.status not in SHIPPABLE_ORDER_STATUSES:
         raise DomainError(f"cannot create a shipment for an order in state {order.status} "
                           "(allowed from " + ", ".join(sorted(SHIPPABLE_ORDER_STATUSES)) + ")",
@@ -115,8 +116,9 @@ def open_in_warehouse(uow: UnitOfWork, order: Order, warehouse_id: int) -> dict[
     return out
 
 
-def _checked_lines(uow: UnitOfWork, order: Order, open_qty: dict[int, int],
+def _checked_lines(rows: dict[int, OrderLine], open_qty: dict[int, int],
                    lines: Sequence[tuple[int, int]] | None) -> dict[int, int]:
+    """{order line id: units} of the request (None: all that is open), each checked."""
     if lines is None:
         if not open_qty:
             raise Conflict("nothing of this order is left to ship from this warehouse",
@@ -125,7 +127,6 @@ def _checked_lines(uow: UnitOfWork, order: Order, open_qty: dict[int, int],
     v = Validator()
     v.check(0 < len(lines) <= 500, "lines", "a shipment has 1 to 500 lines")
     v.raise_if_any()
-    rows = {ln.id: ln for ln in orders.lines_of(uow.session, order.id)}
     out: dict[int, int] = {}
     for i, (line_id, quantity) in enumerate(lines):
         row = rows.get(line_id)
@@ -171,24 +172,22 @@ def choice_record(choice: Choice) -> dict:
             "alternatives": [one(q) for q in choice.alternatives]}
 
 
-def _cod_due(uow: UnitOfWork, order: Order, goods: Decimal, charge: Decimal) -> Decimal:
+def _cod_due(order: Order, goods: Decimal, charge: Decimal, others: Decimal) -> Decimal:
     """Cash the courier collects: this parcel's goods and charge, never more than what the
-    order still owes beyond what other live parcels already collect."""
+    order still owes beyond what its other live parcels (`others`) already collect."""
     if order.payment_method != PaymentMethod.CASH_ON_DELIVERY.value:
         return ZERO
-    others = sum((sh.cod_amount for sh in repo.shipments_of_order(uow.session, order.id)
-                  if sh.status != ShipmentStatus.CANCELLED.value and sh.cod_collected is None),
-                 ZERO)
     owed = order.total - order.credited_total - (order.paid_total - order.refunded_total)
     return max(ZERO, min(goods + charge, owed - others))
 
 
-def set_shipping_total(uow: UnitOfWork, order: Order, shipping_total: Decimal) -> None:
+def set_shipping_total(uow: UnitOfWork, order: Order, shipping_total: Decimal,
+                       lines: Sequence[OrderLine] | None = None) -> None:
     """The order's shipping charge and total follow its live shipments' charges."""
     if shipping_total == order.shipping_total:
         return
     before = snapshot(order)
-    lines = orders.lines_of(uow.session, order.id)
+    lines = orders.lines_of(uow.session, order.id) if lines is None else lines
     order.shipping_total = shipping_total
     order.total = totals(lines, shipping_total).total
     refresh_status(order)
@@ -197,16 +196,21 @@ def set_shipping_total(uow: UnitOfWork, order: Order, shipping_total: Decimal) -
     uow.audit("order.shipping_total", "Order", order.id, before=before, after=snapshot(order))
 
 
+def _live(uow: UnitOfWork, order_id: int) -> list[Shipment]:
+    return [sh for sh in repo.shipments_of_order(uow.session, order_id)
+            if sh.status != ShipmentStatus.CANCELLED.value]
+
+
 def live_charges(uow: UnitOfWork, order_id: int) -> Decimal:
-    return sum((sh.charge for sh in repo.shipments_of_order(uow.session, order_id)
-                if sh.status != ShipmentStatus.CANCELLED.value), ZERO)
+    return sum((sh.charge for sh in _live(uow, order_id)), ZERO)
 
 
 def create_shipment(uow: UnitOfWork, draft: ShipmentDraft, timezone: str) -> Shipment:
     """A CREATED shipment from one warehouse with its chosen service."""
     order, warehouse = _load(uow, draft.order_id, draft.warehouse_id)
     check_parcels(draft.parcels)
-    qty = _checked_lines(uow, order, open_in_warehouse(uow, order, warehouse.id), draft.lines)
+    rows = {ln.id: ln for ln in orders.lines_of(uow.session, order.id)}
+    qty = _checked_lines(rows, open_in_warehouse(uow, order, warehouse.id), draft.lines)
     parcel = quoting.parcel_of(uow.session, order, warehouse, qty)
     ready_at = draft.ready_at or utcnow()
     if ready_at.tzinfo is None:
@@ -224,8 +228,7 @@ def create_shipment(uow: UnitOfWork, draft: ShipmentDraft, timezone: str) -> Shi
                                  or repo.tracking_number_taken(uow.session, carrier.id, tracking)):
         raise DomainError("the tracking number is taken or longer than 64 characters",
                           field=["trackingNumber"], code=ErrorCode.DUPLICATE)
-    lines = {ln.id: ln for ln in orders.lines_of(uow.session, order.id)}
-    goods = sum((lines[i].line_total * q / lines[i].quantity for i, q in qty.items()), ZERO)
+    goods = sum((rows[i].line_total * q / rows[i].quantity for i, q in qty.items()), ZERO)
     charge = quoted.charge.amount if quoted.charge else ZERO
     shipment = Shipment(
         number=new_shipment_number(uow), order_id=order.id, warehouse_id=warehouse.id,
@@ -243,8 +246,10 @@ def create_shipment(uow: UnitOfWork, draft: ShipmentDraft, timezone: str) -> Shi
                          for i, q in qty.items()])
     uow.session.add_all([ShipmentParcel(shipment_id=shipment.id, **vars(p))
                          for p in draft.parcels])
-    set_shipping_total(uow, order, live_charges(uow, order.id))  # includes this one
-    shipment.cod_amount = _cod_due(uow, order, goods.quantize(Decimal("0.01")), charge)
+    live = _live(uow, order.id)  # this one included (flushed)
+    set_shipping_total(uow, order, sum((sh.charge for sh in live), ZERO), list(rows.values()))
+    shipment.cod_amount = _cod_due(order, goods.quantize(Decimal("0.01")), charge, sum(
+        (sh.cod_amount for sh in live if sh.cod_collected is None), ZERO))
     uow.audit("shipment.create", "Shipment", shipment.id, after={
         **snapshot(shipment), "lines": [[i, q] for i, q in qty.items()]})
     emit_status(uow, shipment, order, carrier.code, quoted.choice.reason)

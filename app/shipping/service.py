@@ -12,16 +12,12 @@ from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.persistence.pagination import Page, PageRequest
+from app.shipping import lifecycle
 from app.shipping import repository as repo
 from app.shipping.models import Carrier, Shipment, ShipmentStatus
 
-# Statuses that mean the parcel has left the warehouse.
-ON_THE_WAY = frozenset({
-    ShipmentStatus.PICKED_UP.value, ShipmentStatus.IN_TRANSIT.value,
-    ShipmentStatus.OUT_FOR_DELIVERY.value, ShipmentStatus.FAILED_ATTEMPT.value,
-    ShipmentStatus.EXCEPTION.value, ShipmentStatus.DELIVERED.value,
-})
-_PROBLEMS = frozenset({ShipmentStatus.EXCEPTION.value, ShipmentStatus.FAILED_ATTEMPT.value})
+# Statuses that mean the parcel has left the warehouse (delivered included).
+ON_THE_WAY = lifecycle.ON_THE_WAY | {ShipmentStatus.DELIVERED.value}
 
 
 def apply_status(shipment: Shipment, status: str, at: datetime, description: str) -> None:
@@ -31,7 +27,7 @@ def apply_status(shipment: Shipment, status: str, at: datetime, description: str
         shipment.shipped_at = at
     if status == ShipmentStatus.DELIVERED.value:
         shipment.delivered_at = at
-    shipment.exception_reason = (description or status) if status in _PROBLEMS else None
+    shipment.exception_reason = (description or status) if status in lifecycle.PROBLEMS else None
 
 
 # Reads ----------------------------------------------------------------------

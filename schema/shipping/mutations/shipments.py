@@ -17,6 +17,7 @@ from app.ids import parse_id
 from app.shipping import creation, delivery, lifecycle, tracking
 from schema.core.errors import UserError, user_errors
 from schema.core.permissions import requires
+from schema.core.writes import run_write
 from schema.shipping.types import Shipment, ShipmentStatus, TrackingEvent
 
 _WRITE = ("Requires shipments:write (LOGISTICS, WAREHOUSE for its own warehouses, MANAGER, "
@@ -118,14 +119,13 @@ def _draft(i: ShipmentCreateInput) -> creation.ShipmentDraft:
 async def _step(info: strawberry.Info, parse: Callable[[], tuple], fn: Callable[..., Any],
                 **kw: Any) -> ShipmentPayload:
     """Parse the ids (a bad one is a user error, like a missing one), run one service."""
-    ctx = info.context
     try:
         args = parse()
-        row = await ctx.runner.write(fn, *args, principal=ctx.principal,
-                                     request_id=ctx.request_id, **kw)
     except DomainError as exc:
         return ShipmentPayload(user_errors=user_errors(exc))
-    return ShipmentPayload(shipment=Shipment.from_row(row))
+    row, errors = await run_write(info, fn, *args, **kw)
+    return ShipmentPayload(shipment=Shipment.from_row(row) if row else None,
+                           user_errors=errors)
 
 
 def _tz(info: strawberry.Info) -> str:
@@ -148,15 +148,15 @@ class ShipmentMutation:
     async def order_create_shipments(self, info: strawberry.Info, order_id: strawberry.ID,
                                      service_id: strawberry.ID | None = None
                                      ) -> ShipmentsPayload:
-        ctx = info.context
         try:
             oid = parse_id(order_id, "Order", "orderId")
             sid = parse_id(service_id, "CarrierService", "serviceId") if service_id else None
-            rows = await ctx.runner.write(creation.create_order_shipments, oid, sid, _tz(info),
-                                          principal=ctx.principal, request_id=ctx.request_id)
         except DomainError as exc:
             return ShipmentsPayload(user_errors=user_errors(exc))
-        return ShipmentsPayload(shipments=[Shipment.from_row(r) for r in rows])
+        rows, errors = await run_write(info, creation.create_order_shipments, oid, sid,
+                                       _tz(info))
+        return ShipmentsPayload(shipments=[Shipment.from_row(r) for r in rows or []],
+                                user_errors=errors)
 
     @strawberry.mutation(extensions=requires(Perm.SHIPMENTS_WRITE),
                          description="Record the boxes packed (CREATED or PACKED -> PACKED). "
@@ -186,18 +186,17 @@ class ShipmentMutation:
                          "/webhooks/carriers/{code}). " + _WRITE)
     async def tracking_event_record(self, info: strawberry.Info, shipment_id: strawberry.ID,
                                     input: TrackingEventInput) -> TrackingEventPayload:
-        ctx = info.context
         try:
             pk = parse_id(shipment_id, "Shipment", "shipmentId")
-            draft = tracking.EventDraft(
-                status=input.status.value if hasattr(input.status, "value") else input.status,
-                occurred_at=input.occurred_at, location=input.location,
-                description=input.description, external_id=input.external_id,
-                problem=input.problem, cod_collected=input.cod_collected, signer=input.signer)
-            done = await ctx.runner.write(tracking.record_event, pk, draft,
-                                          principal=ctx.principal, request_id=ctx.request_id)
         except DomainError as exc:
             return TrackingEventPayload(user_errors=user_errors(exc))
+        draft = tracking.EventDraft(
+            status=input.status.value, occurred_at=input.occurred_at, location=input.location,
+            description=input.description, external_id=input.external_id,
+            problem=input.problem, cod_collected=input.cod_collected, signer=input.signer)
+        done, errors = await run_write(info, tracking.record_event, pk, draft)
+        if done is None:
+            return TrackingEventPayload(user_errors=errors)
         return TrackingEventPayload(shipment=Shipment.from_row(done.shipment),
                                     tracking_event=TrackingEvent.from_row(done.event),
                                     duplicate=not done.new)
