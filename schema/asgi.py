@@ -29,6 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import composition
+from app.audit import service as audit_service
 from app.auth.budget import RequestBudget
 from app.auth.throttle import LoginThrottle
 from app.config import Settings, get_settings
@@ -72,6 +73,17 @@ class AppState:
         await self.events.publish(events)  # never raises: the relay retries
 
 
+async def _audit_denials(context: Any) -> None:
+    """Audit the refused mutations of a request; a failure to do so is logged, and the
+    answer the caller gets stays the refusal."""
+    try:
+        await context.runner.write(
+            audit_service.record_denials, context.denials, context.client_address,
+            principal=context.principal, request_id=context.request_id)
+    except Exception:
+        log.exception("could not audit refused calls (request %s)", context.request_id)
+
+
 class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
     def __init__(self, state: AppState, **kwargs: Any) -> None:
         super().__init__(default_schema, **kwargs)
@@ -84,6 +96,15 @@ class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
         auth = request.headers.get("authorization") if isinstance(request, Request) else None
         return build_context(request, self.state.settings, self.state.runner, auth,
                              services=self.state)
+
+    async def execute_operation(self, request: Any, request_adapter: Any, request_data: Any,
+                                context: Any, root_value: Any, sub_response: Any) -> Any:
+        try:
+            return await super().execute_operation(request, request_adapter, request_data,
+                                                   context, root_value, sub_response)
+        finally:
+            if context.denials:  # docs/architecture.md#the-policy-table
+                await _audit_denials(context)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

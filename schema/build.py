@@ -12,7 +12,7 @@ from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
 from schema.core.extensions import EXTENSIONS
 from schema.core.node import Node, resolve_node
-from schema.core.permissions import current_principal, forbidden
+from schema.core.permissions import forbidden
 from schema.customers.mutations import CustomerMutation
 from schema.customers.queries import CustomerQuery
 from schema.engine import install
@@ -24,6 +24,7 @@ from schema.orders.mutations.intake import IntakeMutation
 from schema.orders.mutations.workflow import OrderMutation
 from schema.orders.queries import OrderQuery
 from schema.payments.mutations import PaymentMutation
+from schema.policy.apply import apply_policy
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
 from schema.shipping.mutations import (
@@ -47,12 +48,10 @@ from schema.subscriptions.resolvers import LiveSubscription
 class NodeQuery:
     @strawberry.field(description="Any object by global ID; null when missing or not yours.")
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
-        current_principal(info)
         return await resolve_node(info, id)
 
     @strawberry.field(description="Several objects by global ID (at most 100), in order.")
     async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        current_principal(info)
         if len(ids) > 100:
             raise forbidden("at most 100 ids per call")
         return [await resolve_node(info, i) for i in ids]
@@ -73,7 +72,10 @@ SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription]
 def build_schema() -> strawberry.Schema:
     query = merge_types("Query", tuple(QUERIES))
     mutation = merge_types("Mutation", tuple(MUTATIONS))
-    subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS)) if SUBSCRIPTIONS else None
+    subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS))
+    # every root field's permission comes from the policy table (schema/policy/table.py)
+    for root, kind in ((query, "Query"), (mutation, "Mutation"), (subscription, "Subscription")):
+        apply_policy(root, kind)
     # the engine's overrides, installed once (docs/architecture.md#the-graphql-engine)
     return install(strawberry.Schema(
         query=query, mutation=mutation, subscription=subscription, extensions=EXTENSIONS))

@@ -1,4 +1,5 @@
-"""Writes (or checks) frontend-contract/schema.graphql from the live schema."""
+"""Writes (or checks) frontend-contract/schema.graphql from the live schema and
+frontend-contract/PERMISSIONS.md from the policy table."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import sys
 from pathlib import Path
 
 from schema.build import schema
+from schema.policy import document
 
-TARGET = Path(__file__).resolve().parent.parent / "frontend-contract" / "schema.graphql"
+CONTRACT = Path(__file__).resolve().parent.parent / "frontend-contract"
+TARGET = CONTRACT / "schema.graphql"
+PERMISSIONS = CONTRACT / "PERMISSIONS.md"
 
 
 def sdl() -> str:
@@ -15,17 +19,19 @@ def sdl() -> str:
 
 
 def main(argv: list[str]) -> int:
-    current = sdl()
+    files = {TARGET: sdl(), PERMISSIONS: document.render()}
     if "--check" in argv:
-        committed = TARGET.read_text() if TARGET.exists() else ""
-        if committed != current:
-            print("frontend-contract/schema.graphql is out of date: run `make schema`",
+        stale = [p.name for p, text in files.items()
+                 if (p.read_text() if p.exists() else "") != text]
+        if stale:
+            print(f"frontend-contract/{', '.join(stale)} out of date: run `make schema`",
                   file=sys.stderr)
             return 1
-        print("schema.graphql matches the live schema")
+        print("schema.graphql and PERMISSIONS.md match the live schema and policy")
         return 0
-    TARGET.write_text(current)
-    print(f"wrote {TARGET}")
+    for path, text in files.items():
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
 
 

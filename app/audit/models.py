@@ -1,14 +1,20 @@
-"""The audit log: who changed what, when, with before and after."""
+"""The audit log: who changed what, when, with before and after; and who was refused."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import json_field, timestamp_field
+
+
+class Outcome(StrEnum):
+    SUCCESS = "SUCCESS"
+    DENIED = "DENIED"
 
 
 class AuditRecord(SQLModel, table=True):
@@ -24,4 +30,11 @@ class AuditRecord(SQLModel, table=True):
     before: dict[str, Any] | None = json_field()
     after: dict[str, Any] | None = json_field()
     request_id: str | None = Field(default=None, max_length=64)
+    # SUCCESS: a change made; DENIED: a refused attempt (docs/architecture.md#the-policy-table).
+    # The database's default, not Python's: the fast insert path takes no Python-side
+    # defaults (app/persistence/fast/driver.py), and rows are only ever inserted in bulk.
+    outcome: str = Field(default=None, max_length=16, index=True, nullable=False,
+                         sa_column_kwargs={"server_default": Outcome.SUCCESS.value})
+    reason: str | None = Field(default=None, max_length=300)
+    client_address: str | None = Field(default=None, max_length=64)
     created_at: datetime = timestamp_field(index=True)

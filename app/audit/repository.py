@@ -38,6 +38,7 @@ class AuditFilter:
     actor_id: int | None = None
     actions: tuple[str, ...] | None = None
     request_id: str | None = None
+    outcome: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -49,6 +50,7 @@ def list_records(session: Session, flt: AuditFilter, sort: AuditSort,
                  equal(AuditRecord.entity_id, flt.entity_id),
                  equal(AuditRecord.actor_id, flt.actor_id),
                  equal(AuditRecord.request_id, flt.request_id),
+                 equal(AuditRecord.outcome, flt.outcome),
                  one_of(AuditRecord.action, flt.actions),
                  in_period(AuditRecord.created_at, flt.created_after, flt.created_before))
     return paginate(session, stmt, _SORTS[sort], page, AuditRecord.id)

@@ -8,6 +8,7 @@ from app.auth.roles import ROLE_PERMISSIONS, Perm, Role
 
 _CONTACT_HIDDEN = {Role.WAREHOUSE, Role.LOGISTICS}
 _FINANCIAL = {Role.FINANCE, Role.MANAGER, Role.ADMIN}
+_SHIPPERS = {Role.WAREHOUSE, Role.LOGISTICS}
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Principal:
         if self.role is Role.ANALYST:
             return "masked"
         return "full"
+
+    def sees_ship_to(self) -> bool:
+        """Shipping staff see the address they ship to (contact data otherwise)."""
+        return self.role in _SHIPPERS
 
     def can_see_cost(self) -> bool:
         return self.role in _FINANCIAL

@@ -10,6 +10,7 @@ import strawberry
 from app.audit import repository as repo
 from app.errors import DomainError, ErrorCode
 from app.ids import from_global_id
+from schema.audit.types import AuditOutcome
 from schema.core.node import parse_ids
 
 AuditSort = strawberry.enum(repo.AuditSort, name="AuditSort")
@@ -25,6 +26,8 @@ class AuditFilter:
     actor_id: strawberry.ID | None = strawberry.field(default=None, description="A User.")
     actions: list[str] | None = None
     request_id: str | None = None
+    outcome: AuditOutcome | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="DENIED: the refused attempts only.")
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -48,5 +51,7 @@ def filter_from(flt: AuditFilter | None) -> repo.AuditFilter:
     return repo.AuditFilter(
         entity_type=entity_type, entity_id=entity_id, actor_id=actor,
         actions=tuple(flt.actions) if flt.actions is not None else None,
-        request_id=flt.request_id, created_after=flt.created_after,
+        request_id=flt.request_id,
+        outcome=flt.outcome.value if flt.outcome is not None else None,
+        created_after=flt.created_after,
         created_before=flt.created_before)

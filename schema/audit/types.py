@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from app.audit import models as m
 from app.audit import service
+from app.audit.models import Outcome as _Outcome
 from app.ids import to_global_id
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import object_type, register_types
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from schema.auth.types import User
 
 register_relation("AuditRecord", "actor", "user_by_id", "actor_id")
+AuditOutcome = strawberry.enum(_Outcome, name="AuditOutcome")
 
 
 @strawberry.type(description="One audited change: who, what, when, before and after.")
@@ -35,6 +37,11 @@ class AuditRecord(Node):
     after: JSON | None = strawberry.field(description="Its fields after the change.")
     request_id: str | None = strawberry.field(
         description="The request that made the change (the x-request-id header if sent).")
+    outcome: AuditOutcome = strawberry.field(  # type: ignore[valid-type]
+        description="SUCCESS: a change made; DENIED: a refused mutation (nothing changed).")
+    reason: str | None = strawberry.field(description="Why a DENIED attempt was refused.")
+    client_address: str | None = strawberry.field(
+        description="The client's address, for a DENIED attempt.")
     created_at: datetime
     _actor_id: strawberry.Private[int | None]
 
@@ -49,7 +56,9 @@ class AuditRecord(Node):
                   if row.entity_id is not None else None)
         return cls(id=gid("AuditRecord", row.id), action=row.action, actor_role=row.actor_role,
                    entity_type=row.entity_type, entity_id=entity, before=row.before,
-                   after=row.after, request_id=row.request_id, created_at=row.created_at,
+                   after=row.after, request_id=row.request_id,
+                   outcome=_Outcome(row.outcome), reason=row.reason,
+                   client_address=row.client_address, created_at=row.created_at,
                    _actor_id=row.actor_id)
 
 

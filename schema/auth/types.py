@@ -10,10 +10,12 @@ from app.auth import models as m
 from app.auth import repository as users_repo
 from app.auth.roles import ROLE_PERMISSIONS, Perm
 from app.auth.roles import Role as _Role
+from schema.core.guards import ACCOUNT_RULE
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import register_types
-from schema.core.permissions import current_principal, forbidden, requires
+from schema.core.permissions import current_principal, forbidden, requires, visibility
 from schema.loading.loaders import register_loader
+from schema.policy.table import OPERATIONS
 
 register_loader("user_by_id", users_repo.users_by_ids)
 register_loader("warehouse_ids_by_user", users_repo.warehouse_ids_by_user, default=[])
@@ -22,17 +24,20 @@ Role = strawberry.enum(_Role, name="Role")
 
 
 def _account_detail(info: strawberry.Info, user_id: int) -> bool:
-    """A CUSTOMER sees other accounts (its sales rep, who handled its order) by display
-    name only; staff see colleagues' details (docs/architecture.md#permissions)."""
+    """Another account's details go to users:manage only; everyone else sees it by fullName,
+    as `node(id)` does (docs/architecture.md#the-policy-table)."""
     principal = info.context.principal  # None: a login or refresh payload, its own account
-    if principal is None or principal.role is not _Role.CUSTOMER \
-            or principal.user_id == user_id:
+    if principal is None or principal.user_id == user_id or principal.can(Perm.USERS_MANAGE):
         return True
-    raise forbidden("customers see other accounts by their name only")
+    raise forbidden("other accounts are seen by their name only")
 
 
-@strawberry.type(description="A staff or customer account. A CUSTOMER sees other accounts "
-                 "by fullName only (the other fields: null and FORBIDDEN).")
+_DETAIL = {"description": ACCOUNT_RULE, "directives": visibility(ACCOUNT_RULE)}
+
+
+@strawberry.type(description="A staff or customer account. Other accounts than the caller's "
+                 "own are seen by fullName only, unless the caller holds users:manage (the "
+                 "other fields: null and FORBIDDEN).")
 class User(Node):
     full_name: str
     _email: strawberry.Private[str]
@@ -42,24 +47,24 @@ class User(Node):
     _created_at: strawberry.Private[datetime]
     _pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(**_DETAIL)
     def email(self, info: strawberry.Info) -> str | None:
         return self._email if _account_detail(info, self._pk) else None
 
-    @strawberry.field
+    @strawberry.field(**_DETAIL)
     def role(self, info: strawberry.Info) -> Role | None:  # type: ignore[valid-type]
         return _Role(self._role) if _account_detail(info, self._pk) else None
 
-    @strawberry.field
+    @strawberry.field(**_DETAIL)
     def is_active(self, info: strawberry.Info) -> bool | None:
         return self._is_active if _account_detail(info, self._pk) else None
 
     @strawberry.field(description="zh or en: the language of this user's notifications "
-                      "(staff alerts).")
+                      "(staff alerts). " + ACCOUNT_RULE, directives=visibility(ACCOUNT_RULE))
     def language(self, info: strawberry.Info) -> str | None:
         return self._language if _account_detail(info, self._pk) else None
 
-    @strawberry.field
+    @strawberry.field(**_DETAIL)
     def created_at(self, info: strawberry.Info) -> datetime | None:
         return self._created_at if _account_detail(info, self._pk) else None
 
@@ -84,10 +89,18 @@ class Viewer:
     customer_id: strawberry.ID | None
     warehouse_ids: list[strawberry.ID]
     token_expires_at: datetime | None
+    allowed_operations: list[str] = strawberry.field(description=(
+        "The queries, mutations and subscriptions this caller may call, as `Query.orders`, "
+        "`Mutation.orderCreate`, ... (from the policy table: frontend-contract/"
+        "PERMISSIONS.md); row-scoped ones act on the caller's rows only."))
 
 
 def perms_of(role: _Role) -> list[str]:
     return sorted(p.value for p in ROLE_PERMISSIONS[role])
+
+
+def operations_of(role: _Role) -> list[str]:
+    return sorted(name for name, rule in OPERATIONS.items() if role in rule.roles)
 
 
 async def fetch_user(info: strawberry.Info, pk: int) -> User | None:

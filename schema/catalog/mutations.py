@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.catalog import service
 from app.errors import DomainError
 from app.ids import parse_id
 from schema.catalog.inputs import ProductCreateInput, ProductUpdateInput
 from schema.catalog.types import Product
 from schema.core.errors import UserError, user_errors
-from schema.core.permissions import requires
 from schema.core.writes import provided, run_write
 
 
@@ -24,16 +22,14 @@ class ProductPayload:
 
 @strawberry.type
 class CatalogMutation:
-    @strawberry.mutation(extensions=requires(Perm.PRODUCTS_WRITE),
-                         description="Add a product; the SKU must be unique.")
+    @strawberry.mutation(description="Add a product; the SKU must be unique.")
     async def product_create(self, info: strawberry.Info,
                              input: ProductCreateInput) -> ProductPayload:
         data = {k: v for k, v in provided(input).items() if v is not None}
         row, errors = await run_write(info, service.create_product, data)
         return ProductPayload(product=Product.from_row(row) if row else None, user_errors=errors)
 
-    @strawberry.mutation(extensions=requires(Perm.PRODUCTS_WRITE),
-                         description="Change the fields given; null clears description and "
+    @strawberry.mutation(description="Change the fields given; null clears description and "
                          "category.")
     async def product_update(self, info: strawberry.Info, id: strawberry.ID,
                              input: ProductUpdateInput) -> ProductPayload:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.catalog import service
 from schema.catalog.inputs import ProductFilter, ProductSort, filter_from
 from schema.catalog.types import Product
 from schema.core.node import lookup
 from schema.core.pagination import Connection, page_request, to_connection
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal
 from schema.loading.prefetch import read_connection
 
 
 @strawberry.type
 class CatalogQuery:
-    @strawberry.field(extensions=requires(Perm.PRODUCTS_READ),
-                      description="The catalog (CUSTOMER: active products only).")
+    @strawberry.field(description="The catalog (CUSTOMER: active products only).")
     async def products(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
@@ -29,7 +27,6 @@ class CatalogQuery:
                                      page_request(info, first, after, last, before))
         return to_connection(page, Product.from_row)
 
-    @strawberry.field(extensions=requires(Perm.PRODUCTS_READ),
-                      description="One product; null when missing (or retired, for CUSTOMER).")
+    @strawberry.field(description="One product; null when missing (or retired, for CUSTOMER).")
     async def product(self, info: strawberry.Info, id: strawberry.ID) -> Product | None:
         return await lookup(info, id, "Product")

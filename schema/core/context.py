@@ -31,6 +31,13 @@ class Context:
     connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload
     event_feed: Any = None  # a bus listener opened for a subscription (schema.subscriptions)
     logins: int = 0  # sign-in attempts in this request: at most one (schema/auth/mutations.py)
+    # refused mutations, audited once the operation ends (schema/policy/apply.py)
+    denials: list[Any] = field(default_factory=list)
+
+    @property
+    def client_address(self) -> str | None:
+        client = self.request.client if self.request is not None else None
+        return client.host if client is not None else None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.runner, self.principal)

@@ -12,6 +12,11 @@ CONTACT_RULE = ("contact data: hidden from WAREHOUSE and LOGISTICS, masked for A
                 "(138****5678)")
 COST_RULE = "cost and margin: FINANCE, MANAGER and ADMIN only"
 CREDIT_RULE = "credit: FINANCE, MANAGER, ADMIN, and the owning SALES rep (read)"
+SHIP_TO_RULE = ("ship-to contact data: visible to staff who ship it (WAREHOUSE, LOGISTICS), "
+                "masked for ANALYST (138****5678)")
+ACCOUNT_RULE = ("account details: the account itself and users:manage; others see an "
+                "account by fullName only")
+WAREHOUSE_ADDRESS_RULE = "warehouse address: WAREHOUSE staff read their own warehouses' only"
 
 
 def contact_value(info: Any, value: str | None) -> str | None:
@@ -21,6 +26,13 @@ def contact_value(info: Any, value: str | None) -> str | None:
     if access == "masked":
         return mask(value)
     raise forbidden("contact data is hidden for your role")
+
+
+def ship_to_value(info: Any, value: str | None) -> str | None:
+    """Like contact_value, but shipping staff see the address they ship to."""
+    if current_principal(info).sees_ship_to():
+        return value
+    return contact_value(info, value)
 
 
 def cost_value(info: Any, value: Any) -> Any:

@@ -14,6 +14,7 @@ from graphql import GraphQLError
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
+from app.audit.service import Attempt
 from app.auth.principal import Principal
 from app.auth.roles import Perm
 
@@ -40,6 +41,33 @@ def unauthenticated(message: str = "authentication required") -> GraphQLError:
 
 def forbidden(message: str = "forbidden") -> GraphQLError:
     return GraphQLError(message, extensions={"code": "FORBIDDEN"})
+
+
+MAX_DENIALS = 20  # audited per request: an aliased flood of refusals writes no more
+
+
+def _ids(values: Any) -> list[Any]:
+    """`id` and `...Id` / `..._id` entries of arguments (a dict, or an input object)."""
+    items = values.items() if isinstance(values, dict) else vars(values).items() \
+        if hasattr(values, "__dict__") else ()
+    return [v for k, v in items if k == "id" or k.endswith(("Id", "_id"))]
+
+
+def _target(arguments: dict[str, Any]) -> str | None:
+    """The object a refused call aimed at: its `id` / `...Id` argument or that field of its
+    input (a global ID as sent, at most 200 characters)."""
+    for value in [*_ids(arguments), *_ids(arguments.get("input"))]:
+        if isinstance(value, str) and value:
+            return value[:200]
+    return None
+
+
+def note_denial(context: Any, operation: str, arguments: dict[str, Any], reason: str
+                ) -> None:
+    """Keep a refused mutation for the audit log, written when the operation ends
+    (schema/asgi.py `GraphQLApp.execute_operation`)."""
+    if len(context.denials) < MAX_DENIALS:
+        context.denials.append(Attempt(operation, _target(arguments), reason))
 
 
 def current_principal(info: Any) -> Principal:

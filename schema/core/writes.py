@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from app.errors import DomainError
+from app.errors import DomainError, ErrorCode
 from schema.core.errors import UserError, user_errors
+from schema.core.permissions import note_denial
 
 T = TypeVar("T")
 
@@ -23,6 +24,10 @@ async def run_write(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any
             fn, *args, principal=ctx.principal, request_id=ctx.request_id, **kwargs
         )
     except DomainError as exc:
+        if exc.code is ErrorCode.FORBIDDEN and info.operation.operation.value == "mutation":
+            # refused by the service's own rule (a state a CUSTOMER may not act in, ...)
+            note_denial(ctx, f"Mutation.{info.field_name}", info.selected_fields[0].arguments,
+                        exc.message)
         return None, user_errors(exc)
     return result, []
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.customers import service
 from schema.core.node import lookup
 from schema.core.pagination import Connection, page_request, to_connection
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal
 from schema.customers.inputs import CustomerFilter, CustomerSort, filter_from
 from schema.customers.types import Customer
 from schema.loading.prefetch import read_connection
@@ -16,8 +15,7 @@ from schema.loading.prefetch import read_connection
 
 @strawberry.type
 class CustomerQuery:
-    @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ),
-                      description="Customers the caller may see (SALES: own; CUSTOMER: self).")
+    @strawberry.field(description="Customers the caller may see (SALES: own; CUSTOMER: self).")
     async def customers(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
@@ -29,7 +27,6 @@ class CustomerQuery:
                                      page_request(info, first, after, last, before))
         return to_connection(page, Customer.from_row)
 
-    @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ),
-                      description="One customer; null when missing or out of your scope.")
+    @strawberry.field(description="One customer; null when missing or out of your scope.")
     async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
         return await lookup(info, id, "Customer")

@@ -8,12 +8,10 @@ from typing import Any
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.errors import DomainError
 from app.inventory import service, stock_service
 from schema.core.errors import UserError, user_errors
 from schema.core.node import parse_ids
-from schema.core.permissions import requires
 from schema.core.writes import provided, run_write
 from schema.inventory.inputs import (
     StockAdjustInput,
@@ -68,8 +66,7 @@ def _product_and_warehouse(inp: Any) -> Callable[[], list[Any]]:
 
 @strawberry.type
 class InventoryMutation:
-    @strawberry.mutation(extensions=requires(Perm.WAREHOUSES_WRITE),
-                         description="Add a warehouse; the code must be unique.")
+    @strawberry.mutation(description="Add a warehouse; the code must be unique.")
     async def warehouse_create(self, info: strawberry.Info,
                                input: WarehouseCreateInput) -> WarehousePayload:
         data = {k: v for k, v in provided(input).items() if v is not None}
@@ -77,8 +74,7 @@ class InventoryMutation:
         return WarehousePayload(warehouse=Warehouse.from_row(row) if row else None,
                                 user_errors=errors)
 
-    @strawberry.mutation(extensions=requires(Perm.WAREHOUSES_WRITE),
-                         description="Change the fields given.")
+    @strawberry.mutation(description="Change the fields given.")
     async def warehouse_update(self, info: strawberry.Info, id: strawberry.ID,
                                input: WarehouseUpdateInput) -> WarehousePayload:
         try:
@@ -89,24 +85,21 @@ class InventoryMutation:
         return WarehousePayload(warehouse=Warehouse.from_row(row) if row else None,
                                 user_errors=errors)
 
-    @strawberry.mutation(extensions=requires(Perm.STOCK_WRITE),
-                         description="Goods received: on hand grows." + LEDGER + SCOPED)
+    @strawberry.mutation(description="Goods received: on hand grows." + LEDGER + SCOPED)
     async def stock_receive(self, info: strawberry.Info,
                             input: StockReceiveInput) -> StockLevelPayload:
         return await _level_write(info, _product_and_warehouse(input),
                                   stock_service.receive_stock, input.quantity, input.reason,
                                   input.reference)
 
-    @strawberry.mutation(extensions=requires(Perm.STOCK_WRITE),
-                         description="Correct on hand by a signed delta with a reason; only "
+    @strawberry.mutation(description="Correct on hand by a signed delta with a reason; only "
                          "unreserved stock can be removed." + LEDGER + SCOPED)
     async def stock_adjust(self, info: strawberry.Info,
                            input: StockAdjustInput) -> StockLevelPayload:
         return await _level_write(info, _product_and_warehouse(input),
                                   stock_service.adjust_stock, input.quantity_delta, input.reason)
 
-    @strawberry.mutation(extensions=requires(Perm.STOCK_WRITE),
-                         description="Set on hand to a counted quantity (a COUNT movement of "
+    @strawberry.mutation(description="Set on hand to a counted quantity (a COUNT movement of "
                          "the difference)." + LEDGER + SCOPED)
     async def stock_count(self, info: strawberry.Info,
                           input: StockCountInput) -> StockLevelPayload:
@@ -114,8 +107,7 @@ class InventoryMutation:
                                   stock_service.count_stock, input.counted_quantity,
                                   input.reason)
 
-    @strawberry.mutation(extensions=requires(Perm.STOCK_WRITE),
-                         description="Move unreserved stock between two warehouses."
+    @strawberry.mutation(description="Move unreserved stock between two warehouses."
                          + LEDGER + SCOPED)
     async def stock_transfer(self, info: strawberry.Info,
                              input: StockTransferInput) -> StockTransferPayload:
@@ -132,8 +124,7 @@ class InventoryMutation:
         return StockTransferPayload(from_stock_level=StockLevel.from_row(levels[0]),
                                     to_stock_level=StockLevel.from_row(levels[1]))
 
-    @strawberry.mutation(extensions=requires(Perm.STOCK_WRITE),
-                         description="Set planning numbers: safety stock, reorder point, "
+    @strawberry.mutation(description="Set planning numbers: safety stock, reorder point, "
                          "incoming (0 to 1_000_000_000)." + SCOPED)
     async def stock_level_update(self, info: strawberry.Info, id: strawberry.ID,
                                  input: StockLevelUpdateInput) -> StockLevelPayload:

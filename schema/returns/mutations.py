@@ -8,17 +8,14 @@ from typing import Any
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.errors import DomainError
 from app.ids import parse_id
 from app.returns import receiving as return_receiving
 from app.returns import resolution as return_resolution
 from app.returns import service as returns
 from schema.core.errors import UserError, user_errors
-from schema.core.permissions import requires
 from schema.core.writes import run_write
 from schema.orders.types import PaymentMethod
-from schema.payments.mutations import finance_only
 from schema.returns.inputs import (
     ReturnRequestCreateInput,
     ReturnRequestReceiveInput,
@@ -51,33 +48,28 @@ def _id(raw: str) -> Callable[..., tuple]:
 
 @strawberry.type
 class ReturnMutation:
-    @strawberry.mutation(extensions=requires(Perm.RETURNS_CREATE),
-                         description="Ask delivered goods back (CUSTOMER: own orders).")
+    @strawberry.mutation(description="Ask delivered goods back (CUSTOMER: own orders).")
     async def return_request_create(self, info: strawberry.Info,
                                     input: ReturnRequestCreateInput) -> ReturnRequestPayload:
         return await _run(info, returns.create_return, lambda: (draft_from(input),))
 
-    @strawberry.mutation(extensions=requires(Perm.RETURNS_MANAGE),
-                         description="REQUESTED -> APPROVED.")
+    @strawberry.mutation(description="REQUESTED -> APPROVED.")
     async def return_request_approve(self, info: strawberry.Info,
                                      id: strawberry.ID) -> ReturnRequestPayload:
         return await _run(info, returns.approve_return, _id(id))
 
-    @strawberry.mutation(extensions=requires(Perm.RETURNS_MANAGE),
-                         description="REQUESTED -> REJECTED; the units become returnable again.")
+    @strawberry.mutation(description="REQUESTED -> REJECTED; the units become returnable again.")
     async def return_request_reject(self, info: strawberry.Info, id: strawberry.ID,
                                     reason: str) -> ReturnRequestPayload:
         return await _run(info, returns.reject_return, lambda: _id(id)(reason))
 
-    @strawberry.mutation(extensions=requires(Perm.RETURNS_MANAGE),
-                         description="APPROVED -> RECEIVED: restock or scrap each line "
+    @strawberry.mutation(description="APPROVED -> RECEIVED: restock or scrap each line "
                          "(stock movements RETURN_RESTOCK and SCRAP).")
     async def return_request_receive(self, info: strawberry.Info,
                                      input: ReturnRequestReceiveInput) -> ReturnRequestPayload:
         return await _run(info, return_receiving.receive_return, lambda: received_from(input))
 
-    @strawberry.mutation(extensions=finance_only(),
-                         description="RETURN: RECEIVED -> REFUNDED. Credits the goods to the "
+    @strawberry.mutation(description="RETURN: RECEIVED -> REFUNDED. Credits the goods to the "
                          "order and pays back what was paid beyond the new total.")
     async def return_request_refund(
         self, info: strawberry.Info, id: strawberry.ID,
@@ -87,8 +79,7 @@ class ReturnMutation:
         return await _run(info, return_resolution.refund_return, lambda: _id(id)(
             method.value if method else None, reference or ""))
 
-    @strawberry.mutation(extensions=requires(Perm.RETURNS_MANAGE),
-                         description="EXCHANGE: RECEIVED -> REPLACED (a free replacement order, "
+    @strawberry.mutation(description="EXCHANGE: RECEIVED -> REPLACED (a free replacement order, "
                          "submitted for review). REPAIR: RECEIVED -> REPAIRED (resolution "
                          "required).")
     async def return_request_resolve(self, info: strawberry.Info, id: strawberry.ID,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.returns import service as returns
 from schema.core.node import lookup
 from schema.core.pagination import Connection, page_request, to_connection
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal
 from schema.core.writes import run_read
 from schema.returns.inputs import ReturnRequestFilter, ReturnRequestSort, filter_from
 from schema.returns.types import ReturnRequest
@@ -16,8 +15,7 @@ from schema.returns.types import ReturnRequest
 
 @strawberry.type
 class ReturnQuery:
-    @strawberry.field(extensions=requires(Perm.ORDERS_READ),
-                      description="Return requests the caller may see (SALES: of owned "
+    @strawberry.field(description="Return requests the caller may see (SALES: of owned "
                       "customers; CUSTOMER: its own).")
     async def return_requests(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
@@ -30,8 +28,7 @@ class ReturnQuery:
                               page_request(info, first, after, last, before))
         return to_connection(page, ReturnRequest.from_row)
 
-    @strawberry.field(extensions=requires(Perm.ORDERS_READ),
-                      description="One return request; null when missing or out of scope.")
+    @strawberry.field(description="One return request; null when missing or out of scope.")
     async def return_request(self, info: strawberry.Info,
                              id: strawberry.ID) -> ReturnRequest | None:
         return await lookup(info, id, "ReturnRequest")

@@ -12,14 +12,13 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
-from app.auth.principal import Principal
-from app.auth.roles import Perm
 from app.errors import DomainError
 from app.events import topics
 from app.events.bus import DomainEvent
 from app.ids import parse_id
 from schema.core.node import gid
-from schema.core.permissions import Requires, current_principal, forbidden
+from schema.core.permissions import current_principal
+from schema.policy.apply import caller
 from schema.shipping.types import Shipment
 from schema.shipping.types.exceptions import (
     ShipmentException,
@@ -76,13 +75,6 @@ class ShipmentExceptionOpened:
                    _exception_id=p["exception_id"], _shipment_id=p["shipment_id"])
 
 
-def _caller(info: strawberry.Info) -> Principal:
-    principal = current_principal(info)
-    if not principal.can(Perm.EXCEPTIONS_READ):
-        raise forbidden(f"requires permission {Perm.EXCEPTIONS_READ.value}")
-    return principal
-
-
 def _not_found() -> GraphQLError:
     return GraphQLError("shipment not found", extensions={"code": "NOT_FOUND"})
 
@@ -122,8 +114,7 @@ def _authorizer(info: strawberry.Info, targeted: bool) -> Authorize:
 
 @strawberry.type
 class ShipmentExceptionSubscription:
-    @strawberry.subscription(directives=[Requires(permission=Perm.EXCEPTIONS_READ.value)],
-                             description=(
+    @strawberry.subscription(description=(
         "New delivery exceptions: of one shipment, or of every parcel you may see "
         "(WAREHOUSE: leaving your warehouses). Requires exceptions:read. Resume after "
         "`since` (a cursor): missed events are replayed first, then live ones follow."))
@@ -131,7 +122,7 @@ class ShipmentExceptionSubscription:
         self, info: strawberry.Info, shipment_id: strawberry.ID | None = None,
         since: str | None = None,
     ) -> AsyncGenerator[ShipmentExceptionOpened, None]:
-        _caller(info)
+        caller(info)
         try:
             parse_cursor(since)
         except DomainError as exc:

@@ -11,15 +11,15 @@ import strawberry
 from graphql import GraphQLError
 
 from app.auth.principal import Principal
-from app.auth.roles import Perm
 from app.errors import DomainError
 from app.events import topics
 from app.events.bus import DomainEvent
 from app.ids import parse_id
 from app.shipping import repository as shipping_repo
-from schema.core.permissions import Requires, current_principal, forbidden
+from schema.core.permissions import current_principal
 from schema.loading.loaders import register_loader
 from schema.notifications.types import Notification
+from schema.policy.apply import caller
 from schema.subscriptions import access
 from schema.subscriptions.registry import register_subscription
 from schema.subscriptions.streams import (
@@ -47,20 +47,8 @@ SINCE = "Resume after this cursor: missed events are replayed first, then live o
 Check = Callable[[Any, Principal, Mapping[str, Any]], bool]
 
 
-def _rule(perm: Perm) -> list[object]:
-    """The @requires directive in the SDL; the check itself runs in the resolver."""
-    return [Requires(permission=perm.value)]
-
-
 def not_found(what: str) -> GraphQLError:
     return GraphQLError(f"{what} not found", extensions={"code": "NOT_FOUND"})
-
-
-def _caller(info: strawberry.Info, perm: Perm) -> Principal:
-    principal = current_principal(info)
-    if not principal.can(perm):
-        raise forbidden(f"requires permission {perm.value}")
-    return principal
 
 
 def _since(since: str | None) -> str | None:
@@ -116,14 +104,14 @@ def _order_filters(principal: Principal, order_id: int | None, customer_id: int 
 
 @strawberry.type
 class LiveSubscription:
-    @strawberry.subscription(directives=_rule(Perm.ORDERS_READ), description=(
+    @strawberry.subscription(description=(
         "Order status changes: one order (orderId), one customer's orders (customerId), or "
         "every order you may read. Requires orders:read. " + SINCE))
     async def order_status_changed(
         self, info: strawberry.Info, order_id: strawberry.ID | None = None,
         customer_id: strawberry.ID | None = None, since: str | None = None,
     ) -> AsyncGenerator[OrderStatusChange, None]:
-        principal = _caller(info, Perm.ORDERS_READ)
+        principal = caller(info)
         since = _since(since)
 
         async def checks():  # noqa: ANN202
@@ -136,13 +124,13 @@ class LiveSubscription:
                                        since=since, checks=checks):
             yield OrderStatusChange.from_event(event)
 
-    @strawberry.subscription(directives=_rule(Perm.ORDERS_READ), description=(
+    @strawberry.subscription(description=(
         "Everything that happens to one order: transitions, notes, payments, edits. "
         "Requires orders:read. " + SINCE))
     async def order_events(
         self, info: strawberry.Info, order_id: strawberry.ID, since: str | None = None,
     ) -> AsyncGenerator[OrderActivity, None]:
-        principal = _caller(info, Perm.ORDERS_READ)
+        principal = caller(info)
         since = _since(since)
 
         async def checks():  # noqa: ANN202
@@ -155,7 +143,7 @@ class LiveSubscription:
                 since=since, checks=checks):
             yield OrderActivity.from_event(event)
 
-    @strawberry.subscription(directives=_rule(Perm.SHIPMENTS_READ), description=(
+    @strawberry.subscription(description=(
         "Tracking updates of one shipment, of one order's shipments, or of every shipment "
         "you may read (WAREHOUSE: leaving your warehouses). Requires shipments:read. "
         + SINCE))
@@ -163,7 +151,7 @@ class LiveSubscription:
         self, info: strawberry.Info, shipment_id: strawberry.ID | None = None,
         order_id: strawberry.ID | None = None, since: str | None = None,
     ) -> AsyncGenerator[ShipmentTrackingUpdate, None]:
-        principal = _caller(info, Perm.SHIPMENTS_READ)
+        principal = caller(info)
         since = _since(since)
 
         async def checks():  # noqa: ANN202
@@ -179,14 +167,14 @@ class LiveSubscription:
                                        since=since, checks=checks):
             yield ShipmentTrackingUpdate.from_event(event)
 
-    @strawberry.subscription(directives=_rule(Perm.STOCK_READ), description=(
+    @strawberry.subscription(description=(
         "Low stock, out of stock and back in stock, for one warehouse or every warehouse "
         "you may read (WAREHOUSE: your own). Requires stock:read. " + SINCE))
     async def stock_alerts(
         self, info: strawberry.Info, warehouse_id: strawberry.ID | None = None,
         since: str | None = None,
     ) -> AsyncGenerator[StockAlert, None]:
-        _caller(info, Perm.STOCK_READ)
+        caller(info)
         since = _since(since)
 
         async def checks():  # noqa: ANN202
@@ -199,13 +187,13 @@ class LiveSubscription:
                                        checks=checks):
             yield StockAlert.from_event(event)
 
-    @strawberry.subscription(directives=_rule(Perm.NOTIFICATIONS_READ), description=(
+    @strawberry.subscription(description=(
         "New in-app notifications addressed to you (CUSTOMER: to your company). "
         "Requires notifications:read. " + SINCE))
     async def my_notifications(
         self, info: strawberry.Info, since: str | None = None,
     ) -> AsyncGenerator[Notification, None]:
-        principal = _caller(info, Perm.NOTIFICATIONS_READ)
+        principal = caller(info)
         since = _since(since)
         if principal.customer_scope is not None:
             filters: dict[str, Any] = {"customer_id": principal.customer_scope, "user_id": None}

@@ -203,4 +203,22 @@ async def test_a_customer_sees_its_sales_rep_by_name_only(api, factory):
     me = await api.ok("{ me { user { email role } } }", None, buyer.token)
     assert me["me"]["user"]["email"] == buyer.email  # its own account in full
     staff = await api.ok(query, {"id": to_global_id("Customer", customer.id)}, rep.token)
-    assert staff["customer"]["owner"]["email"] == rep.email
+    assert staff["customer"]["owner"]["email"] == rep.email  # the rep's own account
+
+
+async def test_staff_see_a_colleague_as_node_does_by_name_only(api, factory):
+    """The security issue's finding: staff read other staff accounts through owner/actor
+    fields while `node(id)` hid them; now both answer the same, details for users:manage."""
+    rep, manager, admin = factory.user("SALES"), factory.user("MANAGER"), factory.user("ADMIN")
+    customer = factory.customer(owner_id=rep.id)
+    query = """query($id: ID!, $u: ID!) { customer(id: $id) { owner { fullName email role } }
+      node(id: $u) { ... on User { fullName email } } }"""
+    variables = {"id": to_global_id("Customer", customer.id), "u": rep.gid}
+    body = await api.gql(query, variables, manager.token)
+    assert body["data"]["customer"]["owner"] == {"fullName": body["data"]["customer"]["owner"][
+        "fullName"], "email": None, "role": None}
+    assert body["data"]["node"] is None  # as before: another account is not a node for it
+    assert {tuple(e["path"]) for e in body["errors"]} == {
+        ("customer", "owner", "email"), ("customer", "owner", "role")}
+    full = await api.ok(query, variables, admin.token)  # users:manage
+    assert full["customer"]["owner"]["email"] == rep.email == full["node"]["email"]

@@ -14,22 +14,12 @@ from datetime import date
 from typing import Any
 
 import strawberry
-from strawberry.permission import PermissionExtension
 
-from app.auth.roles import Perm
 from app.errors import DomainError
 from app.ids import parse_id
-from app.orders import scheduling, service, transitions, workflow
-from app.orders.workflow import Action
+from app.orders import scheduling, service, transitions
 from app.shipping import delivery, order_steps
 from schema.core.errors import UserError, user_errors
-from schema.core.permissions import (
-    Requires,
-    SyncPermission,
-    current_principal,
-    forbidden,
-    requires,
-)
 from schema.core.writes import run_write
 from schema.orders.inputs import OrderCreateInput, OrderUpdateInput, changes_from, draft_from
 from schema.orders.types import Order, OrderEvent
@@ -48,27 +38,6 @@ class OrderNotePayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _rule(action: Action) -> str:
-    perms = " or ".join(p.value for p in workflow.STAFF_PERMS[action])
-    return perms + (" (or CUSTOMER, own orders)" if action in workflow.CUSTOMER_STATES else "")
-
-
-class MayAttempt(SyncPermission):
-    def __init__(self, action: Action) -> None:
-        self.action = action
-        self._schema_directive = Requires(permission=_rule(action))
-
-    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        return workflow.may_attempt(current_principal(info), self.action)
-
-    def on_unauthorized(self) -> None:
-        raise forbidden(f"requires permission {_rule(self.action)}")
-
-
-def step(action: Action) -> list[PermissionExtension]:
-    return [PermissionExtension(permissions=[MayAttempt(action)])]
-
-
 async def _run(info: Any, fn: Callable[..., Any], raw_id: str, *args: Any) -> OrderPayload:
     try:
         pk = parse_id(raw_id, "Order")
@@ -80,8 +49,7 @@ async def _run(info: Any, fn: Callable[..., Any], raw_id: str, *args: Any) -> Or
 
 @strawberry.type
 class OrderMutation:
-    @strawberry.mutation(extensions=requires(Perm.ORDERS_CREATE),
-                         description="Create a DRAFT order (PENDING_REVIEW with submit: true).")
+    @strawberry.mutation(description="Create a DRAFT order (PENDING_REVIEW with submit: true).")
     async def order_create(self, info: strawberry.Info, input: OrderCreateInput) -> OrderPayload:
         try:
             draft = draft_from(input)
@@ -90,8 +58,7 @@ class OrderMutation:
         row, errors = await run_write(info, service.create_order, draft)
         return OrderPayload(order=Order.from_row(row) if row else None, user_errors=errors)
 
-    @strawberry.mutation(extensions=step(Action.UPDATE),
-                         description="Edit lines, ship-to, contact, notes while DRAFT or "
+    @strawberry.mutation(description="Edit lines, ship-to, contact, notes while DRAFT or "
                          "PENDING_REVIEW (expectedVersion: CONFLICT when stale).")
     async def order_update(self, info: strawberry.Info, id: strawberry.ID,
                            input: OrderUpdateInput) -> OrderPayload:
@@ -101,34 +68,30 @@ class OrderMutation:
             return OrderPayload(user_errors=user_errors(exc))
         return await _run(info, service.update_order, id, changes, version)
 
-    @strawberry.mutation(extensions=step(Action.SUBMIT))
+    @strawberry.mutation()
     async def order_submit(self, info: strawberry.Info, id: strawberry.ID) -> OrderPayload:
         return await _run(info, transitions.submit_order, id)
 
-    @strawberry.mutation(extensions=step(Action.APPROVE),
-                         description="Review (credit, prices, discount rights) and reserve "
+    @strawberry.mutation(description="Review (credit, prices, discount rights) and reserve "
                          "stock: PENDING_REVIEW -> CONFIRMED.")
     async def order_approve(self, info: strawberry.Info, id: strawberry.ID) -> OrderPayload:
         return await _run(info, transitions.approve_order, id)
 
-    @strawberry.mutation(extensions=step(Action.REJECT))
+    @strawberry.mutation()
     async def order_reject(self, info: strawberry.Info, id: strawberry.ID,
                            reason: str) -> OrderPayload:
         return await _run(info, transitions.reject_order, id, reason)
 
-    @strawberry.mutation(extensions=step(Action.HOLD),
-                         description="Pause an order (reservations stay).")
+    @strawberry.mutation(description="Pause an order (reservations stay).")
     async def order_hold(self, info: strawberry.Info, id: strawberry.ID,
                          reason: str) -> OrderPayload:
         return await _run(info, transitions.hold_order, id, reason)
 
-    @strawberry.mutation(extensions=step(Action.RELEASE),
-                         description="Return a held order to the state it was held from.")
+    @strawberry.mutation(description="Return a held order to the state it was held from.")
     async def order_release(self, info: strawberry.Info, id: strawberry.ID) -> OrderPayload:
         return await _run(info, transitions.release_order, id)
 
-    @strawberry.mutation(extensions=step(Action.SCHEDULE),
-                         description="Allocate to warehouses (one if it can cover the order, "
+    @strawberry.mutation(description="Allocate to warehouses (one if it can cover the order, "
                          "the customer's region first), move reservations to match, set dates.")
     async def order_schedule(self, info: strawberry.Info, id: strawberry.ID,
                              scheduled_date: date | None = None,
@@ -141,31 +104,29 @@ class OrderMutation:
         return await _run(info, order_steps.schedule_order, id, scheduled_date,
                           promised_date, wid)
 
-    @strawberry.mutation(extensions=step(Action.START_FULFILLMENT))
+    @strawberry.mutation()
     async def order_start_fulfillment(self, info: strawberry.Info,
                                       id: strawberry.ID) -> OrderPayload:
         return await _run(info, scheduling.start_fulfillment, id)
 
-    @strawberry.mutation(extensions=step(Action.CONFIRM_DELIVERY),
-                         description="The customer accepts the goods, optionally rating 1-5; "
+    @strawberry.mutation(description="The customer accepts the goods, optionally rating 1-5; "
                          "the order's shipments are marked accepted.")
     async def order_confirm_delivery(self, info: strawberry.Info, id: strawberry.ID,
                                      rating: int | None = None,
                                      comment: str | None = None) -> OrderPayload:
         return await _run(info, delivery.accept_order, id, rating, comment)
 
-    @strawberry.mutation(extensions=step(Action.COMPLETE))
+    @strawberry.mutation()
     async def order_complete(self, info: strawberry.Info, id: strawberry.ID) -> OrderPayload:
         return await _run(info, transitions.complete_order, id)
 
-    @strawberry.mutation(extensions=step(Action.CANCEL),
-                         description="Cancel before shipping; releases every reservation and "
+    @strawberry.mutation(description="Cancel before shipping; releases every reservation and "
                          "cancels its shipments waiting for pickup.")
     async def order_cancel(self, info: strawberry.Info, id: strawberry.ID,
                            reason: str) -> OrderPayload:
         return await _run(info, order_steps.cancel_order, id, reason)
 
-    @strawberry.mutation(extensions=step(Action.ADD_NOTE))
+    @strawberry.mutation()
     async def order_note_add(self, info: strawberry.Info, id: strawberry.ID,
                              message: str) -> OrderNotePayload:
         try:

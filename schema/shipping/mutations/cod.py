@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.errors import DomainError
 from app.shipping import cod
 from schema.core.errors import UserError, user_errors
-from schema.core.permissions import requires
 from schema.core.writes import run_write
 from schema.shipping.inputs.shipments import CodRemittanceRecordInput, remittance_args
 from schema.shipping.types.cod_and_performance import CodRemittance
@@ -24,7 +22,6 @@ class CodRemittancePayload:
 @strawberry.type
 class LogisticsMutation:
     @strawberry.mutation(
-        extensions=requires(Perm.COD_WRITE),
         description="Record a carrier's payout of cash collected on delivery for the "
         "shipments it names; each must be the carrier's, DELIVERED with cash collected and "
         "in no other remittance (a userError at shipmentIds.<i> says which and why). The "

@@ -9,13 +9,12 @@ import strawberry
 from sqlmodel import Session
 
 from app.auth.principal import Principal
-from app.auth.roles import Perm
 from app.persistence.columns import utcnow
 from app.persistence.pagination import Page, PageRequest
 from app.shipping import repository as repo
 from schema.core.node import lookup
 from schema.core.pagination import Connection, page_request, to_connection
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal
 from schema.loading.loaders import Loaders
 from schema.loading.prefetch import read_connection
 from schema.shipping.inputs.exceptions import (
@@ -43,7 +42,6 @@ def _failed_page(session: Session, loaders: Loaders, principal: Principal,
 @strawberry.type
 class ShipmentExceptionQuery:
     @strawberry.field(
-        extensions=requires(Perm.EXCEPTIONS_READ),
         description="Delivery exceptions, by default the open ones oldest first, each with "
         "its age and whether its SLA is breached. " + _SCOPE)
     async def shipment_exceptions(
@@ -61,14 +59,12 @@ class ShipmentExceptionQuery:
                                      principal, flt, sort, request, utcnow())
         return to_connection(page, lambda r: info.context.loaders.cached(ShipmentException, r))
 
-    @strawberry.field(extensions=requires(Perm.EXCEPTIONS_READ),
-                      description="One exception; null when missing or out of your scope.")
+    @strawberry.field(description="One exception; null when missing or out of your scope.")
     async def shipment_exception(self, info: strawberry.Info, id: strawberry.ID
                                  ) -> ShipmentException | None:
         return await lookup(info, id, "ShipmentException")
 
     @strawberry.field(
-        extensions=requires(Perm.EXCEPTIONS_READ),
         description="Parcels with failed delivery attempts and not delivered (nor back at the "
         "sender, nor cancelled), with their last attempt and open exceptions. " + _SCOPE)
     async def failed_deliveries(

@@ -5,21 +5,15 @@ call one service, map the result."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from strawberry.permission import PermissionExtension
 
-from app.auth.roles import Perm
 from app.ids import parse_id
 from app.shipping import cod, performance
 from schema.core.pagination import Connection, page_request, to_connection
 from schema.core.permissions import (
-    HasPermission,
-    Requires,
     current_principal,
-    forbidden,
-    requires,
 )
 from schema.core.writes import run_read
 from schema.loading.prefetch import read_connection
@@ -30,37 +24,14 @@ from schema.shipping.types.cod_and_performance import (
     DeliveryPerformanceRow,
 )
 
-STAFF_SHIPMENTS = "shipments:read, staff only"
 _FROM = strawberry.argument(name="from", description="The first day (business time zone).")
 _TO = strawberry.argument(description="The last day, included; at most 366 days after "
                           "from, counting both.")
 
 
-class StaffShipmentReader(HasPermission):
-    """shipments:read held by staff: the at-risk list is a work list of the back office,
-    comparing the carrier's estimate with our promise; a customer follows its own parcels
-    through `shipments` and `estimatedDelivery`."""
-
-    def __init__(self) -> None:
-        super().__init__(Perm.SHIPMENTS_READ)
-        self._schema_directive = Requires(permission=STAFF_SHIPMENTS)
-
-    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        principal = current_principal(info)
-        return principal.is_staff and principal.can(Perm.SHIPMENTS_READ)
-
-    def on_unauthorized(self) -> None:
-        raise forbidden(f"requires permission {STAFF_SHIPMENTS}")
-
-
-def staff_shipment_reader() -> list[PermissionExtension]:
-    return [PermissionExtension(permissions=[StaffShipmentReader()])]
-
-
 @strawberry.type
 class LogisticsQuery:
     @strawberry.field(
-        extensions=requires(Perm.COD_READ),
         description="A carrier's cash on delivery over whole days: collected, remitted, "
         "outstanding, and the shipments and remittances whose amounts disagree. Errors: "
         "NOT_FOUND (carrierId), INVALID (from, to).")
@@ -76,7 +47,6 @@ class LogisticsQuery:
         return CodReconciliation.build(found)
 
     @strawberry.field(
-        extensions=requires(Perm.RATES_READ),
         description="Delivery performance of the shipments picked up in the period (in your "
         "scope: WAREHOUSE, its warehouses), one row per group, by name. Errors: INVALID "
         "(from, to).")
@@ -89,7 +59,6 @@ class LogisticsQuery:
         return [DeliveryPerformanceRow.build(r) for r in rows]
 
     @strawberry.field(
-        extensions=staff_shipment_reader(),
         description="Shipments not yet delivered (nor returned or cancelled) whose carrier "
         "estimate is later than the date promised to the customer, the oldest promise "
         "first; in your scope (WAREHOUSE: its warehouses; SALES: its customers'). Staff "

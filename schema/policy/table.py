@@ -1,0 +1,263 @@
+"""The policy table: every query, mutation and subscription, and every guarded field, with
+the rule that decides who may use it (docs/architecture.md#the-policy-table).
+
+Deny by default: a root field missing here stops the schema from building
+(schema/policy/apply.py), and tests/security/test_policy_walker.py fails for a guarded
+field missing here. Roles hold permissions in app/auth/roles.py; the row scopes named here
+are applied by each repository's `scope()`.
+"""
+
+from __future__ import annotations
+
+from app.auth.principal import Principal
+from app.auth.roles import Perm as P
+from app.auth.roles import Role as R
+from app.orders import workflow
+from app.orders.workflow import Action
+from app.payments.service import may_refund
+from schema.core.guards import (
+    ACCOUNT_RULE,
+    CONTACT_RULE,
+    COST_RULE,
+    CREDIT_RULE,
+    SHIP_TO_RULE,
+    WAREHOUSE_ADDRESS_RULE,
+)
+from schema.policy.rules import (
+    Access,
+    FieldRule,
+    Rule,
+    Scope,
+    custom,
+    perm,
+    public,
+    sample,
+    signed_in,
+)
+
+# Row scopes ---------------------------------------------------------------------------------
+CUSTOMERS = Scope("customers", {R.SALES: "customers they own",
+                                R.CUSTOMER: "its own customer record"})
+ORDERS = Scope("orders", {R.SALES: "orders of customers they own",
+                          R.CUSTOMER: "its own orders"})
+FULFILMENT = Scope("fulfilment", {R.WAREHOUSE: "orders whose allocations are all in its "
+                                                "warehouses (start: one allocation there)",
+                                  R.SALES: ORDERS.how[R.SALES],
+                                  R.CUSTOMER: ORDERS.how[R.CUSTOMER]})
+RETURNS = Scope("returns", {R.SALES: "returns of customers they own",
+                            R.CUSTOMER: "its own returns"})
+SHIPMENTS = Scope("shipments", {R.SALES: "parcels of its customers' orders",
+                                R.CUSTOMER: "parcels of its own orders",
+                                R.WAREHOUSE: "parcels leaving its warehouses"})
+EXCEPTIONS = Scope("exceptions", {R.SALES: "exceptions of its customers' parcels",
+                                  R.WAREHOUSE: "exceptions of parcels leaving its warehouses"})
+STOCK = Scope("stock", {R.WAREHOUSE: "its warehouses"})
+WAREHOUSES = Scope("warehouses", {R.WAREHOUSE: "its own warehouses"})
+CATALOG = Scope("catalog", {R.CUSTOMER: "active products only"})
+SELF = Scope("self", {r: "its own account" for r in R})
+NOTIFICATIONS = Scope("notifications", {
+    **{r: "its own; those about customers it may read" for r in R},
+    R.ADMIN: "every notification", R.MANAGER: "every notification",
+    R.CUSTOMER: "its own and its customer record's"})
+NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
+
+
+def _step(action: Action) -> Rule:
+    perms = " or ".join(p.value for p in workflow.STAFF_PERMS[action])
+    own = " (or CUSTOMER, own orders)" if action in workflow.CUSTOMER_STATES else ""
+    scope = FULFILMENT if action in (Action.SCHEDULE, Action.START_FULFILLMENT) else ORDERS
+    return custom(perms + own, lambda p: workflow.may_attempt(p, action), scope)
+
+
+def _staff_shipments(principal: Principal) -> bool:
+    return principal.is_staff and principal.can(P.SHIPMENTS_READ)
+
+
+OPERATIONS: dict[str, Rule] = {
+    # viewer, nodes, sign-in
+    "Query.node": signed_in(NODES),
+    "Query.nodes": signed_in(NODES, note="at most 100 ids"),
+    "Query.me": signed_in(SELF),
+    "Mutation.login": public("throttled per account and client; one per request"),
+    "Mutation.refreshToken": public("a valid refresh token"),
+    "Mutation.logout": public("a valid refresh token"),
+    "Mutation.meUpdate": signed_in(SELF),
+    # users
+    "Query.users": perm(P.USERS_MANAGE),
+    "Mutation.userCreate": perm(P.USERS_MANAGE),
+    "Mutation.userUpdate": perm(P.USERS_MANAGE),
+    # customers
+    "Query.customers": perm(P.CUSTOMERS_READ, CUSTOMERS),
+    "Query.customer": perm(P.CUSTOMERS_READ, CUSTOMERS),
+    **{f"Mutation.{name}": perm(P.CUSTOMERS_WRITE, CUSTOMERS) for name in (
+        "customerCreate", "customerUpdate", "customerContactAdd", "customerContactUpdate",
+        "customerContactRemove", "customerAddressAdd", "customerAddressUpdate",
+        "customerAddressRemove")},
+    # catalog
+    "Query.products": perm(P.PRODUCTS_READ, CATALOG),
+    "Query.product": perm(P.PRODUCTS_READ, CATALOG),
+    "Mutation.productCreate": perm(P.PRODUCTS_WRITE),
+    "Mutation.productUpdate": perm(P.PRODUCTS_WRITE),
+    # warehouses and stock
+    "Query.warehouses": perm(P.STOCK_READ, WAREHOUSES),
+    "Query.warehouse": perm(P.STOCK_READ, WAREHOUSES),
+    "Query.stockLevels": perm(P.STOCK_READ, STOCK),
+    "Query.lowStockLevels": perm(P.STOCK_READ, STOCK),
+    "Query.stockMovements": perm(P.STOCK_READ, STOCK, note="referenceId row-scoped like node"),
+    "Query.replenishmentSuggestions": perm(P.STOCK_READ, STOCK),
+    "Mutation.warehouseCreate": perm(P.WAREHOUSES_WRITE),
+    "Mutation.warehouseUpdate": perm(P.WAREHOUSES_WRITE),
+    **{f"Mutation.{name}": perm(P.STOCK_WRITE, STOCK) for name in (
+        "stockReceive", "stockAdjust", "stockCount", "stockTransfer", "stockLevelUpdate")},
+    # orders
+    "Query.orders": perm(P.ORDERS_READ, ORDERS),
+    "Query.order": perm(P.ORDERS_READ, ORDERS),
+    "Query.ordersAtRisk": perm(P.ORDERS_READ, ORDERS),
+    "Mutation.orderCreate": perm(P.ORDERS_CREATE, ORDERS),
+    "Mutation.orderDuplicate": perm(P.ORDERS_CREATE, ORDERS),
+    "Mutation.orderImport": perm(P.ORDERS_MANAGE, ORDERS),
+    "Mutation.orderUpdate": _step(Action.UPDATE),
+    "Mutation.orderSubmit": _step(Action.SUBMIT),
+    "Mutation.orderApprove": _step(Action.APPROVE),
+    "Mutation.orderReject": _step(Action.REJECT),
+    "Mutation.orderHold": _step(Action.HOLD),
+    "Mutation.orderRelease": _step(Action.RELEASE),
+    "Mutation.orderSchedule": _step(Action.SCHEDULE),
+    "Mutation.orderStartFulfillment": _step(Action.START_FULFILLMENT),
+    "Mutation.orderConfirmDelivery": _step(Action.CONFIRM_DELIVERY),
+    "Mutation.orderComplete": _step(Action.COMPLETE),
+    "Mutation.orderCancel": _step(Action.CANCEL),
+    "Mutation.orderNoteAdd": _step(Action.ADD_NOTE),
+    # payments and returns
+    "Mutation.paymentRecord": perm(P.PAYMENTS_WRITE, ORDERS),
+    "Mutation.paymentRefund": custom("payments:refund, FINANCE only", may_refund),
+    "Query.returnRequests": perm(P.ORDERS_READ, RETURNS),
+    "Query.returnRequest": perm(P.ORDERS_READ, RETURNS),
+    "Mutation.returnRequestCreate": perm(P.RETURNS_CREATE, RETURNS),
+    "Mutation.returnRequestApprove": perm(P.RETURNS_MANAGE, RETURNS),
+    "Mutation.returnRequestReject": perm(P.RETURNS_MANAGE, RETURNS),
+    "Mutation.returnRequestReceive": perm(P.RETURNS_MANAGE, RETURNS),
+    "Mutation.returnRequestResolve": perm(P.RETURNS_MANAGE, RETURNS),
+    "Mutation.returnRequestRefund": custom("payments:refund, FINANCE only", may_refund),
+    # notifications
+    "Query.notifications": perm(P.NOTIFICATIONS_READ, NOTIFICATIONS),
+    "Mutation.notificationMarkRead": perm(P.NOTIFICATIONS_READ, NOTIFICATIONS),
+    "Query.notificationPreferences": perm(P.CUSTOMERS_READ, CUSTOMERS),
+    "Mutation.notificationPreferencesUpdate": perm(P.CUSTOMERS_READ, CUSTOMERS),
+    # audit
+    "Query.auditLog": perm(P.AUDIT_READ),
+    # carriers, rates, shipments
+    "Query.carriers": perm(P.SHIPMENTS_READ),
+    "Query.shippingQuotes": perm(P.RATES_READ, ORDERS),
+    **{f"Mutation.{name}": perm(P.CARRIERS_WRITE) for name in (
+        "carrierCreate", "carrierUpdate", "carrierWebhookSecretRotate", "carrierServiceCreate",
+        "carrierServiceUpdate", "carrierRateRuleSet", "carrierRateRuleDelete")},
+    "Query.shipments": perm(P.SHIPMENTS_READ, SHIPMENTS),
+    "Query.shipment": perm(P.SHIPMENTS_READ, SHIPMENTS),
+    "Query.shipmentsAtRisk": custom("shipments:read, staff only", _staff_shipments, SHIPMENTS),
+    **{f"Mutation.{name}": perm(P.SHIPMENTS_WRITE, SHIPMENTS) for name in (
+        "shipmentCreate", "orderCreateShipments", "shipmentPack", "shipmentDispatch",
+        "shipmentCancel", "trackingEventRecord", "shipmentConfirmDelivery",
+        "shipmentReturnReceive")},
+    # delivery exceptions, cash on delivery, carrier webhooks, performance
+    "Query.shipmentExceptions": perm(P.EXCEPTIONS_READ, EXCEPTIONS),
+    "Query.shipmentException": perm(P.EXCEPTIONS_READ, EXCEPTIONS),
+    "Query.failedDeliveries": perm(P.EXCEPTIONS_READ, EXCEPTIONS),
+    **{f"Mutation.{name}": perm(P.EXCEPTIONS_WRITE, EXCEPTIONS) for name in (
+        "shipmentExceptionOpen", "shipmentExceptionAssign", "shipmentExceptionNoteAdd",
+        "shipmentExceptionResolve")},
+    "Query.codReconciliation": perm(P.COD_READ),
+    "Mutation.codRemittanceRecord": perm(P.COD_WRITE),
+    "Query.deliveryPerformance": perm(P.RATES_READ, Scope("performance", {
+        R.WAREHOUSE: "parcels leaving its warehouses"})),
+    "Query.carrierWebhookEvents": perm(P.CARRIERS_WRITE),
+    "Mutation.carrierWebhookEventReview": perm(P.CARRIERS_WRITE),
+    # subscriptions: checked when they start and again for every event
+    "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
+    "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),
+    "Subscription.shipmentTracking": perm(P.SHIPMENTS_READ, SHIPMENTS),
+    "Subscription.stockAlerts": perm(P.STOCK_READ, STOCK),
+    "Subscription.myNotifications": perm(P.NOTIFICATIONS_READ, NOTIFICATIONS),
+    "Subscription.shipmentExceptionOpened": perm(P.EXCEPTIONS_READ, EXCEPTIONS),
+}
+
+
+# Guarded fields -----------------------------------------------------------------------------
+_FULL = (Access.ALLOWED, "")
+
+
+def _contact(role: R) -> tuple[Access, str]:
+    return {"full": _FULL, "masked": (Access.MASKED, "138****5678"),
+            "none": (Access.DENIED, "hidden")}[sample(role).contact_access()]
+
+
+def _ship_to(role: R) -> tuple[Access, str]:
+    return _FULL if sample(role).sees_ship_to() else _contact(role)
+
+
+def _cost(role: R) -> tuple[Access, str]:
+    return _FULL if sample(role).can_see_cost() else (Access.DENIED, "hidden")
+
+
+def _credit(role: R) -> tuple[Access, str]:
+    if sample(role).can_see_cost():  # the financial roles
+        return _FULL
+    if role is R.SALES:
+        return Access.SCOPED, "customers they own"
+    return Access.DENIED, "hidden"
+
+
+def _account(role: R) -> tuple[Access, str]:
+    if sample(role).can(P.USERS_MANAGE):
+        return _FULL
+    return Access.SCOPED, "its own account; others by fullName only"
+
+
+def _warehouse_address(role: R) -> tuple[Access, str]:
+    if role is R.WAREHOUSE:
+        return Access.SCOPED, "its own warehouses"
+    return _FULL
+
+
+CONTACT = FieldRule(CONTACT_RULE, _contact)
+SHIP_TO = FieldRule(SHIP_TO_RULE, _ship_to)
+COST = FieldRule(COST_RULE, _cost)
+CREDIT = FieldRule(CREDIT_RULE, _credit)
+ACCOUNT = FieldRule(ACCOUNT_RULE, _account)
+WAREHOUSE_ADDRESS = FieldRule(WAREHOUSE_ADDRESS_RULE, _warehouse_address)
+
+FIELDS: dict[str, Rule | FieldRule] = {
+    **{f"{t}.{f}": CONTACT for t, f in (
+        ("Customer", "email"), ("Customer", "phone"), ("Contact", "email"), ("Contact", "phone"),
+        ("Address", "recipient"), ("Address", "phone"), ("Address", "line1"),
+        ("Address", "line2"), ("Notification", "recipient"))},
+    "Order.shipRecipient": SHIP_TO,
+    "Order.shipPhone": SHIP_TO,
+    "Order.shipAddress": SHIP_TO,
+    "Product.cost": COST,
+    "Product.margin": COST,
+    "Product.marginRate": COST,
+    "Customer.creditLimit": CREDIT,
+    "Customer.paymentTerms": CREDIT,
+    "Customer.outstandingBalance": CREDIT,
+    **{f"User.{f}": ACCOUNT for f in ("email", "role", "isActive", "language", "createdAt")},
+    "Warehouse.address": WAREHOUSE_ADDRESS,
+    "User.warehouseIds": perm(P.USERS_MANAGE),
+    "Customer.orders": perm(P.ORDERS_READ),
+    "Customer.purchaseSummary": perm(P.ORDERS_READ),
+    "Order.customer": perm(P.CUSTOMERS_READ),
+    "Order.contact": perm(P.CUSTOMERS_READ),
+    "ReturnRequest.customer": perm(P.CUSTOMERS_READ),
+    "Product.stockLevels": perm(P.STOCK_READ),
+    "Product.totalAvailable": perm(P.STOCK_READ),
+    "Warehouse.stockLevels": perm(P.STOCK_READ),
+    "Carrier.services": perm(P.RATES_READ),
+    "Carrier.hasWebhookSecret": perm(P.CARRIERS_WRITE),
+    "Carrier.webhookSecretRotatedAt": perm(P.CARRIERS_WRITE),
+    "CarrierWebhookEvent.shipment": perm(P.SHIPMENTS_READ),
+    "Shipment.service": perm(P.RATES_READ),
+    "Shipment.cost": perm(P.RATES_READ),
+    "Shipment.billableWeightKg": perm(P.RATES_READ),
+    "Shipment.carrierChoice": perm(P.RATES_READ),
+    "Shipment.exceptions": perm(P.EXCEPTIONS_READ),
+}
