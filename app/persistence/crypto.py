@@ -31,7 +31,6 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -318,10 +317,6 @@ class SealedJSON(TypeDecorator):
             return value
 
         return process
-
-
-def sealed(values: Iterable[tuple[str, Any]], encrypted: frozenset[str]) -> dict[str, Any]:
-    return {k: Sealed(v) if k in encrypted and isinstance(v, str) else v for k, v in values}
 
 
 def sealed_json_field() -> Any:
