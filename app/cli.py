@@ -1,5 +1,5 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
-parcels, serve, simulate carriers' webhooks.
+parcels, serve, simulate carriers' webhooks, rotate the data key.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -33,7 +33,8 @@ def _runner():  # noqa: ANN202
     from app.persistence.uow import Runner
 
     composition.install()
-    return Runner(Database(get_settings().database_url))
+    settings = get_settings()
+    return Runner(Database(settings.database_url, keyring=settings.keyring))
 
 
 def _cmd_user_create(args: argparse.Namespace) -> int:
@@ -87,6 +88,33 @@ def _cmd_check_delays(args: argparse.Namespace) -> int:
         if result.examined < BATCH:
             break
     print(f"opened {opened} DELAYED exceptions (estimated delivery before {today})")
+    return 0
+
+
+def _cmd_rotate_data_key(args: argparse.Namespace) -> int:
+    """Re-encrypt personal data under CRM_DATA_KEY's current key, in batches; run it again
+    to finish a run that stopped (docs/architecture.md#personal-data-at-rest)."""
+    from sqlmodel import SQLModel
+
+    from app.persistence.rotation import rotate
+
+    runner = _runner()  # every table imported (app/composition.py)
+    keyring = runner.db.keyring
+    if keyring is None:
+        raise ConfigError("set CRM_DATA_KEY (id:base64key[,old-id:old-key...]) first")
+    print(f"rotating to key {keyring.current.id!r} in batches of {args.batch_size}")
+    try:
+        done = rotate(runner.db.write_engine, SQLModel.metadata, keyring,
+                      batch=args.batch_size, max_batches=args.max_batches,
+                      progress=lambda line: print(line, flush=True))
+    finally:
+        runner.db.dispose()
+    rewritten = sum(done.rewritten.values())
+    if not done.finished:
+        print(f"stopped after {done.batches} batches ({rewritten} rows rewritten): run it "
+              "again to go on")
+        return 0
+    print(f"done: {rewritten} rows rewritten, everything under key {keyring.current.id!r}")
     return 0
 
 
@@ -156,6 +184,15 @@ def _parser() -> argparse.ArgumentParser:
     delays.add_argument("--today", type=date.fromisoformat, help="the business day, "
                         "YYYY-MM-DD (default: today in CRM_BUSINESS_TIMEZONE)")
     delays.set_defaults(fn=_cmd_check_delays)
+
+    rotate = sub.add_parser("rotate-data-key", help="encrypt personal data under "
+                            "CRM_DATA_KEY's current key (plain text too), in batches; "
+                            "resumable: run it again after a stop")
+    rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction "
+                        "(default 500)")
+    rotate.add_argument("--max-batches", type=int, help="stop after this many batches that "
+                        "wrote (spread the work over several runs)")
+    rotate.set_defaults(fn=_cmd_rotate_data_key)
 
     serve = sub.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
     serve.add_argument("--host")

@@ -9,6 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.persistence.crypto import DATA_KEY_VARIABLE, DataKeyError, Keyring, keyring_from
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRM_VAR_DIR", PROJECT_ROOT / "var"))
 
@@ -86,11 +88,18 @@ class Settings:
     delay_check_seconds: float = 3600.0
     # the zone of carriers' daily cutoffs and of delivery dates (app/shipping/rates.py)
     business_timezone: str = "Asia/Shanghai"
+    # personal data at rest: `id:base64key[,id:base64key...]`, the first the current key;
+    # empty: stored as plain text (docs/architecture.md#personal-data-at-rest)
+    data_key: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def keyring(self) -> Keyring | None:
+        return keyring_from(self.data_key)
 
     @property
     def is_sqlite(self) -> bool:
@@ -135,7 +144,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         **_events_settings(env),
         **_retention_settings(env),
         business_timezone=_timezone(env, "CRM_BUSINESS_TIMEZONE", "Asia/Shanghai"),
+        data_key=_data_key(env),
     )
+
+
+def _data_key(env: dict[str, str] | os._Environ) -> str:
+    spec = env.get(DATA_KEY_VARIABLE, "").strip()
+    try:
+        keyring_from(spec)
+    except DataKeyError as error:
+        raise ConfigError(str(error)) from error
+    return spec
 
 
 def _flag(env: dict[str, str] | os._Environ, name: str, default: bool) -> bool:

@@ -308,7 +308,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
                bus: EventBus | None = None) -> Starlette:
     composition.install()  # before any unit of work: the tables, the audit and outbox hooks
     settings = settings or get_settings()
-    state = AppState(settings=settings, db=db or Database(settings.database_url),
+    db = db or Database(settings.database_url, keyring=settings.keyring)
+    state = AppState(settings=settings, db=db,
                      bus=bus or make_bus(settings))
     graphql = GraphQLApp(
         state,

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from app.persistence.columns import json_field, timestamp_field
+from app.persistence.columns import timestamp_field
+from app.persistence.crypto import sealed_json_field
 
 
 class Outcome(StrEnum):
@@ -27,8 +28,9 @@ class AuditRecord(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     entity_type: str = Field(max_length=32)
     entity_id: int | None = None
-    before: dict[str, Any] | None = json_field()
-    after: dict[str, Any] | None = json_field()
+    # values of encrypted columns stay encrypted here (app/persistence/crypto.py)
+    before: dict[str, Any] | None = sealed_json_field()
+    after: dict[str, Any] | None = sealed_json_field()
     request_id: str | None = Field(default=None, max_length=64)
     # SUCCESS: a change made; DENIED: a refused attempt (docs/architecture.md#the-policy-table).
     # The database's default, not Python's: the fast insert path takes no Python-side

@@ -8,13 +8,17 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import timestamp_field
+from app.persistence.crypto import encrypted_field, lookup_field
 
 
 class User(SQLModel, table=True):
     __tablename__ = "app_user"
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254, unique=True, index=True)
+    # personal data: encrypted when CRM_DATA_KEY is set, signed in with by keyed hash
+    # (docs/architecture.md#personal-data-at-rest)
+    email: str = encrypted_field(254, unique=True, index=True)
+    email_hash: str | None = lookup_field("email", "email", unique=True)
     full_name: str = Field(default="", max_length=200)
     password_hash: str = Field(max_length=200)
     role: str = Field(max_length=32)

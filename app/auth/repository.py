@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
 from app.auth.models import RefreshToken, User, UserWarehouse
+from app.persistence import crypto
 from app.persistence.repository import (
     Page,
     PageRequest,
@@ -28,6 +30,9 @@ class UserSort(StrEnum):
 
 
 _SORTS = sort_table(UserSort, {"CREATED_AT": User.created_at, "EMAIL": User.email})
+# encrypted e-mails have no order to sort by: EMAIL sorts by their keyed hash, a stable order
+# that pages walk (docs/architecture.md#personal-data-at-rest)
+_SORTS_ENCRYPTED = sort_table(UserSort, {"CREATED_AT": User.created_at, "EMAIL": User.email_hash})
 
 
 @dataclass(frozen=True)
@@ -40,14 +45,32 @@ class UserFilter:
 
 def list_users(session: Session, flt: UserFilter, sort: UserSort,
                page: PageRequest) -> Page[User]:
-    stmt = where(select(User), contains(flt.search, User.email, User.full_name),
+    keyring = crypto.session_keyring(session)
+    search = contains(flt.search, User.email, User.full_name) if keyring is None else \
+        _name_or_email(flt.search, keyring)
+    stmt = where(select(User), search,
                  one_of(User.role, flt.roles), equal(User.is_active, flt.is_active),
                  equal(User.customer_id, flt.customer_id))
-    return paginate(session, stmt, _SORTS[sort], page, User.id)
+    sorts = _SORTS if keyring is None else _SORTS_ENCRYPTED
+    return paginate(session, stmt, sorts[sort], page, User.id)
+
+
+def _name_or_email(text: str | None, keyring: crypto.Keyring) -> Any:
+    """Encrypted e-mails: the name contains `text`, or the e-mail is `text`."""
+    names = contains(text, User.full_name)
+    if names is None:
+        return None
+    exact = crypto.matches(User.email_hash, "email", text, keyring)
+    return names if exact is None else or_(names, exact)
 
 
 def user_by_email(session: Session, email: str) -> User | None:
-    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+    keyring = crypto.session_keyring(session)
+    if keyring is None:
+        return session.exec(select(User).where(User.email == email.strip().lower())).first()
+    # by keyed hash, under any key of the ring (docs/architecture.md#personal-data-at-rest)
+    return session.exec(select(User).where(User.email_hash.in_(
+        keyring.lookups("email", email)))).first()
 
 
 def user_by_id(session: Session, user_id: int) -> User | None:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import MONEY, money_field, timestamp_field
+from app.persistence.crypto import encrypted_field, lookup_field
 
 
 class CustomerTier(StrEnum):
@@ -45,8 +46,12 @@ class Customer(SQLModel, table=True):
     code: str = Field(max_length=32, unique=True)
     name: str = Field(max_length=200, index=True)
     kind: str = Field(default=CustomerKind.COMPANY.value, max_length=16)
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=40)
+    # personal data: encrypted when CRM_DATA_KEY is set, found by keyed hash
+    # (docs/architecture.md#personal-data-at-rest)
+    email: str | None = encrypted_field(254, nullable=True)
+    phone: str | None = encrypted_field(40, nullable=True)
+    email_hash: str | None = lookup_field("email", "email")
+    phone_hash: str | None = lookup_field("phone", "phone")
     tier: str = Field(default=CustomerTier.STANDARD.value, max_length=16)
     status: str = Field(default=CustomerStatus.ACTIVE.value, max_length=16)
     region: str = Field(default="", max_length=64)
@@ -69,8 +74,10 @@ class Contact(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id", index=True)
     name: str = Field(max_length=200)
     title: str = Field(default="", max_length=100)
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = encrypted_field(254, nullable=True)
+    phone: str | None = encrypted_field(40, nullable=True)
+    email_hash: str | None = lookup_field("email", "email")
+    phone_hash: str | None = lookup_field("phone", "phone")
     is_primary: bool = False
     created_at: datetime = timestamp_field()
 
@@ -80,14 +87,14 @@ class Address(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id", index=True)
     label: str = Field(default="", max_length=64)
     recipient: str = Field(max_length=200)
-    phone: str | None = Field(default=None, max_length=40)
+    phone: str | None = encrypted_field(40, nullable=True)
     country: str = Field(default="CN", max_length=2)
     region: str = Field(default="", max_length=64)
     province: str = Field(default="", max_length=100)
     city: str = Field(max_length=100)
     district: str = Field(default="", max_length=100)
-    line1: str = Field(max_length=300)
-    line2: str = Field(default="", max_length=300)
+    line1: str = encrypted_field(300)
+    line2: str = encrypted_field(300, default="")
     postal_code: str = Field(default="", max_length=20)
     is_default_shipping: bool = False
     is_default_billing: bool = False

@@ -8,11 +8,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.customers.models import Address, Contact, Customer
+from app.persistence import crypto
 from app.persistence.fast import rows, statements
 from app.persistence.repository import (
     Page,
@@ -104,15 +105,28 @@ def list_customers(
     session: Session, principal: Principal, flt: CustomerFilter, sort: CustomerSort,
     page: PageRequest,
 ) -> Page[Customer]:
-    # search only what the caller sees in full: matching on a masked or hidden phone or
-    # e-mail would confirm it (docs/architecture.md#permissions)
-    searched = (Customer.name, Customer.code) + (
-        (Customer.email, Customer.phone) if principal.contact_access() == "full" else ())
-    stmt = where(scope(select(Customer), principal), contains(flt.search, *searched),
+    stmt = where(scope(select(Customer), principal), _search(session, principal, flt.search),
                  equal(Customer.tier, flt.tier), equal(Customer.status, flt.status),
                  equal(Customer.region, flt.region), equal(Customer.owner_id, flt.owner_id),
                  in_period(Customer.created_at, flt.created_after, flt.created_before))
     return paginate(session, stmt, _SORTS[sort], page, Customer.id)
+
+
+def _search(session: Session, principal: Principal, text: str | None) -> Any:
+    """Name or code contains `text`; so do the e-mail and phone, or, encrypted, equal it
+    (docs/architecture.md#personal-data-at-rest). Search only what the caller sees in full:
+    matching on a masked or hidden phone or e-mail would confirm it
+    (docs/architecture.md#permissions)."""
+    if not text or not text.strip():
+        return None
+    if principal.contact_access() != "full":
+        return contains(text, Customer.name, Customer.code)
+    keyring = crypto.session_keyring(session)
+    if keyring is None:
+        return contains(text, Customer.name, Customer.code, Customer.email, Customer.phone)
+    exact = (crypto.matches(Customer.email_hash, "email", text, keyring),
+             crypto.matches(Customer.phone_hash, "phone", text, keyring))
+    return or_(contains(text, Customer.name, Customer.code), *(c for c in exact if c is not None))
 
 
 def customers_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Customer]:

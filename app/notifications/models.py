@@ -8,6 +8,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import timestamp_field
+from app.persistence.crypto import encrypted_field
 
 
 class Notification(SQLModel, table=True):
@@ -19,7 +20,8 @@ class Notification(SQLModel, table=True):
     channel: str = Field(max_length=16)  # EMAIL, SMS, IN_APP
     template: str = Field(max_length=64)
     language: str = Field(default="zh", max_length=8)
-    recipient: str = Field(default="", max_length=254)
+    # an e-mail address or a phone number (docs/architecture.md#personal-data-at-rest)
+    recipient: str = encrypted_field(254, default="")
     subject: str = Field(default="", max_length=300)
     body: str = Field(default="", max_length=4000)
     status: str = Field(default="PENDING", max_length=16, index=True)

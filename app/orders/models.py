@@ -11,6 +11,7 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import json_field, money_field, timestamp_field
+from app.persistence.crypto import encrypted_field
 
 
 class OrderStatus(StrEnum):
@@ -84,9 +85,10 @@ class Order(SQLModel, table=True):
     # the value of refunded RETURN requests, kept by returns (app/returns/resolution.py)
     credited_total: Decimal = money_field()
     ship_recipient: str = Field(default="", max_length=200)
-    ship_phone: str | None = Field(default=None, max_length=40)
+    # personal data (docs/architecture.md#personal-data-at-rest)
+    ship_phone: str | None = encrypted_field(40, nullable=True)
     ship_region: str = Field(default="", max_length=64)
-    ship_address: str = Field(default="", max_length=800)
+    ship_address: str = encrypted_field(800, default="")
     notes: str = Field(default="", max_length=4000)
     hold_reason: str | None = Field(default=None, max_length=400)
     close_reason: str | None = Field(default=None, max_length=400)

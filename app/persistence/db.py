@@ -22,6 +22,7 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 
+from app.persistence import crypto
 from app.persistence.counting import StatementCounter
 from app.persistence.fast.driver import run_driver_sql
 from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES
@@ -106,10 +107,14 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
 class Database:
     """The read and write engines of one database."""
 
-    def __init__(self, url: str, *, count_statements: bool = False) -> None:
+    def __init__(self, url: str, *, count_statements: bool = False,
+                 keyring: crypto.Keyring | None = None) -> None:
         """`count_statements`: keep `counter` up to date (tests assert statement counts with
-        it). Off by default: a listener on every statement costs the SQLite writer ~5%."""
+        it). Off by default: a listener on every statement costs the SQLite writer ~5%.
+        `keyring`: personal data encrypted at rest (docs/architecture.md#personal-data-at-rest);
+        None: stored as plain text."""
         self.url = normalize_url(url)
+        self.keyring = keyring
         self.dialect = make_url(self.url).get_backend_name()
         if self.dialect == "sqlite":
             self.write_engine = _sqlite_engine(self.url, immediate=True, pool_size=1)
@@ -119,6 +124,8 @@ class Database:
                 self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_CODEC
             )
             self.read_engine = self.write_engine
+        for engine in {self.write_engine, self.read_engine}:
+            crypto.install(engine, keyring)
         self.counter = StatementCounter()
         # Told the statements the writer process ran for this process's callers (the
         # engines' statement events fire there, not here).

@@ -40,6 +40,7 @@ from sqlmodel import Session, SQLModel
 
 from app.config import Settings, get_settings
 from app.errors import DomainError
+from app.persistence.crypto import Sealed, encrypted_columns
 from app.persistence.db import Database
 from app.persistence.sqlite.process import WriteCall
 from app.persistence.sqlite.writer import end_session, open_session
@@ -76,6 +77,11 @@ def snapshot(obj: SQLModel | None, *, exclude: set[str] | None = None) -> dict[s
         elif isinstance(value, Enum):
             value = value.value
         out[key] = value
+    encrypted = encrypted_columns(type(obj))
+    for key in encrypted:  # stored as the row stores them (app/persistence/crypto.py)
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = Sealed(value)
     return out
 
 

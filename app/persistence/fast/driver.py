@@ -39,12 +39,19 @@ class Prepared:
                 for name, process in self.binds]
 
 
-# Prepared, PreparedSelect, _RowsLayout, or None: not preparable
+# Prepared, PreparedSelect, _RowsLayout, or None: not preparable. Keyed by the engine's
+# keyring too: the encrypted columns' processors are its (app/persistence/crypto.py), and
+# a process may hold databases with and without one.
 _PREPARED: dict[Hashable, Any] = {}
+
+
+def _keyring(conn: Connection) -> Any:
+    return getattr(conn.dialect, "crm_keyring", None)
 
 
 def _prepare(conn: Connection, key: Hashable, stmt: UpdateBase,
              keys: Sequence[str] | None) -> Prepared | None:
+    key = (key, _keyring(conn))
     found = _PREPARED.get(key, False)
     if found is not False:
         return found
@@ -177,7 +184,7 @@ def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
 
 def _rows_layout(conn: Connection, table: Table, keys: tuple[str, ...], size: int
                  ) -> _RowsLayout | None:
-    key = ("ids", table, keys, size)
+    key = ("ids", table, keys, size, _keyring(conn))
     layout = _PREPARED.get(key, False)
     if layout is False:
         stmt = insert(table).values([
@@ -252,7 +259,7 @@ def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]
     shape = _expanding_shape(params)
     if shape is None:
         return None
-    key = ("select", stmt, shape)
+    key = ("select", stmt, shape, _keyring(conn))
     found = _PREPARED.get(key, False)
     if found is not False:
         return found

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, event
 
 from app.errors import DomainError
 from app.persistence.counting import StatementCounter
+from app.persistence.crypto import DATA_KEY_VARIABLE, keyring_from
 from app.persistence.db import Database
 from app.persistence.sqlite.process import PICKLE, WriteCall, WriterError
 from app.persistence.sqlite.writer import GroupWriter, Job, session_unit
@@ -169,7 +170,10 @@ def serve(fd: int, url: str) -> None:
     away. The entry point has set the process up first (its signals, the unit of work's
     hooks, every table imported: app/writer_child.py)."""
     pipe = Pipe(fd)
-    db = Database(url)  # no checkpointer here: the server runs it (sqlite/writers.py)
+    # the server's keyring, from the environment it started this process with (process.py)
+    keyring = keyring_from(os.environ.get(DATA_KEY_VARIABLE))
+    # no checkpointer here: the server runs it (sqlite/writers.py)
+    db = Database(url, keyring=keyring)
     writer = ChildWriter(db, pipe)
     # What is alive now (modules, mappers, compiled statements) lives as long as the process:
     # kept out of the collector's full passes, which otherwise walk it all every few seconds

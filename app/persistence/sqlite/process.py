@@ -50,6 +50,7 @@ from multiprocessing.connection import Connection as Pipe
 from typing import Any, TypeVar
 
 from app.config import Settings
+from app.persistence.crypto import DATA_KEY_VARIABLE
 from app.persistence.sqlite.writer import hand_over, settle, wait_for
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,9 @@ class WriterProcess:
     # a child that cannot start must not be tried again for every request
     restart_pause = 1.0
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keyring: Any = None) -> None:
         self.url = url
+        self.keyring = keyring  # the server's (app/persistence/crypto.py), handed to the child
         self.stats = {"groups": 0, "grouped_units": 0, "alone": 0}  # the child's, as sent
         self._lock = threading.Lock()  # starting, sending, the calls in flight
         self._ids = itertools.count(1)
@@ -193,6 +195,11 @@ class WriterProcess:
         ours, theirs = socket.socketpair()
         # `python -m <entry> FD URL`, seeing the modules this process sees
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        # the child encrypts with this database's keyring, whatever this process's
+        # environment says (docs/architecture.md#personal-data-at-rest)
+        env.pop(DATA_KEY_VARIABLE, None)
+        if self.keyring is not None:
+            env[DATA_KEY_VARIABLE] = self.keyring.spec
         try:
             proc = subprocess.Popen(self._command(theirs.fileno()), pass_fds=(theirs.fileno(),),
                                     env=env, stdin=subprocess.DEVNULL)

@@ -58,7 +58,7 @@ class Writers:
         if self._process is None:
             with self._lock:
                 if self._process is None:
-                    self._process = WriterProcess(self.db.url)
+                    self._process = WriterProcess(self.db.url, self.db.keyring)
                     self._start_checkpointer()
         return self._process
 

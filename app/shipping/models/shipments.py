@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import MONEY, json_field, measure_field, money_field, timestamp_field
+from app.persistence.crypto import encrypted_field
 
 
 class ShipmentStatus(StrEnum):
@@ -59,8 +60,9 @@ class Shipment(SQLModel, table=True):
                                           index=True)
     # who it goes to, as it was when the shipment was made
     recipient_name: str = Field(default="", max_length=200)
-    recipient_phone: str = Field(default="", max_length=32)
-    recipient_address: str = Field(default="", max_length=400)
+    # personal data (docs/architecture.md#personal-data-at-rest)
+    recipient_phone: str = encrypted_field(32, default="")
+    recipient_address: str = encrypted_field(400, default="")
     recipient_region: str = Field(default="", max_length=64)
     failed_attempts: int = 0
     delivery_signer: str | None = Field(default=None, max_length=100)
