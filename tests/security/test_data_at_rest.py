@@ -193,3 +193,20 @@ def test_rotate_data_key_is_resumable(encrypted):
         rotated.dispose()
     # the old key alone can no longer read what was rotated
     assert keyring_from(OLD).keys.keys() == {"k1"}
+
+
+def test_order_and_shipment_snapshots_are_encrypted_too(encrypted):
+    """The ship-to copied onto an order and from it onto its shipment (the helper's order
+    ships to 上海市浦东新区世纪大道100号) is ciphertext in both tables."""
+    from tests.shipping import exception_support as x
+
+    secret = "世纪大道100号"
+    p = x.parcel(encrypted.factory)
+    for table in ("sales_order", "shipment"):
+        rows = "\n".join(_raw_rows(encrypted.url, table))
+        assert PREFIX in rows and secret not in rows, table
+    if encrypted.db.is_sqlite:
+        for path in encrypted.sqlite_files:
+            assert secret.encode() not in path.read_bytes(), path.name
+    shipment = x.row(encrypted.factory, type(p.shipment), p.shipment.id)
+    assert secret in shipment.recipient_address  # read back in plain
