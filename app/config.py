@@ -57,6 +57,9 @@ class Settings:
     request_rate: float = 50.0
     request_burst: int = 200
     max_query_cost: int = 200_000  # estimated fields resolved (schema/core/cost.py); 0 = off
+    # a GraphQL request's time budget over HTTP, its reads and writes included; 0 = off
+    # (app/persistence/deadline.py)
+    request_timeout_ms: float = 10_000.0
     # SQLite: units of work run in a writer process of their own, or in a thread of the
     # server's (app/persistence/sqlite/process.py)
     sqlite_writer: str = "process"
@@ -125,6 +128,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         discount_approval_threshold=env.get("CRM_DISCOUNT_APPROVAL_THRESHOLD", "0.10"),
         max_query_cost=int(env.get("CRM_MAX_QUERY_COST", "200000")),
         max_expanded_fields=int(env.get("CRM_MAX_EXPANDED_FIELDS", "5000")),
+        request_timeout_ms=_number(env, "CRM_REQUEST_TIMEOUT_MS", 10_000, 0, 3_600_000),
         **{name: _flag(env, f"CRM_{name.upper()}", mode != "production")
            for name in ("introspection", "graphiql", "suggestions")},
         request_rate=float(env.get("CRM_REQUEST_RATE", "50")),

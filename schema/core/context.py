@@ -31,9 +31,16 @@ class Context:
     connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload
     event_feed: Any = None  # a bus listener opened for a subscription (schema.subscriptions)
     logins: int = 0  # sign-in attempts in this request: at most one (schema/auth/mutations.py)
+    # the request's time budget, a time.monotonic() value (None: none): set by the request
+    # policy for an HTTP operation (schema/core/extensions.py), applied by persistence
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.runner, self.principal)
+
+    def start_budget(self, deadline: float | None) -> None:
+        """Reads and writes from now on stop at `deadline` (docs/architecture.md#time-budget)."""
+        self.deadline = self.loaders.deadline = deadline
 
 
 Info = StrawberryInfo[Context, None]
