@@ -38,9 +38,16 @@ class Context:
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.runner, self.principal)
 
+    # a heavy operation's admission (schema/core/cost.py): its reads and writes await it
+    admission: Any = None
+
     def start_budget(self, deadline: float | None) -> None:
         """Reads and writes from now on stop at `deadline` (docs/architecture.md#time-budget)."""
         self.deadline = self.loaders.deadline = deadline
+
+    def admit_after(self, admission: Any) -> None:
+        """Reads and writes wait for `admission` (an awaitable) first."""
+        self.admission = self.loaders.admission = admission
 
 
 Info = StrawberryInfo[Context, None]

@@ -19,6 +19,8 @@ T = TypeVar("T")
 async def run_write(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any
                     ) -> tuple[T | None, list[UserError]]:
     ctx = info.context
+    if ctx.admission is not None:
+        await ctx.admission
     try:
         result = await ctx.runner.write(
             fn, *args, principal=ctx.principal, request_id=ctx.request_id,
@@ -31,6 +33,8 @@ async def run_write(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any
 
 async def run_read(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     ctx = info.context
+    if ctx.admission is not None:
+        await ctx.admission
     return await ctx.runner.read(fn, *args, deadline=ctx.deadline, **kwargs)
 
 
