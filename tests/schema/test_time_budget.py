@@ -131,3 +131,21 @@ def test_a_write_statement_past_the_deadline_rolls_the_unit_back(runner, db):
     with pytest.raises(DeadlineExceeded):
         runner.write_sync(_audit_then_slow, marker, deadline=budget.deadline_after(0.05))
     assert _audits(runner, marker) == 0
+
+
+async def test_heavy_operations_take_turns_and_leave_their_place(settings, db, factory):
+    """Every operation is heavy here and there is one place: concurrent ones all answer (in
+    turn), and a place is given back when an operation ends, refused or not."""
+    gated = replace(settings, heavy_query_cost=1, heavy_queries=1)
+    admin = factory.user("ADMIN")
+    headers = {"authorization": f"Bearer {admin.token}"}
+    transport = httpx.ASGITransport(app=create_app(settings=gated, db=db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async def page() -> dict:
+            response = await client.post("/graphql", headers=headers, json={
+                "query": ORDERS_PAGE, "variables": {"first": 10}})
+            return response.json()
+
+        bodies = await asyncio.gather(*(page() for _ in range(4)))
+        assert all(not body.get("errors") for body in bodies)
+        assert not (await page()).get("errors")  # the place came back
