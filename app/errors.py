@@ -23,6 +23,19 @@ class ErrorCode(StrEnum):
     THROTTLED = "THROTTLED"
 
 
+class DeadlineExceeded(Exception):
+    """The request's time budget ran out (`CRM_REQUEST_TIMEOUT_MS`): raised by persistence
+    before, during or at the end of a read or write (app/persistence/deadline.py); a write
+    that raises it is rolled back whole. Not a DomainError: the API answers a GraphQL error
+    with code TIMEOUT, for queries and mutations alike."""
+
+    code = "TIMEOUT"
+
+    def __init__(self, message: str = "the request's time budget ran out") -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class DomainError(Exception):
     """One expected failure; `field` is the input path it concerns."""
 

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from app.persistence import crypto
 from app.persistence.counting import StatementCounter
+from app.persistence.deadline import clear_progress_handler, timed_out
 from app.persistence.fast.driver import run_driver_sql
 from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES
 
@@ -95,6 +96,9 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
             cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cur.close()
 
+    if not immediate:  # reads may carry a request's deadline (app/persistence/deadline.py)
+        event.listen(engine, "checkin", clear_progress_handler)
+
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
     @event.listens_for(engine, "begin")
@@ -126,6 +130,7 @@ class Database:
             self.read_engine = self.write_engine
         for engine in {self.write_engine, self.read_engine}:
             crypto.install(engine, keyring)
+            event.listen(engine, "handle_error", timed_out)  # an aborted statement: TIMEOUT
         self.counter = StatementCounter()
         # Told the statements the writer process ran for this process's callers (the
         # engines' statement events fire there, not here).

@@ -40,6 +40,7 @@ from sqlmodel import Session, SQLModel
 
 from app.config import Settings, get_settings
 from app.errors import DomainError
+from app.persistence import deadline as budget
 from app.persistence.crypto import Sealed, encrypted_columns
 from app.persistence.db import Database
 from app.persistence.sqlite.process import WriteCall
@@ -99,6 +100,14 @@ class WriteSession(Session):
 @event.listens_for(WriteSession, "detached_to_persistent")
 def _keep_loaded(session: Session, instance: object) -> None:
     session.info.setdefault("crm_loaded", []).append(instance)
+
+
+class ReadSession(Session):
+    """The session of a read (`Runner.read`)."""
+
+
+# a request's deadline on every transaction these sessions begin (`deadline.bound`)
+budget.watch(ReadSession, WriteSession)
 
 
 class Emitted(NamedTuple):
@@ -184,16 +193,21 @@ class Runner:
         *args: Any,
         principal: Any = None,
         request_id: str | None = None,
+        deadline: float | None = None,
         **kwargs: Any,
     ) -> T:
+        """`deadline` (a `time.monotonic()` value): the request's time budget
+        (app/persistence/deadline.py); past it the unit is refused or rolled back whole."""
+        budget.check(deadline)
         if self._writers is not None and self.settings.sqlite_writer == "process":
             result, events, statements = await self._writers.process.run(WriteCall(
-                fn, args, kwargs, principal, request_id, count=self.db.counts_remote),
-                self.settings)
+                fn, args, kwargs, principal, request_id, count=self.db.counts_remote,
+                deadline=deadline), self.settings)
             if statements:
                 self.db.count_remote(statements)
         else:
-            unit = functools.partial(self._write_sync, fn, principal, request_id, args, kwargs)
+            unit = functools.partial(self._write_sync, fn, principal, request_id, args, kwargs,
+                                     deadline=deadline)
             if self._writers is not None:
                 result, events = await self._writers.thread.run(unit)
             else:
@@ -202,31 +216,43 @@ class Runner:
             await self._publish(events)
         return result
 
-    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await anyio.to_thread.run_sync(self.read_sync, fn, args, kwargs)
+    async def read(self, fn: Callable[..., T], *args: Any, deadline: float | None = None,
+                   **kwargs: Any) -> T:
+        """`fn(session, *args, **kwargs)` in a worker thread; `deadline` as for `write`."""
+        budget.check(deadline)
+        return await anyio.to_thread.run_sync(self.read_sync, fn, args, kwargs, deadline)
 
-    def read_sync(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
-        with Session(self.db.read_engine, expire_on_commit=False) as session:
+    def read_sync(self, fn: Callable[..., T], args: tuple, kwargs: dict,
+                  deadline: float | None = None) -> T:
+        budget.check(deadline)  # it may have waited for a thread
+        with ReadSession(self.db.read_engine, expire_on_commit=False) as session:
+            budget.bound(session, deadline)
             return fn(session, *args, **kwargs)
 
     def write_sync(self, fn: Callable[..., T], *args: Any, principal: Any = None,
-                   **kwargs: Any) -> T:
+                   deadline: float | None = None, **kwargs: Any) -> T:
         """For the CLI and tests: run a unit of work in this thread, events dropped."""
-        return self._write_sync(fn, principal, None, args, kwargs)[0]
+        return self._write_sync(fn, principal, None, args, kwargs, deadline=deadline)[0]
 
     def _write_sync(
         self, fn: Callable[..., T], principal: Any, request_id: str | None,
         args: tuple, kwargs: dict, group: Connection | None = None,
+        deadline: float | None = None,
     ) -> tuple[T, list[Any]]:
         """One unit of work in a transaction of its own, or, with `group` (the SQLite
-        writer's group commit), in a savepoint of the group's transaction."""
+        writer's group commit), in a savepoint of the group's transaction. Past `deadline`
+        it does not start, or is rolled back whole (app/persistence/deadline.py)."""
+        budget.check(deadline)  # it may have queued for the writer
         with open_session(self.db.write_engine, group, WriteSession) as session:
+            if not self.db.is_sqlite:  # never interrupted on the SQLite writer: see deadline.py
+                budget.bound(session, deadline)
             uow = UnitOfWork(session=session, principal=principal, request_id=request_id,
                              settings=self.settings)
             try:
                 result = fn(uow, *args, **kwargs)
                 for hook in _BEFORE_COMMIT:
                     hook(uow)
+                budget.check(deadline)
             except DomainError as exc:
                 # e.g. a revoked token family must stay revoked
                 end_session(session, group, commit=exc.keep_writes)

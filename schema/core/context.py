@@ -33,6 +33,9 @@ class Context:
     logins: int = 0  # sign-in attempts in this request: at most one (schema/auth/mutations.py)
     # refused mutations, audited once the operation ends (schema/policy/apply.py)
     denials: list[Any] = field(default_factory=list)
+    # the request's time budget, a time.monotonic() value (None: none): set by the request
+    # policy for an HTTP operation (schema/core/extensions.py), applied by persistence
+    deadline: float | None = None
 
     @property
     def client_address(self) -> str | None:
@@ -41,6 +44,17 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.runner, self.principal)
+
+    # a heavy operation's admission (schema/core/cost.py): its reads and writes await it
+    admission: Any = None
+
+    def start_budget(self, deadline: float | None) -> None:
+        """Reads and writes from now on stop at `deadline` (docs/architecture.md#time-budget)."""
+        self.deadline = self.loaders.deadline = deadline
+
+    def admit_after(self, admission: Any) -> None:
+        """Reads and writes wait for `admission` (an awaitable) first."""
+        self.admission = self.loaders.admission = admission
 
 
 Info = StrawberryInfo[Context, None]

@@ -11,6 +11,9 @@ docs/architecture.md#request-policy).
 
 from __future__ import annotations
 
+import asyncio
+import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -36,8 +39,10 @@ from graphql import (
 from graphql import (
     ExecutionResult as GraphQLExecutionResult,
 )
+from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
+from app.errors import DeadlineExceeded
 from app.persistence.pagination import DEFAULT_PAGE
 from schema.core.context import app_settings
 
@@ -153,7 +158,9 @@ class QueryCostLimit(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        budget = app_settings(self).max_query_cost
+        settings = app_settings(self)
+        budget = settings.max_query_cost
+        admission = None
         if ctx.graphql_document is not None and budget > 0:
             cost = self._cost(ctx)
             if cost > budget:
@@ -162,7 +169,13 @@ class QueryCostLimit(SchemaExtension):
                     "(first/last) or fewer nested lists",
                     extensions={"code": "QUERY_COST_EXCEEDED", "cost": cost,
                                 "budget": budget})])
-        yield
+            elif 0 < settings.heavy_query_cost < cost:
+                admission = _admission(ctx.context, settings.heavy_queries)
+        try:
+            yield
+        finally:
+            if admission is not None:
+                _leave(*admission)
 
     def _cost(self, ctx: Any) -> int:
         key = _cache_key(ctx.query, ctx.operation_name, ctx.variables)
@@ -176,6 +189,48 @@ class QueryCostLimit(SchemaExtension):
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return cost
+
+
+# Heavy operations (estimated over CRM_HEAVY_QUERY_COST) take a place at the gate of their
+# event loop before their first read or write, and leave it when their execution ends: the
+# event loop runs a page's completion without a pause, so a few heavy operations at once
+# held /healthz and the orders page for hundreds of ms (benchmark S7,
+# docs/architecture.md#time-budget). Waiting counts against the request's time budget.
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary())
+
+
+def _gate(places: int) -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gate = _GATES.get(loop)
+    if gate is None:
+        gate = _GATES[loop] = asyncio.Semaphore(places)
+    return gate
+
+
+async def _enter(gate: asyncio.Semaphore, deadline: float | None) -> None:
+    left = None if deadline is None else max(0.0, deadline - time.monotonic())
+    try:
+        await asyncio.wait_for(gate.acquire(), left)
+    except TimeoutError:
+        raise DeadlineExceeded from None
+
+
+def _admission(context: Any, places: int) -> tuple[asyncio.Semaphore, asyncio.Task] | None:
+    """Start waiting for a place, for an HTTP operation (a WebSocket's share one context)."""
+    if not isinstance(getattr(context, "request", None), Request):
+        return None
+    gate = _gate(places)
+    task = asyncio.ensure_future(_enter(gate, context.deadline))
+    context.admit_after(task)
+    return gate, task
+
+
+def _leave(gate: asyncio.Semaphore, task: asyncio.Task) -> None:
+    if not task.done():
+        task.cancel()
+    elif not task.cancelled() and task.exception() is None:
+        gate.release()
 
 
 def expanded_fields(document: DocumentNode, limit: int) -> int:

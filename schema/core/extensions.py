@@ -33,12 +33,14 @@ from functools import cache, lru_cache
 from typing import Any
 
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, parse
+from starlette.requests import Request
 from strawberry.extensions import MaskErrors
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.schema import validate_document
 
-from app.errors import DomainError, ValidationFailed
+from app.errors import DeadlineExceeded, DomainError, ValidationFailed
+from app.persistence.deadline import deadline_after
 from schema.core.context import app_settings
 from schema.core.cost import QueryCostLimit, expanded_fields, expansion_error
 from schema.core.strings import literal_errors, variable_errors
@@ -68,6 +70,12 @@ class MaskUnexpectedErrors(MaskErrors):
         original = error.original_error
         if isinstance(original, ValidationFailed) and original.errors:
             original = original.errors[0]  # several bad arguments: the first, with its field
+        if isinstance(original, DeadlineExceeded):  # the request's budget: not a failure
+            return GraphQLError(
+                original.message, nodes=error.nodes, source=error.source,
+                positions=error.positions, path=error.path,
+                extensions={"code": original.code},
+            )
         if isinstance(original, DomainError):  # bad arguments to a query: say what is wrong
             return GraphQLError(
                 original.message, nodes=error.nodes, source=error.source,
@@ -140,7 +148,8 @@ class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
     """Every limit of an operation, the masking of its errors and the parse and validation
     caches, in one extension.
 
-    Limits (from the settings of the app serving the request): tokens (the parser stops
+    Limits (from the settings of the app serving the request): the time budget of an HTTP
+    request (`Context.start_budget`, applied by persistence), tokens (the parser stops
     there), depth and aliases (validation rules, built once per value so the validation
     cache keeps hitting), the cost budget (QueryCostLimit, before execution). One extension
     instead of seven: strawberry builds each extension's hooks anew for every request
@@ -151,6 +160,11 @@ class RequestPolicy(QueryCostLimit, MaskUnexpectedErrors):
     def on_operation(self) -> Iterator[None]:
         settings = app_settings(self)
         ctx = self.execution_context
+        context = ctx.context
+        # the time budget, from here (parsing and validation included): HTTP only, as a
+        # WebSocket's operations share one context and its subscriptions live on
+        if isinstance(getattr(context, "request", None), Request):
+            context.start_budget(deadline_after(settings.request_timeout_ms / 1000))
         ctx.parse_options["max_tokens"] = settings.max_tokens
         ctx.validation_rules = (*ctx.validation_rules, _depth_rule(settings.max_query_depth),
                                 _alias_rule(settings.max_aliases),

@@ -1,6 +1,7 @@
 """Calling app services from resolvers: `run_write` runs one as a unit of work and turns
-its domain errors into userErrors, `run_read` is its read counterpart, and `provided`
-lists the input fields a client actually sent."""
+its domain errors into userErrors, `run_read` is its read counterpart, both within the
+request's time budget (`Context.deadline`), and `provided` lists the input fields a client
+actually sent."""
 
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ T = TypeVar("T")
 async def run_write(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any
                     ) -> tuple[T | None, list[UserError]]:
     ctx = info.context
+    if ctx.admission is not None:
+        await ctx.admission
     try:
         result = await ctx.runner.write(
-            fn, *args, principal=ctx.principal, request_id=ctx.request_id, **kwargs
+            fn, *args, principal=ctx.principal, request_id=ctx.request_id,
+            deadline=ctx.deadline, **kwargs
         )
     except DomainError as exc:
         if exc.code is ErrorCode.FORBIDDEN and info.operation.operation.value == "mutation":
@@ -33,7 +37,10 @@ async def run_write(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any
 
 
 async def run_read(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    return await info.context.runner.read(fn, *args, **kwargs)
+    ctx = info.context
+    if ctx.admission is not None:
+        await ctx.admission
+    return await ctx.runner.read(fn, *args, deadline=ctx.deadline, **kwargs)
 
 
 def provided(input_obj: Any, *, rename: dict[str, str] | None = None) -> dict[str, Any]:

@@ -87,6 +87,8 @@ class Loaders:
         self._values: dict[str, dict[Hashable, Any]] = {}  # what each loader has loaded
         self._objects: dict[tuple[Any, Hashable], Any] = {}  # converted, by (kind, key)
         self._groups: dict[Any, tuple[list[Any], asyncio.Future]] = {}  # see `together`
+        self.deadline: float | None = None  # the request's (Context.start_budget)
+        self.admission: Any = None  # awaited before reading (Context.admit_after)
 
     def get(self, name: str) -> DataLoader:
         loader = self._loaders.get(name)
@@ -211,7 +213,10 @@ class Loaders:
 
     async def _run(self, pending: list[tuple[Job, asyncio.Future]]) -> None:
         try:
-            results = await self._runner.read(_run_jobs, [job for job, _ in pending])
+            if self.admission is not None:
+                await self.admission
+            results = await self._runner.read(_run_jobs, [job for job, _ in pending],
+                                              deadline=self.deadline)
         except asyncio.CancelledError:
             for _, future in pending:
                 future.cancel()

@@ -18,6 +18,7 @@ SQLAlchemy's (`IntegrityError`, ...), as they would from `Connection.execute`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, exc, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, UpdateBase
+
+from app.errors import DeadlineExceeded
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,17 @@ def _on_cursor(conn: Connection, sql: str, args: Any, many: bool) -> Any:
             cursor.execute(sql, args)
     except conn.dialect.loaded_dbapi.Error as error:
         cursor.close()
-        raise exc.DBAPIError.instance(sql, args, error, conn.dialect.loaded_dbapi.Error,
-                                      dialect=conn.dialect) from error
+        raise driver_error(conn, sql, args, error) from error
     return cursor
+
+
+def driver_error(conn: Connection, sql: str, args: Any, error: Exception) -> Exception:
+    """A driver's error as `Connection.execute` would raise it: SQLAlchemy's wrapper, or the
+    request's budget running out (an interrupted statement: app/persistence/deadline.py)."""
+    if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT:
+        return DeadlineExceeded()
+    return exc.DBAPIError.instance(sql, args, error, conn.dialect.loaded_dbapi.Error,
+                                   dialect=conn.dialect)
 
 
 _CONNECTION = "crm_connection"
@@ -303,6 +314,8 @@ def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tup
     cursor = _on_cursor(conn, prepared.sql, args, many=False)
     try:
         found = cursor.fetchall()
+    except conn.dialect.loaded_dbapi.Error as error:  # rows are stepped through here
+        raise driver_error(conn, prepared.sql, args, error) from error
     finally:
         cursor.close()
     results = prepared.results

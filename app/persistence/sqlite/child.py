@@ -157,7 +157,8 @@ def _run_call(runner: Runner, call: WriteCall, group: Connection | None
         event.listen(runner.db.write_engine, "before_cursor_execute", counter)
     try:
         result, events = runner._write_sync(  # noqa: SLF001  the unit of work itself
-            call.fn, call.principal, call.request_id, call.args, call.kwargs, group)
+            call.fn, call.principal, call.request_id, call.args, call.kwargs, group,
+            deadline=call.deadline)
     finally:
         if counter is not None:
             event.remove(runner.db.write_engine, "before_cursor_execute", counter)

@@ -86,6 +86,7 @@ class WriteCall:
     principal: Any  # the app's principal (app/auth/principal.py), pickled
     request_id: str | None
     count: bool  # send back the SQL it ran (statement counters are listening)
+    deadline: float | None = None  # time.monotonic(), system-wide (persistence/deadline.py)
 
 
 class WriterProcess:

@@ -7,6 +7,7 @@ from tests.bench.scenarios import (
     s4_subscribers,
     s5_cache,
     s6_webhooks,
+    s7_abuse,
 )
 
 # (key, coroutine function(ctx) -> list[Scenario], dataset sizes it runs on)
@@ -14,6 +15,7 @@ SCENARIOS = [
     ("S1", s1_spa.run, {"S", "M"}),
     ("S2", s2_analyst.run, {"S", "M"}),
     ("S5", s5_cache.run, {"S", "M"}),
+    ("S7", s7_abuse.run, {"S"}),
     ("S4", s4_subscribers.run, {"S"}),
     ("S3", s3_orders.run, {"S"}),
     ("S6", s6_webhooks.run, {"S"}),
