@@ -23,9 +23,8 @@ from schemathesis.graphql import nodes
 
 from app.errors import ErrorCode
 
-# ErrorCode (userErrors and DomainErrors of queries) and the request policy's own codes
-# (schema/core/permissions.py, schema/core/extensions.py, schema/core/cost.py,
-# schema/subscriptions/, schema/asgi.py)
+# ErrorCode (userErrors and DomainErrors of queries) and the API's own GraphQL error codes
+# (schema/core/: permissions, extensions, cost, persisted; schema/subscriptions/; schema/asgi.py)
 CODES = {c.value for c in ErrorCode} | {
     "UNAUTHENTICATED", "FORBIDDEN", "BAD_REQUEST", "BAD_USER_INPUT", "CURSOR_EXPIRED",
     "QUERY_COST_EXCEEDED", "QUERY_TOO_LARGE"}
