@@ -6,11 +6,13 @@ STAMP := $(VENV)/.installed
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install run serve test test-pg test-thread-writer test-all test-stress lint format schema \
-        schema-check migration alembic-check bench bench-quick audit-http check-upstream clean
+        schema-check migration alembic-check bench bench-quick audit-http fuzz audit-deps \
+        check-upstream clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	# a new venv's setuptools is Python's bundled release, old and vulnerable (make audit-deps)
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
@@ -80,11 +82,21 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m tests.bench.run --quick
 
-# the `upstream` tests on the newest strawberry-graphql and graphql-core, in a throwaway
-# virtualenv (.ci/check-upstream); not in CI
 audit-http: install
 	./.ci/graphql-http-audit
 
+# schemathesis over every query and mutation as ADMIN and as CUSTOMER, each against a live
+# server on a throwaway demo database (tests/fuzz/run.py); FUZZ_EXAMPLES per operation and role
+FUZZ_EXAMPLES ?= 25
+fuzz: install
+	$(BIN)/python -m tests.fuzz.run --examples $(FUZZ_EXAMPLES)
+
+# pip-audit, the advisories of .ci/pip-audit-accepted.txt accepted (tests/deps/audit.py)
+audit-deps: install
+	$(BIN)/python -m tests.deps.audit
+
+# the `upstream` tests on the newest strawberry-graphql and graphql-core, in a throwaway
+# virtualenv (.ci/check-upstream); not in CI
 check-upstream:
 	PYTHON=$(PYTHON) ./.ci/check-upstream
 

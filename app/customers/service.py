@@ -49,9 +49,11 @@ def _validate(data: dict[str, Any], *, creating: bool) -> None:
             v.check(data[key] in enum.__members__, key, f"{key} must be one of "
                     + ", ".join(enum.__members__))
     for key in ("credit_limit", "discount_rate"):
-        if data.get(key) is not None:
+        # NaN first: comparing it raises InvalidOperation (the Decimal scalar accepts "NaN")
+        if data.get(key) is not None and v.check(data[key].is_finite(), key,
+                                                 f"{key} must be a number"):
             v.check(Decimal("0") <= data[key] <= MAX_MONEY, key, f"{key} must be >= 0")
-    if data.get("discount_rate") is not None:
+    if data.get("discount_rate") is not None and data["discount_rate"].is_finite():
         v.check(data["discount_rate"] <= 1, "discount_rate", "discount rate is a fraction 0..1")
     _check_threshold(v, data.get("free_shipping_threshold"))
     if data.get("language") is not None:

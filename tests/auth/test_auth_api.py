@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import ecdsa
 from jose import jwt
 
 LOGIN = """mutation($e: String!, $p: String!) { login(email: $e, password: $p) {
@@ -74,6 +75,32 @@ async def test_unauthenticated_and_bad_tokens_are_refused(api, factory, settings
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", label
     good = jwt.encode(claims, settings.jwt_secret)
     assert (await api.ok(ME, token=good))["me"]["role"] == "ADMIN"
+
+
+async def test_no_token_is_signed_or_verified_with_ecdsa(api, factory, settings, monkeypatch):
+    """The accepted advisory GHSA-wj6h-64fc-37mp / PYSEC-2026-1325 (python-ecdsa: a timing
+    attack on ECDSA signing, no fix planned; .ci/pip-audit-accepted.txt). ecdsa is installed
+    only as python-jose's backend for the ES* algorithms: tokens are issued HS256, an ES256
+    token is refused, and no ECDSA signature is made or checked for either (a spy that calls
+    through)."""
+    user = factory.user("ADMIN", password="s3cret-pass")
+    now = int(time.time())
+    claims = {"sub": user.gid, "role": "ADMIN", "iss": settings.jwt_issuer,
+              "aud": settings.jwt_audience, "iat": now, "exp": now + 60}
+    key = ecdsa.SigningKey.generate(curve=ecdsa.NIST256p)
+    es256 = jwt.encode(claims, key.to_pem().decode(), algorithm="ES256")
+    calls: list[str] = []
+    for cls, name in ((ecdsa.SigningKey, "sign_digest"), (ecdsa.VerifyingKey, "verify_digest")):
+        def spy(*args, _original=getattr(cls, name), _name=name, **kwargs):  # noqa: ANN002
+            calls.append(_name)
+            return _original(*args, **kwargs)
+        monkeypatch.setattr(cls, name, spy)
+    issued = (await api.ok(LOGIN, {"e": user.email, "p": "s3cret-pass"}))["login"]
+    assert jwt.get_unverified_header(issued["accessToken"])["alg"] == "HS256"
+    assert (await api.ok(ME, token=issued["accessToken"]))["me"]["role"] == "ADMIN"
+    refused = await api.gql(ME, token=es256)
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", refused
+    assert calls == []
 
 
 async def test_role_without_permission_is_forbidden(api, factory):

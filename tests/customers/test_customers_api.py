@@ -53,6 +53,22 @@ async def test_validation_errors_are_user_errors_and_write_nothing(api, factory)
     assert data["customerCreate"]["customer"] is None
 
 
+async def test_not_a_number_credit_or_discount_is_a_user_error(api, factory):
+    """The Decimal scalar takes "NaN": comparing it raised InvalidOperation, a masked error
+    (found by make fuzz)."""
+    admin = factory.user("ADMIN")
+    for field, value in (("discountRate", "NaN"), ("creditLimit", "NaN"),
+                         ("discountRate", "sNaN"), ("creditLimit", "-Infinity")):
+        data = await api.ok(CREATE, {"input": {"name": "x", field: value}}, admin.token)
+        [error] = data["customerCreate"]["userErrors"]
+        assert error["code"] == "INVALID" and data["customerCreate"]["customer"] is None, data
+    customer = factory.customer()
+    update = """mutation($id: ID!) { customerUpdate(id: $id, input: {discountRate: "NaN"}) {
+      userErrors { code } } }"""
+    data = await api.ok(update, {"id": to_global_id("Customer", customer.id)}, admin.token)
+    assert data["customerUpdate"]["userErrors"] == [{"code": "INVALID"}]
+
+
 async def test_sales_sees_only_own_customers(api, factory):
     rep = factory.user("SALES")
     other_rep = factory.user("SALES")
