@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install run serve test test-pg test-thread-writer test-all test-stress lint format schema \
-        schema-check migration alembic-check bench bench-quick audit-http fuzz audit-deps \
-        check-upstream clean
+        schema-check contract-client migration alembic-check bench bench-quick audit-http fuzz \
+        audit-deps check-upstream clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ schema: install
 
 schema-check: install
 	$(BIN)/python -m schema.export --check
+
+# the typed client's drift, tsc --strict, relay-compiler and the breaking-change guard
+# (.ci/contract-client; npm packages pinned in frontend-contract/package.json)
+contract-client: install
+	./.ci/contract-client
 
 migration: install
 	./migrations/regenerate.sh

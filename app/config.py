@@ -55,6 +55,8 @@ class Settings:
     introspection: bool = True
     graphiql: bool = True
     suggestions: bool = True  # "Did you mean ...?" in validation errors
+    # run only the contract's documents (persisted queries): mobile releases
+    persisted_only: bool = False
     # per signed-in account (or client address): requests a second, and the burst allowed
     request_rate: float = 50.0
     request_burst: int = 200
@@ -146,6 +148,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         heavy_queries=int(_number(env, "CRM_HEAVY_QUERIES", 1, 1, 1000)),
         **{name: _flag(env, f"CRM_{name.upper()}", mode != "production")
            for name in ("introspection", "graphiql", "suggestions")},
+        persisted_only=_flag(env, "CRM_PERSISTED_ONLY", False),
         request_rate=float(env.get("CRM_REQUEST_RATE", "50")),
         request_burst=int(env.get("CRM_REQUEST_BURST", "200")),
         # the writer process takes its socket as an inherited descriptor: POSIX only

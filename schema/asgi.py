@@ -91,6 +91,8 @@ class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
         self.fanout = FanOut(default_schema)  # shared subscription execution
         self.persisted_queries = PersistedQueries()
         self.persisted_queries.pin_directory()
+        self.persisted_queries.pin_manifest()
+        self.persisted_only = state.settings.persisted_only
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Any:
         auth = request.headers.get("authorization") if isinstance(request, Request) else None

@@ -19,8 +19,9 @@ class AuditQuery:
     async def audit_log(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None, filter: AuditFilter | None = None,
-        sort: AuditSort = AuditSort.CREATED_AT_DESC,
+        sort: AuditSort | None = None,
     ) -> Connection[AuditRecord]:
+        sort = sort or AuditSort.CREATED_AT_DESC  # null: the list's default order
         page = await read_connection(info, "AuditRecord", service.list_records,
                                      current_principal(info), filter_from(filter), sort,
                                      page_request(info, first, after, last, before))

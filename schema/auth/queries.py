@@ -47,8 +47,9 @@ class UserAdminQuery:
     async def users(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None, filter: UserFilter | None = None,
-        sort: UserSort = UserSort.CREATED_AT_DESC,
+        sort: UserSort | None = None,
     ) -> Connection[User]:
+        sort = sort or UserSort.CREATED_AT_DESC  # null: the list's default order
         page = await read_connection(info, "User", admin.list_users, current_principal(info),
                                      filter_from(filter), sort,
                                      page_request(info, first, after, last, before))

@@ -19,8 +19,9 @@ class CatalogQuery:
     async def products(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-        filter: ProductFilter | None = None, sort: ProductSort = ProductSort.NAME_ASC,
+        filter: ProductFilter | None = None, sort: ProductSort | None = None,
     ) -> Connection[Product]:
+        sort = sort or ProductSort.NAME_ASC  # null: the list's default order
         principal = current_principal(info)
         page = await read_connection(info, "Product", service.list_products, principal,
                                      filter_from(filter), sort,

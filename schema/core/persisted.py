@@ -5,7 +5,13 @@ A client sends `extensions.persistedQuery = {version: 1, sha256Hash}` without th
 an unknown hash answers `PERSISTED_QUERY_NOT_FOUND`, the client retries once with the query
 and the hash, and from then on sends the hash alone (mobile apps on flaky networks send a
 few dozen bytes instead of kilobytes). The documents in frontend-contract/operations/ are
-registered at start-up under the sha256 of each file, so shipped apps never miss.
+registered at start-up under the sha256 of each file, and so is every operation of the
+generated client's manifest (frontend-contract/generated/persisted-documents.json, hash ->
+document), so shipped apps never miss.
+
+With CRM_PERSISTED_ONLY=1 those registered documents are the only ones that run: anything
+else, by hash or by text, is refused with PERSISTED_QUERY_REQUIRED and HTTP 400, nothing
+parsed or executed (docs/conventions.md#the-frontend-contract).
 
 The registry is per process and bounded (LRU). That is safe behind a load balancer: a miss in
 another process costs the client one retry with the full query, nothing else.
@@ -14,6 +20,7 @@ another process costs the client one retry with the full query, nothing else.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +33,7 @@ from strawberry.types import ExecutionResult
 from app.config import PROJECT_ROOT
 
 CONTRACT_OPERATIONS = PROJECT_ROOT / "frontend-contract" / "operations"
+CONTRACT_MANIFEST = PROJECT_ROOT / "frontend-contract" / "generated" / "persisted-documents.json"
 MAX_ENTRIES = 5_000
 MAX_QUERY_BYTES = 100_000
 
@@ -53,6 +61,21 @@ class PersistedQueries:
             text = path.read_text(encoding="utf-8")
             self._pinned[sha256_hex(text)] = text
         return len(self._pinned)
+
+    def pin_manifest(self, path: Path = CONTRACT_MANIFEST) -> int:
+        """Pin a manifest's documents; an entry whose hash is not its document's is refused
+        (a hand-edited manifest would otherwise pin what the hash does not name)."""
+        if not path.is_file():
+            return 0
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        for digest, text in manifest.items():
+            if sha256_hex(text) != digest:
+                raise ValueError(f"{path.name}: {digest} is not the sha256 of its document")
+            self._pinned[digest] = text
+        return len(manifest)
+
+    def is_pinned(self, query: str | None) -> bool:
+        return query is not None and sha256_hex(query) in self._pinned
 
     def get(self, digest: str) -> str | None:
         query = self._pinned.get(digest)
@@ -95,14 +118,35 @@ class PersistedQueries:
         return data, None, digest
 
 
+def _required(sub_response: Any) -> ExecutionResult:
+    sub_response.status_code = 400
+    return _error("this server runs only the app's persisted operations: send a registered "
+                  "extensions.persistedQuery.sha256Hash", "PERSISTED_QUERY_REQUIRED")
+
+
 class PersistedQueryView:
     """Mixed into the strawberry view, before it: resolves hashes ahead of execution."""
 
     persisted_queries: PersistedQueries
+    persisted_only: bool = False
+
+    async def execute_operation(self, request: Any, request_adapter: Any, request_data: Any,
+                                context: Any, root_value: Any, sub_response: Any) -> Any:
+        """Streamed operations (not through execute_single) are persisted ones or refused."""
+        if self.persisted_only and isinstance(request_data, GraphQLRequestData) \
+                and request_data.protocol != "http":
+            resolved, _, _ = self.persisted_queries.resolve(request_data)
+            if resolved is None or not self.persisted_queries.is_pinned(resolved.query):
+                return _required(sub_response)
+        return await super().execute_operation(  # type: ignore[misc]
+            request, request_adapter, request_data, context, root_value, sub_response)
 
     async def execute_single(self, *, request_data: GraphQLRequestData,
                              **kwargs: Any) -> ExecutionResult:
         resolved, error, learn = self.persisted_queries.resolve(request_data)
+        if self.persisted_only and (resolved is None
+                                    or not self.persisted_queries.is_pinned(resolved.query)):
+            return _required(kwargs["sub_response"])
         if error is not None:
             return error
         result = await super().execute_single(request_data=resolved, **kwargs)

@@ -19,8 +19,9 @@ class CustomerQuery:
     async def customers(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-        filter: CustomerFilter | None = None, sort: CustomerSort = CustomerSort.NAME_ASC,
+        filter: CustomerFilter | None = None, sort: CustomerSort | None = None,
     ) -> Connection[Customer]:
+        sort = sort or CustomerSort.NAME_ASC  # null: the list's default order
         principal = current_principal(info)
         page = await read_connection(info, "Customer", service.list_customers, principal,
                                      filter_from(filter), sort,

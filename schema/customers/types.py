@@ -210,9 +210,11 @@ class Customer(Node):
 
     @strawberry.field(extensions=requires(Perm.ORDERS_READ),
                       description="This customer's orders, newest first by default "
-                      "(first/after; batched across a list of customers).")
+                      "(first/after forward, last/before backward; batched across a list "
+                      "of customers).")
     async def orders(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
         filter: Annotated[CustomerOrderFilter, strawberry.lazy(
             "schema.orders.inputs")] | None = None,
         sort: Annotated[OrderSort, strawberry.lazy("schema.orders.inputs")] | None = None,
@@ -220,7 +222,8 @@ class Customer(Node):
         # the parent customer is inside the caller's row scope, and so are its orders
         # (SALES own the customer; a CUSTOMER is the customer)
         args = customer_views.CustomerOrdersArgs(
-            first=first, after=after, sort=_OrderSort(sort or _OrderSort.CREATED_AT_DESC),
+            first=first, after=after, last=last, before=before,
+            sort=_OrderSort(sort or _OrderSort.CREATED_AT_DESC),
             statuses=tuple(s.value for s in (filter.status or ())) if filter else (),
             with_total=wants_total(info)).validated()
         page = await info.context.loaders.load("orders_by_customer_page", (self._pk, args))

@@ -39,8 +39,9 @@ class InventoryQuery:
     async def warehouses(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-        filter: WarehouseFilter | None = None, sort: WarehouseSort = WarehouseSort.CODE_ASC,
+        filter: WarehouseFilter | None = None, sort: WarehouseSort | None = None,
     ) -> Connection[Warehouse]:
+        sort = sort or WarehouseSort.CODE_ASC  # null: the list's default order
         page = await read_connection(info, "Warehouse", service.list_warehouses,
                                      current_principal(info), warehouse_filter_from(filter), sort,
                                      page_request(info, first, after, last, before))
@@ -55,8 +56,9 @@ class InventoryQuery:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
         filter: StockLevelFilter | None = None,
-        sort: StockLevelSort = StockLevelSort.PRODUCT_ASC,
+        sort: StockLevelSort | None = None,
     ) -> Connection[StockLevel]:
+        sort = sort or StockLevelSort.PRODUCT_ASC  # null: the list's default order
         page = await read_connection(info, "StockLevel", service.list_stock_levels,
                                      current_principal(info), level_filter_from(filter), sort,
                                      page_request(info, first, after, last, before))
@@ -68,8 +70,9 @@ class InventoryQuery:
         self, info: strawberry.Info, warehouse_id: strawberry.ID | None = None,
         product_id: strawberry.ID | None = None, first: int | None = None,
         after: str | None = None, last: int | None = None, before: str | None = None,
-        sort: StockLevelSort = StockLevelSort.PRODUCT_ASC,
+        sort: StockLevelSort | None = None,
     ) -> Connection[StockLevel]:
+        sort = sort or StockLevelSort.PRODUCT_ASC  # null: the list's default order
         warehouse, product = parse_ids((warehouse_id, "Warehouse", "warehouseId"),
                                        (product_id, "Product", "productId"))
         flt = repo.StockLevelFilter(product_id=product, warehouse_id=warehouse,
@@ -84,8 +87,9 @@ class InventoryQuery:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
         filter: StockMovementFilter | None = None,
-        sort: StockMovementSort = StockMovementSort.CREATED_AT_DESC,
+        sort: StockMovementSort | None = None,
     ) -> Connection[StockMovement]:
+        sort = sort or StockMovementSort.CREATED_AT_DESC  # null: the list's default order
         if filter is not None and filter.reference_id is not None \
                 and await resolve_node(info, filter.reference_id) is None:
             # a reference the caller may not see filters like a missing one: nothing

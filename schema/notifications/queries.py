@@ -24,8 +24,9 @@ class NotificationQuery:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
         filter: NotificationFilter | None = None,
-        sort: NotificationSort = NotificationSort.CREATED_AT_DESC,  # type: ignore[valid-type]
+        sort: NotificationSort | None = None,  # type: ignore[valid-type]
     ) -> Connection[Notification]:
+        sort = sort or NotificationSort.CREATED_AT_DESC  # null: the list's default order
         principal = current_principal(info)
         page = await run_read(info, service.list_notifications, principal, filter_from(filter),
                               repo.NotificationSort(sort.value),

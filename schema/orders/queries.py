@@ -26,8 +26,9 @@ class OrderQuery:
     async def orders(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None, filter: OrderFilter | None = None,
-        sort: OrderSort = OrderSort.CREATED_AT_DESC,  # type: ignore[valid-type]
+        sort: OrderSort | None = None,  # type: ignore[valid-type]
     ) -> Connection[Order]:
+        sort = sort or OrderSort.CREATED_AT_DESC  # null: the list's default order
         principal = current_principal(info)
         page = await read_connection(info, "Order", service.list_orders, principal,
                                      filter_from(filter), sort,
@@ -41,10 +42,12 @@ class OrderQuery:
     @strawberry.field(description="Approved, unshipped orders whose promised date is past or "
                       "within `withinDays` days, most urgent first, with the reason.")
     async def orders_at_risk(
-        self, info: strawberry.Info, within_days: int = risk.DEFAULT_DAYS,
+        self, info: strawberry.Info, within_days: int | None = risk.DEFAULT_DAYS,
         first: int | None = None, after: str | None = None, last: int | None = None,
         before: str | None = None,
     ) -> Connection[OrderAtRisk]:
+        if within_days is None:  # nullable for Relay (docs/conventions.md#the-frontend-contract)
+            within_days = risk.DEFAULT_DAYS
         principal = current_principal(info)
         page = await run_read(info, risk.orders_at_risk, principal,
                               page_request(info, first, after, last, before), within_days)

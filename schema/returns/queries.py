@@ -21,8 +21,9 @@ class ReturnQuery:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
         filter: ReturnRequestFilter | None = None,
-        sort: ReturnRequestSort = ReturnRequestSort.CREATED_AT_DESC,  # type: ignore
+        sort: ReturnRequestSort | None = None,  # type: ignore
     ) -> Connection[ReturnRequest]:
+        sort = sort or ReturnRequestSort.CREATED_AT_DESC  # null: the list's default order
         principal = current_principal(info)
         page = await run_read(info, returns.list_returns, principal, filter_from(filter), sort,
                               page_request(info, first, after, last, before))

@@ -66,6 +66,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         self._joins: dict[Any, tuple[Group, Member]] = {}
 
     async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged and not self._persisted(message):
+            await self.send_message({"id": message["id"], "type": "error", "payload": (
+                error_payload("this server runs only the app's persisted operations",
+                              "PERSISTED_QUERY_REQUIRED"))})
+            return
         await super().handle_subscribe(message)
         operation = self.operations.get(message.get("id")) if isinstance(message, dict) else None
         if operation is None or operation in self._joins or token_expired(self.context):
@@ -77,6 +82,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
             self._joins[operation] = joined
             # started before the next message is read: a following ping's pong means "live"
             await fanout.begin(*joined)
+
+    def _persisted(self, message: Any) -> bool:
+        """With CRM_PERSISTED_ONLY=1, only the contract's documents (schema/core/persisted.py)."""
+        if not getattr(self.view, "persisted_only", False):
+            return True
+        payload = message.get("payload") if isinstance(message, dict) else None
+        query = payload.get("query") if isinstance(payload, dict) else None
+        return self.view.persisted_queries.is_pinned(query if isinstance(query, str) else None)
 
     async def run_operation(self, operation: Any) -> None:
         if token_expired(self.context):

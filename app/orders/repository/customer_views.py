@@ -2,8 +2,9 @@
 level.
 
 `Customer.orders` pages every customer in one statement: a window function
-numbers each customer's orders in the requested sort order and keeps the first
-N+1 (the extra row says whether there is a next page). Purchase summaries are one
+numbers each customer's orders in the requested sort order (reversed when paging backward
+with last/before) and keeps the first N+1 (the extra row says whether there is another
+page). Purchase summaries are one
 aggregate plus one windowed top-products query for the whole batch.
 """
 
@@ -35,17 +36,20 @@ class CustomerOrdersArgs:
 
     first: int | None = None
     after: str | None = None
+    last: int | None = None
+    before: str | None = None
     sort: OrderSort = OrderSort.CREATED_AT_DESC
     statuses: tuple[str, ...] = ()
     with_total: bool = False
 
     def validated(self) -> CustomerOrdersArgs:
-        """`first` checked as every list checks it."""
+        """`first` and `last` checked as every list checks them."""
         self.page().validated()
         return self
 
     def page(self) -> PageRequest:
-        return PageRequest(first=self.first, after=self.after, with_total=self.with_total)
+        return PageRequest(first=self.first, after=self.after, last=self.last,
+                           before=self.before, with_total=self.with_total)
 
 
 def orders_for_customers(session: Session, keys: Sequence[tuple[int, CustomerOrdersArgs]]
@@ -63,15 +67,17 @@ def orders_for_customers(session: Session, keys: Sequence[tuple[int, CustomerOrd
 
 def _pages(session: Session, customer_ids: list[int], args: CustomerOrdersArgs
            ) -> dict[int, Page[Order]]:
-    size = args.validated().page().size
+    request = args.validated().page()
+    size, forward = request.size, not request.backward
+    cursor = request.after if forward else request.before
     keyset = Keyset.of(SORTS[args.sort], Order.id)
     number = func.row_number().over(partition_by=Order.customer_id,
-                                    order_by=keyset.order_by())
+                                    order_by=keyset.order_by(forward))
     inner = select(Order, number.label("rn")).where(Order.customer_id.in_(customer_ids))
     if args.statuses:
         inner = inner.where(Order.status.in_(list(args.statuses)))
-    if args.after:
-        inner = inner.where(keyset.after(args.after, "after"))
+    if cursor:
+        inner = inner.where(keyset.after(cursor, "after" if forward else "before", forward))
     sub = inner.subquery()
     row = aliased(Order, sub)
     stmt = select(row).where(sub.c.rn <= size + 1).order_by(sub.c.customer_id, sub.c.rn)
@@ -83,11 +89,13 @@ def _pages(session: Session, customer_ids: list[int], args: CustomerOrdersArgs
     pages = {}
     for customer_id in customer_ids:
         rows = grouped.get(customer_id, [])
-        items = rows[:size]
+        more, items = len(rows) > size, rows[:size]
+        if not forward:
+            items.reverse()
         pages[customer_id] = Page(
-            items=items,
-            cursors=keyset.cursors(items),
-            has_next=len(rows) > size, has_previous=args.after is not None,
+            items=items, cursors=keyset.cursors(items),
+            has_next=more if forward else request.before is not None,
+            has_previous=more if not forward else request.after is not None,
             total=totals.get(customer_id, 0) if args.with_total else None)
     return pages
 

@@ -48,8 +48,9 @@ class ShipmentExceptionQuery:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
         filter: ShipmentExceptionFilter | None = None,
-        sort: ShipmentExceptionSort = ShipmentExceptionSort.OPENED_AT_ASC,
+        sort: ShipmentExceptionSort | None = None,
     ) -> Connection[ShipmentException]:
+        sort = sort or ShipmentExceptionSort.OPENED_AT_ASC  # null: the list's default order
         principal = current_principal(info)
         request = page_request(info, first, after, last, before).validated()
         flt = filter_from(filter)
@@ -70,8 +71,9 @@ class ShipmentExceptionQuery:
     async def failed_deliveries(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-        sort: FailedDeliverySort = FailedDeliverySort.SHIPPED_AT_ASC,
+        sort: FailedDeliverySort | None = None,
     ) -> Connection[FailedDelivery]:
+        sort = sort or FailedDeliverySort.SHIPPED_AT_ASC  # null: the list's default order
         principal = current_principal(info)
         request = page_request(info, first, after, last, before).validated()
         page = await read_connection(info, "FailedDelivery", _failed_page,

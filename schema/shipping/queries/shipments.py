@@ -38,8 +38,9 @@ class ShippingQuery:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
         filter: ShipmentFilter | None = None,
-        sort: ShipmentSort = ShipmentSort.CREATED_AT_DESC,
+        sort: ShipmentSort | None = None,
     ) -> Connection[Shipment]:
+        sort = sort or ShipmentSort.CREATED_AT_DESC  # null: the list's default order
         principal = current_principal(info)
         request = page_request(info, first, after, last, before).validated()
         flt = filter_from(filter)
@@ -57,8 +58,9 @@ class ShippingQuery:
     async def carriers(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-        filter: CarrierFilter | None = None, sort: CarrierSort = CarrierSort.NAME_ASC,
+        filter: CarrierFilter | None = None, sort: CarrierSort | None = None,
     ) -> Connection[Carrier]:
+        sort = sort or CarrierSort.NAME_ASC  # null: the list's default order
         active = filter.is_active if filter is not None else None
         page = await run_read(info, service.list_carriers, active, sort,
                               page_request(info, first, after, last, before))

@@ -1,0 +1,244 @@
+// A small client of the contract: every operation in operations/ through the generated
+// typed documents, sent by hash alone (the server pins generated/persisted-documents.json;
+// with CRM_PERSISTED_ONLY=1 it runs nothing else). Type-checked by `tsc --strict` in CI
+// (.ci/contract-client); see README.md#typed-client.
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+
+import {
+  CarrierAdminDocument,
+  CarrierRateRuleSetDocument,
+  CarrierWebhookReviewDocument,
+  CodReconciliationDocument,
+  CodRemittanceRecordDocument,
+  CustomerDetailDocument,
+  CustomerTrackingDocument,
+  FailedDeliveriesDocument,
+  LoginDocument,
+  MeDocument,
+  NetworkPerformanceDocument,
+  OrderCreateShipmentsDocument,
+  OrderDetailDocument,
+  OrdersPageDocument,
+  ProductStockDocument,
+  RefreshTokenDocument,
+  ShipmentBoardDocument,
+  ShipmentDispatchDocument,
+  ShipmentExceptionAssignDocument,
+  ShipmentExceptionNoteAddDocument,
+  ShipmentExceptionOpenDocument,
+  ShipmentExceptionQueueDocument,
+  ShipmentExceptionResolveDocument,
+  ShipmentReturnReceiveDocument,
+  ShippingQuotesDocument,
+} from '../generated/graphql';
+
+export interface GraphQLErrorPayload {
+  message: string;
+  path?: ReadonlyArray<string | number>;
+  extensions?: { code?: string; requestId?: string };
+}
+
+export class GraphQLRequestError extends Error {
+  constructor(readonly status: number, readonly errors: ReadonlyArray<GraphQLErrorPayload>) {
+    super(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
+  }
+
+  /** The server runs only the manifest's documents (CRM_PERSISTED_ONLY=1). */
+  get persistedQueryRequired(): boolean {
+    return this.errors.some((e) => e.extensions?.code === 'PERSISTED_QUERY_REQUIRED');
+  }
+}
+
+export interface Session {
+  endpoint: string;
+  accessToken?: string;
+}
+
+function hashOf(document: TypedDocumentNode<unknown, never>): string {
+  const meta = (document as { __meta__?: { hash?: unknown } }).__meta__;
+  if (typeof meta?.hash !== 'string') {
+    throw new Error('document without a persisted hash: regenerate with `npm run codegen`');
+  }
+  return meta.hash;
+}
+
+/** One operation by its sha256; data typed by the document, any error thrown. */
+export async function execute<TResult, TVariables>(
+  session: Session,
+  document: TypedDocumentNode<TResult, TVariables>,
+  variables: TVariables,
+): Promise<TResult> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json',
+  };
+  if (session.accessToken !== undefined) {
+    headers.authorization = `Bearer ${session.accessToken}`;
+  }
+  const response = await fetch(session.endpoint, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      variables,
+      extensions: {
+        persistedQuery: { version: 1, sha256Hash: hashOf(document as TypedDocumentNode<unknown, never>) },
+      },
+    }),
+  });
+  const body = (await response.json()) as { data?: TResult | null; errors?: GraphQLErrorPayload[] };
+  if (body.errors !== undefined && body.errors.length > 0) {
+    throw new GraphQLRequestError(response.status, body.errors);
+  }
+  if (body.data === undefined || body.data === null) {
+    throw new GraphQLRequestError(response.status, [{ message: 'no data' }]);
+  }
+  return body.data;
+}
+
+/** Money arrives as a decimal string ("1299.00"): format it, never parse it into a float. */
+export function formatMoney(money: { amount: string; currency: string }): string {
+  return `${money.amount} ${money.currency}`;
+}
+
+// Sign-in and the viewer
+export async function signIn(endpoint: string, email: string, password: string): Promise<Session> {
+  const { login } = await execute({ endpoint }, LoginDocument, { email, password });
+  if (login.accessToken === null) {
+    throw new Error(login.userErrors.map((e) => e.message).join('; '));
+  }
+  return { endpoint, accessToken: login.accessToken };
+}
+
+export async function refresh(session: Session, refreshToken: string): Promise<Session> {
+  const { refreshToken: payload } = await execute(session, RefreshTokenDocument, { refreshToken });
+  if (payload.accessToken === null) {
+    throw new Error(payload.userErrors.map((e) => e.message).join('; '));
+  }
+  return { ...session, accessToken: payload.accessToken };
+}
+
+export async function viewer(session: Session): Promise<ReadonlyArray<string>> {
+  const { me } = await execute(session, MeDocument, {});
+  return me?.permissions ?? [];
+}
+
+// Orders, customers, products
+export async function ordersPage(session: Session, after: string | null): Promise<string[]> {
+  const { orders } = await execute(session, OrdersPageDocument, {
+    first: 50, after, filter: { status: ['CONFIRMED'] }, sort: null,
+  });
+  return orders.edges.map(({ node }) => `${node.number} ${formatMoney(node.total)}`);
+}
+
+export async function orderDetail(session: Session, id: string): Promise<string | null> {
+  const { order } = await execute(session, OrderDetailDocument, { id });
+  return order === null ? null : `${order.number} paid ${formatMoney(order.paidTotal)}`;
+}
+
+export async function customerDetail(session: Session, id: string): Promise<number> {
+  const { customer } = await execute(session, CustomerDetailDocument, { id });
+  return customer?.orders?.totalCount ?? 0;
+}
+
+export async function productStock(session: Session, id: string): Promise<number | null> {
+  const { product } = await execute(session, ProductStockDocument, { id });
+  return product?.totalAvailable ?? null;
+}
+
+// Shipping
+export async function quotes(session: Session, orderId: string, warehouseId: string) {
+  const { shippingQuotes } = await execute(session, ShippingQuotesDocument, {
+    orderId, warehouseId, readyAt: new Date().toISOString(),
+  });
+  return shippingQuotes;
+}
+
+export async function ship(session: Session, orderId: string, serviceId: string | null) {
+  const { orderCreateShipments } = await execute(session, OrderCreateShipmentsDocument, {
+    orderId, serviceId,
+  });
+  return orderCreateShipments.userErrors;
+}
+
+export async function dispatch(session: Session, id: string) {
+  return (await execute(session, ShipmentDispatchDocument, { id })).shipmentDispatch;
+}
+
+export async function shipmentBoard(session: Session, after: string | null) {
+  const { shipments } = await execute(session, ShipmentBoardDocument, {
+    filter: { status: ['CREATED'] }, first: 25, after,
+  });
+  return shipments.nodes;
+}
+
+export async function tracking(session: Session) {
+  return (await execute(session, CustomerTrackingDocument, { first: 10 })).shipments.nodes;
+}
+
+export async function carrierAdmin(session: Session) {
+  return (await execute(session, CarrierAdminDocument, { first: 50 })).carriers.nodes;
+}
+
+export async function setRate(session: Session, serviceId: string) {
+  return execute(session, CarrierRateRuleSetDocument, {
+    serviceId,
+    input: { originRegion: '*', destinationRegion: '*', baseFee: '12.00', perKgFee: '2.50', transitDays: 2 },
+  });
+}
+
+export async function webhookReview(session: Session) {
+  return execute(session, CarrierWebhookReviewDocument, { reviewed: false, result: 'INVALID' });
+}
+
+// Cash on delivery and network performance
+export async function codReconciliation(session: Session, carrierId: string) {
+  const { codReconciliation: report } = await execute(session, CodReconciliationDocument, {
+    carrierId, from: '2026-11-01', to: '2026-11-30',
+  });
+  return report === null ? null : formatMoney(report.outstanding);
+}
+
+export async function recordRemittance(session: Session, carrierId: string, shipmentIds: string[]) {
+  return execute(session, CodRemittanceRecordDocument, {
+    input: { carrierId, amount: '1200.00', reference: 'PAYOUT-1', shipmentIds, idempotencyKey: 'payout-1' },
+  });
+}
+
+export async function networkPerformance(session: Session) {
+  const data = await execute(session, NetworkPerformanceDocument, {
+    from: '2026-11-01', to: '2026-11-30', groupBy: 'CARRIER',
+  });
+  return (data.deliveryPerformance ?? []).map((row) => row.onTimeRatePromised);
+}
+
+// Delivery exceptions
+export async function exceptionQueue(session: Session) {
+  const { shipmentExceptions } = await execute(session, ShipmentExceptionQueueDocument, {
+    filter: { slaBreached: true }, sort: 'SLA_DUE_AT_ASC', first: 50,
+  });
+  return shipmentExceptions.nodes;
+}
+
+export async function failedDeliveries(session: Session) {
+  return (await execute(session, FailedDeliveriesDocument, { sort: null })).failedDeliveries.nodes;
+}
+
+export async function workException(session: Session, shipmentId: string, assigneeId: string) {
+  const opened = await execute(session, ShipmentExceptionOpenDocument, {
+    shipmentId, type: 'DAMAGED', severity: 'HIGH', description: 'box crushed',
+  });
+  const id = opened.shipmentExceptionOpen.shipmentException?.id;
+  if (id === undefined) {
+    return opened.shipmentExceptionOpen.userErrors;
+  }
+  await execute(session, ShipmentExceptionAssignDocument, { id, assigneeId });
+  await execute(session, ShipmentExceptionNoteAddDocument, { id, body: 'called the carrier' });
+  const resolved = await execute(session, ShipmentExceptionResolveDocument, {
+    id, resolution: 'REFUND', note: 'refunded', refundAmount: '15.00',
+  });
+  return resolved.shipmentExceptionResolve.userErrors;
+}
+
+export async function returnReceived(session: Session, id: string) {
+  return (await execute(session, ShipmentReturnReceiveDocument, { id })).shipmentReturnReceive;
+}
