@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install run serve test test-pg test-thread-writer test-all test-stress lint format schema \
-        schema-check migration alembic-check bench bench-quick audit-http check-upstream clean
+        schema-check migration alembic-check bench bench-quick audit-http graphiql-assets \
+        check-upstream clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,6 +80,11 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m tests.bench.run --quick
+
+# GraphiQL's files, served by the server itself (schema/static/graphiql/, committed): refreshed
+# from npm at the versions pinned in .ci/graphiql/ (docs/architecture.md#graphiql)
+graphiql-assets:
+	./.ci/graphiql/refresh
 
 # the `upstream` tests on the newest strawberry-graphql and graphql-core, in a throwaway
 # virtualenv (.ci/check-upstream); not in CI

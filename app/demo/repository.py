@@ -61,6 +61,13 @@ def occupied(session: Session, demo_emails: Sequence[str]) -> str | None:
     return f"user {taken} exists" if taken else None
 
 
+def demo_accounts(session: Session, demo_emails: Sequence[str]) -> list[tuple[str, str]]:
+    """(email, password hash) of the active demo users present."""
+    rows = session.exec(select(User.email, User.password_hash).where(
+        User.email.in_(list(demo_emails)), User.is_active))
+    return [(email, password_hash) for email, password_hash in rows]
+
+
 def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert many rows in one batched statement; their ids in the rows' order."""
     if not rows:
