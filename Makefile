@@ -7,7 +7,7 @@ PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install run serve test test-pg test-thread-writer test-all test-stress lint format schema \
         schema-check contract-client migration alembic-check bench bench-quick audit-http fuzz \
-        audit-deps check-upstream clean
+        audit-deps graphiql-assets check-upstream clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,11 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m tests.bench.run --quick
+
+# GraphiQL's files, served by the server itself (schema/static/graphiql/, committed): refreshed
+# from npm at the versions pinned in .ci/graphiql/ (docs/architecture.md#graphiql)
+graphiql-assets:
+	./.ci/graphiql/refresh
 
 audit-http: install
 	./.ci/graphql-http-audit

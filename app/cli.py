@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from app.config import PROJECT_ROOT, ConfigError, get_settings
+from app.config import PROJECT_ROOT, ConfigError, Settings, get_settings
 
 
 def migrate(database_url: str | None = None, revision: str = "head") -> None:
@@ -118,12 +118,31 @@ def _cmd_rotate_data_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_banner(settings: Settings, host: str, port: int) -> str:
+    """Where to point a browser, and how long a token lives (docs/architecture.md#graphiql)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = f"http://{shown}:{port}/graphql"
+    if not settings.graphiql:
+        return f"GraphQL endpoint: {url} (GraphiQL off: CRM_GRAPHIQL=0)"
+    lines = [f"GraphiQL: {url}   (http://{shown}:{port}/ redirects there)"]
+    if not settings.is_production:
+        lines.append(f"  signed in as a demo user, headers pre-filled: {url}?demo=admin "
+                     "(or manager, sales, logistics, customer, ...)")
+    again = "" if settings.is_production else "reload the ?demo= page, or "
+    lines.append(f"  access tokens last {settings.access_token_minutes} minutes "
+                 f"(CRM_ACCESS_TOKEN_MINUTES): {again}run the refreshToken mutation with "
+                 "the login's refreshToken")
+    return "\n".join(lines)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("schema.asgi:create_app", factory=True, host=args.host or settings.host,
-                port=args.port or settings.port, log_level="info", ws="websockets-sansio")
+    host, port = args.host or settings.host, args.port or settings.port
+    print(serve_banner(settings, host, port), flush=True)
+    uvicorn.run("schema.asgi:create_app", factory=True, host=host, port=port,
+                log_level="info", ws="websockets-sansio")
     return 0
 
 

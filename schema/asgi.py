@@ -1,5 +1,6 @@
-"""The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness, and the
-carriers' webhook (docs/architecture.md#carrier-webhooks).
+"""The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness, the
+carriers' webhook (docs/architecture.md#carrier-webhooks) and, when on, GraphiQL's page and
+files (schema/graphiql.py).
 
 `create_app` is a composition root: it plugs the app into persistence first
 (app/composition.py; docs/architecture.md#layers)."""
@@ -40,6 +41,7 @@ from app.persistence.db import Database
 from app.persistence.sqlite.writers import writers
 from app.persistence.uow import Runner
 from app.shipping import inbox, webhooks
+from schema import graphiql
 from schema.build import schema as default_schema
 from schema.core.context import build_context, principal_from_header
 from schema.core.persisted import PersistedQueries, PersistedQueryView
@@ -107,6 +109,10 @@ class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
         finally:
             if context.denials:  # docs/architecture.md#the-policy-table
                 await _audit_denials(context)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our page on local files instead of strawberry's CDN one (schema/graphiql.py)."""
+        return graphiql.page(request, self.state.settings)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -362,6 +368,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/webhooks/carriers/{code}", carrier_webhook, methods=["POST"]),
+            *graphiql.routes(settings),
         ],
         middleware=[Middleware(BodyLimit), Middleware(Budget, state=state),
                     Middleware(ResponseMedia)],

@@ -58,11 +58,22 @@ def occupied(session: Session, demo_emails: Sequence[str]) -> str | None:
                          (Warehouse, "warehouses"), (Order, "orders")):
         if session.exec(select(func.count()).select_from(model)).one():
             return f"it already has {label}"
-    keyring = crypto.session_keyring(session)
-    found = User.email.in_(list(demo_emails)) if keyring is None else User.email_hash.in_(
-        [h for e in demo_emails for h in keyring.lookups("email", e)])
-    taken = session.exec(select(User.email).where(found)).first()
+    taken = session.exec(select(User.email).where(_any_email(session, demo_emails))).first()
     return f"user {taken} exists" if taken else None
+
+
+def _any_email(session: Session, emails: Sequence[str]):  # noqa: ANN202
+    """Users with one of `emails`: by the keyed hash when personal data is encrypted."""
+    keyring = crypto.session_keyring(session)
+    return User.email.in_(list(emails)) if keyring is None else User.email_hash.in_(
+        [h for e in emails for h in keyring.lookups("email", e)])
+
+
+def demo_accounts(session: Session, demo_emails: Sequence[str]) -> list[tuple[str, str]]:
+    """(email, password hash) of the active demo users present."""
+    rows = session.exec(select(User.email, User.password_hash).where(
+        _any_email(session, demo_emails), User.is_active))
+    return [(email, password_hash) for email, password_hash in rows]
 
 
 def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> list[int]:

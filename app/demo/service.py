@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.auth.passwords import hash_password
+from app.auth.passwords import hash_password, verify_password
 from app.auth.principal import SYSTEM
 from app.demo import catalog_data as cd
 from app.demo.carriers import add_parcel_facts, add_shipping_agreements
@@ -27,6 +27,7 @@ from app.demo.orders import build_orders
 from app.demo.repository import (
     DemoPlan,
     Ids,
+    demo_accounts,
     occupied,
     write_carrier_services,
     write_movements,
@@ -115,6 +116,9 @@ def seed_demo(runner: Runner, only_if_empty: bool = False, quiet: bool = False,
                            "database; --if-empty skips quietly)")
         if not quiet:
             print(f"demo data skipped: {outcome}")
+            usable = demo_logins(runner)
+            if usable:  # the demo is there already: its logins are known
+                print("\n".join(login_lines(plan, usable)))
         return SeedResult(skipped=True, seconds=seconds, today=today)
     result = SeedResult(skipped=False, seconds=seconds, counts=outcome, today=today)
     if not quiet:
@@ -124,22 +128,42 @@ def seed_demo(runner: Runner, only_if_empty: bool = False, quiet: bool = False,
 
 def describe(result: SeedResult, plan: DemoPlan) -> str:
     c = result.counts
+    return "\n".join([
+        f"demo data loaded in {result.seconds:.1f}s: {c['customers']} customers, "
+        f"{c['products']} products, {c['warehouses']} warehouses, {c['orders']} orders, "
+        f"{c['shipments']} shipments, {c['stock_movements']} stock movements, dated "
+        f"around {result.today}",
+        *login_lines(plan, DEMO_EMAILS),
+    ])
+
+
+def demo_logins(runner: Runner) -> list[str]:
+    """The demo users present, active and still with the demo password. They were all
+    seeded with one hash, so this verifies about once (argon2, ~50 ms each)."""
+    verified: dict[str, bool] = {}
+    usable = []
+    for email, password_hash in runner.read_sync(demo_accounts, (DEMO_EMAILS,), {}):
+        if password_hash not in verified:
+            verified[password_hash] = verify_password(password_hash, cd.DEMO_PASSWORD)
+        if verified[password_hash]:
+            usable.append(email)
+    return usable
+
+
+def login_lines(plan: DemoPlan, emails: list[str]) -> list[str]:
+    """The demo logins among `emails`, one a line, with what each one sees."""
     first = plan.customers[0].row
     owned = sum(1 for p in plan.customers if p.owner == 0)
     notes = {
         "CUSTOMER": f"customer {first['code']} {first['name']}",
         "WAREHOUSE": f"warehouse {cd.WAREHOUSES[0][0]} {cd.WAREHOUSES[0][1]}",
     }
-    lines = [
-        f"demo data loaded in {result.seconds:.1f}s: {c['customers']} customers, "
-        f"{c['products']} products, {c['warehouses']} warehouses, {c['orders']} orders, "
-        f"{c['shipments']} shipments, {c['stock_movements']} stock movements, dated "
-        f"around {result.today}",
-        f"demo logins (password for all: {cd.DEMO_PASSWORD}):",
-    ]
+    lines = [f"demo logins (password for all: {cd.DEMO_PASSWORD}):"]
     for email, role, name in cd.DEMO_USERS:
+        if email not in emails:
+            continue
         note = notes.get(role, "")
         if email == "sales@demo.local":
             note = f"owns {owned} customers"
         lines.append(f"  {email:<24} {role:<17} {name}{'  (' + note + ')' if note else ''}")
-    return "\n".join(lines)
+    return lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.auth.tokens import decode_access_token
+from app.cli import serve_banner
 from app.config import PROJECT_ROOT, load_settings
 from app.customers.models import Customer
 from app.demo.masterdata import demo_now
@@ -72,3 +74,14 @@ def test_seed_demo_takes_its_day_as_an_argument(capsys):  # noqa: ANN001
     with pytest.raises(SystemExit):
         _parser().parse_args(["seed-demo", "--today", "15.01.2026"])
     assert "not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_serve_says_where_graphiql_is_and_how_long_a_token_lives():
+    dev = load_settings({"CRM_JWT_SECRET": SECRET, "CRM_DATABASE_URL": "sqlite:///x.db"})
+    banner = serve_banner(dev, "0.0.0.0", 8000)
+    assert banner.startswith("GraphiQL: http://127.0.0.1:8000/graphql ")
+    assert "http://127.0.0.1:8000/graphql?demo=admin" in banner
+    assert "access tokens last 15 minutes" in banner and "refreshToken" in banner
+    prod = replace(dev, env="production")
+    assert "?demo=" not in serve_banner(prod, "127.0.0.1", 9000)
+    assert "GraphiQL off" in serve_banner(replace(prod, graphiql=False), "127.0.0.1", 9000)

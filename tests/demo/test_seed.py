@@ -14,7 +14,7 @@ from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
 from app.demo.catalog_data import DEMO_PASSWORD, DEMO_USERS
 from app.demo.orders import STATUS_COUNTS
-from app.demo.service import seed_demo
+from app.demo.service import demo_logins, seed_demo
 from app.errors import DomainError, ErrorCode
 from app.ids import to_global_id
 from app.inventory.models import StockLevel, StockMovement, Warehouse
@@ -128,6 +128,19 @@ def test_if_empty_is_a_noop_and_plain_seed_refuses(demo):
         seed_demo(demo.runner, only_if_empty=False, quiet=True)
     assert caught.value.code is ErrorCode.CONFLICT
     assert _read(demo, lambda s: (_count(s, Customer), _count(s, Order))) == before
+
+
+def test_a_skipped_seed_still_prints_the_demo_logins(demo, runner, capsys):  # noqa: ANN001
+    """`make run` on a database that has the demo already: the logins again, not only on
+    the first run; a database without the demo users prints none."""
+    seed_demo(demo.runner, only_if_empty=True, quiet=False)
+    out = capsys.readouterr().out
+    assert out.startswith("demo data skipped: it already has customers\n")
+    assert f"demo logins (password for all: {DEMO_PASSWORD}):" in out
+    assert all(f"  {email} " in out for email, _, _ in DEMO_USERS)
+    assert "sales@demo.local" in out and "owns " in out
+    assert sorted(demo_logins(demo.runner)) == sorted(email for email, _, _ in DEMO_USERS)
+    assert demo_logins(runner) == []  # the shared test database: no demo users
 
 
 LOGIN = """mutation($email: String!, $password: String!) { login(email: $email,
