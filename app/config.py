@@ -53,6 +53,8 @@ class Settings:
     introspection: bool = True
     graphiql: bool = True
     suggestions: bool = True  # "Did you mean ...?" in validation errors
+    # only the frontend contract's operations, pinned at start (schema/core/persisted.py)
+    persisted_only: bool = False
     # per signed-in account (or client address): requests a second, and the burst allowed
     request_rate: float = 50.0
     request_burst: int = 200
@@ -132,6 +134,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_expanded_fields=int(env.get("CRM_MAX_EXPANDED_FIELDS", "5000")),
         **{name: _flag(env, f"CRM_{name.upper()}", mode != "production")
            for name in ("introspection", "graphiql", "suggestions")},
+        persisted_only=_flag(env, "CRM_PERSISTED_ONLY", mode == "production"),
         request_rate=float(env.get("CRM_REQUEST_RATE", "50")),
         request_burst=int(env.get("CRM_REQUEST_BURST", "200")),
         # the writer process takes its socket as an inherited descriptor: POSIX only

@@ -7,6 +7,10 @@ and the hash, and from then on sends the hash alone (mobile apps on flaky networ
 few dozen bytes instead of kilobytes). The documents in frontend-contract/operations/ are
 registered at start-up under the sha256 of each file, so shipped apps never miss.
 
+With CRM_PERSISTED_ONLY (production's default) only the pinned documents run, sent by hash
+or in full: a learned hash would let any client register any document
+(docs/deployment.md#the-production-switches).
+
 The registry is per process and bounded (LRU). That is safe behind a load balancer: a miss in
 another process costs the client one retry with the full query, nothing else.
 """
@@ -70,13 +74,18 @@ class PersistedQueries:
         while len(self._learned) > self.max_entries:
             self._learned.popitem(last=False)
 
+    def pinned(self, query: str) -> bool:
+        return sha256_hex(query) in self._pinned
+
     def __len__(self) -> int:
         return len(self._pinned) + len(self._learned)
 
-    def resolve(self, data: GraphQLRequestData) -> tuple[GraphQLRequestData | None,
-                                                         ExecutionResult | None, str | None]:
+    def resolve(self, data: GraphQLRequestData, only_pinned: bool = False
+                ) -> tuple[GraphQLRequestData | None, ExecutionResult | None, str | None]:
         """(request with its query, None, hash to learn) or (None, error result, None)."""
         ext = data.extensions.get("persistedQuery") if data.extensions else None
+        if only_pinned:
+            return self._pinned_only(data, ext)
         if ext is None:
             return data, None, None
         if not isinstance(ext, dict) or ext.get("version") != 1:
@@ -95,6 +104,21 @@ class PersistedQueries:
         return data, None, digest
 
 
+    def _pinned_only(self, data: GraphQLRequestData, ext: Any
+                     ) -> tuple[GraphQLRequestData | None, ExecutionResult | None, None]:
+        digest = ext.get("sha256Hash") if isinstance(ext, dict) else None
+        query = data.query
+        if query is None and isinstance(digest, str):
+            query = self._pinned.get(digest.lower())
+        if query is None or not self.pinned(query):
+            return None, PERSISTED_ONLY_ERROR, None
+        return replace(data, query=query), None, None
+
+
+PERSISTED_ONLY_ERROR = _error("this server runs only the apps' persisted operations",
+                              "PERSISTED_QUERY_REQUIRED")
+
+
 class PersistedQueryView:
     """Mixed into the strawberry view, before it: resolves hashes ahead of execution."""
 
@@ -102,7 +126,9 @@ class PersistedQueryView:
 
     async def execute_single(self, *, request_data: GraphQLRequestData,
                              **kwargs: Any) -> ExecutionResult:
-        resolved, error, learn = self.persisted_queries.resolve(request_data)
+        settings = getattr(getattr(self, "state", None), "settings", None)
+        resolved, error, learn = self.persisted_queries.resolve(
+            request_data, getattr(settings, "persisted_only", False))
         if error is not None:
             return error
         result = await super().execute_single(request_data=resolved, **kwargs)
