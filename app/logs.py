@@ -16,6 +16,7 @@ import re
 import sys
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("crm_request_id",
@@ -57,7 +58,8 @@ class JsonLines(JsonFormatter):
         super().__init__("%(levelname)s %(name)s %(message)s %(request_id)s %(operation)s "
                          "%(principal_id)s", rename_fields={"levelname": "level",
                                                             "name": "logger"},
-                         timestamp="time")
+                         timestamp="time",
+                         reserved_attrs=[*RESERVED_ATTRS, "color_message"])  # uvicorn's
 
     def format(self, record: logging.LogRecord) -> str:
         return scrub(super().format(record))
