@@ -1,5 +1,6 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
-parcels, serve, simulate carriers' webhooks, rotate the data key.
+parcels, serve, simulate carriers' webhooks, rotate the data key, back up and restore the
+database.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -10,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from app.config import PROJECT_ROOT, ConfigError, Settings, get_settings
 
@@ -138,11 +140,30 @@ def serve_banner(settings: Settings, host: str, port: int) -> str:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.logs import configure_logging
+
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
+    configure_logging(settings.log_format, settings.log_level)  # docs/architecture.md#logs
     print(serve_banner(settings, host, port), flush=True)
-    uvicorn.run("schema.asgi:create_app", factory=True, host=host, port=port,
-                log_level="info", ws="websockets-sansio")
+    uvicorn.run("schema.asgi:create_app", factory=True, host=host, port=port, log_config=None,
+                access_log=False, log_level=settings.log_level.lower(), ws="websockets-sansio")
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from app.persistence.backup import backup
+
+    backup(get_settings().database_url, args.out)
+    print(f"backed up to {args.out} ({args.out.stat().st_size} bytes)")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from app.persistence.backup import restore
+
+    restore(get_settings().database_url, args.file)
+    print(f"restored from {args.file}; run `crm migrate` if it predates this version")
     return 0
 
 
@@ -218,6 +239,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.set_defaults(fn=_cmd_serve)
 
+    out = sub.add_parser("backup", help="back up the database to a file, while it serves "
+                         "(SQLite: online backup; PostgreSQL: pg_dump custom format)")
+    out.add_argument("--out", required=True, type=Path, metavar="FILE")
+    out.set_defaults(fn=_cmd_backup)
+    back = sub.add_parser("restore", help="replace the database's contents with a backup's "
+                          "(stop the servers first)")
+    back.add_argument("file", type=Path, metavar="FILE")
+    back.set_defaults(fn=_cmd_restore)
+
     feed = sub.add_parser("simulate-carriers",
                           help="post the next tracking scans of shipments on their way to a "
                           "running server's carrier webhook, signed, as the carriers would")
@@ -234,6 +264,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from app.errors import DomainError
+    from app.persistence.backup import BackupError
 
     args = _parser().parse_args(argv)
     try:
@@ -241,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except DomainError as exc:
         for err in exc.errors:
             where = f" ({'.'.join(err.field)})" if err.field else ""

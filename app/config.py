@@ -100,6 +100,11 @@ class Settings:
     # personal data at rest: `id:base64key[,id:base64key...]`, the first the current key;
     # empty: stored as plain text (docs/architecture.md#personal-data-at-rest)
     data_key: str = ""
+    # Operations (docs/architecture.md#metrics, #logs)
+    metrics: bool = True  # collect, and serve /metrics (loopback, or with the token)
+    metrics_token: str | None = None
+    log_format: str = "text"  # or "json"
+    log_level: str = "INFO"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -158,6 +163,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         **_retention_settings(env),
         business_timezone=_timezone(env, "CRM_BUSINESS_TIMEZONE", "Asia/Shanghai"),
         data_key=_data_key(env),
+        **_operations_settings(env, mode),
     )
 
 
@@ -229,6 +235,23 @@ def _retention_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "outbox_retention_days": _number(env, "CRM_OUTBOX_RETENTION_DAYS", 7, 1, 3650),
         "housekeeping_seconds": _number(env, "CRM_HOUSEKEEPING_SECONDS", 3600, 1, 86400),
         "delay_check_seconds": _number(env, "CRM_DELAY_CHECK_SECONDS", 3600, 0, 86400),
+    }
+
+
+def _operations_settings(env: dict[str, str] | os._Environ, mode: str) -> dict[str, object]:
+    """Metrics and logs (docs/deployment.md)."""
+    token = env.get("CRM_METRICS_TOKEN") or None
+    if token is not None and len(token.encode()) < 16:
+        raise ConfigError("CRM_METRICS_TOKEN must be at least 16 bytes")
+    level = (env.get("CRM_LOG_LEVEL") or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"CRM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+    return {
+        "metrics": _flag(env, "CRM_METRICS", True),
+        "metrics_token": token,
+        "log_format": _choice(env, "CRM_LOG_FORMAT", ("json", "text") if mode == "production"
+                              else ("text", "json")),
+        "log_level": level,
     }
 
 

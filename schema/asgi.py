@@ -12,6 +12,7 @@ import gc
 import json
 import logging
 import math
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,7 +30,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from app import composition
+from app import composition, logs
 from app.audit import service as audit_service
 from app.auth.budget import RequestBudget
 from app.auth.throttle import LoginThrottle
@@ -45,10 +46,13 @@ from schema import graphiql
 from schema.build import schema as default_schema
 from schema.core.context import build_context, principal_from_header
 from schema.core.persisted import PersistedQueries, PersistedQueryView
+from schema.metrics import Metrics, error_codes, metrics_endpoint, operation_name
 from schema.subscriptions.fanout import FanOut
 from schema.subscriptions.transport import WebSocketAuthMixin
 
 log = logging.getLogger("crm.http")
+request_log = logging.getLogger("crm.request")
+SLOW_SECONDS = 1.0  # an operation slower than this is logged at INFO (docs/architecture.md#logs)
 MAX_BODY_BYTES = 1_000_000
 
 
@@ -64,8 +68,10 @@ class AppState:
     extras: dict[str, Any] = field(default_factory=dict)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     request_budget: RequestBudget = field(init=False)
+    metrics: Metrics | None = field(init=False)
 
     def __post_init__(self) -> None:
+        self.metrics = Metrics(self.db) if self.settings.metrics else None
         self.request_budget = RequestBudget(self.settings.request_rate,
                                             self.settings.request_burst)
         self.runner = Runner(self.db, publish=self.publish, settings=self.settings)
@@ -103,12 +109,30 @@ class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
 
     async def execute_operation(self, request: Any, request_adapter: Any, request_data: Any,
                                 context: Any, root_value: Any, sub_response: Any) -> Any:
+        """The operation, with its log context and metrics (docs/architecture.md#metrics,
+        #logs)."""
+        metrics = self.state.metrics
+        name = operation_name(request_data)
+        principal = context.principal
+        bound = logs.bind(context.request_id, name,
+                          principal.user_id if principal is not None else None)
+        started = metrics.start() if metrics is not None else time.perf_counter()
+        result, codes = None, ()
         try:
-            return await super().execute_operation(request, request_adapter, request_data,
-                                                   context, root_value, sub_response)
+            result = await super().execute_operation(request, request_adapter, request_data,
+                                                     context, root_value, sub_response)
+            codes = error_codes(getattr(result, "errors", None))
+            return result
+        except Exception as exc:  # strawberry's HTTP errors (405, 400) and anything else
+            codes = (f"HTTP_{getattr(exc, 'status_code', 500)}",)
+            raise
         finally:
-            if context.denials:  # docs/architecture.md#the-policy-table
-                await _audit_denials(context)
+            try:
+                if context.denials:  # docs/architecture.md#the-policy-table
+                    await _audit_denials(context)
+            finally:
+                _finish(metrics, started, name, codes)
+                logs.unbind(bound)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our page on local files instead of strawberry's CDN one (schema/graphiql.py)."""
@@ -128,6 +152,18 @@ class GraphQLApp(WebSocketAuthMixin, PersistedQueryView, GraphQL):
         if isinstance(body, dict) and not isinstance(body.get("operationName"), str | None):
             raise json.JSONDecodeError("operationName must be a string", "", 0)
         return body
+
+
+def _finish(metrics: Metrics | None, started: Any, name: Any, codes: Any) -> None:
+    if metrics is not None:
+        elapsed = metrics.finish(started, metrics.operation(name), codes)
+    else:
+        elapsed = time.perf_counter() - started
+    level = logging.INFO if codes or elapsed >= SLOW_SECONDS else logging.DEBUG
+    if request_log.isEnabledFor(level):
+        request_log.log(level, "graphql operation: %.1f ms%s", elapsed * 1000,
+                        f", errors {' '.join(codes)}" if codes else "", extra={
+            "duration_ms": round(elapsed * 1000, 2), "error_codes": list(codes)})
 
 
 # The collector's thresholds for a server process (CPython's default: 700, 10, 10). A
@@ -258,6 +294,8 @@ class Budget:
         if not wait:
             await self.app(scope, receive, send)
             return
+        if self.state.metrics is not None:
+            self.state.metrics.error("THROTTLED")
         seconds = max(1, math.ceil(wait))
         await JSONResponse(
             {"errors": [{"message": f"too many requests: try again in {seconds} s",
@@ -367,6 +405,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/webhooks/carriers/{code}", carrier_webhook, methods=["POST"]),
             *graphiql.routes(settings),
         ],

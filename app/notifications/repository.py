@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, select
 
 from app.auth.models import User, UserWarehouse
@@ -153,6 +153,15 @@ def fail_due(session: Session, channel: str, now: datetime, reason: str) -> int:
         Notification.next_attempt_at <= now).values(
         status=Status.FAILED.value, attempts=Notification.attempts + 1, next_attempt_at=None,
         last_error=reason[:1000])).rowcount or 0
+
+
+def backlog(session: Session) -> dict[str, int]:
+    """Notifications still to send (PENDING or SENDING), by channel: the metrics'
+    notification backlog."""
+    stmt = (select(Notification.channel, func.count())
+            .where(Notification.channel.in_(list(SENDABLE)), Notification.status.in_(_DUE))
+            .group_by(Notification.channel))
+    return {row[0]: row[1] for row in session.execute(stmt)}
 
 
 def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int,

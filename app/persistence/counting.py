@@ -9,8 +9,11 @@ work (app/persistence/background.py) are left out.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from dataclasses import dataclass, field
+
+from sqlalchemy import event
 
 from app.persistence.background import BACKGROUND
 
@@ -42,3 +45,26 @@ class StatementCounter:
         if statement.lstrip()[:5].upper() in ("BEGIN", "COMMI", "ROLLB", "SAVEP", "RELEA"):
             return
         self.add([statement])
+
+
+# Per request, for the metrics (docs/architecture.md#metrics): the request path sets a
+# one-item list here; worker threads and the SQLite writer thread inherit the context, so
+# a statement run on the request's behalf lands in its list. Statements the SQLite writer
+# process runs are not counted (counting there costs the writer ~5%, measured: see
+# `StatementCounter`).
+REQUEST_STATEMENTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "crm_request_statements", default=None)
+_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def count_in_request(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    counter = REQUEST_STATEMENTS.get()
+    if counter is not None and not statement.startswith(_CONTROL):
+        counter[0] += 1
+
+
+def count_requests(engines) -> None:  # noqa: ANN001
+    """Listen with `count_in_request` on each engine (once)."""
+    for engine in engines:
+        if not event.contains(engine, "before_cursor_execute", count_in_request):
+            event.listen(engine, "before_cursor_execute", count_in_request)

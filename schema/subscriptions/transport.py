@@ -99,6 +99,19 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
                                          "UNAUTHENTICATED")})
             return
         joined = self._joins.get(operation)
+        gauge = getattr(getattr(getattr(self.view, "state", None), "metrics", None),
+                        "subscriptions", None)
+        live = gauge is not None and (
+            joined is not None or analyze(operation.query, operation.operation_name) is not None)
+        if live:  # the active subscriptions (docs/architecture.md#metrics)
+            gauge.inc()
+        try:
+            await self._run(operation, joined)
+        finally:
+            if live:
+                gauge.dec()
+
+    async def _run(self, operation: Any, joined: tuple[Group, Member] | None) -> None:
         if joined is None:
             await super().run_operation(operation)
             return

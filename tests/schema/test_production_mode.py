@@ -10,6 +10,7 @@ import pytest
 
 from app.config import ConfigError, load_settings
 from schema.asgi import create_app
+from schema.core.persisted import CONTRACT_OPERATIONS, sha256_hex
 from tests.support import Api
 
 TYPO = "{ customrs(first: 1) { totalCount } }"
@@ -51,3 +52,39 @@ def test_the_flags_follow_the_environment():
     assert load_settings(base).graphiql
     with pytest.raises(ConfigError):
         load_settings({**base, "CRM_GRAPHIQL": "yes"})
+
+
+ME_DOCUMENT = (CONTRACT_OPERATIONS / "me.graphql").read_text(encoding="utf-8")
+
+
+async def test_persisted_only_runs_the_contract_operations_alone(settings, db, factory):
+    """CRM_PERSISTED_ONLY: the pinned documents, by hash or in full;
+    any other document is refused before parsing, and APQ learns nothing."""
+    strict = replace(settings, persisted_only=True)
+    admin = factory.user("ADMIN")
+    transport = httpx.ASGITransport(app=create_app(settings=strict, db=db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        api = Api(client, factory)
+        full = await api.ok(ME_DOCUMENT, None, admin.token)
+        assert full["me"]["role"] == "ADMIN"
+        pinned = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(ME_DOCUMENT)}}
+        by_hash = await client.post("/graphql", json={"extensions": pinned},
+                                    headers={"authorization": f"Bearer {admin.token}"})
+        assert by_hash.json()["data"]["me"]["role"] == "ADMIN"
+        other = "{ __typename }"
+        learned = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(other)}}
+        for body in ({"query": other}, {"query": other, "extensions": learned},
+                     {"extensions": learned}):
+            refused = (await client.post("/graphql", json=body)).json()
+            assert refused["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+            assert refused["data"] is None
+
+
+def test_persisted_only_is_switched_on_by_hand():
+    """Off by default, in production too: it refuses every subscription until the apps'
+    subscription documents are in the contract (docs/deployment.md)."""
+    base = {"CRM_JWT_SECRET": "s" * 40}
+    assert load_settings(base).persisted_only is False
+    assert load_settings({**base, "CRM_ENV": "production"}).persisted_only is False
+    assert load_settings({**base, "CRM_ENV": "production", "CRM_PERSISTED_ONLY": "1"}
+                         ).persisted_only is True

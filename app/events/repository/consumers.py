@@ -43,3 +43,9 @@ def lowest(session: Session) -> int | None:
     """The lowest position of any consumer (None: no consumers): retention keeps what
     comes after it."""
     return session.execute(select(func.min(_TABLE.c.position))).scalar()
+
+
+def positions(session: Session) -> dict[str, int]:
+    """Every durable consumer's position (the metrics' lag per consumer)."""
+    rows = session.execute(select(_TABLE.c.name, _TABLE.c.position))
+    return {name: at for name, at in rows}

@@ -116,6 +116,12 @@ def unpublished_count(session: Session) -> int:
     return session.exec(stmt).one()
 
 
+def oldest_unpublished(session: Session) -> datetime | None:
+    """When the oldest event nobody has published yet was written (the metrics' outbox lag)."""
+    stmt = select(func.min(OutboxEvent.created_at)).where(OutboxEvent.published_at.is_(None))
+    return session.exec(stmt).one()
+
+
 # Retention --------------------------------------------------------------------
 
 def min_id(session: Session) -> int | None:

@@ -174,6 +174,11 @@ class WriterProcess:
         pipe.close()
 
     @property
+    def depth(self) -> int:
+        """Calls sent and not yet answered (the metrics' writer queue depth)."""
+        return len(self._pending)
+
+    @property
     def pid(self) -> int | None:
         proc = self._proc
         return None if proc is None else proc.pid

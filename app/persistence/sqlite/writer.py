@@ -115,6 +115,11 @@ class GroupWriter:
         self.submit(Job(unit, contextvars.copy_context(), (loop, future)))
         return await wait_for(future)
 
+    @property
+    def depth(self) -> int:
+        """Units queued and not yet taken (the metrics' writer queue depth)."""
+        return self._queue.qsize()
+
     def submit(self, job: Job) -> None:
         self._ensure_thread()
         self._queue.put(job)

@@ -77,6 +77,11 @@ class Writers:
                     stats[key] += writer.stats[key]
         return stats
 
+    @property
+    def depth(self) -> int:
+        """Writes waiting for (or in) either writer: the metrics' writer queue depth."""
+        return sum(w.depth for w in (self._thread, self._process) if w is not None)
+
     def _start_checkpointer(self) -> None:
         if self.db.is_sqlite and self.checkpointer is None:
             self.checkpointer = Checkpointer(self.db.url)
