@@ -74,7 +74,9 @@ async def test_a_process_killed_between_commit_and_publish_loses_nothing(
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, text=True)
     assert child.returncode == -9, child.stderr[-2000:]  # SIGKILL after commit, before publish
     ids = [int(i) for i in child.stdout.split()[0].split(",")]
-    assert all(e.published_at is None for e in _events(factory, ids))
+    # (not asserted: that they are still unpublished now. The server's relay recovers
+    # events older than its grace period, which on a slow enough machine has passed
+    # before this line runs; the child itself never published: it died first.)
 
     change = (await ws.next("o"))["data"]["orderStatusChanged"]  # the relay recovered it
     assert change["transition"] == {"toStatus": "ON_HOLD", "message": "盘点冻结"}

@@ -133,7 +133,8 @@ class ServerProcess:
              "--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets-sansio",
              "--log-level", "warning"],
             cwd=PROJECT_ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 20
+        # a liveness bound only: a server process started in 22 s at load average 16-18
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
