@@ -1,5 +1,5 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
-parcels, serve, simulate carriers' webhooks.
+parcels, deliver outgoing webhooks, serve, simulate carriers' webhooks.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -90,6 +90,30 @@ def _cmd_check_delays(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_deliver_webhooks(_args: argparse.Namespace) -> int:
+    """One pass of the outgoing webhooks (docs/architecture.md#outgoing-webhooks): the
+    events waiting become deliveries, and every delivery due now is posted."""
+    import asyncio
+
+    from app.events.bus import InProcessBus
+    from app.integrations.dispatcher import WebhookDispatcher
+    from app.integrations.fanout import fan_out_pending
+
+    settings, db = get_settings(), _runner().db
+    made = fan_out_pending(db)
+
+    async def run() -> int:
+        dispatcher = WebhookDispatcher.from_settings(db, InProcessBus(), settings)
+        try:
+            return await dispatcher.run_all()
+        finally:
+            await dispatcher.close()
+
+    tried = asyncio.run(run())
+    print(f"{made} new deliveries; {tried} posted (see webhookDeliveries for the outcomes)")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -156,6 +180,10 @@ def _parser() -> argparse.ArgumentParser:
     delays.add_argument("--today", type=date.fromisoformat, help="the business day, "
                         "YYYY-MM-DD (default: today in CRM_BUSINESS_TIMEZONE)")
     delays.set_defaults(fn=_cmd_check_delays)
+
+    sub.add_parser("deliver-webhooks", help="one pass of the outgoing webhooks: fan out the "
+                   "events waiting, post the deliveries due").set_defaults(
+        fn=_cmd_deliver_webhooks)
 
     serve = sub.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
     serve.add_argument("--host")
