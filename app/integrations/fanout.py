@@ -6,8 +6,10 @@ A round reads the events after its position on a read connection, makes one deli
 enabled subscription of the event's type created before the event, and writes them in one
 short transaction that also moves the position: each event fans out exactly once, after a
 crash too, and of two processes doing it one writes and the other finds the position moved.
-With no subscription there is nothing to read; the position then steps over the events in a
-write only once SKIP_AHEAD have piled up (retention keeps what a consumer has not passed).
+Without an enabled subscription it keeps no position at all (its row is dropped: retention
+keeps what a consumer has not passed, and nobody needs these events); the next subscription
+starts it again from that subscription's first event. Events of no subscription's type are
+stepped over in a write only once SKIP_AHEAD have piled up.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from app.persistence.sqlite.writers import write_in_session
 
 CONSUMER = "webhooks"
 SKIP_AHEAD = 1000
+DROP = -1  # a batch's end: drop the position (no enabled subscription)
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,12 @@ class Batch:
 
 def read_batch(session: Session, limit: int) -> Batch | None:
     start = consumers.position(session, CONSUMER)
+    subscriptions = repo.active_subscriptions(session)
+    if not subscriptions:
+        return Batch(start, DROP, [], False) if consumers.exists(session, CONSUMER) else None
     newest = outbox.max_id(session)
     if newest <= start:
         return None
-    subscriptions = repo.active_subscriptions(session)
     wanted = {t for _id, types, _from in subscriptions for t in types}
     # nothing before the oldest subscription's first event is anyone's
     after = max([start, min((f for _i, _t, f in subscriptions), default=newest)])
@@ -66,6 +71,8 @@ def read_batch(session: Session, limit: int) -> Batch | None:
 def record(session: Session, start: int, end: int, rows: list[dict]) -> int | None:
     """Write the deliveries and move the position; None (nothing written) when another
     process moved it first. Module-level: on SQLite it runs in the writer process."""
+    if end == DROP:
+        return 0 if consumers.forget(session, CONSUMER, start) else None
     if not consumers.advance(session, CONSUMER, start, end):
         return None
     repo.insert_deliveries(session, rows)

@@ -121,6 +121,8 @@ def update_subscription(uow: UnitOfWork, subscription_id: int, data: dict[str, A
         row.disabled_at = None if row.enabled else now
         row.disabled_reason = None if row.enabled else "disabled by hand"
         row.consecutive_failures = 0
+        if row.enabled:  # events while it was disabled made no deliveries, nor will now
+            row.from_event_id = outbox.max_id(uow.session)
     if data.get("secret"):
         repo.store_secret(uow.session, row.id, data["secret"], now)
         row.secret_hint = _hint(data["secret"])

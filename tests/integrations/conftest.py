@@ -16,6 +16,7 @@ from app.events.bus import InProcessBus
 from app.integrations import repository as repo
 from app.integrations import service
 from app.integrations.dispatcher import WebhookDispatcher
+from app.integrations.fanout import fan_out_pending
 from app.integrations.messages import RetryPolicy
 from app.persistence.columns import utcnow
 from app.persistence.repository import PageRequest
@@ -91,3 +92,4 @@ def no_subscriptions_left(factory) -> Iterator[None]:  # noqa: ANN001
         PageRequest(first=100)), {})
     for row in page.items:
         factory.write(service.delete_subscription, row.id)
+    fan_out_pending(factory.runner.db)  # no subscription left: the fan-out lets go

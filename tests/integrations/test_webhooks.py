@@ -276,3 +276,28 @@ async def test_the_cli_runs_a_pass(hooks_api, hooks_kit, factory, settings,  # n
     assert signature_ok(SECRET, got.headers, got.body)
     [delivery] = await _deliveries(hooks_api, admin.token, sub["id"])
     assert delivery["status"] == "DELIVERED"
+
+
+async def test_without_subscriptions_the_fan_out_holds_no_events_back(hooks_api, hooks_kit,
+                                                                      factory, db,
+                                                                      receiver: Receiver):
+    """Retention keeps what a durable consumer has not passed: with nothing to deliver, the
+    fan-out keeps no position (app/integrations/fanout.py)."""
+    from sqlmodel import Session
+
+    from app.events.repository import consumers
+    from app.integrations.fanout import CONSUMER
+
+    admin = factory.user("ADMIN")
+    sub = (await _subscribe(hooks_api, admin.token, receiver.url(f"/{unique('gone')}"),
+                            [topics.CUSTOMER_CREATED]))["webhookSubscription"]
+    hooks_kit.customer()
+    assert fan_out_pending(db) == 1
+    with Session(db.read_engine) as session:
+        assert consumers.exists(session, CONSUMER)
+    await hooks_api.ok("mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedId } }",
+                       {"id": sub["id"]}, admin.token)
+    hooks_kit.customer()
+    assert fan_out_pending(db) == 0
+    with Session(db.read_engine) as session:
+        assert not consumers.exists(session, CONSUMER)
