@@ -301,3 +301,25 @@ async def test_without_subscriptions_the_fan_out_holds_no_events_back(hooks_api,
     assert fan_out_pending(db) == 0
     with Session(db.read_engine) as session:
         assert not consumers.exists(session, CONSUMER)
+
+
+async def test_the_delivery_log_reads_in_a_fixed_number_of_statements(
+        hooks_api, hooks_kit, factory, db, receiver: Receiver, dispatch):
+    """A page, its subscriptions and its attempts: one statement each, at any page size."""
+    from tests.orders.support import query_statements
+
+    admin = factory.user("ADMIN")
+    sub = (await _subscribe(hooks_api, admin.token, receiver.url(f"/{unique('count')}"),
+                            [topics.CUSTOMER_CREATED]))["webhookSubscription"]
+    counts = []
+    for _ in range(2):
+        hooks_kit.customer()
+        hooks_kit.customer()
+        fan_out_pending(db)
+        await dispatch().run_once()
+        db.counter.reset()
+        log = await _deliveries(hooks_api, admin.token, sub["id"])
+        counts.append(len(query_statements(db)))
+        assert all(d["attemptLog"] and d["subscription"] for d in log)
+    assert len(log) == 4
+    assert counts[0] == counts[1] <= 4, db.counter.statements
