@@ -1,6 +1,6 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
-parcels, serve, simulate carriers' webhooks, rotate the data key, back up and restore the
-database.
+parcels, deliver outgoing webhooks, serve, simulate carriers' webhooks, rotate the data key,
+back up and restore the database.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -137,6 +137,30 @@ def serve_banner(settings: Settings, host: str, port: int) -> str:
     return "\n".join(lines)
 
 
+def _cmd_deliver_webhooks(_args: argparse.Namespace) -> int:
+    """One pass of the outgoing webhooks (docs/architecture.md#outgoing-webhooks): the
+    events waiting become deliveries, and every delivery due now is posted."""
+    import asyncio
+
+    from app.events.bus import InProcessBus
+    from app.integrations.dispatcher import WebhookDispatcher
+    from app.integrations.fanout import fan_out_pending
+
+    settings, db = get_settings(), _runner().db
+    made = fan_out_pending(db)
+
+    async def run() -> int:
+        dispatcher = WebhookDispatcher.from_settings(db, InProcessBus(), settings)
+        try:
+            return await dispatcher.run_all()
+        finally:
+            await dispatcher.close()
+
+    tried = asyncio.run(run())
+    print(f"{made} new deliveries; {tried} posted (see webhookDeliveries for the outcomes)")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -233,6 +257,9 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--max-batches", type=int, help="stop after this many batches that "
                         "wrote (spread the work over several runs)")
     rotate.set_defaults(fn=_cmd_rotate_data_key)
+    sub.add_parser("deliver-webhooks", help="one pass of the outgoing webhooks: fan out the "
+                   "events waiting, post the deliveries due").set_defaults(
+        fn=_cmd_deliver_webhooks)
 
     serve = sub.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
     serve.add_argument("--host")

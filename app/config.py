@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -88,6 +89,14 @@ class Settings:
     notify_max_attempts: int = 5
     notify_retry_seconds: float = 30.0
     notify_poll_seconds: float = 5.0
+    # Outgoing webhooks (docs/architecture.md#outgoing-webhooks): networks a destination may
+    # resolve to although they are not public (loopback, private, ...), as CIDRs
+    webhook_allowed_networks: tuple[str, ...] = ()
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 8
+    webhook_retry_seconds: float = 30.0
+    webhook_disable_after: int = 20  # consecutive failed attempts disable a subscription
+    webhook_poll_seconds: float = 5.0
     # Retention (app/events/housekeeping.py)
     idempotency_hours: float = 24.0
     outbox_retention_days: float = 7.0
@@ -160,6 +169,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sqlite_writer=_choice(env, "CRM_SQLITE_WRITER",
                               ("process", "thread") if os.name == "posix" else ("thread",)),
         **_events_settings(env),
+        **_webhook_settings(env),
         **_retention_settings(env),
         business_timezone=_timezone(env, "CRM_BUSINESS_TIMEZONE", "Asia/Shanghai"),
         data_key=_data_key(env),
@@ -224,6 +234,26 @@ def _events_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "notify_max_attempts": int(_number(env, "CRM_NOTIFY_MAX_ATTEMPTS", 5, 1, 100)),
         "notify_retry_seconds": _number(env, "CRM_NOTIFY_RETRY_SECONDS", 30, 0.01, 86400),
         "notify_poll_seconds": _number(env, "CRM_NOTIFY_POLL_SECONDS", 5, 0.05, 3600),
+    }
+
+
+def _webhook_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """Outgoing webhooks: where they may go, how long a POST may take, retries."""
+    networks = tuple(n.strip() for n in env.get("CRM_WEBHOOK_ALLOWED_NETWORKS", "").split(",")
+                     if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError("CRM_WEBHOOK_ALLOWED_NETWORKS must be comma-separated CIDRs "
+                              f"such as 127.0.0.1/32, got {network!r}") from None
+    return {
+        "webhook_allowed_networks": networks,
+        "webhook_timeout_seconds": _number(env, "CRM_WEBHOOK_TIMEOUT_SECONDS", 10, 0.1, 120),
+        "webhook_max_attempts": int(_number(env, "CRM_WEBHOOK_MAX_ATTEMPTS", 8, 1, 100)),
+        "webhook_retry_seconds": _number(env, "CRM_WEBHOOK_RETRY_SECONDS", 30, 0.01, 86400),
+        "webhook_disable_after": int(_number(env, "CRM_WEBHOOK_DISABLE_AFTER", 20, 1, 10_000)),
+        "webhook_poll_seconds": _number(env, "CRM_WEBHOOK_POLL_SECONDS", 5, 0.05, 3600),
     }
 
 

@@ -7,6 +7,12 @@ from app.auth.models import RefreshToken, User, UserWarehouse
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
 from app.events.models import OutboxConsumer, OutboxEvent
+from app.integrations.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSecret,
+    WebhookSubscription,
+)
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.notifications.models import Notification, NotificationPreference
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
@@ -38,4 +44,5 @@ __all__ = [
     "TrackingEvent", "User", "UserWarehouse", "Warehouse", "metadata",
     "CarrierRateRule", "CarrierService", "CarrierWebhookEvent", "CarrierWebhookSecret",
     "CodRemittance", "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
+    "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
 ]

@@ -16,6 +16,8 @@ from schema.core.permissions import forbidden
 from schema.customers.mutations import CustomerMutation
 from schema.customers.queries import CustomerQuery
 from schema.engine import install
+from schema.integrations.mutations import IntegrationMutation
+from schema.integrations.queries import IntegrationQuery
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
 from schema.notifications.mutations import NotificationMutation
@@ -60,12 +62,12 @@ class NodeQuery:
 QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, CatalogQuery,
                        InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
-                       CarrierWebhookQuery]
+                       CarrierWebhookQuery, IntegrationQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
-                         CarrierWebhookMutation]
+                         CarrierWebhookMutation, IntegrationMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription]
 
 

@@ -50,6 +50,10 @@ class Perm(StrEnum):
     # cash on delivery: remittances and reconciliation
     COD_READ = "cod:read"
     COD_WRITE = "cod:write"
+    # outgoing webhooks to other systems: subscriptions, deliveries, redelivery; ADMIN only
+    # (a subscription sends every event of its types elsewhere)
+    # (docs/architecture.md#outgoing-webhooks)
+    INTEGRATIONS_MANAGE = "integrations:manage"
 
 
 P = Perm
@@ -58,7 +62,7 @@ _READ_ALL = {P.CUSTOMERS_READ, P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.S
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.MANAGER: frozenset(set(Perm) - {P.AUDIT_READ, P.USERS_MANAGE}),
+    Role.MANAGER: frozenset(set(Perm) - {P.AUDIT_READ, P.USERS_MANAGE, P.INTEGRATIONS_MANAGE}),
     Role.SALES: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
         P.NOTIFICATIONS_READ,

@@ -1,5 +1,6 @@
 """The background machinery of one process: bus, outbox relay, notification planner and
-dispatcher, housekeeping (retention) and the periodic delay check of parcels
+dispatcher, the outgoing webhooks' fan-out and dispatcher (app/integrations/),
+housekeeping (retention) and the periodic delay check of parcels
 (app/shipping/exceptions/delays.py)."""
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from app.config import Settings
 from app.events.bus import DomainEvent, EventBus, InProcessBus
 from app.events.housekeeping import Housekeeping
 from app.events.relay import OutboxRelay
+from app.integrations.dispatcher import WebhookDispatcher
+from app.integrations.fanout import WebhookFanout
 from app.notifications.channels import Channel, EmailChannel, SmsChannel, Unconfigured
 from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
 from app.notifications.planning import NotificationPlanner
@@ -47,6 +50,8 @@ class EventRuntime:
     dispatcher: NotificationDispatcher
     housekeeping: Housekeeping
     delays: DelayChecks
+    webhook_fanout: WebhookFanout
+    webhooks: WebhookDispatcher
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -57,6 +62,8 @@ class EventRuntime:
         await self.relay.start()
         await self.planner.start()
         await self.dispatcher.start()
+        await self.webhook_fanout.start()
+        await self.webhooks.start()
         await self.housekeeping.start()
         await self.delays.start()
         self.started = True
@@ -65,6 +72,8 @@ class EventRuntime:
         if self.started:
             await self.delays.stop()
             await self.housekeeping.stop()
+            await self.webhooks.stop()
+            await self.webhook_fanout.stop()
             await self.dispatcher.stop()
             await self.planner.stop()
             await self.relay.stop()
@@ -82,5 +91,9 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                                   poll=settings.outbox_relay_seconds)
     # the delay check opens exceptions in units of work of its own, published by the relay
     delays = DelayChecks(Runner(db, publish=relay.publish, settings=settings), settings)
+    webhooks = WebhookDispatcher.from_settings(db, bus, settings)
+    fanout = WebhookFanout(db, bus, on_delivery=webhooks.wake,
+                           poll=settings.outbox_relay_seconds)
     return EventRuntime(bus=bus, relay=relay, planner=planner, dispatcher=dispatcher,
-                        housekeeping=Housekeeping(db, settings), delays=delays)
+                        housekeeping=Housekeeping(db, settings), delays=delays,
+                        webhook_fanout=fanout, webhooks=webhooks)

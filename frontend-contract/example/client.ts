@@ -30,6 +30,7 @@ import {
   ShipmentExceptionResolveDocument,
   ShipmentReturnReceiveDocument,
   ShippingQuotesDocument,
+  WebhookAdminDocument,
 } from '../generated/graphql';
 
 export interface GraphQLErrorPayload {
@@ -241,4 +242,9 @@ export async function workException(session: Session, shipmentId: string, assign
 
 export async function returnReceived(session: Session, id: string) {
   return (await execute(session, ShipmentReturnReceiveDocument, { id })).shipmentReturnReceive;
+}
+
+export async function failedWebhookDeliveries(session: Session) {
+  const data = await execute(session, WebhookAdminDocument, { status: ['FAILED', 'GAVE_UP'] });
+  return data.webhookDeliveries.nodes.map((d) => d.id);
 }

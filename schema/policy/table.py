@@ -172,6 +172,12 @@ OPERATIONS: dict[str, Rule] = {
         R.WAREHOUSE: "parcels leaving its warehouses"})),
     "Query.carrierWebhookEvents": perm(P.CARRIERS_WRITE),
     "Mutation.carrierWebhookEventReview": perm(P.CARRIERS_WRITE),
+    # outgoing webhooks (docs/architecture.md#outgoing-webhooks)
+    **{f"Query.{name}": perm(P.INTEGRATIONS_MANAGE) for name in (
+        "webhookSubscriptions", "webhookDeliveries", "webhookEventTypes")},
+    **{f"Mutation.{name}": perm(P.INTEGRATIONS_MANAGE) for name in (
+        "webhookSubscriptionCreate", "webhookSubscriptionUpdate", "webhookSubscriptionDelete",
+        "webhookDeliveryRetry")},
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),

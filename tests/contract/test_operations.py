@@ -229,6 +229,7 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "shipment-exception-resolve.graphql": ("service@demo.local", _exception_resolve),
     "shipment-return-receive.graphql": ("warehouse@demo.local", _return_receive),
     "carrier-webhook-review.graphql": ("logistics@demo.local", _none),
+    "webhook-admin.graphql": ("admin@demo.local", _none),
 }
 
 

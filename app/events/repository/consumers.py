@@ -6,7 +6,7 @@ position never skips an event committed later."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from app.events.models import OutboxConsumer
@@ -19,6 +19,11 @@ def position(session: Session, name: str) -> int:
     """Every event up to this id is done (0: none; a consumer without a row starts there)."""
     found = session.execute(select(_TABLE.c.position).where(_TABLE.c.name == name)).scalar()
     return found or 0
+
+
+def exists(session: Session, name: str) -> bool:
+    return session.execute(select(_TABLE.c.name).where(_TABLE.c.name == name)).first() \
+        is not None
 
 
 def advance(session: Session, name: str, expected: int, to: int) -> bool:
@@ -37,6 +42,13 @@ def advance(session: Session, name: str, expected: int, to: int) -> bool:
     session.add(OutboxConsumer(name=name, position=to))
     session.flush()
     return True
+
+
+def forget(session: Session, name: str, expected: int) -> bool:
+    """Drop a consumer's row at `expected` (a consumer with nothing to consume, so that it
+    holds no events back from retention); False when another process moved it first."""
+    return bool(session.execute(delete(_TABLE).where(
+        _TABLE.c.name == name, _TABLE.c.position == expected)).rowcount)
 
 
 def lowest(session: Session) -> int | None:
