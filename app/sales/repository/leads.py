@@ -95,8 +95,8 @@ def lead_rows_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Any]:
 
 def _exact(session: Session, column: Any, hashed: Any, kind: str, value: str | None) -> Any:
     """`column` equals `value` as exact lookup means it: by keyed hash when the database has
-    a key (docs/architecture.md#personal-data-at-rest), else on the plain column (e-mail
-    ignoring case, phone as typed or in its normal form)."""
+    a key (docs/architecture.md#personal-data-at-rest), else on the plain column in the
+    same normal form (e-mail ignoring case, phone without separators)."""
     if not value or not value.strip():
         return None
     keyring = crypto.session_keyring(session)
@@ -104,7 +104,10 @@ def _exact(session: Session, column: Any, hashed: Any, kind: str, value: str | N
         return crypto.matches(hashed, kind, value, keyring)
     if kind == "email":
         return func.lower(column) == crypto.normalize("email", value)
-    return column.in_(sorted({value.strip(), crypto.normalize("phone", value)}))
+    bare = column
+    for char in " -.()":  # crypto.normalize's phone form, in SQL
+        bare = func.replace(bare, char, "")
+    return bare == crypto.normalize("phone", value)
 
 
 def _same_name(column: Any, value: str | None) -> Any:
