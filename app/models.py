@@ -19,6 +19,13 @@ from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.payments.models import Payment
 from app.persistence.models import IdempotencyRecord
 from app.returns.models import ReturnLine, ReturnRequest
+from app.sales.models import (
+    Lead,
+    Opportunity,
+    OpportunityLine,
+    OpportunityStageChange,
+    PipelineStage,
+)
 from app.shipping.models import (
     Carrier,
     CarrierRateRule,
@@ -45,4 +52,5 @@ __all__ = [
     "CarrierRateRule", "CarrierService", "CarrierWebhookEvent", "CarrierWebhookSecret",
     "CodRemittance", "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
+    "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
 ]

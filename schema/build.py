@@ -29,6 +29,8 @@ from schema.payments.mutations import PaymentMutation
 from schema.policy.apply import apply_policy
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
+from schema.sales.mutations import SalesMutation
+from schema.sales.queries import SalesQuery
 from schema.shipping.mutations import (
     CarrierWebhookMutation,
     LogisticsMutation,
@@ -62,12 +64,14 @@ class NodeQuery:
 QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, CatalogQuery,
                        InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
-                       CarrierWebhookQuery, IntegrationQuery]
+                       CarrierWebhookQuery, IntegrationQuery,
+                       SalesQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
-                         CarrierWebhookMutation, IntegrationMutation]
+                         CarrierWebhookMutation, IntegrationMutation,
+                         SalesMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription]
 
 

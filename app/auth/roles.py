@@ -54,6 +54,12 @@ class Perm(StrEnum):
     # (a subscription sends every event of its types elsewhere)
     # (docs/architecture.md#outgoing-webhooks)
     INTEGRATIONS_MANAGE = "integrations:manage"
+    # leads, opportunities and the sales funnel (docs/architecture.md#leads-and-the-sales-funnel)
+    LEADS_READ = "leads:read"
+    LEADS_WRITE = "leads:write"
+    OPPORTUNITIES_READ = "opportunities:read"
+    OPPORTUNITIES_WRITE = "opportunities:write"
+    PIPELINE_CONFIGURE = "pipeline:configure"
 
 
 P = Perm
@@ -65,7 +71,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.MANAGER: frozenset(set(Perm) - {P.AUDIT_READ, P.USERS_MANAGE, P.INTEGRATIONS_MANAGE}),
     Role.SALES: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
-        P.NOTIFICATIONS_READ,
+        P.NOTIFICATIONS_READ, P.LEADS_READ, P.LEADS_WRITE, P.OPPORTUNITIES_READ,
+        P.OPPORTUNITIES_WRITE,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
@@ -85,7 +92,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
         P.RATES_READ, P.COD_READ, P.COD_WRITE,
     }),
-    Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ}),
+    Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ}),
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,

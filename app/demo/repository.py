@@ -5,7 +5,7 @@ caller's single transaction: all or nothing)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -20,12 +20,20 @@ from app.demo import catalog_data as cd
 from app.demo.carriers import SERVICE_SPECS, rate_rules, service_row
 from app.demo.masterdata import CustomerPlan
 from app.demo.orders import OrderPlan, ShipmentPlan
+from app.demo.sales import LeadPlan, OpportunityPlan
 from app.demo.stock import Movement
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.orders.numbering import assign_number
 from app.payments.models import Payment
 from app.persistence import crypto
+from app.sales.models import (
+    Lead,
+    Opportunity,
+    OpportunityLine,
+    OpportunityStageChange,
+    PipelineStage,
+)
 from app.shipping.models import (
     Carrier,
     CarrierRateRule,
@@ -44,6 +52,8 @@ class DemoPlan:
     levels: list[dict[str, Any]]
     movements: list[Movement]
     now: datetime  # the demo's "now" (masterdata.demo_now)
+    leads: list[LeadPlan] = field(default_factory=list)
+    opportunities: list[OpportunityPlan] = field(default_factory=list)
 
     @property
     def opened(self) -> datetime:
@@ -269,3 +279,34 @@ def write_carrier_services(s: Session, ids: Ids, plan: DemoPlan) -> int:
                                                                       strict=True)
                                         for rule in rate_rules(sid, spec[-1])])
     return len(ids.services)
+
+
+def write_sales(s: Session, ids: Ids, plan: DemoPlan) -> None:
+    """Leads and the pipeline: opportunities, their lines and every stay in a stage, on the
+    stages the migration seeded (after write_people and write_stock)."""
+    sales = [e for e, r, _ in cd.DEMO_USERS if r == "SALES"]
+    stages = {code: sid for sid, code in s.execute(select(PipelineStage.id, PipelineStage.code))}
+    lead_ids = insert_rows(s, Lead, [
+        {**lp.row, "owner_id": ids.users[sales[lp.owner]],
+         "customer_id": ids.customers[lp.customer] if lp.customer is not None else None}
+        for lp in plan.leads])
+    opp_ids = insert_rows(s, Opportunity, [
+        {**op.row, "owner_id": ids.users[sales[op.owner]], "stage_id": stages[op.stays[-1][0]],
+         "customer_id": ids.customers[op.customer],
+         "lead_id": lead_ids[op.lead] if op.lead is not None else None}
+        for op in plan.opportunities])
+    s.execute(insert(OpportunityLine), [
+        {"opportunity_id": oid, "product_id": ids.products[p], "quantity": q, "unit_price": u}
+        for oid, op in zip(opp_ids, plan.opportunities, strict=True) for p, q, u in op.lines])
+    s.execute(insert(OpportunityStageChange), [
+        {"opportunity_id": oid, "stage_id": stages[code], "entered_at": entered,
+         "from_stage_id": stages[op.stays[i - 1][0]] if i else None, "left_at": left,
+         "seconds_in_stage": int((left - entered).total_seconds()) if left else None,
+         "actor_id": ids.users[sales[op.owner]]}
+        for oid, op in zip(opp_ids, plan.opportunities, strict=True)
+        for i, (code, entered, left) in enumerate(op.stays)])
+    converted = [{"id": lead_ids[op.lead], "opportunity_id": oid}
+                 for oid, op in zip(opp_ids, plan.opportunities, strict=True)
+                 if op.lead is not None]
+    if converted:
+        s.execute(update(Lead), converted)

@@ -33,9 +33,11 @@ from app.demo.repository import (
     write_movements,
     write_orders,
     write_people,
+    write_sales,
     write_shipments,
     write_stock,
 )
+from app.demo.sales import build_sales
 from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
 from app.errors import Conflict
@@ -69,8 +71,9 @@ def build_plan(today: date, seed: int = SEED) -> DemoPlan:
     for order in orders:
         plan_shipments(rng, order, customers[order.customer], numbers, now, products)
     levels, movements = plan_stock(rng, products, len(cd.WAREHOUSES), orders, now)
+    leads, opportunities = build_sales(customers, products, len(sales), now)
     return DemoPlan(customers=customers, products=products, orders=orders, levels=levels,
-                    movements=movements, now=now)
+                    movements=movements, now=now, leads=leads, opportunities=opportunities)
 
 
 def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
@@ -85,12 +88,14 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     write_orders(s, ids, plan)
     write_shipments(s, ids, plan)
     write_movements(s, ids, plan)
+    write_sales(s, ids, plan)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
         "products": len(ids.products), "warehouses": len(ids.warehouses),
         "carriers": len(ids.carriers), "orders": len(ids.orders),
         "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
-        "carrier_services": services,
+        "carrier_services": services, "leads": len(plan.leads),
+        "opportunities": len(plan.opportunities),
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

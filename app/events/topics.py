@@ -11,6 +11,11 @@ shipment.exception_opened {exception_id, shipment_id, order_id, warehouse_id, ty
 stock.alert           {product_id, warehouse_id, kind: LOW_STOCK|OUT_OF_STOCK|BACK_IN_STOCK,
                        available, safety_stock, at}
 return.status_changed {return_request_id, order_id, customer_id, status, at}
+lead.created          {lead_id, owner_id, source, at}
+lead.status_changed   {lead_id, owner_id, from_status, to_status, at}  (converted: customer_id,
+                       opportunity_id too)
+opportunity.stage_changed {opportunity_id, owner_id, from_stage, to_stage, at}  (from_stage
+                       null when created; codes of pipeline stages)
 notification.created  {notification_id, channel, customer_id, user_id, template}
                       an in-app notification (the inbox: myNotifications), written by
                       app.notifications.planner with it, after the event that called for it
@@ -25,5 +30,8 @@ SHIPMENT_EXCEPTION_OPENED = "shipment.exception_opened"
 STOCK_ALERT = "stock.alert"
 RETURN_STATUS_CHANGED = "return.status_changed"
 CUSTOMER_CREATED = "customer.created"
+LEAD_CREATED = "lead.created"
+LEAD_STATUS_CHANGED = "lead.status_changed"
+OPPORTUNITY_STAGE_CHANGED = "opportunity.stage_changed"
 NOTIFICATION_CREATED = "notification.created"
 NOTIFICATIONS_DUE = "notifications.due"

@@ -13,6 +13,7 @@ import {
   CustomerDetailDocument,
   CustomerTrackingDocument,
   FailedDeliveriesDocument,
+  LeadListDocument,
   LoginDocument,
   MeDocument,
   NetworkPerformanceDocument,
@@ -21,6 +22,7 @@ import {
   OrdersPageDocument,
   ProductStockDocument,
   RefreshTokenDocument,
+  SalesFunnelBoardDocument,
   ShipmentBoardDocument,
   ShipmentDispatchDocument,
   ShipmentExceptionAssignDocument,
@@ -247,4 +249,14 @@ export async function returnReceived(session: Session, id: string) {
 export async function failedWebhookDeliveries(session: Session) {
   const data = await execute(session, WebhookAdminDocument, { status: ['FAILED', 'GAVE_UP'] });
   return data.webhookDeliveries.nodes.map((d) => d.id);
+}
+
+export async function funnelThisQuarter(session: Session, from: string, to: string) {
+  const data = await execute(session, SalesFunnelBoardDocument, { from, to });
+  return data.salesFunnel.rows.map((r) => [r.key, r.count] as const);
+}
+
+export async function newLeads(session: Session) {
+  const data = await execute(session, LeadListDocument, { first: 20 });
+  return data.leads.nodes.map((l) => l.id);
 }

@@ -15,6 +15,8 @@ from app.auth.roles import Role as R
 from app.orders import workflow
 from app.orders.workflow import Action
 from app.payments.service import may_refund
+from app.sales import workflow as sales_workflow
+from app.sales.workflow import LeadAction, OpportunityAction
 from schema.core.guards import (
     ACCOUNT_RULE,
     CONTACT_RULE,
@@ -59,6 +61,8 @@ NOTIFICATIONS = Scope("notifications", {
     **{r: "its own; those about customers it may read" for r in R},
     R.ADMIN: "every notification", R.MANAGER: "every notification",
     R.CUSTOMER: "its own and its customer record's"})
+LEADS = Scope("leads", {R.SALES: "leads they own"})
+OPPORTUNITIES = Scope("opportunities", {R.SALES: "opportunities they own"})
 NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
 
 
@@ -178,6 +182,25 @@ OPERATIONS: dict[str, Rule] = {
     **{f"Mutation.{name}": perm(P.INTEGRATIONS_MANAGE) for name in (
         "webhookSubscriptionCreate", "webhookSubscriptionUpdate", "webhookSubscriptionDelete",
         "webhookDeliveryRetry")},
+    # leads, opportunities and the funnel (docs/architecture.md#leads-and-the-sales-funnel)
+    "Query.leads": perm(P.LEADS_READ, LEADS),
+    "Query.lead": perm(P.LEADS_READ, LEADS),
+    **{f"Mutation.{name}": perm(P.LEADS_WRITE, LEADS) for name in (
+        "leadCreate", "leadUpdate", "leadImport", "leadMarkContacted", "leadQualify",
+        "leadDisqualify")},
+    "Mutation.leadConvert": custom("leads:write and customers:write", lambda p: all(
+        p.can(x) for x in sales_workflow.LEAD_PERMS[LeadAction.CONVERT]), LEADS),
+    "Query.opportunities": perm(P.OPPORTUNITIES_READ, OPPORTUNITIES),
+    "Query.opportunity": perm(P.OPPORTUNITIES_READ, OPPORTUNITIES),
+    "Query.pipelineStages": perm(P.OPPORTUNITIES_READ),
+    "Query.salesFunnel": perm(P.OPPORTUNITIES_READ, OPPORTUNITIES),
+    **{f"Mutation.{name}": perm(P.OPPORTUNITIES_WRITE, OPPORTUNITIES) for name in (
+        "opportunityCreate", "opportunityUpdate", "opportunityMove")},
+    "Mutation.opportunityCreateOrder": custom(
+        "opportunities:write and orders:create", lambda p: all(
+            p.can(x) for x in sales_workflow.OPPORTUNITY_PERMS[OpportunityAction.CREATE_ORDER]),
+        OPPORTUNITIES),
+    "Mutation.pipelineStageUpdate": perm(P.PIPELINE_CONFIGURE),
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),
@@ -236,7 +259,8 @@ FIELDS: dict[str, Rule | FieldRule] = {
     **{f"{t}.{f}": CONTACT for t, f in (
         ("Customer", "email"), ("Customer", "phone"), ("Contact", "email"), ("Contact", "phone"),
         ("Address", "recipient"), ("Address", "phone"), ("Address", "line1"),
-        ("Address", "line2"), ("Notification", "recipient"))},
+        ("Address", "line2"), ("Notification", "recipient"), ("Lead", "email"),
+        ("Lead", "phone"))},
     "Order.shipRecipient": SHIP_TO,
     "Order.shipPhone": SHIP_TO,
     "Order.shipAddress": SHIP_TO,
@@ -254,6 +278,11 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "Order.customer": perm(P.CUSTOMERS_READ),
     "Order.contact": perm(P.CUSTOMERS_READ),
     "ReturnRequest.customer": perm(P.CUSTOMERS_READ),
+    "Lead.customer": perm(P.CUSTOMERS_READ),
+    "Lead.opportunities": perm(P.OPPORTUNITIES_READ),
+    "Opportunity.customer": perm(P.CUSTOMERS_READ),
+    "Opportunity.lead": perm(P.LEADS_READ),
+    "Opportunity.order": perm(P.ORDERS_READ),
     "Product.stockLevels": perm(P.STOCK_READ),
     "Product.totalAvailable": perm(P.STOCK_READ),
     "Warehouse.stockLevels": perm(P.STOCK_READ),

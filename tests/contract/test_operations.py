@@ -202,6 +202,17 @@ async def _return_receive(s: Session) -> dict[str, Any]:
                                    "warehouse@demo.local")}
 
 
+async def _funnel_board(_s: Session) -> dict[str, Any]:
+    """The half year before the demo's "now": every demo opportunity was created in it."""
+    return {"from": (NOW - timedelta(days=182)).date().isoformat(),
+            "to": NOW.date().isoformat()}
+
+
+async def _lead_list(_s: Session) -> dict[str, Any]:
+    return {"first": 50, "filter": {"status": ["NEW", "CONTACTED", "QUALIFIED"]},
+            "sort": "CREATED_AT_DESC"}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -230,6 +241,8 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "shipment-return-receive.graphql": ("warehouse@demo.local", _return_receive),
     "carrier-webhook-review.graphql": ("logistics@demo.local", _none),
     "webhook-admin.graphql": ("admin@demo.local", _none),
+    "sales-funnel-board.graphql": ("sales@demo.local", _funnel_board),
+    "lead-list.graphql": ("sales@demo.local", _lead_list),
 }
 
 
