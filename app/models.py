@@ -13,6 +13,7 @@ from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.payments.models import Payment
 from app.persistence.models import IdempotencyRecord
 from app.returns.models import ReturnLine, ReturnRequest
+from app.segments.models import CustomerSegment, SavedSegment
 from app.shipping.models import (
     Carrier,
     CarrierRateRule,
@@ -38,4 +39,5 @@ __all__ = [
     "TrackingEvent", "User", "UserWarehouse", "Warehouse", "metadata",
     "CarrierRateRule", "CarrierService", "CarrierWebhookEvent", "CarrierWebhookSecret",
     "CodRemittance", "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
+    "CustomerSegment", "SavedSegment",
 ]

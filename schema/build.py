@@ -27,6 +27,8 @@ from schema.payments.mutations import PaymentMutation
 from schema.policy.apply import apply_policy
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
+from schema.segments.mutations import SegmentMutation
+from schema.segments.queries import SegmentQuery
 from schema.shipping.mutations import (
     CarrierWebhookMutation,
     LogisticsMutation,
@@ -60,12 +62,12 @@ class NodeQuery:
 QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, CatalogQuery,
                        InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
-                       CarrierWebhookQuery]
+                       CarrierWebhookQuery, SegmentQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
-                         CarrierWebhookMutation]
+                         CarrierWebhookMutation, SegmentMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription]
 
 

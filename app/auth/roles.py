@@ -50,6 +50,10 @@ class Perm(StrEnum):
     # cash on delivery: remittances and reconciliation
     COD_READ = "cod:read"
     COD_WRITE = "cod:write"
+    # computed customer segments and preferences (read), saved segments (write)
+    # (docs/architecture.md#customer-segments)
+    SEGMENTS_READ = "segments:read"
+    SEGMENTS_WRITE = "segments:write"
 
 
 P = Perm
@@ -61,7 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.MANAGER: frozenset(set(Perm) - {P.AUDIT_READ, P.USERS_MANAGE}),
     Role.SALES: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
-        P.NOTIFICATIONS_READ,
+        P.NOTIFICATIONS_READ, P.SEGMENTS_READ,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
@@ -81,7 +85,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
         P.RATES_READ, P.COD_READ, P.COD_WRITE,
     }),
-    Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ}),
+    Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.SEGMENTS_READ}),
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,

@@ -11,6 +11,8 @@ shipment.exception_opened {exception_id, shipment_id, order_id, warehouse_id, ty
 stock.alert           {product_id, warehouse_id, kind: LOW_STOCK|OUT_OF_STOCK|BACK_IN_STOCK,
                        available, safety_stock, at}
 return.status_changed {return_request_id, order_id, customer_id, status, at}
+customer.churn_risk   {customer_id, owner_id, from_segment, to_segment, at}  a VIP or REGULAR
+                      customer's computed segment became AT_RISK (app/segments/service.py)
 notification.created  {notification_id, channel, customer_id, user_id, template}
                       an in-app notification (the inbox: myNotifications), written by
                       app.notifications.planner with it, after the event that called for it
@@ -25,5 +27,6 @@ SHIPMENT_EXCEPTION_OPENED = "shipment.exception_opened"
 STOCK_ALERT = "stock.alert"
 RETURN_STATUS_CHANGED = "return.status_changed"
 CUSTOMER_CREATED = "customer.created"
+CUSTOMER_CHURN_RISK = "customer.churn_risk"
 NOTIFICATION_CREATED = "notification.created"
 NOTIFICATIONS_DUE = "notifications.due"
