@@ -247,8 +247,8 @@ class Customer(Node):
                       "first purchase is scored; the hand-set `tier` is separate.")
     def segment(self, info: strawberry.Info) -> Annotated[
             CustomerSegment, strawberry.lazy("schema.segments.types")] | None:
-        return info.context.loaders.one("segment_by_customer", self._pk,
-                                        object_type("CustomerSegment"))
+        return info.context.loaders.resolve("segment_by_customer", self._pk,
+                                            object_type("CustomerSegment").from_row)
 
     @strawberry.field(extensions=requires(Perm.SEGMENTS_READ),
                       description="Top categories and products, usual quantities, order "

@@ -67,6 +67,10 @@ async def _refresh(s: Session) -> dict[str, Any]:
     return {"refreshToken": (await s.login("service@demo.local"))["refreshToken"]}
 
 
+async def _within(_s: Session) -> dict[str, Any]:
+    return {"within": 14}
+
+
 async def _order(s: Session) -> dict[str, Any]:
     return {"id": await s.first_id("orders", "sales@demo.local")}
 
@@ -229,6 +233,8 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "shipment-exception-resolve.graphql": ("service@demo.local", _exception_resolve),
     "shipment-return-receive.graphql": ("warehouse@demo.local", _return_receive),
     "carrier-webhook-review.graphql": ("logistics@demo.local", _none),
+    "at-risk-customers.graphql": ("manager@demo.local", _none),
+    "due-to-reorder.graphql": ("sales@demo.local", _within),
 }
 
 
