@@ -73,9 +73,12 @@ def _aggregates(customer_ids: Sequence[int] | None) -> Any:
 
 def _cadence(dialect: str, customer_ids: Sequence[int] | None) -> Any:
     """The median of the days between a customer's consecutive orders (ROW_NUMBER over the
-    gaps: SQLite has no percentile function)."""
+    gaps: SQLite has no percentile function). The LAG is ordered by created_at alone, as
+    the index ix_sales_order_customer_created: equal times give a 0 gap either way.
+    Measured in one pass with the aggregates instead (a second window over every order):
+    slower (S8, docs/architecture.md#customer-segments)."""
     previous = func.lag(Order.created_at).over(partition_by=Order.customer_id,
-                                               order_by=(Order.created_at, Order.id))
+                                               order_by=Order.created_at)
     gaps = (sa_select(Order.customer_id.label("customer_id"),
                       _days_between(dialect, previous, Order.created_at).label("gap"))
             .where(_orders(customer_ids)).subquery("gaps"))
@@ -158,7 +161,7 @@ def scored(session: Session, rules: SegmentRules, as_of: datetime,
     ).where(true())  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE to parse
 
 
-def _upsert(session: Session, select_rows: Any) -> None:
+def _upsert(session: Session, select_rows: Any) -> int:
     table = CustomerSegment.__table__
     insert = (sqlite.insert if _dialect(session) == "sqlite" else postgresql.insert)(table)
     stmt = insert.from_select(list(_COLUMNS), select_rows)
@@ -170,13 +173,13 @@ def _upsert(session: Session, select_rows: Any) -> None:
         "previous_segment": case((changed, S.segment), else_=S.previous_segment),
         "segment_changed_at": case((changed, new.computed_at), else_=S.segment_changed_at),
     })
-    session.execute(stmt)
+    return session.execute(stmt).rowcount
 
 
-def _prune(session: Session, customer_ids: Sequence[int] | None) -> int:
-    """Rows of customers without purchases any more (every order cancelled)."""
-    buyers = sa_select(Order.customer_id).where(purchased())
-    stmt = delete(CustomerSegment).where(CustomerSegment.customer_id.not_in(buyers))
+def _prune(session: Session, as_of: datetime, customer_ids: Sequence[int] | None) -> int:
+    """Rows this run did not write: customers without purchases any more (every order
+    cancelled)."""
+    stmt = delete(CustomerSegment).where(S.computed_at != literal(as_of, UTCDateTime))
     if customer_ids is not None:
         stmt = stmt.where(CustomerSegment.customer_id.in_(list(customer_ids)))
     return session.execute(stmt).rowcount
@@ -199,8 +202,6 @@ def recompute(session: Session, rules: SegmentRules, as_of: datetime,
               customer_ids: Sequence[int] | None = None) -> tuple[int, list[Move]]:
     """Score every customer with purchases (or only `customer_ids`) as of `as_of`; rows
     written and the churn moves it made."""
-    _prune(session, customer_ids)
-    _upsert(session, scored(session, rules, as_of, customer_ids))
-    count = session.execute(sa_select(func.count()).select_from(CustomerSegment.__table__)
-                            .where(S.computed_at == literal(as_of, UTCDateTime))).scalar()
-    return int(count or 0), churn_moves(session, as_of, customer_ids)
+    count = _upsert(session, scored(session, rules, as_of, customer_ids))
+    _prune(session, as_of, customer_ids)
+    return count, churn_moves(session, as_of, customer_ids)
