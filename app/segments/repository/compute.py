@@ -203,5 +203,8 @@ def recompute(session: Session, rules: SegmentRules, as_of: datetime,
     """Score every customer with purchases (or only `customer_ids`) as of `as_of`; rows
     written and the churn moves it made."""
     count = _upsert(session, scored(session, rules, as_of, customer_ids))
+    if count < 0:  # a driver that does not count an upsert's rows (psycopg says -1)
+        count = session.execute(sa_select(func.count()).where(
+            S.computed_at == literal(as_of, UTCDateTime))).scalar() or 0
     _prune(session, as_of, customer_ids)
     return count, churn_moves(session, as_of, customer_ids)
