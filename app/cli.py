@@ -1,6 +1,6 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
-parcels, deliver outgoing webhooks, serve, simulate carriers' webhooks, rotate the data key,
-back up and restore the database.
+parcels, deliver outgoing webhooks, recompute customer segments, serve, simulate carriers'
+webhooks, rotate the data key, back up and restore the database.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -90,6 +90,20 @@ def _cmd_check_delays(args: argparse.Namespace) -> int:
         if result.examined < BATCH:
             break
     print(f"opened {opened} DELAYED exceptions (estimated delivery before {today})")
+    return 0
+
+
+def _cmd_segments_recompute(args: argparse.Namespace) -> int:
+    """The full RFM recompute once (app/segments/service.py), then the order events the
+    updater has not read yet; the churn warnings' events go out with the server's relay."""
+    from app.auth.principal import SYSTEM
+    from app.segments import jobs, service
+
+    runner = _runner()
+    result = runner.write_sync(service.recompute_all, principal=SYSTEM)
+    jobs.update_pending(runner)
+    print(f"segments computed for {result.scored} customers, "
+          f"{len(result.churn)} churn warnings")
     return 0
 
 
@@ -248,6 +262,11 @@ def _parser() -> argparse.ArgumentParser:
     delays.add_argument("--today", type=date.fromisoformat, help="the business day, "
                         "YYYY-MM-DD (default: today in CRM_BUSINESS_TIMEZONE)")
     delays.set_defaults(fn=_cmd_check_delays)
+
+    segments = sub.add_parser("segments", help="customer segments").add_subparsers(
+        dest="action", required=True)
+    segments.add_parser("recompute", help="recompute every customer's RFM scores and "
+                        "segment now").set_defaults(fn=_cmd_segments_recompute)
 
     rotate = sub.add_parser("rotate-data-key", help="encrypt personal data under "
                             "CRM_DATA_KEY's current key (plain text too), in batches; "

@@ -114,6 +114,15 @@ class Settings:
     metrics_token: str | None = None
     log_format: str = "text"  # or "json"
     log_level: str = "INFO"
+    # customer segments (app/segments/scoring.py, docs/architecture.md#customer-segments)
+    segment_recompute_seconds: float = 86400.0
+    segment_scoring: str = "quintiles"  # or "thresholds"
+    segment_recency_days: tuple[int, ...] = (30, 60, 120, 240)
+    segment_frequency: tuple[int, ...] = (2, 3, 5, 8)
+    segment_monetary: tuple[int, ...] = (1000, 5000, 20000, 50000)
+    segment_vip_min_score: int = 4
+    segment_value_min_score: int = 3
+    segment_at_risk_max_recency: int = 2
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -174,6 +183,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         business_timezone=_timezone(env, "CRM_BUSINESS_TIMEZONE", "Asia/Shanghai"),
         data_key=_data_key(env),
         **_operations_settings(env, mode),
+        **_segment_settings(env),
     )
 
 
@@ -282,6 +292,35 @@ def _operations_settings(env: dict[str, str] | os._Environ, mode: str) -> dict[s
         "log_format": _choice(env, "CRM_LOG_FORMAT", ("json", "text") if mode == "production"
                               else ("text", "json")),
         "log_level": level,
+    }
+
+
+def _steps(env: dict[str, str] | os._Environ, name: str, default: str) -> tuple[int, ...]:
+    """Four comma-separated whole numbers, strictly rising."""
+    raw = env.get(name) or default
+    try:
+        steps = tuple(int(v) for v in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name} must be four whole numbers, got {raw!r}") from None
+    ordered = sorted(set(steps))
+    if len(steps) != 4 or list(steps) != ordered or min(steps) < 0:
+        raise ConfigError(f"{name} must be four rising whole numbers, got {raw!r}")
+    return steps
+
+
+def _segment_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """RFM scoring and the segment rules (app/segments/scoring.py)."""
+    return {
+        "segment_recompute_seconds": _number(env, "CRM_SEGMENT_RECOMPUTE_SECONDS", 86400, 0,
+                                             7 * 86400),
+        "segment_scoring": _choice(env, "CRM_SEGMENT_SCORING", ("quintiles", "thresholds")),
+        "segment_recency_days": _steps(env, "CRM_SEGMENT_RECENCY_DAYS", "30,60,120,240"),
+        "segment_frequency": _steps(env, "CRM_SEGMENT_FREQUENCY", "2,3,5,8"),
+        "segment_monetary": _steps(env, "CRM_SEGMENT_MONETARY", "1000,5000,20000,50000"),
+        "segment_vip_min_score": int(_number(env, "CRM_SEGMENT_VIP_MIN_SCORE", 4, 1, 5)),
+        "segment_value_min_score": int(_number(env, "CRM_SEGMENT_VALUE_MIN_SCORE", 3, 1, 5)),
+        "segment_at_risk_max_recency": int(_number(env, "CRM_SEGMENT_AT_RISK_MAX_RECENCY", 2,
+                                                   1, 5)),
     }
 
 

@@ -26,6 +26,7 @@ from app.sales.models import (
     OpportunityStageChange,
     PipelineStage,
 )
+from app.segments.models import CustomerSegment, SavedSegment
 from app.shipping.models import (
     Carrier,
     CarrierRateRule,
@@ -53,4 +54,5 @@ __all__ = [
     "CodRemittance", "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
+    "CustomerSegment", "SavedSegment",
 ]

@@ -31,6 +31,8 @@ from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
 from schema.sales.mutations import SalesMutation
 from schema.sales.queries import SalesQuery
+from schema.segments.mutations import SegmentMutation
+from schema.segments.queries import SegmentQuery
 from schema.shipping.mutations import (
     CarrierWebhookMutation,
     LogisticsMutation,
@@ -65,13 +67,13 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
-                       SalesQuery]
+                       SalesQuery, SegmentQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
                          CarrierWebhookMutation, IntegrationMutation,
-                         SalesMutation]
+                         SalesMutation, SegmentMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription]
 
 

@@ -96,6 +96,13 @@ class Factory:
 
         return plan_pending(self.runner.db)
 
+    def update_segments(self) -> int:
+        """What a running server's segment updater does (app/segments/jobs.py), now in this
+        thread: another durable consumer of the outbox, which retention waits for too."""
+        from app.segments.jobs import update_pending
+
+        return update_pending(self.runner)
+
     def user(self, role: str = "ADMIN", *, customer_id: int | None = None,
              warehouses: list[str] | None = None, password: str = "password123") -> TestUser:
         email = f"{unique(role.lower())}@example.com"

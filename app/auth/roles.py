@@ -60,6 +60,10 @@ class Perm(StrEnum):
     OPPORTUNITIES_READ = "opportunities:read"
     OPPORTUNITIES_WRITE = "opportunities:write"
     PIPELINE_CONFIGURE = "pipeline:configure"
+    # computed customer segments and preferences (read), saved segments (write)
+    # (docs/architecture.md#customer-segments)
+    SEGMENTS_READ = "segments:read"
+    SEGMENTS_WRITE = "segments:write"
 
 
 P = Perm
@@ -72,7 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.SALES: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
         P.NOTIFICATIONS_READ, P.LEADS_READ, P.LEADS_WRITE, P.OPPORTUNITIES_READ,
-        P.OPPORTUNITIES_WRITE,
+        P.OPPORTUNITIES_WRITE, P.SEGMENTS_READ,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
@@ -92,7 +96,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
         P.RATES_READ, P.COD_READ, P.COD_WRITE,
     }),
-    Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ}),
+    Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ,
+                                         P.SEGMENTS_READ}),
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,

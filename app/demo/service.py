@@ -42,6 +42,8 @@ from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
 from app.errors import Conflict
 from app.persistence.uow import Runner, UnitOfWork
+from app.segments import service as segments
+from app.segments.repository import Criteria
 
 CUSTOMERS = 200
 DEMO_EMAILS = [email for email, _, _ in cd.DEMO_USERS]
@@ -89,16 +91,32 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     write_shipments(s, ids, plan)
     write_movements(s, ids, plan)
     write_sales(s, ids, plan)
+    segments = _segments(uow, plan)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
         "products": len(ids.products), "warehouses": len(ids.warehouses),
         "carriers": len(ids.carriers), "orders": len(ids.orders),
         "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
         "carrier_services": services, "leads": len(plan.leads),
-        "opportunities": len(plan.opportunities),
+        "opportunities": len(plan.opportunities), "customer_segments": segments,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts
+
+
+# the manager's saved segments (docs/architecture.md#customer-segments); 华东 is East
+SAVED_SEGMENTS = (("VIP in 华东", "VIP customers of the East region",
+                   Criteria(segments=("VIP",), regions=("East",))),
+                  ("At risk", "High-value customers who stopped ordering: call them",
+                   Criteria(segments=("AT_RISK",))))
+
+
+def _segments(uow: UnitOfWork, plan: DemoPlan) -> int:
+    """Segments computed as of the demo's now, and the saved segments."""
+    scored = segments.recompute_all(uow, as_of=plan.now).scored
+    for name, description, criteria in SAVED_SEGMENTS:
+        segments.save_segment(uow, name, criteria, description)
+    return scored
 
 
 def seed_demo(runner: Runner, only_if_empty: bool = False, quiet: bool = False,

@@ -1,7 +1,8 @@
 """The background machinery of one process: bus, outbox relay, notification planner and
 dispatcher, the outgoing webhooks' fan-out and dispatcher (app/integrations/),
-housekeeping (retention) and the periodic delay check of parcels
-(app/shipping/exceptions/delays.py)."""
+housekeeping (retention), the periodic delay check of parcels
+(app/shipping/exceptions/delays.py) and the customer segments' recompute and updates
+(app/segments/jobs.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
 from app.notifications.planning import NotificationPlanner
 from app.persistence.db import Database
 from app.persistence.uow import Runner
+from app.segments.jobs import SegmentRecompute, SegmentUpdater
 from app.shipping.exceptions.delays import DelayChecks
 
 
@@ -52,6 +54,8 @@ class EventRuntime:
     delays: DelayChecks
     webhook_fanout: WebhookFanout
     webhooks: WebhookDispatcher
+    segments: SegmentRecompute
+    segment_updates: SegmentUpdater
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -66,10 +70,14 @@ class EventRuntime:
         await self.webhooks.start()
         await self.housekeeping.start()
         await self.delays.start()
+        await self.segments.start()
+        await self.segment_updates.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.segment_updates.stop()
+            await self.segments.stop()
             await self.delays.stop()
             await self.housekeeping.stop()
             await self.webhooks.stop()
@@ -90,10 +98,14 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
     planner = NotificationPlanner(db, bus, relay.publish,
                                   poll=settings.outbox_relay_seconds)
     # the delay check opens exceptions in units of work of its own, published by the relay
-    delays = DelayChecks(Runner(db, publish=relay.publish, settings=settings), settings)
+    background = Runner(db, publish=relay.publish, settings=settings)
+    delays = DelayChecks(background, settings)
     webhooks = WebhookDispatcher.from_settings(db, bus, settings)
     fanout = WebhookFanout(db, bus, on_delivery=webhooks.wake,
                            poll=settings.outbox_relay_seconds)
     return EventRuntime(bus=bus, relay=relay, planner=planner, dispatcher=dispatcher,
                         housekeeping=Housekeeping(db, settings), delays=delays,
-                        webhook_fanout=fanout, webhooks=webhooks)
+                        webhook_fanout=fanout, webhooks=webhooks,
+                        segments=SegmentRecompute(background, settings),
+                        segment_updates=SegmentUpdater(background, bus,
+                                                       poll=settings.outbox_relay_seconds))

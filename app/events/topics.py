@@ -16,6 +16,8 @@ lead.status_changed   {lead_id, owner_id, from_status, to_status, at}  (converte
                        opportunity_id too)
 opportunity.stage_changed {opportunity_id, owner_id, from_stage, to_stage, at}  (from_stage
                        null when created; codes of pipeline stages)
+customer.churn_risk   {customer_id, owner_id, from_segment, to_segment, at}  a VIP or REGULAR
+                      customer's computed segment became AT_RISK (app/segments/service.py)
 notification.created  {notification_id, channel, customer_id, user_id, template}
                       an in-app notification (the inbox: myNotifications), written by
                       app.notifications.planner with it, after the event that called for it
@@ -33,5 +35,6 @@ CUSTOMER_CREATED = "customer.created"
 LEAD_CREATED = "lead.created"
 LEAD_STATUS_CHANGED = "lead.status_changed"
 OPPORTUNITY_STAGE_CHANGED = "opportunity.stage_changed"
+CUSTOMER_CHURN_RISK = "customer.churn_risk"
 NOTIFICATION_CREATED = "notification.created"
 NOTIFICATIONS_DUE = "notifications.due"

@@ -214,12 +214,26 @@ def _stock_alert(reads: Reads, p: dict[str, Any]) -> list[Plan]:
     return [Plan("staff_low_stock", values, users=users)]
 
 
+def _churn_risk(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    """The owner's churn warning (app/segments/service.py emits one event per move); a
+    customer without an active owner warns the managers."""
+    customer = reads.customer(p.get("customer_id"))
+    if customer is None:
+        return []
+    users = repo.active_users(reads.session, [p["owner_id"]] if p.get("owner_id") else [])
+    users = users or repo.staff(reads.session, [Role.MANAGER])
+    values = {"customer_name": customer.name, "customer_code": customer.code,
+              "from_segment": p.get("from_segment"), "to_segment": p.get("to_segment")}
+    return [Plan("staff_churn_warning", values, users=users)]
+
+
 HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.ORDER_STATUS_CHANGED: _order_status,
     topics.SHIPMENT_STATUS_CHANGED: _shipment_status,
     topics.SHIPMENT_EXCEPTION_OPENED: _exception_opened,
     topics.RETURN_STATUS_CHANGED: _return_status,
     topics.STOCK_ALERT: _stock_alert,
+    topics.CUSTOMER_CHURN_RISK: _churn_risk,
 }
 
 

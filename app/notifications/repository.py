@@ -127,6 +127,13 @@ def staff(session: Session, roles: Sequence[Role], warehouse_id: int | None = No
     return list(session.exec(stmt).all())
 
 
+def active_users(session: Session, ids: Sequence[int]) -> list[User]:
+    if not ids:
+        return []
+    stmt = select(User).where(User.id.in_(list(ids)), User.is_active).order_by(User.id)
+    return list(session.exec(stmt).all())
+
+
 def source_key(key: str, value: int | None) -> str:
     return f"{key}={value}"
 

@@ -107,6 +107,16 @@ TEMPLATES: dict[str, dict[str, Template]] = {
                  "{available} available, safety stock {safety_stock}.",
                  "Stock alert: {sku}@{warehouse} {alert}, {available} available."),
     },
+    "staff_churn_warning": {
+        "zh": _T("客户流失预警：{customer_name}",
+                 "客户 {customer_code} {customer_name} 已从 {from_segment} 变为 {to_segment}"
+                 "（最近下单已久），请尽快跟进。",
+                 "流失预警：{customer_name} 由{from_segment}变为{to_segment}。"),
+        "en": _T("Churn warning: {customer_name}",
+                 "Customer {customer_code} {customer_name} moved from {from_segment} to "
+                 "{to_segment} (no recent orders); please follow up.",
+                 "Churn warning: {customer_name} {from_segment} -> {to_segment}."),
+    },
     "staff_exception": {
         "zh": _T("发货异常：{shipment_number}",
                  "订单 {order_number} 的发货单 {shipment_number}（运单号 {tracking_number}）"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from schema.catalog.types import Product
     from schema.orders.inputs import CustomerOrderFilter, OrderSort
     from schema.orders.types import Order
+    from schema.segments.types import CustomerSegment, PurchasePreferences
 
 register_loader("customer_by_id", repo.customer_rows_by_ids)
 register_loader("contacts_by_customer", repo.contacts_by_customer, default=[])
@@ -243,6 +244,22 @@ class Customer(Node):
                                      revenue=money(t.revenue, s.currency),
                                      _product_id=t.product_id)
                           for t in s.top_products])
+
+    @strawberry.field(extensions=requires(Perm.SEGMENTS_READ),
+                      description="The computed RFM segment; null before the customer's "
+                      "first purchase is scored; the hand-set `tier` is separate.")
+    def segment(self, info: strawberry.Info) -> Annotated[
+            CustomerSegment, strawberry.lazy("schema.segments.types")] | None:
+        return info.context.loaders.resolve("segment_by_customer", self._pk,
+                                            object_type("CustomerSegment").from_row)
+
+    @strawberry.field(extensions=requires(Perm.SEGMENTS_READ),
+                      description="Top categories and products, usual quantities, order "
+                      "cadence and the next expected order.")
+    def preferences(self, info: strawberry.Info) -> Annotated[
+            PurchasePreferences, strawberry.lazy("schema.segments.types")]:
+        return info.context.loaders.resolve("preferences_by_customer", self._pk,
+                                            object_type("PurchasePreferences").from_row)
 
     @classmethod
     def from_row(cls, row: m.Customer) -> Customer:

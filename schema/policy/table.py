@@ -201,6 +201,11 @@ OPERATIONS: dict[str, Rule] = {
             p.can(x) for x in sales_workflow.OPPORTUNITY_PERMS[OpportunityAction.CREATE_ORDER]),
         OPPORTUNITIES),
     "Mutation.pipelineStageUpdate": perm(P.PIPELINE_CONFIGURE),
+    # customer segments (docs/architecture.md#customer-segments)
+    "Query.segments": perm(P.SEGMENTS_READ, CUSTOMERS, note="count and customers row-scoped"),
+    "Query.segmentCounts": perm(P.SEGMENTS_READ, CUSTOMERS),
+    "Query.customersDueToReorder": perm(P.SEGMENTS_READ, CUSTOMERS),
+    "Mutation.segmentSave": perm(P.SEGMENTS_WRITE),
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),
@@ -275,6 +280,8 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "User.warehouseIds": perm(P.USERS_MANAGE),
     "Customer.orders": perm(P.ORDERS_READ),
     "Customer.purchaseSummary": perm(P.ORDERS_READ),
+    "Customer.segment": perm(P.SEGMENTS_READ),
+    "Customer.preferences": perm(P.SEGMENTS_READ),
     "Order.customer": perm(P.CUSTOMERS_READ),
     "Order.contact": perm(P.CUSTOMERS_READ),
     "ReturnRequest.customer": perm(P.CUSTOMERS_READ),

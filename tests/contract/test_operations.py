@@ -67,6 +67,10 @@ async def _refresh(s: Session) -> dict[str, Any]:
     return {"refreshToken": (await s.login("service@demo.local"))["refreshToken"]}
 
 
+async def _within(_s: Session) -> dict[str, Any]:
+    return {"within": 14}
+
+
 async def _order(s: Session) -> dict[str, Any]:
     return {"id": await s.first_id("orders", "sales@demo.local")}
 
@@ -243,6 +247,8 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "webhook-admin.graphql": ("admin@demo.local", _none),
     "sales-funnel-board.graphql": ("sales@demo.local", _funnel_board),
     "lead-list.graphql": ("sales@demo.local", _lead_list),
+    "at-risk-customers.graphql": ("manager@demo.local", _none),
+    "due-to-reorder.graphql": ("sales@demo.local", _within),
 }
 
 

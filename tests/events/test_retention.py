@@ -58,6 +58,7 @@ async def test_old_history_is_deleted_and_a_resume_before_it_is_refused(
     await live_kit.ok_step("orderHold", order["id"], factory.user("MANAGER").token,
                            reason="盘点")
     await _all_published(db)
+    factory.update_segments()  # a durable consumer retention waits for (the server's may lag)
 
     # eight days on, everything published so far is past the retention window
     counts = await Housekeeping(db, settings).run_once(now=utcnow() + timedelta(days=8))

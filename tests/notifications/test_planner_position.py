@@ -108,6 +108,7 @@ async def test_retention_keeps_the_events_the_planner_has_not_read(factory, db, 
                                       {"customer_id": customer.id})
     assert factory.plan_notifications() == 2
     assert {n.channel for n in rows(factory, customer_id=customer.id)} == {"EMAIL", "IN_APP"}
+    factory.update_segments()  # the other consumer of order events
     await relay.recover()
     await Housekeeping(db, settings).run_once(now=utcnow() + timedelta(days=30))
     with Session(db.read_engine) as session:

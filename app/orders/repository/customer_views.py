@@ -134,6 +134,11 @@ def _purchased():  # noqa: ANN202
                     Order.status_before_hold.in_(_PURCHASED)))
 
 
+def purchased():  # noqa: ANN201
+    """The condition of orders that count as purchases (customer segments read it too)."""
+    return _purchased()
+
+
 def purchase_summaries(session: Session, customer_ids: Sequence[int]
                        ) -> dict[int, PurchaseSummary]:
     """Loader fetch: counts, spend and last order date, plus the top products by quantity."""

@@ -8,6 +8,7 @@ from tests.bench.scenarios import (
     s5_cache,
     s6_webhooks,
     s7_abuse,
+    s8_segments,
 )
 
 # (key, coroutine function(ctx) -> list[Scenario], dataset sizes it runs on)
@@ -19,4 +20,5 @@ SCENARIOS = [
     ("S4", s4_subscribers.run, {"S"}),
     ("S3", s3_orders.run, {"S"}),
     ("S6", s6_webhooks.run, {"S"}),
+    ("S8", s8_segments.run, {"S", "M"}),
 ]
