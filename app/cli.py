@@ -1,5 +1,5 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
-parcels, serve, simulate carriers' webhooks, rotate the data key.
+parcels and activities, serve, simulate carriers' webhooks, rotate the data key.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -88,6 +88,38 @@ def _cmd_check_delays(args: argparse.Namespace) -> int:
         if result.examined < BATCH:
             break
     print(f"opened {opened} DELAYED exceptions (estimated delivery before {today})")
+    return 0
+
+
+def _cmd_check_activities(args: argparse.Namespace) -> int:
+    """The activity checks once (app/activities/checks.py): overdue alerts, contact plans'
+    tasks, targets behind pace, in units of work whose events the server's relay publishes
+    after its grace period."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from app.activities import checks
+    from app.auth.principal import SYSTEM
+
+    settings, runner = get_settings(), _runner()
+    now = datetime.combine(args.today, datetime.min.time(), UTC) if args.today \
+        else datetime.now(UTC)
+    zone = settings.business_timezone
+    today = now.astimezone(ZoneInfo(zone)).date()
+    counts = []
+    for fn, fn_args in ((checks.check_overdue, (now,)),
+                        (checks.run_contact_plans, (today, zone))):
+        count = 0
+        while True:
+            result = runner.write_sync(fn, *fn_args, principal=SYSTEM)
+            count += len(result.raised)
+            if result.examined < checks.BATCH:
+                break
+        counts.append(count)
+    paced = runner.write_sync(checks.check_pace, now, zone, settings.target_pace_threshold,
+                              principal=SYSTEM)
+    print(f"overdue alerts {counts[0]}, contact-plan tasks {counts[1]}, "
+          f"targets behind pace {len(paced.raised)}")
     return 0
 
 
@@ -184,6 +216,12 @@ def _parser() -> argparse.ArgumentParser:
     delays.add_argument("--today", type=date.fromisoformat, help="the business day, "
                         "YYYY-MM-DD (default: today in CRM_BUSINESS_TIMEZONE)")
     delays.set_defaults(fn=_cmd_check_delays)
+
+    checks = sub.add_parser("check-activities", help="alert overdue activities, make "
+                            "contact plans' tasks, alert targets behind pace")
+    checks.add_argument("--today", type=_day, help="check as of 00:00 UTC this day "
+                        "(default: now)")
+    checks.set_defaults(fn=_cmd_check_activities)
 
     rotate = sub.add_parser("rotate-data-key", help="encrypt personal data under "
                             "CRM_DATA_KEY's current key (plain text too), in batches; "

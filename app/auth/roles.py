@@ -50,6 +50,12 @@ class Perm(StrEnum):
     # cash on delivery: remittances and reconciliation
     COD_READ = "cod:read"
     COD_WRITE = "cod:write"
+    # activities, visit and contact plans; sales targets
+    # (docs/architecture.md#activities-plans-and-targets)
+    ACTIVITIES_READ = "activities:read"
+    ACTIVITIES_WRITE = "activities:write"
+    TARGETS_READ = "targets:read"
+    TARGETS_WRITE = "targets:write"
 
 
 P = Perm
@@ -61,7 +67,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.MANAGER: frozenset(set(Perm) - {P.AUDIT_READ, P.USERS_MANAGE}),
     Role.SALES: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
-        P.NOTIFICATIONS_READ,
+        P.NOTIFICATIONS_READ, P.ACTIVITIES_READ, P.ACTIVITIES_WRITE, P.TARGETS_READ,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
@@ -81,7 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
         P.RATES_READ, P.COD_READ, P.COD_WRITE,
     }),
-    Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ}),
+    Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.ACTIVITIES_READ, P.TARGETS_READ}),
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,

@@ -1,11 +1,12 @@
 """The background machinery of one process: bus, outbox relay, notification planner and
-dispatcher, housekeeping (retention) and the periodic delay check of parcels
-(app/shipping/exceptions/delays.py)."""
+dispatcher, housekeeping (retention), the periodic delay check of parcels
+(app/shipping/exceptions/delays.py) and the activity checks (app/activities/checks.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.activities.checks import ActivityChecks
 from app.config import Settings
 from app.events.bus import DomainEvent, EventBus, InProcessBus
 from app.events.housekeeping import Housekeeping
@@ -47,6 +48,7 @@ class EventRuntime:
     dispatcher: NotificationDispatcher
     housekeeping: Housekeeping
     delays: DelayChecks
+    activities: ActivityChecks
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -59,10 +61,12 @@ class EventRuntime:
         await self.dispatcher.start()
         await self.housekeeping.start()
         await self.delays.start()
+        await self.activities.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.activities.stop()
             await self.delays.stop()
             await self.housekeeping.stop()
             await self.dispatcher.stop()
@@ -82,5 +86,7 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                                   poll=settings.outbox_relay_seconds)
     # the delay check opens exceptions in units of work of its own, published by the relay
     delays = DelayChecks(Runner(db, publish=relay.publish, settings=settings), settings)
+    activities = ActivityChecks(Runner(db, publish=relay.publish, settings=settings), settings)
     return EventRuntime(bus=bus, relay=relay, planner=planner, dispatcher=dispatcher,
-                        housekeeping=Housekeeping(db, settings), delays=delays)
+                        housekeeping=Housekeeping(db, settings), delays=delays,
+                        activities=activities)

@@ -127,6 +127,11 @@ def staff(session: Session, roles: Sequence[Role], warehouse_id: int | None = No
     return list(session.exec(stmt).all())
 
 
+def active_users(session: Session, ids: Sequence[int]) -> list[User]:
+    stmt = select(User).where(User.is_active, User.id.in_(list(ids))).order_by(User.id)
+    return list(session.exec(stmt).all())
+
+
 def source_key(key: str, value: int | None) -> str:
     return f"{key}={value}"
 
