@@ -81,4 +81,4 @@ def customer_timeline(session: Session, principal: Principal, customer_id: int,
                     total=0 if page.with_total else None)
     entries = union_all(*branches).subquery("timeline")
     sort = [(entries.c.at, True), (entries.c.kind, True)]
-    return paginate(session, select(entries), sort, page, entries.c.entry_id)
+    return paginate(session, select(*entries.c), sort, page, entries.c.entry_id)
