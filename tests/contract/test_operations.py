@@ -202,6 +202,12 @@ async def _return_receive(s: Session) -> dict[str, Any]:
                                    "warehouse@demo.local")}
 
 
+async def _agenda(_s: Session) -> dict[str, Any]:
+    monday = NOW.date() - timedelta(days=NOW.weekday())
+    return {"from": (NOW - timedelta(days=1)).isoformat(),
+            "to": (NOW + timedelta(days=7)).isoformat(), "weekFrom": monday.isoformat()}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -229,6 +235,8 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "shipment-exception-resolve.graphql": ("service@demo.local", _exception_resolve),
     "shipment-return-receive.graphql": ("warehouse@demo.local", _return_receive),
     "carrier-webhook-review.graphql": ("logistics@demo.local", _none),
+    "my-agenda.graphql": ("sales@demo.local", _agenda),
+    "customer-timeline.graphql": ("sales@demo.local", _customer),
 }
 
 
