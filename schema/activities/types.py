@@ -20,6 +20,7 @@ from schema.core.objects import object_type, register_types
 from schema.core.permissions import current_principal, requires, visibility
 from schema.core.writes import run_read
 from schema.loading.loaders import register_loader
+from schema.loading.prefetch import register_relation
 
 if TYPE_CHECKING:
     from schema.auth.types import User
@@ -55,6 +56,10 @@ register_loader("activity_by_id", service.activities_by_ids)
 register_loader("visit_progress", planning.visit_progress, default=0)
 register_loader("target_progress", planning.target_progress, default=Decimal("0.00"))
 register_loader("timeline_page", service.timeline_pages)
+register_relation("Activity", "assignee", "user_by_id", "assignee_id")
+register_relation("Activity", "customer", "customer_by_id", "customer_id")
+register_relation("VisitPlan", "user", "user_by_id", "user_id")
+register_relation("SalesTarget", "user", "user_by_id", "user_id")
 
 
 @strawberry.type(description="A call, e-mail, visit, meeting, note or task on a customer, "

@@ -158,3 +158,21 @@ async def test_roles_analyst_masked_customer_refused(api, factory):
     refused = await api.gql(a.CREATE, {"input": {"kind": "CALL", "subjectId": made["id"],
                                                  "title": "x"}}, analyst.token)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_activity_list_runs_a_fixed_number_of_statements(api, factory, db):
+    manager = factory.user("MANAGER")
+    reps = [factory.user("SALES") for _ in range(3)]
+    customer = factory.customer(owner_id=reps[0].id)
+    for i in range(24):
+        await a.create(api, manager.token, a.customer_gid(customer), title=f"t{i}",
+                       assigneeId=reps[i % 3].gid)
+    counts = {}
+    for first in (4, 24):
+        db.counter.reset()
+        data = await api.ok(a.LIST, {"filter": {"customerId": a.customer_gid(customer)},
+                                     "first": first}, manager.token)
+        counts[first] = db.counter.count
+        assert len(data["activities"]["edges"]) == first
+    # the page, its total, the assignees, the customers
+    assert counts[4] == counts[24] <= 4, counts
