@@ -135,13 +135,13 @@ def update_activity(uow: UnitOfWork, activity_id: int, data: dict[str, Any],
                        field=["expectedVersion"])
     if activity.status != ActivityStatus.OPEN.value and data.keys() - {"notes", "outcome"}:
         raise InvalidTransition("activity", activity.status, "reschedule or reassign")
-    before = snapshot(activity)
+    before, due_before = snapshot(activity), activity.due_at
     if "assignee_id" in data:
         data["assignee_id"] = check_assignee(uow.session, uow.principal, data["assignee_id"])
     for key, value in data.items():
         if key in _EDITABLE and value is not None:
             setattr(activity, key, value.strip() if key == "title" else value)
-    if "due_at" in data and data["due_at"] != before["due_at"]:
+    if activity.due_at != due_before:
         activity.overdue_alerted_at = None  # a new due time can be missed again, once
     activity.version += 1
     activity.updated_at = utcnow()

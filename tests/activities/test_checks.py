@@ -49,6 +49,13 @@ async def test_one_overdue_alert_per_item_with_racing_runs(api, factory):
     assert in_app.count((manager.id, "IN_APP")) == 1
     assert "逾期回访" in next(n.subject for n in notices if n.user_id == rep.id)
 
+    # an edit that keeps the due time raises nothing new
+    same = (await api.ok(a.UPDATE, {"id": late["id"], "input": {
+        "title": "逾期回访（已改）", "dueAt": late["dueAt"]}}, rep.token))["activityUpdate"]
+    assert same["userErrors"] == []
+    factory.runner.write_sync(checks.check_overdue, a.now(), principal=SYSTEM)
+    assert len(a.overdue_events(factory, activity_id)) == 1
+
     # a new due time can be missed again, once
     moved = (await api.ok(a.UPDATE, {"id": late["id"], "input": {
         "dueAt": a.iso(a.now() - timedelta(minutes=1))}}, rep.token))["activityUpdate"]
