@@ -1,6 +1,6 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
-parcels, deliver outgoing webhooks, recompute customer segments, serve, simulate carriers'
-webhooks, rotate the data key, back up and restore the database.
+parcels and activities, deliver outgoing webhooks, recompute customer segments, serve,
+simulate carriers' webhooks, rotate the data key, back up and restore the database.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -104,6 +104,38 @@ def _cmd_segments_recompute(args: argparse.Namespace) -> int:
     jobs.update_pending(runner)
     print(f"segments computed for {result.scored} customers, "
           f"{len(result.churn)} churn warnings")
+    return 0
+
+
+def _cmd_check_activities(args: argparse.Namespace) -> int:
+    """The activity checks once (app/activities/checks.py): overdue alerts, contact plans'
+    tasks, targets behind pace, in units of work whose events the server's relay publishes
+    after its grace period."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from app.activities import checks
+    from app.auth.principal import SYSTEM
+
+    settings, runner = get_settings(), _runner()
+    now = datetime.combine(args.today, datetime.min.time(), UTC) if args.today \
+        else datetime.now(UTC)
+    zone = settings.business_timezone
+    today = now.astimezone(ZoneInfo(zone)).date()
+    counts = []
+    for fn, fn_args in ((checks.check_overdue, (now,)),
+                        (checks.run_contact_plans, (today, zone))):
+        count = 0
+        while True:
+            result = runner.write_sync(fn, *fn_args, principal=SYSTEM)
+            count += len(result.raised)
+            if result.examined < checks.BATCH:
+                break
+        counts.append(count)
+    paced = runner.write_sync(checks.check_pace, now, zone, settings.target_pace_threshold,
+                              principal=SYSTEM)
+    print(f"overdue alerts {counts[0]}, contact-plan tasks {counts[1]}, "
+          f"targets behind pace {len(paced.raised)}")
     return 0
 
 
@@ -267,6 +299,11 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     segments.add_parser("recompute", help="recompute every customer's RFM scores and "
                         "segment now").set_defaults(fn=_cmd_segments_recompute)
+    checks = sub.add_parser("check-activities", help="alert overdue activities, make "
+                            "contact plans' tasks, alert targets behind pace")
+    checks.add_argument("--today", type=_day, help="check as of 00:00 UTC this day "
+                        "(default: now)")
+    checks.set_defaults(fn=_cmd_check_activities)
 
     rotate = sub.add_parser("rotate-data-key", help="encrypt personal data under "
                             "CRM_DATA_KEY's current key (plain text too), in batches; "

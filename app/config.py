@@ -104,6 +104,11 @@ class Settings:
     # the delay check of parcels past their estimated delivery; 0: never
     # (app/shipping/exceptions/delays.py)
     delay_check_seconds: float = 3600.0
+    # the activity checks (overdue work, contact plans, targets behind pace); 0: never
+    # (app/activities/checks.py)
+    activity_check_seconds: float = 300.0
+    # a target is behind pace when progress / elapsed fraction of its period is below this
+    target_pace_threshold: float = 0.8
     # the zone of carriers' daily cutoffs and of delivery dates (app/shipping/rates.py)
     business_timezone: str = "Asia/Shanghai"
     # personal data at rest: `id:base64key[,id:base64key...]`, the first the current key;
@@ -275,6 +280,8 @@ def _retention_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "outbox_retention_days": _number(env, "CRM_OUTBOX_RETENTION_DAYS", 7, 1, 3650),
         "housekeeping_seconds": _number(env, "CRM_HOUSEKEEPING_SECONDS", 3600, 1, 86400),
         "delay_check_seconds": _number(env, "CRM_DELAY_CHECK_SECONDS", 3600, 0, 86400),
+        "activity_check_seconds": _number(env, "CRM_ACTIVITY_CHECK_SECONDS", 300, 0, 86400),
+        "target_pace_threshold": _number(env, "CRM_TARGET_PACE_THRESHOLD", 0.8, 0, 10),
     }
 
 

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from app.activities.models import Activity, ContactPlan, SalesTarget, VisitPlan
 from app.audit.models import AuditRecord
 from app.auth.models import RefreshToken, User, UserWarehouse
 from app.catalog.models import Product
@@ -45,7 +46,8 @@ from app.shipping.models import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Address", "AuditRecord", "Carrier", "Contact", "Customer", "IdempotencyRecord",
+    "Activity", "Address", "AuditRecord", "ContactPlan", "SalesTarget", "VisitPlan",
+    "Carrier", "Contact", "Customer", "IdempotencyRecord",
     "Notification", "NotificationPreference", "Order", "OrderAllocation", "OrderEvent",
     "OrderLine", "OutboxConsumer", "OutboxEvent", "Payment", "Product", "RefreshToken",
     "ReturnLine", "ReturnRequest", "Shipment", "ShipmentLine", "StockLevel", "StockMovement",

@@ -5,6 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from schema.activities.mutations import ActivityMutation
+from schema.activities.queries import ActivityQuery
+from schema.activities.subscriptions import ActivitySubscription
 from schema.audit.queries import AuditQuery
 from schema.auth.mutations import AuthMutation, UserAdminMutation
 from schema.auth.queries import AuthQuery, UserAdminQuery
@@ -67,14 +70,17 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
-                       SalesQuery, SegmentQuery]
+                       SalesQuery, SegmentQuery,
+                       ActivityQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
                          CarrierWebhookMutation, IntegrationMutation,
-                         SalesMutation, SegmentMutation]
-SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription]
+                         SalesMutation, SegmentMutation,
+                         ActivityMutation]
+SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
+                              ActivitySubscription]
 
 
 def build_schema() -> strawberry.Schema:

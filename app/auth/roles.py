@@ -64,6 +64,12 @@ class Perm(StrEnum):
     # (docs/architecture.md#customer-segments)
     SEGMENTS_READ = "segments:read"
     SEGMENTS_WRITE = "segments:write"
+    # activities, visit and contact plans; sales targets
+    # (docs/architecture.md#activities-plans-and-targets)
+    ACTIVITIES_READ = "activities:read"
+    ACTIVITIES_WRITE = "activities:write"
+    TARGETS_READ = "targets:read"
+    TARGETS_WRITE = "targets:write"
 
 
 P = Perm
@@ -76,7 +82,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.SALES: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
         P.NOTIFICATIONS_READ, P.LEADS_READ, P.LEADS_WRITE, P.OPPORTUNITIES_READ,
-        P.OPPORTUNITIES_WRITE, P.SEGMENTS_READ,
+        P.OPPORTUNITIES_WRITE, P.SEGMENTS_READ, P.ACTIVITIES_READ, P.ACTIVITIES_WRITE,
+        P.TARGETS_READ,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
@@ -97,7 +104,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         P.RATES_READ, P.COD_READ, P.COD_WRITE,
     }),
     Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ,
-                                         P.SEGMENTS_READ}),
+                                         P.SEGMENTS_READ, P.ACTIVITIES_READ,
+                                         P.TARGETS_READ}),
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,

@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
+from app.activities.models import Activity, ContactPlan, SalesTarget, VisitPlan
 from app.auth.models import User, UserWarehouse
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
 from app.demo import catalog_data as cd
+from app.demo.activities import ActivityDemo
 from app.demo.carriers import SERVICE_SPECS, rate_rules, service_row
 from app.demo.masterdata import CustomerPlan
 from app.demo.orders import OrderPlan, ShipmentPlan
@@ -54,6 +56,7 @@ class DemoPlan:
     now: datetime  # the demo's "now" (masterdata.demo_now)
     leads: list[LeadPlan] = field(default_factory=list)
     opportunities: list[OpportunityPlan] = field(default_factory=list)
+    activities: ActivityDemo | None = None  # app/demo/activities.py
 
     @property
     def opened(self) -> datetime:
@@ -310,3 +313,31 @@ def write_sales(s: Session, ids: Ids, plan: DemoPlan) -> None:
                  if op.lead is not None]
     if converted:
         s.execute(update(Lead), converted)
+
+
+def write_activities(s: Session, ids: Ids, plan: DemoPlan) -> int:
+    """Activities, contact plans, visit plans and targets (app/demo/activities.py); the
+    rows written."""
+    demo = plan.activities
+    if demo is None:
+        return 0
+    reps = [ids.users[e] for e, r, _ in cd.DEMO_USERS if r == "SALES"]
+    manager = ids.users["manager@demo.local"]
+    plan_ids = insert_rows(s, ContactPlan, [
+        {**{k: v for k, v in p.items() if k not in ("customer", "assignee")},
+         "subject_id": ids.customers[p["customer"]], "customer_id": ids.customers[p["customer"]],
+         "assignee_id": reps[p["assignee"]]} for p in demo.contact_plans])
+    insert_rows(s, Activity, [
+        {**{k: v for k, v in a.items() if k not in ("customer", "assignee")},
+         "subject_id": ids.customers[a["customer"]], "customer_id": ids.customers[a["customer"]],
+         "assignee_id": reps[a["assignee"]], "created_by_id": reps[a["assignee"]],
+         "contact_plan_id": None, "overdue_alerted_at": None, "version": 1}
+        for a in demo.activities])
+    insert_rows(s, VisitPlan, [{**{k: v for k, v in p.items() if k != "user"},
+                                "user_id": reps[p["user"]]} for p in demo.visit_plans])
+    insert_rows(s, SalesTarget, [
+        {**{k: v for k, v in t.items() if k != "user"},
+         "user_id": reps[t["user"]] if t["user"] is not None else None,
+         "scope_key": f"user:{reps[t['user']]}" if t["user"] is not None else "team",
+         "pace_alerted_on": None, "created_by_id": manager} for t in demo.targets])
+    return len(demo.activities) + len(plan_ids) + len(demo.visit_plans) + len(demo.targets)

@@ -1,7 +1,8 @@
 """`crm seed-demo`: realistic, deterministic demo data in one transaction.
 
 About 200 customers, 100 products, 3 warehouses with stock, 7 carriers, 1,000 orders in
-every state with lines, allocations, history, payments, shipments and tracking, and one
+every state with lines, allocations, history, payments, shipments and tracking, the sales
+reps' activities, visit and contact plans and targets (app/demo/activities.py), and one
 login per role (shared password `demo-password`). Its dates are relative to the day it is
 seeded (masterdata.demo_now: today, or CRM_DEMO_TODAY / `seed-demo --today`): open orders
 promised around that day, parcels in flight dispatched in its last days, the rest spread
@@ -21,6 +22,7 @@ from datetime import date
 from app.auth.passwords import hash_password, verify_password
 from app.auth.principal import SYSTEM
 from app.demo import catalog_data as cd
+from app.demo.activities import plan_activities
 from app.demo.carriers import add_parcel_facts, add_shipping_agreements
 from app.demo.masterdata import SEED, build_customers, build_products, demo_now, demo_today
 from app.demo.orders import build_orders
@@ -29,6 +31,7 @@ from app.demo.repository import (
     Ids,
     demo_accounts,
     occupied,
+    write_activities,
     write_carrier_services,
     write_movements,
     write_orders,
@@ -75,7 +78,8 @@ def build_plan(today: date, seed: int = SEED) -> DemoPlan:
     levels, movements = plan_stock(rng, products, len(cd.WAREHOUSES), orders, now)
     leads, opportunities = build_sales(customers, products, len(sales), now)
     return DemoPlan(customers=customers, products=products, orders=orders, levels=levels,
-                    movements=movements, now=now, leads=leads, opportunities=opportunities)
+                    movements=movements, now=now, leads=leads, opportunities=opportunities,
+                    activities=plan_activities(customers, len(sales), now))
 
 
 def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
@@ -91,6 +95,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     write_shipments(s, ids, plan)
     write_movements(s, ids, plan)
     write_sales(s, ids, plan)
+    crm = write_activities(s, ids, plan)
     segments = _segments(uow, plan)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
@@ -99,6 +104,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
         "carrier_services": services, "leads": len(plan.leads),
         "opportunities": len(plan.opportunities), "customer_segments": segments,
+        "activities_plans_targets": crm,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

@@ -2,12 +2,14 @@
 dispatcher, the outgoing webhooks' fan-out and dispatcher (app/integrations/),
 housekeeping (retention), the periodic delay check of parcels
 (app/shipping/exceptions/delays.py) and the customer segments' recompute and updates
-(app/segments/jobs.py)."""
+(app/segments/jobs.py), and the activity checks
+(app/activities/checks.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.activities.checks import ActivityChecks
 from app.config import Settings
 from app.events.bus import DomainEvent, EventBus, InProcessBus
 from app.events.housekeeping import Housekeeping
@@ -56,6 +58,7 @@ class EventRuntime:
     webhooks: WebhookDispatcher
     segments: SegmentRecompute
     segment_updates: SegmentUpdater
+    activities: ActivityChecks
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -72,12 +75,14 @@ class EventRuntime:
         await self.delays.start()
         await self.segments.start()
         await self.segment_updates.start()
+        await self.activities.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
             await self.segment_updates.stop()
             await self.segments.stop()
+            await self.activities.stop()
             await self.delays.stop()
             await self.housekeeping.stop()
             await self.webhooks.stop()
@@ -108,4 +113,5 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                         webhook_fanout=fanout, webhooks=webhooks,
                         segments=SegmentRecompute(background, settings),
                         segment_updates=SegmentUpdater(background, bus,
-                                                       poll=settings.outbox_relay_seconds))
+                                                       poll=settings.outbox_relay_seconds),
+                        activities=ActivityChecks(background, settings))

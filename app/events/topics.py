@@ -21,6 +21,10 @@ customer.churn_risk   {customer_id, owner_id, from_segment, to_segment, at}  a V
 notification.created  {notification_id, channel, customer_id, user_id, template}
                       an in-app notification (the inbox: myNotifications), written by
                       app.notifications.planner with it, after the event that called for it
+activity.overdue      {activity_id, assignee_id, customer_id, subject_type, subject_id, kind,
+                       title, due_at, at}  raised once per due time by the periodic check
+target.behind_pace    {target_id, user_id, metric, period, period_start, achieved, target,
+                       pace, at}  at most once per target and day
 notifications.due     {channels, count}  e-mail / SMS notifications the planner wrote in one
                       batch, waiting for a dispatcher (which reads them from the table)
 """
@@ -38,3 +42,6 @@ OPPORTUNITY_STAGE_CHANGED = "opportunity.stage_changed"
 CUSTOMER_CHURN_RISK = "customer.churn_risk"
 NOTIFICATION_CREATED = "notification.created"
 NOTIFICATIONS_DUE = "notifications.due"
+# activities and targets (docs/architecture.md#activities-plans-and-targets)
+ACTIVITY_OVERDUE = "activity.overdue"
+TARGET_BEHIND_PACE = "target.behind_pace"

@@ -36,7 +36,7 @@ from app.persistence.columns import utcnow
 log = logging.getLogger("crm.notifications")
 CONSUMER = "notifications"  # its outbox position (app/events/repository/consumers.py)
 STAFF_LANGUAGE = "zh"  # for a user whose language is not one of LANGUAGES
-_LABELLED = ("status", "alert", "problem")
+_LABELLED = ("status", "alert", "problem", "kind", "metric", "period")
 _SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}
 # delivery exceptions the customer hears of (docs/architecture.md#delivery-exceptions); an
 # OTHER problem only when a carrier reported it (staff's own are internal until resolved)
@@ -227,6 +227,33 @@ def _churn_risk(reads: Reads, p: dict[str, Any]) -> list[Plan]:
     return [Plan("staff_churn_warning", values, users=users)]
 
 
+def _activity_overdue(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    """The assignee and every MANAGER hear of overdue work once per due time (the check
+    raises one event: app/activities/checks.py). Users have no manager relation: the
+    managers are all of them (docs/architecture.md#activities-plans-and-targets)."""
+    session = reads.session
+    assignee = repo.active_users(session, [p.get("assignee_id") or 0])
+    managers = repo.staff(session, [Role.MANAGER])
+    users = {u.id: u for u in assignee + managers}
+    values = {"title": p.get("title"), "kind": p.get("kind"),
+              "due_at": (p.get("due_at") or "")[:16].replace("T", " ") + " UTC",
+              "assignee": assignee[0].full_name if assignee else "-"}
+    return [Plan("staff_activity_overdue", values, users=list(users.values()),
+                 source=repo.source_key("activity_id", p.get("activity_id")))]
+
+
+def _target_behind(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    """The rep (a team target: nobody in particular) and every MANAGER."""
+    session = reads.session
+    rep = repo.active_users(session, [p["user_id"]]) if p.get("user_id") else []
+    users = {u.id: u for u in rep + repo.staff(session, [Role.MANAGER])}
+    values = {"rep": rep[0].full_name if rep else "团队 / team", "metric": p.get("metric"),
+              "period": p.get("period"), "period_start": p.get("period_start"),
+              "achieved": p.get("achieved"), "target": p.get("target"), "pace": p.get("pace")}
+    return [Plan("staff_target_behind", values, users=list(users.values()),
+                 source=repo.source_key("target_id", p.get("target_id")))]
+
+
 HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.ORDER_STATUS_CHANGED: _order_status,
     topics.SHIPMENT_STATUS_CHANGED: _shipment_status,
@@ -234,6 +261,8 @@ HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.RETURN_STATUS_CHANGED: _return_status,
     topics.STOCK_ALERT: _stock_alert,
     topics.CUSTOMER_CHURN_RISK: _churn_risk,
+    topics.ACTIVITY_OVERDUE: _activity_overdue,
+    topics.TARGET_BEHIND_PACE: _target_behind,
 }
 
 

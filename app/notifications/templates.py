@@ -127,6 +127,25 @@ TEMPLATES: dict[str, dict[str, Template]] = {
                  "{tracking_number}) has an exception: {reason}.",
                  "Shipment exception: {shipment_number} {reason}."),
     },
+    # activities and targets (docs/architecture.md#activities-plans-and-targets)
+    "staff_activity_overdue": {
+        "zh": _T("待办逾期：{title}",
+                 "{assignee} 的{kind}「{title}」已于 {due_at} 到期，尚未完成。",
+                 "待办逾期：{title}（{due_at}）。"),
+        "en": _T("Overdue: {title}",
+                 "{assignee}'s {kind} \"{title}\" was due {due_at} and is not done.",
+                 "Overdue: {title} (due {due_at})."),
+    },
+    "staff_target_behind": {
+        "zh": _T("目标进度落后：{rep} {metric}",
+                 "{rep} 的{period}目标（{metric}，自 {period_start}）进度落后：已完成 "
+                 "{achieved} / {target}，进度比 {pace}。",
+                 "目标落后：{rep} {metric} {achieved}/{target}。"),
+        "en": _T("Behind target: {rep} {metric}",
+                 "{rep}'s {period} target ({metric}, from {period_start}) is behind pace: "
+                 "{achieved} of {target} achieved, pace {pace}.",
+                 "Behind target: {rep} {metric} {achieved}/{target}."),
+    },
 }
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
@@ -137,7 +156,10 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
            # delivery exceptions (the customer's "problem with your delivery" notice)
            "FAILED_ATTEMPT": "派送未成功", "DAMAGED": "包裹破损", "LOST": "包裹丢失",
            "ADDRESS_PROBLEM": "收货地址有问题", "REFUSED": "包裹被拒收",
-           "OTHER": "承运商报告了异常"},
+           "OTHER": "承运商报告了异常",
+           "CALL": "电话", "EMAIL": "邮件", "VISIT": "拜访", "MEETING": "会议", "NOTE": "备注",
+           "TASK": "任务", "REVENUE": "销售额", "NEW_CUSTOMERS": "新客户数", "VISITS": "拜访数",
+           "MONTH": "月度", "QUARTER": "季度"},
     "en": {"LOW_STOCK": "low on stock", "OUT_OF_STOCK": "out of stock",
            "BACK_IN_STOCK": "back in stock",
            "FAILED_ATTEMPT": "a delivery attempt failed", "DAMAGED": "the parcel is damaged",

@@ -5,17 +5,21 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 
 import {
+  AtRiskCustomersDocument,
   CarrierAdminDocument,
   CarrierRateRuleSetDocument,
   CarrierWebhookReviewDocument,
   CodReconciliationDocument,
   CodRemittanceRecordDocument,
   CustomerDetailDocument,
+  CustomerTimelineDocument,
   CustomerTrackingDocument,
+  DueToReorderDocument,
   FailedDeliveriesDocument,
   LeadListDocument,
   LoginDocument,
   MeDocument,
+  MyAgendaDocument,
   NetworkPerformanceDocument,
   OrderCreateShipmentsDocument,
   OrderDetailDocument,
@@ -259,4 +263,25 @@ export async function funnelThisQuarter(session: Session, from: string, to: stri
 export async function newLeads(session: Session) {
   const data = await execute(session, LeadListDocument, { first: 20 });
   return data.leads.nodes.map((l) => l.id);
+}
+
+export async function agendaThisWeek(session: Session, from: string, to: string,
+                                     weekFrom: string) {
+  const data = await execute(session, MyAgendaDocument, { from, to, weekFrom });
+  return data.myAgenda.edges.map((e) => [e.node.title, e.node.overdue] as const);
+}
+
+export async function customer360(session: Session, id: string) {
+  const data = await execute(session, CustomerTimelineDocument, { id });
+  return data.customer?.timeline?.edges.map((e) => e.node.title) ?? [];
+}
+
+export async function atRisk(session: Session) {
+  const data = await execute(session, AtRiskCustomersDocument, {});
+  return data.segmentCounts.map((c) => [c.segment, c.count] as const);
+}
+
+export async function dueToReorder(session: Session, within: number) {
+  const data = await execute(session, DueToReorderDocument, { within });
+  return data.customersDueToReorder.map((c) => c.name);
 }

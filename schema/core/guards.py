@@ -16,6 +16,8 @@ SHIP_TO_RULE = ("ship-to contact data: visible to staff who ship it (WAREHOUSE, 
                 "masked for ANALYST (138****5678)")
 ACCOUNT_RULE = ("account details: the account itself and users:manage; others see an "
                 "account by fullName only")
+ACTIVITY_TEXT_RULE = ("free text about people (activity notes and outcome, timeline "
+                      "details): masked for ANALYST (***), hidden from WAREHOUSE and LOGISTICS")
 WAREHOUSE_ADDRESS_RULE = "warehouse address: WAREHOUSE staff read their own warehouses' only"
 
 
@@ -26,6 +28,16 @@ def contact_value(info: Any, value: str | None) -> str | None:
     if access == "masked":
         return mask(value)
     raise forbidden("contact data is hidden for your role")
+
+
+def activity_text(info: Any, value: str | None) -> str | None:
+    """Free text may name people: ANALYST reads that there is some, not what it says."""
+    access = current_principal(info).contact_access()
+    if access == "full":
+        return value
+    if access == "masked":
+        return "***" if value else value
+    raise forbidden("activity text is hidden for your role")
 
 
 def ship_to_value(info: Any, value: str | None) -> str | None:

@@ -17,7 +17,7 @@ from app.orders.repository import customer_views
 from schema.core.guards import CONTACT_RULE, CREDIT_RULE, contact_value, credit_value
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import object_type, register_types
-from schema.core.pagination import Connection, to_connection, wants_total
+from schema.core.pagination import Connection, page_request, to_connection, wants_total
 from schema.core.permissions import current_principal, requires, visibility
 from schema.core.scalars import Money, money
 from schema.core.writes import run_read
@@ -25,6 +25,7 @@ from schema.loading.loaders import register_loader
 from schema.loading.prefetch import prefetch_connection, register_relation
 
 if TYPE_CHECKING:
+    from schema.activities.types import TimelineEntry
     from schema.auth.types import User
     from schema.catalog.types import Product
     from schema.orders.inputs import CustomerOrderFilter, OrderSort
@@ -260,6 +261,23 @@ class Customer(Node):
             PurchasePreferences, strawberry.lazy("schema.segments.types")]:
         return info.context.loaders.resolve("preferences_by_customer", self._pk,
                                             object_type("PurchasePreferences").from_row)
+
+    @strawberry.field(extensions=requires(Perm.ACTIVITIES_READ),
+                      description="The customer 360 timeline, newest first: orders, order "
+                      "events (notes, status changes), shipments, payments, returns, "
+                      "activities (SALES: their own) and notifications sent; one SQL statement "
+                      "per page (first/after).")
+    async def timeline(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Annotated[TimelineEntry, strawberry.lazy("schema.activities.types")]] \
+            | None:
+        # the parent customer is inside the caller's row scope; the activities in it are
+        # scoped by the caller's activity scope (app/activities/repository/timeline.py)
+        key = (self._pk, current_principal(info),
+               page_request(info, first, after, last, before).validated())
+        page = await info.context.loaders.load("timeline_page", key)
+        return to_connection(page, object_type("TimelineEntry").from_row)
 
     @classmethod
     def from_row(cls, row: m.Customer) -> Customer:

@@ -19,6 +19,7 @@ from app.sales import workflow as sales_workflow
 from app.sales.workflow import LeadAction, OpportunityAction
 from schema.core.guards import (
     ACCOUNT_RULE,
+    ACTIVITY_TEXT_RULE,
     CONTACT_RULE,
     COST_RULE,
     CREDIT_RULE,
@@ -63,6 +64,15 @@ NOTIFICATIONS = Scope("notifications", {
     R.CUSTOMER: "its own and its customer record's"})
 LEADS = Scope("leads", {R.SALES: "leads they own"})
 OPPORTUNITIES = Scope("opportunities", {R.SALES: "opportunities they own"})
+# activities, plans and targets (docs/architecture.md#activities-plans-and-targets)
+ACTIVITIES = Scope("activities", {R.SALES: "activities assigned to it (on subjects it may "
+                                           "see)"})
+AGENDA = Scope("agenda", {r: "its own activities" for r in R})
+VISIT_PLANS = Scope("visit plans", {R.SALES: "its own plans"})
+TARGETS = Scope("targets", {R.SALES: "its own targets (not the team's)"})
+ALERTS = Scope("activity alerts", {R.SALES: "its own activities",
+                                   R.MANAGER: "every activity (the team)",
+                                   R.ADMIN: "every activity"})
 NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
 
 
@@ -206,6 +216,16 @@ OPERATIONS: dict[str, Rule] = {
     "Query.segmentCounts": perm(P.SEGMENTS_READ, CUSTOMERS),
     "Query.customersDueToReorder": perm(P.SEGMENTS_READ, CUSTOMERS),
     "Mutation.segmentSave": perm(P.SEGMENTS_WRITE),
+    # activities, plans and targets
+    "Query.activities": perm(P.ACTIVITIES_READ, ACTIVITIES),
+    "Query.activity": perm(P.ACTIVITIES_READ, ACTIVITIES),
+    "Query.myAgenda": perm(P.ACTIVITIES_READ, AGENDA),
+    "Query.visitPlans": perm(P.ACTIVITIES_READ, VISIT_PLANS),
+    "Query.salesTargets": perm(P.TARGETS_READ, TARGETS),
+    **{f"Mutation.{name}": perm(P.ACTIVITIES_WRITE, ACTIVITIES) for name in (
+        "activityCreate", "activityUpdate", "activityComplete", "contactPlanSet")},
+    "Mutation.visitPlanSet": perm(P.ACTIVITIES_WRITE, VISIT_PLANS),
+    "Mutation.salesTargetSet": perm(P.TARGETS_WRITE),
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),
@@ -213,6 +233,10 @@ OPERATIONS: dict[str, Rule] = {
     "Subscription.stockAlerts": perm(P.STOCK_READ, STOCK),
     "Subscription.myNotifications": perm(P.NOTIFICATIONS_READ, NOTIFICATIONS),
     "Subscription.shipmentExceptionOpened": perm(P.EXCEPTIONS_READ, EXCEPTIONS),
+    # alerts go to the assignee and the managers: an analyst reads activities, not alerts
+    "Subscription.activityDue": custom(
+        "activities:read, assignees and managers",
+        lambda p: p.can(P.ACTIVITIES_READ) and p.role is not R.ANALYST, ALERTS),
 }
 
 
@@ -253,7 +277,13 @@ def _warehouse_address(role: R) -> tuple[Access, str]:
     return _FULL
 
 
+def _activity_text(role: R) -> tuple[Access, str]:
+    return {"full": _FULL, "masked": (Access.MASKED, "***"),
+            "none": (Access.DENIED, "hidden")}[sample(role).contact_access()]
+
+
 CONTACT = FieldRule(CONTACT_RULE, _contact)
+ACTIVITY_TEXT = FieldRule(ACTIVITY_TEXT_RULE, _activity_text)
 SHIP_TO = FieldRule(SHIP_TO_RULE, _ship_to)
 COST = FieldRule(COST_RULE, _cost)
 CREDIT = FieldRule(CREDIT_RULE, _credit)
@@ -302,4 +332,9 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "Shipment.billableWeightKg": perm(P.RATES_READ),
     "Shipment.carrierChoice": perm(P.RATES_READ),
     "Shipment.exceptions": perm(P.EXCEPTIONS_READ),
+    "Activity.notes": ACTIVITY_TEXT,
+    "Activity.outcome": ACTIVITY_TEXT,
+    "TimelineEntry.detail": ACTIVITY_TEXT,
+    "Activity.customer": perm(P.CUSTOMERS_READ),
+    "Customer.timeline": perm(P.ACTIVITIES_READ),
 }

@@ -167,11 +167,11 @@ class Segment(Node):
     async def customers(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-        sort: SegmentCustomerSort = repo.SegmentCustomerSort.NAME_ASC,  # type: ignore
+        sort: SegmentCustomerSort | None = None,  # type: ignore
     ) -> Connection[Annotated[Customer, strawberry.lazy("schema.customers.types")]]:
         page = await read_connection(info, "Customer", service.segment_customers,
                                      current_principal(info), self._criteria,
-                                     repo.SegmentCustomerSort(sort),
+                                     repo.SegmentCustomerSort(sort or "NAME_ASC"),
                                      page_request(info, first, after, last, before))
         return to_connection(page, object_type("Customer").from_row)
 

@@ -217,6 +217,12 @@ async def _lead_list(_s: Session) -> dict[str, Any]:
             "sort": "CREATED_AT_DESC"}
 
 
+async def _agenda(_s: Session) -> dict[str, Any]:
+    monday = NOW.date() - timedelta(days=NOW.weekday())
+    return {"from": (NOW - timedelta(days=1)).isoformat(),
+            "to": (NOW + timedelta(days=7)).isoformat(), "weekFrom": monday.isoformat()}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -249,6 +255,8 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "lead-list.graphql": ("sales@demo.local", _lead_list),
     "at-risk-customers.graphql": ("manager@demo.local", _none),
     "due-to-reorder.graphql": ("sales@demo.local", _within),
+    "my-agenda.graphql": ("sales@demo.local", _agenda),
+    "customer-timeline.graphql": ("sales@demo.local", _customer),
 }
 
 

@@ -43,12 +43,14 @@ def free_port() -> int:
 def live_settings(settings: Settings, **overrides: Any) -> Settings:
     """Fast background loops, and the process-wide local SMTP / SMS endpoints. No delay
     check: run at start-up it would open DELAYED exceptions (and plan notices) for every
-    test's parcels past their estimate; tests run it with the day they choose."""
+    test's parcels past their estimate; tests run it with the day they choose. No activity
+    check either, for the same reason (overdue alerts, contact-plan tasks)."""
     from tests.notifications.sinks import sink_settings
 
     base = {"outbox_relay_seconds": 0.2, "outbox_grace_seconds": 0.5,
             "notify_poll_seconds": 0.2, "notify_retry_seconds": 0.1,
-            "delay_check_seconds": 0, "segment_recompute_seconds": 0, **sink_settings()}
+            "delay_check_seconds": 0, "segment_recompute_seconds": 0,
+            "activity_check_seconds": 0, **sink_settings()}
     return replace(settings, **{**base, **overrides})
 
 
