@@ -1,6 +1,6 @@
 """The background machinery of one process: bus, outbox relay, notification planner and
-dispatcher, housekeeping (retention) and the periodic delay check of parcels
-(app/shipping/exceptions/delays.py)."""
+dispatcher, housekeeping (retention), the periodic delay check of parcels
+(app/shipping/exceptions/delays.py) and the quote expiry pass (app/quotes/expiry.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
 from app.notifications.planning import NotificationPlanner
 from app.persistence.db import Database
 from app.persistence.uow import Runner
+from app.quotes.expiry import QuoteExpiry
 from app.shipping.exceptions.delays import DelayChecks
 
 
@@ -47,6 +48,7 @@ class EventRuntime:
     dispatcher: NotificationDispatcher
     housekeeping: Housekeeping
     delays: DelayChecks
+    expiry: QuoteExpiry
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -59,10 +61,12 @@ class EventRuntime:
         await self.dispatcher.start()
         await self.housekeeping.start()
         await self.delays.start()
+        await self.expiry.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.expiry.stop()
             await self.delays.stop()
             await self.housekeeping.stop()
             await self.dispatcher.stop()
@@ -81,6 +85,9 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
     planner = NotificationPlanner(db, bus, relay.publish,
                                   poll=settings.outbox_relay_seconds)
     # the delay check opens exceptions in units of work of its own, published by the relay
-    delays = DelayChecks(Runner(db, publish=relay.publish, settings=settings), settings)
+    # and so does the quote expiry pass (app/quotes/expiry.py)
+    runner = Runner(db, publish=relay.publish, settings=settings)
     return EventRuntime(bus=bus, relay=relay, planner=planner, dispatcher=dispatcher,
-                        housekeeping=Housekeeping(db, settings), delays=delays)
+                        housekeeping=Housekeeping(db, settings),
+                        delays=DelayChecks(runner, settings),
+                        expiry=QuoteExpiry(runner, settings))

@@ -11,6 +11,7 @@ shipment.exception_opened {exception_id, shipment_id, order_id, warehouse_id, ty
 stock.alert           {product_id, warehouse_id, kind: LOW_STOCK|OUT_OF_STOCK|BACK_IN_STOCK,
                        available, safety_stock, at}
 return.status_changed {return_request_id, order_id, customer_id, status, at}
+quote.status_changed  {quote_id, customer_id, status, at}
 notification.created  {notification_id, channel, customer_id, user_id, template}
                       an in-app notification (the inbox: myNotifications), written by
                       app.notifications.planner with it, after the event that called for it
@@ -24,6 +25,7 @@ SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
 SHIPMENT_EXCEPTION_OPENED = "shipment.exception_opened"
 STOCK_ALERT = "stock.alert"
 RETURN_STATUS_CHANGED = "return.status_changed"
+QUOTE_STATUS_CHANGED = "quote.status_changed"
 CUSTOMER_CREATED = "customer.created"
 NOTIFICATION_CREATED = "notification.created"
 NOTIFICATIONS_DUE = "notifications.due"

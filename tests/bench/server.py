@@ -57,7 +57,7 @@ class Server:
                # the datasets' parcels are dated in the past: the delay check would open
                # thousands of DELAYED exceptions (and plan their notices) at start-up,
                # a burst no scenario measures
-               "CRM_DELAY_CHECK_SECONDS": "0",
+               "CRM_DELAY_CHECK_SECONDS": "0", "CRM_QUOTE_EXPIRY_SECONDS": "0",
                # the scenarios' clients share a few accounts and one address on purpose:
                # throughput, not the abuse limit, is measured
                "CRM_REQUEST_RATE": "0", **self.extra_env}
