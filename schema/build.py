@@ -25,6 +25,8 @@ from schema.orders.mutations.workflow import OrderMutation
 from schema.orders.queries import OrderQuery
 from schema.payments.mutations import PaymentMutation
 from schema.policy.apply import apply_policy
+from schema.quotes.mutations import QuoteMutation
+from schema.quotes.queries import QuoteQuery
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
 from schema.shipping.mutations import (
@@ -60,12 +62,12 @@ class NodeQuery:
 QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, CatalogQuery,
                        InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
-                       CarrierWebhookQuery]
+                       CarrierWebhookQuery, QuoteQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
-                         CarrierWebhookMutation]
+                         CarrierWebhookMutation, QuoteMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription]
 
 
