@@ -121,16 +121,16 @@ class Quote(Node):
 
     @strawberry.field(extensions=requires(Perm.QUOTES_READ),
                       description="The largest line discount against the customer's price.")
-    def max_discount(self) -> Decimal:
+    def max_discount(self) -> Decimal | None:
         return self._row.max_discount
 
     @strawberry.field(extensions=requires(Perm.QUOTES_READ))
-    def approval_level(self) -> QuoteApprovalLevel:  # type: ignore[valid-type]
+    def approval_level(self) -> QuoteApprovalLevel | None:  # type: ignore[valid-type]
         return m.ApprovalLevel(self._row.approval_level)
 
     @strawberry.field(extensions=requires(Perm.QUOTES_READ),
                       description="Internal: the approver's note. Never shown to customers.")
-    def approval_note(self) -> str:
+    def approval_note(self) -> str | None:
         return self._row.approval_note
 
     @strawberry.field(extensions=requires(Perm.QUOTES_READ))
