@@ -1,7 +1,8 @@
 """`crm seed-demo`: realistic, deterministic demo data in one transaction.
 
 About 200 customers, 100 products, 3 warehouses with stock, 7 carriers, 1,000 orders in
-every state with lines, allocations, history, payments, shipments and tracking, and one
+every state with lines, allocations, history, payments, shipments and tracking, quotes in
+every state with customers' price and freight agreements (sales_quotes.py), and one
 login per role (shared password `demo-password`). Its dates are relative to the day it is
 seeded (masterdata.demo_now: today, or CRM_DEMO_TODAY / `seed-demo --today`): open orders
 promised around that day, parcels in flight dispatched in its last days, the rest spread
@@ -32,9 +33,11 @@ from app.demo.repository import (
     write_movements,
     write_orders,
     write_people,
+    write_quotes,
     write_shipments,
     write_stock,
 )
+from app.demo.sales_quotes import build_agreements
 from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
 from app.errors import Conflict
@@ -69,7 +72,8 @@ def build_plan(today: date, seed: int = SEED) -> DemoPlan:
         plan_shipments(rng, order, customers[order.customer], numbers, now, products)
     levels, movements = plan_stock(rng, products, len(cd.WAREHOUSES), orders, now)
     return DemoPlan(customers=customers, products=products, orders=orders, levels=levels,
-                    movements=movements, now=now)
+                    movements=movements, now=now,
+                    agreements=build_agreements(customers, products, now, today))
 
 
 def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
@@ -84,12 +88,13 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     write_orders(s, ids, plan)
     write_shipments(s, ids, plan)
     write_movements(s, ids, plan)
+    quotes = write_quotes(s, ids, plan)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
         "products": len(ids.products), "warehouses": len(ids.warehouses),
         "carriers": len(ids.carriers), "orders": len(ids.orders),
         "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
-        "carrier_services": services,
+        "carrier_services": services, "quotes": quotes,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts
