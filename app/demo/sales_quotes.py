@@ -85,7 +85,7 @@ def _quote(rng: random.Random, i: int, customer: int, plan: CustomerPlan,
     approved = submitted + timedelta(hours=20) if status not in (
         S.DRAFT, S.PENDING_APPROVAL) else None
     sent = approved + timedelta(hours=3) if approved and status is not S.APPROVED else None
-    decided = sent + timedelta(days=2) if sent and status in (S.ACCEPTED, S.REJECTED) else \
+    decided = sent + timedelta(days=1) if sent and status in (S.ACCEPTED, S.REJECTED) else \
         (datetime.combine(valid_until + timedelta(days=1), now.timetz()) if expired else None)
     row = {"status": status.value, "currency": "CNY", "valid_until": valid_until,
            "terms": rng.choice(TERMS[language]), "subtotal": subtotal,

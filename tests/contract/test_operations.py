@@ -202,7 +202,7 @@ async def _return_receive(s: Session) -> dict[str, Any]:
                                    "warehouse@demo.local")}
 
 
-async def _quote(s: Session, who: str, flt: str) -> str:
+async def _sales_quote(s: Session, who: str, flt: str) -> str:
     token = (await s.login(who))["accessToken"]
     body = await s.post(f"{{ quotes(first: 1, filter: {{{flt}}}) {{ nodes {{ id }} }} }}",
                         token=token)
@@ -210,7 +210,7 @@ async def _quote(s: Session, who: str, flt: str) -> str:
 
 
 async def _quote_approve(s: Session) -> dict[str, Any]:
-    return {"id": await _quote(s, "manager@demo.local",
+    return {"id": await _sales_quote(s, "manager@demo.local",
                                "status: [PENDING_APPROVAL], approvalLevel: [MANAGER]"),
             "note": "同意 / approved"}
 

@@ -15,6 +15,7 @@ from app.auth.roles import Role
 from app.quotes import repository as repo
 from app.quotes.models import FreightAgreement, PriceAgreement, Quote, QuoteLine, QuoteStatus
 from app.quotes.workflow import Thresholds
+from tests.demo.conftest import NOW
 
 
 def test_quotes_in_every_state_with_agreements(demo):
@@ -42,3 +43,7 @@ def test_quotes_in_every_state_with_agreements(demo):
     seen = Counter(q.status for q in buyer_sees)
     assert set(seen) == {"SENT", "ACCEPTED", "REJECTED", "EXPIRED"} and seen["SENT"] >= 1
     assert all(q.sent_at is not None for q in buyer_sees)
+    # nothing happens after the demo's day (tests/demo/test_seed_dates.py)
+    times = [t for q in quotes for t in (q.created_at, q.updated_at, q.submitted_at,
+                                          q.approved_at, q.sent_at, q.decided_at) if t]
+    assert max(times) <= NOW
