@@ -140,15 +140,18 @@ def load(uow: UnitOfWork, quote_id: int, action: QuoteAction) -> Quote:
 
 def move(uow: UnitOfWork, quote: Quote, to_status: QuoteStatus, action: str,
          before: dict[str, Any] | None) -> Quote:
-    """Set the status; audit before/after and emit `quote.status_changed`."""
+    """Set the status; audit before/after, and emit `quote.status_changed` when it moved."""
+    moved = before is None or quote.status != to_status.value
     quote.status = to_status.value
     quote.updated_at = utcnow()
     quote.version += 1 if before is not None else 0
     uow.session.add(quote)
     uow.session.flush()
     uow.audit(f"quote.{action}", "Quote", quote.id, before=before, after=snapshot(quote))
-    uow.emit(topics.QUOTE_STATUS_CHANGED, quote_id=quote.id, customer_id=quote.customer_id,
-             status=quote.status, at=quote.updated_at.isoformat())
+    if moved:
+        uow.emit(topics.QUOTE_STATUS_CHANGED, quote_id=quote.id,
+                 customer_id=quote.customer_id, status=quote.status,
+                 at=quote.updated_at.isoformat())
     return quote
 
 
@@ -293,4 +296,11 @@ def get_quote(session: Session, principal: Principal, quote_id: int) -> Quote | 
 
 def list_quotes(session: Session, principal: Principal, flt: repo.QuoteFilter,
                 sort: repo.QuoteSort, page: PageRequest) -> Page[Quote]:
+    """A customer may not filter or sort by the approval's internal fields: the list would
+    tell what the fields hide (docs/architecture.md#quotes-and-price-agreements)."""
+    if principal.customer_scope is not None:
+        if flt.approval_levels:
+            raise Forbidden("approval levels are internal", field=["filter", "approvalLevel"])
+        if sort in (repo.QuoteSort.SUBMITTED_AT_ASC,):
+            raise Forbidden("the submission time is internal", field=["sort"])
     return repo.list_quotes(session, principal, flt, sort, page)

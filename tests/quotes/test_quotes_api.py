@@ -110,6 +110,9 @@ async def test_the_customer_sees_only_sent_quotes_and_answers_them(kit, factory)
     body = await kit.api.gql(GET.replace("...Q }", "...Q approvalNote maxDiscount }"),
                              {"id": offer["id"]}, buyer.token)
     assert set(codes(body)) == {"FORBIDDEN"} and body["data"]["quote"]["id"] == offer["id"]
+    # nor may it filter by them
+    body = await kit.api.gql(LIST, {"f": {"approvalLevel": ["MANAGER"]}}, buyer.token)
+    assert codes(body) == ["FORBIDDEN"] and body["data"] is None
     # another customer's quote answers like a missing one
     assert (await kit.api.ok(GET, {"id": offer["id"]}, stranger.token))["quote"] is None
     foreign = await q.step("quoteAccept", offer["id"], stranger.token, staff=False)
