@@ -139,6 +139,23 @@ def _cmd_check_activities(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_expire_quotes(args: argparse.Namespace) -> int:
+    """The quote expiry pass once (app/quotes/expiry.py)."""
+    from app.auth.principal import SYSTEM
+    from app.quotes.expiry import BATCH, expire_quotes
+    from app.quotes.workflow import business_today
+
+    today = args.today or business_today(get_settings().business_timezone)
+    runner, expired = _runner(), 0
+    while True:
+        result = runner.write_sync(expire_quotes, today, principal=SYSTEM)
+        expired += len(result.expired)
+        if result.examined < BATCH:
+            break
+    print(f"expired {expired} quotes (valid until before {today})")
+    return 0
+
+
 def _cmd_rotate_data_key(args: argparse.Namespace) -> int:
     """Re-encrypt personal data under CRM_DATA_KEY's current key, in batches; run it again
     to finish a run that stopped (docs/architecture.md#personal-data-at-rest)."""
@@ -304,6 +321,10 @@ def _parser() -> argparse.ArgumentParser:
     checks.add_argument("--today", type=_day, help="check as of 00:00 UTC this day "
                         "(default: now)")
     checks.set_defaults(fn=_cmd_check_activities)
+    expire = sub.add_parser("expire-quotes", help="expire open quotes past their validity")
+    expire.add_argument("--today", type=date.fromisoformat, help="the business day, "
+                        "YYYY-MM-DD (default: today in CRM_BUSINESS_TIMEZONE)")
+    expire.set_defaults(fn=_cmd_expire_quotes)
 
     rotate = sub.add_parser("rotate-data-key", help="encrypt personal data under "
                             "CRM_DATA_KEY's current key (plain text too), in batches; "

@@ -6,6 +6,7 @@ import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,6 +47,10 @@ class Settings:
     port: int = 8000
     allowed_origins: tuple[str, ...] = ()
     discount_approval_threshold: str = "0.10"
+    # quote discounts: above the first a MANAGER approves, above the second FINANCE
+    # (docs/architecture.md#quotes-and-price-agreements)
+    quote_discount_manager: str = "0.10"
+    quote_discount_finance: str = "0.25"
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
@@ -109,6 +114,8 @@ class Settings:
     activity_check_seconds: float = 300.0
     # a target is behind pace when progress / elapsed fraction of its period is below this
     target_pace_threshold: float = 0.8
+    # quotes past their validity become EXPIRED; 0: never (app/quotes/expiry.py)
+    quote_expiry_seconds: float = 3600.0
     # the zone of carriers' daily cutoffs and of delivery dates (app/shipping/rates.py)
     business_timezone: str = "Asia/Shanghai"
     # personal data at rest: `id:base64key[,id:base64key...]`, the first the current key;
@@ -169,6 +176,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         port=int(env.get("CRM_PORT", "8000")),
         allowed_origins=origins,
         discount_approval_threshold=env.get("CRM_DISCOUNT_APPROVAL_THRESHOLD", "0.10"),
+        **_quote_settings(env),
         max_query_cost=int(env.get("CRM_MAX_QUERY_COST", "200000")),
         max_expanded_fields=int(env.get("CRM_MAX_EXPANDED_FIELDS", "5000")),
         request_timeout_ms=_number(env, "CRM_REQUEST_TIMEOUT_MS", 10_000, 0, 3_600_000),
@@ -329,6 +337,28 @@ def _segment_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "segment_at_risk_max_recency": int(_number(env, "CRM_SEGMENT_AT_RISK_MAX_RECENCY", 2,
                                                    1, 5)),
     }
+
+
+def _quote_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """Quote approval thresholds (fractions, manager below finance) and the expiry pass."""
+    manager = _fraction(env, "CRM_QUOTE_DISCOUNT_MANAGER", "0.10")
+    finance = _fraction(env, "CRM_QUOTE_DISCOUNT_FINANCE", "0.25")
+    if Decimal(finance) < Decimal(manager):
+        raise ConfigError("CRM_QUOTE_DISCOUNT_FINANCE must not be below "
+                          "CRM_QUOTE_DISCOUNT_MANAGER")
+    return {"quote_discount_manager": manager, "quote_discount_finance": finance,
+            "quote_expiry_seconds": _number(env, "CRM_QUOTE_EXPIRY_SECONDS", 3600, 0, 86400)}
+
+
+def _fraction(env: dict[str, str] | os._Environ, name: str, default: str) -> str:
+    value = env.get(name) or default
+    try:
+        ok = Decimal("0") <= Decimal(value) < Decimal("1")
+    except InvalidOperation:
+        ok = False
+    if not ok:
+        raise ConfigError(f"{name} must be a fraction from 0 up to (not incl.) 1, got {value!r}")
+    return value
 
 
 def _timezone(env: dict[str, str] | os._Environ, name: str, default: str) -> str:

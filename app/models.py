@@ -19,6 +19,7 @@ from app.notifications.models import Notification, NotificationPreference
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.payments.models import Payment
 from app.persistence.models import IdempotencyRecord
+from app.quotes.models import FreightAgreement, PriceAgreement, Quote, QuoteLine
 from app.returns.models import ReturnLine, ReturnRequest
 from app.sales.models import (
     Lead,
@@ -53,7 +54,8 @@ __all__ = [
     "ReturnLine", "ReturnRequest", "Shipment", "ShipmentLine", "StockLevel", "StockMovement",
     "TrackingEvent", "User", "UserWarehouse", "Warehouse", "metadata",
     "CarrierRateRule", "CarrierService", "CarrierWebhookEvent", "CarrierWebhookSecret",
-    "CodRemittance", "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
+    "CodRemittance", "FreightAgreement", "PriceAgreement", "Quote", "QuoteLine",
+    "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
     "CustomerSegment", "SavedSegment",

@@ -30,6 +30,8 @@ from schema.orders.mutations.workflow import OrderMutation
 from schema.orders.queries import OrderQuery
 from schema.payments.mutations import PaymentMutation
 from schema.policy.apply import apply_policy
+from schema.quotes.mutations import QuoteMutation
+from schema.quotes.queries import QuoteQuery
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
 from schema.sales.mutations import SalesMutation
@@ -71,14 +73,14 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery,
-                       ActivityQuery]
+                       ActivityQuery, QuoteQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
-                         ActivityMutation]
+                         ActivityMutation, QuoteMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
                               ActivitySubscription]
 

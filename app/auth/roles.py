@@ -70,11 +70,17 @@ class Perm(StrEnum):
     ACTIVITIES_WRITE = "activities:write"
     TARGETS_READ = "targets:read"
     TARGETS_WRITE = "targets:write"
+    # quotes and price agreements (docs/architecture.md#quotes-and-price-agreements):
+    # CUSTOMER reads its own sent quotes by a rule of its own, not by quotes:read
+    QUOTES_READ = "quotes:read"
+    QUOTES_WRITE = "quotes:write"
+    QUOTES_APPROVE = "quotes:approve"
+    AGREEMENTS_WRITE = "agreements:write"
 
 
 P = Perm
 _READ_ALL = {P.CUSTOMERS_READ, P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.SHIPMENTS_READ,
-             P.EXCEPTIONS_READ}
+             P.EXCEPTIONS_READ, P.QUOTES_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
@@ -83,7 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
         P.NOTIFICATIONS_READ, P.LEADS_READ, P.LEADS_WRITE, P.OPPORTUNITIES_READ,
         P.OPPORTUNITIES_WRITE, P.SEGMENTS_READ, P.ACTIVITIES_READ, P.ACTIVITIES_WRITE,
-        P.TARGETS_READ,
+        P.TARGETS_READ, P.QUOTES_WRITE,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
@@ -101,7 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     }),
     Role.FINANCE: frozenset(_READ_ALL | {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
-        P.RATES_READ, P.COD_READ, P.COD_WRITE,
+        P.RATES_READ, P.COD_READ, P.COD_WRITE, P.QUOTES_APPROVE, P.AGREEMENTS_WRITE,
     }),
     Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ,
                                          P.SEGMENTS_READ, P.ACTIVITIES_READ,

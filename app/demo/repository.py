@@ -23,12 +23,14 @@ from app.demo.carriers import SERVICE_SPECS, rate_rules, service_row
 from app.demo.masterdata import CustomerPlan
 from app.demo.orders import OrderPlan, ShipmentPlan
 from app.demo.sales import LeadPlan, OpportunityPlan
+from app.demo.sales_quotes import AgreementPlans
 from app.demo.stock import Movement
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.orders.numbering import assign_number
 from app.payments.models import Payment
 from app.persistence import crypto
+from app.quotes.models import FreightAgreement, PriceAgreement, Quote, QuoteLine
 from app.sales.models import (
     Lead,
     Opportunity,
@@ -57,6 +59,7 @@ class DemoPlan:
     leads: list[LeadPlan] = field(default_factory=list)
     opportunities: list[OpportunityPlan] = field(default_factory=list)
     activities: ActivityDemo | None = None  # app/demo/activities.py
+    agreements: AgreementPlans | None = None  # quotes and agreements (sales_quotes.py)
 
     @property
     def opened(self) -> datetime:
@@ -341,3 +344,33 @@ def write_activities(s: Session, ids: Ids, plan: DemoPlan) -> int:
          "scope_key": f"user:{reps[t['user']]}" if t["user"] is not None else "team",
          "pace_alerted_on": None, "created_by_id": manager} for t in demo.targets])
     return len(demo.activities) + len(plan_ids) + len(demo.visit_plans) + len(demo.targets)
+
+
+def write_quotes(s: Session, ids: Ids, plan: DemoPlan) -> int:
+    """Quotes with their lines, price and freight agreements (app/demo/sales_quotes.py)."""
+    if plan.agreements is None:
+        return 0
+    a, sales = plan.agreements, [e for e, r, _ in cd.DEMO_USERS if r == "SALES"]
+    approver = {"MANAGER": ids.users["manager@demo.local"],
+                "FINANCE": ids.users["finance@demo.local"]}
+    quote_ids = insert_rows(s, Quote, [
+        {**q.row, "number": f"~demo-quote{i}", "customer_id": ids.customers[q.customer],
+         "created_by_id": ids.users[sales[q.owner]],
+         "approved_by_id": approver.get(q.level.value) if q.row["approved_at"] else None}
+        for i, q in enumerate(a.quotes)])
+    s.execute(update(Quote), [{"id": qid, "number": f"Q-{q.row['created_at']:%Y%m%d}-{qid:06d}"}
+                              for qid, q in zip(quote_ids, a.quotes, strict=True)])
+    s.execute(insert(QuoteLine), [
+        {**{k: v for k, v in ln.items() if k != "product"}, "quote_id": qid,
+         "product_id": ids.products[ln["product"]]}
+        for qid, q in zip(quote_ids, a.quotes, strict=True) for ln in q.lines])
+    finance = ids.users["finance@demo.local"]
+    s.execute(insert(PriceAgreement), [
+        {**{k: v for k, v in p.items() if k not in ("customer", "product")},
+         "customer_id": ids.customers[p["customer"]], "product_id": ids.products[p["product"]],
+         "updated_by_id": finance, "updated_at": p["created_at"]} for p in a.prices])
+    s.execute(insert(FreightAgreement), [
+        {**{k: v for k, v in f.items() if k != "customer"},
+         "customer_id": ids.customers[f["customer"]], "updated_by_id": finance,
+         "updated_at": f["created_at"]} for f in a.freight])
+    return len(quote_ids)

@@ -2,7 +2,8 @@
 
 About 200 customers, 100 products, 3 warehouses with stock, 7 carriers, 1,000 orders in
 every state with lines, allocations, history, payments, shipments and tracking, the sales
-reps' activities, visit and contact plans and targets (app/demo/activities.py), and one
+reps' activities, visit and contact plans and targets (app/demo/activities.py), quotes in
+every state with customers' price and freight agreements (sales_quotes.py), and one
 login per role (shared password `demo-password`). Its dates are relative to the day it is
 seeded (masterdata.demo_now: today, or CRM_DEMO_TODAY / `seed-demo --today`): open orders
 promised around that day, parcels in flight dispatched in its last days, the rest spread
@@ -36,11 +37,13 @@ from app.demo.repository import (
     write_movements,
     write_orders,
     write_people,
+    write_quotes,
     write_sales,
     write_shipments,
     write_stock,
 )
 from app.demo.sales import build_sales
+from app.demo.sales_quotes import build_agreements
 from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
 from app.errors import Conflict
@@ -79,7 +82,8 @@ def build_plan(today: date, seed: int = SEED) -> DemoPlan:
     leads, opportunities = build_sales(customers, products, len(sales), now)
     return DemoPlan(customers=customers, products=products, orders=orders, levels=levels,
                     movements=movements, now=now, leads=leads, opportunities=opportunities,
-                    activities=plan_activities(customers, len(sales), now))
+                    activities=plan_activities(customers, len(sales), now),
+                    agreements=build_agreements(customers, products, now, today))
 
 
 def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
@@ -96,6 +100,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     write_movements(s, ids, plan)
     write_sales(s, ids, plan)
     crm = write_activities(s, ids, plan)
+    quotes = write_quotes(s, ids, plan)
     segments = _segments(uow, plan)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
@@ -104,7 +109,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
         "carrier_services": services, "leads": len(plan.leads),
         "opportunities": len(plan.opportunities), "customer_segments": segments,
-        "activities_plans_targets": crm,
+        "activities_plans_targets": crm, "quotes": quotes,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

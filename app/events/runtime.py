@@ -3,7 +3,7 @@ dispatcher, the outgoing webhooks' fan-out and dispatcher (app/integrations/),
 housekeeping (retention), the periodic delay check of parcels
 (app/shipping/exceptions/delays.py) and the customer segments' recompute and updates
 (app/segments/jobs.py), and the activity checks
-(app/activities/checks.py)."""
+(app/activities/checks.py), and the quote expiry pass (app/quotes/expiry.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
 from app.notifications.planning import NotificationPlanner
 from app.persistence.db import Database
 from app.persistence.uow import Runner
+from app.quotes.expiry import QuoteExpiry
 from app.segments.jobs import SegmentRecompute, SegmentUpdater
 from app.shipping.exceptions.delays import DelayChecks
 
@@ -59,6 +60,7 @@ class EventRuntime:
     segments: SegmentRecompute
     segment_updates: SegmentUpdater
     activities: ActivityChecks
+    expiry: QuoteExpiry
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -76,6 +78,7 @@ class EventRuntime:
         await self.segments.start()
         await self.segment_updates.start()
         await self.activities.start()
+        await self.expiry.start()
         self.started = True
 
     async def stop(self) -> None:
@@ -83,6 +86,7 @@ class EventRuntime:
             await self.segment_updates.stop()
             await self.segments.stop()
             await self.activities.stop()
+            await self.expiry.stop()
             await self.delays.stop()
             await self.housekeeping.stop()
             await self.webhooks.stop()
@@ -114,4 +118,5 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                         segments=SegmentRecompute(background, settings),
                         segment_updates=SegmentUpdater(background, bus,
                                                        poll=settings.outbox_relay_seconds),
-                        activities=ActivityChecks(background, settings))
+                        activities=ActivityChecks(background, settings),
+                        expiry=QuoteExpiry(background, settings))

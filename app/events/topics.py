@@ -18,6 +18,7 @@ opportunity.stage_changed {opportunity_id, owner_id, from_stage, to_stage, at}  
                        null when created; codes of pipeline stages)
 customer.churn_risk   {customer_id, owner_id, from_segment, to_segment, at}  a VIP or REGULAR
                       customer's computed segment became AT_RISK (app/segments/service.py)
+quote.status_changed  {quote_id, customer_id, status, at}
 notification.created  {notification_id, channel, customer_id, user_id, template}
                       an in-app notification (the inbox: myNotifications), written by
                       app.notifications.planner with it, after the event that called for it
@@ -35,6 +36,7 @@ SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
 SHIPMENT_EXCEPTION_OPENED = "shipment.exception_opened"
 STOCK_ALERT = "stock.alert"
 RETURN_STATUS_CHANGED = "return.status_changed"
+QUOTE_STATUS_CHANGED = "quote.status_changed"
 CUSTOMER_CREATED = "customer.created"
 LEAD_CREATED = "lead.created"
 LEAD_STATUS_CHANGED = "lead.status_changed"

@@ -1,9 +1,10 @@
-"""Prices come from the catalog, discounts from the customer's agreement (or a line
-override), totals are computed here and only here."""
+"""Prices come from the catalog or the customer's price agreement, discounts from the
+customer's agreement (or a line override), totals are computed here and only here
+(docs/architecture.md#quotes-and-price-agreements)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -27,6 +28,8 @@ class LineRequest:
     product_id: int
     quantity: int
     discount_rate: Decimal | None = None  # None: the customer's agreed discount
+    # a converted quote's price (app/quotes/service.py); no API input sets it
+    unit_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,12 @@ class Priced:
 
 
 def price_lines(products: dict[int, Product], customer: Customer,
-                lines: Sequence[LineRequest], field: str = "lines") -> Priced:
-    """Order lines priced from the catalog; unknown or inactive products are errors."""
+                lines: Sequence[LineRequest], field: str = "lines",
+                agreed: Mapping[int, Decimal] | None = None) -> Priced:
+    """Order lines priced from the catalog, or at the customer's agreed price (`agreed`:
+    product id -> price, the agreements valid today), which is net: the customer's general
+    discount does not apply on top of it. Unknown or inactive products are errors."""
+    agreed = agreed or {}
     errors: list[DomainError] = []
     out: list[PricedLine] = []
     currencies = set()
@@ -94,12 +101,17 @@ def price_lines(products: dict[int, Product], customer: Customer,
                                       field=[field, str(i), "productId"], code=ErrorCode.NOT_FOUND))
             continue
         currencies.add(product.currency)
-        rate = customer.discount_rate if req.discount_rate is None else req.discount_rate
+        price = agreed.get(product.id)
+        default_rate = customer.discount_rate if price is None else ZERO
+        if req.unit_price is not None:
+            price = req.unit_price
+        price = product.price if price is None else price
+        rate = default_rate if req.discount_rate is None else req.discount_rate
         rate = Decimal(rate).quantize(CENT)  # stored with two decimals: price from the stored rate
         out.append(PricedLine(product_id=product.id, sku=product.sku, name=product.name,
-                              quantity=req.quantity, unit_price=product.price,
+                              quantity=req.quantity, unit_price=price,
                               discount_rate=rate,
-                              line_total=line_total(req.quantity, product.price, rate)))
+                              line_total=line_total(req.quantity, price, rate)))
     if len(currencies) > 1:
         errors.append(DomainError("all products of an order must share one currency",
                                   field=[field]))

@@ -24,6 +24,8 @@ from app.orders.workflow import Action
 from app.persistence import idempotency
 from app.persistence.pagination import PageRequest
 from app.persistence.uow import UnitOfWork, snapshot
+from app.quotes import repository as quotes_repo
+from app.quotes.workflow import business_today
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 CREATE_OPERATION = "orderCreate"
@@ -140,8 +142,12 @@ def _priced_lines(uow: UnitOfWork, customer: Customer,
                   requests: tuple[LineRequest, ...]) -> pricing.Priced:
     if uow.principal.role is Role.CUSTOMER and any(r.discount_rate is not None for r in requests):
         raise Forbidden("customers cannot set discounts", field=["lines"])
-    products = repo.products_by_ids(uow.session, [r.product_id for r in requests])
-    return pricing.price_lines(products, customer, requests)
+    ids = [r.product_id for r in requests]
+    products = repo.products_by_ids(uow.session, ids)
+    # the customer's agreed prices (one statement per placement; app/quotes/repository.py)
+    agreed = quotes_repo.agreed_prices(uow.session, customer.id, ids,
+                                       business_today(uow.settings.business_timezone))
+    return pricing.price_lines(products, customer, requests, agreed=agreed)
 
 
 def _set_totals(order: Order, priced: pricing.Priced) -> None:

@@ -17,6 +17,7 @@ from app.orders.models import Order, OrderStatus
 from app.orders.workflow import Action
 from app.persistence.columns import utcnow
 from app.persistence.uow import UnitOfWork, snapshot
+from app.quotes.workflow import business_today
 
 S = OrderStatus
 
@@ -47,7 +48,8 @@ def approve_order(uow: UnitOfWork, order_id: int, threshold: Decimal | None = No
     lines = repo.line_records(s, order.id)
     limit = threshold if threshold is not None else Decimal(
         uow.settings.discount_approval_threshold)
-    errors = review.review(s, order, lines, customer, uow.principal, limit)
+    errors = review.review(s, order, lines, customer, uow.principal, limit,
+                           business_today(uow.settings.business_timezone))
     if errors:
         raise ValidationFailed(errors)
     before = snapshot(order)

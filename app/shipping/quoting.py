@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from app.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotF
 from app.inventory import repository as inventory_repo
 from app.orders import repository as order_repo
 from app.orders.models import OrderStatus, PaymentMethod
+from app.quotes import repository as quotes_repo
 from app.shipping import rates
 from app.shipping import repository as repo
 from app.shipping.charges import ShippingCharge, shipping_charge
@@ -125,9 +126,16 @@ def goods_total(order: Any) -> Decimal:
     return order.subtotal - order.discount_total
 
 
-def _charge(session: Session, order: Any, choice: Choice) -> ShippingCharge | None:
+def _charge(session: Session, order: Any, choice: Choice, day: date
+            ) -> ShippingCharge | None:
     if choice.quote is None or choice.quote.price is None:
         return None
+    # the freight agreement valid on the day the parcel is handed over, else the
+    # customer's threshold (docs/architecture.md#quotes-and-price-agreements)
+    freight = quotes_repo.active_freight(session, order.customer_id, day)
+    if freight is not None:
+        return shipping_charge(freight.free_shipping_threshold, goods_total(order),
+                               choice.quote.price, freight.flat_fee)
     customer = customer_repo.customer_rows_by_ids(session, [order.customer_id])[
         order.customer_id]
     return shipping_charge(customer.free_shipping_threshold, goods_total(order),
@@ -157,6 +165,6 @@ def quote_parcel(session: Session, order: Any, parcel: rates.Parcel, ready_at: d
                    for _, service, rules in offered)
     choice = choose(quotes, named_service_id)
     return QuoteSet(parcel=parcel, ready_at=local, quotes=quotes, choice=choice,
-                    charge=_charge(session, order, choice),
+                    charge=_charge(session, order, choice, local.date()),
                     carriers={c.id: c for c, _, _ in offered},
                     services={s.id: s for _, s, _ in offered})

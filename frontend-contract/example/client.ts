@@ -12,6 +12,8 @@ import {
   CodReconciliationDocument,
   CodRemittanceRecordDocument,
   CustomerDetailDocument,
+  CustomerQuoteAcceptDocument,
+  CustomerQuotesDocument,
   CustomerTimelineDocument,
   CustomerTrackingDocument,
   DueToReorderDocument,
@@ -25,6 +27,8 @@ import {
   OrderDetailDocument,
   OrdersPageDocument,
   ProductStockDocument,
+  QuoteApprovalQueueDocument,
+  QuoteApproveDocument,
   RefreshTokenDocument,
   SalesFunnelBoardDocument,
   ShipmentBoardDocument,
@@ -284,4 +288,21 @@ export async function atRisk(session: Session) {
 export async function dueToReorder(session: Session, within: number) {
   const data = await execute(session, DueToReorderDocument, { within });
   return data.customersDueToReorder.map((c) => c.name);
+}
+
+export async function approvalQueue(session: Session) {
+  const data = await execute(session, QuoteApprovalQueueDocument, { level: ['MANAGER'] });
+  return data.quotes.nodes.map((q) => q.id);
+}
+
+export async function approveQuote(session: Session, id: string) {
+  return (await execute(session, QuoteApproveDocument, { id, note: 'ok' })).quoteApprove;
+}
+
+export async function myQuotes(session: Session) {
+  return (await execute(session, CustomerQuotesDocument, {})).quotes.nodes.map((q) => q.id);
+}
+
+export async function acceptQuote(session: Session, id: string) {
+  return (await execute(session, CustomerQuoteAcceptDocument, { id })).quoteAccept;
 }

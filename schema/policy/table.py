@@ -15,6 +15,8 @@ from app.auth.roles import Role as R
 from app.orders import workflow
 from app.orders.workflow import Action
 from app.payments.service import may_refund
+from app.quotes import workflow as quote_workflow
+from app.quotes.workflow import QuoteAction
 from app.sales import workflow as sales_workflow
 from app.sales.workflow import LeadAction, OpportunityAction
 from schema.core.guards import (
@@ -73,6 +75,9 @@ TARGETS = Scope("targets", {R.SALES: "its own targets (not the team's)"})
 ALERTS = Scope("activity alerts", {R.SALES: "its own activities",
                                    R.MANAGER: "every activity (the team)",
                                    R.ADMIN: "every activity"})
+QUOTES = Scope("quotes", {R.SALES: "quotes of customers they own",
+                          R.CUSTOMER: "its own quotes once sent (never drafts or approvals)"})
+AGREEMENTS = Scope("agreements", {R.SALES: "agreements of customers they own"})
 NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
 
 
@@ -81,6 +86,15 @@ def _step(action: Action) -> Rule:
     own = " (or CUSTOMER, own orders)" if action in workflow.CUSTOMER_STATES else ""
     scope = FULFILMENT if action in (Action.SCHEDULE, Action.START_FULFILLMENT) else ORDERS
     return custom(perms + own, lambda p: workflow.may_attempt(p, action), scope)
+
+
+def _quote_step(action: QuoteAction) -> Rule:
+    perm_name = quote_workflow.STAFF_PERMS[action].value
+    own = " (or CUSTOMER, own sent quotes)" if action in quote_workflow.CUSTOMER_ACTIONS else ""
+    note = "MANAGER up to the finance threshold, FINANCE above it" \
+        if action in (QuoteAction.APPROVE, QuoteAction.REJECT) else ""
+    return custom(perm_name + own, lambda p: quote_workflow.may_attempt(p, action), QUOTES,
+                  note=note)
 
 
 def _staff_shipments(principal: Principal) -> bool:
@@ -153,6 +167,24 @@ OPERATIONS: dict[str, Rule] = {
     "Mutation.returnRequestReceive": perm(P.RETURNS_MANAGE, RETURNS),
     "Mutation.returnRequestResolve": perm(P.RETURNS_MANAGE, RETURNS),
     "Mutation.returnRequestRefund": custom("payments:refund, FINANCE only", may_refund),
+    # quotes and agreements (docs/architecture.md#quotes-and-price-agreements)
+    "Query.quotes": custom("quotes:read (or CUSTOMER, own sent quotes)",
+                           quote_workflow.may_read, QUOTES),
+    "Query.quote": custom("quotes:read (or CUSTOMER, own sent quotes)",
+                          quote_workflow.may_read, QUOTES),
+    "Mutation.quoteCreate": perm(P.QUOTES_WRITE, QUOTES),
+    "Mutation.quoteUpdate": _quote_step(QuoteAction.UPDATE),
+    "Mutation.quoteSubmit": _quote_step(QuoteAction.SUBMIT),
+    "Mutation.quoteApprove": _quote_step(QuoteAction.APPROVE),
+    "Mutation.quoteReject": _quote_step(QuoteAction.REJECT),
+    "Mutation.quoteSend": _quote_step(QuoteAction.SEND),
+    "Mutation.quoteAccept": _quote_step(QuoteAction.ACCEPT),
+    "Mutation.quoteDecline": _quote_step(QuoteAction.DECLINE),
+    "Mutation.quoteConvertToOrder": _quote_step(QuoteAction.CONVERT),
+    "Query.priceAgreements": perm(P.QUOTES_READ, AGREEMENTS),
+    "Query.freightAgreement": perm(P.QUOTES_READ, AGREEMENTS),
+    "Mutation.priceAgreementSet": perm(P.AGREEMENTS_WRITE, AGREEMENTS),
+    "Mutation.freightAgreementSet": perm(P.AGREEMENTS_WRITE, AGREEMENTS),
     # notifications
     "Query.notifications": perm(P.NOTIFICATIONS_READ, NOTIFICATIONS),
     "Mutation.notificationMarkRead": perm(P.NOTIFICATIONS_READ, NOTIFICATIONS),
@@ -320,6 +352,9 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "Opportunity.customer": perm(P.CUSTOMERS_READ),
     "Opportunity.lead": perm(P.LEADS_READ),
     "Opportunity.order": perm(P.ORDERS_READ),
+    "Quote.customer": perm(P.CUSTOMERS_READ),
+    **{f"Quote.{f}": perm(P.QUOTES_READ) for f in (
+        "maxDiscount", "approvalLevel", "approvalNote", "submittedAt", "approvedAt")},
     "Product.stockLevels": perm(P.STOCK_READ),
     "Product.totalAvailable": perm(P.STOCK_READ),
     "Warehouse.stockLevels": perm(P.STOCK_READ),

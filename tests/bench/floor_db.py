@@ -7,7 +7,8 @@ default, with its queueing, group commit and a savepoint per unit), and the even
 published after commit, as the app's are. It runs the statements the order workflow runs,
 with rows of the same content:
 
-- create: customer, products, default contact and address, the order, its lines, two
+- create: customer, products, the customer's agreed prices, default contact and address,
+  the order, its lines, two
   history rows, the order number, audit rows and outbox rows;
 - approve: order, customer, lines, products (price check), the credit exposure (the app's
   own statement, compared with the limit), whether the customer has been served before
@@ -42,6 +43,7 @@ from app.orders import allocation
 from app.orders.repository import balances
 from app.persistence.fast import driver
 from app.persistence.uow import Runner, UnitOfWork
+from app.quotes.workflow import business_today
 
 Publish = Callable[[list[DomainEvent]], Awaitable[None]]
 Line = namedtuple("Line", "id product_id quantity sku unit_price")  # plan reads the first 4
@@ -168,7 +170,7 @@ class RawSql:
         customer = _one(cur, "SELECT * FROM customer WHERE id = ?", (customer_id,))
         if customer is None or customer["status"] != "ACTIVE":
             raise Refused("NOT_FOUND", "customer not found or not active")
-        products = self._products(cur, [p for p, _ in lines])
+        products = self._agreed(cur, customer_id, self._products(cur, [p for p, _ in lines]))
         order = self._draft(cur, customer, products, lines, now)
         cur.execute(INSERT_ORDER, tuple(order.values()))
         order_id = cur.lastrowid
@@ -200,6 +202,16 @@ class RawSql:
         if len(found) != len(ids) or not all(p["is_active"] for p in found.values()):
             raise Refused("NOT_FOUND", "product not found or no longer sold")
         return found
+
+    @staticmethod
+    def _agreed(cur: Any, customer_id: int, products: dict[int, dict]) -> dict[int, dict]:
+        """Products at the customer's agreed prices valid today (app/orders/pricing.py)."""
+        ids, today = sorted(products), business_today("Asia/Shanghai").isoformat()
+        agreed = {r["product_id"]: r["price"] for r in _all(
+            cur, "SELECT product_id, price FROM price_agreement WHERE customer_id = ? AND "
+            f"product_id IN ({_marks(len(ids))}) AND valid_from <= ? AND (valid_until IS NULL "
+            "OR valid_until >= ?)", [customer_id, *ids, today, today])}
+        return {pid: {**p, "price": agreed.get(pid, p["price"])} for pid, p in products.items()}
 
     def _draft(self, cur: Any, customer: dict, products: dict[int, dict],
                lines: list[tuple[int, int]], now: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -223,6 +223,39 @@ async def _agenda(_s: Session) -> dict[str, Any]:
             "to": (NOW + timedelta(days=7)).isoformat(), "weekFrom": monday.isoformat()}
 
 
+async def _sales_quote(s: Session, who: str, flt: str) -> str:
+    token = (await s.login(who))["accessToken"]
+    body = await s.post(f"{{ quotes(first: 1, filter: {{{flt}}}) {{ nodes {{ id }} }} }}",
+                        token=token)
+    return body["data"]["quotes"]["nodes"][0]["id"]
+
+
+async def _quote_approve(s: Session) -> dict[str, Any]:
+    return {"id": await _sales_quote(s, "manager@demo.local",
+                               "status: [PENDING_APPROVAL], approvalLevel: [MANAGER]"),
+            "note": "同意 / approved"}
+
+
+async def _quote_accept(s: Session) -> dict[str, Any]:
+    """A quote sent today by the customer's rep: the demo's are dated around its own day,
+    and the server checks validity against the real one."""
+    buyer = (await s.login("customer@demo.local"))["accessToken"]
+    seen = (await s.post("{ quotes(first: 1) { nodes { customerId lines { productId } } } }",
+                         token=buyer))["data"]["quotes"]["nodes"][0]
+    rep = (await s.login("sales@demo.local"))["accessToken"]
+    valid = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    made = await s.post("""mutation($i: QuoteCreateInput!) { quoteCreate(input: $i) {
+      quote { id } userErrors { message } } }""", {"i": {
+        "customerId": seen["customerId"], "validUntil": valid,
+        "lines": [{"productId": seen["lines"][0]["productId"], "quantity": 5}]}}, rep)
+    quote = made["data"]["quoteCreate"]["quote"]["id"]
+    for step in ("quoteSubmit", "quoteSend"):
+        done = await s.post(f"mutation($id: ID!) {{ {step}(id: $id) {{ quote {{ status }} "
+                            "userErrors { message } } }", {"id": quote}, rep)
+        assert done["data"][step]["userErrors"] == [], done
+    return {"id": quote}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -257,6 +290,10 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "due-to-reorder.graphql": ("sales@demo.local", _within),
     "my-agenda.graphql": ("sales@demo.local", _agenda),
     "customer-timeline.graphql": ("sales@demo.local", _customer),
+    "quote-approval-queue.graphql": ("manager@demo.local", _none),
+    "quote-approve.graphql": ("manager@demo.local", _quote_approve),
+    "customer-quotes.graphql": ("customer@demo.local", _none),
+    "customer-quote-accept.graphql": ("customer@demo.local", _quote_accept),
 }
 
 
