@@ -160,7 +160,7 @@ def activity_data_from(inp: ActivityCreateInput | ActivityUpdateInput) -> dict[s
     data.pop("expected_version", None)
     if "kind" in data and data["kind"] is not None:
         data["kind"] = data["kind"].value
-    if data.get("subject_id"):
+    if data.get("subject_id") is not None:  # "" too: a clear NOT_FOUND, never a KeyError
         data["subject_type"], data["subject_id"] = parse_subject(data["subject_id"])
     if "assignee_id" in data:
         data["assignee_id"] = _user(data["assignee_id"], "assigneeId")

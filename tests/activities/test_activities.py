@@ -55,6 +55,13 @@ async def test_validation_subjects_and_assignees(api, factory):
             rep.token))["activityCreate"]
         answers.append(payload["userErrors"])
     assert answers[0] == answers[1] and answers[0][0]["code"] == "NOT_FOUND"
+    # an empty subject id is a malformed one (the fuzz run found it answering
+    # "Unexpected error")
+    empty = (await api.ok(a.CREATE, {"input": {
+        "kind": "MEETING", "subjectId": "", "title": "x", "dueAt": a.iso(a.now())}},
+        rep.token))["activityCreate"]
+    assert [(e["field"], e["code"]) for e in empty["userErrors"]] == [
+        (["subjectId"], "INVALID")]
     # a lead is a generic (type, id) pair: no table needed here
     lead = await a.create(api, rep.token, gid("Lead", 42), kind="TASK", title="跟进线索")
     assert (lead["subjectType"], lead["subjectId"], lead["customer"]) == (
@@ -134,6 +141,13 @@ async def test_a_rep_never_sees_another_reps_activities(api, factory):
     answers = [(await api.ok(a.COMPLETE, {"id": i}, rep.token))["activityComplete"]
                ["userErrors"] for i in (foreign["id"], missing)]
     assert answers[0] == answers[1] and answers[0][0]["code"] == "NOT_FOUND"
+    # an empty subject id is a malformed one (the fuzz run found it answering
+    # "Unexpected error")
+    empty = (await api.ok(a.CREATE, {"input": {
+        "kind": "MEETING", "subjectId": "", "title": "x", "dueAt": a.iso(a.now())}},
+        rep.token))["activityCreate"]
+    assert [(e["field"], e["code"]) for e in empty["userErrors"]] == [
+        (["subjectId"], "INVALID")]
     # the other rep sees its activity, but not the customer it does not own
     theirs = (await api.ok(a.NODE, {"id": foreign["id"]}, other.token))["node"]
     assert theirs["id"] == foreign["id"] and theirs["customer"] is None
