@@ -42,6 +42,8 @@ Why: docs/architecture.md#completion.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +57,9 @@ from graphql import (
 from graphql.pyutils import gather_with_cancel
 
 _STRAWBERRY = "strawberry-definition"
+# a heavy operation completes its lists in stretches of about this long, the event loop
+# running whatever is ready between them (docs/architecture.md#time-budget)
+SLICE_SECONDS = 0.005  # read at use: tests set it
 # strawberry's own `is_type_of` (an isinstance test that ignores the info argument)
 _STRAWBERRY_IS_TYPE_OF = "_get_is_type_of.<locals>.is_type_of"
 
@@ -106,6 +111,10 @@ def object_field(field_def: GraphQLField) -> ObjectField | None:
 class ObjectCompletion:
     """Mixed into the execution context (schema/engine/execution.py): graphql-core's `Executor`
     methods are the fallbacks."""
+
+    # when the current stretch of a heavy operation's completion ends (time.monotonic());
+    # None: not heavy, lists complete in one go
+    slice_ends: float | None = None
 
     def execute_object_field(self, parent_type: GraphQLObjectType, source: Any,
                              details: Any, field: ObjectField, path: Any,
@@ -180,14 +189,21 @@ class ObjectCompletion:
         return self.execute_fields(object_type, result, path, grouped_field_set, None)
 
     def _complete_items(self, parent_type: Any, details: Any, field: ObjectField, info: Any,
-                        path: Any, items: Any, field_name: str) -> Any:
-        """`complete_iterable_value` for a list of objects."""
+                        path: Any, items: Any, field_name: str, start: int = 0,
+                        completed: list[Any] | None = None,
+                        pending: list[int] | None = None) -> Any:
+        """`complete_iterable_value` for a list of objects (from `start`: a continuation)."""
         is_awaitable = self.is_awaitable
         item_type = field.item_type
-        completed: list[Any] = []
-        pending: list[int] = []
+        completed = [] if completed is None else completed
+        pending = [] if pending is None else pending
+        sliced = self.slice_ends is not None
         try:
-            for index, item in enumerate(items):
+            for index in range(start, len(items)):
+                if sliced and index > start and time.monotonic() >= self.slice_ends:
+                    return self._complete_later(parent_type, details, field, info, path,
+                                                items, field_name, index, completed, pending)
+                item = items[index]
                 item_path = path.add_key(index, None)
                 if is_awaitable(item):
                     info = info or self._resolve_info(parent_type, details, field, path)
@@ -222,6 +238,18 @@ class ObjectCompletion:
         if not pending:
             return completed
         return self._gather_items(completed, pending)
+
+    async def _complete_later(self, parent_type: Any, details: Any, field: ObjectField,
+                              info: Any, path: Any, items: Any, field_name: str, start: int,
+                              completed: list[Any], pending: list[int]) -> list[Any]:
+        """The rest of a heavy operation's list, after the event loop has run what is ready
+        (docs/architecture.md#time-budget)."""
+        # as long a pause as the stretch: a heavy operation has at most half the event loop
+        await asyncio.sleep(SLICE_SECONDS)
+        self.slice_ends = time.monotonic() + SLICE_SECONDS
+        rest = self._complete_items(parent_type, details, field, info, path, items,
+                                    field_name, start, completed, pending)
+        return await rest if self.is_awaitable(rest) else rest
 
     @staticmethod
     async def _gather_items(completed: list[Any], pending: list[int]) -> list[Any]:

@@ -59,6 +59,7 @@ Why: docs/architecture.md#execution.
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Callable
 from datetime import date, datetime
@@ -81,6 +82,7 @@ from graphql import (
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.engine import completion
 from schema.engine.completion import ObjectCompletion, object_field
 
 _STRAWBERRY = "strawberry-definition"
@@ -158,6 +160,10 @@ class ExecutionContext(ObjectCompletion, StrawberryGraphQLCoreExecutionContext):
             self.schema.get_directive("defer") or self.schema.get_directive("stream"))
         # per selection set (graphql-core hands every item of a list the same one)
         self._field_plans: dict[int, tuple[Any, list[tuple]]] = {}
+        # a heavy operation (admitted through the gate of schema/core/cost.py) completes its
+        # lists in slices, so that others' requests are not held behind it
+        if getattr(self.context_value, "admission", None) is not None:
+            self.slice_ends = time.monotonic() + completion.SLICE_SECONDS
 
     def _field_plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list:
         """(response name, field details, plain attribute, object field, field name) per

@@ -152,8 +152,30 @@ def create_bench_app() -> Starlette:
     app.router.routes.insert(0, Route("/baseline/_instruments", instruments.endpoint,
                                       methods=["POST"]))
     app.router.routes.insert(0, Route("/floor", endpoint=create_floor(), methods=["POST"]))
+    if os.environ.get("CRM_BENCH_STALLS") == "1":
+        _watch_stalls(app)
     if state.db.is_sqlite:
         raw = RawOrders(state.runner, actor_id=ADMIN_ID, publish=state.publish)
         app.router.routes.insert(0, Route("/floor-db", methods=["POST"],
                                           endpoint=create_floor(raw)))
     return app
+
+
+def _watch_stalls(app: Starlette) -> None:
+    """tests/bench/stalls.py: the watch starts with the server, GET /baseline/_stalls reads it."""
+    import asyncio
+
+    from starlette.responses import JSONResponse
+
+    from tests.bench.stalls import StallWatch
+
+    watch = StallWatch()
+    tasks: list = []
+
+    async def stalls(_request: Request) -> Response:
+        if not tasks:
+            tasks.append(asyncio.ensure_future(watch.heartbeat()))
+            return JSONResponse([])
+        return JSONResponse(watch.report())
+
+    app.router.routes.insert(0, Route("/baseline/_stalls", stalls))

@@ -17,7 +17,7 @@ import strawberry
 from app.auth.principal import Principal
 from app.auth.roles import Perm, Role
 from schema.core.permissions import requires
-from schema.engine import install
+from schema.engine import completion, install
 
 pytestmark = pytest.mark.upstream
 
@@ -245,3 +245,48 @@ async def test_objects_and_lists_answer_as_graphql_core_does(role: Role):
     assert got.data["holders"][2] is None  # a null `part` nulls its holder
     assert got.data["holders"][3]["laterItems"] == [{"slow": 0}, None, {"slow": 2}]
     assert got.data["holders"][3]["generated"] == [{"n": 0}, {"n": 1}]
+
+
+@dataclass
+class HeavyCtx(Ctx):
+    admission: object = None  # a heavy operation's place at the gate (schema/core/cost.py)
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.CUSTOMER])
+async def test_a_heavy_operation_answers_the_same_in_slices(role: Role, monkeypatch):
+    """With a stretch of 0 s every list of a heavy operation goes on after a pause at each
+    item: the same data, errors and paths as graphql-core without the shortcuts."""
+    monkeypatch.setattr(completion, "SLICE_SECONDS", 0.0)
+    plain = strawberry.Schema(query=ObjectQuery)
+    fast = install(strawberry.Schema(query=ObjectQuery))
+    principal = Principal(user_id=1, role=role)
+    want = await plain.execute(OBJECT_QUERY, context_value=Ctx(principal))
+    got = await fast.execute(OBJECT_QUERY, context_value=HeavyCtx(principal, admission=True))
+    assert got.data == want.data
+    assert _errors(got) == _errors(want)
+
+
+SYNC_QUERY = "{ holders { maybePart { n } parts { n twice } partsWithGaps { n } } }"
+
+
+async def _turns_while(schema: strawberry.Schema, ctx: Ctx) -> int:
+    """How often another task ran while `schema` answered SYNC_QUERY (no awaitable in it)."""
+    answer = asyncio.ensure_future(schema.execute(SYNC_QUERY, context_value=ctx))
+    turns = 0
+    while not answer.done():
+        turns += 1
+        await asyncio.sleep(0)
+    assert not answer.result().errors
+    return turns
+
+
+async def test_a_heavy_operation_lets_other_tasks_run_between_slices(monkeypatch):
+    """docs/architecture.md#time-budget: completing a heavy operation's lists pauses between
+    stretches, so other requests are not held behind it; other operations do not pause."""
+    monkeypatch.setattr(completion, "SLICE_SECONDS", 0.0)
+    fast = install(strawberry.Schema(query=ObjectQuery))
+    principal = Principal(user_id=1, role=Role.ADMIN)
+    light = await _turns_while(fast, Ctx(principal))
+    heavy = await _turns_while(fast, HeavyCtx(principal, admission=True))
+    # 4 holders, their `parts` lists (0 + 1 + 2 + 3 items) and two-item `partsWithGaps`
+    assert heavy >= light + 8, (light, heavy)

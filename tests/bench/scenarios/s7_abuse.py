@@ -10,12 +10,17 @@ deep query as large as the budget allows; a fragment-heavy document just under
 `CRM_MAX_EXPANDED_FIELDS`, its text new every time (a comment) so that no cache helps;
 slow searches (a substring no order number has, counted over the whole table). Bounded by a
 time limit per phase and a request count; loopback only.
+
+Profiling: CRM_BENCH_S7_ONLY="big pages" (a name below) sends only that query;
+CRM_BENCH_STALLS=1 adds where the server's event loop was held to the notes
+(tests/bench/stalls.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 from pathlib import Path
 
@@ -68,13 +73,14 @@ FRAGMENTS = ("query AbuseFragments { orders(first: 50) { edges { node { ...F9 } 
 def _abusive(ctx: BenchContext) -> list[tuple[str, bytes | None, object]]:
     """(name, fixed request or None, maker of the n-th request)."""
     deep = {"customers": 20, "orders": 20}  # cost ~180,000 of the 200,000 allowed
-    return [
+    only = os.environ.get("CRM_BENCH_S7_ONLY")  # one abusive query's share, for profiling
+    return [abuse for abuse in [
         ("big pages", load.graphql(BIG_PAGES, {}, ctx.admin), None),
         ("deep analyst", load.graphql(queries.ANALYST_DEEP, deep, ctx.analyst), None),
         ("fragments", None,
          lambda n: load.graphql(f"# {n} {time.perf_counter_ns()}\n{FRAGMENTS}", {}, ctx.admin)),
         ("slow search", load.graphql(SLOW_SEARCH, {"q": "no-such-order-zz"}, ctx.admin), None),
-    ]
+    ] if only is None or abuse[0] == only]
 
 
 async def _check_accepted(ctx: BenchContext, abusive: list) -> dict[str, float]:
@@ -157,12 +163,23 @@ async def _abuse(ctx: BenchContext, abusive: list, stop: asyncio.Event,
     await asyncio.gather(*(client(i) for i in range(ABUSERS)))
 
 
+async def _stalls(ctx: BenchContext) -> list:
+    conn = await load.Connection(ctx.port).open()
+    try:
+        return (await conn.request(load.get("/baseline/_stalls"))).json()
+    finally:
+        await conn.close()
+
+
 async def run(ctx: BenchContext) -> list[Scenario]:
     seconds = 4.0 if ctx.budget.quick else 15.0
     abusive = _abusive(ctx)
     alone = await _check_accepted(ctx, abusive)
     await _victims(ctx, 0.5)  # warm-up
     calm = await _victims(ctx, seconds)
+    stalls = os.environ.get("CRM_BENCH_STALLS") == "1"  # tests/bench/stalls.py
+    if stalls:
+        await _stalls(ctx)
     stop = asyncio.Event()
     sent = {name: load.Sample() for name, _, _ in abusive}
     abusers = asyncio.ensure_future(_abuse(ctx, abusive, stop, sent))
@@ -173,6 +190,8 @@ async def run(ctx: BenchContext) -> list[Scenario]:
         stop.set()
         await abusers
     s = Scenario(f"S7 {ABUSERS} abusive clients within the limits", ctx.database, ctx.size.name)
+    if stalls:
+        s.notes += [f"loop held {ms:.0f} ms at {where}" for where, ms in await _stalls(ctx)]
     for name in ("healthz", "orders page"):
         c, b = calm[name], busy[name]
         s.figures.update({
