@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.auth.roles import Perm
+from app.persistence.columns import utcnow
 from app.segments import models as m
 from app.segments import repository as repo
 from app.segments import service
@@ -46,8 +47,10 @@ class CustomerSegment:
     monetary: Money
     first_order_at: datetime
     last_order_at: datetime
-    recency_days: int = strawberry.field(description="Days from the last order to computedAt.")
-    computed_at: datetime
+    recency_days: int = strawberry.field(description="Days from the last order to now.")
+    computed_at: datetime = strawberry.field(
+        description="When these figures were last written: a recompute that finds them "
+        "unchanged leaves them, and this time, as they were.")
     changed_at: datetime = strawberry.field(description="When the segment last changed.")
 
     @classmethod
@@ -59,7 +62,7 @@ class CustomerSegment:
                    monetary_score=row.m_score, order_count=row.order_count,
                    monetary=money(row.monetary), first_order_at=row.first_order_at,
                    last_order_at=row.last_order_at,
-                   recency_days=max(0, (row.computed_at - row.last_order_at).days),
+                   recency_days=max(0, (utcnow() - row.last_order_at).days),
                    computed_at=row.computed_at, changed_at=row.segment_changed_at)
 
 
@@ -93,12 +96,13 @@ class ProductPreference:
 
 
 @strawberry.type(description="What and how often a customer buys: top categories and "
-                 "products, the median days between orders and the next expected order.")
+                 "products, the mean days between orders and the next expected order.")
 class PurchasePreferences:
     top_categories: list[CategoryPreference]
     top_products: list[ProductPreference]
     cadence_days: float | None = strawberry.field(
-        description="Median days between consecutive orders; null below two orders.")
+        description="Mean days between consecutive orders (the days from the first to the "
+        "last order over the gaps between them); null below two orders.")
     last_order_at: datetime | None
     next_order_at: datetime | None = strawberry.field(
         description="The last order plus the cadence: when the next order is expected.")

@@ -48,7 +48,7 @@ CASES: dict[str, tuple[list[tuple[int, str, str]], tuple[int, int, int], str,
              (-25, "5000", "DELIVERED"), (-35, "5000", "COMPLETED"),
              (-45, "5000", "COMPLETED")], (5, 4, 4), "VIP", 10.0, 5),
     # 200 days: R 2; 3 orders: F 3; 9,000: M 3 -> high value, not recent: AT_RISK;
-    # gaps 10 and 20 -> median 15
+    # gaps 10 and 20 -> mean 15
     "at_risk": ([(-200, "3000", "COMPLETED"), (-210, "3000", "COMPLETED"),
                  (-230, "3000", "COMPLETED")], (2, 3, 3), "AT_RISK", 15.0, -185),
     # 300 days, one order of 500: (1, 1, 1) -> LOST, no cadence
@@ -56,8 +56,8 @@ CASES: dict[str, tuple[list[tuple[int, str, str]], tuple[int, int, int], str,
     # 10 days, one order of 800 (a cancelled one does not count): (5, 1, 1) -> POTENTIAL
     "potential": ([(-10, "800", "CONFIRMED"), (-1, "99999", "CANCELLED")], (5, 1, 1),
                   "POTENTIAL", None, None),
-    # 50 days: R 4; 4 orders: F 3; 6,000: M 3 -> REGULAR; gaps 10, 10, 30 -> median 10
+    # 50 days: R 4; 4 orders: F 3; 6,000: M 3 -> REGULAR; gaps 30, 10, 20 -> mean 20
     "regular": ([(-50, "1500", "COMPLETED"), (-80, "1500", "COMPLETED"),
-                 (-90, "1500", "COMPLETED"), (-100, "1500", "COMPLETED")], (4, 3, 3),
-                "REGULAR", 10.0, -40),
+                 (-90, "1500", "COMPLETED"), (-110, "1500", "COMPLETED")], (4, 3, 3),
+                "REGULAR", 20.0, -30),
 }

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
@@ -16,6 +17,7 @@ from app.auth.roles import Role
 from app.catalog import service as catalog_service
 from app.cli import migrate
 from app.notifications.models import Notification
+from app.orders.models import Order
 from app.persistence.db import Database
 from app.persistence.uow import Runner
 from app.segments import jobs, repository, service
@@ -203,3 +205,32 @@ def _customer(uow, code: str) -> int:  # noqa: ANN001
     uow.session.add(row)
     uow.session.flush()
     return row.id
+
+
+def _cancel_all(uow, customer_id: int) -> None:  # noqa: ANN001
+    uow.session.execute(update(Order).where(Order.customer_id == customer_id)
+                        .values(status="CANCELLED"))
+
+
+def test_unchanged_rows_are_left_and_customers_without_purchases_go(factory, runner) -> None:  # noqa: ANN001
+    """A recompute rewrites only the rows whose figures changed (S8,
+    docs/architecture.md#customer-segments) and removes those of customers without
+    purchases."""
+    customer = factory.customer()
+    factory.write(write_orders, customer.id, [(-20, "100", "COMPLETED"),
+                                              (-10, "100", "COMPLETED")])
+    assert factory.write(service.recompute_customers, [customer.id], T, THRESHOLDS).scored == 1
+    assert _rows(runner, [customer.id])[customer.id].computed_at == T
+    later = T + timedelta(days=1)  # the same scores a day on: the row is left as it was
+    assert factory.write(service.recompute_customers, [customer.id], later,
+                         THRESHOLDS).scored == 1
+    assert _rows(runner, [customer.id])[customer.id].computed_at == T
+    factory.write(write_orders, customer.id, [(0, "100", "COMPLETED")])
+    factory.write(service.recompute_customers, [customer.id], later, THRESHOLDS)
+    row = _rows(runner, [customer.id])[customer.id]
+    assert (row.order_count, row.computed_at) == (3, later)
+    assert row.cadence_days == pytest.approx(10.0)  # 20 days over two gaps
+    factory.write(_cancel_all, customer.id)
+    assert factory.write(service.recompute_customers, [customer.id], later,
+                         THRESHOLDS).scored == 0
+    assert customer.id not in _rows(runner, [customer.id])

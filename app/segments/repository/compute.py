@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Interval, and_, case, delete, func, literal, literal_column, true
+from sqlalchemy import (
+    Float,
+    Interval,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    true,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -29,6 +40,7 @@ S = CustomerSegment.__table__.c
 _COLUMNS = ("customer_id", "segment", "r_score", "f_score", "m_score", "order_count",
             "monetary", "first_order_at", "last_order_at", "cadence_days", "next_order_at",
             "computed_at", "segment_changed_at")
+_VALUES = _COLUMNS[1:11]  # the figures: a row is rewritten only when one of them changed
 
 
 @dataclass(frozen=True)
@@ -71,26 +83,13 @@ def _aggregates(customer_ids: Sequence[int] | None) -> Any:
             .where(_orders(customer_ids)).group_by(Order.customer_id).subquery("agg"))
 
 
-def _cadence(dialect: str, customer_ids: Sequence[int] | None) -> Any:
-    """The median of the days between a customer's consecutive orders (ROW_NUMBER over the
-    gaps: SQLite has no percentile function). The LAG is ordered by created_at alone, as
-    the index ix_sales_order_customer_created: equal times give a 0 gap either way.
-    Measured in one pass with the aggregates instead (a second window over every order):
-    slower (S8, docs/architecture.md#customer-segments)."""
-    previous = func.lag(Order.created_at).over(partition_by=Order.customer_id,
-                                               order_by=Order.created_at)
-    gaps = (sa_select(Order.customer_id.label("customer_id"),
-                      _days_between(dialect, previous, Order.created_at).label("gap"))
-            .where(_orders(customer_ids)).subquery("gaps"))
-    ranked = (sa_select(gaps.c.customer_id, gaps.c.gap,
-                        func.row_number().over(partition_by=gaps.c.customer_id,
-                                               order_by=gaps.c.gap).label("rn"),
-                        func.count().over(partition_by=gaps.c.customer_id).label("cnt"))
-              .where(gaps.c.gap.is_not(None)).subquery("ranked"))
-    return (sa_select(ranked.c.customer_id,
-                      func.avg(ranked.c.gap).cast(Float).label("cadence"))
-            .where(ranked.c.rn.in_([(ranked.c.cnt + 1) // 2, (ranked.c.cnt + 2) // 2]))
-            .group_by(ranked.c.customer_id).subquery("cadence"))
+def _cadence(dialect: str, agg: Any) -> Any:
+    """The mean days between a customer's consecutive orders: (last - first) / (orders - 1),
+    null below two orders. Free from the aggregate; the median of the gaps took two more
+    sorts of every order and most of the recompute's time (S8,
+    docs/architecture.md#customer-segments)."""
+    return case((agg.c.n > 1, _days_between(dialect, agg.c.first_at, agg.c.last_at)
+                 / (agg.c.n - 1)), else_=None)
 
 
 def _steps(value: Any, steps: Sequence[Any]) -> Any:
@@ -146,11 +145,11 @@ def scored(session: Session, rules: SegmentRules, as_of: datetime,
            customer_ids: Sequence[int] | None = None) -> Any:
     """The SELECT of the rows to write, in `_COLUMNS` order."""
     dialect = _dialect(session)
-    agg, cadence = _aggregates(customer_ids), _cadence(dialect, customer_ids)
+    agg = _aggregates(customer_ids)
     r, f, m = _scores(agg, rules, as_of, customer_ids is not None)
     inner = (sa_select(agg.c.customer_id, r.label("r"), f.label("f"), m.label("m"), agg.c.n,
-                       agg.c.monetary, agg.c.first_at, agg.c.last_at, cadence.c.cadence)
-             .select_from(agg.outerjoin(cadence, cadence.c.customer_id == agg.c.customer_id))
+                       agg.c.monetary, agg.c.first_at, agg.c.last_at,
+                       _cadence(dialect, agg).cast(Float).label("cadence"))
              .subquery("scored"))
     now = literal(as_of, UTCDateTime)
     return sa_select(
@@ -161,7 +160,9 @@ def scored(session: Session, rules: SegmentRules, as_of: datetime,
     ).where(true())  # SQLite: INSERT ... SELECT ... ON CONFLICT needs a WHERE to parse
 
 
-def _upsert(session: Session, select_rows: Any) -> int:
+def _upsert(session: Session, select_rows: Any) -> None:
+    """Insert new rows, update changed ones: a row whose figures are what they were is left
+    as it is, computed_at included (most rows of a periodic run; S8)."""
     table = CustomerSegment.__table__
     insert = (sqlite.insert if _dialect(session) == "sqlite" else postgresql.insert)(table)
     stmt = insert.from_select(list(_COLUMNS), select_rows)
@@ -172,17 +173,24 @@ def _upsert(session: Session, select_rows: Any) -> int:
             "customer_id", "segment_changed_at")},
         "previous_segment": case((changed, S.segment), else_=S.previous_segment),
         "segment_changed_at": case((changed, new.computed_at), else_=S.segment_changed_at),
-    })
-    return session.execute(stmt).rowcount
+    }, where=or_(*(S[name].is_distinct_from(new[name]) for name in _VALUES)))
+    session.execute(stmt)
 
 
-def _prune(session: Session, as_of: datetime, customer_ids: Sequence[int] | None) -> int:
-    """Rows this run did not write: customers without purchases any more (every order
-    cancelled)."""
-    stmt = delete(CustomerSegment).where(S.computed_at != literal(as_of, UTCDateTime))
+def _prune(session: Session, customer_ids: Sequence[int] | None) -> int:
+    """Rows of customers without purchases any more (every order cancelled)."""
+    bought = sa_select(Order.id).where(Order.customer_id == S.customer_id, purchased())
+    stmt = delete(CustomerSegment).where(~bought.exists())
     if customer_ids is not None:
         stmt = stmt.where(CustomerSegment.customer_id.in_(list(customer_ids)))
     return session.execute(stmt).rowcount
+
+
+def _scored_count(session: Session, customer_ids: Sequence[int] | None) -> int:
+    stmt = sa_select(func.count()).select_from(CustomerSegment)
+    if customer_ids is not None:
+        stmt = stmt.where(S.customer_id.in_(list(customer_ids)))
+    return session.execute(stmt).scalar() or 0
 
 
 def churn_moves(session: Session, as_of: datetime,
@@ -202,9 +210,6 @@ def recompute(session: Session, rules: SegmentRules, as_of: datetime,
               customer_ids: Sequence[int] | None = None) -> tuple[int, list[Move]]:
     """Score every customer with purchases (or only `customer_ids`) as of `as_of`; rows
     written and the churn moves it made."""
-    count = _upsert(session, scored(session, rules, as_of, customer_ids))
-    if count < 0:  # a driver that does not count an upsert's rows (psycopg says -1)
-        count = session.execute(sa_select(func.count()).where(
-            S.computed_at == literal(as_of, UTCDateTime))).scalar() or 0
-    _prune(session, as_of, customer_ids)
-    return count, churn_moves(session, as_of, customer_ids)
+    _upsert(session, scored(session, rules, as_of, customer_ids))
+    _prune(session, customer_ids)
+    return _scored_count(session, customer_ids), churn_moves(session, as_of, customer_ids)
