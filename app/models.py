@@ -20,6 +20,7 @@ from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.payments.models import Payment
 from app.persistence.models import IdempotencyRecord
 from app.quotes.models import FreightAgreement, PriceAgreement, Quote, QuoteLine
+from app.tickets.models import Ticket, TicketMessage, TicketSlaPolicy
 from app.returns.models import ReturnLine, ReturnRequest
 from app.sales.models import (
     Lead,
@@ -55,6 +56,7 @@ __all__ = [
     "TrackingEvent", "User", "UserWarehouse", "Warehouse", "metadata",
     "CarrierRateRule", "CarrierService", "CarrierWebhookEvent", "CarrierWebhookSecret",
     "CodRemittance", "FreightAgreement", "PriceAgreement", "Quote", "QuoteLine",
+    "Ticket", "TicketMessage", "TicketSlaPolicy",
     "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",

@@ -32,6 +32,9 @@ from schema.payments.mutations import PaymentMutation
 from schema.policy.apply import apply_policy
 from schema.quotes.mutations import QuoteMutation
 from schema.quotes.queries import QuoteQuery
+from schema.tickets.mutations import TicketMutation
+from schema.tickets.queries import TicketQuery
+from schema.tickets.subscriptions import TicketSubscription
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
 from schema.sales.mutations import SalesMutation
@@ -73,16 +76,16 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery,
-                       ActivityQuery, QuoteQuery]
+                       ActivityQuery, QuoteQuery, TicketQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
-                         ActivityMutation, QuoteMutation]
+                         ActivityMutation, QuoteMutation, TicketMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
-                              ActivitySubscription]
+                              ActivitySubscription, TicketSubscription]
 
 
 def build_schema() -> strawberry.Schema:
