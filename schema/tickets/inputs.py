@@ -134,8 +134,9 @@ def decode_ids(data: dict[str, Any]) -> dict[str, Any]:
 
 def _values(data: dict[str, Any]) -> dict[str, Any]:
     for key in ("kind", "after_sales_type", "channel", "priority"):
-        if data.get(key) is not None:
-            data[key] = data[key].value
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            data[key] = value.value
     return data
 
 

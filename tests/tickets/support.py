@@ -67,7 +67,8 @@ async def new(api: Any, token: str, staff: bool = True, **inp: Any) -> dict:
 
 async def run(api: Any, name: str, ticket_id: str, token: str, staff: bool = True,
               **args: Any) -> dict:
-    types = {k: ("ID" if k.endswith("Id") else "String") for k in args}
+    types = {k: ("ID!" if k == "intoId" else "ID" if k.endswith("Id") else "String")
+             for k in args}
     return (await api.ok(step(name, types, staff), {"id": ticket_id, **args}, token))[name]
 
 
@@ -120,4 +121,6 @@ def codes(body: dict) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
 
 
-__all__ = ["gid"]
+from tests.orders.support import pk  # noqa: E402
+
+__all__ = ["gid", "pk"]
