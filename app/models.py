@@ -20,7 +20,6 @@ from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.payments.models import Payment
 from app.persistence.models import IdempotencyRecord
 from app.quotes.models import FreightAgreement, PriceAgreement, Quote, QuoteLine
-from app.tickets.models import Ticket, TicketMessage, TicketSlaPolicy
 from app.returns.models import ReturnLine, ReturnRequest
 from app.sales.models import (
     Lead,
@@ -44,6 +43,7 @@ from app.shipping.models import (
     ShipmentParcel,
     TrackingEvent,
 )
+from app.tickets.models import Ticket, TicketMessage, TicketSlaPolicy
 
 metadata = SQLModel.metadata
 

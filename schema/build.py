@@ -32,9 +32,6 @@ from schema.payments.mutations import PaymentMutation
 from schema.policy.apply import apply_policy
 from schema.quotes.mutations import QuoteMutation
 from schema.quotes.queries import QuoteQuery
-from schema.tickets.mutations import TicketMutation
-from schema.tickets.queries import TicketQuery
-from schema.tickets.subscriptions import TicketSubscription
 from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
 from schema.sales.mutations import SalesMutation
@@ -56,6 +53,9 @@ from schema.shipping.queries import (
 )
 from schema.shipping.subscriptions import ShipmentExceptionSubscription
 from schema.subscriptions.resolvers import LiveSubscription
+from schema.tickets.mutations import TicketMutation
+from schema.tickets.queries import TicketQuery
+from schema.tickets.subscriptions import TicketSubscription
 
 
 @strawberry.type

@@ -68,10 +68,6 @@ def scope(stmt, principal: Any):  # noqa: ANN001, ANN201
     return of_visible_customers(stmt, principal, Ticket.customer_id)
 
 
-def _live(column: Any) -> Any:
-    return Ticket.merged_into_id.is_(None) if column is None else column
-
-
 def response_breach(now: datetime) -> Any:
     """No first response by its due time: answered late, or not yet and past due."""
     return and_(Ticket.merged_into_id.is_(None), Ticket.first_response_due_at < now,

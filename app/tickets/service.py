@@ -234,8 +234,8 @@ def open_ticket(uow: UnitOfWork, customer: Any, data: dict[str, Any],
     emit(uow, topics.TICKET_CREATED, ticket, now, kind=ticket.kind, priority=ticket.priority,
          channel=ticket.channel, status=ticket.status)
     if assignee:
-        emit(uow, topics.TICKET_ASSIGNED, ticket, now, previous_assignee_id=None, auto=True
-             if data.get("assignee_id") is None else False)
+        emit(uow, topics.TICKET_ASSIGNED, ticket, now, previous_assignee_id=None,
+             auto=data.get("assignee_id") is None)
     return ticket
 
 
