@@ -32,7 +32,6 @@ from app.orders.numbering import assign_number
 from app.payments.models import Payment
 from app.persistence import crypto
 from app.quotes.models import FreightAgreement, PriceAgreement, Quote, QuoteLine
-from app.tickets.models import Ticket, TicketMessage
 from app.sales.models import (
     Lead,
     Opportunity,
@@ -48,6 +47,7 @@ from app.shipping.models import (
     ShipmentLine,
     TrackingEvent,
 )
+from app.tickets.models import Ticket, TicketMessage
 
 
 @dataclass

@@ -24,7 +24,6 @@ from app.auth.passwords import hash_password, verify_password
 from app.auth.principal import SYSTEM
 from app.demo import catalog_data as cd
 from app.demo.activities import plan_activities
-from app.demo.tickets import plan_tickets
 from app.demo.carriers import add_parcel_facts, add_shipping_agreements
 from app.demo.masterdata import SEED, build_customers, build_products, demo_now, demo_today
 from app.demo.orders import build_orders
@@ -48,6 +47,7 @@ from app.demo.sales import build_sales
 from app.demo.sales_quotes import build_agreements
 from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
+from app.demo.tickets import plan_tickets
 from app.errors import Conflict
 from app.persistence.uow import Runner, UnitOfWork
 from app.segments import service as segments

@@ -115,7 +115,8 @@ def plan_tickets(customers: list[CustomerPlan], orders: list[Any], now: datetime
     if pending is not None:
         change = _ticket(rng, len(demo.tickets), 0, customers[0], "OPEN", now, pending)
         change.update(kind="DELIVERY_CHANGE", after_sales_type=None,
-                      subject="配送变更：改送公司地址", change_address="上海市徐汇区漕溪北路88号 8楼",
+                      subject="配送变更：改送公司地址",
+                      change_address="上海市徐汇区漕溪北路88号 8楼",
                       change_recipient="刘洋", change_date=(now + timedelta(days=6)).date(),
                       change_status="PENDING")
         demo.tickets.append(change)
