@@ -156,6 +156,22 @@ def _cmd_expire_quotes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check_tickets(_args: argparse.Namespace) -> int:
+    """The ticket SLA breach check once (app/tickets/breaches.py)."""
+    from app.auth.principal import SYSTEM
+    from app.persistence.columns import utcnow
+    from app.tickets.breaches import BATCH, check_breaches
+
+    runner, now, marked, escalated = _runner(), utcnow(), 0, 0
+    while True:
+        result = runner.write_sync(check_breaches, now, principal=SYSTEM)
+        marked, escalated = marked + len(result.breached), escalated + len(result.escalated)
+        if result.examined < BATCH:
+            break
+    print(f"ticket SLA breaches marked {marked}, escalated {escalated}")
+    return 0
+
+
 def _cmd_rotate_data_key(args: argparse.Namespace) -> int:
     """Re-encrypt personal data under CRM_DATA_KEY's current key, in batches; run it again
     to finish a run that stopped (docs/architecture.md#personal-data-at-rest)."""
@@ -325,6 +341,8 @@ def _parser() -> argparse.ArgumentParser:
     expire.add_argument("--today", type=date.fromisoformat, help="the business day, "
                         "YYYY-MM-DD (default: today in CRM_BUSINESS_TIMEZONE)")
     expire.set_defaults(fn=_cmd_expire_quotes)
+    sub.add_parser("check-tickets", help="mark ticket SLA breaches and escalate (once "
+                   "each)").set_defaults(fn=_cmd_check_tickets)
 
     rotate = sub.add_parser("rotate-data-key", help="encrypt personal data under "
                             "CRM_DATA_KEY's current key (plain text too), in batches; "

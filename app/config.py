@@ -116,6 +116,10 @@ class Settings:
     target_pace_threshold: float = 0.8
     # quotes past their validity become EXPIRED; 0: never (app/quotes/expiry.py)
     quote_expiry_seconds: float = 3600.0
+    # tickets (docs/architecture.md#tickets-and-slas): the SLA breach check; 0: never
+    # (app/tickets/breaches.py); how long after its resolution a ticket may be reopened
+    ticket_breach_check_seconds: float = 60.0
+    ticket_reopen_days: float = 7.0
     # the zone of carriers' daily cutoffs and of delivery dates (app/shipping/rates.py)
     business_timezone: str = "Asia/Shanghai"
     # personal data at rest: `id:base64key[,id:base64key...]`, the first the current key;
@@ -290,6 +294,9 @@ def _retention_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "delay_check_seconds": _number(env, "CRM_DELAY_CHECK_SECONDS", 3600, 0, 86400),
         "activity_check_seconds": _number(env, "CRM_ACTIVITY_CHECK_SECONDS", 300, 0, 86400),
         "target_pace_threshold": _number(env, "CRM_TARGET_PACE_THRESHOLD", 0.8, 0, 10),
+        "ticket_breach_check_seconds": _number(env, "CRM_TICKET_BREACH_CHECK_SECONDS", 60,
+                                               0, 86400),
+        "ticket_reopen_days": _number(env, "CRM_TICKET_REOPEN_DAYS", 7, 0, 365),
     }
 
 

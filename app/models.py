@@ -43,6 +43,7 @@ from app.shipping.models import (
     ShipmentParcel,
     TrackingEvent,
 )
+from app.tickets.models import Ticket, TicketMessage, TicketSlaPolicy
 
 metadata = SQLModel.metadata
 
@@ -55,6 +56,7 @@ __all__ = [
     "TrackingEvent", "User", "UserWarehouse", "Warehouse", "metadata",
     "CarrierRateRule", "CarrierService", "CarrierWebhookEvent", "CarrierWebhookSecret",
     "CodRemittance", "FreightAgreement", "PriceAgreement", "Quote", "QuoteLine",
+    "Ticket", "TicketMessage", "TicketSlaPolicy",
     "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",

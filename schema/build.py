@@ -53,6 +53,9 @@ from schema.shipping.queries import (
 )
 from schema.shipping.subscriptions import ShipmentExceptionSubscription
 from schema.subscriptions.resolvers import LiveSubscription
+from schema.tickets.mutations import TicketMutation
+from schema.tickets.queries import TicketQuery
+from schema.tickets.subscriptions import TicketSubscription
 
 
 @strawberry.type
@@ -73,16 +76,16 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery,
-                       ActivityQuery, QuoteQuery]
+                       ActivityQuery, QuoteQuery, TicketQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
-                         ActivityMutation, QuoteMutation]
+                         ActivityMutation, QuoteMutation, TicketMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
-                              ActivitySubscription]
+                              ActivitySubscription, TicketSubscription]
 
 
 def build_schema() -> strawberry.Schema:

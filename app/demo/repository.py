@@ -25,6 +25,7 @@ from app.demo.orders import OrderPlan, ShipmentPlan
 from app.demo.sales import LeadPlan, OpportunityPlan
 from app.demo.sales_quotes import AgreementPlans
 from app.demo.stock import Movement
+from app.demo.tickets import TicketDemo
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.orders.numbering import assign_number
@@ -46,6 +47,7 @@ from app.shipping.models import (
     ShipmentLine,
     TrackingEvent,
 )
+from app.tickets.models import Ticket, TicketMessage
 
 
 @dataclass
@@ -60,6 +62,7 @@ class DemoPlan:
     opportunities: list[OpportunityPlan] = field(default_factory=list)
     activities: ActivityDemo | None = None  # app/demo/activities.py
     agreements: AgreementPlans | None = None  # quotes and agreements (sales_quotes.py)
+    tickets: TicketDemo | None = None  # app/demo/tickets.py
 
     @property
     def opened(self) -> datetime:
@@ -344,6 +347,38 @@ def write_activities(s: Session, ids: Ids, plan: DemoPlan) -> int:
          "scope_key": f"user:{reps[t['user']]}" if t["user"] is not None else "team",
          "pace_alerted_on": None, "created_by_id": manager} for t in demo.targets])
     return len(demo.activities) + len(plan_ids) + len(demo.visit_plans) + len(demo.targets)
+
+
+def write_tickets(s: Session, ids: Ids, plan: DemoPlan) -> int:
+    """Tickets, their messages and notes, and a merged duplicate (app/demo/tickets.py);
+    the tickets written."""
+    demo = plan.tickets
+    if demo is None:
+        return 0
+    agent = ids.users["service@demo.local"]
+
+    def row(t: dict[str, Any], merged_into: int | None = None) -> dict[str, Any]:
+        base = {k: v for k, v in t.items() if k not in ("customer", "order", "assignee",
+                                                        "merged_into")}
+        defaults = {"after_sales_type": None, "return_id": None, "shipment_id": None,
+                    "exception_id": None, "created_by_id": None, "reopen_count": 0,
+                    "change_recipient": None, "change_phone": None, "change_region": None,
+                    "change_address": None, "change_date": None, "change_status": None,
+                    "change_decided_at": None, "version": 1}
+        return {**defaults, **base, "customer_id": ids.customers[t["customer"]],
+                "order_id": ids.orders[t["order"]] if t["order"] is not None else None,
+                "assignee_id": agent if t["assignee"] else None,
+                "merged_into_id": merged_into}
+
+    ticket_ids = insert_rows(s, Ticket, [row(t) for t in demo.tickets])
+    dup_ids = insert_rows(s, Ticket, [row(d, ticket_ids[d["merged_into"]])
+                                      for d in demo.duplicates])
+    insert_rows(s, TicketMessage, [
+        {k: v for k, v in m.items() if k != "ticket"}
+        | {"ticket_id": ticket_ids[m["ticket"]], "merged_from_id": None,
+           "author_id": agent if m["author_kind"] == "AGENT" else None}
+        for m in demo.messages])
+    return len(ticket_ids) + len(dup_ids)
 
 
 def write_quotes(s: Session, ids: Ids, plan: DemoPlan) -> int:

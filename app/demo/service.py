@@ -41,11 +41,13 @@ from app.demo.repository import (
     write_sales,
     write_shipments,
     write_stock,
+    write_tickets,
 )
 from app.demo.sales import build_sales
 from app.demo.sales_quotes import build_agreements
 from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
+from app.demo.tickets import plan_tickets
 from app.errors import Conflict
 from app.persistence.uow import Runner, UnitOfWork
 from app.segments import service as segments
@@ -83,7 +85,8 @@ def build_plan(today: date, seed: int = SEED) -> DemoPlan:
     return DemoPlan(customers=customers, products=products, orders=orders, levels=levels,
                     movements=movements, now=now, leads=leads, opportunities=opportunities,
                     activities=plan_activities(customers, len(sales), now),
-                    agreements=build_agreements(customers, products, now, today))
+                    agreements=build_agreements(customers, products, now, today),
+                    tickets=plan_tickets(customers, orders, now))
 
 
 def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
@@ -101,6 +104,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     write_sales(s, ids, plan)
     crm = write_activities(s, ids, plan)
     quotes = write_quotes(s, ids, plan)
+    tickets = write_tickets(s, ids, plan)
     segments = _segments(uow, plan)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
@@ -109,7 +113,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
         "carrier_services": services, "leads": len(plan.leads),
         "opportunities": len(plan.opportunities), "customer_segments": segments,
-        "activities_plans_targets": crm, "quotes": quotes,
+        "activities_plans_targets": crm, "quotes": quotes, "tickets": tickets,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

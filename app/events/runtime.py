@@ -3,7 +3,8 @@ dispatcher, the outgoing webhooks' fan-out and dispatcher (app/integrations/),
 housekeeping (retention), the periodic delay check of parcels
 (app/shipping/exceptions/delays.py) and the customer segments' recompute and updates
 (app/segments/jobs.py), and the activity checks
-(app/activities/checks.py), and the quote expiry pass (app/quotes/expiry.py)."""
+(app/activities/checks.py), the quote expiry pass (app/quotes/expiry.py), and the ticket
+SLA breach check (app/tickets/breaches.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from app.persistence.uow import Runner
 from app.quotes.expiry import QuoteExpiry
 from app.segments.jobs import SegmentRecompute, SegmentUpdater
 from app.shipping.exceptions.delays import DelayChecks
+from app.tickets.breaches import TicketBreachCheck
 
 
 def make_bus(settings: Settings) -> EventBus:
@@ -61,6 +63,7 @@ class EventRuntime:
     segment_updates: SegmentUpdater
     activities: ActivityChecks
     expiry: QuoteExpiry
+    breaches: TicketBreachCheck
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -79,6 +82,7 @@ class EventRuntime:
         await self.segment_updates.start()
         await self.activities.start()
         await self.expiry.start()
+        await self.breaches.start()
         self.started = True
 
     async def stop(self) -> None:
@@ -87,6 +91,7 @@ class EventRuntime:
             await self.segments.stop()
             await self.activities.stop()
             await self.expiry.stop()
+            await self.breaches.stop()
             await self.delays.stop()
             await self.housekeeping.stop()
             await self.webhooks.stop()
@@ -119,4 +124,5 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                         segment_updates=SegmentUpdater(background, bus,
                                                        poll=settings.outbox_relay_seconds),
                         activities=ActivityChecks(background, settings),
-                        expiry=QuoteExpiry(background, settings))
+                        expiry=QuoteExpiry(background, settings),
+                        breaches=TicketBreachCheck(background, settings))

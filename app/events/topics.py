@@ -26,6 +26,19 @@ activity.overdue      {activity_id, assignee_id, customer_id, subject_type, subj
                        title, due_at, at}  raised once per due time by the periodic check
 target.behind_pace    {target_id, user_id, metric, period, period_start, achieved, target,
                        pace, at}  at most once per target and day
+ticket.created        {ticket_id, customer_id, assignee_id, kind, priority, channel, status,
+                       at}  (docs/architecture.md#tickets-and-slas)
+ticket.assigned       {ticket_id, customer_id, assignee_id, previous_assignee_id, auto, at}
+ticket.replied        {ticket_id, customer_id, assignee_id, message_id, author_kind, at}  a
+                      message the customer sees (internal notes raise no event)
+ticket.status_changed {ticket_id, customer_id, assignee_id, from_status, status, at}
+ticket.resolved       {ticket_id, customer_id, assignee_id, kind, order_id, at}  also a
+                      status change; the hook for follow-ups (a satisfaction survey)
+ticket.merged         {ticket_id, customer_id, assignee_id, into_ticket_id, at}
+ticket.breached       {ticket_id, customer_id, assignee_id, number, breach, due_at, priority,
+                       at}  FIRST_RESPONSE or RESOLUTION, once each (the breach check)
+ticket.escalated      {ticket_id, customer_id, assignee_id, number, priority, from_priority,
+                       at}  a resolution breach raises the priority one step
 notifications.due     {channels, count}  e-mail / SMS notifications the planner wrote in one
                       batch, waiting for a dispatcher (which reads them from the table)
 """
@@ -47,3 +60,12 @@ NOTIFICATIONS_DUE = "notifications.due"
 # activities and targets (docs/architecture.md#activities-plans-and-targets)
 ACTIVITY_OVERDUE = "activity.overdue"
 TARGET_BEHIND_PACE = "target.behind_pace"
+# tickets (docs/architecture.md#tickets-and-slas)
+TICKET_CREATED = "ticket.created"
+TICKET_ASSIGNED = "ticket.assigned"
+TICKET_REPLIED = "ticket.replied"
+TICKET_STATUS_CHANGED = "ticket.status_changed"
+TICKET_RESOLVED = "ticket.resolved"
+TICKET_MERGED = "ticket.merged"
+TICKET_BREACHED = "ticket.breached"
+TICKET_ESCALATED = "ticket.escalated"

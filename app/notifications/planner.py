@@ -36,7 +36,7 @@ from app.persistence.columns import utcnow
 log = logging.getLogger("crm.notifications")
 CONSUMER = "notifications"  # its outbox position (app/events/repository/consumers.py)
 STAFF_LANGUAGE = "zh"  # for a user whose language is not one of LANGUAGES
-_LABELLED = ("status", "alert", "problem", "kind", "metric", "period")
+_LABELLED = ("status", "alert", "problem", "kind", "metric", "period", "breach")
 _SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}
 # delivery exceptions the customer hears of (docs/architecture.md#delivery-exceptions); an
 # OTHER problem only when a carrier reported it (staff's own are internal until resolved)
@@ -254,6 +254,21 @@ def _target_behind(reads: Reads, p: dict[str, Any]) -> list[Plan]:
                  source=repo.source_key("target_id", p.get("target_id")))]
 
 
+def _ticket_breached(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    """The assignee and every MANAGER hear of a late first response or resolution, once
+    per breach (the breach check raises one event each: app/tickets/breaches.py;
+    docs/architecture.md#tickets-and-slas)."""
+    session = reads.session
+    assignee = repo.active_users(session, [p.get("assignee_id") or 0])
+    users = {u.id: u for u in assignee + repo.staff(session, [Role.MANAGER])}
+    values = {"number": p.get("number"), "breach": p.get("breach"),
+              "priority": p.get("priority"),
+              "due_at": (p.get("due_at") or "")[:16].replace("T", " ") + " UTC",
+              "assignee": assignee[0].full_name if assignee else "-"}
+    return [Plan("staff_ticket_breached", values, users=list(users.values()),
+                 source=repo.source_key("ticket_id", p.get("ticket_id")))]
+
+
 HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.ORDER_STATUS_CHANGED: _order_status,
     topics.SHIPMENT_STATUS_CHANGED: _shipment_status,
@@ -263,6 +278,7 @@ HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.CUSTOMER_CHURN_RISK: _churn_risk,
     topics.ACTIVITY_OVERDUE: _activity_overdue,
     topics.TARGET_BEHIND_PACE: _target_behind,
+    topics.TICKET_BREACHED: _ticket_breached,
 }
 
 

@@ -136,6 +136,17 @@ TEMPLATES: dict[str, dict[str, Template]] = {
                  "{assignee}'s {kind} \"{title}\" was due {due_at} and is not done.",
                  "Overdue: {title} (due {due_at})."),
     },
+    # tickets (docs/architecture.md#tickets-and-slas)
+    "staff_ticket_breached": {
+        "zh": _T("工单超时：{number}",
+                 "工单 {number}（优先级 {priority}，处理人 {assignee}）{breach}已于 {due_at} "
+                 "超过时限，请尽快处理。",
+                 "工单超时：{number} {breach}。"),
+        "en": _T("Ticket SLA breached: {number}",
+                 "Ticket {number} (priority {priority}, agent {assignee}): {breach} was due "
+                 "{due_at} and is late.",
+                 "SLA breached: {number} {breach}."),
+    },
     "staff_target_behind": {
         "zh": _T("目标进度落后：{rep} {metric}",
                  "{rep} 的{period}目标（{metric}，自 {period_start}）进度落后：已完成 "
@@ -159,7 +170,8 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
            "OTHER": "承运商报告了异常",
            "CALL": "电话", "EMAIL": "邮件", "VISIT": "拜访", "MEETING": "会议", "NOTE": "备注",
            "TASK": "任务", "REVENUE": "销售额", "NEW_CUSTOMERS": "新客户数", "VISITS": "拜访数",
-           "MONTH": "月度", "QUARTER": "季度"},
+           "MONTH": "月度", "QUARTER": "季度",
+           "FIRST_RESPONSE": "首次响应", "RESOLUTION": "解决"},
     "en": {"LOW_STOCK": "low on stock", "OUT_OF_STOCK": "out of stock",
            "BACK_IN_STOCK": "back in stock",
            "FAILED_ATTEMPT": "a delivery attempt failed", "DAMAGED": "the parcel is damaged",

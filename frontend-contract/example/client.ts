@@ -11,9 +11,13 @@ import {
   CarrierWebhookReviewDocument,
   CodReconciliationDocument,
   CodRemittanceRecordDocument,
+  CustomerDeliveryChangeDocument,
   CustomerDetailDocument,
   CustomerQuoteAcceptDocument,
   CustomerQuotesDocument,
+  CustomerTicketOpenDocument,
+  CustomerTicketReplyDocument,
+  CustomerTicketsDocument,
   CustomerTimelineDocument,
   CustomerTrackingDocument,
   DueToReorderDocument,
@@ -40,6 +44,9 @@ import {
   ShipmentExceptionResolveDocument,
   ShipmentReturnReceiveDocument,
   ShippingQuotesDocument,
+  TicketDetailDocument,
+  TicketQueueDocument,
+  TicketSlaReportDocument,
   WebhookAdminDocument,
 } from '../generated/graphql';
 
@@ -305,4 +312,43 @@ export async function myQuotes(session: Session) {
 
 export async function acceptQuote(session: Session, id: string) {
   return (await execute(session, CustomerQuoteAcceptDocument, { id })).quoteAccept;
+}
+
+// Tickets (docs/architecture.md#tickets-and-slas)
+export async function ticketQueue(session: Session) {
+  const data = await execute(session, TicketQueueDocument, {
+    filter: { status: ['NEW', 'OPEN', 'PENDING_CUSTOMER'], breached: true },
+  });
+  return data.tickets.nodes.map((t) => `${t.number} ${t.priority} ${t.resolutionDueAt}`);
+}
+
+export async function ticketDetail(session: Session, id: string) {
+  const { ticket } = await execute(session, TicketDetailDocument, { id });
+  return ticket === null ? [] : ticket.messages.map((m) => `${m.authorKind}: ${m.body}`);
+}
+
+export async function ticketSlaReport(session: Session, from: string, to: string) {
+  return (await execute(session, TicketSlaReportDocument, { from, to })).ticketSlaReport.overall;
+}
+
+export async function myTickets(session: Session) {
+  return (await execute(session, CustomerTicketsDocument, {})).tickets.nodes.map((t) => t.id);
+}
+
+export async function openTicket(session: Session, subject: string) {
+  const { ticketCreate } = await execute(session, CustomerTicketOpenDocument, {
+    input: { kind: 'INQUIRY', channel: 'APP', subject },
+  });
+  return ticketCreate;
+}
+
+export async function replyToTicket(session: Session, id: string, body: string) {
+  return (await execute(session, CustomerTicketReplyDocument, { id, body })).ticketReply;
+}
+
+export async function askDeliveryChange(session: Session, orderId: string, address: string) {
+  const data = await execute(session, CustomerDeliveryChangeDocument, {
+    input: { orderId, change: { address } },
+  });
+  return data.ticketRequestDeliveryChange;
 }

@@ -19,6 +19,8 @@ from app.quotes import workflow as quote_workflow
 from app.quotes.workflow import QuoteAction
 from app.sales import workflow as sales_workflow
 from app.sales.workflow import LeadAction, OpportunityAction
+from app.tickets import workflow as ticket_workflow
+from app.tickets.workflow import TicketAction
 from schema.core.guards import (
     ACCOUNT_RULE,
     ACTIVITY_TEXT_RULE,
@@ -78,6 +80,9 @@ ALERTS = Scope("activity alerts", {R.SALES: "its own activities",
 QUOTES = Scope("quotes", {R.SALES: "quotes of customers they own",
                           R.CUSTOMER: "its own quotes once sent (never drafts or approvals)"})
 AGREEMENTS = Scope("agreements", {R.SALES: "agreements of customers they own"})
+# tickets (docs/architecture.md#tickets-and-slas)
+TICKETS = Scope("tickets", {R.CUSTOMER: "its own tickets (never internal notes, the "
+                                        "assignee or SLA marks)"})
 NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
 
 
@@ -95,6 +100,12 @@ def _quote_step(action: QuoteAction) -> Rule:
         if action in (QuoteAction.APPROVE, QuoteAction.REJECT) else ""
     return custom(perm_name + own, lambda p: quote_workflow.may_attempt(p, action), QUOTES,
                   note=note)
+
+
+def _ticket_step(action: TicketAction) -> Rule:
+    own = " (or CUSTOMER, own tickets)" if action in ticket_workflow.CUSTOMER_ACTIONS else ""
+    return custom("tickets:write" + own,
+                  lambda p: ticket_workflow.may_attempt(p, action), TICKETS)
 
 
 def _staff_shipments(principal: Principal) -> bool:
@@ -185,6 +196,28 @@ OPERATIONS: dict[str, Rule] = {
     "Query.freightAgreement": perm(P.QUOTES_READ, AGREEMENTS),
     "Mutation.priceAgreementSet": perm(P.AGREEMENTS_WRITE, AGREEMENTS),
     "Mutation.freightAgreementSet": perm(P.AGREEMENTS_WRITE, AGREEMENTS),
+    # tickets (docs/architecture.md#tickets-and-slas)
+    "Query.tickets": custom("tickets:read (or CUSTOMER, own tickets)",
+                            ticket_workflow.may_read, TICKETS),
+    "Query.ticket": custom("tickets:read (or CUSTOMER, own tickets)",
+                           ticket_workflow.may_read, TICKETS),
+    "Query.ticketSlaPolicies": perm(P.TICKETS_READ),
+    "Query.ticketSlaReport": perm(P.TICKETS_REPORT, note="aggregates; agent names masked "
+                                  "for ANALYST"),
+    **{f"Mutation.{name}": custom("tickets:write (or CUSTOMER, for itself)",
+                                  ticket_workflow.may_write, TICKETS) for name in (
+        "ticketCreate", "ticketRequestDeliveryChange")},
+    "Mutation.ticketCreateFromException": perm(P.TICKETS_WRITE),
+    "Mutation.ticketUpdate": _ticket_step(TicketAction.UPDATE),
+    "Mutation.ticketAssign": _ticket_step(TicketAction.ASSIGN),
+    "Mutation.ticketReply": _ticket_step(TicketAction.REPLY),
+    "Mutation.ticketNoteAdd": _ticket_step(TicketAction.NOTE),
+    "Mutation.ticketResolve": _ticket_step(TicketAction.RESOLVE),
+    "Mutation.ticketClose": _ticket_step(TicketAction.CLOSE),
+    "Mutation.ticketReopen": _ticket_step(TicketAction.REOPEN),
+    "Mutation.ticketMerge": _ticket_step(TicketAction.MERGE),
+    "Mutation.ticketApproveDeliveryChange": _ticket_step(TicketAction.APPROVE_CHANGE),
+    "Mutation.ticketSlaPolicySet": perm(P.TICKETS_SUPERVISE),
     # notifications
     "Query.notifications": perm(P.NOTIFICATIONS_READ, NOTIFICATIONS),
     "Mutation.notificationMarkRead": perm(P.NOTIFICATIONS_READ, NOTIFICATIONS),
@@ -269,6 +302,8 @@ OPERATIONS: dict[str, Rule] = {
     "Subscription.activityDue": custom(
         "activities:read, assignees and managers",
         lambda p: p.can(P.ACTIVITIES_READ) and p.role is not R.ANALYST, ALERTS),
+    "Subscription.ticketEvents": custom("tickets:read (or CUSTOMER, own tickets)",
+                                        ticket_workflow.may_read, TICKETS),
 }
 
 
@@ -372,4 +407,13 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "TimelineEntry.detail": ACTIVITY_TEXT,
     "Activity.customer": perm(P.CUSTOMERS_READ),
     "Customer.timeline": perm(P.ACTIVITIES_READ),
+    **{f"Ticket.{f}": perm(P.TICKETS_READ) for f in (
+        "internalNotes", "assignee", "responseBreachedAt", "resolutionBreachedAt")},
+    "Ticket.customer": perm(P.CUSTOMERS_READ),
+    "Ticket.order": perm(P.ORDERS_READ),
+    "Ticket.shipment": perm(P.SHIPMENTS_READ),
+    "Ticket.shipmentException": perm(P.EXCEPTIONS_READ),
+    "TicketDeliveryChange.phone": CONTACT,
+    "TicketDeliveryChange.address": CONTACT,
+    "ShipmentException.tickets": perm(P.TICKETS_READ),
 }

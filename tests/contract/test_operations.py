@@ -256,6 +256,43 @@ async def _quote_accept(s: Session) -> dict[str, Any]:
     return {"id": quote}
 
 
+async def _queue(_s: Session) -> dict[str, Any]:
+    return {"filter": {"status": ["NEW", "OPEN", "PENDING_CUSTOMER"]}}
+
+
+async def _ticket(s: Session) -> dict[str, Any]:
+    return {"id": await s.first_id("tickets", "service@demo.local")}
+
+
+async def _sla_window(_s: Session) -> dict[str, Any]:
+    return {"from": (NOW - timedelta(days=30)).isoformat(), "to": NOW.isoformat()}
+
+
+async def _ticket_open(_s: Session) -> dict[str, Any]:
+    return {"input": {"kind": "AFTER_SALES", "afterSalesType": "REPAIR", "channel": "APP",
+                      "subject": "茶具把手断裂 / kettle handle broke",
+                      "description": "收到时把手已断。"}}
+
+
+async def _ticket_reply(s: Session) -> dict[str, Any]:
+    token = (await s.login("customer@demo.local"))["accessToken"]
+    body = await s.post("{ tickets(first: 1, filter: {status: [PENDING_CUSTOMER]}) { "
+                        "nodes { id } } }", token=token)
+    return {"id": body["data"]["tickets"]["nodes"][0]["id"], "body": "好的，谢谢！"}
+
+
+async def _delivery_change(s: Session) -> dict[str, Any]:
+    token = (await s.login("customer@demo.local"))["accessToken"]
+    body = await s.post("{ orders(first: 50, filter: {status: [PENDING_REVIEW, CONFIRMED, "
+                        "SCHEDULED]}) { edges { node { id shipments { status } } } } }",
+                        token=token)
+    order = next(e["node"]["id"] for e in body["data"]["orders"]["edges"]
+                 if not e["node"]["shipments"])
+    return {"input": {"orderId": order, "change": {
+        "address": "上海市徐汇区漕溪北路88号 8楼", "recipient": "刘洋",
+        "date": (datetime.now(UTC) + timedelta(days=7)).date().isoformat()}}}
+
+
 # file -> (who runs it, how its variables are found). A new operation must be added here.
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
@@ -294,6 +331,13 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "quote-approve.graphql": ("manager@demo.local", _quote_approve),
     "customer-quotes.graphql": ("customer@demo.local", _none),
     "customer-quote-accept.graphql": ("customer@demo.local", _quote_accept),
+    "ticket-queue.graphql": ("service@demo.local", _queue),
+    "ticket-detail.graphql": ("service@demo.local", _ticket),
+    "ticket-sla-report.graphql": ("manager@demo.local", _sla_window),
+    "customer-tickets.graphql": ("customer@demo.local", _none),
+    "customer-ticket-open.graphql": ("customer@demo.local", _ticket_open),
+    "customer-ticket-reply.graphql": ("customer@demo.local", _ticket_reply),
+    "customer-delivery-change.graphql": ("customer@demo.local", _delivery_change),
 }
 
 

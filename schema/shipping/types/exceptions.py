@@ -14,7 +14,7 @@ from app.shipping import models as m
 from app.shipping import repository as repo
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import object_type, register_types
-from schema.core.permissions import current_principal
+from schema.core.permissions import current_principal, requires
 from schema.core.writes import run_read
 from schema.loading.loaders import register_loader
 from schema.loading.prefetch import register_relation
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from schema.auth.types import User
     from schema.payments.types import Payment
     from schema.shipping.types import Shipment
+    from schema.tickets.types import Ticket
 
 register_loader("shipment_by_id", repo.shipments_by_ids)  # as schema/subscriptions registers it
 register_loader("shipment_exception_by_id", repo.exceptions_by_ids)
@@ -140,6 +141,14 @@ class ShipmentException(Node):
             Payment, strawberry.lazy("schema.payments.types")] | None:
         return info.context.loaders.one("payment_by_id", self._row.refund_payment_id,
                                         object_type("Payment"))
+
+    @strawberry.field(extensions=requires(Perm.TICKETS_READ), description="Customer-service "
+                      "tickets opened from or linked to it (docs/architecture.md"
+                      "#tickets-and-slas).")
+    async def tickets(self, info: strawberry.Info) -> list[Annotated[
+            Ticket, strawberry.lazy("schema.tickets.types")]] | None:
+        rows = await info.context.loaders.load("tickets_by_exception", self._row.id)
+        return [object_type("Ticket").from_row(r) for r in rows]
 
     @strawberry.field(description="Oldest first.")
     def notes(self, info: strawberry.Info) -> list[ShipmentExceptionNote]:

@@ -1,0 +1,1 @@
+from tests.subscriptions.fixtures import live, live_api, live_kit  # noqa: F401
