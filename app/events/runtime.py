@@ -3,7 +3,8 @@ dispatcher, the outgoing webhooks' fan-out and dispatcher (app/integrations/),
 housekeeping (retention), the periodic delay check of parcels
 (app/shipping/exceptions/delays.py) and the customer segments' recompute and updates
 (app/segments/jobs.py), and the activity checks
-(app/activities/checks.py), and the quote expiry pass (app/quotes/expiry.py)."""
+(app/activities/checks.py), the quote expiry pass (app/quotes/expiry.py), and the
+sender of delivery surveys and the due-date reminders (app/surveys/)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from app.persistence.uow import Runner
 from app.quotes.expiry import QuoteExpiry
 from app.segments.jobs import SegmentRecompute, SegmentUpdater
 from app.shipping.exceptions.delays import DelayChecks
+from app.surveys.jobs import SurveySender
+from app.surveys.reminders import ReminderChecks
 
 
 def make_bus(settings: Settings) -> EventBus:
@@ -61,6 +64,8 @@ class EventRuntime:
     segment_updates: SegmentUpdater
     activities: ActivityChecks
     expiry: QuoteExpiry
+    surveys: SurveySender
+    reminders: ReminderChecks
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -79,10 +84,14 @@ class EventRuntime:
         await self.segment_updates.start()
         await self.activities.start()
         await self.expiry.start()
+        await self.surveys.start()
+        await self.reminders.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.reminders.stop()
+            await self.surveys.stop()
             await self.segment_updates.stop()
             await self.segments.stop()
             await self.activities.stop()
@@ -105,7 +114,7 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
     dispatcher = NotificationDispatcher(db, bus, make_channels(settings), policy=policy,
                                         poll_seconds=settings.notify_poll_seconds)
     planner = NotificationPlanner(db, bus, relay.publish,
-                                  poll=settings.outbox_relay_seconds)
+                                  poll=settings.outbox_relay_seconds, settings=settings)
     # the delay check opens exceptions in units of work of its own, published by the relay
     background = Runner(db, publish=relay.publish, settings=settings)
     delays = DelayChecks(background, settings)
@@ -119,4 +128,7 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                         segment_updates=SegmentUpdater(background, bus,
                                                        poll=settings.outbox_relay_seconds),
                         activities=ActivityChecks(background, settings),
-                        expiry=QuoteExpiry(background, settings))
+                        expiry=QuoteExpiry(background, settings),
+                        surveys=SurveySender(background, bus, settings,
+                                             poll=settings.outbox_relay_seconds),
+                        reminders=ReminderChecks(background, settings))

@@ -26,6 +26,16 @@ activity.overdue      {activity_id, assignee_id, customer_id, subject_type, subj
                        title, due_at, at}  raised once per due time by the periodic check
 target.behind_pace    {target_id, user_id, metric, period, period_start, achieved, target,
                        pace, at}  at most once per target and day
+survey.sent           {survey_id, customer_id, subject_kind, order_id, shipment_id, ticket_id,
+                       agent_user_id, expires_at, at}  a satisfaction survey created: the
+                       planner sends its link (feedback requested)
+survey.answered       {survey_id, customer_id, csat, nps, low_score, at}
+survey.low_score      {survey_id, customer_id, subject_kind, order_id, shipment_id, ticket_id,
+                       agent_user_id, csat, nps, at}  the follow-up hook: staff alert now, a
+                       ticket once tickets exist (docs/architecture.md#satisfaction-surveys-
+                       and-proactive-communication)
+order.due_soon        {order_id, customer_id, owner_id, promised_date, status, at}  an order
+                       not dispatched whose promised date is near; once per order
 notifications.due     {channels, count}  e-mail / SMS notifications the planner wrote in one
                       batch, waiting for a dispatcher (which reads them from the table)
 """
@@ -47,3 +57,9 @@ NOTIFICATIONS_DUE = "notifications.due"
 # activities and targets (docs/architecture.md#activities-plans-and-targets)
 ACTIVITY_OVERDUE = "activity.overdue"
 TARGET_BEHIND_PACE = "target.behind_pace"
+# satisfaction surveys and proactive communication
+# (docs/architecture.md#satisfaction-surveys-and-proactive-communication)
+SURVEY_SENT = "survey.sent"
+SURVEY_ANSWERED = "survey.answered"
+SURVEY_LOW_SCORE = "survey.low_score"
+ORDER_DUE_SOON = "order.due_soon"

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from app.auth.models import User
 from app.auth.roles import Role
+from app.config import Settings, get_settings
 from app.customers import repository as customers
 from app.customers.models import Customer
 from app.events import topics
@@ -32,6 +33,8 @@ from app.notifications.repository import Status
 from app.notifications.templates import LANGUAGES, Rendered, label, render
 from app.orders import repository as orders
 from app.persistence.columns import utcnow
+from app.surveys import links
+from app.surveys import repository as surveys
 
 log = logging.getLogger("crm.notifications")
 CONSUMER = "notifications"  # its outbox position (app/events/repository/consumers.py)
@@ -58,8 +61,9 @@ class Reads:
     batch's own plans counted as already notified (two "delivered" events of one order in
     a batch make one message)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, settings: Settings | None = None) -> None:
         self.session = session
+        self.settings = settings or get_settings()  # the survey links' key and address
         self._orders: dict[int, Any] = {}
         self._customers: dict[int, Any] = {}
         self._preferences: dict[int, dict[str, bool]] = {}
@@ -116,6 +120,9 @@ def _order_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
         template = "order_received"
     elif to == "CONFIRMED" and frm in (None, "DRAFT", "PENDING_REVIEW"):
         template = "order_approved"
+    elif to == "SCHEDULED" and not reads.already_notified("order_scheduled", "order_id",
+                                                          order_id):
+        template = "order_scheduled"
     elif to == "DELIVERED" and not reads.already_notified("order_delivered", "order_id",
                                                           order_id):
         template = "order_delivered"
@@ -123,8 +130,14 @@ def _order_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
         return []
     order = reads.order(order_id)
     customer = reads.customer(p.get("customer_id") or (order and order.customer_id))
-    return [Plan(template, {"order_number": order.number if order else "-"}, customer,
-                 source=repo.source_key("order_id", order_id))]
+    values = {"order_number": order.number if order else "-"}
+    if template == "order_scheduled":  # the expected completion date the plan promises
+        values["promised_date"] = _day(order and order.promised_date)
+    return [Plan(template, values, customer, source=repo.source_key("order_id", order_id))]
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _shipment_values(reads: Reads, shipment: Any, order: Any, p: dict[str, Any]
@@ -254,6 +267,57 @@ def _target_behind(reads: Reads, p: dict[str, Any]) -> list[Plan]:
                  source=repo.source_key("target_id", p.get("target_id")))]
 
 
+# satisfaction surveys and proactive communication
+# (docs/architecture.md#satisfaction-surveys-and-proactive-communication)
+
+def _survey_sent(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    """Feedback requested: the survey's signed link, once per survey."""
+    survey = surveys.survey(reads.session, p.get("survey_id") or 0)
+    if survey is None or reads.already_notified("feedback_requested", "survey_id", survey.id):
+        return []
+    order = reads.order(survey.order_id)
+    url = links.link(reads.settings, survey.id, survey.nonce, survey.expires_at)
+    values = {"order_number": order.number if order else "-", "survey_link": url,
+              "expires_on": survey.expires_at.date().isoformat()}
+    return [Plan("feedback_requested", values, reads.customer(survey.customer_id),
+                 source=repo.source_key("survey_id", survey.id))]
+
+
+def _survey_low_score(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    """Customer service and the managers hear of a low score at once (the follow-up
+    ticket is the tickets domain's, from the same event)."""
+    customer = reads.customer(p.get("customer_id"))
+    order = reads.order(p.get("order_id"))
+    users = repo.staff(reads.session, [Role.CUSTOMER_SERVICE, Role.MANAGER])
+    values = {"customer_name": customer.name if customer else "-",
+              "customer_code": customer.code if customer else "-",
+              "order_number": order.number if order else "-",
+              "csat": p.get("csat"), "nps": p.get("nps")}
+    return [Plan("staff_survey_low_score", values, users=users,
+                 source=repo.source_key("survey_id", p.get("survey_id")))]
+
+
+def _order_due_soon(reads: Reads, p: dict[str, Any]) -> list[Plan]:
+    """The customer's "due soon" notice, and the at-risk alert to the customer's owner
+    and every MANAGER; the check raises one event per order (app/surveys/reminders.py)."""
+    order_id = p.get("order_id")
+    order = reads.order(order_id)
+    customer = reads.customer(p.get("customer_id") or (order and order.customer_id))
+    values = {"order_number": order.number if order else "-",
+              "promised_date": p.get("promised_date"), "status": p.get("status")}
+    source = repo.source_key("order_id", order_id)
+    plans = []
+    if not reads.already_notified("order_due_soon", "order_id", order_id):
+        plans.append(Plan("order_due_soon", values, customer, source=source))
+    if not reads.already_notified("staff_order_at_risk", "order_id", order_id):
+        owner = repo.active_users(reads.session, [p["owner_id"]]) if p.get("owner_id") else []
+        users = {u.id: u for u in owner + repo.staff(reads.session, [Role.MANAGER])}
+        plans.append(Plan("staff_order_at_risk", {
+            **values, "customer_name": customer.name if customer else "-"},
+            users=list(users.values()), source=source))
+    return plans
+
+
 HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.ORDER_STATUS_CHANGED: _order_status,
     topics.SHIPMENT_STATUS_CHANGED: _shipment_status,
@@ -263,6 +327,9 @@ HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.CUSTOMER_CHURN_RISK: _churn_risk,
     topics.ACTIVITY_OVERDUE: _activity_overdue,
     topics.TARGET_BEHIND_PACE: _target_behind,
+    topics.SURVEY_SENT: _survey_sent,
+    topics.SURVEY_LOW_SCORE: _survey_low_score,
+    topics.ORDER_DUE_SOON: _order_due_soon,
 }
 
 
@@ -319,11 +386,12 @@ def _staff_rows(plan: Plan) -> list[dict[str, Any]]:
     return out
 
 
-def plan(session: Session, events: list[DomainEvent]) -> list[dict[str, Any]]:
+def plan(session: Session, events: list[DomainEvent], settings: Settings | None = None
+         ) -> list[dict[str, Any]]:
     """The notification rows `events` call for, each with the id of its event. An event
     whose planning fails is logged and left without notifications: a broken template or
     handler must not hold up every later event."""
-    reads = Reads(session)
+    reads = Reads(session, settings)
     reads.prefetch(e for e in events if e.topic in HANDLERS)
     planned: list[dict[str, Any]] = []
     for event in events:

@@ -26,6 +26,7 @@ from schema.core.guards import (
     COST_RULE,
     CREDIT_RULE,
     SHIP_TO_RULE,
+    SURVEY_COMMENT_RULE,
     WAREHOUSE_ADDRESS_RULE,
 )
 from schema.policy.rules import (
@@ -258,6 +259,12 @@ OPERATIONS: dict[str, Rule] = {
         "activityCreate", "activityUpdate", "activityComplete", "contactPlanSet")},
     "Mutation.visitPlanSet": perm(P.ACTIVITIES_WRITE, VISIT_PLANS),
     "Mutation.salesTargetSet": perm(P.TARGETS_WRITE),
+    # satisfaction surveys (docs/architecture.md#satisfaction-surveys-and-proactive-
+    # communication): staff read them; the link's holder opens and answers one, no sign-in
+    "Query.surveys": perm(P.SURVEYS_READ, note="ANALYST: comments masked"),
+    "Query.satisfaction": perm(P.SURVEYS_READ, note="aggregates"),
+    "Query.survey": public("a signed, unexpired survey link; shows no personal data"),
+    "Mutation.surveyAnswer": public("a signed, unexpired survey link; answers once"),
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),
@@ -315,6 +322,7 @@ def _activity_text(role: R) -> tuple[Access, str]:
 
 
 CONTACT = FieldRule(CONTACT_RULE, _contact)
+SURVEY_COMMENT = FieldRule(SURVEY_COMMENT_RULE, _activity_text)
 ACTIVITY_TEXT = FieldRule(ACTIVITY_TEXT_RULE, _activity_text)
 SHIP_TO = FieldRule(SHIP_TO_RULE, _ship_to)
 COST = FieldRule(COST_RULE, _cost)
@@ -372,4 +380,7 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "TimelineEntry.detail": ACTIVITY_TEXT,
     "Activity.customer": perm(P.CUSTOMERS_READ),
     "Customer.timeline": perm(P.ACTIVITIES_READ),
+    "Survey.comment": SURVEY_COMMENT,
+    "Survey.customer": perm(P.CUSTOMERS_READ),
+    "Survey.order": perm(P.ORDERS_READ),
 }
