@@ -10,9 +10,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, false, func, literal, or_, select, update
+from sqlalchemy import Float, and_, case, cast, false, func, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.auth.models import User
 from app.auth.principal import Principal
@@ -213,7 +213,7 @@ def satisfaction(session: Session, start: datetime, end: datetime,
         return list(session.execute(stmt).all())
     key, label, joins = _grouped(group_by)
     stmt = select(key.label("key"), label.label("label"), *_figures(Survey.id))
-    source: Any = Survey
+    source: Any = Survey.__table__
     for target, on in joins:
         source = source.join(target, on)
     stmt = (stmt.select_from(source).where(period).group_by(key, label)
