@@ -241,8 +241,9 @@ def claim_reminder(session: Session, order_id: int, promised: date, now: datetim
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = (dialect.insert(OrderReminder)
             .values(order_id=order_id, promised_date=promised, sent_at=now)
-            .on_conflict_do_nothing(index_elements=["order_id"]))
-    return session.execute(stmt).rowcount == 1
+            .on_conflict_do_nothing(index_elements=["order_id"])
+            .returning(OrderReminder.order_id))
+    return session.execute(stmt).first() is not None
 
 
 def owner_of(session: Session, customer_id: int) -> int | None:
