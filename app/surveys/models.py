@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import json_field, timestamp_field
@@ -55,7 +56,7 @@ class Survey(SQLModel, table=True):
     nps: int | None = None
     comment: str | None = Field(default=None, max_length=2000)
     tags: list[str] | None = json_field()
-    low_score: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    low_score: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
 
 
 class OrderReminder(SQLModel, table=True):

@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('nps', sa.Integer(), nullable=True),
     sa.Column('comment', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.Column('tags', sa.JSON(none_as_null=True), nullable=True),
-    sa.Column('low_score', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('low_score', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.CheckConstraint('csat IS NULL OR (csat BETWEEN 1 AND 5)', name='ck_survey_csat'),
     sa.CheckConstraint('nps IS NULL OR (nps BETWEEN 0 AND 10)', name='ck_survey_nps'),
     sa.ForeignKeyConstraint(['agent_user_id'], ['app_user.id'], name=op.f('fk_survey_agent_user_id_app_user')),
