@@ -3,7 +3,8 @@
 About 200 customers, 100 products, 3 warehouses with stock, 7 carriers, 1,000 orders in
 every state with lines, allocations, history, payments, shipments and tracking, the sales
 reps' activities, visit and contact plans and targets (app/demo/activities.py), quotes in
-every state with customers' price and freight agreements (sales_quotes.py), and one
+every state with customers' price and freight agreements (sales_quotes.py), satisfaction
+surveys of delivered orders, answered, low, open and expired (surveys.py), and one
 login per role (shared password `demo-password`). Its dates are relative to the day it is
 seeded (masterdata.demo_now: today, or CRM_DEMO_TODAY / `seed-demo --today`): open orders
 promised around that day, parcels in flight dispatched in its last days, the rest spread
@@ -41,11 +42,13 @@ from app.demo.repository import (
     write_sales,
     write_shipments,
     write_stock,
+    write_surveys,
 )
 from app.demo.sales import build_sales
 from app.demo.sales_quotes import build_agreements
 from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
+from app.demo.surveys import plan_surveys
 from app.errors import Conflict
 from app.persistence.uow import Runner, UnitOfWork
 from app.segments import service as segments
@@ -83,7 +86,8 @@ def build_plan(today: date, seed: int = SEED) -> DemoPlan:
     return DemoPlan(customers=customers, products=products, orders=orders, levels=levels,
                     movements=movements, now=now, leads=leads, opportunities=opportunities,
                     activities=plan_activities(customers, len(sales), now),
-                    agreements=build_agreements(customers, products, now, today))
+                    agreements=build_agreements(customers, products, now, today),
+                    surveys=plan_surveys(orders, customers, now, seed))
 
 
 def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
@@ -101,6 +105,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     write_sales(s, ids, plan)
     crm = write_activities(s, ids, plan)
     quotes = write_quotes(s, ids, plan)
+    surveys = write_surveys(s, ids, plan)
     segments = _segments(uow, plan)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
@@ -109,7 +114,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
         "carrier_services": services, "leads": len(plan.leads),
         "opportunities": len(plan.opportunities), "customer_segments": segments,
-        "activities_plans_targets": crm, "quotes": quotes,
+        "activities_plans_targets": crm, "quotes": quotes, "surveys": surveys,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

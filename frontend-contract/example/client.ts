@@ -31,6 +31,7 @@ import {
   QuoteApproveDocument,
   RefreshTokenDocument,
   SalesFunnelBoardDocument,
+  SatisfactionReportDocument,
   ShipmentBoardDocument,
   ShipmentDispatchDocument,
   ShipmentExceptionAssignDocument,
@@ -40,6 +41,8 @@ import {
   ShipmentExceptionResolveDocument,
   ShipmentReturnReceiveDocument,
   ShippingQuotesDocument,
+  SurveyAnswerDocument,
+  SurveyPageDocument,
   WebhookAdminDocument,
 } from '../generated/graphql';
 
@@ -305,4 +308,21 @@ export async function myQuotes(session: Session) {
 
 export async function acceptQuote(session: Session, id: string) {
   return (await execute(session, CustomerQuoteAcceptDocument, { id })).quoteAccept;
+}
+
+export async function satisfactionByCarrier(session: Session, from: string, to: string) {
+  const data = await execute(session, SatisfactionReportDocument,
+                             { from, to, groupBy: 'CARRIER' });
+  return data.satisfaction.groups.map((g) => [g.label, g.csat, g.nps] as const);
+}
+
+/** The public survey page: no sign-in, the link's token is the credential. */
+export async function surveyPage(endpoint: string, token: string) {
+  return (await execute({ endpoint }, SurveyPageDocument, { token })).survey;
+}
+
+export async function answerSurvey(endpoint: string, token: string, csat: number, nps: number) {
+  const data = await execute({ endpoint }, SurveyAnswerDocument,
+                             { token, input: { csat, nps } });
+  return data.surveyAnswer;
 }
