@@ -13,28 +13,24 @@ feeds `myNotifications`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from app.auth.models import User
 from app.auth.roles import Role
-from app.config import Settings, get_settings
-from app.customers import repository as customers
-from app.customers.models import Customer
+from app.config import Settings
 from app.events import topics
 from app.events.bus import DomainEvent
 from app.events.repository import consumers, outbox
+from app.notifications import proactive
 from app.notifications import repository as repo
+from app.notifications.reads import Plan, Reads
 from app.notifications.repository import Status
 from app.notifications.templates import LANGUAGES, Rendered, label, render
-from app.orders import repository as orders
 from app.persistence.columns import utcnow
-from app.surveys import links
-from app.surveys import repository as surveys
 
 log = logging.getLogger("crm.notifications")
 CONSUMER = "notifications"  # its outbox position (app/events/repository/consumers.py)
@@ -44,72 +40,6 @@ _SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}
 # delivery exceptions the customer hears of (docs/architecture.md#delivery-exceptions); an
 # OTHER problem only when a carrier reported it (staff's own are internal until resolved)
 _PROBLEMS = {"FAILED_ATTEMPT", "DAMAGED", "LOST", "ADDRESS_PROBLEM", "REFUSED"}
-
-
-@dataclass
-class Plan:
-    template: str
-    values: dict[str, Any]
-    customer: Customer | None = None
-    users: list[User] = field(default_factory=list)
-    source: str | None = None  # repo.source_key of what it is about
-
-
-class Reads:
-    """What planning reads for one batch of events: the orders, customers and preferences
-    of the batch read in one statement each (each id looked up once, found or not), and the
-    batch's own plans counted as already notified (two "delivered" events of one order in
-    a batch make one message)."""
-
-    def __init__(self, session: Session, settings: Settings | None = None) -> None:
-        self.session = session
-        self.settings = settings or get_settings()  # the survey links' key and address
-        self._orders: dict[int, Any] = {}
-        self._customers: dict[int, Any] = {}
-        self._preferences: dict[int, dict[str, bool]] = {}
-        self.planned: set[tuple[str, str | None]] = set()
-
-    def prefetch(self, events: Iterable[DomainEvent]) -> None:
-        events = list(events)
-        self._fetch_orders({e.payload.get("order_id") for e in events} - {None})
-        customer_ids = {e.payload.get("customer_id") for e in events}
-        customer_ids |= {o.customer_id for o in self._orders.values() if o is not None}
-        self._fetch_customers(customer_ids - {None})
-
-    def _fetch_orders(self, ids: set[int]) -> None:
-        if not ids:
-            return
-        found = orders.order_rows_by_ids(self.session, sorted(ids))
-        self._orders.update({order_id: found.get(order_id) for order_id in ids})
-
-    def _fetch_customers(self, ids: set[int]) -> None:
-        if not ids:
-            return
-        found = customers.customer_rows_by_ids(self.session, sorted(ids))
-        self._customers.update({customer_id: found.get(customer_id) for customer_id in ids})
-        self._preferences.update(repo.preferences_of(self.session, sorted(ids)))
-
-    def order(self, order_id: int | None) -> Any | None:
-        if not order_id:
-            return None
-        if order_id not in self._orders:
-            self._fetch_orders({order_id})
-        return self._orders[order_id]
-
-    def customer(self, customer_id: int | None) -> Any | None:
-        if not customer_id:
-            return None
-        if customer_id not in self._customers:
-            self._fetch_customers({customer_id})
-        return self._customers[customer_id]
-
-    def preferences(self, customer_id: int) -> dict[str, bool]:
-        """Channel -> enabled (of a customer `customer` returned)."""
-        return self._preferences[customer_id]
-
-    def already_notified(self, template: str, key: str, value: int) -> bool:
-        return ((template, repo.source_key(key, value)) in self.planned
-                or repo.already_notified(self.session, template, key, value))
 
 
 # Event -> plans ---------------------------------------------------------------
@@ -267,57 +197,6 @@ def _target_behind(reads: Reads, p: dict[str, Any]) -> list[Plan]:
                  source=repo.source_key("target_id", p.get("target_id")))]
 
 
-# satisfaction surveys and proactive communication
-# (docs/architecture.md#satisfaction-surveys-and-proactive-communication)
-
-def _survey_sent(reads: Reads, p: dict[str, Any]) -> list[Plan]:
-    """Feedback requested: the survey's signed link, once per survey."""
-    survey = surveys.survey(reads.session, p.get("survey_id") or 0)
-    if survey is None or reads.already_notified("feedback_requested", "survey_id", survey.id):
-        return []
-    order = reads.order(survey.order_id)
-    url = links.link(reads.settings, survey.id, survey.nonce, survey.expires_at)
-    values = {"order_number": order.number if order else "-", "survey_link": url,
-              "expires_on": survey.expires_at.date().isoformat()}
-    return [Plan("feedback_requested", values, reads.customer(survey.customer_id),
-                 source=repo.source_key("survey_id", survey.id))]
-
-
-def _survey_low_score(reads: Reads, p: dict[str, Any]) -> list[Plan]:
-    """Customer service and the managers hear of a low score at once (the follow-up
-    ticket is the tickets domain's, from the same event)."""
-    customer = reads.customer(p.get("customer_id"))
-    order = reads.order(p.get("order_id"))
-    users = repo.staff(reads.session, [Role.CUSTOMER_SERVICE, Role.MANAGER])
-    values = {"customer_name": customer.name if customer else "-",
-              "customer_code": customer.code if customer else "-",
-              "order_number": order.number if order else "-",
-              "csat": p.get("csat"), "nps": p.get("nps")}
-    return [Plan("staff_survey_low_score", values, users=users,
-                 source=repo.source_key("survey_id", p.get("survey_id")))]
-
-
-def _order_due_soon(reads: Reads, p: dict[str, Any]) -> list[Plan]:
-    """The customer's "due soon" notice, and the at-risk alert to the customer's owner
-    and every MANAGER; the check raises one event per order (app/surveys/reminders.py)."""
-    order_id = p.get("order_id")
-    order = reads.order(order_id)
-    customer = reads.customer(p.get("customer_id") or (order and order.customer_id))
-    values = {"order_number": order.number if order else "-",
-              "promised_date": p.get("promised_date"), "status": p.get("status")}
-    source = repo.source_key("order_id", order_id)
-    plans = []
-    if not reads.already_notified("order_due_soon", "order_id", order_id):
-        plans.append(Plan("order_due_soon", values, customer, source=source))
-    if not reads.already_notified("staff_order_at_risk", "order_id", order_id):
-        owner = repo.active_users(reads.session, [p["owner_id"]]) if p.get("owner_id") else []
-        users = {u.id: u for u in owner + repo.staff(reads.session, [Role.MANAGER])}
-        plans.append(Plan("staff_order_at_risk", {
-            **values, "customer_name": customer.name if customer else "-"},
-            users=list(users.values()), source=source))
-    return plans
-
-
 HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.ORDER_STATUS_CHANGED: _order_status,
     topics.SHIPMENT_STATUS_CHANGED: _shipment_status,
@@ -327,9 +206,10 @@ HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.CUSTOMER_CHURN_RISK: _churn_risk,
     topics.ACTIVITY_OVERDUE: _activity_overdue,
     topics.TARGET_BEHIND_PACE: _target_behind,
-    topics.SURVEY_SENT: _survey_sent,
-    topics.SURVEY_LOW_SCORE: _survey_low_score,
-    topics.ORDER_DUE_SOON: _order_due_soon,
+    # satisfaction surveys and proactive communication (app/notifications/proactive.py)
+    topics.SURVEY_SENT: proactive.survey_sent,
+    topics.SURVEY_LOW_SCORE: proactive.survey_low_score,
+    topics.ORDER_DUE_SOON: proactive.order_due_soon,
 }
 
 
