@@ -38,6 +38,9 @@ def survey_of(factory: Any, survey_id: int) -> Survey:
 
 
 def token_of(settings: Any, row: Survey) -> str:
+    """The row's link token under `settings`: the app's for answers over the API,
+    `factory.runner.settings` for the service called directly (the session's runner may
+    have read the environment before the app fixture set its secret)."""
     return links.issue(settings, row.id, row.nonce, row.expires_at)
 
 

@@ -163,9 +163,9 @@ async def test_a_low_score_raises_the_follow_up_hook_and_alerts_customer_service
     low, fine = delivery_survey(factory, order), None
     other, _ = await delivered_order(kit)
     fine = delivery_survey(factory, other)
-    factory.write(service.answer_survey, token_of(settings, low),
+    factory.write(service.answer_survey, token_of(factory.runner.settings, low),
                   service.Answer(csat=4, nps=5, comment="包装破损"))
-    factory.write(service.answer_survey, token_of(settings, fine),
+    factory.write(service.answer_survey, token_of(factory.runner.settings, fine),
                   service.Answer(csat=3, nps=7))
     [hook] = events(factory, topics.SURVEY_LOW_SCORE, low.id)
     assert hook == {**hook, "customer_id": buyer.id, "order_id": pk(order["id"]),

@@ -14,7 +14,7 @@ NODE = """query($id: ID!) { node(id: $id) { ... on Survey { id csat comment stat
 async def _answered(kit, factory, settings, comment: str):  # noqa: ANN001, ANN202
     order, buyer = await delivered_order(kit)
     row = delivery_survey(factory, order)
-    factory.write(service.answer_survey, token_of(settings, row),
+    factory.write(service.answer_survey, token_of(factory.runner.settings, row),
                   service.Answer(csat=2, nps=4, comment=comment, tags=("packaging",)))
     return order, buyer, row
 
