@@ -321,8 +321,14 @@ def _activity_text(role: R) -> tuple[Access, str]:
             "none": (Access.DENIED, "hidden")}[sample(role).contact_access()]
 
 
+def _survey_comment(role: R) -> tuple[Access, str]:
+    if not sample(role).can(P.SURVEYS_READ):  # the survey itself is out of reach
+        return Access.DENIED, "no surveys:read"
+    return _activity_text(role)
+
+
 CONTACT = FieldRule(CONTACT_RULE, _contact)
-SURVEY_COMMENT = FieldRule(SURVEY_COMMENT_RULE, _activity_text)
+SURVEY_COMMENT = FieldRule(SURVEY_COMMENT_RULE, _survey_comment)
 ACTIVITY_TEXT = FieldRule(ACTIVITY_TEXT_RULE, _activity_text)
 SHIP_TO = FieldRule(SHIP_TO_RULE, _ship_to)
 COST = FieldRule(COST_RULE, _cost)
