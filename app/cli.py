@@ -172,6 +172,26 @@ def _cmd_check_tickets(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check_reminders(args: argparse.Namespace) -> int:
+    """The due-date reminder check once (app/surveys/reminders.py): one reminder per
+    order, also when a server's check runs at the same time."""
+    from datetime import UTC, datetime
+
+    from app.auth.principal import SYSTEM
+    from app.surveys.reminders import BATCH, remind_due_orders
+
+    now = datetime.combine(args.today, datetime.min.time(), UTC) if args.today \
+        else datetime.now(UTC)
+    runner, reminded = _runner(), 0
+    while True:
+        result = runner.write_sync(remind_due_orders, now, principal=SYSTEM)
+        reminded += len(result.reminded)
+        if result.examined < BATCH:
+            break
+    print(f"reminded {reminded} orders due within {get_settings().reminder_lead_days} days")
+    return 0
+
+
 def _cmd_rotate_data_key(args: argparse.Namespace) -> int:
     """Re-encrypt personal data under CRM_DATA_KEY's current key, in batches; run it again
     to finish a run that stopped (docs/architecture.md#personal-data-at-rest)."""
@@ -343,6 +363,11 @@ def _parser() -> argparse.ArgumentParser:
     expire.set_defaults(fn=_cmd_expire_quotes)
     sub.add_parser("check-tickets", help="mark ticket SLA breaches and escalate (once "
                    "each)").set_defaults(fn=_cmd_check_tickets)
+    remind = sub.add_parser("check-reminders", help="remind customers (and alert staff) of "
+                            "orders due soon and not dispatched, once per order")
+    remind.add_argument("--today", type=_day, help="check as of 00:00 UTC this day "
+                        "(default: now)")
+    remind.set_defaults(fn=_cmd_check_reminders)
 
     rotate = sub.add_parser("rotate-data-key", help="encrypt personal data under "
                             "CRM_DATA_KEY's current key (plain text too), in batches; "

@@ -139,6 +139,16 @@ class Settings:
     segment_vip_min_score: int = 4
     segment_value_min_score: int = 3
     segment_at_risk_max_recency: int = 2
+    # satisfaction surveys and proactive communication
+    # (docs/architecture.md#satisfaction-surveys-and-proactive-communication)
+    survey_secret: str = ""  # empty: derived from jwt_secret (app/surveys/links.py)
+    survey_url: str = "http://localhost:5173/survey"  # the public answer page; ?token=...
+    survey_valid_days: float = 14.0
+    survey_after_delivery: bool = True  # the sender of delivery surveys runs
+    survey_low_csat: int = 2  # an answer with CSAT at or below this is a low score
+    survey_low_nps: int = 6  # ... or with NPS at or below this (an NPS detractor)
+    reminder_lead_days: int = 2  # remind when the promised date is this close, not dispatched
+    reminder_check_seconds: float = 3600.0  # 0: never (app/surveys/reminders.py)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -201,6 +211,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         data_key=_data_key(env),
         **_operations_settings(env, mode),
         **_segment_settings(env),
+        **_survey_settings(env),
     )
 
 
@@ -343,6 +354,23 @@ def _segment_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "segment_value_min_score": int(_number(env, "CRM_SEGMENT_VALUE_MIN_SCORE", 3, 1, 5)),
         "segment_at_risk_max_recency": int(_number(env, "CRM_SEGMENT_AT_RISK_MAX_RECENCY", 2,
                                                    1, 5)),
+    }
+
+
+def _survey_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """Survey links, low-score thresholds and the due-date reminder (app/surveys/)."""
+    secret = env.get("CRM_SURVEY_SECRET", "")
+    if secret and len(secret.encode()) < 32:
+        raise ConfigError("CRM_SURVEY_SECRET must be at least 32 bytes")
+    return {
+        "survey_secret": secret,
+        "survey_url": env.get("CRM_SURVEY_URL") or "http://localhost:5173/survey",
+        "survey_valid_days": _number(env, "CRM_SURVEY_VALID_DAYS", 14, 0.01, 365),
+        "survey_after_delivery": _flag(env, "CRM_SURVEY_AFTER_DELIVERY", True),
+        "survey_low_csat": int(_number(env, "CRM_SURVEY_LOW_CSAT", 2, 0, 5)),
+        "survey_low_nps": int(_number(env, "CRM_SURVEY_LOW_NPS", 6, -1, 10)),
+        "reminder_lead_days": int(_number(env, "CRM_REMINDER_LEAD_DAYS", 2, 0, 60)),
+        "reminder_check_seconds": _number(env, "CRM_REMINDER_CHECK_SECONDS", 3600, 0, 86400),
     }
 
 

@@ -43,6 +43,7 @@ from app.shipping.models import (
     ShipmentParcel,
     TrackingEvent,
 )
+from app.surveys.models import OrderReminder, Survey
 from app.tickets.models import Ticket, TicketMessage, TicketSlaPolicy
 
 metadata = SQLModel.metadata
@@ -60,5 +61,5 @@ __all__ = [
     "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
-    "CustomerSegment", "SavedSegment",
+    "CustomerSegment", "SavedSegment", "OrderReminder", "Survey",
 ]

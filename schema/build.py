@@ -53,6 +53,8 @@ from schema.shipping.queries import (
 )
 from schema.shipping.subscriptions import ShipmentExceptionSubscription
 from schema.subscriptions.resolvers import LiveSubscription
+from schema.surveys.mutations import SurveyMutation
+from schema.surveys.queries import SurveyQuery
 from schema.tickets.mutations import TicketMutation
 from schema.tickets.queries import TicketQuery
 from schema.tickets.subscriptions import TicketSubscription
@@ -76,14 +78,14 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery,
-                       ActivityQuery, QuoteQuery, TicketQuery]
+                       ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
-                         ActivityMutation, QuoteMutation, TicketMutation]
+                         ActivityMutation, QuoteMutation, TicketMutation, SurveyMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
                               ActivitySubscription, TicketSubscription]
 

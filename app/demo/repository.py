@@ -25,6 +25,7 @@ from app.demo.orders import OrderPlan, ShipmentPlan
 from app.demo.sales import LeadPlan, OpportunityPlan
 from app.demo.sales_quotes import AgreementPlans
 from app.demo.stock import Movement
+from app.demo.surveys import SurveyPlan
 from app.demo.tickets import TicketDemo
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
@@ -47,6 +48,7 @@ from app.shipping.models import (
     ShipmentLine,
     TrackingEvent,
 )
+from app.surveys.models import Survey
 from app.tickets.models import Ticket, TicketMessage
 
 
@@ -63,6 +65,7 @@ class DemoPlan:
     activities: ActivityDemo | None = None  # app/demo/activities.py
     agreements: AgreementPlans | None = None  # quotes and agreements (sales_quotes.py)
     tickets: TicketDemo | None = None  # app/demo/tickets.py
+    surveys: list[SurveyPlan] = field(default_factory=list)  # app/demo/surveys.py
 
     @property
     def opened(self) -> datetime:
@@ -409,3 +412,13 @@ def write_quotes(s: Session, ids: Ids, plan: DemoPlan) -> int:
          "customer_id": ids.customers[f["customer"]], "updated_by_id": finance,
          "updated_at": f["created_at"]} for f in a.freight])
     return len(quote_ids)
+
+
+def write_surveys(s: Session, ids: Ids, plan: DemoPlan) -> int:
+    """Satisfaction surveys of delivered orders (app/demo/surveys.py)."""
+    insert_rows(s, Survey, [
+        {**p.row, "subject_key": f"order:{ids.orders[p.order]}",
+         "customer_id": ids.customers[p.customer], "order_id": ids.orders[p.order],
+         "shipment_id": ids.shipments.get((p.order, p.shipment)) if p.shipment is not None
+         else None, "ticket_id": None, "agent_user_id": None} for p in plan.surveys])
+    return len(plan.surveys)

@@ -3,7 +3,8 @@
 About 200 customers, 100 products, 3 warehouses with stock, 7 carriers, 1,000 orders in
 every state with lines, allocations, history, payments, shipments and tracking, the sales
 reps' activities, visit and contact plans and targets (app/demo/activities.py), quotes in
-every state with customers' price and freight agreements (sales_quotes.py), and one
+every state with customers' price and freight agreements (sales_quotes.py), satisfaction
+surveys of delivered orders, answered, low, open and expired (surveys.py), and one
 login per role (shared password `demo-password`). Its dates are relative to the day it is
 seeded (masterdata.demo_now: today, or CRM_DEMO_TODAY / `seed-demo --today`): open orders
 promised around that day, parcels in flight dispatched in its last days, the rest spread
@@ -41,12 +42,14 @@ from app.demo.repository import (
     write_sales,
     write_shipments,
     write_stock,
+    write_surveys,
     write_tickets,
 )
 from app.demo.sales import build_sales
 from app.demo.sales_quotes import build_agreements
 from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
+from app.demo.surveys import plan_surveys
 from app.demo.tickets import plan_tickets
 from app.errors import Conflict
 from app.persistence.uow import Runner, UnitOfWork
@@ -86,7 +89,8 @@ def build_plan(today: date, seed: int = SEED) -> DemoPlan:
                     movements=movements, now=now, leads=leads, opportunities=opportunities,
                     activities=plan_activities(customers, len(sales), now),
                     agreements=build_agreements(customers, products, now, today),
-                    tickets=plan_tickets(customers, orders, now))
+                    tickets=plan_tickets(customers, orders, now),
+                    surveys=plan_surveys(orders, customers, now, seed))
 
 
 def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int] | str:
@@ -105,6 +109,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     crm = write_activities(s, ids, plan)
     quotes = write_quotes(s, ids, plan)
     tickets = write_tickets(s, ids, plan)
+    surveys = write_surveys(s, ids, plan)
     segments = _segments(uow, plan)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
@@ -114,6 +119,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         "carrier_services": services, "leads": len(plan.leads),
         "opportunities": len(plan.opportunities), "customer_segments": segments,
         "activities_plans_targets": crm, "quotes": quotes, "tickets": tickets,
+        "surveys": surveys,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

@@ -3,8 +3,9 @@ dispatcher, the outgoing webhooks' fan-out and dispatcher (app/integrations/),
 housekeeping (retention), the periodic delay check of parcels
 (app/shipping/exceptions/delays.py) and the customer segments' recompute and updates
 (app/segments/jobs.py), and the activity checks
-(app/activities/checks.py), the quote expiry pass (app/quotes/expiry.py), and the ticket
-SLA breach check (app/tickets/breaches.py)."""
+(app/activities/checks.py), the quote expiry pass (app/quotes/expiry.py), the ticket
+SLA breach check (app/tickets/breaches.py), and the sender of delivery surveys and the
+due-date reminders (app/surveys/)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from app.persistence.uow import Runner
 from app.quotes.expiry import QuoteExpiry
 from app.segments.jobs import SegmentRecompute, SegmentUpdater
 from app.shipping.exceptions.delays import DelayChecks
+from app.surveys.jobs import SurveySender
+from app.surveys.reminders import ReminderChecks
 from app.tickets.breaches import TicketBreachCheck
 
 
@@ -64,6 +67,8 @@ class EventRuntime:
     activities: ActivityChecks
     expiry: QuoteExpiry
     breaches: TicketBreachCheck
+    surveys: SurveySender
+    reminders: ReminderChecks
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -83,10 +88,14 @@ class EventRuntime:
         await self.activities.start()
         await self.expiry.start()
         await self.breaches.start()
+        await self.surveys.start()
+        await self.reminders.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.reminders.stop()
+            await self.surveys.stop()
             await self.segment_updates.stop()
             await self.segments.stop()
             await self.activities.stop()
@@ -110,7 +119,7 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
     dispatcher = NotificationDispatcher(db, bus, make_channels(settings), policy=policy,
                                         poll_seconds=settings.notify_poll_seconds)
     planner = NotificationPlanner(db, bus, relay.publish,
-                                  poll=settings.outbox_relay_seconds)
+                                  poll=settings.outbox_relay_seconds, settings=settings)
     # the delay check opens exceptions in units of work of its own, published by the relay
     background = Runner(db, publish=relay.publish, settings=settings)
     delays = DelayChecks(background, settings)
@@ -125,4 +134,7 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                                                        poll=settings.outbox_relay_seconds),
                         activities=ActivityChecks(background, settings),
                         expiry=QuoteExpiry(background, settings),
-                        breaches=TicketBreachCheck(background, settings))
+                        breaches=TicketBreachCheck(background, settings),
+                        surveys=SurveySender(background, bus, settings,
+                                             poll=settings.outbox_relay_seconds),
+                        reminders=ReminderChecks(background, settings))

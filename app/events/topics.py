@@ -39,6 +39,16 @@ ticket.breached       {ticket_id, customer_id, assignee_id, number, breach, due_
                        at}  FIRST_RESPONSE or RESOLUTION, once each (the breach check)
 ticket.escalated      {ticket_id, customer_id, assignee_id, number, priority, from_priority,
                        at}  a resolution breach raises the priority one step
+survey.sent           {survey_id, customer_id, subject_kind, order_id, shipment_id, ticket_id,
+                       agent_user_id, expires_at, at}  a satisfaction survey created: the
+                       planner sends its link (feedback requested)
+survey.answered       {survey_id, customer_id, csat, nps, low_score, at}
+survey.low_score      {survey_id, customer_id, subject_kind, order_id, shipment_id, ticket_id,
+                       agent_user_id, csat, nps, at}  the follow-up hook: staff alert now, a
+                       ticket once tickets exist (docs/architecture.md#satisfaction-surveys-
+                       and-proactive-communication)
+order.due_soon        {order_id, customer_id, owner_id, promised_date, status, at}  an order
+                       not dispatched whose promised date is near; once per order
 notifications.due     {channels, count}  e-mail / SMS notifications the planner wrote in one
                       batch, waiting for a dispatcher (which reads them from the table)
 """
@@ -69,3 +79,9 @@ TICKET_RESOLVED = "ticket.resolved"
 TICKET_MERGED = "ticket.merged"
 TICKET_BREACHED = "ticket.breached"
 TICKET_ESCALATED = "ticket.escalated"
+# satisfaction surveys and proactive communication
+# (docs/architecture.md#satisfaction-surveys-and-proactive-communication)
+SURVEY_SENT = "survey.sent"
+SURVEY_ANSWERED = "survey.answered"
+SURVEY_LOW_SCORE = "survey.low_score"
+ORDER_DUE_SOON = "order.due_soon"

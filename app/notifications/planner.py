@@ -13,24 +13,23 @@ feeds `myNotifications`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from app.auth.models import User
 from app.auth.roles import Role
-from app.customers import repository as customers
-from app.customers.models import Customer
+from app.config import Settings
 from app.events import topics
 from app.events.bus import DomainEvent
 from app.events.repository import consumers, outbox
+from app.notifications import proactive
 from app.notifications import repository as repo
+from app.notifications.reads import Plan, Reads
 from app.notifications.repository import Status
 from app.notifications.templates import LANGUAGES, Rendered, label, render
-from app.orders import repository as orders
 from app.persistence.columns import utcnow
 
 log = logging.getLogger("crm.notifications")
@@ -43,71 +42,6 @@ _SHIPPED = {"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY"}
 _PROBLEMS = {"FAILED_ATTEMPT", "DAMAGED", "LOST", "ADDRESS_PROBLEM", "REFUSED"}
 
 
-@dataclass
-class Plan:
-    template: str
-    values: dict[str, Any]
-    customer: Customer | None = None
-    users: list[User] = field(default_factory=list)
-    source: str | None = None  # repo.source_key of what it is about
-
-
-class Reads:
-    """What planning reads for one batch of events: the orders, customers and preferences
-    of the batch read in one statement each (each id looked up once, found or not), and the
-    batch's own plans counted as already notified (two "delivered" events of one order in
-    a batch make one message)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._orders: dict[int, Any] = {}
-        self._customers: dict[int, Any] = {}
-        self._preferences: dict[int, dict[str, bool]] = {}
-        self.planned: set[tuple[str, str | None]] = set()
-
-    def prefetch(self, events: Iterable[DomainEvent]) -> None:
-        events = list(events)
-        self._fetch_orders({e.payload.get("order_id") for e in events} - {None})
-        customer_ids = {e.payload.get("customer_id") for e in events}
-        customer_ids |= {o.customer_id for o in self._orders.values() if o is not None}
-        self._fetch_customers(customer_ids - {None})
-
-    def _fetch_orders(self, ids: set[int]) -> None:
-        if not ids:
-            return
-        found = orders.order_rows_by_ids(self.session, sorted(ids))
-        self._orders.update({order_id: found.get(order_id) for order_id in ids})
-
-    def _fetch_customers(self, ids: set[int]) -> None:
-        if not ids:
-            return
-        found = customers.customer_rows_by_ids(self.session, sorted(ids))
-        self._customers.update({customer_id: found.get(customer_id) for customer_id in ids})
-        self._preferences.update(repo.preferences_of(self.session, sorted(ids)))
-
-    def order(self, order_id: int | None) -> Any | None:
-        if not order_id:
-            return None
-        if order_id not in self._orders:
-            self._fetch_orders({order_id})
-        return self._orders[order_id]
-
-    def customer(self, customer_id: int | None) -> Any | None:
-        if not customer_id:
-            return None
-        if customer_id not in self._customers:
-            self._fetch_customers({customer_id})
-        return self._customers[customer_id]
-
-    def preferences(self, customer_id: int) -> dict[str, bool]:
-        """Channel -> enabled (of a customer `customer` returned)."""
-        return self._preferences[customer_id]
-
-    def already_notified(self, template: str, key: str, value: int) -> bool:
-        return ((template, repo.source_key(key, value)) in self.planned
-                or repo.already_notified(self.session, template, key, value))
-
-
 # Event -> plans ---------------------------------------------------------------
 
 def _order_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
@@ -116,6 +50,9 @@ def _order_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
         template = "order_received"
     elif to == "CONFIRMED" and frm in (None, "DRAFT", "PENDING_REVIEW"):
         template = "order_approved"
+    elif to == "SCHEDULED" and not reads.already_notified("order_scheduled", "order_id",
+                                                          order_id):
+        template = "order_scheduled"
     elif to == "DELIVERED" and not reads.already_notified("order_delivered", "order_id",
                                                           order_id):
         template = "order_delivered"
@@ -123,8 +60,14 @@ def _order_status(reads: Reads, p: dict[str, Any]) -> list[Plan]:
         return []
     order = reads.order(order_id)
     customer = reads.customer(p.get("customer_id") or (order and order.customer_id))
-    return [Plan(template, {"order_number": order.number if order else "-"}, customer,
-                 source=repo.source_key("order_id", order_id))]
+    values = {"order_number": order.number if order else "-"}
+    if template == "order_scheduled":  # the expected completion date the plan promises
+        values["promised_date"] = _day(order and order.promised_date)
+    return [Plan(template, values, customer, source=repo.source_key("order_id", order_id))]
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _shipment_values(reads: Reads, shipment: Any, order: Any, p: dict[str, Any]
@@ -279,6 +222,10 @@ HANDLERS: dict[str, Callable[[Reads, dict[str, Any]], list[Plan]]] = {
     topics.ACTIVITY_OVERDUE: _activity_overdue,
     topics.TARGET_BEHIND_PACE: _target_behind,
     topics.TICKET_BREACHED: _ticket_breached,
+    # satisfaction surveys and proactive communication (app/notifications/proactive.py)
+    topics.SURVEY_SENT: proactive.survey_sent,
+    topics.SURVEY_LOW_SCORE: proactive.survey_low_score,
+    topics.ORDER_DUE_SOON: proactive.order_due_soon,
 }
 
 
@@ -335,11 +282,12 @@ def _staff_rows(plan: Plan) -> list[dict[str, Any]]:
     return out
 
 
-def plan(session: Session, events: list[DomainEvent]) -> list[dict[str, Any]]:
+def plan(session: Session, events: list[DomainEvent], settings: Settings | None = None
+         ) -> list[dict[str, Any]]:
     """The notification rows `events` call for, each with the id of its event. An event
     whose planning fails is logged and left without notifications: a broken template or
     handler must not hold up every later event."""
-    reads = Reads(session)
+    reads = Reads(session, settings)
     reads.prefetch(e for e in events if e.topic in HANDLERS)
     planned: list[dict[str, Any]] = []
     for event in events:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 from sqlmodel import Session
 
+from app.config import Settings
 from app.events.bus import DomainEvent, EventBus
 from app.events.repository import consumers, outbox
 from app.events.rounds import WokenRounds
@@ -41,7 +42,8 @@ class Batch:
     more: bool  # cut at the limit: more events are waiting
 
 
-def read_batch(session: Session, limit: int) -> Batch | None:
+def read_batch(session: Session, limit: int, settings: Settings | None = None
+               ) -> Batch | None:
     """The next batch: events after the position up to the newest stored, at most `limit`
     of them of the planned topics, and their rows; None when there is nothing to do."""
     start = consumers.position(session, planner.CONSUMER)
@@ -53,7 +55,8 @@ def read_batch(session: Session, limit: int) -> Batch | None:
     if not events and newest - start < SKIP_AHEAD:
         return None
     more = len(events) == limit
-    return Batch(start, events[-1].id if more else newest, planner.plan(session, events), more)
+    return Batch(start, events[-1].id if more else newest,
+                 planner.plan(session, events, settings), more)
 
 
 def backlog(session: Session) -> int:
@@ -63,13 +66,13 @@ def backlog(session: Session) -> int:
     return outbox.count_after(session, start, planner.HANDLERS.keys())
 
 
-def plan_pending(db: Database, limit: int = 500) -> int:
+def plan_pending(db: Database, limit: int = 500, settings: Settings | None = None) -> int:
     """Plan every event waiting, in this thread (CLI, tests); the notification rows
     written. The events they emit are left to the relay's recovery to publish."""
     total = 0
     while True:
         with Session(db.read_engine) as session:
-            batch = read_batch(session, limit)
+            batch = read_batch(session, limit, settings)
         if batch is None:
             return total
         with Session(db.write_engine) as session:
@@ -83,9 +86,11 @@ class NotificationPlanner(WokenRounds):
 
     def __init__(self, db: Database, bus: EventBus,
                  publish: Callable[[list[DomainEvent]], Awaitable[None]], *,
-                 gap: float = 0.1, poll: float = 5.0, batch: int = 500) -> None:
+                 gap: float = 0.1, poll: float = 5.0, batch: int = 500,
+                 settings: Settings | None = None) -> None:
         super().__init__(bus, set(planner.HANDLERS), gap=gap, poll=poll)
         self.db = db
+        self.settings = settings  # the app's (survey links); None: the process's
         self.publish = publish
         self.batch = batch
 
@@ -103,4 +108,4 @@ class NotificationPlanner(WokenRounds):
 
     def _read(self) -> Batch | None:
         with Session(self.db.read_engine) as session:
-            return read_batch(session, self.batch)
+            return read_batch(session, self.batch, self.settings)

@@ -157,6 +157,63 @@ TEMPLATES: dict[str, dict[str, Template]] = {
                  "{achieved} of {target} achieved, pace {pace}.",
                  "Behind target: {rep} {metric} {achieved}/{target}."),
     },
+    # proactive communication and satisfaction surveys
+    # (docs/architecture.md#satisfaction-surveys-and-proactive-communication)
+    "order_scheduled": {
+        "zh": _T("订单 {order_number} 已安排生产/发货",
+                 "{customer_name}，您好：\n您的订单 {order_number} 已排定，预计于 "
+                 "{promised_date} 完成。如有变动我们会及时通知您。",
+                 "【订单通知】订单{order_number}已排定，预计{promised_date}完成。"),
+        "en": _T("Order {order_number} scheduled",
+                 "Dear {customer_name},\nYour order {order_number} has been scheduled and "
+                 "is expected to be completed by {promised_date}. We will let you know if "
+                 "this changes.",
+                 "Order {order_number} scheduled, expected by {promised_date}."),
+    },
+    "order_due_soon": {
+        "zh": _T("订单 {order_number} 即将到期",
+                 "{customer_name}，您好：\n您的订单 {order_number} 承诺日期为 "
+                 "{promised_date}，目前状态：{status}。我们正在加紧处理，发货后会第一时间"
+                 "通知您。",
+                 "【订单提醒】订单{order_number}承诺日期{promised_date}，正在加紧处理。"),
+        "en": _T("Order {order_number}: due {promised_date}",
+                 "Dear {customer_name},\nYour order {order_number} is promised for "
+                 "{promised_date} and is currently {status}. We are on it and will tell "
+                 "you as soon as it ships.",
+                 "Order {order_number} is due {promised_date}; we are on it."),
+    },
+    "feedback_requested": {
+        "zh": _T("订单 {order_number} 满意度调查",
+                 "{customer_name}，您好：\n感谢您的惠顾！请花一分钟评价本次订单 "
+                 "{order_number} 的服务：\n{survey_link}\n链接有效期至 {expires_on}，"
+                 "仅可提交一次。",
+                 "【满意度调查】请评价订单{order_number}：{survey_link}"),
+        "en": _T("How did we do with order {order_number}?",
+                 "Dear {customer_name},\nThank you for your business! Please take a minute "
+                 "to rate order {order_number}:\n{survey_link}\nThe link works once and "
+                 "until {expires_on}.",
+                 "Rate order {order_number}: {survey_link}"),
+    },
+    "staff_survey_low_score": {
+        "zh": _T("客户满意度低分：{customer_name}",
+                 "客户 {customer_code} {customer_name} 对订单 {order_number} 的评价偏低："
+                 "CSAT {csat}，NPS {nps}。请尽快回访。",
+                 "低分预警：{customer_name} CSAT {csat} NPS {nps}。"),
+        "en": _T("Low satisfaction score: {customer_name}",
+                 "Customer {customer_code} {customer_name} rated order {order_number} low: "
+                 "CSAT {csat}, NPS {nps}. Please follow up.",
+                 "Low score: {customer_name} CSAT {csat} NPS {nps}."),
+    },
+    "staff_order_at_risk": {
+        "zh": _T("订单可能延误：{order_number}",
+                 "客户 {customer_name} 的订单 {order_number} 承诺日期为 {promised_date}，"
+                 "目前仍为{status}，尚未发货。",
+                 "延误风险：订单{order_number}承诺{promised_date}，尚未发货。"),
+        "en": _T("Order at risk: {order_number}",
+                 "Order {order_number} of {customer_name} is promised for {promised_date} "
+                 "and is still {status}, not dispatched.",
+                 "At risk: order {order_number} due {promised_date}, not dispatched."),
+    },
 }
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
@@ -171,7 +228,9 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
            "CALL": "电话", "EMAIL": "邮件", "VISIT": "拜访", "MEETING": "会议", "NOTE": "备注",
            "TASK": "任务", "REVENUE": "销售额", "NEW_CUSTOMERS": "新客户数", "VISITS": "拜访数",
            "MONTH": "月度", "QUARTER": "季度",
-           "FIRST_RESPONSE": "首次响应", "RESOLUTION": "解决"},
+           "FIRST_RESPONSE": "首次响应", "RESOLUTION": "解决",
+           "CONFIRMED": "已确认", "SCHEDULED": "已排定", "IN_FULFILLMENT": "备货中",
+           "ON_HOLD": "暂停中"},
     "en": {"LOW_STOCK": "low on stock", "OUT_OF_STOCK": "out of stock",
            "BACK_IN_STOCK": "back in stock",
            "FAILED_ATTEMPT": "a delivery attempt failed", "DAMAGED": "the parcel is damaged",

@@ -35,6 +35,7 @@ import {
   QuoteApproveDocument,
   RefreshTokenDocument,
   SalesFunnelBoardDocument,
+  SatisfactionReportDocument,
   ShipmentBoardDocument,
   ShipmentDispatchDocument,
   ShipmentExceptionAssignDocument,
@@ -47,6 +48,8 @@ import {
   TicketDetailDocument,
   TicketQueueDocument,
   TicketSlaReportDocument,
+  SurveyAnswerDocument,
+  SurveyPageDocument,
   WebhookAdminDocument,
 } from '../generated/graphql';
 
@@ -351,4 +354,19 @@ export async function askDeliveryChange(session: Session, orderId: string, addre
     input: { orderId, change: { address } },
   });
   return data.ticketRequestDeliveryChange;
+export async function satisfactionByCarrier(session: Session, from: string, to: string) {
+  const data = await execute(session, SatisfactionReportDocument,
+                             { from, to, groupBy: 'CARRIER' });
+  return data.satisfaction.groups.map((g) => [g.label, g.csat, g.nps] as const);
+}
+
+/** The public survey page: no sign-in, the link's token is the credential. */
+export async function surveyPage(endpoint: string, token: string) {
+  return (await execute({ endpoint }, SurveyPageDocument, { token })).survey;
+}
+
+export async function answerSurvey(endpoint: string, token: string, csat: number, nps: number) {
+  const data = await execute({ endpoint }, SurveyAnswerDocument,
+                             { token, input: { csat, nps } });
+  return data.surveyAnswer;
 }

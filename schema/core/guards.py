@@ -18,6 +18,8 @@ ACCOUNT_RULE = ("account details: the account itself and users:manage; others se
                 "account by fullName only")
 ACTIVITY_TEXT_RULE = ("free text about people (activity notes and outcome, timeline "
                       "details): masked for ANALYST (***), hidden from WAREHOUSE and LOGISTICS")
+SURVEY_COMMENT_RULE = ("a customer's survey comment (personal data): masked for ANALYST (***), "
+                       "for surveys:read holders otherwise")
 WAREHOUSE_ADDRESS_RULE = "warehouse address: WAREHOUSE staff read their own warehouses' only"
 
 
@@ -38,6 +40,16 @@ def activity_text(info: Any, value: str | None) -> str | None:
     if access == "masked":
         return "***" if value else value
     raise forbidden("activity text is hidden for your role")
+
+
+def survey_comment(info: Any, value: str | None) -> str | None:
+    """What a customer wrote may name people: ANALYST reads that there is some."""
+    access = current_principal(info).contact_access()
+    if access == "full":
+        return value
+    if access == "masked":
+        return "***" if value else value
+    raise forbidden("survey comments are hidden for your role")
 
 
 def ship_to_value(info: Any, value: str | None) -> str | None:

@@ -28,6 +28,7 @@ from schema.core.guards import (
     COST_RULE,
     CREDIT_RULE,
     SHIP_TO_RULE,
+    SURVEY_COMMENT_RULE,
     WAREHOUSE_ADDRESS_RULE,
 )
 from schema.policy.rules import (
@@ -291,6 +292,12 @@ OPERATIONS: dict[str, Rule] = {
         "activityCreate", "activityUpdate", "activityComplete", "contactPlanSet")},
     "Mutation.visitPlanSet": perm(P.ACTIVITIES_WRITE, VISIT_PLANS),
     "Mutation.salesTargetSet": perm(P.TARGETS_WRITE),
+    # satisfaction surveys (docs/architecture.md#satisfaction-surveys-and-proactive-
+    # communication): staff read them; the link's holder opens and answers one, no sign-in
+    "Query.surveys": perm(P.SURVEYS_READ, note="ANALYST: comments masked"),
+    "Query.satisfaction": perm(P.SURVEYS_READ, note="aggregates"),
+    "Query.survey": public("a signed, unexpired survey link; shows no personal data"),
+    "Mutation.surveyAnswer": public("a signed, unexpired survey link; answers once"),
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),
@@ -349,7 +356,14 @@ def _activity_text(role: R) -> tuple[Access, str]:
             "none": (Access.DENIED, "hidden")}[sample(role).contact_access()]
 
 
+def _survey_comment(role: R) -> tuple[Access, str]:
+    if not sample(role).can(P.SURVEYS_READ):  # the survey itself is out of reach
+        return Access.DENIED, "no surveys:read"
+    return _activity_text(role)
+
+
 CONTACT = FieldRule(CONTACT_RULE, _contact)
+SURVEY_COMMENT = FieldRule(SURVEY_COMMENT_RULE, _survey_comment)
 ACTIVITY_TEXT = FieldRule(ACTIVITY_TEXT_RULE, _activity_text)
 SHIP_TO = FieldRule(SHIP_TO_RULE, _ship_to)
 COST = FieldRule(COST_RULE, _cost)
@@ -416,4 +430,7 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "TicketDeliveryChange.phone": CONTACT,
     "TicketDeliveryChange.address": CONTACT,
     "ShipmentException.tickets": perm(P.TICKETS_READ),
+    "Survey.comment": SURVEY_COMMENT,
+    "Survey.customer": perm(P.CUSTOMERS_READ),
+    "Survey.order": perm(P.ORDERS_READ),
 }

@@ -13,8 +13,11 @@ import httpx
 import pytest
 from graphql import parse, validate
 
+from app.surveys import links
+from app.surveys import service as surveys
 from schema.build import schema
 from tests.demo.conftest import NOW, Demo, seeded
+from tests.orders.support import pk
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "frontend-contract" / "operations"
 PASSWORD = "demo-password"
@@ -27,6 +30,10 @@ class Session:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
         self.tokens: dict[str, dict[str, str]] = {}
+        # the survey cases make a survey in the demo's database and sign its link
+        self.demo: Any = None
+        self.settings: Any = None
+        self.tickets = 0
 
     async def post(self, query: str, variables: dict | None = None,
                    token: str | None = None) -> dict[str, Any]:
@@ -294,6 +301,26 @@ async def _delivery_change(s: Session) -> dict[str, Any]:
 
 
 # file -> (who runs it, how its variables are found). A new operation must be added here.
+async def _satisfaction(_s: Session) -> dict[str, Any]:
+    return {"from": (NOW - timedelta(days=90)).isoformat(),
+            "to": (NOW + timedelta(days=1)).isoformat()}
+
+
+async def _survey_token(s: Session) -> dict[str, Any]:
+    """A survey sent now (the demo's are dated around its own day, long expired by the
+    clock the server reads), and its link's token."""
+    customer = pk(await s.first_id("customers", "manager@demo.local"))
+    s.tickets += 1
+    row = s.demo.runner.write_sync(surveys.create_ticket_survey, 990_000 + s.tickets,
+                                   customer, None)
+    return {"token": links.issue(s.settings, row.id, row.nonce, row.expires_at)}
+
+
+async def _survey_answer(s: Session) -> dict[str, Any]:
+    return {**await _survey_token(s), "input": {"csat": 4, "nps": 9, "comment": "很好",
+                                                "tags": ["delivery"]}}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
     "refresh-token.graphql": (None, _refresh),
@@ -338,6 +365,9 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "customer-ticket-open.graphql": ("customer@demo.local", _ticket_open),
     "customer-ticket-reply.graphql": ("customer@demo.local", _ticket_reply),
     "customer-delivery-change.graphql": ("customer@demo.local", _delivery_change),
+    "satisfaction-report.graphql": ("manager@demo.local", _satisfaction),
+    "survey-page.graphql": (None, _survey_token),
+    "survey-answer.graphql": (None, _survey_answer),
 }
 
 
@@ -354,7 +384,9 @@ async def session(demo: Demo, settings) -> AsyncIterator[Session]:  # noqa: ANN0
     app = create_app(settings=replace(settings, database_url=demo.url), db=demo.runner.db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://contract") as client:
-        yield Session(client)
+        client_session = Session(client)
+        client_session.demo, client_session.settings = demo, app.state.crm.settings
+        yield client_session
 
 
 def _files() -> list[str]:

@@ -51,7 +51,10 @@ def live_settings(settings: Settings, **overrides: Any) -> Settings:
             "notify_poll_seconds": 0.2, "notify_retry_seconds": 0.1,
             "delay_check_seconds": 0, "segment_recompute_seconds": 0,
             "activity_check_seconds": 0, "quote_expiry_seconds": 0,
-            "ticket_breach_check_seconds": 0, **sink_settings()}
+            "ticket_breach_check_seconds": 0,
+            # nor surveys after every test's deliveries, nor due-date reminders: the
+            # survey tests make theirs (tests/surveys/)
+            "survey_after_delivery": False, "reminder_check_seconds": 0, **sink_settings()}
     return replace(settings, **{**base, **overrides})
 
 
