@@ -44,8 +44,8 @@ survey.sent           {survey_id, customer_id, subject_kind, order_id, shipment_
                        planner sends its link (feedback requested)
 survey.answered       {survey_id, customer_id, csat, nps, low_score, at}
 survey.low_score      {survey_id, customer_id, subject_kind, order_id, shipment_id, ticket_id,
-                       agent_user_id, csat, nps, at}  the follow-up hook: staff alert now, a
-                       ticket once tickets exist (docs/architecture.md#satisfaction-surveys-
+                       agent_user_id, csat, nps, at}  a staff alert and a follow-up
+                       ticket (the survey sender) (docs/architecture.md#satisfaction-surveys-
                        and-proactive-communication)
 order.due_soon        {order_id, customer_id, owner_id, promised_date, status, at}  an order
                        not dispatched whose promised date is near; once per order

@@ -1,14 +1,15 @@
-"""The sender of delivery surveys: a durable consumer of the outbox (position `surveys`,
-as the segment updater: app/segments/jobs.py) that reads `order.status_changed` events to
-DELIVERED and creates each order's survey, moving its position in the same unit of work,
-so each delivery makes one survey, after a crash too. The order's transaction pays nothing
+"""The sender of surveys: a durable consumer of the outbox (position `surveys`, as the
+segment updater: app/segments/jobs.py) that reads `order.status_changed` events to
+DELIVERED and `ticket.resolved` events and creates each one's survey, and turns
+`survey.low_score` events into follow-up tickets, moving its position in the same unit of
+work, so each event has its effect once, after a crash too. The order's transaction pays nothing
 for it. Runs with the process's other background workers (app/events/runtime.py) unless
 CRM_SURVEY_AFTER_DELIVERY=0
 (docs/architecture.md#satisfaction-surveys-and-proactive-communication)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio.to_thread
 from sqlmodel import Session
@@ -22,7 +23,7 @@ from app.events.rounds import WokenRounds
 from app.persistence.uow import Runner
 from app.surveys import service
 
-TOPICS = (topics.ORDER_STATUS_CHANGED,)
+TOPICS = (topics.ORDER_STATUS_CHANGED, topics.TICKET_RESOLVED, topics.SURVEY_LOW_SCORE)
 SKIP_AHEAD = 1000  # events stepped over without a delivery are written past this late
 
 
@@ -32,6 +33,8 @@ class Batch:
     end: int
     order_ids: list[int]
     more: bool
+    resolved: list[dict] = field(default_factory=list)  # ticket.resolved payloads
+    low_scores: list[dict] = field(default_factory=list)  # survey.low_score payloads
 
 
 def read_batch(session: Session, limit: int) -> Batch | None:
@@ -40,12 +43,16 @@ def read_batch(session: Session, limit: int) -> Batch | None:
     if newest <= start:
         return None
     events = outbox.events_after(session, start, TOPICS, {}, upto=newest, limit=limit)
-    delivered = [e for e in events if e.payload.get("to_status") == "DELIVERED"]
-    if not delivered and newest - start < SKIP_AHEAD and len(events) < limit:
+    delivered = [e for e in events if e.topic == topics.ORDER_STATUS_CHANGED
+                 and e.payload.get("to_status") == "DELIVERED"]
+    resolved = [e.payload for e in events if e.topic == topics.TICKET_RESOLVED]
+    low = [e.payload for e in events if e.topic == topics.SURVEY_LOW_SCORE]
+    if not (delivered or resolved or low) and newest - start < SKIP_AHEAD \
+            and len(events) < limit:
         return None
     more = len(events) == limit
     ids = list(dict.fromkeys(int(e.payload["order_id"]) for e in delivered))
-    return Batch(start, events[-1].id if more else newest, ids, more)
+    return Batch(start, events[-1].id if more else newest, ids, more, resolved, low)
 
 
 def send_pending(runner: Runner, limit: int = 500) -> list[int]:
@@ -56,7 +63,8 @@ def send_pending(runner: Runner, limit: int = 500) -> list[int]:
         if batch is None:
             return made
         result = runner.write_sync(service.send_after_delivery, batch.start, batch.end,
-                                   batch.order_ids, principal=SYSTEM)
+                                   batch.order_ids, principal=SYSTEM,
+                                   resolved=batch.resolved, low_scores=batch.low_scores)
         made += result or []
         if result is not None and not batch.more:
             return made
@@ -81,7 +89,9 @@ class SurveySender(WokenRounds):
         if batch is None:
             return False
         result = await self.runner.write(service.send_after_delivery, batch.start,
-                                         batch.end, batch.order_ids, principal=SYSTEM)
+                                         batch.end, batch.order_ids, principal=SYSTEM,
+                                         resolved=batch.resolved,
+                                         low_scores=batch.low_scores)
         return result is None or batch.more
 
     def _read(self) -> Batch | None:

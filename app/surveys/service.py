@@ -5,6 +5,7 @@ link without signing in, read by staff and summed up in `satisfaction`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,9 @@ from app.persistence.uow import UnitOfWork
 from app.surveys import links
 from app.surveys import repository as repo
 from app.surveys.models import Survey, SurveyStatus, SurveySubject
+from app.tickets import service as tickets
+
+log = logging.getLogger(__name__)
 
 CONSUMER = "surveys"  # the sender's outbox position (app/events/repository/consumers.py)
 MAX_TAGS, MAX_TAG, MAX_COMMENT = 10, 32, 2000
@@ -32,14 +36,47 @@ MAX_TAGS, MAX_TAG, MAX_COMMENT = 10, 32, 2000
 # Sending ------------------------------------------------------------------------------
 
 def send_after_delivery(uow: UnitOfWork, start: int, end: int, order_ids: Sequence[int],
-                        now: datetime | None = None) -> list[int] | None:
-    """The delivered orders of the events after `start` up to `end`: a survey for each
-    that has none, and the sender's position moved in the same transaction (each event
-    applied once); None when another process got there first."""
+                        now: datetime | None = None, *, resolved: Sequence[dict] = (),
+                        low_scores: Sequence[dict] = ()) -> list[int] | None:
+    """The events after `start` up to `end`: a survey for each delivered order and each
+    resolved ticket that has none, a follow-up ticket for each low score, and the sender's
+    position moved in the same transaction (each event applied once); None when another
+    process got there first."""
     if not consumers.advance(uow.session, CONSUMER, start, end):
         return None
-    made = (create_delivery_survey(uow, order_id, now) for order_id in order_ids)
+    made = [create_delivery_survey(uow, order_id, now) for order_id in order_ids]
+    for e in resolved:
+        made.append(_guarded(uow, f"ticket {e.get('ticket_id')}", create_ticket_survey, uow,
+                             int(e["ticket_id"]), int(e["customer_id"]), e.get("assignee_id"),
+                             e.get("order_id"), now))
+    for e in low_scores:
+        _guarded(uow, f"survey {e.get('survey_id')}", follow_up_low_score, uow, e, now)
     return [s.id for s in made if s is not None]
+
+
+def _guarded(uow: UnitOfWork, what: str, fn: Any, *args: Any) -> Any:
+    """`fn(*args)` in a savepoint: one event that cannot have its effect (its customer
+    gone) must not hold the sender back."""
+    try:
+        with uow.session.begin_nested():
+            return fn(*args)
+    except DomainError as error:
+        log.warning("survey sender: nothing done for %s: %s", what, error)
+        return None
+
+
+def follow_up_low_score(uow: UnitOfWork, event: dict, now: datetime | None = None) -> int:
+    """A COMPLAINT ticket for a low score (`survey.low_score`), auto-assigned to customer
+    service; its id."""
+    subject = (f"order {event['order_id']}" if event.get("order_id")
+               else f"ticket {event['ticket_id']}" if event.get("ticket_id") else "a survey")
+    reason = (f"Low satisfaction score on survey {event['survey_id']} about {subject}: "
+              f"CSAT {event.get('csat')}, NPS {event.get('nps')}. Follow up with the customer.")
+    ticket = tickets.open_follow_up_ticket(
+        uow, int(event["customer_id"]), reason, order_id=event.get("order_id"),
+        shipment_id=event.get("shipment_id"),
+        subject=f"Low satisfaction score: {subject}", now=now)
+    return ticket.id
 
 
 def create_delivery_survey(uow: UnitOfWork, order_id: int, now: datetime | None = None

@@ -12,12 +12,14 @@ from typing import Any
 import httpx
 import pytest
 from graphql import parse, validate
+from sqlalchemy import select
 
 from app.surveys import links
 from app.surveys import service as surveys
+from app.surveys.models import Survey
+from app.tickets.models import Ticket
 from schema.build import schema
 from tests.demo.conftest import NOW, Demo, seeded
-from tests.orders.support import pk
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "frontend-contract" / "operations"
 PASSWORD = "demo-password"
@@ -33,7 +35,6 @@ class Session:
         # the survey cases make a survey in the demo's database and sign its link
         self.demo: Any = None
         self.settings: Any = None
-        self.tickets = 0
 
     async def post(self, query: str, variables: dict | None = None,
                    token: str | None = None) -> dict[str, Any]:
@@ -309,10 +310,13 @@ async def _satisfaction(_s: Session) -> dict[str, Any]:
 async def _survey_token(s: Session) -> dict[str, Any]:
     """A survey sent now (the demo's are dated around its own day, long expired by the
     clock the server reads), and its link's token."""
-    customer = pk(await s.first_id("customers", "manager@demo.local"))
-    s.tickets += 1
-    row = s.demo.runner.write_sync(surveys.create_ticket_survey, 990_000 + s.tickets,
-                                   customer, None)
+    def unsurveyed(session: Any) -> tuple[int, int]:  # a demo ticket without a survey
+        return session.execute(select(Ticket.id, Ticket.customer_id).where(
+            Ticket.id.not_in(select(Survey.ticket_id).where(Survey.ticket_id.is_not(None))))
+            .order_by(Ticket.id).limit(1)).one()
+
+    ticket_id, customer = s.demo.runner.read_sync(unsurveyed, (), {})
+    row = s.demo.runner.write_sync(surveys.create_ticket_survey, ticket_id, customer, None)
     return {"token": links.issue(s.settings, row.id, row.nonce, row.expires_at)}
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from jose import jwt
+from sqlmodel import Session, select
 
 from app.auth.principal import SYSTEM
 from app.auth.tokens import issue_access_token
@@ -17,6 +18,9 @@ from app.errors import Conflict, DomainError
 from app.events import topics
 from app.persistence.columns import utcnow
 from app.surveys import jobs, links, service
+from app.tickets import lifecycle as ticket_lifecycle
+from app.tickets import service as ticket_service
+from app.tickets.models import Ticket
 from tests.orders.support import pk
 from tests.surveys.support import (
     ANSWER,
@@ -168,15 +172,36 @@ async def test_old_deliveries_get_no_survey(kit, factory, settings):
     assert factory.write(service.create_delivery_survey, pk(order["id"]), later) is None
 
 
-async def test_a_ticket_survey_names_its_agent(factory):
+async def test_a_resolved_ticket_gets_a_survey_and_a_low_score_a_follow_up(factory):
+    """The sender's loop with tickets: `ticket.resolved` makes a TICKET survey naming the
+    agent (once), and its low answer, `survey.low_score`, opens a COMPLAINT ticket for the
+    customer (once)."""
     agent, buyer = factory.user("CUSTOMER_SERVICE"), factory.customer(language="en")
-    ticket_id = 900_000 + agent.id
-    row = factory.write(service.create_ticket_survey, ticket_id, buyer.id, agent.id,
-                        principal=SYSTEM)
-    row = survey_of(factory, row.id)
+    jobs.send_pending(factory.runner)  # what earlier tests left
+    ticket = factory.write(ticket_service.create_ticket, {
+        "customer_id": buyer.id, "kind": "INQUIRY", "channel": "PHONE",
+        "subject": "Where is my invoice?", "assignee_id": agent.id})
+    factory.write(ticket_lifecycle.resolve_ticket, ticket.id, "sent it again")
+    [made] = jobs.send_pending(factory.runner)
+    row = survey_of(factory, made)
     assert (row.subject_kind, row.ticket_id, row.agent_user_id, row.language) == (
-        "TICKET", ticket_id, agent.id, "en")
-    assert row.order_id is None and row.subject_key == f"ticket:{ticket_id}"
-    assert factory.write(service.create_ticket_survey, ticket_id, buyer.id, agent.id) is None
+        "TICKET", ticket.id, agent.id, "en")
+    assert row.order_id is None and row.subject_key == f"ticket:{ticket.id}"
+    assert factory.write(service.create_ticket_survey, ticket.id, buyer.id, agent.id) is None
     with pytest.raises(DomainError, match="no such customer"):
-        factory.write(service.create_ticket_survey, ticket_id + 1, 10**9, agent.id)
+        factory.write(service.create_ticket_survey, ticket.id, 10**9, agent.id)
+
+    token = token_of(factory.runner.settings, row)
+    factory.write(service.answer_survey, token, answer(csat=1, nps=2, comment="slow"),
+                  principal=SYSTEM)
+    assert jobs.send_pending(factory.runner) == []
+    assert jobs.send_pending(factory.runner) == []  # each event applied once
+
+    def follow_ups(session: Session) -> list[Ticket]:
+        return list(session.exec(select(Ticket).where(
+            Ticket.customer_id == buyer.id, Ticket.id != ticket.id)))
+    [follow_up] = factory.runner.read_sync(follow_ups, (), {})
+    assert (follow_up.kind, follow_up.priority) == ("COMPLAINT", "HIGH")
+    assert f"ticket {ticket.id}" in follow_up.subject and "CSAT 1, NPS 2" in \
+        follow_up.description
+    assert follow_up.assignee_id is not None  # to the least loaded agent
