@@ -36,6 +36,8 @@ from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
 from schema.sales.mutations import SalesMutation
 from schema.sales.queries import SalesQuery
+from schema.campaigns.mutations import CampaignMutation
+from schema.campaigns.queries import CampaignQuery
 from schema.segments.mutations import SegmentMutation
 from schema.segments.queries import SegmentQuery
 from schema.shipping.mutations import (
@@ -73,14 +75,14 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery,
-                       ActivityQuery, QuoteQuery]
+                       ActivityQuery, QuoteQuery, CampaignQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
-                         ActivityMutation, QuoteMutation]
+                         ActivityMutation, QuoteMutation, CampaignMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
                               ActivitySubscription]
 

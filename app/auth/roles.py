@@ -14,6 +14,9 @@ class Role(StrEnum):
     LOGISTICS = "LOGISTICS"
     FINANCE = "FINANCE"
     ANALYST = "ANALYST"
+    # campaigns to segments and their reports; no customer records, no orders
+    # (docs/architecture.md#campaigns)
+    MARKETING = "MARKETING"
     CUSTOMER = "CUSTOMER"
 
 
@@ -76,6 +79,10 @@ class Perm(StrEnum):
     QUOTES_WRITE = "quotes:write"
     QUOTES_APPROVE = "quotes:approve"
     AGREEMENTS_WRITE = "agreements:write"
+    # marketing campaigns: the list, reports and stats (read), create, schedule and cancel
+    # (write) (docs/architecture.md#campaigns)
+    CAMPAIGNS_READ = "campaigns:read"
+    CAMPAIGNS_WRITE = "campaigns:write"
 
 
 P = Perm
@@ -111,7 +118,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     }),
     Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ,
                                          P.SEGMENTS_READ, P.ACTIVITIES_READ,
-                                         P.TARGETS_READ}),
+                                         P.TARGETS_READ, P.CAMPAIGNS_READ}),
+    Role.MARKETING: frozenset({P.CAMPAIGNS_READ, P.CAMPAIGNS_WRITE, P.SEGMENTS_READ,
+                               P.PRODUCTS_READ, P.NOTIFICATIONS_READ}),
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,

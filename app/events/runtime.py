@@ -3,13 +3,16 @@ dispatcher, the outgoing webhooks' fan-out and dispatcher (app/integrations/),
 housekeeping (retention), the periodic delay check of parcels
 (app/shipping/exceptions/delays.py) and the customer segments' recompute and updates
 (app/segments/jobs.py), and the activity checks
-(app/activities/checks.py), and the quote expiry pass (app/quotes/expiry.py)."""
+(app/activities/checks.py), the quote expiry pass (app/quotes/expiry.py) and the campaign
+sender (app/campaigns/jobs.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from app.activities.checks import ActivityChecks
+from app.campaigns import mail as campaign_mail
+from app.campaigns.jobs import CampaignSender
 from app.config import Settings
 from app.events.bus import DomainEvent, EventBus, InProcessBus
 from app.events.housekeeping import Housekeeping
@@ -40,7 +43,8 @@ def make_channels(settings: Settings) -> dict[str, Channel]:
     if settings.smtp_host:
         email = EmailChannel(host=settings.smtp_host, port=settings.smtp_port,
                              sender=settings.smtp_from, username=settings.smtp_user,
-                             password=settings.smtp_password, starttls=settings.smtp_starttls)
+                             password=settings.smtp_password, starttls=settings.smtp_starttls,
+                             decorate=campaign_mail.decorator(settings))
     sms: Channel = Unconfigured("SMS (CRM_SMS_URL)")
     if settings.sms_url:
         sms = SmsChannel(url=settings.sms_url, token=settings.sms_token)
@@ -61,6 +65,7 @@ class EventRuntime:
     segment_updates: SegmentUpdater
     activities: ActivityChecks
     expiry: QuoteExpiry
+    campaigns: CampaignSender
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -79,10 +84,12 @@ class EventRuntime:
         await self.segment_updates.start()
         await self.activities.start()
         await self.expiry.start()
+        await self.campaigns.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.campaigns.stop()
             await self.segment_updates.stop()
             await self.segments.stop()
             await self.activities.stop()
@@ -119,4 +126,5 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                         segment_updates=SegmentUpdater(background, bus,
                                                        poll=settings.outbox_relay_seconds),
                         activities=ActivityChecks(background, settings),
-                        expiry=QuoteExpiry(background, settings))
+                        expiry=QuoteExpiry(background, settings),
+                        campaigns=CampaignSender(background, settings))

@@ -258,6 +258,13 @@ OPERATIONS: dict[str, Rule] = {
         "activityCreate", "activityUpdate", "activityComplete", "contactPlanSet")},
     "Mutation.visitPlanSet": perm(P.ACTIVITIES_WRITE, VISIT_PLANS),
     "Mutation.salesTargetSet": perm(P.TARGETS_WRITE),
+    # campaigns (docs/architecture.md#campaigns): MARKETING and MANAGER run them, ANALYST
+    # reads the reports (aggregates only: no recipient's personal data is exposed)
+    "Query.campaigns": perm(P.CAMPAIGNS_READ),
+    "Query.campaign": perm(P.CAMPAIGNS_READ),
+    "Query.campaignStats": perm(P.CAMPAIGNS_READ),
+    **{f"Mutation.{name}": perm(P.CAMPAIGNS_WRITE) for name in (
+        "campaignCreate", "campaignUpdate", "campaignSchedule", "campaignCancel")},
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),
