@@ -11,6 +11,8 @@ from schema.activities.subscriptions import ActivitySubscription
 from schema.audit.queries import AuditQuery
 from schema.auth.mutations import AuthMutation, UserAdminMutation
 from schema.auth.queries import AuthQuery, UserAdminQuery
+from schema.campaigns.mutations import CampaignMutation
+from schema.campaigns.queries import CampaignQuery
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
 from schema.core.extensions import EXTENSIONS
@@ -36,8 +38,6 @@ from schema.returns.mutations import ReturnMutation
 from schema.returns.queries import ReturnQuery
 from schema.sales.mutations import SalesMutation
 from schema.sales.queries import SalesQuery
-from schema.campaigns.mutations import CampaignMutation
-from schema.campaigns.queries import CampaignQuery
 from schema.segments.mutations import SegmentMutation
 from schema.segments.queries import SegmentQuery
 from schema.shipping.mutations import (

@@ -11,9 +11,21 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, delete, exists, func, insert, literal, or_
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    type_coerce,
+    update,
+)
 from sqlalchemy import select as core_select
-from sqlalchemy import type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 

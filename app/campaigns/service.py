@@ -78,7 +78,7 @@ def _validate(uow: UnitOfWork, row: Campaign) -> None:
                 "segment not found")
     for lang in LANGUAGES:
         body, subject = getattr(row, f"body_{lang}"), getattr(row, f"subject_{lang}")
-        v.check(0 < len(body.strip()) and len(body) <= 3500, f"body{lang.title()}",
+        v.check(len(body.strip()) > 0 and len(body) <= 3500, f"body{lang.title()}",
                 "a body is 1 to 3500 characters (the unsubscribe line is added)")
         v.check(len(subject) <= 200, f"subject{lang.title()}", "a subject is at most 200 "
                 "characters")

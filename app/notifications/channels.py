@@ -9,10 +9,10 @@ from __future__ import annotations
 import smtplib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from collections.abc import Callable
 from typing import Protocol
 
 import orjson

@@ -5,6 +5,7 @@ the rate limit, cancel withdrawing unsent messages, and the state machine
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -34,11 +35,9 @@ def test_two_racing_senders_send_once_per_recipient(factory, camp_runner) -> Non
         try:
             barrier.wait()
             for _ in range(6):  # batches of 15 out of 40: the two overlap on every claim
-                try:
+                with contextlib.suppress(DomainError):
                     camp_runner.write_sync(service.send_step, row.id, None, 15,
                                            principal=SYSTEM)
-                except DomainError:
-                    pass
         except BaseException as exc:  # reported below: a thread's failure is the test's
             errors.append(exc)
 
