@@ -217,8 +217,9 @@ def claim(session: Session, campaign_id: int, criteria: Criteria, channel: str, 
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = make(R.__table__).from_select(
         ["campaign_id", "customer_id", "status", "language", "queued_at"], pick
-    ).on_conflict_do_nothing(index_elements=["campaign_id", "customer_id"])
-    return max(session.execute(stmt).rowcount, 0)
+    ).on_conflict_do_nothing(index_elements=["campaign_id", "customer_id"]).returning(
+        R.customer_id)  # counted from the rows returned: rowcount is not portable here
+    return len(session.execute(stmt).all())
 
 
 def remaining(session: Session, campaign_id: int, criteria: Criteria, channel: str) -> bool:
