@@ -43,6 +43,7 @@ from app.demo.repository import (
     write_stock,
 )
 from app.demo.sales import build_sales
+from app.demo.campaigns import write_campaigns
 from app.demo.sales_quotes import build_agreements
 from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
@@ -102,6 +103,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     crm = write_activities(s, ids, plan)
     quotes = write_quotes(s, ids, plan)
     segments = _segments(uow, plan)
+    campaigns = write_campaigns(s, ids, plan)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
         "products": len(ids.products), "warehouses": len(ids.warehouses),
@@ -109,7 +111,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         "shipments": len(ids.shipments), "stock_movements": len(plan.movements),
         "carrier_services": services, "leads": len(plan.leads),
         "opportunities": len(plan.opportunities), "customer_segments": segments,
-        "activities_plans_targets": crm, "quotes": quotes,
+        "activities_plans_targets": crm, "quotes": quotes, "campaigns": campaigns,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

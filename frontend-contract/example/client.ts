@@ -6,6 +6,10 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 
 import {
   AtRiskCustomersDocument,
+  CampaignCreateDocument,
+  CampaignListDocument,
+  CampaignReportDocument,
+  CampaignScheduleDocument,
   CarrierAdminDocument,
   CarrierRateRuleSetDocument,
   CarrierWebhookReviewDocument,
@@ -305,4 +309,27 @@ export async function myQuotes(session: Session) {
 
 export async function acceptQuote(session: Session, id: string) {
   return (await execute(session, CustomerQuoteAcceptDocument, { id })).quoteAccept;
+}
+
+export async function campaignList(session: Session) {
+  const data = await execute(session, CampaignListDocument, { filter: { status: ['DONE'] } });
+  return data.campaigns.nodes.map((c) => [c.name, c.stats?.openRate ?? null] as const);
+}
+
+export async function campaignReport(session: Session, id: string) {
+  const data = await execute(session, CampaignReportDocument, { id });
+  return { name: data.campaign?.name, clicked: data.campaignStats?.clicked ?? 0 };
+}
+
+export async function campaignCreate(session: Session, region: string) {
+  return (await execute(session, CampaignCreateDocument, { input: {
+    name: 'Thank you', channel: 'EMAIL', subjectZh: '感谢您', subjectEn: 'Thank you',
+    bodyZh: '{{name}}，感谢您的支持。', bodyEn: 'Thank you, {{name}}.',
+    filter: { regions: [region] },
+  } })).campaignCreate;
+}
+
+export async function campaignSchedule(session: Session, id: string, at: string) {
+  return (await execute(session, CampaignScheduleDocument, { input: { id, at } }))
+    .campaignSchedule;
 }
