@@ -24,6 +24,7 @@ from app.auth.passwords import hash_password, verify_password
 from app.auth.principal import SYSTEM
 from app.demo import catalog_data as cd
 from app.demo.activities import plan_activities
+from app.demo.campaigns import write_campaigns
 from app.demo.carriers import add_parcel_facts, add_shipping_agreements
 from app.demo.masterdata import SEED, build_customers, build_products, demo_now, demo_today
 from app.demo.orders import build_orders
@@ -43,7 +44,6 @@ from app.demo.repository import (
     write_stock,
 )
 from app.demo.sales import build_sales
-from app.demo.campaigns import write_campaigns
 from app.demo.sales_quotes import build_agreements
 from app.demo.shipments import Numbers, plan_shipments
 from app.demo.stock import plan_stock
