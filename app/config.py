@@ -142,6 +142,7 @@ class Settings:
     # secret), the tracking links' base URL, and the days after a click an order counts
     campaign_send_seconds: float = 10.0
     campaign_batch: int = 500
+    campaign_pause_ratio: float = 3.0  # rest between batches: this times the batch's time
     campaign_link_domains: tuple[str, ...] = ()
     campaign_link_secret: str = ""
     public_url: str = "http://127.0.0.1:8000"
@@ -368,6 +369,7 @@ def _campaign_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
     return {
         "campaign_send_seconds": _number(env, "CRM_CAMPAIGN_SEND_SECONDS", 10, 0, 3600),
         "campaign_batch": int(_number(env, "CRM_CAMPAIGN_BATCH", 500, 1, 10_000)),
+        "campaign_pause_ratio": _number(env, "CRM_CAMPAIGN_PAUSE_RATIO", 3, 0, 100),
         "campaign_link_domains": domains,
         "campaign_link_secret": secret,
         "public_url": public_url,

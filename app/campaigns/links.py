@@ -57,7 +57,16 @@ class Signer:
         if url is not None:
             payload += "." + url
         raw = payload.encode()
-        return _b64(raw) + "." + _b64(hmac.new(self.key, raw, hashlib.sha256).digest())
+        mac = self._keyed().copy()  # the key's pads hashed once, not once per token
+        mac.update(raw)
+        return _b64(raw) + "." + _b64(mac.digest())
+
+    def _keyed(self) -> hmac.HMAC:
+        keyed = self.__dict__.get("_hmac")
+        if keyed is None:
+            keyed = hmac.new(self.key, digestmod=hashlib.sha256)
+            object.__setattr__(self, "_hmac", keyed)
+        return keyed
 
     def verify(self, token: str, kind: str) -> LinkToken | None:
         """The token's content, or None when it is malformed, forged, altered or of

@@ -27,8 +27,6 @@ class CampaignChannel(StrEnum):
 
 
 class RecipientStatus(StrEnum):
-    # only inside the sender's transaction: inserted, its notification not yet written
-    CLAIMED = "CLAIMED"
     QUEUED = "QUEUED"        # its notification is in the outbox's notification table
     CANCELLED = "CANCELLED"  # the campaign was cancelled before its message went out
 

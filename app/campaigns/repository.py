@@ -200,26 +200,49 @@ def audience_count(session: Session, criteria: Criteria, channel: str) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def claim(session: Session, campaign_id: int, criteria: Criteria, channel: str, limit: int,
-          now: datetime) -> int:
-    """Insert up to `limit` recipients not yet in the campaign, CLAIMED, in one INSERT ...
-    SELECT. The unique (campaign, customer) pair and ON CONFLICT DO NOTHING make a
-    customer claimed once whoever races: on PostgreSQL a second sender's insert of the
-    same pair waits for the first's commit and then does nothing; SQLite has one writer."""
+def _contact(channel: str) -> Any:
+    # as stored (ciphertext under CRM_DATA_KEY): copied into the notification as it is,
+    # never decrypted here
+    return {"EMAIL": type_coerce(C.email, String), "SMS": type_coerce(C.phone, String)
+            }.get(channel, literal(""))
+
+
+def candidates(session: Session, campaign_id: int, criteria: Criteria, channel: str,
+               limit: int, after_id: int = 0) -> list[tuple]:
+    """Up to `limit` customers of the audience not in the campaign yet, by id after
+    `after_id` (the pass's last batch: each batch starts where the last ended instead of
+    skipping every customer claimed so far): (customer id, language, name, code, region,
+    tier, contact). Read outside the writing transaction; `claim` decides which of them
+    are still to be sent."""
     language = case((C.language == "en", "en"), else_="zh")
-    pick = _audience(core_select(literal(campaign_id), C.id,
-                                 literal(RecipientStatus.CLAIMED.value), language,
-                                 literal(now, R.__table__.c.queued_at.type)).select_from(C),
-                     criteria, channel)
-    pick = pick.where(~exists().where(R.campaign_id == campaign_id, R.customer_id == C.id)
+    stmt = _audience(core_select(C.id, language, C.name, C.code, C.region, C.tier,
+                                 _contact(channel)).select_from(C), criteria, channel)
+    stmt = stmt.where(C.id > after_id, ~exists().where(R.campaign_id == campaign_id,
+                                                       R.customer_id == C.id)
                       ).order_by(C.id).limit(limit)
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def claim(session: Session, campaign_id: int, channel: str, customer_ids: Sequence[int],
+          now: datetime) -> list[int]:
+    """Insert these customers as the campaign's recipients, QUEUED, in one INSERT ...
+    SELECT that checks the opt-outs again (an unsubscribe since they were read counts);
+    the ids inserted. The unique (campaign, customer) pair and ON CONFLICT DO NOTHING make
+    a customer claimed once whoever races: on PostgreSQL a second sender's insert of the
+    same pair waits for the first's commit and then does nothing; SQLite has one writer."""
+    if not customer_ids:
+        return []
+    language = case((C.language == "en", "en"), else_="zh")
+    pick = core_select(literal(campaign_id), C.id, literal(RecipientStatus.QUEUED.value),
+                       language, literal(now, R.__table__.c.queued_at.type)
+                       ).where(C.id.in_(list(customer_ids)), ~_opted_out(channel))
     dialect = session.get_bind().dialect.name
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = make(R.__table__).from_select(
         ["campaign_id", "customer_id", "status", "language", "queued_at"], pick
     ).on_conflict_do_nothing(index_elements=["campaign_id", "customer_id"]).returning(
-        R.customer_id)  # counted from the rows returned: rowcount is not portable here
-    return len(session.execute(stmt).all())
+        R.customer_id)  # the rows returned: rowcount is not portable here
+    return [r[0] for r in session.execute(stmt)]
 
 
 def remaining(session: Session, campaign_id: int, criteria: Criteria, channel: str) -> bool:
@@ -230,27 +253,10 @@ def remaining(session: Session, campaign_id: int, criteria: Criteria, channel: s
     return session.execute(stmt).first() is not None
 
 
-def claimed(session: Session, campaign_id: int, channel: str) -> list[tuple]:
-    """(customer id, language, name, code, region, tier, contact) of this transaction's
-    CLAIMED recipients; the contact as stored (ciphertext under CRM_DATA_KEY: copied
-    into the notification as it is, never decrypted here)."""
-    contact = {"EMAIL": type_coerce(C.email, String), "SMS": type_coerce(C.phone, String)
-               }.get(channel, literal(""))
-    stmt = (core_select(R.customer_id, R.language, C.name, C.code, C.region, C.tier, contact)
-            .join(C, C.id == R.customer_id)
-            .where(R.campaign_id == campaign_id, R.status == RecipientStatus.CLAIMED.value)
-            .order_by(R.customer_id))
-    return [tuple(r) for r in session.execute(stmt)]
-
-
-def queue(session: Session, campaign_id: int, rows: list[dict[str, Any]]) -> None:
-    """The notifications of the claimed recipients, then the recipients QUEUED (both
-    set-based: one executemany, one UPDATE)."""
+def queue(session: Session, rows: list[dict[str, Any]]) -> None:
+    """The claimed recipients' notifications: one executemany."""
     if rows:
         driver.execute(driver.connection_of(session), _NOTIFICATION_INSERT, rows)
-    session.execute(update(R).where(R.campaign_id == campaign_id,
-                                    R.status == RecipientStatus.CLAIMED.value)
-                    .values(status=RecipientStatus.QUEUED.value))
 
 
 _NOTIFICATION_INSERT = insert(N.__table__)

@@ -197,6 +197,24 @@ class SendResult:
     more: bool = False  # more may be queued right away (not waiting for the rate)
 
 
+@dataclass(frozen=True)
+class Batch:
+    """One batch, read and rendered outside the writing transaction (`prepare_batch`),
+    written by `write_batch`: on SQLite the writer runs only the INSERTs."""
+
+    campaign_id: int
+    status: str  # as read
+    criteria: Criteria
+    channel: str
+    allowance: int  # what the rate allowed when read (checked again when written)
+    rate_per_minute: int | None
+    rows: tuple[dict[str, Any], ...]  # rendered notifications, by customer id
+
+    @property
+    def last_id(self) -> int:
+        return self.rows[-1]["customer_id"] if self.rows else 0
+
+
 @dataclass
 class _Renderer:
     row: Campaign
@@ -209,13 +227,13 @@ class _Renderer:
     def __post_init__(self) -> None:
         self.bodies, self.subjects, self.links = parse_templates(self.row)
 
-    def rows(self, claimed: list[tuple], now: datetime) -> list[dict[str, Any]]:
+    def rows(self, found: list[tuple], now: datetime) -> list[dict[str, Any]]:
         row, sign, base, links = self.row, self.signer.sign, self.base, self.links
         channel, cid = row.channel, row.id
         stored = channel == CampaignChannel.IN_APP
         footer = not stored
         out = []
-        for customer_id, language, name, code, region, tier, contact in claimed:
+        for customer_id, language, name, code, region, tier, contact in found:
             unsubscribe = f"{base}/c/u/{sign('u', cid, customer_id)}"
             values = {"name": name, "code": code, "region": region, "tier": tier,
                       "unsubscribe_url": unsubscribe}
@@ -236,71 +254,91 @@ class _Renderer:
         return out
 
 
-def _allowance(uow: UnitOfWork, row: Campaign, now: datetime, batch: int) -> int:
+def _allowance(session: Session, row: Campaign, now: datetime, batch: int) -> int:
     if row.rate_per_minute is None:
         return batch
-    recent = repo.queued_since(uow.session, row.id, now - timedelta(minutes=1))
+    recent = repo.queued_since(session, row.id, now - timedelta(minutes=1))
     return max(0, min(batch, row.rate_per_minute - recent))
 
 
-def _criteria(uow: UnitOfWork, row: Campaign) -> Criteria:
+def _criteria(session: Session, row: Campaign) -> Criteria:
     if row.segment_id is not None:
-        return Criteria.from_json(repo.segment_criteria(uow.session, row.segment_id))
+        return Criteria.from_json(repo.segment_criteria(session, row.segment_id))
     return Criteria.from_json(row.criteria)
+
+
+def prepare_batch(session: Session, campaign_id: int, now: datetime, batch: int,
+                  settings: Any, after_id: int = 0) -> Batch | None:
+    """Read a due campaign's next customers (ids after `after_id`) and render their
+    messages; None when the campaign is not due (a draft, done, cancelled, or scheduled
+    later)."""
+    row = repo.get(session, campaign_id)
+    if row is None or row.status not in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
+        return None
+    if row.status == CampaignStatus.SCHEDULED and (row.scheduled_at is None
+                                                   or row.scheduled_at > now):
+        return None
+    criteria = _criteria(session, row)
+    allowance = _allowance(session, row, now, batch)
+    rows: list[dict[str, Any]] = []
+    if allowance > 0:
+        found = repo.candidates(session, row.id, criteria, row.channel, allowance, after_id)
+        if found:
+            renderer = _Renderer(row, Signer.from_settings(settings), settings.public_url)
+            rows = renderer.rows(found, now)
+    return Batch(row.id, row.status, criteria, row.channel, allowance, row.rate_per_minute,
+                 tuple(rows))
+
+
+def write_batch(uow: UnitOfWork, batch: Batch, now: datetime) -> SendResult:
+    """Write a prepared batch: SCHEDULED -> SENDING first (a conditional UPDATE: of two
+    racing senders, or a sender and a cancel, one wins), the customers still to be sent
+    claimed (unique per campaign: each gets one message whoever races), their messages
+    queued; SENDING -> DONE when nobody is left (docs/architecture.md#campaigns)."""
+    cid, s = batch.campaign_id, uow.session
+    if batch.status == CampaignStatus.SCHEDULED:
+        audience = repo.audience_count(s, batch.criteria, batch.channel)
+        if not repo.move(s, cid, CampaignStatus.SCHEDULED, CampaignStatus.SENDING,
+                         started_at=now, audience=audience, updated_at=now):
+            return SendResult(cid)  # started (or cancelled) by another
+        uow.audit("campaign.start", "Campaign", cid, before={"status": "SCHEDULED"},
+                  after={"status": "SENDING", "audience": audience})
+    if batch.allowance <= 0:
+        return SendResult(cid, status=CampaignStatus.SENDING.value)
+    rows = list(batch.rows)
+    if batch.rate_per_minute is not None:  # what other senders queued since it was read
+        recent = repo.queued_since(s, cid, now - timedelta(minutes=1))
+        rows = rows[:max(0, batch.rate_per_minute - recent)]
+    claimed = set(repo.claim(s, cid, batch.channel, [r["customer_id"] for r in rows], now))
+    if claimed:
+        repo.queue(s, [r for r in rows if r["customer_id"] in claimed])
+        if batch.channel != CampaignChannel.IN_APP:
+            uow.emit(topics.NOTIFICATIONS_DUE, channels=[batch.channel], count=len(claimed))
+        if not repo.touch_sending(s, cid, now):
+            # cancelled meanwhile (PostgreSQL: the cancel committed first): write nothing
+            raise Conflict("campaign is no longer sending")
+    if rows and len(batch.rows) >= batch.allowance:  # a full batch: maybe more to come
+        return SendResult(cid, len(claimed), CampaignStatus.SENDING.value,
+                          more=batch.rate_per_minute is None)
+    if repo.remaining(s, cid, batch.criteria, batch.channel):
+        # another sender's claims are not committed yet, or the rate stopped this batch
+        return SendResult(cid, len(claimed), CampaignStatus.SENDING.value)
+    if repo.move(s, cid, CampaignStatus.SENDING, CampaignStatus.DONE, finished_at=now,
+                 updated_at=now):
+        uow.audit("campaign.finish", "Campaign", cid, before={"status": "SENDING"},
+                  after={"status": "DONE"})
+    return SendResult(cid, len(claimed), CampaignStatus.DONE.value)
 
 
 def send_step(uow: UnitOfWork, campaign_id: int, now: datetime | None = None,
               batch: int | None = None) -> SendResult:
-    """One batch of a due campaign: SCHEDULED -> SENDING when its time has come, up to
-    `batch` customers (and no more than its rate allows this minute) claimed and their
-    messages queued, SENDING -> DONE when nobody is left. Safe to run in several
-    processes at once: the moves are conditional UPDATEs, the claims unique
-    (docs/architecture.md#campaigns)."""
+    """`prepare_batch` and `write_batch` in one unit of work (the CLI, tests)."""
     now = now or utcnow()
-    batch = batch or uow.settings.campaign_batch
-    row = repo.get(uow.session, campaign_id)
-    if row is None or row.status not in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
-        return SendResult(campaign_id, status=row.status if row else "")
-    criteria = _criteria(uow, row)
-    if row.status == CampaignStatus.SCHEDULED:
-        if row.scheduled_at is None or row.scheduled_at > now:
-            return SendResult(campaign_id, status=row.status)
-        audience = repo.audience_count(uow.session, criteria, row.channel)
-        if not repo.move(uow.session, row.id, CampaignStatus.SCHEDULED, CampaignStatus.SENDING,
-                         started_at=now, audience=audience, updated_at=now):
-            return SendResult(campaign_id)  # started (or cancelled) by another
-        uow.audit("campaign.start", "Campaign", row.id, before={"status": "SCHEDULED"},
-                  after={"status": "SENDING", "audience": audience})
-    allowance = _allowance(uow, row, now, batch)
-    if allowance <= 0:
-        return SendResult(campaign_id, status=CampaignStatus.SENDING.value)
-    claimed = repo.claim(uow.session, row.id, criteria, row.channel, allowance, now)
-    if claimed:
-        renderer = _Renderer(row, Signer.from_settings(uow.settings), uow.settings.public_url)
-        rows = renderer.rows(repo.claimed(uow.session, row.id, row.channel), now)
-        repo.queue(uow.session, row.id, rows)
-        if row.channel != CampaignChannel.IN_APP:
-            uow.emit(topics.NOTIFICATIONS_DUE, channels=[row.channel], count=len(rows))
-        if not repo.touch_sending(uow.session, row.id, now):
-            # cancelled meanwhile (PostgreSQL: the cancel committed first): write nothing
-            raise Conflict("campaign is no longer sending")
-        if claimed >= allowance:
-            return SendResult(campaign_id, claimed, CampaignStatus.SENDING.value,
-                              more=row.rate_per_minute is None)
-    return _finish(uow, row, criteria, now, claimed)
-
-
-def _finish(uow: UnitOfWork, row: Campaign, criteria: Criteria, now: datetime,
-            claimed: int) -> SendResult:
-    """SENDING -> DONE once nobody is left to claim."""
-    if repo.remaining(uow.session, row.id, criteria, row.channel):
-        # another sender's claims are not committed yet: not done
-        return SendResult(row.id, claimed, status=CampaignStatus.SENDING.value)
-    if repo.move(uow.session, row.id, CampaignStatus.SENDING, CampaignStatus.DONE,
-                 finished_at=now, updated_at=now):
-        uow.audit("campaign.finish", "Campaign", row.id, before={"status": "SENDING"},
-                  after={"status": "DONE"})
-    return SendResult(row.id, claimed, status=CampaignStatus.DONE.value)
+    prepared = prepare_batch(uow.session, campaign_id, now,
+                             batch or uow.settings.campaign_batch, uow.settings)
+    if prepared is None:
+        return SendResult(campaign_id)
+    return write_batch(uow, prepared, now)
 
 
 def due_campaigns(session: Session, now: datetime | None = None) -> list[int]:
