@@ -9,14 +9,12 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from app.campaigns.models import Campaign, CampaignRecipient
 from app.campaigns.repository import MARKETING, TEMPLATE, source_key
-from app.demo.repository import DemoPlan, Ids, insert_rows
+from app.demo.repository import DemoPlan, Ids, insert_rows, saved_segment_ids
 from app.notifications.models import Notification, NotificationPreference
-from app.segments.models import SavedSegment
 
 SEED = 20261111
 LINK = "https://shop.example.com/"
@@ -38,7 +36,8 @@ def _campaign(name: str, status: str, criteria: dict | None, segment_id: int | N
               at: datetime, link: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "status": status, "channel": "EMAIL", "segment_id": segment_id,
             "criteria": criteria, "links": [link], "scheduled_at": at, "rate_per_minute": 600,
-            "audience": None, "created_by_id": None, "created_at": at - timedelta(days=2),
+            "audience": extra.pop("audience", None), "created_by_id": None,
+            "created_at": at - timedelta(days=2),
             "updated_at": at, "started_at": None, "finished_at": None, "cancelled_at": None,
             "version": 2, **_texts(link), **extra}
 
@@ -105,19 +104,21 @@ def _recipients(rng: random.Random, plan: DemoPlan, ids: Ids, cid: int, criteria
 
 def write_campaigns(s: Session, ids: Ids, plan: DemoPlan) -> int:
     rng, now = random.Random(SEED), plan.now
-    segments = dict(s.execute(select(SavedSegment.name, SavedSegment.id)).all())
+    segments = saved_segment_ids(s)
     opted_out: set[int] = set()
     for name, segment, criteria, days, opened, clicked in FINISHED:
         at = now - timedelta(days=days)
+        people, messages = _recipients(rng, plan, ids, 0, criteria, at, (opened, clicked),
+                                       opted_out)
         (cid,) = insert_rows(s, Campaign, [_campaign(
             name, "DONE", criteria, segments.get(segment) if segment else None, at,
-            f"{LINK}promo/{days}", started_at=at, finished_at=at + timedelta(hours=1))])
-        people, messages = _recipients(rng, plan, ids, cid, criteria, at, (opened, clicked),
-                                       opted_out)
+            f"{LINK}promo/{days}", started_at=at, finished_at=at + timedelta(hours=1),
+            audience=len(people))])
+        for person, message in zip(people, messages, strict=True):
+            person["campaign_id"] = cid
+            message["source_key"] = source_key(cid, message["customer_id"])
         insert_rows(s, CampaignRecipient, people)
         insert_rows(s, Notification, messages)
-        s.execute(Campaign.__table__.update().where(Campaign.id == cid)
-                  .values(audience=len(people)))
     insert_rows(s, NotificationPreference, [
         {"customer_id": c, "channel": MARKETING, "enabled": False} for c in sorted(opted_out)])
     insert_rows(s, Campaign, [
