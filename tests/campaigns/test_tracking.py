@@ -19,6 +19,7 @@ from app.campaigns import service
 from app.campaigns.jobs import send_due_sync
 from app.campaigns.links import Signer, allowed_url
 from app.campaigns.mail import decorator
+from app.campaigns.models import CampaignRecipient
 from app.events.bus import InProcessBus
 from app.notifications.channels import EmailChannel
 from app.notifications.dispatcher import NotificationDispatcher
@@ -28,6 +29,7 @@ from app.persistence.columns import utcnow
 from tests.campaigns.conftest import DOMAINS
 from tests.campaigns.support import MARKETER, audience, campaign, messages, recipients
 from tests.notifications.sinks import sinks
+from tests.orders.support import pk
 
 
 def _links(body: str) -> dict[str, str]:
@@ -114,31 +116,50 @@ async def test_unsubscribe_is_one_click_post(camp_client, sent, camp_runner) -> 
     assert (await camp_client.post(f"/c/u/{token[:-4]}abcd")).status_code == 404
 
 
-def _order(session, customer_id: int, at, total: str, status: str = "CONFIRMED") -> None:  # noqa: ANN001
-    session.add(Order(number=f"CAMP-{customer_id}-{at.timestamp()}", customer_id=customer_id,
-                      status=status, total=Decimal(total), created_at=at, updated_at=at))
+def _window(runner, campaign_id: int, customer_id: int, start, until) -> None:  # noqa: ANN001
+    """Move a recorded click's attribution window (the orders are real, placed now)."""
+    def move(uow) -> None:  # noqa: ANN001
+        uow.session.execute(update(CampaignRecipient).where(
+            CampaignRecipient.campaign_id == campaign_id,
+            CampaignRecipient.customer_id == customer_id).values(
+                clicked_at=start, attributed_until=until))
+
+    runner.write_sync(move)
 
 
-def test_orders_after_a_click_are_attributed(factory, camp_runner) -> None:  # noqa: ANN001
+async def test_orders_after_a_click_are_attributed(factory, camp_runner, kit) -> None:  # noqa: ANN001
     region, ids = audience(factory, 2)
     row = campaign(camp_runner, region)
     send_due_sync(camp_runner)
     url = "https://shop.example.com/new"
     assert camp_runner.write_sync(service.record_click, row.id, ids[0], url,
                                   principal=SYSTEM) == url
-    now = utcnow()
-
-    def orders(uow) -> None:  # noqa: ANN001
-        _order(uow.session, ids[0], now + timedelta(days=1), "100.50")
-        _order(uow.session, ids[0], now + timedelta(days=2), "50.00", "CANCELLED")
-        _order(uow.session, ids[0], now + timedelta(days=9), "70.00")  # after the window
-        _order(uow.session, ids[0], now - timedelta(days=1), "30.00")  # before the click
-        _order(uow.session, ids[1], now + timedelta(days=1), "999.00")  # never clicked
-
-    camp_runner.write_sync(orders)
+    admin = factory.user("ADMIN")
+    warehouse, product = kit.warehouse(), kit.product(price="100.50")
+    kit.stock(product, warehouse, 20)
+    customers = {c: type("C", (), {"id": c}) for c in ids}
+    first = await kit.order(admin.token, customers[ids[0]], [(product, 1)], submit=True)
+    second = await kit.order(admin.token, customers[ids[0]], [(product, 2)], submit=True)
+    await kit.order(admin.token, customers[ids[1]], [(product, 1)], submit=True)  # no click
     stats = camp_runner.read_sync(service.campaign_stats, (MARKETER, row.id), {})
-    assert (stats.attributed_orders, stats.attributed_revenue) == (1, Decimal("100.50"))
+    total = Decimal(first["total"]["amount"]) + Decimal(second["total"]["amount"])
+    assert (stats.attributed_orders, stats.attributed_revenue) == (2, total)
     assert stats.clicked == 1 and stats.opened == 1 and stats.recipients == 2
+
+    def created(session, order_id):  # noqa: ANN001, ANN202
+        return session.get(Order, int(order_id)).created_at
+
+    at = [camp_runner.read_sync(created, (pk(o["id"]),), {}) for o in (first, second)]
+    # the window ends before the second order: only the first counts
+    _window(camp_runner, row.id, ids[0], at[0] - timedelta(seconds=1), at[1] - timedelta(
+        microseconds=1))
+    stats = camp_runner.read_sync(service.campaign_stats, (MARKETER, row.id), {})
+    assert (stats.attributed_orders, stats.attributed_revenue) == (
+        1, Decimal(first["total"]["amount"]))
+    # clicked after both: none
+    _window(camp_runner, row.id, ids[0], utcnow(), utcnow() + timedelta(days=7))
+    stats = camp_runner.read_sync(service.campaign_stats, (MARKETER, row.id), {})
+    assert stats.attributed_orders == 0
 
 
 async def test_a_real_email_reaches_the_smtp_server(factory, camp_runner, camp_settings,  # noqa: ANN001
