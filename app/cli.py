@@ -107,6 +107,15 @@ def _cmd_segments_recompute(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_campaigns_send(args: argparse.Namespace) -> int:
+    """The campaign sender's pass once (app/campaigns/jobs.py); the dispatcher of a running
+    server sends what it queued."""
+    from app.campaigns.jobs import send_due_sync
+
+    print(f"queued {send_due_sync(_runner())} campaign messages")
+    return 0
+
+
 def _cmd_check_activities(args: argparse.Namespace) -> int:
     """The activity checks once (app/activities/checks.py): overdue alerts, contact plans'
     tasks, targets behind pace, in units of work whose events the server's relay publishes
@@ -352,6 +361,10 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     segments.add_parser("recompute", help="recompute every customer's RFM scores and "
                         "segment now").set_defaults(fn=_cmd_segments_recompute)
+    campaigns = sub.add_parser("campaigns", help="marketing campaigns").add_subparsers(
+        dest="action", required=True)
+    campaigns.add_parser("send", help="start due campaigns and queue their next batches "
+                         "now").set_defaults(fn=_cmd_campaigns_send)
     checks = sub.add_parser("check-activities", help="alert overdue activities, make "
                             "contact plans' tasks, alert targets behind pace")
     checks.add_argument("--today", type=_day, help="check as of 00:00 UTC this day "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -149,6 +150,17 @@ class Settings:
     survey_low_nps: int = 6  # ... or with NPS at or below this (an NPS detractor)
     reminder_lead_days: int = 2  # remind when the promised date is this close, not dispatched
     reminder_check_seconds: float = 3600.0  # 0: never (app/surveys/reminders.py)
+    # campaigns (docs/architecture.md#campaigns): the sender's pass every so many seconds
+    # (0: never), customers queued per unit of work, the tracked links' allowed domains
+    # (a host or its subdomains), the links' signing secret (empty: derived from the JWT
+    # secret), the tracking links' base URL, and the days after a click an order counts
+    campaign_send_seconds: float = 10.0
+    campaign_batch: int = 500
+    campaign_pause_ratio: float = 3.0  # rest between batches: this times the batch's time
+    campaign_link_domains: tuple[str, ...] = ()
+    campaign_link_secret: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    campaign_attribution_days: int = 7
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -212,6 +224,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         **_operations_settings(env, mode),
         **_segment_settings(env),
         **_survey_settings(env),
+        **_campaign_settings(env),
     )
 
 
@@ -371,6 +384,32 @@ def _survey_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "survey_low_nps": int(_number(env, "CRM_SURVEY_LOW_NPS", 6, -1, 10)),
         "reminder_lead_days": int(_number(env, "CRM_REMINDER_LEAD_DAYS", 2, 0, 60)),
         "reminder_check_seconds": _number(env, "CRM_REMINDER_CHECK_SECONDS", 3600, 0, 86400),
+    }
+
+
+def _campaign_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """Campaign sending, tracked links and attribution (docs/architecture.md#campaigns)."""
+    domains = tuple(d.strip().lower().strip(".") for d in
+                    env.get("CRM_CAMPAIGN_LINK_DOMAINS", "").split(",") if d.strip())
+    for domain in domains:
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", domain):
+            raise ConfigError("CRM_CAMPAIGN_LINK_DOMAINS must be comma-separated host names "
+                              f"such as shop.example.com, got {domain!r}")
+    secret = env.get("CRM_CAMPAIGN_LINK_SECRET", "")
+    if secret and len(secret.encode()) < 32:
+        raise ConfigError("CRM_CAMPAIGN_LINK_SECRET must be at least 32 bytes")
+    public_url = (env.get("CRM_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"CRM_PUBLIC_URL must be an http(s) URL, got {public_url!r}")
+    return {
+        "campaign_send_seconds": _number(env, "CRM_CAMPAIGN_SEND_SECONDS", 10, 0, 3600),
+        "campaign_batch": int(_number(env, "CRM_CAMPAIGN_BATCH", 500, 1, 10_000)),
+        "campaign_pause_ratio": _number(env, "CRM_CAMPAIGN_PAUSE_RATIO", 3, 0, 100),
+        "campaign_link_domains": domains,
+        "campaign_link_secret": secret,
+        "public_url": public_url,
+        "campaign_attribution_days": int(_number(env, "CRM_CAMPAIGN_ATTRIBUTION_DAYS", 7, 0,
+                                                 365)),
     }
 
 

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from app.activities.models import Activity, ContactPlan, SalesTarget, VisitPlan
 from app.audit.models import AuditRecord
 from app.auth.models import RefreshToken, User, UserWarehouse
+from app.campaigns.models import Campaign, CampaignRecipient
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
 from app.events.models import OutboxConsumer, OutboxEvent
@@ -61,5 +62,6 @@ __all__ = [
     "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
-    "CustomerSegment", "SavedSegment", "OrderReminder", "Survey",
+    "CustomerSegment", "SavedSegment", "OrderReminder", "Survey", "Campaign",
+    "CampaignRecipient",
 ]

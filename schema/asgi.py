@@ -42,7 +42,7 @@ from app.persistence.db import Database
 from app.persistence.sqlite.writers import writers
 from app.persistence.uow import Runner
 from app.shipping import inbox, webhooks
-from schema import graphiql
+from schema import campaign_links, graphiql
 from schema.build import schema as default_schema
 from schema.core.context import build_context, principal_from_header
 from schema.core.persisted import PersistedQueries, PersistedQueryView
@@ -408,6 +408,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             Route("/metrics", metrics_endpoint),
             Route("/webhooks/carriers/{code}", carrier_webhook, methods=["POST"]),
             *graphiql.routes(settings),
+            *campaign_links.routes(),  # tracking: open pixel, click, unsubscribe
         ],
         middleware=[Middleware(BodyLimit), Middleware(Budget, state=state),
                     Middleware(ResponseMedia)],

@@ -11,6 +11,8 @@ from schema.activities.subscriptions import ActivitySubscription
 from schema.audit.queries import AuditQuery
 from schema.auth.mutations import AuthMutation, UserAdminMutation
 from schema.auth.queries import AuthQuery, UserAdminQuery
+from schema.campaigns.mutations import CampaignMutation
+from schema.campaigns.queries import CampaignQuery
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
 from schema.core.extensions import EXTENSIONS
@@ -78,14 +80,15 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery,
-                       ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery]
+                       ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
-                         ActivityMutation, QuoteMutation, TicketMutation, SurveyMutation]
+                         ActivityMutation, QuoteMutation, TicketMutation, SurveyMutation,
+                         CampaignMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
                               ActivitySubscription, TicketSubscription]
 

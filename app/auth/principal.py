@@ -45,10 +45,10 @@ class Principal:
 
     # Field policy ----------------------------------------------------------
     def contact_access(self) -> str:
-        """'full', 'masked' (analysts) or 'none' (warehouse and logistics staff)."""
+        """'full', 'masked' (analysts, marketing) or 'none' (warehouse and logistics staff)."""
         if self.role in _CONTACT_HIDDEN:
             return "none"
-        if self.role is Role.ANALYST:
+        if self.role in (Role.ANALYST, Role.MARKETING):
             return "masked"
         return "full"
 

@@ -14,6 +14,9 @@ class Role(StrEnum):
     LOGISTICS = "LOGISTICS"
     FINANCE = "FINANCE"
     ANALYST = "ANALYST"
+    # campaigns to segments and their reports; no customer records, no orders
+    # (docs/architecture.md#campaigns)
+    MARKETING = "MARKETING"
     CUSTOMER = "CUSTOMER"
 
 
@@ -87,6 +90,10 @@ class Perm(StrEnum):
     # link); ANALYST reads comments masked
     # (docs/architecture.md#satisfaction-surveys-and-proactive-communication)
     SURVEYS_READ = "surveys:read"
+    # marketing campaigns: the list, reports and stats (read), create, schedule and cancel
+    # (write) (docs/architecture.md#campaigns)
+    CAMPAIGNS_READ = "campaigns:read"
+    CAMPAIGNS_WRITE = "campaigns:write"
 
 
 P = Perm
@@ -124,7 +131,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ,
                                          P.SEGMENTS_READ, P.ACTIVITIES_READ,
                                          P.TARGETS_READ, P.TICKETS_REPORT,
-                                         P.SURVEYS_READ}),
+                                         P.SURVEYS_READ, P.CAMPAIGNS_READ}),
+    Role.MARKETING: frozenset({P.CAMPAIGNS_READ, P.CAMPAIGNS_WRITE, P.SEGMENTS_READ,
+                               P.PRODUCTS_READ, P.NOTIFICATIONS_READ}),
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,

@@ -18,6 +18,7 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("logistics@demo.local", "LOGISTICS", "周杰"),
     ("finance@demo.local", "FINANCE", "吴芳"),
     ("analyst@demo.local", "ANALYST", "郑涛"),
+    ("marketing@demo.local", "MARKETING", "林晓"),
     ("customer@demo.local", "CUSTOMER", "刘洋"),
 ]
 

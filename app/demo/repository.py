@@ -40,6 +40,7 @@ from app.sales.models import (
     OpportunityStageChange,
     PipelineStage,
 )
+from app.segments.models import SavedSegment
 from app.shipping.models import (
     Carrier,
     CarrierRateRule,
@@ -96,6 +97,11 @@ def demo_accounts(session: Session, demo_emails: Sequence[str]) -> list[tuple[st
     rows = session.exec(select(User.email, User.password_hash).where(
         _any_email(session, demo_emails), User.is_active))
     return [(email, password_hash) for email, password_hash in rows]
+
+
+def saved_segment_ids(session: Session) -> dict[str, int]:
+    """{name: id} of the saved segments (the demo campaigns target two)."""
+    return dict(session.execute(select(SavedSegment.name, SavedSegment.id)).all())
 
 
 def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> list[int]:

@@ -4,14 +4,16 @@ housekeeping (retention), the periodic delay check of parcels
 (app/shipping/exceptions/delays.py) and the customer segments' recompute and updates
 (app/segments/jobs.py), and the activity checks
 (app/activities/checks.py), the quote expiry pass (app/quotes/expiry.py), the ticket
-SLA breach check (app/tickets/breaches.py), and the sender of delivery surveys and the
-due-date reminders (app/surveys/)."""
+SLA breach check (app/tickets/breaches.py), the sender of delivery surveys and the
+due-date reminders (app/surveys/), and the campaign sender (app/campaigns/jobs.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from app.activities.checks import ActivityChecks
+from app.campaigns import mail as campaign_mail
+from app.campaigns.jobs import CampaignSender
 from app.config import Settings
 from app.events.bus import DomainEvent, EventBus, InProcessBus
 from app.events.housekeeping import Housekeeping
@@ -45,7 +47,8 @@ def make_channels(settings: Settings) -> dict[str, Channel]:
     if settings.smtp_host:
         email = EmailChannel(host=settings.smtp_host, port=settings.smtp_port,
                              sender=settings.smtp_from, username=settings.smtp_user,
-                             password=settings.smtp_password, starttls=settings.smtp_starttls)
+                             password=settings.smtp_password, starttls=settings.smtp_starttls,
+                             decorate=campaign_mail.decorator(settings))
     sms: Channel = Unconfigured("SMS (CRM_SMS_URL)")
     if settings.sms_url:
         sms = SmsChannel(url=settings.sms_url, token=settings.sms_token)
@@ -69,6 +72,7 @@ class EventRuntime:
     breaches: TicketBreachCheck
     surveys: SurveySender
     reminders: ReminderChecks
+    campaigns: CampaignSender
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -90,12 +94,14 @@ class EventRuntime:
         await self.breaches.start()
         await self.surveys.start()
         await self.reminders.start()
+        await self.campaigns.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
             await self.reminders.stop()
             await self.surveys.stop()
+            await self.campaigns.stop()
             await self.segment_updates.stop()
             await self.segments.stop()
             await self.activities.stop()
@@ -137,4 +143,5 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                         breaches=TicketBreachCheck(background, settings),
                         surveys=SurveySender(background, bus, settings,
                                              poll=settings.outbox_relay_seconds),
-                        reminders=ReminderChecks(background, settings))
+                        reminders=ReminderChecks(background, settings),
+                        campaigns=CampaignSender(background, settings))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import smtplib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -51,6 +52,9 @@ class EmailChannel:
     password: str | None = None
     starttls: bool = False
     timeout: float = 10.0
+    # adds what a kind of message carries beyond its text (headers, an HTML part): the
+    # campaigns' List-Unsubscribe and open pixel (app/campaigns/mail.py)
+    decorate: Callable[[Notification, EmailMessage], None] | None = None
 
     def message(self, n: Notification) -> EmailMessage:
         msg = EmailMessage()
@@ -62,6 +66,8 @@ class EmailChannel:
         msg["Message-ID"] = make_msgid(domain=domain or None)
         msg["X-CRM-Notification"] = str(n.id)
         msg.set_content(n.body, charset="utf-8")
+        if self.decorate is not None:
+            self.decorate(n, msg)
         return msg
 
     def send(self, notification: Notification) -> None:

@@ -6,6 +6,10 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 
 import {
   AtRiskCustomersDocument,
+  CampaignCreateDocument,
+  CampaignListDocument,
+  CampaignReportDocument,
+  CampaignScheduleDocument,
   CarrierAdminDocument,
   CarrierRateRuleSetDocument,
   CarrierWebhookReviewDocument,
@@ -354,6 +358,9 @@ export async function askDeliveryChange(session: Session, orderId: string, addre
     input: { orderId, change: { address } },
   });
   return data.ticketRequestDeliveryChange;
+}
+
+// Satisfaction surveys (docs/architecture.md#satisfaction-surveys-and-proactive-communication)
 export async function satisfactionByCarrier(session: Session, from: string, to: string) {
   const data = await execute(session, SatisfactionReportDocument,
                              { from, to, groupBy: 'CARRIER' });
@@ -369,4 +376,28 @@ export async function answerSurvey(endpoint: string, token: string, csat: number
   const data = await execute({ endpoint }, SurveyAnswerDocument,
                              { token, input: { csat, nps } });
   return data.surveyAnswer;
+}
+
+// Campaigns (docs/architecture.md#campaigns)
+export async function campaignList(session: Session) {
+  const data = await execute(session, CampaignListDocument, { filter: { status: ['DONE'] } });
+  return data.campaigns.nodes.map((c) => [c.name, c.stats?.openRate ?? null] as const);
+}
+
+export async function campaignReport(session: Session, id: string) {
+  const data = await execute(session, CampaignReportDocument, { id });
+  return { name: data.campaign?.name, clicked: data.campaignStats?.clicked ?? 0 };
+}
+
+export async function campaignCreate(session: Session, region: string) {
+  return (await execute(session, CampaignCreateDocument, { input: {
+    name: 'Thank you', channel: 'EMAIL', subjectZh: '感谢您', subjectEn: 'Thank you',
+    bodyZh: '{{name}}，感谢您的支持。', bodyEn: 'Thank you, {{name}}.',
+    filter: { regions: [region] },
+  } })).campaignCreate;
+}
+
+export async function campaignSchedule(session: Session, id: string, at: string) {
+  return (await execute(session, CampaignScheduleDocument, { input: { id, at } }))
+    .campaignSchedule;
 }

@@ -12,7 +12,7 @@ _KINDS = ("Query", "Mutation", "Subscription")
 
 
 def _short(caller: str) -> str:
-    return {"CUSTOMER_SERVICE": "CS", "WAREHOUSE": "WH", "LOGISTICS": "LOG",
+    return {"CUSTOMER_SERVICE": "CS", "WAREHOUSE": "WH", "LOGISTICS": "LOG", "MARKETING": "MKT",
             "ANONYMOUS": "anon"}.get(caller, caller)
 
 
@@ -55,7 +55,7 @@ def render() -> str:
         "`yes` allowed; `scoped` allowed on the caller's rows only (a row outside answers",
         "exactly like a missing one); `masked` shown masked; `-` denied (`FORBIDDEN`, or",
         "`UNAUTHENTICATED` for an anonymous caller; a refused mutation is audited with outcome",
-        "`DENIED`). CS = CUSTOMER_SERVICE, WH = WAREHOUSE, LOG = LOGISTICS.",
+        "`DENIED`). CS = CUSTOMER_SERVICE, WH = WAREHOUSE, LOG = LOGISTICS, MKT = MARKETING.",
         "",
     ]
     for kind in _KINDS:

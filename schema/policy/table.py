@@ -298,6 +298,13 @@ OPERATIONS: dict[str, Rule] = {
     "Query.satisfaction": perm(P.SURVEYS_READ, note="aggregates"),
     "Query.survey": public("a signed, unexpired survey link; shows no personal data"),
     "Mutation.surveyAnswer": public("a signed, unexpired survey link; answers once"),
+    # campaigns (docs/architecture.md#campaigns): MARKETING and MANAGER run them, ANALYST
+    # reads the reports (aggregates only: no recipient's personal data is exposed)
+    "Query.campaigns": perm(P.CAMPAIGNS_READ),
+    "Query.campaign": perm(P.CAMPAIGNS_READ),
+    "Query.campaignStats": perm(P.CAMPAIGNS_READ),
+    **{f"Mutation.{name}": perm(P.CAMPAIGNS_WRITE) for name in (
+        "campaignCreate", "campaignUpdate", "campaignSchedule", "campaignCancel")},
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),

@@ -137,6 +137,18 @@ class Instruments:
         return Response(orjson.dumps({"on": self.on}), media_type="application/json")
 
 
+def _campaign_sender(state: object):  # noqa: ANN202
+    """`POST /baseline/_campaign-send`: the campaign sender's pass in the server, as its
+    background worker runs it (S9: the order path while a campaign is planned)."""
+    from app.campaigns.jobs import send_due
+
+    async def endpoint(_request: Request) -> Response:
+        queued = await send_due(state.runner)
+        return Response(orjson.dumps({"queued": queued}), media_type="application/json")
+
+    return endpoint
+
+
 def create_bench_app() -> Starlette:
     from schema.build import schema
     from tests.bench.baseline import create_baseline
@@ -154,6 +166,8 @@ def create_bench_app() -> Starlette:
     app.router.routes.insert(0, Route("/floor", endpoint=create_floor(), methods=["POST"]))
     if os.environ.get("CRM_BENCH_STALLS") == "1":
         _watch_stalls(app)
+    app.router.routes.insert(0, Route("/baseline/_campaign-send", _campaign_sender(state),
+                                      methods=["POST"]))
     if state.db.is_sqlite:
         raw = RawOrders(state.runner, actor_id=ADMIN_ID, publish=state.publish)
         app.router.routes.insert(0, Route("/floor-db", methods=["POST"],

@@ -299,6 +299,37 @@ async def _delivery_change(s: Session) -> dict[str, Any]:
     return {"input": {"orderId": order, "change": {
         "address": "上海市徐汇区漕溪北路88号 8楼", "recipient": "刘洋",
         "date": (datetime.now(UTC) + timedelta(days=7)).date().isoformat()}}}
+_MARKETING = "marketing@demo.local"
+CAMPAIGN_INPUT = {"name": "会员回馈 Thank you", "channel": "EMAIL", "subjectZh": "感谢您",
+                  "subjectEn": "Thank you", "bodyZh": "{{name}}，感谢您一直以来的支持。",
+                  "bodyEn": "Thank you for your custom, {{name}}.",
+                  "filter": {"regions": ["East"]}, "ratePerMinute": 120}
+
+
+async def _campaign_list(_s: Session) -> dict[str, Any]:
+    return {"filter": {"status": ["DONE", "SCHEDULED", "DRAFT"]}, "sort": None}
+
+
+async def _campaign_report(s: Session) -> dict[str, Any]:
+    token = (await s.login(_MARKETING))["accessToken"]
+    body = await s.post("{ campaigns(first: 1, filter: {status: [DONE]}) { nodes { id } } }",
+                        token=token)
+    return {"id": body["data"]["campaigns"]["nodes"][0]["id"]}
+
+
+async def _campaign_create(_s: Session) -> dict[str, Any]:
+    return {"input": CAMPAIGN_INPUT}
+
+
+async def _campaign_schedule(s: Session) -> dict[str, Any]:
+    """A draft of its own (the demo's draft links to shop.example.com, which these tests'
+    settings do not allow), scheduled a day ahead."""
+    token = (await s.login(_MARKETING))["accessToken"]
+    made = await s.post("mutation($i: CampaignCreateInput!) { campaignCreate(input: $i) { "
+                        "campaign { id } userErrors { message } } }", {"i": CAMPAIGN_INPUT},
+                        token=token)
+    at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    return {"input": {"id": made["data"]["campaignCreate"]["campaign"]["id"], "at": at}}
 
 
 # file -> (who runs it, how its variables are found). A new operation must be added here.
@@ -372,6 +403,10 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "satisfaction-report.graphql": ("manager@demo.local", _satisfaction),
     "survey-page.graphql": (None, _survey_token),
     "survey-answer.graphql": (None, _survey_answer),
+    "campaign-list.graphql": (_MARKETING, _campaign_list),
+    "campaign-report.graphql": ("analyst@demo.local", _campaign_report),
+    "campaign-create.graphql": (_MARKETING, _campaign_create),
+    "campaign-schedule.graphql": (_MARKETING, _campaign_schedule),
 }
 
 
