@@ -135,6 +135,14 @@ class Settings:
     segment_vip_min_score: int = 4
     segment_value_min_score: int = 3
     segment_at_risk_max_recency: int = 2
+    # analytics (docs/architecture.md#analytics): the default zone of periods and windows,
+    # the smallest group shown to roles that see personal data masked, the group-by's
+    # limits, and a read replica to run on (docs/deployment.md)
+    analytics_time_zone: str = "Asia/Shanghai"
+    analytics_min_group_size: int = 5
+    analytics_max_rows: int = 1000
+    analytics_max_scan_rows: int = 5_000_000
+    analytics_database_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -197,7 +205,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         data_key=_data_key(env),
         **_operations_settings(env, mode),
         **_segment_settings(env),
+        **_analytics_settings(env),
     )
+
+
+def _analytics_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """Analytics (app/analytics/, docs/architecture.md#analytics)."""
+    return {
+        "analytics_time_zone": _timezone(env, "CRM_ANALYTICS_TIME_ZONE", "Asia/Shanghai"),
+        "analytics_min_group_size": int(_number(env, "CRM_ANALYTICS_MIN_GROUP_SIZE", 5, 1,
+                                                1000)),
+        "analytics_max_rows": int(_number(env, "CRM_ANALYTICS_MAX_ROWS", 1000, 1, 100_000)),
+        "analytics_max_scan_rows": int(_number(env, "CRM_ANALYTICS_MAX_SCAN_ROWS", 5_000_000,
+                                               1, 10**10)),
+        "analytics_database_url": env.get("CRM_ANALYTICS_DATABASE_URL") or None,
+    }
 
 
 def _data_key(env: dict[str, str] | os._Environ) -> str:

@@ -38,6 +38,7 @@ from schema.sales.mutations import SalesMutation
 from schema.sales.queries import SalesQuery
 from schema.segments.mutations import SegmentMutation
 from schema.segments.queries import SegmentQuery
+from schema.analytics.queries import AnalyticsQuery
 from schema.shipping.mutations import (
     CarrierWebhookMutation,
     LogisticsMutation,
@@ -72,7 +73,7 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
-                       SalesQuery, SegmentQuery,
+                       SalesQuery, SegmentQuery, AnalyticsQuery,
                        ActivityQuery, QuoteQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
