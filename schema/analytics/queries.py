@@ -128,7 +128,7 @@ class AnalyticsQuery:
         "of fewer customers than CRM_ANALYTICS_MIN_GROUP_SIZE are left out."))
     async def aggregate(
         self, info: strawberry.Info,
-        source: AnalyticsSource,  # type: ignore[valid-type]
+        source_: Annotated[AnalyticsSource, strawberry.argument(name="source")],  # type: ignore
         measures: list[AnalyticsMeasure],  # type: ignore[valid-type]
         from_: FromArg,
         to: ToArg,
@@ -139,7 +139,7 @@ class AnalyticsQuery:
     ) -> Aggregate:
         settings = info.context.settings
         w = window_from(settings, from_, to, time_zone)
-        src = Source(source.value)
+        src = Source(source_.value)
         asked = tuple(M(m.value) for m in measures)
         dims = tuple(Dimension(d.value) for d in dimensions or ())
         result = await run_analytics(
