@@ -150,3 +150,21 @@ async def test_aggregates_run_on_the_analytics_database(settings, db, factory, f
     assert len(data["salesAnalytics"]["rows"]) == 4
     assert any("sales_order" in sql for sql in seen)
     state.analytics_db.dispose()
+
+
+async def test_customers_sorted_by_spend_page_by_page(api, factory, fx) -> None:  # noqa: ANN001
+    manager = factory.user("MANAGER")
+    query = ('query($r: String, $a: String) { customers(first: 2, after: $a, sort: SPEND_DESC, '
+             'filter: {region: $r}) { edges { node { id } } pageInfo { endCursor '
+             'hasNextPage } } }')
+    seen = []
+    after = None
+    while True:
+        data = await api.ok(query, {"r": fx.region, "a": after}, manager.token)
+        page = data["customers"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    # lifetime revenue: C 400, B 300, A 100 + 150, E 50, D nothing (a draft)
+    assert seen == [to_global_id("Customer", fx.customers[n]) for n in "CBAED"]
