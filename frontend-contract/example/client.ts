@@ -18,11 +18,13 @@ import {
   CustomerTrackingDocument,
   DueToReorderDocument,
   FailedDeliveriesDocument,
+  GroupByDocument,
   LeadListDocument,
   LoginDocument,
   MeDocument,
   MyAgendaDocument,
   NetworkPerformanceDocument,
+  OnTimeByCarrierDocument,
   OrderCreateShipmentsDocument,
   OrderDetailDocument,
   OrdersPageDocument,
@@ -30,6 +32,7 @@ import {
   QuoteApprovalQueueDocument,
   QuoteApproveDocument,
   RefreshTokenDocument,
+  RevenueByMonthChannelDocument,
   SalesFunnelBoardDocument,
   ShipmentBoardDocument,
   ShipmentDispatchDocument,
@@ -40,6 +43,9 @@ import {
   ShipmentExceptionResolveDocument,
   ShipmentReturnReceiveDocument,
   ShippingQuotesDocument,
+  StatusDurationsDocument,
+  StockTurnoverDocument,
+  TopCustomersDocument,
   WebhookAdminDocument,
 } from '../generated/graphql';
 
@@ -305,4 +311,40 @@ export async function myQuotes(session: Session) {
 
 export async function acceptQuote(session: Session, id: string) {
   return (await execute(session, CustomerQuoteAcceptDocument, { id })).quoteAccept;
+}
+
+// Analytics: the analysts' standard questions (README.md#analytics)
+export async function revenueByMonthChannel(session: Session, year: number) {
+  const data = await execute(session, RevenueByMonthChannelDocument, {
+    from: `${year}-01-01`, to: `${year + 1}-01-01`, timeZone: 'Asia/Shanghai',
+  });
+  return data.salesAnalytics.rows.map((r) => [r.period, r.group?.key, r.revenue.amount] as const);
+}
+
+export async function topCustomers(session: Session, from: string, to: string) {
+  const data = await execute(session, TopCustomersDocument, { from, to, first: 10 });
+  return data.topCustomers.map((c) => [c.customer.name, c.spend.amount] as const);
+}
+
+export async function onTimeByCarrier(session: Session, from: string, to: string) {
+  const data = await execute(session, OnTimeByCarrierDocument, { from, to });
+  return data.deliveryAnalytics.rows.map((r) => [r.group?.label, r.onTimeRate] as const);
+}
+
+export async function stockTurnover(session: Session, from: string, to: string) {
+  const data = await execute(session, StockTurnoverDocument, { from, to });
+  return data.inventoryAnalytics.filter((r) => r.dead).map((r) => r.label);
+}
+
+export async function statusDurations(session: Session, from: string, to: string) {
+  const data = await execute(session, StatusDurationsDocument, { from, to });
+  return data.orderStatusDurations.find((d) => d.bottleneck)?.status ?? null;
+}
+
+export async function groupBy(session: Session, from: string, to: string) {
+  const data = await execute(session, GroupByDocument, {
+    source: 'ORDERS', measures: ['REVENUE', 'ORDERS'], dimensions: ['REGION', 'TIER'],
+    grain: 'QUARTER', from, to,
+  });
+  return data.aggregate.rows.map((r) => [r.period, r.groups.map((g) => g.label), r.values]);
 }
