@@ -52,7 +52,7 @@ def aggregate(session: Session, principal: Principal, source: Source,
     rules.check_question(principal, source, measures, dimensions, offered,
                          {d: dims[d].personal for d in dims}, asked, supported)
     q = Question(source, measures, dimensions, grain, w, flt, purchases_only,
-                 limits.max_rows)
+                 limits.max_rows, rules.suppresses(principal))
     rows_estimated = estimate(session, principal, q)
     if rows_estimated > limits.max_scan_rows:
         raise DomainError(f"this aggregate would scan about {rows_estimated} rows, over the "

@@ -26,7 +26,6 @@ from app.analytics.repository.localtime import Dialect, as_date
 from app.analytics.repository.sources import NONE, REGISTRY, Dim, SourceSql
 from app.auth.principal import Principal
 from app.errors import DomainError
-from app.orders.repository.customer_views import purchased
 
 CENT = Decimal("0.01")
 MONEY = frozenset({Measure.REVENUE, Measure.AVERAGE_ORDER_VALUE, Measure.DISCOUNTS})
@@ -48,17 +47,18 @@ class Question:
     filter: AnalyticsFilter
     purchases_only: bool = False  # sales: purchases only (see sources.py for the rule)
     max_rows: int = 1000
+    count_customers: bool = True  # distinct customers per group (the small-group rule)
 
 
 def source_of(session: Session, question: Question) -> tuple[SourceSql, Dialect]:
     dialect = Dialect(session.get_bind().dialect.name, question.window)
-    return REGISTRY[question.source](dialect), dialect
+    return REGISTRY[question.source](dialect, question.purchases_only), dialect
 
 
 def declared(source: Source) -> tuple[frozenset[Measure], dict[Dimension, Dim], set[str]]:
     """What a source offers: measures, dimensions, filter fields (built for a sample window:
     only the names are read)."""
-    sql = REGISTRY[source](Dialect("postgresql", _SAMPLE))
+    sql = REGISTRY[source](Dialect("postgresql", _SAMPLE), False)
     return frozenset(sql.measures), sql.dimensions, set(sql.filters)
 
 
@@ -72,8 +72,6 @@ def _joined(stmt: Any, sql: SourceSql, needed: set[str]) -> Any:
 
 def _where(stmt: Any, sql: SourceSql, q: Question, principal: Principal) -> Any:
     stmt = stmt.where(sql.time >= q.window.start, sql.time < q.window.end, *sql.conditions)
-    if q.purchases_only and q.source is Source.ORDERS:
-        stmt = stmt.where(purchased())
     for name, values in vars(q.filter).items():
         if values:
             column, _joins = sql.filters[name]
@@ -114,7 +112,8 @@ def grouped(session: Session, principal: Principal, q: Question) -> tuple[list[A
             group_by.append(dim.label)
     columns += [sql.measures[m].label(f"m{i}") for i, m in enumerate(q.measures)]
     columns.append(func.count().label("scanned"))
-    if sql.customer is not None:
+    people = sql.customer is not None and q.count_customers
+    if people:  # a sort of the rows by customer: only for roles the rule applies to
         columns.append(func.count(sql.customer.distinct()).label("people"))
     stmt = _joined(select(*columns).select_from(sql.fact), sql, _needed(sql, q))
     stmt = _where(stmt, sql, q, principal)
@@ -124,16 +123,16 @@ def grouped(session: Session, principal: Principal, q: Question) -> tuple[list[A
     if len(rows) > q.max_rows:
         raise DomainError(f"more than {q.max_rows} groups: narrow the window or the filter, "
                           "or ask for fewer dimensions", field=["dimensions"])
-    out = [_row(r, q, sql) for r in rows if r.scanned or group_by]
+    out = [_row(r, q, people) for r in rows if r.scanned or group_by]
     return out, sum(r.scanned for r in rows)
 
 
-def _row(r: Any, q: Question, sql: SourceSql) -> AggregateRow:
+def _row(r: Any, q: Question, people: bool) -> AggregateRow:
     keys = [GroupKey(d, getattr(r, f"k{i}"), _label(getattr(r, f"l{i}")))
             for i, d in enumerate(q.dimensions)]
     values = {m: _value(m, getattr(r, f"m{i}")) for i, m in enumerate(q.measures)}
     return AggregateRow(as_date(r.period) if q.grain is not None else None, keys, values,
-                        r.people if sql.customer is not None else None)
+                        r.people if people else None)
 
 
 def _label(value: Any) -> str:
@@ -156,5 +155,6 @@ def estimate(session: Session, principal: Principal, q: Question) -> int:
     stmt = select(func.count()).select_from(sql.fact)
     if sql.base_joins:
         stmt = _joined(stmt, sql, set(sql.base_joins))
+    # the window alone (an index range): an upper bound of the rows the conditions keep
     stmt = stmt.where(sql.time >= q.window.start, sql.time < q.window.end)
     return int(session.exec(sql.scope(stmt, principal)).one())

@@ -98,10 +98,14 @@ def _order_filters() -> dict[str, tuple[Any, tuple[str, ...]]]:
             "customer_ids": (Order.customer_id, ())}
 
 
-def _orders(_dialect: Dialect) -> SourceSql:
+def _orders(_dialect: Dialect, purchases_only: bool = False) -> SourceSql:
+    """`purchases_only`: the rows are purchases already (sales), so no measure tests it."""
     bought = purchased()
-    revenue = func.sum(case((bought, Order.total - Order.credited_total), else_=0))
-    purchases = func.sum(case((bought, 1), else_=0))
+    if purchases_only:
+        revenue, purchases = func.sum(Order.total - Order.credited_total), func.count()
+    else:
+        revenue = func.sum(case((bought, Order.total - Order.credited_total), else_=0))
+        purchases = func.sum(case((bought, 1), else_=0))
     units = (select(func.coalesce(func.sum(OrderLine.quantity - OrderLine.quantity_returned), 0))
              .where(OrderLine.order_id == Order.id).scalar_subquery())
     return SourceSql(
@@ -110,7 +114,8 @@ def _orders(_dialect: Dialect) -> SourceSql:
         measures={
             M.ORDERS: func.count(), M.PURCHASES: purchases, M.REVENUE: revenue,
             M.AVERAGE_ORDER_VALUE: revenue / func.nullif(purchases, 0),
-            M.UNITS: func.sum(case((bought, units), else_=0)),
+            M.UNITS: func.sum(units) if purchases_only else func.sum(case((bought, units),
+                                                                           else_=0)),
             M.DISCOUNTS: func.sum(Order.discount_total),
             M.CUSTOMERS: func.count(Order.customer_id.distinct()),
         },
@@ -121,10 +126,11 @@ def _orders(_dialect: Dialect) -> SourceSql:
                     D.SHIP_PHONE: Dim(Order.ship_phone, type_coerce(
                         func.min(Order.ship_phone), Order.ship_phone.type), personal=True)},
         filters=_order_filters(),
+        conditions=(bought,) if purchases_only else (),
         scope=lambda stmt, p: customers.of_visible_customers(stmt, p, Order.customer_id))
 
 
-def _order_lines(_dialect: Dialect) -> SourceSql:
+def _order_lines(_dialect: Dialect, _purchases_only: bool = False) -> SourceSql:
     kept = OrderLine.quantity - OrderLine.quantity_returned
     revenue = func.sum(OrderLine.line_total * kept / OrderLine.quantity)
     orders = func.count(OrderLine.order_id.distinct())
@@ -145,7 +151,7 @@ def _order_lines(_dialect: Dialect) -> SourceSql:
         scope=lambda stmt, p: customers.of_visible_customers(stmt, p, Order.customer_id))
 
 
-def _shipments(dialect: Dialect) -> SourceSql:
+def _shipments(dialect: Dialect, _purchases_only: bool = False) -> SourceSql:
     delivered = Shipment.delivered_at.is_not(None)
     dated = and_(delivered, Shipment.promised_date.is_not(None))
     on_time = and_(dated, dialect.local_date(Shipment.delivered_at) <= Shipment.promised_date)
@@ -191,7 +197,7 @@ def _movement_scope(stmt: Any, principal: Principal) -> Any:
     return stmt
 
 
-def _stock_movements(_dialect: Dialect) -> SourceSql:
+def _stock_movements(_dialect: Dialect, _purchases_only: bool = False) -> SourceSql:
     delta = StockMovement.on_hand_delta
     return SourceSql(
         fact=StockMovement, time=StockMovement.created_at, customer=None,
@@ -213,7 +219,7 @@ def _stock_movements(_dialect: Dialect) -> SourceSql:
         scope=_movement_scope)
 
 
-def _customers(_dialect: Dialect) -> SourceSql:
+def _customers(_dialect: Dialect, _purchases_only: bool = False) -> SourceSql:
     return SourceSql(
         fact=Customer, time=Customer.created_at, customer=Customer.id,
         joins={"customer": (literal(True), None),
@@ -226,7 +232,7 @@ def _customers(_dialect: Dialect) -> SourceSql:
         scope=customers.scope)
 
 
-REGISTRY: dict[Source, Callable[[Dialect], SourceSql]] = {
+REGISTRY: dict[Source, Callable[[Dialect, bool], SourceSql]] = {
     Source.ORDERS: _orders, Source.ORDER_LINES: _order_lines, Source.SHIPMENTS: _shipments,
     Source.STOCK_MOVEMENTS: _stock_movements, Source.CUSTOMERS: _customers,
 }
