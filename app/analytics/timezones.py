@@ -11,6 +11,7 @@ right across DST changes (docs/architecture.md#analytics).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.analytics.models import Window
@@ -51,9 +52,16 @@ def _offset_at(tz: ZoneInfo, utc: datetime) -> int:
 def offset_segments(w: Window) -> list[tuple[datetime | None, int]]:
     """[(until UTC, offset seconds)]: the offset applies to times before `until`; the last
     segment's `until` is None (no end). Found by stepping a day at a time and bisecting a
-    change to the second."""
-    tz = ZoneInfo(w.zone)
-    at, stop = w.start - _MARGIN, w.end + _MARGIN
+    change to the second; remembered per zone and window (20 ms for three years, measured:
+    twice per aggregate without it, S10)."""
+    return list(_segments(w.zone, w.start, w.end))
+
+
+@lru_cache(maxsize=256)
+def _segments(zone_name: str, start: datetime, end: datetime
+              ) -> tuple[tuple[datetime | None, int], ...]:
+    tz = ZoneInfo(zone_name)
+    at, stop = start - _MARGIN, end + _MARGIN
     current = _offset_at(tz, at)
     out: list[tuple[datetime | None, int]] = []
     while at < stop:
@@ -71,4 +79,4 @@ def offset_segments(w: Window) -> list[tuple[datetime | None, int]]:
             current = _offset_at(tz, high)
         at = nxt
     out.append((None, current))
-    return out
+    return tuple(out)
