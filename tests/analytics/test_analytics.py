@@ -189,3 +189,16 @@ def test_bad_windows_and_zones_are_clear_errors() -> None:
         window(date(2025, 1, 1), date(2025, 2, 1), "Mars/Olympus")
     with pytest.raises(DomainError, match="after"):
         window(date(2025, 2, 1), date(2025, 1, 1), "UTC")
+
+
+def test_limits_refuse_before_or_instead_of_a_huge_answer(runner, fx) -> None:  # noqa: ANN001
+    flt = AnalyticsFilter(regions=(fx.region,))
+    ask = (Source.ORDERS, (M.ORDERS,), (Dimension.CHANNEL,), None, Q1, flt)
+    with pytest.raises(DomainError, match="would scan about"):
+        read(runner, service.aggregate, MANAGER, *ask, Limits(max_scan_rows=1))
+    with pytest.raises(DomainError, match="more than 1 groups"):
+        read(runner, service.aggregate, MANAGER, *ask, Limits(max_rows=1))
+    with pytest.raises(DomainError, match="at most 3"):
+        read(runner, service.aggregate, MANAGER, Source.ORDERS, (M.ORDERS,),
+             (Dimension.CHANNEL, Dimension.STATUS, Dimension.TIER, Dimension.REGION), None,
+             Q1, flt, Limits())

@@ -108,7 +108,7 @@ def grouped(session: Session, principal: Principal, q: Question) -> tuple[list[A
         dim = sql.dimensions[d]
         columns += [dim.key.label(f"k{i}"), dim.label.label(f"l{i}")]
         group_by.append(dim.key)
-        if not dim.personal:
+        if not dim.personal and not dim.looked_up:
             group_by.append(dim.label)
     columns += [sql.measures[m].label(f"m{i}") for i, m in enumerate(q.measures)]
     columns.append(func.count().label("scanned"))
