@@ -44,7 +44,8 @@ def test_revenue_by_month_cuts_months_in_shanghai_and_nets_returns(runner, fx) -
                     (date(2025, 2, 1), Decimal("450.00"), 2, 6),
                     (date(2025, 3, 1), Decimal("400.00"), 1, 4)]
     assert result.rows[1].values[M.AVERAGE_ORDER_VALUE] == Decimal("225.00")
-    assert result.rows_scanned == 4 and result.rows_estimated >= 4
+    # priced before it ran: a count on SQLite, the planner's estimate on PostgreSQL
+    assert result.rows_scanned == 4 and result.rows_estimated >= 1
 
 
 def test_revenue_by_product_and_by_channel(runner, fx) -> None:  # noqa: ANN001
@@ -195,7 +196,7 @@ def test_limits_refuse_before_or_instead_of_a_huge_answer(runner, fx) -> None:  
     flt = AnalyticsFilter(regions=(fx.region,))
     ask = (Source.ORDERS, (M.ORDERS,), (Dimension.CHANNEL,), None, Q1, flt)
     with pytest.raises(DomainError, match="would scan about"):
-        read(runner, service.aggregate, MANAGER, *ask, Limits(max_scan_rows=1))
+        read(runner, service.aggregate, MANAGER, *ask, Limits(max_scan_rows=0))
     with pytest.raises(DomainError, match="more than 1 groups"):
         read(runner, service.aggregate, MANAGER, *ask, Limits(max_rows=1))
     with pytest.raises(DomainError, match="at most 3"):

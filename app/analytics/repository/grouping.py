@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, literal, text
 from sqlmodel import Session, select
 
 from app.analytics.models import (
@@ -108,7 +109,7 @@ def grouped(session: Session, principal: Principal, q: Question) -> tuple[list[A
         dim = sql.dimensions[d]
         columns += [dim.key.label(f"k{i}"), dim.label.label(f"l{i}")]
         group_by.append(dim.key)
-        if not dim.personal and not dim.looked_up:
+        if not dim.personal and not dim.looked_up and dim.label is not dim.key:
             group_by.append(dim.label)
     columns += [sql.measures[m].label(f"m{i}") for i, m in enumerate(q.measures)]
     columns.append(func.count().label("scanned"))
@@ -149,12 +150,22 @@ def _value(measure: Measure, value: Any) -> Any:
 
 
 def estimate(session: Session, principal: Principal, q: Question) -> int:
-    """The rows the question would scan, counted over the window's index before it runs
-    (its price: docs/architecture.md#analytics)."""
+    """The rows the question would scan, before it runs (its price:
+    docs/architecture.md#analytics): on SQLite counted over the window's index (5-13 ms on
+    dataset S); on PostgreSQL the planner's estimate (EXPLAIN, about a millisecond: the
+    count took 34 ms there, an index-only scan fetching the heap)."""
     sql, _dialect = source_of(session, q)
-    stmt = select(func.count()).select_from(sql.fact)
+    pg = session.get_bind().dialect.name == "postgresql"
+    stmt = select(literal(1) if pg else func.count()).select_from(sql.fact)
     if sql.time.class_ is not sql.fact:  # lines: the window is their orders'
         stmt = _joined(stmt, sql, set(sql.base_joins))
     # the window alone (an index range): an upper bound of the rows the conditions keep
-    stmt = stmt.where(sql.time >= q.window.start, sql.time < q.window.end)
-    return int(session.exec(sql.scope(stmt, principal)).one())
+    stmt = sql.scope(stmt.where(sql.time >= q.window.start, sql.time < q.window.end),
+                     principal)
+    if not pg:
+        return int(session.exec(stmt).one())
+    compiled = stmt.compile(dialect=session.get_bind().dialect,
+                            compile_kwargs={"literal_binds": True})
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar_one()
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
