@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, literal, text
+from sqlalchemy import func, literal, literal_column, text
 from sqlmodel import Session, select
 
 from app.analytics.models import (
@@ -102,9 +102,10 @@ def grouped(session: Session, principal: Principal, q: Question) -> tuple[list[A
     columns: list[Any] = []
     group_by: list[Any] = []
     if q.grain is not None:
-        period = dialect.bucket(sql.time, q.grain).label("period")
-        columns.append(period)
-        group_by.append(period)
+        columns.append(dialect.bucket(sql.time, q.grain).label("period"))
+        # by its name: the expression repeated with its own parameters is computed twice
+        # per row on SQLite (not recognised as the selected one)
+        group_by.append(literal_column("period"))
     for i, d in enumerate(q.dimensions):
         dim = sql.dimensions[d]
         columns += [dim.key.label(f"k{i}"), dim.label.label(f"l{i}")]
