@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from schema.activities.mutations import ActivityMutation
 from schema.activities.queries import ActivityQuery
 from schema.activities.subscriptions import ActivitySubscription
+from schema.analytics.queries import AnalyticsQuery
 from schema.audit.queries import AuditQuery
 from schema.auth.mutations import AuthMutation, UserAdminMutation
 from schema.auth.queries import AuthQuery, UserAdminQuery
@@ -38,7 +39,6 @@ from schema.sales.mutations import SalesMutation
 from schema.sales.queries import SalesQuery
 from schema.segments.mutations import SegmentMutation
 from schema.segments.queries import SegmentQuery
-from schema.analytics.queries import AnalyticsQuery
 from schema.shipping.mutations import (
     CarrierWebhookMutation,
     LogisticsMutation,
