@@ -161,6 +161,14 @@ class Settings:
     campaign_link_secret: str = ""
     public_url: str = "http://127.0.0.1:8000"
     campaign_attribution_days: int = 7
+    # analytics (docs/architecture.md#analytics): the default zone of periods and windows,
+    # the smallest group shown to roles that see personal data masked, the group-by's
+    # limits, and a read replica to run on (docs/deployment.md)
+    analytics_time_zone: str = "Asia/Shanghai"
+    analytics_min_group_size: int = 5
+    analytics_max_rows: int = 1000
+    analytics_max_scan_rows: int = 5_000_000
+    analytics_database_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -225,7 +233,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         **_segment_settings(env),
         **_survey_settings(env),
         **_campaign_settings(env),
+        **_analytics_settings(env),
     )
+
+
+def _analytics_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """Analytics (app/analytics/, docs/architecture.md#analytics)."""
+    return {
+        "analytics_time_zone": _timezone(env, "CRM_ANALYTICS_TIME_ZONE", "Asia/Shanghai"),
+        "analytics_min_group_size": int(_number(env, "CRM_ANALYTICS_MIN_GROUP_SIZE", 5, 1,
+                                                1000)),
+        "analytics_max_rows": int(_number(env, "CRM_ANALYTICS_MAX_ROWS", 1000, 1, 100_000)),
+        "analytics_max_scan_rows": int(_number(env, "CRM_ANALYTICS_MAX_SCAN_ROWS", 5_000_000,
+                                               1, 10**10)),
+        "analytics_database_url": env.get("CRM_ANALYTICS_DATABASE_URL") or None,
+    }
 
 
 def _data_key(env: dict[str, str] | os._Environ) -> str:

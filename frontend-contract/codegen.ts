@@ -9,7 +9,7 @@ const sha256 = (document: string): string => createHash('sha256').update(documen
 
 const config: CodegenConfig = {
   schema: 'schema.graphql',
-  documents: ['operations/*.graphql'],
+  documents: ['operations/**/*.graphql'],
   ignoreNoDocuments: false,
   generates: {
     'generated/': {

@@ -69,12 +69,21 @@ class AppState:
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     request_budget: RequestBudget = field(init=False)
     metrics: Metrics | None = field(init=False)
+    # aggregates read here: a read replica when CRM_ANALYTICS_DATABASE_URL is set
+    # (docs/deployment.md), else the app's own database
+    analytics_runner: Runner = field(init=False)
+    analytics_db: Database | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.metrics = Metrics(self.db) if self.settings.metrics else None
         self.request_budget = RequestBudget(self.settings.request_rate,
                                             self.settings.request_burst)
         self.runner = Runner(self.db, publish=self.publish, settings=self.settings)
+        self.analytics_runner = self.runner
+        if self.settings.analytics_database_url:
+            self.analytics_db = Database(self.settings.analytics_database_url,
+                                         keyring=self.settings.keyring)
+            self.analytics_runner = Runner(self.analytics_db, settings=self.settings)
         self.events = build_runtime(self.settings, self.db, self.bus)
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -397,6 +406,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
                 await hook(state)
             await state.events.stop()
             await anyio.to_thread.run_sync(writers(state.db).close)  # finish queued writes
+            if state.analytics_db is not None:
+                state.analytics_db.dispose()
             await state.bus.close()
 
     app = Starlette(

@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from schema.activities.mutations import ActivityMutation
 from schema.activities.queries import ActivityQuery
 from schema.activities.subscriptions import ActivitySubscription
+from schema.analytics.queries import AnalyticsQuery
 from schema.audit.queries import AuditQuery
 from schema.auth.mutations import AuthMutation, UserAdminMutation
 from schema.auth.queries import AuthQuery, UserAdminQuery
@@ -79,7 +80,7 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        InventoryQuery, OrderQuery, ShippingQuery, ShipmentExceptionQuery,
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
-                       SalesQuery, SegmentQuery,
+                       SalesQuery, SegmentQuery, AnalyticsQuery,
                        ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,

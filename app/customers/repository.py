@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.customers.models import Address, Contact, Customer
+from app.orders.models import Order, OrderStatus
+from app.orders.workflow import OPEN_STATES
 from app.persistence import crypto
 from app.persistence.fast import rows, statements
 from app.persistence.repository import (
@@ -34,10 +37,26 @@ class CustomerSort(StrEnum):
     CREATED_AT_ASC = "CREATED_AT_ASC"
     CREATED_AT_DESC = "CREATED_AT_DESC"
     CODE_ASC = "CODE_ASC"
+    # lifetime revenue, most first (docs/architecture.md#analytics)
+    SPEND_DESC = "SPEND_DESC"
+
+
+# What a customer has spent: its purchases' totals less what was credited back, the
+# definition of revenue in analytics (app/analytics/repository/sources.py); purchases are the
+# orders approved and not cancelled or rejected (app/orders/repository/customer_views.py,
+# spelled out here: that module imports this one).
+_PURCHASED = [s.value for s in OPEN_STATES] + [OrderStatus.COMPLETED.value]
+_SPEND = (select(func.coalesce(func.sum(Order.total - Order.credited_total), 0))
+          .where(Order.customer_id == Customer.id,
+                 or_(Order.status.in_(_PURCHASED),
+                     and_(Order.status == OrderStatus.ON_HOLD.value,
+                          Order.status_before_hold.in_(_PURCHASED))))
+          .scalar_subquery().label("spend"))
 
 
 _SORTS = sort_table(CustomerSort, {
     "NAME": Customer.name, "CREATED_AT": Customer.created_at, "CODE": Customer.code,
+    "SPEND": _SPEND,
 })
 
 
@@ -105,10 +124,16 @@ def list_customers(
     session: Session, principal: Principal, flt: CustomerFilter, sort: CustomerSort,
     page: PageRequest,
 ) -> Page[Customer]:
-    stmt = where(scope(select(Customer), principal), _search(session, principal, flt.search),
+    # by spend, the cursor holds the spend: selected beside the customer
+    spend = sort is CustomerSort.SPEND_DESC
+    base = select(Customer, _SPEND, Customer.id.label("id")) if spend else select(Customer)
+    stmt = where(scope(base, principal), _search(session, principal, flt.search),
                  equal(Customer.tier, flt.tier), equal(Customer.status, flt.status),
                  equal(Customer.region, flt.region), equal(Customer.owner_id, flt.owner_id),
                  in_period(Customer.created_at, flt.created_after, flt.created_before))
+    if spend:
+        found = paginate(session, stmt, _SORTS[sort], page, Customer.id)
+        return dataclasses.replace(found, items=[row[0] for row in found.items])
     return paginate(session, stmt, _SORTS[sort], page, Customer.id)
 
 

@@ -154,6 +154,8 @@ class OrderAllocation(SQLModel, table=True):
 
 class OrderEvent(SQLModel, table=True):
     __tablename__ = "order_event"
+    # analytics' time in status reads the events of a window (migration 0017)
+    __table_args__ = (Index("ix_order_event_created", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="sales_order.id", index=True)

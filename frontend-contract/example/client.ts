@@ -26,11 +26,13 @@ import {
   CustomerTrackingDocument,
   DueToReorderDocument,
   FailedDeliveriesDocument,
+  GroupByDocument,
   LeadListDocument,
   LoginDocument,
   MeDocument,
   MyAgendaDocument,
   NetworkPerformanceDocument,
+  OnTimeByCarrierDocument,
   OrderCreateShipmentsDocument,
   OrderDetailDocument,
   OrdersPageDocument,
@@ -38,6 +40,7 @@ import {
   QuoteApprovalQueueDocument,
   QuoteApproveDocument,
   RefreshTokenDocument,
+  RevenueByMonthChannelDocument,
   SalesFunnelBoardDocument,
   SatisfactionReportDocument,
   ShipmentBoardDocument,
@@ -54,6 +57,9 @@ import {
   TicketSlaReportDocument,
   SurveyAnswerDocument,
   SurveyPageDocument,
+  StatusDurationsDocument,
+  StockTurnoverDocument,
+  TopCustomersDocument,
   WebhookAdminDocument,
 } from '../generated/graphql';
 
@@ -400,4 +406,40 @@ export async function campaignCreate(session: Session, region: string) {
 export async function campaignSchedule(session: Session, id: string, at: string) {
   return (await execute(session, CampaignScheduleDocument, { input: { id, at } }))
     .campaignSchedule;
+}
+
+// Analytics: the analysts' standard questions (README.md#analytics)
+export async function revenueByMonthChannel(session: Session, year: number) {
+  const data = await execute(session, RevenueByMonthChannelDocument, {
+    from: `${year}-01-01`, to: `${year + 1}-01-01`, timeZone: 'Asia/Shanghai',
+  });
+  return data.salesAnalytics.rows.map((r) => [r.period, r.group?.key, r.revenue.amount] as const);
+}
+
+export async function topCustomers(session: Session, from: string, to: string) {
+  const data = await execute(session, TopCustomersDocument, { from, to, first: 10 });
+  return data.topCustomers.map((c) => [c.customer.name, c.spend.amount] as const);
+}
+
+export async function onTimeByCarrier(session: Session, from: string, to: string) {
+  const data = await execute(session, OnTimeByCarrierDocument, { from, to });
+  return data.deliveryAnalytics.rows.map((r) => [r.group?.label, r.onTimeRate] as const);
+}
+
+export async function stockTurnover(session: Session, from: string, to: string) {
+  const data = await execute(session, StockTurnoverDocument, { from, to });
+  return data.inventoryAnalytics.filter((r) => r.dead).map((r) => r.label);
+}
+
+export async function statusDurations(session: Session, from: string, to: string) {
+  const data = await execute(session, StatusDurationsDocument, { from, to });
+  return data.orderStatusDurations.find((d) => d.bottleneck)?.status ?? null;
+}
+
+export async function groupBy(session: Session, from: string, to: string) {
+  const data = await execute(session, GroupByDocument, {
+    source: 'ORDERS', measures: ['REVENUE', 'ORDERS'], dimensions: ['REGION', 'TIER'],
+    grain: 'QUARTER', from, to,
+  });
+  return data.aggregate.rows.map((r) => [r.period, r.groups.map((g) => g.label), r.values]);
 }

@@ -36,6 +36,10 @@ class Context:
     # the request's time budget, a time.monotonic() value (None: none): set by the request
     # policy for an HTTP operation (schema/core/extensions.py), applied by persistence
     deadline: float | None = None
+    # what the operation cost beyond its estimate: rows the aggregates were priced at
+    # (counted before they ran) and rows they scanned (schema/core/cost.py `charge`)
+    rows_estimated: int = 0
+    rows_scanned: int = 0
 
     @property
     def client_address(self) -> str | None:

@@ -155,14 +155,17 @@ class QueryCostLimit(SchemaExtension):
     """Refuses an operation whose estimated cost is over `settings.max_query_cost`."""
 
     _cache: OrderedDict[tuple, int] = OrderedDict()
+    _requested: int | None = None
+    _budget: int = 0
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         settings = app_settings(self)
-        budget = settings.max_query_cost
+        budget = self._budget = settings.max_query_cost
         admission = None
+        if ctx.graphql_document is not None:
+            cost = self._requested = self._cost(ctx)
         if ctx.graphql_document is not None and budget > 0:
-            cost = self._cost(ctx)
             if cost > budget:
                 ctx.result = GraphQLExecutionResult(data=None, errors=[GraphQLError(
                     f"query cost {cost} exceeds the budget of {budget}: ask for fewer items "
@@ -176,6 +179,19 @@ class QueryCostLimit(SchemaExtension):
         finally:
             if admission is not None:
                 _leave(*admission)
+
+    def get_results(self) -> dict[str, Any]:
+        """`extensions.cost` of every HTTP response that executed: `requested`, the estimate
+        (fields times list sizes, as the limit checks it) plus the rows each aggregate was
+        priced at before it ran; `actual`, the same with the rows the aggregates scanned
+        (docs/architecture.md#analytics). Not on subscriptions' events."""
+        context = self.execution_context.context
+        if self._requested is None or not isinstance(getattr(context, "request", None),
+                                                     Request):
+            return {}
+        return {"cost": {"requested": self._requested + context.rows_estimated,
+                         "actual": self._requested + context.rows_scanned,
+                         "budget": self._budget}}
 
     def _cost(self, ctx: Any) -> int:
         key = _cache_key(ctx.query, ctx.operation_name, ctx.variables)
@@ -231,6 +247,12 @@ def _leave(gate: asyncio.Semaphore, task: asyncio.Task) -> None:
         task.cancel()
     elif not task.cancelled() and task.exception() is None:
         gate.release()
+
+
+def charge(info: Any, estimated: int, scanned: int) -> None:
+    """An aggregate's price in rows: counted before it ran, and scanned."""
+    info.context.rows_estimated += estimated
+    info.context.rows_scanned += scanned
 
 
 def expanded_fields(document: DocumentNode, limit: int) -> int:

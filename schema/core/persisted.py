@@ -57,7 +57,7 @@ class PersistedQueries:
     def pin_directory(self, directory: Path = CONTRACT_OPERATIONS) -> int:
         if not directory.is_dir():
             return 0
-        for path in sorted(directory.glob("*.graphql")):
+        for path in sorted(directory.rglob("*.graphql")):  # analytics/ and the like too
             text = path.read_text(encoding="utf-8")
             self._pinned[sha256_hex(text)] = text
         return len(self._pinned)

@@ -43,6 +43,16 @@ async def run_read(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any) -
     return await ctx.runner.read(fn, *args, deadline=ctx.deadline, **kwargs)
 
 
+async def run_analytics(info: Any, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`run_read` on the analytics database: the read replica when CRM_ANALYTICS_DATABASE_URL
+    is set (docs/deployment.md), the app's own otherwise."""
+    ctx = info.context
+    if ctx.admission is not None:
+        await ctx.admission
+    runner = getattr(ctx.services, "analytics_runner", None) or ctx.runner
+    return await runner.read(fn, *args, deadline=ctx.deadline, **kwargs)
+
+
 def provided(input_obj: Any, *, rename: dict[str, str] | None = None) -> dict[str, Any]:
     """The fields a client actually sent (UNSET left out), by python name."""
     out: dict[str, Any] = {}

@@ -80,6 +80,10 @@ ALERTS = Scope("activity alerts", {R.SALES: "its own activities",
                                    R.ADMIN: "every activity"})
 QUOTES = Scope("quotes", {R.SALES: "quotes of customers they own",
                           R.CUSTOMER: "its own quotes once sent (never drafts or approvals)"})
+ANALYTICS = Scope("analytics", {R.SALES: "rows of customers they own",
+                                R.ANALYST: "groups of fewer customers than "
+                                           "CRM_ANALYTICS_MIN_GROUP_SIZE left out, no "
+                                           "personal-data dimension"})
 AGREEMENTS = Scope("agreements", {R.SALES: "agreements of customers they own"})
 # tickets (docs/architecture.md#tickets-and-slas)
 TICKETS = Scope("tickets", {R.CUSTOMER: "its own tickets (never internal notes, the "
@@ -277,6 +281,18 @@ OPERATIONS: dict[str, Rule] = {
             p.can(x) for x in sales_workflow.OPPORTUNITY_PERMS[OpportunityAction.CREATE_ORDER]),
         OPPORTUNITIES),
     "Mutation.pipelineStageUpdate": perm(P.PIPELINE_CONFIGURE),
+    # analytics (docs/architecture.md#analytics): SALES over its own customers; the group-by
+    # refuses FINANCE a source other than ORDERS and ORDER_LINES
+    "Query.salesAnalytics": perm(P.ANALYTICS_SALES, ORDERS),
+    "Query.customerAnalytics": perm(P.ANALYTICS_SALES, CUSTOMERS),
+    "Query.topCustomers": perm(P.ANALYTICS_SALES, CUSTOMERS),
+    "Query.aggregate": perm(P.ANALYTICS_SALES, ANALYTICS,
+                            note="sources other than ORDERS, ORDER_LINES need analytics:read"),
+    "Query.deliveryAnalytics": perm(P.ANALYTICS_READ, SHIPMENTS),
+    "Query.orderStatusDurations": perm(P.ANALYTICS_READ, ORDERS),
+    "Query.orderCloseReasons": perm(P.ANALYTICS_READ, ORDERS),
+    "Query.inventoryAnalytics": perm(P.ANALYTICS_READ),
+    "Query.reservationAges": perm(P.ANALYTICS_READ),
     # customer segments (docs/architecture.md#customer-segments)
     "Query.segments": perm(P.SEGMENTS_READ, CUSTOMERS, note="count and customers row-scoped"),
     "Query.segmentCounts": perm(P.SEGMENTS_READ, CUSTOMERS),

@@ -354,9 +354,25 @@ async def _survey_token(s: Session) -> dict[str, Any]:
 async def _survey_answer(s: Session) -> dict[str, Any]:
     return {**await _survey_token(s), "input": {"csat": 4, "nps": 9, "comment": "很好",
                                                 "tags": ["delivery"]}}
+async def _year(_s: Session) -> dict[str, Any]:
+    """The demo's last year, to tomorrow (its orders are dated relative to the seed day)."""
+    return {"from": (NOW - timedelta(days=365)).date().isoformat(),
+            "to": (NOW + timedelta(days=1)).date().isoformat()}
+
+
+async def _group_by(s: Session) -> dict[str, Any]:
+    return {**await _year(s), "source": "ORDERS", "measures": ["REVENUE", "ORDERS"],
+            "dimensions": ["REGION"], "grain": "QUARTER"}
 
 
 CASES: dict[str, tuple[str | None, Vars]] = {
+    # the analysts' standard questions (docs/architecture.md#analytics)
+    "analytics/revenue-by-month-channel.graphql": ("analyst@demo.local", _year),
+    "analytics/top-customers.graphql": ("manager@demo.local", _year),
+    "analytics/on-time-by-carrier.graphql": ("analyst@demo.local", _year),
+    "analytics/stock-turnover.graphql": ("manager@demo.local", _year),
+    "analytics/status-durations.graphql": ("manager@demo.local", _year),
+    "analytics/group-by.graphql": ("analyst@demo.local", _group_by),
     "login.graphql": (None, _login),
     "refresh-token.graphql": (None, _refresh),
     "me.graphql": ("customer@demo.local", _none),
@@ -429,7 +445,7 @@ async def session(demo: Demo, settings) -> AsyncIterator[Session]:  # noqa: ANN0
 
 
 def _files() -> list[str]:
-    return sorted(p.name for p in OPERATIONS.glob("*.graphql"))
+    return sorted(p.relative_to(OPERATIONS).as_posix() for p in OPERATIONS.rglob("*.graphql"))
 
 
 def test_every_operation_has_a_case():

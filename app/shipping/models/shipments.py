@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import MONEY, json_field, measure_field, money_field, timestamp_field
@@ -32,6 +32,8 @@ class Shipment(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("cost >= 0", name="ck_shipment_cost"),
         CheckConstraint("cod_amount >= 0", name="ck_shipment_cod_amount"),
+        # analytics' windows over pickups (docs/architecture.md#analytics, migration 0017)
+        Index("ix_shipment_shipped_at", "shipped_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -10,6 +10,7 @@ from tests.bench.scenarios import (
     s7_abuse,
     s8_segments,
     s9_campaigns,
+    s10_analytics,
 )
 
 # (key, coroutine function(ctx) -> list[Scenario], dataset sizes it runs on)
@@ -23,4 +24,5 @@ SCENARIOS = [
     ("S6", s6_webhooks.run, {"S"}),
     ("S8", s8_segments.run, {"S", "M"}),
     ("S9", s9_campaigns.run, {"S"}),
+    ("S10", s10_analytics.run, {"S", "M"}),
 ]
