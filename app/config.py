@@ -135,6 +135,14 @@ class Settings:
     segment_vip_min_score: int = 4
     segment_value_min_score: int = 3
     segment_at_risk_max_recency: int = 2
+    # bulk exports (app/exports/, docs/architecture.md#exports): the background worker on
+    # or off, how many jobs run at once, rows per chunk, the download link's lifetime and
+    # how long finished files are kept (then deleted by housekeeping)
+    exports: bool = True
+    export_workers: int = 1
+    export_chunk_rows: int = 5000
+    export_url_minutes: float = 60.0
+    export_retention_hours: float = 24.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -197,6 +205,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         data_key=_data_key(env),
         **_operations_settings(env, mode),
         **_segment_settings(env),
+        **_export_settings(env),
     )
 
 
@@ -337,6 +346,22 @@ def _segment_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "segment_at_risk_max_recency": int(_number(env, "CRM_SEGMENT_AT_RISK_MAX_RECENCY", 2,
                                                    1, 5)),
     }
+
+
+def _export_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """Bulk exports (app/exports/jobs.py); CRM_EXPORTS=0 switches the worker off."""
+    return {
+        "exports": _flag(env, "CRM_EXPORTS", True),
+        "export_workers": int(_number(env, "CRM_EXPORT_WORKERS", 1, 1, 16)),
+        "export_chunk_rows": int(_number(env, "CRM_EXPORT_CHUNK_ROWS", 5000, 100, 100_000)),
+        "export_url_minutes": _number(env, "CRM_EXPORT_URL_MINUTES", 60, 1, 7 * 24 * 60),
+        "export_retention_hours": _number(env, "CRM_EXPORT_RETENTION_HOURS", 24, 1, 24 * 365),
+    }
+
+
+def export_dir() -> Path:
+    """Where export files are written: CRM_VAR_DIR/exports."""
+    return VAR_DIR / "exports"
 
 
 def _quote_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:

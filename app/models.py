@@ -8,6 +8,7 @@ from app.auth.models import RefreshToken, User, UserWarehouse
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
 from app.events.models import OutboxConsumer, OutboxEvent
+from app.exports.models import ExportJob
 from app.integrations.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -58,5 +59,5 @@ __all__ = [
     "ShipmentException", "ShipmentExceptionNote", "ShipmentParcel",
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
-    "CustomerSegment", "SavedSegment",
+    "CustomerSegment", "SavedSegment", "ExportJob",
 ]

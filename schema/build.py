@@ -19,6 +19,9 @@ from schema.core.permissions import forbidden
 from schema.customers.mutations import CustomerMutation
 from schema.customers.queries import CustomerQuery
 from schema.engine import install
+from schema.exports.mutations import ExportMutation
+from schema.exports.queries import ExportQuery
+from schema.exports.subscriptions import ExportSubscription
 from schema.integrations.mutations import IntegrationMutation
 from schema.integrations.queries import IntegrationQuery
 from schema.inventory.mutations import InventoryMutation
@@ -73,16 +76,16 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery,
-                       ActivityQuery, QuoteQuery]
+                       ActivityQuery, QuoteQuery, ExportQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
                          ShipmentMutation, LogisticsMutation, ShipmentExceptionMutation,
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
-                         ActivityMutation, QuoteMutation]
+                         ActivityMutation, QuoteMutation, ExportMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
-                              ActivitySubscription]
+                              ActivitySubscription, ExportSubscription]
 
 
 def build_schema() -> strawberry.Schema:

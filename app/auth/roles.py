@@ -76,6 +76,9 @@ class Perm(StrEnum):
     QUOTES_WRITE = "quotes:write"
     QUOTES_APPROVE = "quotes:approve"
     AGREEMENTS_WRITE = "agreements:write"
+    # bulk exports of lists, row-scoped and masked as the lists are; a caller reads its own
+    # jobs (ADMIN all) (docs/architecture.md#exports)
+    EXPORTS_CREATE = "exports:create"
 
 
 P = Perm
@@ -89,7 +92,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
         P.NOTIFICATIONS_READ, P.LEADS_READ, P.LEADS_WRITE, P.OPPORTUNITIES_READ,
         P.OPPORTUNITIES_WRITE, P.SEGMENTS_READ, P.ACTIVITIES_READ, P.ACTIVITIES_WRITE,
-        P.TARGETS_READ, P.QUOTES_WRITE,
+        P.TARGETS_READ, P.QUOTES_WRITE, P.EXPORTS_CREATE,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
@@ -108,10 +111,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.FINANCE: frozenset(_READ_ALL | {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
         P.RATES_READ, P.COD_READ, P.COD_WRITE, P.QUOTES_APPROVE, P.AGREEMENTS_WRITE,
+        P.EXPORTS_CREATE,
     }),
     Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ,
                                          P.SEGMENTS_READ, P.ACTIVITIES_READ,
-                                         P.TARGETS_READ}),
+                                         P.TARGETS_READ, P.EXPORTS_CREATE}),
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,

@@ -105,11 +105,17 @@ def list_customers(
     session: Session, principal: Principal, flt: CustomerFilter, sort: CustomerSort,
     page: PageRequest,
 ) -> Page[Customer]:
-    stmt = where(scope(select(Customer), principal), _search(session, principal, flt.search),
+    return paginate(session, filtered(session, principal, flt), _SORTS[sort], page,
+                    Customer.id)
+
+
+def filtered(session: Session, principal: Principal, flt: CustomerFilter):  # noqa: ANN201
+    """The list's statement: the principal's customers that match `flt` (the list and the
+    bulk export read the same rows: app/exports/)."""
+    return where(scope(select(Customer), principal), _search(session, principal, flt.search),
                  equal(Customer.tier, flt.tier), equal(Customer.status, flt.status),
                  equal(Customer.region, flt.region), equal(Customer.owner_id, flt.owner_id),
                  in_period(Customer.created_at, flt.created_after, flt.created_before))
-    return paginate(session, stmt, _SORTS[sort], page, Customer.id)
 
 
 def _search(session: Session, principal: Principal, text: str | None) -> Any:

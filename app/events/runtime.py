@@ -3,7 +3,8 @@ dispatcher, the outgoing webhooks' fan-out and dispatcher (app/integrations/),
 housekeeping (retention), the periodic delay check of parcels
 (app/shipping/exceptions/delays.py) and the customer segments' recompute and updates
 (app/segments/jobs.py), and the activity checks
-(app/activities/checks.py), and the quote expiry pass (app/quotes/expiry.py)."""
+(app/activities/checks.py), the quote expiry pass (app/quotes/expiry.py), and the
+export worker (app/exports/jobs.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.config import Settings
 from app.events.bus import DomainEvent, EventBus, InProcessBus
 from app.events.housekeeping import Housekeeping
 from app.events.relay import OutboxRelay
+from app.exports.jobs import ExportWorker
 from app.integrations.dispatcher import WebhookDispatcher
 from app.integrations.fanout import WebhookFanout
 from app.notifications.channels import Channel, EmailChannel, SmsChannel, Unconfigured
@@ -61,6 +63,7 @@ class EventRuntime:
     segment_updates: SegmentUpdater
     activities: ActivityChecks
     expiry: QuoteExpiry
+    exports: ExportWorker
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -79,10 +82,12 @@ class EventRuntime:
         await self.segment_updates.start()
         await self.activities.start()
         await self.expiry.start()
+        await self.exports.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.exports.stop()
             await self.segment_updates.stop()
             await self.segments.stop()
             await self.activities.stop()
@@ -119,4 +124,6 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                         segment_updates=SegmentUpdater(background, bus,
                                                        poll=settings.outbox_relay_seconds),
                         activities=ActivityChecks(background, settings),
-                        expiry=QuoteExpiry(background, settings))
+                        expiry=QuoteExpiry(background, settings),
+                        exports=ExportWorker(background, bus, settings,
+                                             poll=max(settings.outbox_relay_seconds, 1.0)))

@@ -26,6 +26,8 @@ activity.overdue      {activity_id, assignee_id, customer_id, subject_type, subj
                        title, due_at, at}  raised once per due time by the periodic check
 target.behind_pace    {target_id, user_id, metric, period, period_start, achieved, target,
                        pace, at}  at most once per target and day
+export.job_changed    {export_job_id, user_id, status, rows, total_rows, at}  an export job
+                      was queued, advanced a chunk or ended (app/exports/service.py)
 notifications.due     {channels, count}  e-mail / SMS notifications the planner wrote in one
                       batch, waiting for a dispatcher (which reads them from the table)
 """
@@ -47,3 +49,5 @@ NOTIFICATIONS_DUE = "notifications.due"
 # activities and targets (docs/architecture.md#activities-plans-and-targets)
 ACTIVITY_OVERDUE = "activity.overdue"
 TARGET_BEHIND_PACE = "target.behind_pace"
+# bulk exports (docs/architecture.md#exports)
+EXPORT_JOB_CHANGED = "export.job_changed"

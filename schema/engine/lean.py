@@ -82,13 +82,15 @@ def _lean_resolver(field: Any, info_class: type, checks: list[tuple[Any, Any]],
         return fn(source, **arguments) if with_self else fn(**arguments)
 
     if field.is_async:
-        async def resolve_async(source: Any, info: Any, **kwargs: Any) -> Any:
+        # positional-only: a field may take an argument named `source` or `info`
+        # (exportCreate(source:))
+        async def resolve_async(source: Any, info: Any, /, **kwargs: Any) -> Any:
             result = call(source, info, kwargs)
             return await result if isawaitable(result) else result
 
         return resolve_async
 
-    def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
+    def resolve(source: Any, info: Any, /, **kwargs: Any) -> Any:
         return call(source, info, kwargs)
 
     return resolve

@@ -78,6 +78,9 @@ ALERTS = Scope("activity alerts", {R.SALES: "its own activities",
 QUOTES = Scope("quotes", {R.SALES: "quotes of customers they own",
                           R.CUSTOMER: "its own quotes once sent (never drafts or approvals)"})
 AGREEMENTS = Scope("agreements", {R.SALES: "agreements of customers they own"})
+# bulk exports (docs/architecture.md#exports): a job reads its source with the list's scope
+EXPORTS = Scope("exports", {**{r: "its own jobs; the rows: the source list's scope (SALES: "
+                               "its customers')" for r in R}, R.ADMIN: "every job"})
 NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
 
 
@@ -258,6 +261,13 @@ OPERATIONS: dict[str, Rule] = {
         "activityCreate", "activityUpdate", "activityComplete", "contactPlanSet")},
     "Mutation.visitPlanSet": perm(P.ACTIVITIES_WRITE, VISIT_PLANS),
     "Mutation.salesTargetSet": perm(P.TARGETS_WRITE),
+    # bulk exports (docs/architecture.md#exports)
+    "Query.exportJobs": perm(P.EXPORTS_CREATE, EXPORTS),
+    "Query.exportJob": perm(P.EXPORTS_CREATE, EXPORTS),
+    **{f"Mutation.{name}": perm(P.EXPORTS_CREATE, EXPORTS, note=note) for name, note in (
+        ("exportCreate", "and the source's read permission; a field the role may not see "
+         "is refused, masked ones exported masked"),
+        ("exportCancel", ""), ("exportResume", ""))},
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),
@@ -269,6 +279,7 @@ OPERATIONS: dict[str, Rule] = {
     "Subscription.activityDue": custom(
         "activities:read, assignees and managers",
         lambda p: p.can(P.ACTIVITIES_READ) and p.role is not R.ANALYST, ALERTS),
+    "Subscription.exportJobEvents": perm(P.EXPORTS_CREATE, EXPORTS),
 }
 
 

@@ -42,7 +42,7 @@ def processes(settings, db, redis_channel) -> Iterator[tuple[ServerProcess, Serv
            "CRM_REDIS_URL": REDIS_URL, "CRM_REDIS_CHANNEL": redis_channel,
            "CRM_OUTBOX_GRACE_SECONDS": "0.5", "CRM_OUTBOX_RELAY_SECONDS": "0.2",
            "CRM_DELAY_CHECK_SECONDS": "0", "CRM_ACTIVITY_CHECK_SECONDS": "0",
-           "CRM_QUOTE_EXPIRY_SECONDS": "0",
+           "CRM_QUOTE_EXPIRY_SECONDS": "0", "CRM_EXPORTS": "0",
            "CRM_SMTP_HOST": sinks["smtp_host"], "CRM_SMTP_PORT": str(sinks["smtp_port"]),
            "CRM_SMS_URL": sinks["sms_url"]}
     a, b = ServerProcess(env), ServerProcess(env)

@@ -50,7 +50,8 @@ def live_settings(settings: Settings, **overrides: Any) -> Settings:
     base = {"outbox_relay_seconds": 0.2, "outbox_grace_seconds": 0.5,
             "notify_poll_seconds": 0.2, "notify_retry_seconds": 0.1,
             "delay_check_seconds": 0, "segment_recompute_seconds": 0,
-            "activity_check_seconds": 0, "quote_expiry_seconds": 0, **sink_settings()}
+            "activity_check_seconds": 0, "quote_expiry_seconds": 0,
+            "exports": False, **sink_settings()}
     return replace(settings, **{**base, **overrides})
 
 
