@@ -300,3 +300,23 @@ async def test_list_cancel_and_other_users_jobs(api, runner, settings, world, fa
     assert data["exportCancel"] == {"job": {"status": "CANCELLED"}, "userErrors": []}
     assert await _run(runner, settings) == []  # nothing queued any more
     assert not list(Path(export_dir()).glob(f"{_pk(job_id)}.*"))
+
+
+async def test_housekeeping_deletes_files_past_their_retention(api, runner, settings, db,
+                                                               world) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from app.events.housekeeping import Housekeeping
+    from app.persistence.columns import utcnow
+
+    rep = world["reps"][0]
+    job = await _finished(api, runner, settings, rep.token, "ORDERS", ["ID"], "CSV")
+    assert (await _download(api, job, rep.token)).status_code == 200
+    keeper = Housekeeping(db, settings)
+    assert await keeper._exports(utcnow()) == 0  # within its retention: kept
+    assert await keeper._exports(utcnow() + timedelta(hours=25)) >= 1
+    response = await _download(api, job, rep.token)
+    assert response.status_code == 404, response.text
+    assert not list(Path(export_dir()).glob(f"{_pk(job['id'])}.*"))
+    gone = (await api.ok(JOB, {"id": job["id"]}, token=rep.token))["exportJob"]
+    assert gone["status"] == "EXPIRED" and gone["downloadUrl"] is None
