@@ -79,8 +79,8 @@ QUOTES = Scope("quotes", {R.SALES: "quotes of customers they own",
                           R.CUSTOMER: "its own quotes once sent (never drafts or approvals)"})
 AGREEMENTS = Scope("agreements", {R.SALES: "agreements of customers they own"})
 # bulk exports (docs/architecture.md#exports): a job reads its source with the list's scope
-EXPORTS = Scope("exports", {**{r: "its own jobs; the rows: the source list's scope (SALES: "
-                               "its customers')" for r in R}, R.ADMIN: "every job"})
+EXPORTS = Scope("exports", {r: "its own jobs; the rows: the source list's scope (SALES: its "
+                               "customers')" for r in R if r is not R.ADMIN})
 NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
 
 

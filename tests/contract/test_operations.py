@@ -257,6 +257,24 @@ async def _quote_accept(s: Session) -> dict[str, Any]:
 
 
 # file -> (who runs it, how its variables are found). A new operation must be added here.
+async def _export_create(_s: Session) -> dict[str, Any]:
+    return {"source": "ORDERS", "fields": ["ID", "NUMBER", "STATUS", "TOTAL", "SHIP_PHONE"],
+            "format": "CSV", "filter": {"statuses": ["DELIVERED", "COMPLETED"]}}
+
+
+async def _export_job(s: Session) -> dict[str, Any]:
+    """An analyst's export, asked for here (the contract's apps run no background worker:
+    it stays QUEUED)."""
+    token = (await s.login("analyst@demo.local"))["accessToken"]
+    body = await s.post("mutation { exportCreate(source: CUSTOMERS, fields: [ID, NAME, PHONE], "
+                        "format: JSONL) { job { id } } }", token=token)
+    return {"id": body["data"]["exportCreate"]["job"]["id"]}
+
+
+async def _first_page(_s: Session) -> dict[str, Any]:
+    return {"first": 20}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     "login.graphql": (None, _login),
     "refresh-token.graphql": (None, _refresh),
@@ -294,6 +312,9 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "quote-approve.graphql": ("manager@demo.local", _quote_approve),
     "customer-quotes.graphql": ("customer@demo.local", _none),
     "customer-quote-accept.graphql": ("customer@demo.local", _quote_accept),
+    "export-create.graphql": ("analyst@demo.local", _export_create),
+    "export-job.graphql": ("analyst@demo.local", _export_job),
+    "export-jobs.graphql": ("analyst@demo.local", _first_page),
 }
 
 
