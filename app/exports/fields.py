@@ -6,7 +6,9 @@ a field is a name looked up here (docs/architecture.md#exports)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -176,6 +178,81 @@ def apply_rule(principal: Principal, field: Field, value: Any, owner_id: int | N
     if rule is Rule.SHIP_TO:
         return value if principal.sees_ship_to() else _contact(principal, value)
     return value if principal.can_see_credit(owner_id) else None  # CREDIT
+
+
+# Kinds read as the driver gives them (the column type's own conversion skipped) and
+# converted straight to the API's text: a datetime comes as text (SQLite) or a naive UTC
+# datetime (PostgreSQL), money as a float (SQLite) or a Decimal (PostgreSQL)
+RAW_KINDS = frozenset({"money", "decimal", "datetime", "date"})
+
+
+def _raw_money(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return str(value.quantize(CENT))
+    return "%.2f" % value  # noqa: UP031 - what the column type's own conversion does
+
+
+def _raw_datetime(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        # SQLite's text, as UTCDateTime writes it: `YYYY-MM-DD HH:MM:SS.ffffff`
+        if len(value) == 26 and value[10] == " " and not value.endswith(".000000"):
+            return f"{value[:10]}T{value[11:]}+00:00"  # = isoformat(), without parsing
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC).isoformat()
+
+
+def _raw_date(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def _gid(type_name: str) -> Callable[[Any], str | None]:
+    def encode(value: Any) -> str | None:
+        return None if value is None else to_global_id(type_name, value)
+    return encode
+
+
+def _plain(value: Any) -> Any:
+    return value
+
+
+def converter(kind: str) -> Callable[[Any], Any]:
+    """The raw value (RAW_KINDS) or the column type's value, as the API writes it."""
+    if kind in ("money", "decimal"):  # every decimal declared has two places, as money
+        return _raw_money
+    if kind == "datetime":
+        return _raw_datetime
+    if kind == "date":
+        return _raw_date
+    if kind.startswith("gid:"):
+        return _gid(kind[4:])
+    return _plain
+
+
+def row_shaper(principal: Principal, fields: list[Field]) -> Callable[[tuple], list[Any]]:
+    """A function from a row read (id, owner id, *values) to the values as the API shows
+    them to `principal`: the field rules decided once per job, then one call a value."""
+    steps: list[Callable[[Any, Any], Any]] = []
+    for field in fields:
+        convert = converter(field.kind)
+        if field.rule in (Rule.PLAIN, Rule.RATES) or (
+                field.rule in (Rule.CONTACT, Rule.SHIP_TO) and (
+                    principal.contact_access() == "full" or (
+                        field.rule is Rule.SHIP_TO and principal.sees_ship_to()))):
+            steps.append(lambda v, _o, c=convert: c(v))
+        else:  # masked contact data, or credit (per row: the owner)
+            steps.append(lambda v, o, f=field, c=convert: c(apply_rule(principal, f, v, o)))
+
+    def shape(row: tuple) -> list[Any]:
+        owner = row[1]
+        return [step(value, owner) for step, value in zip(steps, row[2:], strict=True)]
+
+    return shape
 
 
 def api_value(kind: str, value: Any) -> Any:

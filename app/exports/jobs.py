@@ -24,7 +24,7 @@ from app.events import topics
 from app.events.bus import EventBus
 from app.events.rounds import WokenRounds
 from app.exports import service
-from app.exports.fields import SOURCES, api_value, apply_rule
+from app.exports.fields import SOURCES, row_shaper
 from app.exports.models import ExportSource
 from app.exports.repository import sources
 from app.exports.writers import ChunkWriter, final_path, remove_files
@@ -54,13 +54,12 @@ def _read(db: Database, fn: Callable[..., Any], *args: Any) -> Any:
 def shape_rows(principal: Principal, source: ExportSource, names: list[str],
                found: list[tuple]) -> list[list[Any]]:
     """Rows as the API shows them to `principal`: field rules, then the API's encodings."""
-    fields = service.fields_of(source, names)
-    out = []
-    for row in found:
-        owner = row[1]
-        out.append([api_value(f.kind, apply_rule(principal, f, value, owner))
-                    for f, value in zip(fields, row[2:], strict=True)])
-    return out
+    return list(map(row_shaper(principal, service.fields_of(source, names)), found))
+
+
+def _shape_and_write(writer: ChunkWriter, shape: Callable[[tuple], list[Any]],
+                     found: list[tuple]) -> int:
+    return writer.write(list(map(shape, found)))
 
 
 async def run_job(runner: Runner, settings: Settings, job: service.Claimed, *,
@@ -82,6 +81,7 @@ async def run_job(runner: Runner, settings: Settings, job: service.Claimed, *,
             total = await anyio.to_thread.run_sync(_read, db, sources.count_rows, principal,
                                                    job.source, job.filter)
         fields = service.fields_of(job.source, job.fields)
+        shape = row_shaper(principal, fields)
         directory = export_dir()
         writer = ChunkWriter(directory, job.id, job.format, [f.header for f in fields],
                              [f.kind for f in fields], job.bytes_written)
@@ -92,8 +92,8 @@ async def run_job(runner: Runner, settings: Settings, job: service.Claimed, *,
                 last_id, settings.export_chunk_rows)
             if not found:
                 break
-            rows = shape_rows(principal, job.source, job.fields, found)
-            size = await anyio.to_thread.run_sync(writer.write, rows)
+            # shaped, encoded and written in the worker thread: the event loop stays free
+            size = await anyio.to_thread.run_sync(_shape_and_write, writer, shape, found)
             chunk += 1
             if after_chunk is not None:
                 after_chunk(chunk)
@@ -138,7 +138,7 @@ class ExportWorker(WokenRounds):
 
     def __init__(self, runner: Runner, bus: EventBus, settings: Settings, *,
                  poll: float = 5.0) -> None:
-        super().__init__(bus, set(TOPICS), gap=0.1, poll=poll)
+        super().__init__(bus, set(TOPICS), gap=0.01, poll=poll)
         self.runner = runner
         self.settings = settings
         self.running: set[asyncio.Task] = set()

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, null, select
+from sqlalchemy import func, null, select, type_coerce
+from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.customers import repository as customers
-from app.exports.fields import SOURCES, Field
+from app.exports.fields import RAW_KINDS, SOURCES, Field
 from app.exports.models import ExportSource
 from app.inventory.repository import movements
 from app.orders.models import Order, OrderLine
@@ -71,10 +72,13 @@ def count_rows(session: Session, principal: Principal, source: ExportSource,
 def read_chunk(session: Session, principal: Principal, source: ExportSource,
                flt: SourceFilter, fields: list[Field], after_id: int, limit: int
                ) -> list[tuple]:
-    """Up to `limit` rows after id `after_id`, by id: (id, owner id or None, *fields)."""
+    """Up to `limit` rows after id `after_id`, by id: (id, owner id or None, *fields), the
+    values of RAW_KINDS as the driver gives them (app/exports/fields.py converts them: the
+    column types' own conversion would cost as much again)."""
     spec = SOURCES[source]
     owner = spec.owner if spec.owner is not None else null()
-    columns = [spec.model.id, owner, *(f.column for f in fields)]
+    columns = [spec.model.id, owner, *(type_coerce(f.column, NullType()).label(f.header)
+                                       if f.kind in RAW_KINDS else f.column for f in fields)]
     stmt = _narrowed(_filtered(session, principal, source, flt), spec.model, columns)
     stmt = stmt.where(spec.model.id > after_id).order_by(spec.model.id).limit(limit)
     return [tuple(row) for row in session.execute(stmt)]

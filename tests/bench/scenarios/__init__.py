@@ -9,6 +9,7 @@ from tests.bench.scenarios import (
     s6_webhooks,
     s7_abuse,
     s8_segments,
+    s11_exports,
 )
 
 # (key, coroutine function(ctx) -> list[Scenario], dataset sizes it runs on)
@@ -21,4 +22,5 @@ SCENARIOS = [
     ("S3", s3_orders.run, {"S"}),
     ("S6", s6_webhooks.run, {"S"}),
     ("S8", s8_segments.run, {"S", "M"}),
+    ("S11", s11_exports.run, {"S", "M"}),
 ]
