@@ -6,6 +6,7 @@ a field is a name looked up here (docs/architecture.md#exports)."""
 
 from __future__ import annotations
 
+from binascii import b2a_base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -199,8 +200,10 @@ def _raw_datetime(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         # SQLite's text, as UTCDateTime writes it: `YYYY-MM-DD HH:MM:SS.ffffff`
-        if len(value) == 26 and value[10] == " " and not value.endswith(".000000"):
-            return f"{value[:10]}T{value[11:]}+00:00"  # = isoformat(), without parsing
+        if len(value) == 26 and value[10] == " ":  # = isoformat(), without parsing
+            if value.endswith(".000000"):  # isoformat() leaves out zero microseconds
+                return f"{value[:10]}T{value[11:19]}+00:00"
+            return f"{value[:10]}T{value[11:]}+00:00"
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC).isoformat()
 
@@ -211,9 +214,18 @@ def _raw_date(value: Any) -> str | None:
     return value.isoformat()
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _gid(type_name: str) -> Callable[[Any], str | None]:
+    """`to_global_id(type_name, value)` (app/ids.py), a third of its cost: a row's ids."""
+    prefix = f"{type_name}:".encode()
+
     def encode(value: Any) -> str | None:
-        return None if value is None else to_global_id(type_name, value)
+        if value is None:
+            return None
+        raw = b2a_base64(prefix + str(value).encode(), newline=False)
+        return raw.translate(_URLSAFE).rstrip(b"=").decode()
     return encode
 
 
@@ -234,23 +246,34 @@ def converter(kind: str) -> Callable[[Any], Any]:
     return _plain
 
 
-def row_shaper(principal: Principal, fields: list[Field]) -> Callable[[tuple], list[Any]]:
-    """A function from a row read (id, owner id, *values) to the values as the API shows
-    them to `principal`: the field rules decided once per job, then one call a value."""
-    steps: list[Callable[[Any, Any], Any]] = []
+def chunk_shaper(principal: Principal, fields: list[Field]
+                 ) -> Callable[[list[tuple]], list[tuple]]:
+    """A function from a chunk of rows read (id, owner id, *values) to the values as the
+    API shows them to `principal`: the field rules decided once per job, then each column
+    converted as a whole (`map` over it: no per-row Python loop)."""
+    steps: list[tuple[Callable[..., Any] | None, bool]] = []  # (conversion, takes the owner)
     for field in fields:
         convert = converter(field.kind)
         if field.rule in (Rule.PLAIN, Rule.RATES) or (
                 field.rule in (Rule.CONTACT, Rule.SHIP_TO) and (
                     principal.contact_access() == "full" or (
                         field.rule is Rule.SHIP_TO and principal.sees_ship_to()))):
-            steps.append(lambda v, _o, c=convert: c(v))
-        else:  # masked contact data, or credit (per row: the owner)
-            steps.append(lambda v, o, f=field, c=convert: c(apply_rule(principal, f, v, o)))
+            steps.append((None if convert is _plain else convert, False))
+        elif field.rule is Rule.CREDIT:  # per row: its owner
+            steps.append((lambda v, o, f=field, c=convert: c(apply_rule(principal, f, v, o)),
+                          True))
+        else:  # masked contact data
+            steps.append((lambda v, f=field, c=convert: c(apply_rule(principal, f, v, None)),
+                          False))
 
-    def shape(row: tuple) -> list[Any]:
-        owner = row[1]
-        return [step(value, owner) for step, value in zip(steps, row[2:], strict=True)]
+    def shape(found: list[tuple]) -> list[tuple]:
+        if not found:
+            return []
+        _ids, owners, *columns = zip(*found, strict=True)
+        out = [column if step is None else
+               list(map(step, column, owners)) if by_owner else list(map(step, column))
+               for (step, by_owner), column in zip(steps, columns, strict=True)]
+        return list(zip(*out, strict=True))
 
     return shape
 

@@ -24,7 +24,7 @@ from app.events import topics
 from app.events.bus import EventBus
 from app.events.rounds import WokenRounds
 from app.exports import service
-from app.exports.fields import SOURCES, row_shaper
+from app.exports.fields import SOURCES, chunk_shaper
 from app.exports.models import ExportSource
 from app.exports.repository import sources
 from app.exports.writers import ChunkWriter, final_path, remove_files
@@ -52,14 +52,14 @@ def _read(db: Database, fn: Callable[..., Any], *args: Any) -> Any:
 
 
 def shape_rows(principal: Principal, source: ExportSource, names: list[str],
-               found: list[tuple]) -> list[list[Any]]:
+               found: list[tuple]) -> list[tuple]:
     """Rows as the API shows them to `principal`: field rules, then the API's encodings."""
-    return list(map(row_shaper(principal, service.fields_of(source, names)), found))
+    return chunk_shaper(principal, service.fields_of(source, names))(found)
 
 
-def _shape_and_write(writer: ChunkWriter, shape: Callable[[tuple], list[Any]],
+def _shape_and_write(writer: ChunkWriter, shape: Callable[[list[tuple]], list[tuple]],
                      found: list[tuple]) -> int:
-    return writer.write(list(map(shape, found)))
+    return writer.write(shape(found))
 
 
 async def run_job(runner: Runner, settings: Settings, job: service.Claimed, *,
@@ -81,7 +81,7 @@ async def run_job(runner: Runner, settings: Settings, job: service.Claimed, *,
             total = await anyio.to_thread.run_sync(_read, db, sources.count_rows, principal,
                                                    job.source, job.filter)
         fields = service.fields_of(job.source, job.fields)
-        shape = row_shaper(principal, fields)
+        shape = chunk_shaper(principal, fields)
         directory = export_dir()
         writer = ChunkWriter(directory, job.id, job.format, [f.header for f in fields],
                              [f.kind for f in fields], job.bytes_written)

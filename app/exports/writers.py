@@ -16,6 +16,7 @@ import csv
 import io
 import os
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,12 @@ class ChunkWriter:
         if resume_at == 0 and fmt is ExportFormat.CSV:
             self._append(self._csv([headers]))
 
-    def _csv(self, rows: list[list[Any]]) -> bytes:
+    def _csv(self, rows: Sequence[Sequence[Any]]) -> bytes:
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(rows)
         return buffer.getvalue().encode()
 
-    def _encode(self, rows: list[list[Any]]) -> bytes:
+    def _encode(self, rows: Sequence[Sequence[Any]]) -> bytes:
         if self.fmt is ExportFormat.CSV:
             return self._csv(rows)
         if self.fmt is ExportFormat.JSONL:
@@ -89,7 +90,7 @@ class ChunkWriter:
         self.file.flush()
         os.fsync(self.file.fileno())
 
-    def write(self, rows: list[list[Any]]) -> int:
+    def write(self, rows: Sequence[Sequence[Any]]) -> int:
         """Append a chunk, on disk when this returns; the part's length."""
         self._append(self._encode(rows))
         return self.file.tell()
