@@ -169,6 +169,14 @@ class Settings:
     analytics_max_rows: int = 1000
     analytics_max_scan_rows: int = 5_000_000
     analytics_database_url: str | None = None
+    # bulk exports (app/exports/, docs/architecture.md#exports): the background worker on
+    # or off, how many jobs run at once, rows per chunk, the download link's lifetime and
+    # how long finished files are kept (then deleted by housekeeping)
+    exports: bool = True
+    export_workers: int = 1
+    export_chunk_rows: int = 5000
+    export_url_minutes: float = 60.0
+    export_retention_hours: float = 24.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -234,6 +242,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         **_survey_settings(env),
         **_campaign_settings(env),
         **_analytics_settings(env),
+        **_export_settings(env),
     )
 
 
@@ -433,6 +442,22 @@ def _campaign_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "campaign_attribution_days": int(_number(env, "CRM_CAMPAIGN_ATTRIBUTION_DAYS", 7, 0,
                                                  365)),
     }
+
+
+def _export_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
+    """Bulk exports (app/exports/jobs.py); CRM_EXPORTS=0 switches the worker off."""
+    return {
+        "exports": _flag(env, "CRM_EXPORTS", True),
+        "export_workers": int(_number(env, "CRM_EXPORT_WORKERS", 1, 1, 16)),
+        "export_chunk_rows": int(_number(env, "CRM_EXPORT_CHUNK_ROWS", 5000, 100, 100_000)),
+        "export_url_minutes": _number(env, "CRM_EXPORT_URL_MINUTES", 60, 1, 7 * 24 * 60),
+        "export_retention_hours": _number(env, "CRM_EXPORT_RETENTION_HOURS", 24, 1, 24 * 365),
+    }
+
+
+def export_dir() -> Path:
+    """Where export files are written: CRM_VAR_DIR/exports."""
+    return VAR_DIR / "exports"
 
 
 def _quote_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:

@@ -9,6 +9,7 @@ from app.campaigns.models import Campaign, CampaignRecipient
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
 from app.events.models import OutboxConsumer, OutboxEvent
+from app.exports.models import ExportJob
 from app.integrations.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -63,5 +64,5 @@ __all__ = [
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
     "CustomerSegment", "SavedSegment", "OrderReminder", "Survey", "Campaign",
-    "CampaignRecipient",
+    "CampaignRecipient", "ExportJob",
 ]

@@ -1,6 +1,6 @@
 """The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness, the
-carriers' webhook (docs/architecture.md#carrier-webhooks) and, when on, GraphiQL's page and
-files (schema/graphiql.py).
+carriers' webhook (docs/architecture.md#carrier-webhooks), export downloads
+(docs/architecture.md#exports) and, when on, GraphiQL's page and files (schema/graphiql.py).
 
 `create_app` is a composition root: it plugs the app into persistence first
 (app/composition.py; docs/architecture.md#layers)."""
@@ -23,7 +23,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -37,6 +37,7 @@ from app.auth.throttle import LoginThrottle
 from app.config import Settings, get_settings
 from app.events.bus import DomainEvent, EventBus
 from app.events.runtime import EventRuntime, build_runtime, make_bus
+from app.exports import links as export_links
 from app.ids import to_global_id
 from app.persistence.db import Database
 from app.persistence.sqlite.writers import writers
@@ -350,6 +351,24 @@ async def carrier_webhook(request: Request) -> Response:
     return JSONResponse({"results": [_event_result(r) for r in results]})
 
 
+async def export_download(request: Request) -> Response:
+    """`GET /exports/{id}?token=...`: a finished export's file, for the principal its signed
+    link was issued to (a bearer token, when sent, must be that principal's); refused with
+    403 / 404 and a JSON error, never a 500 (app/exports/links.py)."""
+    state = request.app.state.crm
+    bearer, error = principal_from_header(state.settings, request.headers.get("authorization"))
+    try:
+        if error is not None:
+            raise export_links.LinkRefused(403, "INVALID_TOKEN", error)
+        found = await export_links.resolve(state.runner, state.settings,
+                                           request.path_params["id"],
+                                           request.query_params.get("token"), bearer)
+    except export_links.LinkRefused as exc:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}},
+                            status_code=exc.status)
+    return FileResponse(found.path, media_type=found.media_type, filename=found.filename)
+
+
 def _event_result(r: inbox.EventResult) -> dict[str, str]:
     out = {"eventId": r.event_id, "result": str(r.result)}
     if r.shipment_id is not None:
@@ -418,6 +437,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/webhooks/carriers/{code}", carrier_webhook, methods=["POST"]),
+            Route("/exports/{id}", export_download, methods=["GET"]),
             *graphiql.routes(settings),
             *campaign_links.routes(),  # tracking: open pixel, click, unsubscribe
         ],

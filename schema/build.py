@@ -22,6 +22,9 @@ from schema.core.permissions import forbidden
 from schema.customers.mutations import CustomerMutation
 from schema.customers.queries import CustomerQuery
 from schema.engine import install
+from schema.exports.mutations import ExportMutation
+from schema.exports.queries import ExportQuery
+from schema.exports.subscriptions import ExportSubscription
 from schema.integrations.mutations import IntegrationMutation
 from schema.integrations.queries import IntegrationQuery
 from schema.inventory.mutations import InventoryMutation
@@ -81,7 +84,8 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        NotificationQuery, ReturnQuery, AuditQuery, LogisticsQuery,
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery, AnalyticsQuery,
-                       ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery]
+                       ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery,
+                       ExportQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
@@ -89,9 +93,9 @@ MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, Cata
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
                          ActivityMutation, QuoteMutation, TicketMutation, SurveyMutation,
-                         CampaignMutation]
+                         CampaignMutation, ExportMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
-                              ActivitySubscription, TicketSubscription]
+                              ActivitySubscription, TicketSubscription, ExportSubscription]
 
 
 def build_schema() -> strawberry.Schema:

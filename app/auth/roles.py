@@ -99,6 +99,9 @@ class Perm(StrEnum):
     # alone (revenue, orders, customers: FINANCE too)
     ANALYTICS_READ = "analytics:read"
     ANALYTICS_SALES = "analytics:sales"
+    # bulk exports of lists, row-scoped and masked as the lists are; a caller reads its own
+    # jobs (ADMIN all) (docs/architecture.md#exports)
+    EXPORTS_CREATE = "exports:create"
 
 
 P = Perm
@@ -113,6 +116,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         P.NOTIFICATIONS_READ, P.LEADS_READ, P.LEADS_WRITE, P.OPPORTUNITIES_READ,
         P.OPPORTUNITIES_WRITE, P.SEGMENTS_READ, P.ACTIVITIES_READ, P.ACTIVITIES_WRITE,
         P.TARGETS_READ, P.QUOTES_WRITE, P.ANALYTICS_READ, P.ANALYTICS_SALES,
+        P.EXPORTS_CREATE,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
@@ -132,13 +136,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.FINANCE: frozenset(_READ_ALL | {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
         P.RATES_READ, P.COD_READ, P.COD_WRITE, P.QUOTES_APPROVE, P.AGREEMENTS_WRITE,
-        P.ANALYTICS_SALES,
+        P.ANALYTICS_SALES, P.EXPORTS_CREATE,
     }),
     Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ,
                                          P.SEGMENTS_READ, P.ACTIVITIES_READ,
                                          P.TARGETS_READ, P.TICKETS_REPORT,
                                          P.SURVEYS_READ, P.CAMPAIGNS_READ, P.ANALYTICS_READ,
-                                         P.ANALYTICS_SALES}),
+                                         P.ANALYTICS_SALES, P.EXPORTS_CREATE}),
     Role.MARKETING: frozenset({P.CAMPAIGNS_READ, P.CAMPAIGNS_WRITE, P.SEGMENTS_READ,
                                P.PRODUCTS_READ, P.NOTIFICATIONS_READ}),
     Role.CUSTOMER: frozenset({

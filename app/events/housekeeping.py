@@ -3,6 +3,7 @@ process's background workers: app/events/runtime.py).
 
 - idempotency records older than CRM_IDEMPOTENCY_HOURS (their keys are free again
   anyway: app/persistence/idempotency.py);
+- export files (app/exports/) past CRM_EXPORT_RETENTION_HOURS, and cancelled jobs' files;
 - outbox events published more than CRM_OUTBOX_RETENTION_DAYS ago. Live subscribers
   have them; a subscriber resuming from an older cursor is told its history is gone
   (CURSOR_EXPIRED) instead of silently missing events.
@@ -26,13 +27,17 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.config import Settings
+from app.auth.principal import SYSTEM
+from app.config import Settings, export_dir
 from app.events.repository import outbox
+from app.exports import service as export_service
+from app.exports.writers import remove_files
 from app.persistence import idempotency
 from app.persistence.background import Periodic
 from app.persistence.columns import utcnow
 from app.persistence.db import Database
 from app.persistence.sqlite.writers import write_in_session
+from app.persistence.uow import Runner
 
 log = logging.getLogger("crm.housekeeping")
 BATCH = 1000
@@ -54,6 +59,7 @@ class Housekeeping(Periodic):
         now = now or utcnow()
         counts = {}
         for name, purge in (("idempotency_record", self._idempotency),
+                            ("export_file", self._exports),
                             ("outbox_event", self._outbox)):
             try:
                 counts[name] = await purge(now)
@@ -68,6 +74,21 @@ class Housekeeping(Periodic):
     async def _idempotency(self, now: datetime) -> int:
         before = idempotency.expired_before(self.settings.idempotency_hours, now)
         return await self._batches(idempotency.purge_expired, before)
+
+    async def _exports(self, now: datetime) -> int:
+        """Expired export files: the jobs marked in short units of work, then the files
+        deleted (a file left by a crash in between is deleted by the next pass: the job
+        is already EXPIRED, and deleting a missing file is nothing)."""
+        runner = Runner(self.db, settings=self.settings)
+        total = 0
+        while ids := await runner.write(export_service.expire_files, now, BATCH,
+                                        principal=SYSTEM):
+            for job_id in ids:
+                remove_files(export_dir(), job_id)
+            total += len(ids)
+            if len(ids) < BATCH:
+                break
+        return total
 
     async def _outbox(self, now: datetime) -> int:
         before = now - timedelta(days=self.settings.outbox_retention_days)

@@ -5,7 +5,8 @@ housekeeping (retention), the periodic delay check of parcels
 (app/segments/jobs.py), and the activity checks
 (app/activities/checks.py), the quote expiry pass (app/quotes/expiry.py), the ticket
 SLA breach check (app/tickets/breaches.py), the sender of delivery surveys and the
-due-date reminders (app/surveys/), and the campaign sender (app/campaigns/jobs.py)."""
+due-date reminders (app/surveys/), the campaign sender (app/campaigns/jobs.py), and the
+export worker (app/exports/jobs.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from app.config import Settings
 from app.events.bus import DomainEvent, EventBus, InProcessBus
 from app.events.housekeeping import Housekeeping
 from app.events.relay import OutboxRelay
+from app.exports.jobs import ExportWorker
 from app.integrations.dispatcher import WebhookDispatcher
 from app.integrations.fanout import WebhookFanout
 from app.notifications.channels import Channel, EmailChannel, SmsChannel, Unconfigured
@@ -73,6 +75,7 @@ class EventRuntime:
     surveys: SurveySender
     reminders: ReminderChecks
     campaigns: CampaignSender
+    exports: ExportWorker
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -95,6 +98,7 @@ class EventRuntime:
         await self.surveys.start()
         await self.reminders.start()
         await self.campaigns.start()
+        await self.exports.start()
         self.started = True
 
     async def stop(self) -> None:
@@ -102,6 +106,7 @@ class EventRuntime:
             await self.reminders.stop()
             await self.surveys.stop()
             await self.campaigns.stop()
+            await self.exports.stop()
             await self.segment_updates.stop()
             await self.segments.stop()
             await self.activities.stop()
@@ -144,4 +149,6 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                         surveys=SurveySender(background, bus, settings,
                                              poll=settings.outbox_relay_seconds),
                         reminders=ReminderChecks(background, settings),
-                        campaigns=CampaignSender(background, settings))
+                        campaigns=CampaignSender(background, settings),
+                        exports=ExportWorker(background, bus, settings,
+                                             poll=max(settings.outbox_relay_seconds, 1.0)))

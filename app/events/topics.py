@@ -49,6 +49,8 @@ survey.low_score      {survey_id, customer_id, subject_kind, order_id, shipment_
                        and-proactive-communication)
 order.due_soon        {order_id, customer_id, owner_id, promised_date, status, at}  an order
                        not dispatched whose promised date is near; once per order
+export.job_changed    {export_job_id, user_id, status, rows, total_rows, at}  an export job
+                      was queued, advanced a chunk or ended (app/exports/service.py)
 notifications.due     {channels, count}  e-mail / SMS notifications the planner wrote in one
                       batch, waiting for a dispatcher (which reads them from the table)
 """
@@ -85,3 +87,5 @@ SURVEY_SENT = "survey.sent"
 SURVEY_ANSWERED = "survey.answered"
 SURVEY_LOW_SCORE = "survey.low_score"
 ORDER_DUE_SOON = "order.due_soon"
+# bulk exports (docs/architecture.md#exports)
+EXPORT_JOB_CHANGED = "export.job_changed"

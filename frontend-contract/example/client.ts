@@ -25,6 +25,9 @@ import {
   CustomerTimelineDocument,
   CustomerTrackingDocument,
   DueToReorderDocument,
+  ExportCreateDocument,
+  ExportJobDocument,
+  ExportJobsDocument,
   FailedDeliveriesDocument,
   GroupByDocument,
   LeadListDocument,
@@ -442,4 +445,26 @@ export async function groupBy(session: Session, from: string, to: string) {
     grain: 'QUARTER', from, to,
   });
   return data.aggregate.rows.map((r) => [r.period, r.groups.map((g) => g.label), r.values]);
+}
+
+// Exports (docs/architecture.md#exports)
+/** Ask for an export of your orders as CSV; the job's id (it runs in the background). */
+export async function exportOrders(session: Session) {
+  const payload = (await execute(session, ExportCreateDocument, {
+    source: 'ORDERS',
+    fields: ['ID', 'NUMBER', 'STATUS', 'TOTAL'],
+    format: 'CSV',
+  })).exportCreate;
+  return payload.job?.id ?? null;
+}
+
+/** The job's state; once DONE, `downloadUrl` is a signed link to GET (yours alone). */
+export async function exportJob(session: Session, id: string) {
+  const job = (await execute(session, ExportJobDocument, { id })).exportJob;
+  return job ? { status: job.status, progress: job.progress, url: job.downloadUrl } : null;
+}
+
+export async function exportJobs(session: Session) {
+  const data = await execute(session, ExportJobsDocument, { first: 20 });
+  return data.exportJobs.edges.map((e) => [e.node.id, e.node.status] as const);
 }

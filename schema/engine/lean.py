@@ -82,7 +82,8 @@ def _lean_resolver(field: Any, info_class: type, checks: list[tuple[Any, Any]],
         return fn(source, **arguments) if with_self else fn(**arguments)
 
     if field.is_async:
-        # positional-only: a GraphQL argument may be called `source` (Query.aggregate)
+        # positional-only: a field may take an argument named `source` or `info`
+        # (Query.aggregate(source:), exportCreate(source:))
         async def resolve_async(source: Any, info: Any, /, **kwargs: Any) -> Any:
             result = call(source, info, kwargs)
             return await result if isawaitable(result) else result

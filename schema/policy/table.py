@@ -88,6 +88,9 @@ AGREEMENTS = Scope("agreements", {R.SALES: "agreements of customers they own"})
 # tickets (docs/architecture.md#tickets-and-slas)
 TICKETS = Scope("tickets", {R.CUSTOMER: "its own tickets (never internal notes, the "
                                         "assignee or SLA marks)"})
+# bulk exports (docs/architecture.md#exports): a job reads its source with the list's scope
+EXPORTS = Scope("exports", {r: "its own jobs; the rows: the source list's scope (SALES: its "
+                               "customers')" for r in R if r is not R.ADMIN})
 NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
 
 
@@ -321,6 +324,13 @@ OPERATIONS: dict[str, Rule] = {
     "Query.campaignStats": perm(P.CAMPAIGNS_READ),
     **{f"Mutation.{name}": perm(P.CAMPAIGNS_WRITE) for name in (
         "campaignCreate", "campaignUpdate", "campaignSchedule", "campaignCancel")},
+    # bulk exports (docs/architecture.md#exports)
+    "Query.exportJobs": perm(P.EXPORTS_CREATE, EXPORTS),
+    "Query.exportJob": perm(P.EXPORTS_CREATE, EXPORTS),
+    **{f"Mutation.{name}": perm(P.EXPORTS_CREATE, EXPORTS, note=note) for name, note in (
+        ("exportCreate", "and the source's read permission; a field the role may not see "
+         "is refused, masked ones exported masked"),
+        ("exportCancel", ""), ("exportResume", ""))},
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),
@@ -334,6 +344,7 @@ OPERATIONS: dict[str, Rule] = {
         lambda p: p.can(P.ACTIVITIES_READ) and p.role is not R.ANALYST, ALERTS),
     "Subscription.ticketEvents": custom("tickets:read (or CUSTOMER, own tickets)",
                                         ticket_workflow.may_read, TICKETS),
+    "Subscription.exportJobEvents": perm(P.EXPORTS_CREATE, EXPORTS),
 }
 
 

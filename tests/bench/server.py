@@ -63,6 +63,8 @@ class Server:
                "CRM_REMINDER_CHECK_SECONDS": "0", "CRM_CAMPAIGN_SEND_SECONDS": "0",
                # the full segment recompute is S8's to measure, not a start-up burst
                "CRM_SEGMENT_RECOMPUTE_SECONDS": "0",
+               # the export worker: S11 switches it on (extra_env)
+               "CRM_EXPORTS": "0",
                # the scenarios' clients share a few accounts and one address on purpose:
                # throughput, not the abuse limit, is measured
                "CRM_REQUEST_RATE": "0", **self.extra_env}

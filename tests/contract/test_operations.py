@@ -363,6 +363,22 @@ async def _year(_s: Session) -> dict[str, Any]:
 async def _group_by(s: Session) -> dict[str, Any]:
     return {**await _year(s), "source": "ORDERS", "measures": ["REVENUE", "ORDERS"],
             "dimensions": ["REGION"], "grain": "QUARTER"}
+async def _export_create(_s: Session) -> dict[str, Any]:
+    return {"source": "ORDERS", "fields": ["ID", "NUMBER", "STATUS", "TOTAL", "SHIP_PHONE"],
+            "format": "CSV", "filter": {"statuses": ["DELIVERED", "COMPLETED"]}}
+
+
+async def _export_job(s: Session) -> dict[str, Any]:
+    """An analyst's export, asked for here (the contract's apps run no background worker:
+    it stays QUEUED)."""
+    token = (await s.login("analyst@demo.local"))["accessToken"]
+    body = await s.post("mutation { exportCreate(source: CUSTOMERS, fields: [ID, NAME, PHONE], "
+                        "format: JSONL) { job { id } } }", token=token)
+    return {"id": body["data"]["exportCreate"]["job"]["id"]}
+
+
+async def _first_page(_s: Session) -> dict[str, Any]:
+    return {"first": 20}
 
 
 CASES: dict[str, tuple[str | None, Vars]] = {
@@ -423,6 +439,9 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "campaign-report.graphql": ("analyst@demo.local", _campaign_report),
     "campaign-create.graphql": (_MARKETING, _campaign_create),
     "campaign-schedule.graphql": (_MARKETING, _campaign_schedule),
+    "export-create.graphql": ("analyst@demo.local", _export_create),
+    "export-job.graphql": ("analyst@demo.local", _export_job),
+    "export-jobs.graphql": ("analyst@demo.local", _first_page),
 }
 
 

@@ -68,7 +68,13 @@ class MovementFilter:
 
 def list_movements(session: Session, principal: Principal, flt: MovementFilter,
                    sort: MovementSort, page: PageRequest) -> Page[StockMovement]:
-    stmt = where(in_scope(select(StockMovement), principal, StockMovement.warehouse_id),
+    return paginate(session, filtered(principal, flt), _SORTS[sort], page, StockMovement.id)
+
+
+def filtered(principal: Principal, flt: MovementFilter):  # noqa: ANN201
+    """The list's statement: the principal's movements that match `flt` (the list and the
+    bulk export read the same rows: app/exports/)."""
+    return where(in_scope(select(StockMovement), principal, StockMovement.warehouse_id),
                  equal(StockMovement.product_id, flt.product_id),
                  equal(StockMovement.warehouse_id, flt.warehouse_id),
                  equal(StockMovement.reference_type, flt.reference_type),
@@ -78,7 +84,6 @@ def list_movements(session: Session, principal: Principal, flt: MovementFilter,
                  one_of(StockMovement.kind, flt.kinds),
                  contains(flt.reason, StockMovement.reason),
                  in_period(StockMovement.created_at, flt.created_after, flt.created_before))
-    return paginate(session, stmt, _SORTS[sort], page, StockMovement.id)
 
 
 def get_visible_movement(session: Session, principal: Principal,

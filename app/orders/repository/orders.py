@@ -119,8 +119,13 @@ def lock_customer(session: Session, customer_id: int) -> Any | None:
 
 def list_orders(session: Session, principal: Principal, flt: OrderFilter, sort: OrderSort,
                 page: PageRequest) -> Page[Order]:
-    stmt = apply_filter(scope(select(Order), principal), flt)
-    return paginate(session, stmt, SORTS[sort], page, Order.id)
+    return paginate(session, filtered(principal, flt), SORTS[sort], page, Order.id)
+
+
+def filtered(principal: Principal, flt: OrderFilter):  # noqa: ANN201
+    """The list's statement: the principal's orders that match `flt` (the list and the
+    bulk export read the same rows: app/exports/)."""
+    return apply_filter(scope(select(Order), principal), flt)
 
 
 def at_risk(session: Session, principal: Principal, horizon: date,

@@ -86,15 +86,20 @@ def get_visible(session: Session, principal: Principal, shipment_id: int) -> Shi
 
 def list_shipments(session: Session, principal: Principal, flt: ShipmentFilter,
                    sort: ShipmentSort, page: PageRequest) -> Page[Shipment]:
+    return paginate(session, filtered(principal, flt), _SORTS[sort], page, Shipment.id)
+
+
+def filtered(principal: Principal, flt: ShipmentFilter):  # noqa: ANN201
+    """The list's statement: the principal's shipments that match `flt` (the list and the
+    bulk export read the same rows: app/exports/)."""
     tracking = flt.tracking_number.strip() if flt.tracking_number else None
-    stmt = where(scope(select(Shipment), principal),
+    return where(scope(select(Shipment), principal),
                  one_of(Shipment.status, flt.statuses),
                  equal(Shipment.warehouse_id, flt.warehouse_id),
                  equal(Shipment.order_id, flt.order_id),
                  equal(Shipment.carrier_id, flt.carrier_id),
                  equal(Shipment.tracking_number, tracking),
                  in_period(Shipment.created_at, flt.created_after, flt.created_before))
-    return paginate(session, stmt, _SORTS[sort], page, Shipment.id)
 
 
 # Batched fetches for dataloaders: one statement per batch of keys ----------------

@@ -11,6 +11,7 @@ from tests.bench.scenarios import (
     s8_segments,
     s9_campaigns,
     s10_analytics,
+    s11_exports,
 )
 
 # (key, coroutine function(ctx) -> list[Scenario], dataset sizes it runs on)
@@ -25,4 +26,5 @@ SCENARIOS = [
     ("S8", s8_segments.run, {"S", "M"}),
     ("S9", s9_campaigns.run, {"S"}),
     ("S10", s10_analytics.run, {"S", "M"}),
+    ("S11", s11_exports.run, {"S", "M"}),
 ]

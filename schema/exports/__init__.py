@@ -1,0 +1,2 @@
+"""Bulk exports: `exportCreate`, `exportCancel`, `exportResume`, `exportJobs`, `exportJob`
+and the `exportJobEvents` subscription (docs/architecture.md#exports)."""
