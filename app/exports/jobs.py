@@ -41,9 +41,18 @@ class Interrupted(Exception):
 
 
 def export_read_engine(db: Database) -> Engine:
-    """The engine exports read their rows from: the read engine. The scale path points
-    this at a read replica (CRM_ANALYTICS_DATABASE_URL, docs/architecture.md#exports)."""
+    """The engine exports read their rows from: `db`'s read engine, where `db` is the
+    read replica when CRM_ANALYTICS_DATABASE_URL names one (`replica`,
+    docs/architecture.md#exports)."""
     return db.read_engine
+
+
+def replica(settings: Settings) -> Database | None:
+    """The analytics read replica (CRM_ANALYTICS_DATABASE_URL), opened for the caller to
+    dispose; None without one."""
+    if not settings.analytics_database_url:
+        return None
+    return Database(settings.analytics_database_url, keyring=settings.keyring)
 
 
 def _read(db: Database, fn: Callable[..., Any], *args: Any) -> Any:
@@ -63,10 +72,13 @@ def _shape_and_write(writer: ChunkWriter, shape: Callable[[list[tuple]], list[tu
 
 
 async def run_job(runner: Runner, settings: Settings, job: service.Claimed, *,
-                  after_chunk: Callable[[int], None] | None = None) -> str:
-    """Run a claimed job to its end; its final state. `after_chunk(n)` (tests) is called
-    once chunk n is on disk, before it is recorded: raising there is a crash mid-way."""
-    db = runner.db
+                  after_chunk: Callable[[int], None] | None = None,
+                  read_db: Database | None = None) -> str:
+    """Run a claimed job to its end; its final state. Rows are read from `read_db` (the
+    replica) or the runner's database; the job's state is written through the runner.
+    `after_chunk(n)` (tests) is called once chunk n is on disk, before it is recorded:
+    raising there is a crash mid-way."""
+    db = read_db or runner.db
     writer: ChunkWriter | None = None
     try:
         principal = await anyio.to_thread.run_sync(_read, db, service.principal_of,
@@ -126,8 +138,14 @@ async def run_pending(runner: Runner, settings: Settings, *,
                       after_chunk: Callable[[int], None] | None = None) -> list[str]:
     """What the worker does, now (CLI, tests): every queued job, one after another."""
     results = []
-    while (job := await runner.write(service.claim_next, principal=SYSTEM)) is not None:
-        results.append(await run_job(runner, settings, job, after_chunk=after_chunk))
+    read_db = replica(settings)
+    try:
+        while (job := await runner.write(service.claim_next, principal=SYSTEM)) is not None:
+            results.append(await run_job(runner, settings, job, after_chunk=after_chunk,
+                                         read_db=read_db))
+    finally:
+        if read_db is not None:
+            read_db.dispose()
     return results
 
 
@@ -142,6 +160,7 @@ class ExportWorker(WokenRounds):
         self.runner = runner
         self.settings = settings
         self.running: set[asyncio.Task] = set()
+        self.read_db = replica(settings)
 
     async def start(self) -> None:
         if self.settings.exports:
@@ -152,6 +171,8 @@ class ExportWorker(WokenRounds):
         await stop_background(list(self.running))
         self.running.clear()
         await super().stop()
+        if self.read_db is not None:
+            self.read_db.dispose()
 
     async def round(self) -> bool:
         if len(self.running) >= self.settings.export_workers:
@@ -160,7 +181,8 @@ class ExportWorker(WokenRounds):
         if job is None:
             return False
         task = asyncio.get_running_loop().create_task(
-            run_job(self.runner, self.settings, job), name=f"export-{job.id}")
+            run_job(self.runner, self.settings, job, read_db=self.read_db),
+            name=f"export-{job.id}")
         self.running.add(task)
         task.add_done_callback(self._done)
         return len(self.running) < self.settings.export_workers

@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy import event
 
 from app.config import export_dir
 from app.exports import jobs, links
@@ -320,3 +321,35 @@ async def test_housekeeping_deletes_files_past_their_retention(api, runner, sett
     assert not list(Path(export_dir()).glob(f"{_pk(job['id'])}.*"))
     gone = (await api.ok(JOB, {"id": job["id"]}, token=rep.token))["exportJob"]
     assert gone["status"] == "EXPIRED" and gone["downloadUrl"] is None
+
+
+def _replica_url(url: str) -> str:
+    """The same database under another URL: a replica stand-in the worker opens itself."""
+    if url.startswith("sqlite:///"):
+        head, _, tail = url.removeprefix("sqlite:///").rpartition("/")
+        return f"sqlite:///{head}/./{tail}"
+    return url + ("&" if "?" in url else "?") + "application_name=crm-export-replica"
+
+
+async def test_exports_read_their_rows_from_the_replica(api, runner, settings, world,  # noqa: ANN001
+                                                        monkeypatch) -> None:
+    """CRM_ANALYTICS_DATABASE_URL: the rows come through the replica's engine, the job's
+    state through the runner (docs/architecture.md#exports)."""
+    seen: list[str] = []
+    opened = jobs.replica
+
+    def watched(config):  # noqa: ANN001, ANN202
+        replica = opened(config)
+        assert replica is not None and replica.url != runner.db.url
+        event.listen(replica.read_engine, "before_cursor_execute",
+                     lambda *args: seen.append(args[2]))
+        return replica
+
+    monkeypatch.setattr(jobs, "replica", watched)
+    rep = world["reps"][0]
+    payload = await _create(api, rep.token, "ORDERS", ORDER_FIELDS)
+    with_replica = replace(settings, analytics_database_url=_replica_url(settings.database_url))
+    assert await _run(runner, with_replica) == ["DONE"]
+    job = (await api.ok(JOB, {"id": payload["job"]["id"]}, token=rep.token))["exportJob"]
+    assert job["status"] == "DONE" and job["rows"] == 6
+    assert any("FROM sales_order" in sql for sql in seen)
