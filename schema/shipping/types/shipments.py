@@ -13,9 +13,10 @@ from app.auth.roles import Perm
 from app.shipping import lifecycle, service
 from app.shipping import models as m
 from app.shipping import repository as repo
+from schema.core.guards import SHIP_TO_RULE, ship_to_value
 from schema.core.node import Node, gid, register_node
 from schema.core.objects import object_type, register_types
-from schema.core.permissions import current_principal, requires
+from schema.core.permissions import current_principal, requires, visibility
 from schema.core.scalars import Money, money
 from schema.core.writes import run_read
 from schema.loading.loaders import register_loader
@@ -100,10 +101,24 @@ class ShipmentParcel:
 
 @strawberry.type(description="Who the parcel goes to, as the order said when it was made.")
 class ShipmentRecipient:
-    name: str
-    phone: str
-    address: str
     region: str
+    # the order's ship-to rule (docs/architecture.md#permissions): shippers see them,
+    # ANALYST masked; every other role that reads shipments sees contact data in full
+    _name: strawberry.Private[str]
+    _phone: strawberry.Private[str]
+    _address: strawberry.Private[str]
+
+    @strawberry.field(description=SHIP_TO_RULE, directives=visibility(SHIP_TO_RULE))
+    def name(self, info: strawberry.Info) -> str:
+        return ship_to_value(info, self._name)
+
+    @strawberry.field(description=SHIP_TO_RULE, directives=visibility(SHIP_TO_RULE))
+    def phone(self, info: strawberry.Info) -> str:
+        return ship_to_value(info, self._phone)
+
+    @strawberry.field(description=SHIP_TO_RULE, directives=visibility(SHIP_TO_RULE))
+    def address(self, info: strawberry.Info) -> str:
+        return ship_to_value(info, self._address)
 
 
 @strawberry.type(description="A service considered for a shipment, as quoted then.")
@@ -257,8 +272,8 @@ class Shipment(Node):
             cod_amount=money(row.cod_amount, cur),
             cod_collected=money(row.cod_collected, cur) if row.cod_collected is not None
             else None, cod_collected_at=row.cod_collected_at,
-            recipient=ShipmentRecipient(name=row.recipient_name, phone=row.recipient_phone,
-                                        address=row.recipient_address,
+            recipient=ShipmentRecipient(_name=row.recipient_name, _phone=row.recipient_phone,
+                                        _address=row.recipient_address,
                                         region=row.recipient_region),
             delivery_signer=row.delivery_signer, delivery_proof=row.delivery_proof,
             version=row.version, _pk=row.id, _order_id=row.order_id,
