@@ -60,6 +60,7 @@ _STRAWBERRY = "strawberry-definition"
 # a heavy operation completes its lists in stretches of about this long, the event loop
 # running whatever is ready between them (docs/architecture.md#time-budget)
 SLICE_SECONDS = 0.005  # read at use: tests set it
+PAUSE_RATIO = 2.0  # the pause after a stretch, in stretches: a third of the loop at most
 # strawberry's own `is_type_of` (an isinstance test that ignores the info argument)
 _STRAWBERRY_IS_TYPE_OF = "_get_is_type_of.<locals>.is_type_of"
 
@@ -244,8 +245,8 @@ class ObjectCompletion:
                               completed: list[Any], pending: list[int]) -> list[Any]:
         """The rest of a heavy operation's list, after the event loop has run what is ready
         (docs/architecture.md#time-budget)."""
-        # as long a pause as the stretch: a heavy operation has at most half the event loop
-        await asyncio.sleep(SLICE_SECONDS)
+        # a pause twice as long as the stretch: a heavy operation has a third of the loop
+        await asyncio.sleep(SLICE_SECONDS * PAUSE_RATIO)
         self.slice_ends = time.monotonic() + SLICE_SECONDS
         rest = self._complete_items(parent_type, details, field, info, path, items,
                                     field_name, start, completed, pending)
