@@ -124,18 +124,21 @@ def list_customers(
     session: Session, principal: Principal, flt: CustomerFilter, sort: CustomerSort,
     page: PageRequest,
 ) -> Page[Customer]:
-    stmt = filtered(session, principal, flt)
     if sort is CustomerSort.SPEND_DESC:  # the cursor holds the spend: selected beside it
-        stmt = stmt.add_columns(_SPEND, Customer.id.label("id"))
+        stmt = filtered(session, principal, flt,
+                        select(Customer, _SPEND, Customer.id.label("id")))
         found = paginate(session, stmt, _SORTS[sort], page, Customer.id)
         return dataclasses.replace(found, items=[row[0] for row in found.items])
-    return paginate(session, stmt, _SORTS[sort], page, Customer.id)
+    return paginate(session, filtered(session, principal, flt), _SORTS[sort], page,
+                    Customer.id)
 
 
-def filtered(session: Session, principal: Principal, flt: CustomerFilter):  # noqa: ANN201
+def filtered(session: Session, principal: Principal, flt: CustomerFilter,  # noqa: ANN201
+             base: Any = None):
     """The list's statement: the principal's customers that match `flt` (the list and the
-    bulk export read the same rows: app/exports/)."""
-    return where(scope(select(Customer), principal), _search(session, principal, flt.search),
+    bulk export read the same rows: app/exports/), selecting `base` (the customers)."""
+    base = select(Customer) if base is None else base
+    return where(scope(base, principal), _search(session, principal, flt.search),
                  equal(Customer.tier, flt.tier), equal(Customer.status, flt.status),
                  equal(Customer.region, flt.region), equal(Customer.owner_id, flt.owner_id),
                  in_period(Customer.created_at, flt.created_after, flt.created_before))
