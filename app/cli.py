@@ -223,7 +223,7 @@ def _cmd_report_weekly(args: argparse.Namespace) -> int:
                     settings.analytics_max_scan_rows)
     page = runner.read_sync(service.weekly_page, (
         SYSTEM, args.week, choose(args.lang), settings.analytics_time_zone, limits,
-        datetime.now(UTC).replace(tzinfo=None)), {})
+        datetime.now(UTC)), {})
     args.out.write_text(page, encoding="utf-8")
     print(f"wrote {args.out} ({len(page.encode())} bytes)")
     return 0

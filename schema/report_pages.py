@@ -41,7 +41,7 @@ async def weekly_report(request: Request) -> Response:
         page = await state.analytics_runner.read(
             service.weekly_page, principal, request.query_params.get("week"), lang,
             state.settings.analytics_time_zone, limits_from(state.settings),
-            datetime.now(UTC).replace(tzinfo=None))
+            datetime.now(UTC))
     except DomainError as exc:
         forbidden = exc.code is ErrorCode.FORBIDDEN
         return _error(403 if forbidden else 400, exc.code.value, exc.message)

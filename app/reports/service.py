@@ -4,7 +4,7 @@ services (analytics, inventory, tickets, surveys), never SQL of its own
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlmodel import Session
@@ -72,13 +72,19 @@ def weekly(session: Session, principal: Principal, week: IsoWeek, zone: str,
                                   None if r.values[Measure.ON_TIME_RATE] is None
                                   else float(r.values[Measure.ON_TIME_RATE]))
                        for r in shipped), key=lambda c: c.carrier)
+    # tickets and surveys take aware UTC instants, as their GraphQL fields pass them
+    start, end = _aware(w.start), _aware(w.end)
     return WeeklyReport(
         week=week, zone=zone, first_day=monday, end_day=monday + timedelta(days=7),
         revenue=revenue, orders=orders, days=days, weeks=weeks, top_products=top_products,
         top_customers=top_customers, stock_alerts=_stock_alerts(session, principal),
         carriers=carriers,
-        tickets=sla_report(session, principal, w.start, w.end, now).overall,
-        satisfaction=surveys.satisfaction(session, w.start, w.end, None).total)
+        tickets=sla_report(session, principal, start, end, _aware(now)).overall,
+        satisfaction=surveys.satisfaction(session, start, end, None).total)
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _stock_alerts(session: Session, principal: Principal) -> list[StockAlert]:

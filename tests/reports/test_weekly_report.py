@@ -6,13 +6,14 @@ the database holds:
 * revenue 2,000.00 from two orders: 1,234.50 on Monday 10:00 and 765.50 on Wednesday
   (local); a cancelled order of 999 does not count; 300.00 the week before (trend only);
 * carrier "K" took two parcels, one on time: 50.0%;
-* a level of the week's product at 0 available against a safety stock of 5."""
+* a level of the week's product at 0 available against a safety stock of 5;
+* one ticket opened on Tuesday, answered 30 minutes later (median first response 30.0)."""
 
 from __future__ import annotations
 
 import argparse
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from app.inventory.models import StockLevel, Warehouse
 from app.reports import service, weeks
 from app.reports.models import IsoWeek
 from app.shipping.models import Carrier, Shipment
+from app.tickets import service as tickets
 from tests.analytics.fixture import _id, at, order, product
 from tests.support import unique
 
@@ -58,7 +60,12 @@ def fx(factory):  # noqa: ANN001, ANN201
         _id(uow, StockLevel, product_id=p1, warehouse_id=wh, on_hand=0, safety_stock=5)
         return names
 
-    return factory.write(write)
+    factory.write(write)
+    ticket = factory.write(tickets.create_ticket, {"customer_id": cust, "subject": "Report",
+                                                   "kind": "INQUIRY"},
+                           now=at("2018-03-06T01:00:00"))
+    factory.write(tickets.reply, ticket.id, "On it", now=at("2018-03-06T01:30:00"))
+    return names
 
 
 def _product_model():  # noqa: ANN202
@@ -121,6 +128,7 @@ async def test_manager_gets_the_week_in_chinese(api, factory, fx) -> None:  # no
     assert ">300<" in page  # the week before, on the trend line
     assert fx["product"] in page and "2,000.00" in _section(page, "top_products")
     assert "50.0%" in _section(page, "delivery") and fx["carrier"] in page
+    assert "30.0" in _section(page, "tickets")
     stock = _section(page, "stock")
     assert fx["product"] in stock or stock.count("<tr>") > service.ALERTS
     # no external asset: nothing fetched from anywhere
@@ -154,7 +162,7 @@ async def test_english(api, factory, fx) -> None:  # noqa: ANN001
 async def test_default_week_is_the_last_complete_one(api, factory) -> None:  # noqa: ANN001
     r = await _get(api, factory.user("ADMIN").token)
     assert r.status_code == 200
-    expected = weeks.last_complete(datetime.now(), "Asia/Shanghai").label
+    expected = weeks.last_complete(datetime.now(UTC), "Asia/Shanghai").label
     assert expected in r.text
 
 
