@@ -84,7 +84,8 @@ def html(report: WeeklyReport, lang: str, generated: datetime) -> str:
                  f'<p class="note">{escape(t["stock_note"])}</p>')
     alerts = r.stock_alerts
     parts.append(svg.hbars([f"{a.product} / {a.warehouse}" for a in alerts],
-                           [float(max(a.available, 0)) for a in alerts], t["available"]))
+                           [float(a.safety_stock - max(a.available, 0)) for a in alerts],
+                           t["shortfall"]))
     parts.append(_table([t["product"], t["sku"], t["warehouse"], t["available"], t["safety"]],
                         [[a.product, a.sku, a.warehouse, str(a.available),
                           str(a.safety_stock)] for a in alerts], {3, 4}, t["none"]))

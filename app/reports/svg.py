@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from html import escape
 
 W, H = 560, 220
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 64, 36, 16, 40  # RIGHT: room for the last value's label
 
 
 def _num(v: float) -> str:
