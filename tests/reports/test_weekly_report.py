@@ -210,3 +210,24 @@ def test_system_principal_reads_and_others_are_refused(runner) -> None:  # noqa:
         runner.read_sync(service.weekly_page, (Principal(user_id=1, role=Role.ANALYST), WEEK,
                                                "en", "Asia/Shanghai", Limits(),
                                                datetime(2018, 3, 20)), {})
+
+
+async def test_an_empty_week_renders(api, factory) -> None:  # noqa: ANN001
+    """A week without orders, parcels, tickets or surveys: zeros, dashes and "no data",
+    every chart still drawn."""
+    r = await _get(api, factory.user("MANAGER").token, week="2001-W02", lang="en")
+    assert r.status_code == 200
+    page = r.text
+    assert "No data" in _section(page, "top_products") and "<svg" in _section(page, "delivery")
+    assert "Tickets opened<b>0</b>" in page and "Breach rate<b>-</b>" in page
+
+
+def test_svg_escapes_and_handles_no_rows() -> None:
+    from app.reports import svg
+
+    drawn = svg.hbars(['<b>"A" & B</b>'], [3.0], "t<i>")
+    assert "&lt;b&gt;&quot;A&quot; &amp; B&lt;/b&gt;" in drawn and "<b>" not in drawn
+    assert "<title>t&lt;i&gt;</title>" in drawn
+    for chart in (svg.bars([], [], "x"), svg.line([], [], "x"), svg.hbars([], [], "x")):
+        assert chart.startswith("<svg") and chart.endswith("</svg>")
+    assert 'height="0.0"' in svg.bars(["a"], [0.0], "zero")  # all zero: no division by 0
