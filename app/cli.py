@@ -1,6 +1,7 @@
 """The `crm` command: migrate, seed demo data, manage users, issue tokens, check delayed
 parcels and activities, deliver outgoing webhooks, recompute customer segments, serve,
-simulate carriers' webhooks, rotate the data key, back up and restore the database.
+simulate carriers' webhooks, write the weekly report, rotate the data key, back up and
+restore the database.
 
 A composition root: its units of work run once the app is plugged into persistence
 (`_runner`, app/composition.py; docs/architecture.md#layers)."""
@@ -201,6 +202,33 @@ def _cmd_check_reminders(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report_weekly(args: argparse.Namespace) -> int:
+    """The weekly management report as an HTML file, as the system principal (ADMIN), read
+    from the analytics database (docs/architecture.md#reports)."""
+    from datetime import UTC, datetime
+
+    from app.analytics.rules import Limits
+    from app.auth.principal import SYSTEM
+    from app.reports import service
+    from app.reports.labels import choose
+
+    settings = get_settings()
+    runner = _runner()
+    if settings.analytics_database_url:
+        from app.persistence.db import Database
+        from app.persistence.uow import Runner
+
+        runner = Runner(Database(settings.analytics_database_url, keyring=settings.keyring))
+    limits = Limits(settings.analytics_min_group_size, settings.analytics_max_rows,
+                    settings.analytics_max_scan_rows)
+    page = runner.read_sync(service.weekly_page, (
+        SYSTEM, args.week, choose(args.lang), settings.analytics_time_zone, limits,
+        datetime.now(UTC)), {})
+    args.out.write_text(page, encoding="utf-8")
+    print(f"wrote {args.out} ({len(page.encode())} bytes)")
+    return 0
+
+
 def _cmd_rotate_data_key(args: argparse.Namespace) -> int:
     """Re-encrypt personal data under CRM_DATA_KEY's current key, in batches; run it again
     to finish a run that stopped (docs/architecture.md#personal-data-at-rest)."""
@@ -381,6 +409,16 @@ def _parser() -> argparse.ArgumentParser:
     remind.add_argument("--today", type=_day, help="check as of 00:00 UTC this day "
                         "(default: now)")
     remind.set_defaults(fn=_cmd_check_reminders)
+
+    report = sub.add_parser("report", help="reports").add_subparsers(dest="action",
+                                                                     required=True)
+    weekly = report.add_parser("weekly", help="write the weekly management report (HTML, "
+                               "charts inline) to a file")
+    weekly.add_argument("--out", required=True, type=Path, metavar="FILE")
+    weekly.add_argument("--week", metavar="YYYY-Www", help="the ISO week (default: the last "
+                        "complete week in CRM_ANALYTICS_TIME_ZONE)")
+    weekly.add_argument("--lang", choices=("zh", "en"), default="zh")
+    weekly.set_defaults(fn=_cmd_report_weekly)
 
     rotate = sub.add_parser("rotate-data-key", help="encrypt personal data under "
                             "CRM_DATA_KEY's current key (plain text too), in batches; "

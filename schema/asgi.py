@@ -1,6 +1,7 @@
 """The ASGI application: GraphQL (HTTP + graphql-transport-ws), health and readiness, the
 carriers' webhook (docs/architecture.md#carrier-webhooks), export downloads
-(docs/architecture.md#exports) and, when on, GraphiQL's page and files (schema/graphiql.py).
+(docs/architecture.md#exports), the weekly report (docs/architecture.md#reports) and, when on,
+GraphiQL's page and files (schema/graphiql.py).
 
 `create_app` is a composition root: it plugs the app into persistence first
 (app/composition.py; docs/architecture.md#layers)."""
@@ -43,7 +44,7 @@ from app.persistence.db import Database
 from app.persistence.sqlite.writers import writers
 from app.persistence.uow import Runner
 from app.shipping import inbox, webhooks
-from schema import campaign_links, graphiql
+from schema import campaign_links, graphiql, report_pages
 from schema.build import schema as default_schema
 from schema.core.context import build_context, principal_from_header
 from schema.core.persisted import PersistedQueries, PersistedQueryView
@@ -440,6 +441,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             Route("/exports/{id}", export_download, methods=["GET"]),
             *graphiql.routes(settings),
             *campaign_links.routes(),  # tracking: open pixel, click, unsubscribe
+            *report_pages.routes(),  # GET /reports/weekly
         ],
         middleware=[Middleware(BodyLimit), Middleware(Budget, state=state),
                     Middleware(ResponseMedia)],

@@ -1,0 +1,1 @@
+"""Reports people look at: the weekly management report (docs/architecture.md#reports)."""
