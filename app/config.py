@@ -175,6 +175,9 @@ class Settings:
     exports: bool = True
     export_workers: int = 1
     export_chunk_rows: int = 5000
+    # PostgreSQL CSV exports by COPY (docs/architecture.md#exports): a chunk is bytes there
+    export_copy_chunk_rows: int = 25_000
+    export_copy_streams: int = 2
     export_url_minutes: float = 60.0
     export_retention_hours: float = 24.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -450,6 +453,9 @@ def _export_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "exports": _flag(env, "CRM_EXPORTS", True),
         "export_workers": int(_number(env, "CRM_EXPORT_WORKERS", 1, 1, 16)),
         "export_chunk_rows": int(_number(env, "CRM_EXPORT_CHUNK_ROWS", 5000, 100, 100_000)),
+        "export_copy_chunk_rows": int(_number(env, "CRM_EXPORT_COPY_CHUNK_ROWS", 25_000, 100,
+                                              1_000_000)),
+        "export_copy_streams": int(_number(env, "CRM_EXPORT_COPY_STREAMS", 2, 1, 8)),
         "export_url_minutes": _number(env, "CRM_EXPORT_URL_MINUTES", 60, 1, 7 * 24 * 60),
         "export_retention_hours": _number(env, "CRM_EXPORT_RETENTION_HOURS", 24, 1, 24 * 365),
     }

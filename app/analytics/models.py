@@ -16,6 +16,8 @@ class Source(StrEnum):
     SHIPMENTS = "SHIPMENTS"
     STOCK_MOVEMENTS = "STOCK_MOVEMENTS"
     CUSTOMERS = "CUSTOMERS"
+    TICKETS = "TICKETS"
+    SURVEYS = "SURVEYS"
 
 
 class Grain(StrEnum):
@@ -47,6 +49,20 @@ class Measure(StrEnum):
     UNITS_IN = "UNITS_IN"
     UNITS_OUT = "UNITS_OUT"
     NET_UNITS = "NET_UNITS"
+    # tickets (opened in the window; merged duplicates left out)
+    TICKETS = "TICKETS"
+    RESOLVED = "RESOLVED"
+    RESPONSE_BREACHED = "RESPONSE_BREACHED"
+    RESOLUTION_BREACHED = "RESOLUTION_BREACHED"
+    BREACH_RATE = "BREACH_RATE"
+    AVERAGE_FIRST_RESPONSE_MINUTES = "AVERAGE_FIRST_RESPONSE_MINUTES"
+    AVERAGE_RESOLUTION_MINUTES = "AVERAGE_RESOLUTION_MINUTES"
+    # satisfaction surveys (sent in the window)
+    SURVEYS = "SURVEYS"
+    ANSWERED = "ANSWERED"
+    RESPONSE_RATE = "RESPONSE_RATE"
+    AVERAGE_CSAT = "AVERAGE_CSAT"
+    NPS = "NPS"
 
 
 class Dimension(StrEnum):
@@ -63,10 +79,12 @@ class Dimension(StrEnum):
     CARRIER = "CARRIER"
     WAREHOUSE = "WAREHOUSE"
     KIND = "KIND"
+    PRIORITY = "PRIORITY"
     # personal data: refused for every role that does not read it in full
     CUSTOMER_EMAIL = "CUSTOMER_EMAIL"
     CUSTOMER_PHONE = "CUSTOMER_PHONE"
     SHIP_PHONE = "SHIP_PHONE"
+    AGENT = "AGENT"  # the ticket's assignee, the survey's agent: staff names, masked for ANALYST
 
 
 @dataclass(frozen=True)

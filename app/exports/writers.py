@@ -95,6 +95,12 @@ class ChunkWriter:
         self._append(self._encode(rows))
         return self.file.tell()
 
+    def append(self, data: bytes) -> int:
+        """Append a chunk already encoded (CSV lines from PostgreSQL's COPY); the part's
+        length."""
+        self._append(data)
+        return self.file.tell()
+
     def close(self) -> None:
         self.file.close()
 

@@ -167,20 +167,22 @@ def order_number(session: Session, order_id: int | None) -> str | None:
     return session.execute(select(Order.number).where(Order.id == order_id)).scalar()
 
 
-def _figures(survey_id: Any) -> list[Any]:
+def satisfaction_measures(survey_id: Any) -> dict[str, Any]:
     """sent, answered, CSAT average, NPS (promoters - detractors, % of NPS answers), over
-    distinct surveys (a survey counts once per group however many lines join it)."""
+    distinct surveys (a survey counts once per group however many lines join it): the
+    definitions of the satisfaction report and of analytics' SURVEYS source."""
     answered = Survey.answered_at.is_not(None)
     nps_answers = func.count(func.distinct(case((Survey.nps.is_not(None), survey_id))))
     promoters = func.count(func.distinct(case((Survey.nps >= 9, survey_id))))
     detractors = func.count(func.distinct(case((Survey.nps <= 6, survey_id))))
-    return [
-        func.count(func.distinct(survey_id)).label("sent"),
-        func.count(func.distinct(case((answered, survey_id)))).label("answered"),
-        func.avg(cast(Survey.csat, Float)).label("csat"),
-        (literal(100.0) * (promoters - detractors)
-         / func.nullif(nps_answers, 0)).label("nps"),
-    ]
+    return {"sent": func.count(func.distinct(survey_id)),
+            "answered": func.count(func.distinct(case((answered, survey_id)))),
+            "csat": func.avg(cast(Survey.csat, Float)),
+            "nps": literal(100.0) * (promoters - detractors) / func.nullif(nps_answers, 0)}
+
+
+def _figures(survey_id: Any) -> list[Any]:
+    return [value.label(name) for name, value in satisfaction_measures(survey_id).items()]
 
 
 def _grouped(group_by: GroupBy) -> tuple[Any, Any, list[tuple[Any, Any]]]:

@@ -124,7 +124,8 @@ class AnalyticsQuery:
         "The group-by: `measures` of `source` per combination of `dimensions` (at most 3) "
         "and period, from a declared list (frontend-contract/README.md#analytics). Row "
         "scope as the lists; a personal-data dimension (CUSTOMER_EMAIL, CUSTOMER_PHONE, "
-        "SHIP_PHONE) is refused for roles that see it masked or hidden, and for them groups "
+        "SHIP_PHONE, AGENT) is refused for roles that see it masked or hidden, and for them "
+        "groups "
         "of fewer customers than CRM_ANALYTICS_MIN_GROUP_SIZE are left out."))
     async def aggregate(
         self, info: strawberry.Info,

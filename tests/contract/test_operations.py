@@ -389,6 +389,7 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "analytics/stock-turnover.graphql": ("manager@demo.local", _year),
     "analytics/status-durations.graphql": ("manager@demo.local", _year),
     "analytics/group-by.graphql": ("analyst@demo.local", _group_by),
+    "analytics/service-levels.graphql": ("manager@demo.local", _year),
     "login.graphql": (None, _login),
     "refresh-token.graphql": (None, _refresh),
     "me.graphql": ("customer@demo.local", _none),

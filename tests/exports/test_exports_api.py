@@ -66,7 +66,9 @@ async def world(api, factory):  # noqa: ANN001, ANN201
 
 
 def _settings(settings, chunk: int = 2):  # noqa: ANN001, ANN202
-    return replace(settings, export_chunk_rows=chunk)
+    # one COPY stream on PostgreSQL, so the chunks are those of the Python path
+    return replace(settings, export_chunk_rows=chunk, export_copy_chunk_rows=chunk,
+                   export_copy_streams=1)
 
 
 async def _create(api, token: str, source: str, fields: list[str], fmt: str = "JSONL",  # noqa: ANN001

@@ -23,8 +23,9 @@ from app.analytics.models import (
     Source,
     Window,
 )
+from app.analytics.repository import service_sources, sources
 from app.analytics.repository.localtime import Dialect, as_date
-from app.analytics.repository.sources import NONE, REGISTRY, Dim, SourceSql
+from app.analytics.repository.sources import NONE, Dim, SourceSql
 from app.auth.principal import Principal
 from app.errors import DomainError
 
@@ -32,8 +33,12 @@ CENT = Decimal("0.01")
 MONEY = frozenset({Measure.REVENUE, Measure.AVERAGE_ORDER_VALUE, Measure.DISCOUNTS})
 COUNTS = frozenset({Measure.ORDERS, Measure.PURCHASES, Measure.UNITS, Measure.CUSTOMERS,
                     Measure.LINES, Measure.SHIPMENTS, Measure.DELIVERED, Measure.MOVEMENTS,
-                    Measure.UNITS_IN, Measure.UNITS_OUT, Measure.NET_UNITS})
+                    Measure.UNITS_IN, Measure.UNITS_OUT, Measure.NET_UNITS, Measure.TICKETS,
+                    Measure.RESOLVED, Measure.RESPONSE_BREACHED, Measure.RESOLUTION_BREACHED,
+                    Measure.SURVEYS, Measure.ANSWERED})
 
+REGISTRY = {**sources.REGISTRY, **service_sources.REGISTRY}
+MINUTES = frozenset({Measure.AVERAGE_FIRST_RESPONSE_MINUTES, Measure.AVERAGE_RESOLUTION_MINUTES})
 _SAMPLE = Window("UTC", datetime(2000, 1, 1), datetime(2000, 1, 2), date(2000, 1, 1),
                  date(2000, 1, 2))
 
@@ -147,6 +152,8 @@ def _value(measure: Measure, value: Any) -> Any:
             or measure is not Measure.AVERAGE_ORDER_VALUE else None
     if measure in COUNTS:
         return int(value or 0)
+    if measure in MINUTES:  # as the SLA report; SQLite's julianday leaves 19.999999
+        return None if value is None else round(float(value), 1)
     return None if value is None else round(float(value), 6)
 
 

@@ -76,7 +76,7 @@ def _rep() -> Dim:
     return _named(Customer.owner_id, User, "User", ("customer",))
 
 
-def _customer_dims() -> dict[D, Dim]:
+def customer_dimensions() -> dict[D, Dim]:
     return {
         D.REGION: Dim(Customer.region, Customer.region, ("customer",)),
         D.TIER: Dim(Customer.tier, Customer.tier, ("customer",)),
@@ -130,7 +130,7 @@ def _orders(_dialect: Dialect, purchases_only: bool = False) -> SourceSql:
         dimensions={D.CHANNEL: Dim(Order.channel, Order.channel),
                     D.STATUS: Dim(Order.status, Order.status),
                     D.PAYMENT_METHOD: Dim(Order.payment_method, Order.payment_method),
-                    **_customer_dims(),
+                    **customer_dimensions(),
                     D.SHIP_PHONE: Dim(Order.ship_phone, type_coerce(
                         func.min(Order.ship_phone), Order.ship_phone.type), personal=True)},
         filters=_order_filters(),
@@ -153,7 +153,7 @@ def _order_lines(_dialect: Dialect, _purchases_only: bool = False) -> SourceSql:
         dimensions={D.PRODUCT: _named(OrderLine.product_id, Product, "Product"),
                     D.CATEGORY: Dim(Product.category, Product.category, ("product",)),
                     D.CHANNEL: Dim(Order.channel, Order.channel),
-                    **{k: v for k, v in _customer_dims().items() if not v.personal}},
+                    **{k: v for k, v in customer_dimensions().items() if not v.personal}},
         filters={**_order_filters(), "product_ids": (OrderLine.product_id, ()),
                  "categories": (Product.category, ("product",))},
         scope=lambda stmt, p: customers.of_visible_customers(stmt, p, Order.customer_id))
@@ -231,7 +231,7 @@ def _customers(_dialect: Dialect, _purchases_only: bool = False) -> SourceSql:
                "segment": (CustomerSegment, CustomerSegment.customer_id == Customer.id),
                "rep": (User, User.id == Customer.owner_id)},
         measures={M.CUSTOMERS: func.count()},
-        dimensions={**_customer_dims(), D.STATUS: Dim(Customer.status, Customer.status),
+        dimensions={**customer_dimensions(), D.STATUS: Dim(Customer.status, Customer.status),
                     D.KIND: Dim(Customer.kind, Customer.kind)},
         filters={"regions": (Customer.region, ()), "customer_ids": (Customer.id, ())},
         scope=customers.scope)

@@ -35,7 +35,7 @@ class SourceFilter:
     search: str | None = None
 
 
-def _filtered(session: Session, principal: Principal, source: ExportSource,
+def source_statement(session: Session, principal: Principal, source: ExportSource,
               flt: SourceFilter) -> Any:
     """The list's statement of `source` for this principal and filter."""
     period = {"created_after": flt.created_after, "created_before": flt.created_before}
@@ -57,15 +57,16 @@ def _filtered(session: Session, principal: Principal, source: ExportSource,
         warehouse_id=flt.warehouse_id, kinds=flt.statuses or None, **period))
 
 
-def _narrowed(stmt: Any, model: Any, columns: list[Any]) -> Any:
-    narrowed = select(*columns).select_from(model)
-    return narrowed.where(stmt.whereclause) if stmt.whereclause is not None else narrowed
+def narrowed(stmt: Any, model: Any, columns: list[Any]) -> Any:
+    """`columns` of `model` under the list statement's conditions."""
+    out = select(*columns).select_from(model)
+    return out.where(stmt.whereclause) if stmt.whereclause is not None else out
 
 
 def count_rows(session: Session, principal: Principal, source: ExportSource,
                flt: SourceFilter) -> int:
     model = SOURCES[source].model
-    stmt = _narrowed(_filtered(session, principal, source, flt), model, [func.count()])
+    stmt = narrowed(source_statement(session, principal, source, flt), model, [func.count()])
     return int(session.execute(stmt).scalar_one())
 
 
@@ -79,7 +80,7 @@ def read_chunk(session: Session, principal: Principal, source: ExportSource,
     owner = spec.owner if spec.owner is not None else null()
     columns = [spec.model.id, owner, *(type_coerce(f.column, NullType()).label(f.header)
                                        if f.kind in RAW_KINDS else f.column for f in fields)]
-    stmt = _narrowed(_filtered(session, principal, source, flt), spec.model, columns)
+    stmt = narrowed(source_statement(session, principal, source, flt), spec.model, columns)
     stmt = stmt.where(spec.model.id > after_id).order_by(spec.model.id).limit(limit)
     # Core, not the ORM's execution: plain rows, no ORM loading step per row
     return session.connection().execute(stmt).all()
