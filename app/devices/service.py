@@ -18,7 +18,7 @@ from app.persistence.columns import utcnow
 from app.persistence.uow import UnitOfWork
 
 MAX_PER_USER = 20
-MAX_TOKEN = 254
+MAX_TOKEN = 240  # stored as "<platform>:<token>" in notification.recipient (254)
 
 
 def _user_id(principal: Principal) -> int:
