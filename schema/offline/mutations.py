@@ -3,7 +3,6 @@ result of each (docs/architecture.md#offline-writes-and-push)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 import strawberry
@@ -15,20 +14,9 @@ from schema.core.errors import UserError, user_errors
 from schema.core.writes import run_read, run_write
 from schema.customers.types import Contact
 from schema.offline.inputs import SyncOperationInput, operation_from
+from schema.offline.types import Outcome, SyncStatus
 from schema.orders.types import Order
 
-
-class _Status(StrEnum):
-    APPLIED = "APPLIED"
-    REPLAYED = "REPLAYED"
-    CONFLICT = "CONFLICT"
-    REJECTED = "REJECTED"
-
-
-SyncStatus = strawberry.enum(_Status, name="SyncStatus", description=(
-    "APPLIED: done now. REPLAYED: done before (same id, or a create's known clientId); the "
-    "object as it is now. CONFLICT: expectedVersion is stale; serverVersion and the object "
-    "are the server's. REJECTED: not done (see userErrors); drop it or fix and resend."))
 _TYPES: dict[str, Any] = {"Activity": Activity, "Contact": Contact, "Order": Order}
 
 
@@ -52,7 +40,7 @@ class SyncPushPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _result(inp: SyncOperationInput, status: _Status, entity_type: str | None = None,
+def _result(inp: SyncOperationInput, status: Outcome, entity_type: str | None = None,
             row: Any = None, errors: list[UserError] | None = None) -> SyncOperationResult:
     out = SyncOperationResult(id=inp.id, status=status, client_id=inp.client_id,
                               user_errors=errors or [])
@@ -66,15 +54,15 @@ async def _push(info: strawberry.Info, inp: SyncOperationInput) -> SyncOperation
     try:
         op = operation_from(inp)
     except DomainError as exc:
-        return _result(inp, _Status.REJECTED, errors=user_errors(exc))
+        return _result(inp, Outcome.REJECTED, errors=user_errors(exc))
     applied, errors = await run_write(info, service.apply_operation, op)
     if applied is not None:
-        status = _Status.REPLAYED if applied.replayed else _Status.APPLIED
+        status = Outcome.REPLAYED if applied.replayed else Outcome.APPLIED
         return _result(inp, status, applied.entity_type, applied.row)
     if any(e.code is ErrorCode.CONFLICT for e in errors):
         row = await run_read(info, service.current, info.context.principal, op)
-        return _result(inp, _Status.CONFLICT, service.ENTITY[op.kind], row, errors)
-    return _result(inp, _Status.REJECTED, errors=errors)
+        return _result(inp, Outcome.CONFLICT, service.ENTITY[op.kind], row, errors)
+    return _result(inp, Outcome.REJECTED, errors=errors)
 
 
 @strawberry.type
