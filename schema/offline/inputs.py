@@ -4,6 +4,7 @@ operations (docs/architecture.md#offline-writes-and-push)."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import strawberry
 
@@ -103,8 +104,8 @@ def _data(kind: Kind, value: object) -> tuple[object, str | None, int | None]:
         case Kind.CONTACT_UPDATE:
             return provided(value), None, None
         case Kind.ORDER_DRAFT_CREATE:
-            value.idempotency_key = None  # type: ignore[attr-defined]
-            return draft_from(value), None, None  # type: ignore[arg-type]
+            draft = replace(draft_from(value), idempotency_key=None)  # type: ignore[arg-type]
+            return draft, None, None
         case Kind.ORDER_DRAFT_UPDATE:
             changes, version = changes_from(value)  # type: ignore[arg-type]
             return changes, None, version
