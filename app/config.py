@@ -92,6 +92,11 @@ class Settings:
     smtp_starttls: bool = False
     sms_url: str | None = None
     sms_token: str | None = None
+    # br/gzip responses from this size (docs/architecture.md#offline-writes-and-push); 0: off
+    compress_min_bytes: int = 1024
+    # push provider gateway (docs/architecture.md#offline-writes-and-push): unset, no PUSH rows
+    push_url: str | None = None
+    push_token: str | None = None
     notify_max_attempts: int = 5
     notify_retry_seconds: float = 30.0
     notify_poll_seconds: float = 5.0
@@ -316,6 +321,9 @@ def _events_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "smtp_starttls": env.get("CRM_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
         "sms_url": env.get("CRM_SMS_URL") or None,
         "sms_token": env.get("CRM_SMS_TOKEN") or None,
+        "compress_min_bytes": int(_number(env, "CRM_COMPRESS_MIN_BYTES", 1024, 0, 10**9)),
+        "push_url": env.get("CRM_PUSH_URL") or None,
+        "push_token": env.get("CRM_PUSH_TOKEN") or None,
         "notify_max_attempts": int(_number(env, "CRM_NOTIFY_MAX_ATTEMPTS", 5, 1, 100)),
         "notify_retry_seconds": _number(env, "CRM_NOTIFY_RETRY_SECONDS", 30, 0.01, 86400),
         "notify_poll_seconds": _number(env, "CRM_NOTIFY_POLL_SECONDS", 5, 0.05, 3600),

@@ -8,6 +8,7 @@ from app.auth.models import RefreshToken, User, UserWarehouse
 from app.campaigns.models import Campaign, CampaignRecipient
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
+from app.devices.models import Device
 from app.events.models import OutboxConsumer, OutboxEvent
 from app.exports.models import ExportJob
 from app.integrations.models import (
@@ -18,6 +19,7 @@ from app.integrations.models import (
 )
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.notifications.models import Notification, NotificationPreference
+from app.offline.models import ClientReference
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.payments.models import Payment
 from app.persistence.models import IdempotencyRecord
@@ -64,5 +66,5 @@ __all__ = [
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
     "CustomerSegment", "SavedSegment", "OrderReminder", "Survey", "Campaign",
-    "CampaignRecipient", "ExportJob",
+    "CampaignRecipient", "ExportJob", "Device", "ClientReference",
 ]

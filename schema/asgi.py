@@ -46,6 +46,7 @@ from app.persistence.uow import Runner
 from app.shipping import inbox, webhooks
 from schema import campaign_links, graphiql, report_pages
 from schema.build import schema as default_schema
+from schema.core.compression import Compression
 from schema.core.context import build_context, principal_from_header
 from schema.core.persisted import PersistedQueries, PersistedQueryView
 from schema.metrics import Metrics, error_codes, metrics_endpoint, operation_name
@@ -443,7 +444,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             *campaign_links.routes(),  # tracking: open pixel, click, unsubscribe
             *report_pages.routes(),  # GET /reports/weekly
         ],
-        middleware=[Middleware(BodyLimit), Middleware(Budget, state=state),
+        middleware=[Middleware(Compression, minimum_size=settings.compress_min_bytes),
+                    Middleware(BodyLimit), Middleware(Budget, state=state),
                     Middleware(ResponseMedia)],
         lifespan=lifespan,
     )

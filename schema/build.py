@@ -21,6 +21,8 @@ from schema.core.node import Node, resolve_node
 from schema.core.permissions import forbidden
 from schema.customers.mutations import CustomerMutation
 from schema.customers.queries import CustomerQuery
+from schema.devices.mutations import DeviceMutation
+from schema.devices.queries import DeviceQuery
 from schema.engine import install
 from schema.exports.mutations import ExportMutation
 from schema.exports.queries import ExportQuery
@@ -31,6 +33,7 @@ from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
 from schema.notifications.mutations import NotificationMutation
 from schema.notifications.queries import NotificationQuery
+from schema.offline.mutations import OfflineMutation
 from schema.orders.mutations.intake import IntakeMutation
 from schema.orders.mutations.workflow import OrderMutation
 from schema.orders.queries import OrderQuery
@@ -85,7 +88,7 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery, AnalyticsQuery,
                        ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery,
-                       ExportQuery]
+                       ExportQuery, DeviceQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
@@ -93,7 +96,7 @@ MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, Cata
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
                          ActivityMutation, QuoteMutation, TicketMutation, SurveyMutation,
-                         CampaignMutation, ExportMutation]
+                         CampaignMutation, ExportMutation, OfflineMutation, DeviceMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
                               ActivitySubscription, TicketSubscription, ExportSubscription]
 

@@ -151,9 +151,13 @@ def update_activity(uow: UnitOfWork, activity_id: int, data: dict[str, Any],
     return activity
 
 
-def complete_activity(uow: UnitOfWork, activity_id: int, outcome: str | None) -> Activity:
+def complete_activity(uow: UnitOfWork, activity_id: int, outcome: str | None,
+                      expected_version: int | None = None) -> Activity:
     _validate({"outcome": outcome}, creating=False)
     activity = _load(uow, activity_id)
+    if expected_version is not None and expected_version != activity.version:
+        raise Conflict(f"activity changed (version {activity.version}); reload and retry",
+                       field=["expectedVersion"])
     if activity.status != ActivityStatus.OPEN.value:
         raise InvalidTransition("activity", activity.status, "complete")
     before = snapshot(activity)

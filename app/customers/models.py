@@ -80,6 +80,8 @@ class Contact(SQLModel, table=True):
     phone_hash: str | None = lookup_field("phone", "phone")
     is_primary: bool = False
     created_at: datetime = timestamp_field()
+    # checked against expectedVersion: offline edits (architecture.md#offline-writes-and-push)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class Address(SQLModel, table=True):

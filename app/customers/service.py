@@ -168,12 +168,17 @@ def add_contact(uow: UnitOfWork, customer_id: int, data: dict[str, Any]) -> Cont
     return contact
 
 
-def update_contact(uow: UnitOfWork, contact_id: int, data: dict[str, Any]) -> Contact:
+def update_contact(uow: UnitOfWork, contact_id: int, data: dict[str, Any],
+                   expected_version: int | None = None) -> Contact:
     _validate_contact(data, creating=False)
     contact = _owned_child(uow, Contact, contact_id, "contact")
+    if expected_version is not None and expected_version != contact.version:
+        raise Conflict(f"contact changed (version {contact.version}); reload and retry",
+                       field=["expectedVersion"])
     before = snapshot(contact)
     for key, value in data.items():
         setattr(contact, key, value)
+    contact.version += 1
     uow.session.add(contact)
     if contact.is_primary:
         _single_flag(uow.session, Contact, contact.customer_id, "is_primary", contact.id)

@@ -22,7 +22,13 @@ from app.events.relay import OutboxRelay
 from app.exports.jobs import ExportWorker
 from app.integrations.dispatcher import WebhookDispatcher
 from app.integrations.fanout import WebhookFanout
-from app.notifications.channels import Channel, EmailChannel, SmsChannel, Unconfigured
+from app.notifications.channels import (
+    Channel,
+    EmailChannel,
+    PushChannel,
+    SmsChannel,
+    Unconfigured,
+)
 from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
 from app.notifications.planning import NotificationPlanner
 from app.persistence.db import Database
@@ -54,7 +60,10 @@ def make_channels(settings: Settings) -> dict[str, Channel]:
     sms: Channel = Unconfigured("SMS (CRM_SMS_URL)")
     if settings.sms_url:
         sms = SmsChannel(url=settings.sms_url, token=settings.sms_token)
-    return {"EMAIL": email, "SMS": sms}
+    push: Channel = Unconfigured("push (CRM_PUSH_URL)")
+    if settings.push_url:
+        push = PushChannel(url=settings.push_url, token=settings.push_token)
+    return {"EMAIL": email, "SMS": sms, "PUSH": push}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Delivery channels: EMAIL over SMTP, SMS through an HTTP provider.
+"""Delivery channels: EMAIL over SMTP, SMS and PUSH through HTTP providers.
 
 Senders are synchronous (they run in a worker thread) and raise DeliveryError;
 `permanent` failures are not retried (a refused address, a 4xx from the provider).
@@ -98,18 +98,42 @@ class SmsChannel:
     timeout: float = 10.0
 
     def send(self, notification: Notification) -> None:
-        body = orjson.dumps({"to": notification.recipient, "message": notification.body,
-                             "reference": str(notification.id)})
-        headers = {"content-type": "application/json"}
-        if self.token:
-            headers["authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                response.read(4096)
-        except urllib.error.HTTPError as exc:
-            retryable = exc.code in (408, 429) or exc.code >= 500
-            raise DeliveryError(f"SMS provider answered HTTP {exc.code}",
-                                permanent=not retryable) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise DeliveryError(f"SMS provider unreachable: {exc}") from None
+        post_json(self.url, self.token, self.timeout, "SMS provider", {
+            "to": notification.recipient, "message": notification.body,
+            "reference": str(notification.id)})
+
+
+@dataclass(frozen=True)
+class PushChannel:
+    """POSTs {"to", "platform", "title", "body", "reference"} as JSON to a push gateway
+    (one in front of APNs and FCM); any 2xx means accepted. The recipient is stored as
+    "<platform>:<device token>" (app/notifications/pushes.py)."""
+
+    url: str
+    token: str | None = None
+    timeout: float = 10.0
+
+    def send(self, notification: Notification) -> None:
+        platform, _, device = notification.recipient.partition(":")
+        post_json(self.url, self.token, self.timeout, "push gateway", {
+            "to": device, "platform": platform, "title": notification.subject,
+            "body": notification.body, "reference": str(notification.id)})
+
+
+def post_json(url: str, token: str | None, timeout: float, what: str, payload: dict) -> None:
+    """POST `payload`; a 408, 429 or 5xx answer and an unreachable host are retried, any
+    other error status is permanent."""
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=orjson.dumps(payload), headers=headers,
+                                     method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            response.read(4096)
+    except urllib.error.HTTPError as exc:
+        retryable = exc.code in (408, 429) or exc.code >= 500
+        raise DeliveryError(f"{what} answered HTTP {exc.code}",
+                            permanent=not retryable) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise DeliveryError(f"{what} unreachable: {exc}") from None

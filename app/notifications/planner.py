@@ -25,7 +25,7 @@ from app.config import Settings
 from app.events import topics
 from app.events.bus import DomainEvent
 from app.events.repository import consumers, outbox
-from app.notifications import proactive
+from app.notifications import proactive, pushes
 from app.notifications import repository as repo
 from app.notifications.reads import Plan, Reads
 from app.notifications.repository import Status
@@ -305,6 +305,8 @@ def plan(session: Session, events: list[DomainEvent], settings: Settings | None 
             row["event_id"] = event.id
             reads.planned.add((row["template"], row["source_key"]))
         planned += made
+    if reads.settings.push_url and planned:
+        planned += pushes.push_rows(reads, planned)
     return planned
 
 

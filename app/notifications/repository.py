@@ -22,8 +22,8 @@ from app.persistence.repository import Page, PageRequest, equal, paginate, sort_
 from app.returns.models import ReturnRequest
 from app.shipping.models import Carrier, Shipment, ShipmentException, TrackingEvent
 
-CHANNELS = ("EMAIL", "SMS", "IN_APP")
-SENDABLE = ("EMAIL", "SMS")  # IN_APP is delivered by being stored
+CHANNELS = ("EMAIL", "SMS", "IN_APP", "PUSH")
+SENDABLE = ("EMAIL", "SMS", "PUSH")  # IN_APP is delivered by being stored
 
 
 class Status(StrEnum):

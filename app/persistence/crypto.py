@@ -145,9 +145,11 @@ def keyring_from(spec: str | None) -> Keyring | None:
 
 def normalize(kind: str, value: str | None) -> str:
     """What exact-match means: e-mails ignore case; phones ignore spaces, dashes, dots and
-    parentheses (the rest, a leading + included, must match)."""
+    parentheses (the rest, a leading + included, must match); push tokens match exactly."""
     if not value:
         return ""
+    if kind == "token":
+        return value.strip()
     if kind == "email":
         return value.strip().lower()
     return re.sub(r"[\s\-.()]", "", value)

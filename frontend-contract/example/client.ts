@@ -33,6 +33,12 @@ import {
   LeadListDocument,
   LoginDocument,
   MeDocument,
+  MobileDeviceRegisterDocument,
+  MobileMyAgendaDocument,
+  MobileMyCustomersDocument,
+  MobileOfflinePushDocument,
+  MobileOrderStatusDocument,
+  MobileShipmentTrackingDocument,
   MyAgendaDocument,
   NetworkPerformanceDocument,
   OnTimeByCarrierDocument,
@@ -65,6 +71,7 @@ import {
   TopCustomersDocument,
   WebhookAdminDocument,
 } from '../generated/graphql';
+import type { SyncOperationInput } from '../generated/graphql';
 
 export interface GraphQLErrorPayload {
   message: string;
@@ -467,4 +474,39 @@ export async function exportJob(session: Session, id: string) {
 export async function exportJobs(session: Session) {
   const data = await execute(session, ExportJobsDocument, { first: 20 });
   return data.exportJobs.edges.map((e) => [e.node.id, e.node.status] as const);
+}
+
+// Mobile: lean screens, offline writes, push (docs/architecture.md#offline-writes-and-push)
+export async function mobileScreens(session: Session, from: string, to: string) {
+  const customers = (await execute(session, MobileMyCustomersDocument, {})).customers.nodes;
+  const agenda = (await execute(session, MobileMyAgendaDocument, { from, to })).myAgenda.nodes;
+  const orders = (await execute(session, MobileOrderStatusDocument, {})).orders.nodes;
+  const parcels = (await execute(session, MobileShipmentTrackingDocument, {})).shipments.nodes;
+  return { customers: customers.length, agenda: agenda.length, orders, parcels };
+}
+
+/** A queued offline write: `id` (a UUID made when it was queued) is its idempotency key. */
+export type QueuedOperation = SyncOperationInput;
+
+/**
+ * Push the queue and keep what still needs the user: the whole queue may be sent again
+ * after a lost answer (each operation applies once). APPLIED / REPLAYED are done; CONFLICT
+ * comes back with the server's version to merge and requeue under a new id with that
+ * expectedVersion; REJECTED is dropped and shown.
+ */
+export async function pushQueue(session: Session, queue: QueuedOperation[]) {
+  const payload = (await execute(session, MobileOfflinePushDocument, {
+    operations: queue.slice(0, 100),
+  })).syncPush;
+  const conflicts = payload.results.filter((r) => r.status === 'CONFLICT');
+  const rejected = payload.results.filter((r) => r.status === 'REJECTED');
+  const settled = new Set(payload.results.map((r) => r.id));
+  return { remaining: queue.filter((op) => !settled.has(op.id)), conflicts, rejected };
+}
+
+export async function registerDevice(session: Session, token: string) {
+  const payload = (await execute(session, MobileDeviceRegisterDocument, {
+    token, platform: 'ANDROID', name: null,
+  })).deviceRegister;
+  return payload.device?.id ?? null;
 }

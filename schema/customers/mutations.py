@@ -3,6 +3,8 @@ parse the input, call one service, map the result."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.customers import service
@@ -71,10 +73,13 @@ class CustomerMutation:
                             ContactPayload, Contact, "contact")
 
     @strawberry.mutation()
-    async def customer_contact_update(self, info: strawberry.Info, id: strawberry.ID,
-                                      input: ContactInput) -> ContactPayload:
+    async def customer_contact_update(
+            self, info: strawberry.Info, id: strawberry.ID, input: ContactInput,
+            expected_version: Annotated[int | None, strawberry.argument(
+                description="The contact's version the change was made on: another is a "
+                "CONFLICT (offline edits).")] = None) -> ContactPayload:
         return await _child(info, service.update_contact, id, "Contact", input,
-                            ContactPayload, Contact, "contact")
+                            ContactPayload, Contact, "contact", expected_version)
 
     @strawberry.mutation()
     async def customer_contact_remove(self, info: strawberry.Info,
@@ -101,13 +106,14 @@ class CustomerMutation:
                             AddressPayload, Address, "address")
 
 
-async def _child(info, fn, raw_id, id_type, inp, payload_cls, type_cls, attr):  # noqa: ANN001, ANN202
+async def _child(info, fn, raw_id, id_type, inp, payload_cls, type_cls, attr,  # noqa: ANN001, ANN202
+                 *extra):  # noqa: ANN002
     """Contacts and addresses share one shape: id -> service -> payload."""
     field = "customerId" if id_type == "Customer" else "id"
     try:
         pk = parse_id(raw_id, id_type, field)
     except DomainError as exc:
         return payload_cls(user_errors=user_errors(exc))
-    args = (pk,) if inp is None else (pk, provided(inp))
+    args = (pk,) if inp is None else (pk, provided(inp), *extra)
     row, errors = await run_write(info, fn, *args)
     return payload_cls(**{attr: type_cls.from_row(row) if row else None}, user_errors=errors)

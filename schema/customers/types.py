@@ -53,6 +53,8 @@ class Contact(Node):
     title: str
     is_primary: bool
     created_at: datetime
+    version: int = strawberry.field(description="Bumped by every change: send it back as "
+                                    "expectedVersion to detect a conflicting edit.")
     _email: strawberry.Private[str | None]
     _phone: strawberry.Private[str | None]
     _customer_id: strawberry.Private[int]
@@ -68,7 +70,8 @@ class Contact(Node):
     @classmethod
     def from_row(cls, row: m.Contact) -> Contact:
         return cls(id=gid("Contact", row.id), name=row.name, title=row.title,
-                   is_primary=row.is_primary, created_at=row.created_at, _email=row.email,
+                   is_primary=row.is_primary, created_at=row.created_at, version=row.version,
+                   _email=row.email,
                    _phone=row.phone, _customer_id=row.customer_id)
 
 

@@ -30,6 +30,7 @@ class NotificationPreferencesUpdateInput:
     email: bool | None = None
     sms: bool | None = None
     in_app: bool | None = None
+    push: bool | None = None
     opt_out: bool | None = strawberry.field(
         default=None, description="true switches every channel off; false switches all on.")
 
@@ -55,7 +56,8 @@ def changes_from(inp: NotificationPreferencesUpdateInput) -> dict[str, bool]:
     changes: dict[str, bool] = {}
     if inp.opt_out is not None:
         changes = dict.fromkeys(repo.CHANNELS, not inp.opt_out)
-    for channel, value in (("EMAIL", inp.email), ("SMS", inp.sms), ("IN_APP", inp.in_app)):
+    for channel, value in (("EMAIL", inp.email), ("SMS", inp.sms), ("IN_APP", inp.in_app),
+                           ("PUSH", inp.push)):
         if value is not None:
             changes[channel] = value
     if not changes:

@@ -36,6 +36,7 @@ class NotificationChannel(Enum):
     EMAIL = "EMAIL"
     SMS = "SMS"
     IN_APP = "IN_APP"
+    PUSH = "PUSH"
 
 
 @strawberry.type(description="A message to a customer or staff member, with its delivery state.")
@@ -59,6 +60,9 @@ class Notification(Node):
 
     @strawberry.field(description=CONTACT_RULE, directives=visibility(CONTACT_RULE))
     def recipient(self, info: strawberry.Info) -> str | None:
+        if self.channel is NotificationChannel.PUSH:  # "<platform>:<token>": never the token
+            platform, _, token = self._recipient.partition(":")
+            return f"{platform}:…{token[-4:]}"
         return contact_value(info, self._recipient) if self._recipient else None
 
     @strawberry.field(description="The customer it was sent to (null for staff alerts).")
@@ -86,15 +90,17 @@ class NotificationPreferences:
     email: bool
     sms: bool
     in_app: bool
+    push: bool = strawberry.field(description="Push notifications to the customer's "
+                                  "registered devices.")
 
     @strawberry.field(description="True when every channel is switched off.")
     def opted_out(self) -> bool:
-        return not (self.email or self.sms or self.in_app)
+        return not (self.email or self.sms or self.in_app or self.push)
 
     @classmethod
     def from_dict(cls, customer_id: int, prefs: dict[str, bool]) -> NotificationPreferences:
         return cls(customer_id=gid("Customer", customer_id), email=prefs["EMAIL"],
-                   sms=prefs["SMS"], in_app=prefs["IN_APP"])
+                   sms=prefs["SMS"], in_app=prefs["IN_APP"], push=prefs["PUSH"])
 
 
 async def fetch_notification(info: strawberry.Info, pk: int) -> Notification | None:

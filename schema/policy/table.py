@@ -12,6 +12,7 @@ from __future__ import annotations
 from app.auth.principal import Principal
 from app.auth.roles import Perm as P
 from app.auth.roles import Role as R
+from app.offline import service as offline
 from app.orders import workflow
 from app.orders.workflow import Action
 from app.payments.service import may_refund
@@ -73,6 +74,9 @@ OPPORTUNITIES = Scope("opportunities", {R.SALES: "opportunities they own"})
 ACTIVITIES = Scope("activities", {R.SALES: "activities assigned to it (on subjects it may "
                                            "see)"})
 AGENDA = Scope("agenda", {r: "its own activities" for r in R})
+QUEUED = Scope("queued writes", {R.SALES: "as each operation's own mutation",
+                                 R.CUSTOMER: "as each operation's own mutation"})
+DEVICES = Scope("devices", {r: "its own devices" for r in R})
 VISIT_PLANS = Scope("visit plans", {R.SALES: "its own plans"})
 TARGETS = Scope("targets", {R.SALES: "its own targets (not the team's)"})
 ALERTS = Scope("activity alerts", {R.SALES: "its own activities",
@@ -331,6 +335,15 @@ OPERATIONS: dict[str, Rule] = {
         ("exportCreate", "and the source's read permission; a field the role may not see "
          "is refused, masked ones exported masked"),
         ("exportCancel", ""), ("exportResume", ""))},
+    # offline writes and push devices (docs/architecture.md#offline-writes-and-push)
+    "Mutation.syncPush": custom(
+        "any of " + ", ".join(sorted(p.value for p in offline.PUSH_PERMS)),
+        lambda principal: any(principal.can(p) for p in offline.PUSH_PERMS), QUEUED,
+        note="each operation needs its own mutation's permission (else FORBIDDEN in its "
+        "result)"),
+    "Query.myDevices": signed_in(DEVICES),
+    "Mutation.deviceRegister": signed_in(DEVICES),
+    "Mutation.deviceUnregister": signed_in(DEVICES),
     # subscriptions: checked when they start and again for every event
     "Subscription.orderStatusChanged": perm(P.ORDERS_READ, ORDERS),
     "Subscription.orderEvents": perm(P.ORDERS_READ, ORDERS),

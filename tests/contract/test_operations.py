@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -381,6 +382,18 @@ async def _first_page(_s: Session) -> dict[str, Any]:
     return {"first": 20}
 
 
+async def _offline_push(s: Session) -> dict[str, Any]:
+    """A visit report on the rep's first customer, queued offline."""
+    customer = await s.first_id("customers", "sales@demo.local")
+    return {"operations": [{"id": str(uuid.uuid4()), "clientId": str(uuid.uuid4()),
+                            "activityCreate": {"kind": "VISIT", "subjectId": customer,
+                                               "title": "拜访 (offline)", "done": True}}]}
+
+
+async def _device_register(_s: Session) -> dict[str, Any]:
+    return {"token": "fcm-" + uuid.uuid4().hex, "platform": "ANDROID", "name": "Pixel"}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     # the analysts' standard questions (docs/architecture.md#analytics)
     "analytics/revenue-by-month-channel.graphql": ("analyst@demo.local", _year),
@@ -443,6 +456,14 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "export-create.graphql": ("analyst@demo.local", _export_create),
     "export-job.graphql": ("analyst@demo.local", _export_job),
     "export-jobs.graphql": ("analyst@demo.local", _first_page),
+    # the mobile apps' lean screens and offline writes (docs/architecture.md#offline-writes-
+    # and-push); their response sizes: tests/contract/test_mobile_responses.py
+    "mobile/my-customers.graphql": ("sales@demo.local", _none),
+    "mobile/my-agenda.graphql": ("sales@demo.local", _agenda),
+    "mobile/order-status.graphql": ("customer@demo.local", _none),
+    "mobile/shipment-tracking.graphql": ("customer@demo.local", _none),
+    "mobile/offline-push.graphql": ("sales@demo.local", _offline_push),
+    "mobile/device-register.graphql": ("sales@demo.local", _device_register),
 }
 
 

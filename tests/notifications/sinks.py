@@ -119,4 +119,6 @@ def sink_settings() -> dict[str, Any]:
     mail, sms = sinks()
     return {"smtp_host": "127.0.0.1", "smtp_port": mail.port,
             "smtp_from": "订单中心 <crm@example.com>", "sms_url": sms.url,
-            "sms_token": "sms-test-token"}
+            "sms_token": "sms-test-token",
+            # the push gateway: the same HTTP sink, keyed by device token ("to")
+            "push_url": f"http://127.0.0.1:{sms.port}/push", "push_token": "push-test-token"}
