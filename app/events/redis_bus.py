@@ -3,6 +3,13 @@
 Publishing goes only to Redis; each process (the publisher included) receives
 the event back from its one channel subscription and fans it out locally, so a
 listener sees an event once whichever process committed it.
+
+Without Redis (docs/architecture.md#faults) a publication goes to this process's own
+listeners at once and then fails (`BusUnavailable`), so the relay leaves the events
+unpublished in the outbox; while the subscription is known to be down it does not even
+try Redis, so a commit never waits on a dead connection. When the subscription is back,
+every local listener is nudged to re-read the outbox (what other processes committed
+meanwhile), and the relay's recovery publishes what was left, for the other processes.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ from app.persistence.background import stop_background
 log = logging.getLogger("crm.events.redis")
 CHANNEL = "crm:events"
 PUBLISH_TIMEOUT = 5.0  # a hung Redis must not hold the relay (or a SQLite write lock)
+
+
+class BusUnavailable(RuntimeError):
+    """Redis could not take a publication: only this process's listeners heard it."""
 
 
 def encode(event: DomainEvent) -> bytes:
@@ -47,12 +58,33 @@ class RedisBus(ListeningBus):
         self._ever_subscribed = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
+        """To every process through Redis; without Redis to this process's listeners only,
+        then `BusUnavailable` (the events stay unpublished in the outbox)."""
         if not events:
             return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for event in events:
-                pipe.publish(self.channel, encode(event))
-            await asyncio.wait_for(pipe.execute(), PUBLISH_TIMEOUT)
+        if not self._subscribed.is_set() and self._ever_subscribed:
+            self._local.deliver(events)  # known down: no wait on a dead connection
+            raise BusUnavailable("redis is unreachable")
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for event in events:
+                    pipe.publish(self.channel, encode(event))
+                await asyncio.wait_for(pipe.execute(), PUBLISH_TIMEOUT)
+        except (aioredis.RedisError, OSError, TimeoutError) as exc:
+            self._local.deliver(events)
+            raise BusUnavailable(f"redis is unreachable: {exc}") from exc
+
+    @property
+    def connected(self) -> bool:
+        """Whether the channel subscription is up (what /readyz reports)."""
+        return self._subscribed.is_set()
+
+    async def ping(self, timeout: float = 1.0) -> bool:
+        """Whether Redis answers within `timeout` seconds."""
+        try:
+            return bool(await asyncio.wait_for(self._redis.ping(), timeout))
+        except (aioredis.RedisError, OSError, TimeoutError):
+            return False
 
     def open(self, topics: set[str]) -> Listener:
         self._ensure_listening()
