@@ -39,7 +39,7 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     cluster = PgCluster()
     try:
@@ -50,7 +50,7 @@ def pg_cluster() -> Iterator[PgCluster]:
         cluster.destroy()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster_factory(pg_cluster: PgCluster) -> Iterator[Factory]:
     """Rows and tokens on the test's own cluster, through the real services."""
     settings = load_settings({"CRM_JWT_SECRET": TEST_SECRET,

@@ -159,12 +159,20 @@ class AppServer:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     def start(self) -> AppServer:
+        return self.launch().wait_ready()
+
+    def launch(self) -> AppServer:
+        """Start the process (`wait_ready` waits for it: start several, then wait)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "schema.asgi:create_app", "--factory",
                  "--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets-sansio",
                  "--log-level", "warning"],
                 cwd=PROJECT_ROOT, env=self.env, stdout=out, stderr=out)
+        return self
+
+    def wait_ready(self) -> AppServer:
+        assert self.proc is not None
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
