@@ -56,13 +56,15 @@ class RedisBus(ListeningBus):
         self._task: asyncio.Task | None = None
         self._subscribed = asyncio.Event()
         self._ever_subscribed = False
+        # the listener's last attempt failed and none has succeeded since (at start-up too)
+        self._down = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
         """To every process through Redis; without Redis to this process's listeners only,
         then `BusUnavailable` (the events stay unpublished in the outbox)."""
         if not events:
             return
-        if not self._subscribed.is_set() and self._ever_subscribed:
+        if self._down:
             self._local.deliver(events)  # known down: no wait on a dead connection
             raise BusUnavailable("redis is unreachable")
         try:
@@ -72,7 +74,21 @@ class RedisBus(ListeningBus):
                 await asyncio.wait_for(pipe.execute(), PUBLISH_TIMEOUT)
         except (aioredis.RedisError, OSError, TimeoutError) as exc:
             self._local.deliver(events)
+            self._resubscribe()
             raise BusUnavailable(f"redis is unreachable: {exc}") from exc
+
+    def _resubscribe(self) -> None:
+        """A publication failed while the listener's connection looked fine (a Redis that
+        hangs rather than closes): count Redis as down and start the listener afresh. Its
+        next confirmed subscription ends the outage, and nudges every listener."""
+        if self._down:
+            return  # the listener is retrying already
+        self._down = True
+        self._subscribed.clear()
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._ensure_listening()
 
     @property
     def connected(self) -> bool:
@@ -115,6 +131,7 @@ class RedisBus(ListeningBus):
                 raise
             except Exception as exc:  # connection lost: reconnect with backoff
                 self._subscribed.clear()
+                self._down = True
                 log.warning("redis bus connection failed (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -133,6 +150,7 @@ class RedisBus(ListeningBus):
                     if self._ever_subscribed:  # a reconnect: what was missed is re-read
                         self._local.nudge()
                     self._ever_subscribed = True
+                    self._down = False
                     self._subscribed.set()
                     continue
                 if message.get("type") != "message":
