@@ -37,7 +37,8 @@ def _runner():  # noqa: ANN202
 
     composition.install()
     settings = get_settings()
-    return Runner(Database(settings.database_url, keyring=settings.keyring))
+    return Runner(Database(settings.database_url, keyring=settings.keyring,
+                           limits=settings.db_limits))
 
 
 def _cmd_user_create(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.persistence.crypto import DATA_KEY_VARIABLE, DataKeyError, Keyring, keyring_from
+from app.persistence.limits import DbLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRM_VAR_DIR", PROJECT_ROOT / "var"))
@@ -185,6 +186,8 @@ class Settings:
     export_copy_streams: int = 2
     export_url_minutes: float = 60.0
     export_retention_hours: float = 24.0
+    # the database's pool and timeouts (docs/architecture.md#faults)
+    db_limits: DbLimits = field(default_factory=DbLimits)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -251,6 +254,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         **_campaign_settings(env),
         **_analytics_settings(env),
         **_export_settings(env),
+        db_limits=_db_limits(env),
+    )
+
+
+def _db_limits(env: dict[str, str] | os._Environ) -> DbLimits:
+    """The database's pool and timeouts (app/persistence/limits.py)."""
+    return DbLimits(
+        pool_size=int(_number(env, "CRM_DB_POOL_SIZE", 10, 1, 1000)),
+        max_overflow=int(_number(env, "CRM_DB_MAX_OVERFLOW", 10, 0, 1000)),
+        pool_timeout_seconds=_number(env, "CRM_DB_POOL_TIMEOUT_SECONDS", 5, 0.1, 600),
+        connect_timeout_seconds=_number(env, "CRM_DB_CONNECT_TIMEOUT_SECONDS", 5, 2, 600),
+        statement_timeout_ms=_number(env, "CRM_DB_STATEMENT_TIMEOUT_MS", 30_000, 0,
+                                     86_400_000),
+        transaction_timeout_ms=_number(env, "CRM_DB_TRANSACTION_TIMEOUT_MS", 0, 0,
+                                       86_400_000),
     )
 
 

@@ -36,6 +36,22 @@ class DeadlineExceeded(Exception):
         self.message = message
 
 
+class ServiceUnavailable(Exception):
+    """The database cannot be reached (down, restarting, or no pool connection free within
+    `CRM_DB_POOL_TIMEOUT_SECONDS`): raised by persistence (app/persistence/outage.py) for a
+    read or a unit of work that could not run or finish. Nothing of a unit that raises it
+    was committed, unless the connection broke during its COMMIT (then either all of it or
+    none: retry with the same idempotency key). Not a DomainError: the API answers a
+    GraphQL error with code SERVICE_UNAVAILABLE (docs/architecture.md#faults)."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str = "the database is unavailable; try again shortly"
+                 ) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class DomainError(Exception):
     """One expected failure; `field` is the input path it concerns."""
 

@@ -44,7 +44,7 @@ from app.persistence.db import Database
 from app.persistence.sqlite.writers import writers
 from app.persistence.uow import Runner
 from app.shipping import inbox, webhooks
-from schema import campaign_links, graphiql, report_pages
+from schema import campaign_links, graphiql, readiness, report_pages
 from schema.build import schema as default_schema
 from schema.core.compression import Compression
 from schema.core.context import build_context, principal_from_header
@@ -85,7 +85,8 @@ class AppState:
         self.analytics_runner = self.runner
         if self.settings.analytics_database_url:
             self.analytics_db = Database(self.settings.analytics_database_url,
-                                         keyring=self.settings.keyring)
+                                         keyring=self.settings.keyring,
+                                         limits=self.settings.db_limits)
             self.analytics_runner = Runner(self.analytics_db, settings=self.settings)
         self.events = build_runtime(self.settings, self.db, self.bus)
 
@@ -384,7 +385,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
                bus: EventBus | None = None) -> Starlette:
     composition.install()  # before any unit of work: the tables, the audit and outbox hooks
     settings = settings or get_settings()
-    db = db or Database(settings.database_url, keyring=settings.keyring)
+    db = db or Database(settings.database_url, keyring=settings.keyring,
+                        limits=settings.db_limits)
     state = AppState(settings=settings, db=db,
                      bus=bus or make_bus(settings))
     graphql = GraphQLApp(
@@ -399,15 +401,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
-
-    async def readyz(_request: Request) -> Response:
-        try:
-            await anyio.to_thread.run_sync(state.db.ping)
-        except Exception as exc:  # readiness reports any database failure
-            log.warning("readiness check failed: %s", exc)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"},
-                                status_code=503)
-        return JSONResponse({"status": "ok", "database": state.db.dialect})
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -436,7 +429,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None,
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            Route("/readyz", readiness.readyz),
             Route("/metrics", metrics_endpoint),
             Route("/webhooks/carriers/{code}", carrier_webhook, methods=["POST"]),
             Route("/exports/{id}", export_download, methods=["GET"]),

@@ -26,6 +26,7 @@ from app.persistence import crypto
 from app.persistence.counting import StatementCounter
 from app.persistence.deadline import clear_progress_handler, timed_out
 from app.persistence.fast.driver import run_driver_sql
+from app.persistence.limits import DbLimits
 from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES
 
 
@@ -112,20 +113,28 @@ class Database:
     """The read and write engines of one database."""
 
     def __init__(self, url: str, *, count_statements: bool = False,
-                 keyring: crypto.Keyring | None = None) -> None:
+                 keyring: crypto.Keyring | None = None,
+                 limits: DbLimits | None = None) -> None:
         """`count_statements`: keep `counter` up to date (tests assert statement counts with
         it). Off by default: a listener on every statement costs the SQLite writer ~5%.
         `keyring`: personal data encrypted at rest (docs/architecture.md#personal-data-at-rest);
-        None: stored as plain text."""
+        None: stored as plain text. `limits`: the pool and timeouts (PostgreSQL's pool and
+        statement timeout; every database's transaction timeout, applied by `Runner`)."""
         self.url = normalize_url(url)
+        self.limits = limits or DbLimits()
         self.keyring = keyring
         self.dialect = make_url(self.url).get_backend_name()
         if self.dialect == "sqlite":
             self.write_engine = _sqlite_engine(self.url, immediate=True, pool_size=1)
             self.read_engine = _sqlite_engine(self.url, immediate=False, pool_size=8)
         else:
+            # a dead connection is found by the pre-ping and replaced; one that fails
+            # invalidates the pool (docs/architecture.md#faults)
             self.write_engine = create_engine(
-                self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_CODEC
+                self.url, pool_size=self.limits.pool_size,
+                max_overflow=self.limits.max_overflow,
+                pool_timeout=self.limits.pool_timeout_seconds, pool_pre_ping=True,
+                connect_args=self.limits.connect_args(), **JSON_CODEC
             )
             self.read_engine = self.write_engine
         for engine in {self.write_engine, self.read_engine}:

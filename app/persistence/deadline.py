@@ -39,6 +39,7 @@ from app.errors import DeadlineExceeded
 # callback), so looks are kept to about one a millisecond of SQL work.
 PROGRESS_STEPS = 100_000
 _INFO = "crm_deadline"  # a session's deadline, in Session.info
+_CAP = "crm_statement_cap"  # the connections' statement_timeout (ms; 0: none)
 _CANCELLED = "57014"  # PostgreSQL query_canceled: statement_timeout
 monotonic = time.monotonic
 
@@ -54,11 +55,14 @@ def check(deadline: float | None) -> None:
         raise DeadlineExceeded
 
 
-def bound(session: Session, deadline: float | None) -> None:
+def bound(session: Session, deadline: float | None, cap_ms: float = 0) -> None:
     """Apply `deadline` to every transaction `session` begins (its first, and those after a
-    rollback, as the loaders' shared hand-off does after a failed job)."""
+    rollback, as the loaders' shared hand-off does after a failed job). `cap_ms`: the
+    connection's own statement timeout (CRM_DB_STATEMENT_TIMEOUT_MS), which a budget with
+    more time left than that leaves as it is."""
     if deadline is not None:
         session.info[_INFO] = deadline
+        session.info[_CAP] = cap_ms
 
 
 def _after_begin(session: Session, _transaction: Any, connection: Connection) -> None:
@@ -72,7 +76,9 @@ def _after_begin(session: Session, _transaction: Any, connection: Connection) ->
         # On the driver: a setting, not a statement of the app's (the statement counters
         # do not see it). At least 1 ms: 0 would turn the timeout off.
         left = max(1, int((deadline - monotonic()) * 1000))
-        driver.execute(f"SET LOCAL statement_timeout = {left}")
+        cap = session.info.get(_CAP) or 0
+        if not cap or left < cap:  # never above the connection's own timeout
+            driver.execute(f"SET LOCAL statement_timeout = {left}")
 
 
 def watch(*session_classes: type[Session]) -> None:

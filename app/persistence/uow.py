@@ -43,6 +43,7 @@ from app.errors import DomainError
 from app.persistence import deadline as budget
 from app.persistence.crypto import Sealed, encrypted_columns
 from app.persistence.db import Database
+from app.persistence.outage import translate
 from app.persistence.sqlite.process import WriteCall
 from app.persistence.sqlite.writer import end_session, open_session
 from app.persistence.sqlite.writers import writers
@@ -197,8 +198,25 @@ class Runner:
         **kwargs: Any,
     ) -> T:
         """`deadline` (a `time.monotonic()` value): the request's time budget
-        (app/persistence/deadline.py); past it the unit is refused or rolled back whole."""
+        (app/persistence/deadline.py); past it the unit is refused or rolled back whole.
+        An unreachable database raises `ServiceUnavailable` (app/persistence/outage.py)."""
+        deadline = self._within_limit(deadline)
         budget.check(deadline)
+        try:
+            result, events = await self._run_write(fn, args, kwargs, principal, request_id,
+                                                   deadline)
+        except Exception as exc:
+            unavailable = translate(exc)
+            if unavailable is exc:
+                raise
+            raise unavailable from exc
+        if events and self._publish is not None:
+            await self._publish(events)
+        return result
+
+    async def _run_write(self, fn: Callable[..., T], args: tuple, kwargs: dict,
+                         principal: Any, request_id: str | None, deadline: float | None
+                         ) -> tuple[T, list[Any]]:
         if self._writers is not None and self.settings.sqlite_writer == "process":
             result, events, statements = await self._writers.process.run(WriteCall(
                 fn, args, kwargs, principal, request_id, count=self.db.counts_remote,
@@ -212,21 +230,36 @@ class Runner:
                 result, events = await self._writers.thread.run(unit)
             else:
                 result, events = await anyio.to_thread.run_sync(unit)
-        if events and self._publish is not None:
-            await self._publish(events)
-        return result
+        return result, events
 
     async def read(self, fn: Callable[..., T], *args: Any, deadline: float | None = None,
                    **kwargs: Any) -> T:
-        """`fn(session, *args, **kwargs)` in a worker thread; `deadline` as for `write`."""
+        """`fn(session, *args, **kwargs)` in a worker thread; `deadline` and an unreachable
+        database as for `write`."""
+        deadline = self._within_limit(deadline)
         budget.check(deadline)
-        return await anyio.to_thread.run_sync(self.read_sync, fn, args, kwargs, deadline)
+        try:
+            return await anyio.to_thread.run_sync(self.read_sync, fn, args, kwargs, deadline)
+        except Exception as exc:
+            unavailable = translate(exc)
+            if unavailable is exc:
+                raise
+            raise unavailable from exc
+
+    def _within_limit(self, deadline: float | None) -> float | None:
+        """`deadline`, or the database's transaction timeout from now when that comes first
+        (CRM_DB_TRANSACTION_TIMEOUT_MS; docs/architecture.md#faults)."""
+        limit = self.db.limits.transaction_timeout_ms
+        if not limit:
+            return deadline
+        own = budget.deadline_after(limit / 1000)
+        return own if deadline is None else min(deadline, own)
 
     def read_sync(self, fn: Callable[..., T], args: tuple, kwargs: dict,
                   deadline: float | None = None) -> T:
         budget.check(deadline)  # it may have waited for a thread
         with ReadSession(self.db.read_engine, expire_on_commit=False) as session:
-            budget.bound(session, deadline)
+            budget.bound(session, deadline, self.db.limits.statement_timeout_ms)
             return fn(session, *args, **kwargs)
 
     def write_sync(self, fn: Callable[..., T], *args: Any, principal: Any = None,
@@ -245,7 +278,7 @@ class Runner:
         budget.check(deadline)  # it may have queued for the writer
         with open_session(self.db.write_engine, group, WriteSession) as session:
             if not self.db.is_sqlite:  # never interrupted on the SQLite writer: see deadline.py
-                budget.bound(session, deadline)
+                budget.bound(session, deadline, self.db.limits.statement_timeout_ms)
             uow = UnitOfWork(session=session, principal=principal, request_id=request_id,
                              settings=self.settings)
             try:

@@ -39,7 +39,7 @@ from strawberry.extensions.max_aliases import create_validator as alias_validato
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.schema import validate_document
 
-from app.errors import DeadlineExceeded, DomainError, ValidationFailed
+from app.errors import DeadlineExceeded, DomainError, ServiceUnavailable, ValidationFailed
 from app.persistence.deadline import deadline_after
 from schema.core.context import app_settings
 from schema.core.cost import QueryCostLimit, expanded_fields, expansion_error
@@ -70,7 +70,9 @@ class MaskUnexpectedErrors(MaskErrors):
         original = error.original_error
         if isinstance(original, ValidationFailed) and original.errors:
             original = original.errors[0]  # several bad arguments: the first, with its field
-        if isinstance(original, DeadlineExceeded):  # the request's budget: not a failure
+        # the request's budget, or the database out of reach (docs/architecture.md#faults):
+        # not a failure of the app's, and the client may retry
+        if isinstance(original, DeadlineExceeded | ServiceUnavailable):
             return GraphQLError(
                 original.message, nodes=error.nodes, source=error.source,
                 positions=error.positions, path=error.path,

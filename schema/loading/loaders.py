@@ -39,6 +39,7 @@ from aiodataloader import DataLoader
 from sqlmodel import Session
 
 from app.auth.principal import Principal
+from app.persistence.outage import translate
 from app.persistence.uow import Runner
 
 Fetch = Callable[[Session, Sequence[Any]], dict[Hashable, Any]]
@@ -73,7 +74,7 @@ def _run_jobs(session: Session, jobs: list[Job]) -> list[Any]:
             out.append(job(session))
         except Exception as exc:  # handed to that job's future
             session.rollback()  # PostgreSQL refuses further statements in a failed transaction
-            out.append(exc)
+            out.append(translate(exc))  # an unreachable database: SERVICE_UNAVAILABLE
     return out
 
 

@@ -5,17 +5,21 @@ keeps a cursor (the last outbox id it passed) and, whenever the bus announces a
 relevant event, reads the outbox after that cursor. So events arrive in order,
 a replay (`since`) hands over to live delivery with no gap and no duplicate,
 and an event published twice (relay recovery, several processes) is dropped.
+A read that finds the database out of reach is tried again with the same cursor, so a
+running subscription outlives a PostgreSQL restart (docs/architecture.md#faults).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import GraphQLError
 
-from app.errors import DomainError
+from app.errors import DomainError, ServiceUnavailable
 from app.events.bus import DomainEvent, Listener
 from app.events.repository import outbox
 from schema.core.permissions import forbidden
@@ -24,6 +28,9 @@ from schema.loading.loaders import Loaders
 PAGE = 500
 SAFETY_POLL_SECONDS = 30.0  # re-read the outbox now and then, in case a wake-up was lost
 Authorize = Callable[[DomainEvent], Awaitable[bool]]
+# an outbox read during a database outage: tried again after this, doubling up to the cap
+RETRY_SECONDS, RETRY_CAP_SECONDS = 0.2, 2.0
+log = logging.getLogger("crm.subscriptions")
 
 
 @dataclass(frozen=True)
@@ -127,14 +134,12 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
             cursor = feed.start
         while True:
             if replaying:
-                batch = await runner.read(outbox.history_after, cursor, query.topics,
-                                          query.filters, limit=PAGE)
+                batch = await _read_outbox(runner, outbox.history_after, cursor, query)
                 if batch is None:
                     raise GraphQLError(HISTORY_GONE, extensions={"code": "CURSOR_EXPIRED"})
                 replaying = len(batch) == PAGE
             else:
-                batch = await runner.read(outbox.events_after, cursor, query.topics,
-                                          query.filters, limit=PAGE)
+                batch = await _read_outbox(runner, outbox.events_after, cursor, query)
             for event in batch:
                 cursor = event.id or cursor
                 if query.extra is not None and not query.extra(event):
@@ -149,6 +154,21 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
     finally:
         if opened is None:
             feed.close()
+
+
+async def _read_outbox(runner: Any, read: Callable[..., Any], cursor: int,
+                       query: EventQuery) -> Any:
+    """`read` of the events after `cursor`, waiting out a database outage: the stream keeps
+    its cursor, so nothing is lost or repeated when the database is back."""
+    delay = RETRY_SECONDS
+    while True:
+        try:
+            return await runner.read(read, cursor, query.topics, query.filters, limit=PAGE)
+        except ServiceUnavailable:
+            log.warning("a subscription's outbox read failed: the database is unavailable; "
+                        "retrying in %.1f s", delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_CAP_SECONDS)
 
 
 Checks = Callable[[], Awaitable[tuple[Mapping[str, int | str | None], Authorize]]]
