@@ -46,6 +46,7 @@ from app.shipping.models import (
     TrackingEvent,
 )
 from app.surveys.models import OrderReminder, Survey
+from app.sync.models import SyncChange
 from app.tickets.models import Ticket, TicketMessage, TicketSlaPolicy
 
 metadata = SQLModel.metadata
@@ -64,5 +65,5 @@ __all__ = [
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
     "CustomerSegment", "SavedSegment", "OrderReminder", "Survey", "Campaign",
-    "CampaignRecipient", "ExportJob",
+    "CampaignRecipient", "ExportJob", "SyncChange",
 ]

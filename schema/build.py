@@ -61,6 +61,7 @@ from schema.shipping.subscriptions import ShipmentExceptionSubscription
 from schema.subscriptions.resolvers import LiveSubscription
 from schema.surveys.mutations import SurveyMutation
 from schema.surveys.queries import SurveyQuery
+from schema.sync.queries import SyncQuery
 from schema.tickets.mutations import TicketMutation
 from schema.tickets.queries import TicketQuery
 from schema.tickets.subscriptions import TicketSubscription
@@ -85,7 +86,7 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery, AnalyticsQuery,
                        ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery,
-                       ExportQuery]
+                       ExportQuery, SyncQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,

@@ -1,0 +1,50 @@
+"""The delta sync's types: `SyncEntity`, `SyncChangeConnection`
+(docs/architecture.md#delta-sync)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from app.sync.entities import ENTITIES
+from schema.core.node import Node
+from schema.core.pagination import PageInfo
+
+
+@strawberry.enum(description="An object type `syncChanges` covers.")
+class SyncEntity(Enum):
+    CUSTOMER = "Customer"
+    ORDER = "Order"
+    SHIPMENT = "Shipment"
+    QUOTE = "Quote"
+    TICKET = "Ticket"
+    ACTIVITY = "Activity"
+    OPPORTUNITY = "Opportunity"
+    LEAD = "Lead"
+
+
+assert {e.value for e in SyncEntity} == set(ENTITIES)  # one list: app/sync/entities.py
+
+
+@strawberry.type(description="An object changed since the sync token: `node` its state now, "
+                 "as `node(id:)` answers it; or `removed`, with `node` null, when it was "
+                 "deleted or has left your scope (drop it from the device).")
+class SyncChangeEdge:
+    cursor: str
+    id: strawberry.ID = strawberry.field(description="The object's global ID.")
+    entity: SyncEntity
+    removed: bool
+    node: Node | None
+
+
+@strawberry.type(description="One page of a sync. Page with `after: pageInfo.endCursor` "
+                 "while `hasNextPage`; the last page carries `syncToken`, the `since` of "
+                 "the next sync.")
+class SyncChangeConnection:
+    edges: list[SyncChangeEdge]
+    page_info: PageInfo
+    sync_token: str | None = strawberry.field(description="On the last page: pass it as "
+                                              "`since` next time. Null while pages remain.")
+    full: bool = strawberry.field(description="True for a full sync (no `since`): every "
+                                  "object you may see; replace the device's copy with it.")

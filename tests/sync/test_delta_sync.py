@@ -1,0 +1,159 @@
+"""Delta sync over HTTP (docs/architecture.md#delta-sync): paged delta syncs interleaved
+with writes miss no change and repeat none; a customer reassigned to another rep arrives
+at the rep who lost it as removed (its orders too) and at the new owner whole; a deleted
+object arrives as removed; an expired or foreign token is a clear error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.activities import service as activity_service
+from app.customers import service as customer_service
+from app.persistence.uow import snapshot
+from app.sync.tokens import encode_token
+from tests.orders.support import Kit, gid
+
+SYNC = """query($entities: [SyncEntity!]!, $since: String, $first: Int, $after: String) {
+  syncChanges(entities: $entities, since: $since, first: $first, after: $after) {
+    edges { cursor id entity removed node { id ... on Customer { name }
+                                            ... on Order { status } } }
+    pageInfo { hasNextPage endCursor } syncToken full } }"""
+
+
+async def sync(api, token, entities, since=None, first=2, between=None):  # noqa: ANN001, ANN201
+    """One whole sync, page by page (`between()` runs a write before each next page): its
+    edges and the next token."""
+    edges, after = [], None
+    while True:
+        page = (await api.ok(SYNC, {"entities": entities, "since": since, "first": first,
+                                    "after": after}, token))["syncChanges"]
+        edges += page["edges"]
+        if not page["pageInfo"]["hasNextPage"]:
+            assert page["syncToken"] is not None
+            return edges, page["syncToken"]
+        assert page["syncToken"] is None
+        after = page["pageInfo"]["endCursor"]
+        if between is not None:
+            between()
+
+
+def rename(factory, customer, name):  # noqa: ANN001, ANN201
+    return factory.write(customer_service.update_customer, customer.id, {"name": name})
+
+
+async def test_interleaved_writes_are_neither_missed_nor_repeated(api, factory):
+    rep = factory.user("SALES")
+    customers = [factory.customer(owner_id=rep.id) for _ in range(5)]
+    edges, token = await sync(api, rep.token, ["CUSTOMER"])
+    replica = {e["id"]: e["node"]["name"] for e in edges}
+    assert set(replica) == {gid("Customer", c.id) for c in customers}
+    assert all(not e["removed"] for e in edges)
+
+    written = 0
+    for round_ in range(3):
+        def write(round_=round_) -> None:  # a change lands between two pages
+            nonlocal written
+            written += 1
+            rename(factory, customers[written % 5], f"客户 {round_}-{written}")
+        write()  # committed before the sync starts: this sync must carry it
+        before = dict(replica)
+        edges, token = await sync(api, rep.token, ["CUSTOMER"], since=token, between=write)
+        ids = [e["id"] for e in edges]
+        assert len(ids) == len(set(ids)), "an object repeated within one sync"
+        for e in edges:
+            replica[e["id"]] = e["node"]["name"]
+        assert replica != before
+    edges, token = await sync(api, rep.token, ["CUSTOMER"], since=token)
+    for e in edges:
+        replica[e["id"]] = e["node"]["name"]
+    server = {gid("Customer", i): n for i, n in _names(factory, customers).items()}
+    assert replica == server  # nothing missed
+    edges, _ = await sync(api, rep.token, ["CUSTOMER"], since=token)
+    assert edges == []  # and nothing delivered twice once the device is up to date
+
+
+def _names(factory, customers):  # noqa: ANN001, ANN202
+    from app.customers.models import Customer
+
+    def fetch(session):  # noqa: ANN001, ANN202
+        return {c.id: session.get(Customer, c.id).name for c in customers}
+    return factory.runner.read_sync(fetch, (), {})
+
+
+async def test_reassigned_customer_is_removed_for_the_rep_who_lost_it(api, factory):
+    kit = Kit(api, factory)
+    old, new = factory.user("SALES"), factory.user("SALES")
+    customer = kit.customer(owner_id=old.id)
+    product, warehouse = kit.product(), kit.warehouse()
+    kit.stock(product, warehouse, 10)
+    order = await kit.order(old.token, customer, [(product, 1)])
+    entities = ["CUSTOMER", "ORDER"]
+    edges, old_token = await sync(api, old.token, entities)
+    assert {e["id"] for e in edges} == {gid("Customer", customer.id), order["id"]}
+    edges, new_token = await sync(api, new.token, entities)
+    assert edges == []
+
+    factory.write(customer_service.update_customer, customer.id, {"owner_id": new.id})
+    edges, _ = await sync(api, old.token, entities, since=old_token)
+    assert {(e["id"], e["removed"], e["node"] is None) for e in edges} == {
+        (gid("Customer", customer.id), True, True), (order["id"], True, True)}
+    edges, _ = await sync(api, new.token, entities, since=new_token)
+    assert {(e["id"], e["removed"]) for e in edges} == {
+        (gid("Customer", customer.id), False), (order["id"], False)}
+    assert {e["entity"] for e in edges} == {"CUSTOMER", "ORDER"}
+
+
+def delete_activity(uow, activity_id):  # noqa: ANN001, ANN201
+    """A deletion, audited as every change is (no workflow deletes an activity yet)."""
+    from app.activities.models import Activity
+
+    row = uow.session.get(Activity, activity_id)
+    before = snapshot(row)
+    uow.session.delete(row)
+    uow.audit("activity.delete", "Activity", activity_id, before=before)
+
+
+async def test_deleted_object_is_removed_and_others_never_seen(api, factory):
+    rep, other = factory.user("SALES"), factory.user("SALES")
+    customer = factory.customer(owner_id=rep.id)
+    due = datetime(2030, 1, 1, 9, tzinfo=UTC)
+    made = factory.write(activity_service.create_activity, {
+        "kind": "CALL", "title": "回访", "subject_type": "CUSTOMER",
+        "subject_id": customer.id, "assignee_id": rep.id, "due_at": due})
+    _, token = await sync(api, rep.token, ["ACTIVITY"])
+    _, other_token = await sync(api, other.token, ["ACTIVITY"])
+    factory.write(delete_activity, made.id)
+    edges, _ = await sync(api, rep.token, ["ACTIVITY"], since=token)
+    assert [(e["id"], e["removed"], e["node"]) for e in edges] == [
+        (gid("Activity", made.id), True, None)]
+    edges, _ = await sync(api, other.token, ["ACTIVITY"], since=other_token)
+    assert edges == []  # another rep's change is not in its feed, not even as removed
+
+
+async def test_customer_principal_syncs_its_own_orders(api, factory):
+    kit = Kit(api, factory)
+    mine, theirs = kit.customer(), kit.customer()
+    user = factory.user("CUSTOMER", customer_id=mine.id)
+    product, warehouse = kit.product(), kit.warehouse()
+    kit.stock(product, warehouse, 10)
+    staff = factory.user("ADMIN")
+    _, token = await sync(api, user.token, ["ORDER", "SHIPMENT", "TICKET"])
+    own = await kit.order(staff.token, mine, [(product, 1)])
+    await kit.order(staff.token, theirs, [(product, 1)])
+    edges, _ = await sync(api, user.token, ["ORDER", "SHIPMENT", "TICKET"], since=token)
+    assert [(e["id"], e["removed"]) for e in edges] == [(own["id"], False)]
+
+
+async def test_token_errors(api, factory):
+    rep = factory.user("SALES")
+    _, token = await sync(api, rep.token, ["CUSTOMER"])
+    expired = encode_token(-5, ("Customer",))  # before the oldest event kept
+    answer = await api.gql(SYNC, {"entities": ["CUSTOMER"], "since": expired}, rep.token)
+    assert answer["errors"][0]["extensions"]["code"] == "SYNC_TOKEN_EXPIRED"
+    other = await api.gql(SYNC, {"entities": ["CUSTOMER", "ORDER"], "since": token}, rep.token)
+    assert other["errors"][0]["extensions"]["code"] == "INVALID"
+    bad = await api.gql(SYNC, {"entities": ["CUSTOMER"], "since": "garbage!"}, rep.token)
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID"
+    customer = factory.user("CUSTOMER", customer_id=factory.customer().id)
+    denied = await api.gql(SYNC, {"entities": ["OPPORTUNITY"]}, customer.token)
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
