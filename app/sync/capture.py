@@ -11,6 +11,7 @@ and a customer's reassignment reads its dependents after every earlier unit has 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import Session
@@ -34,6 +35,13 @@ def note(uow: Any, _action: str, entity_type: str, entity_id: int | None,
         parent_id = (after or before or {}).get(parent[1])
         if isinstance(parent_id, int):
             uow.session.info.setdefault(_KEY, []).append((parent[0], parent_id, None))
+
+
+def touch(uow: Any, entity: str, ids: Iterable[int]) -> None:
+    """A change no audit record names (a background check's Core UPDATE): synced all the
+    same. Call it wherever a synced object's visible fields change without `uow.audit`."""
+    noted = uow.session.info.setdefault(_KEY, [])
+    noted.extend((entity, i, None) for i in ids)
 
 
 def pending(session: Session) -> bool:

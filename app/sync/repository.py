@@ -102,6 +102,14 @@ def visible_ids(session: Session, principal: Principal, entity: Entity, after_id
     return list(session.exec(stmt.order_by(model.id).limit(limit)).all())
 
 
+def visible_rows(session: Session, principal: Principal, entity: Entity,
+                 ids: Sequence[int]) -> dict[int, Any]:
+    """The rows of `ids` the caller may see now, by id (one statement)."""
+    model = entity.model
+    stmt = entity.scope(select(model).where(model.id.in_(sorted(set(ids)))), principal)
+    return {row.id: row for row in session.exec(stmt).all()}
+
+
 def purge_before_outbox(session: Session, _arg: Any = None, limit: int = 1000) -> int:
     """Delete up to `limit` change rows older than the oldest outbox event kept: a token
     from before it is expired anyway (app/sync/service.py)."""

@@ -4,7 +4,8 @@ offline (docs/architecture.md#delta-sync)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session
 
@@ -31,17 +32,20 @@ class SyncPage:
     has_next: bool
     token: str | None  # on the last page only: the `since` of the next sync
     full: bool
+    rows: dict[tuple[str, int], Any] = field(default_factory=dict)  # absent: removed
 
 
 class SyncTokenExpired(DomainError):
     code = ErrorCode.SYNC_TOKEN_EXPIRED
 
 
-def entities_for(principal: Principal, names: Sequence[str]) -> tuple[str, ...]:
-    """The requested entities, each once, in a fixed order; FORBIDDEN for one the caller
-    may not read at all."""
+def entities_for(principal: Principal, names: Sequence[str] | None) -> tuple[str, ...]:
+    """The requested entities (None: every one the caller may read), each once, in a fixed
+    order; FORBIDDEN for one named that the caller may not read at all."""
+    if names is None:
+        return tuple(sorted(n for n, e in ENTITIES.items() if may_read(e, principal)))
     if not names:
-        raise DomainError("name at least one entity", field=["entities"])
+        raise DomainError("name at least one entity, or none for all", field=["entities"])
     denied = sorted({n for n in names if not may_read(ENTITIES[n], principal)})
     if denied:
         raise Forbidden(f"you may not read {', '.join(denied)}", field=["entities"])
@@ -67,9 +71,25 @@ def read_changes(session: Session, principal: Principal, entities: tuple[str, ..
         window = Window(entities, position, outbox.max_id(session))
     else:
         window = Window(entities, None, outbox.max_id(session))
-    if window.since is None:
-        return _full(session, principal, window, first)
-    return _delta(session, principal, window, first)
+    if not entities:  # a role that reads none of them: nothing, ever
+        page = _page([], False, window, full=window.since is None)
+    elif window.since is None:
+        page = _full(session, principal, window, first)
+    else:
+        page = _delta(session, principal, window, first)
+    _read_rows(session, principal, page)
+    return page
+
+
+def _read_rows(session: Session, principal: Principal, page: SyncPage) -> None:
+    """Each changed object as the caller may see it now, one statement per entity: what is
+    not there (deleted, or out of the caller's scope) is removed."""
+    ids: dict[str, list[int]] = {}
+    for change in page.changes:
+        ids.setdefault(change.entity, []).append(change.id)
+    for name, some in ids.items():
+        found = repository.visible_rows(session, principal, ENTITIES[name], some)
+        page.rows.update(((name, i), row) for i, row in found.items())
 
 
 def _delta(session: Session, principal: Principal, window: Window, first: int) -> SyncPage:

@@ -1,4 +1,4 @@
-"""The delta sync's types: `SyncEntity`, `SyncChangeConnection`
+"""The delta sync's types: `SyncEntity`, `SyncChangesPage`
 (docs/architecture.md#delta-sync)."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ assert {e.value for e in SyncEntity} == set(ENTITIES)  # one list: app/sync/enti
 @strawberry.type(description="An object changed since the sync token: `node` its state now, "
                  "as `node(id:)` answers it; or `removed`, with `node` null, when it was "
                  "deleted or has left your scope (drop it from the device).")
-class SyncChangeEdge:
+class SyncChange:
     cursor: str
     id: strawberry.ID = strawberry.field(description="The object's global ID.")
     entity: SyncEntity
@@ -38,11 +38,14 @@ class SyncChangeEdge:
     node: Node | None
 
 
+# Not a Relay connection (no `...Connection` name, no `last`/`before`): a sync is a feed
+# read forward to its end and applied to the device's store, not a list a screen pages
+# both ways (frontend-contract/README.md, Delta sync).
 @strawberry.type(description="One page of a sync. Page with `after: pageInfo.endCursor` "
                  "while `hasNextPage`; the last page carries `syncToken`, the `since` of "
-                 "the next sync.")
-class SyncChangeConnection:
-    edges: list[SyncChangeEdge]
+                 "the next sync. Forward only.")
+class SyncChangesPage:
+    edges: list[SyncChange]
     page_info: PageInfo
     sync_token: str | None = strawberry.field(description="On the last page: pass it as "
                                               "`since` next time. Null while pages remain.")

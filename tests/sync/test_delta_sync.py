@@ -13,7 +13,7 @@ from app.persistence.uow import snapshot
 from app.sync.tokens import encode_token
 from tests.orders.support import Kit, gid
 
-SYNC = """query($entities: [SyncEntity!]!, $since: String, $first: Int, $after: String) {
+SYNC = """query($entities: [SyncEntity!], $since: String, $first: Int, $after: String) {
   syncChanges(entities: $entities, since: $since, first: $first, after: $after) {
     edges { cursor id entity removed node { id ... on Customer { name }
                                             ... on Order { status } } }
@@ -157,3 +157,18 @@ async def test_token_errors(api, factory):
     customer = factory.user("CUSTOMER", customer_id=factory.customer().id)
     denied = await api.gql(SYNC, {"entities": ["OPPORTUNITY"]}, customer.token)
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_no_entities_named_means_every_one_the_caller_may_read(api, factory):
+    kit = Kit(api, factory)
+    customer = kit.customer()
+    user = factory.user("CUSTOMER", customer_id=customer.id)
+    page = (await api.ok(SYNC, {}, user.token))["syncChanges"]
+    assert page["full"] and page["syncToken"]
+    assert [(e["entity"], e["id"]) for e in page["edges"]] == [
+        ("CUSTOMER", gid("Customer", customer.id))]  # its own record; no orders yet
+    warehouse = factory.user("WAREHOUSE", warehouses=[kit.warehouse().code])
+    page = (await api.ok(SYNC, {"entities": None}, warehouse.token))["syncChanges"]
+    assert {e["entity"] for e in page["edges"]} <= {"ORDER", "SHIPMENT"}
+    empty = await api.gql(SYNC, {"entities": []}, user.token)
+    assert empty["errors"][0]["extensions"]["code"] == "INVALID"
