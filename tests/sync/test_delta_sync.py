@@ -1,10 +1,14 @@
 """Delta sync over HTTP (docs/architecture.md#delta-sync): paged delta syncs interleaved
 with writes miss no change and repeat none; a customer reassigned to another rep arrives
 at the rep who lost it as removed (its orders too) and at the new owner whole; a deleted
-object arrives as removed; an expired or foreign token is a clear error."""
+object arrives as removed; a change committed after a sync read (its updated_at earlier
+than the sync) is in the next one; an expired or foreign token is a clear error."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import time
 from datetime import UTC, datetime
 
 from app.activities import service as activity_service
@@ -12,6 +16,7 @@ from app.customers import service as customer_service
 from app.persistence.uow import snapshot
 from app.sync.tokens import encode_token
 from tests.orders.support import Kit, gid
+from tests.support import ADMIN, HOLD_SECONDS, writer_held
 
 SYNC = """query($entities: [SyncEntity!], $since: String, $first: Int, $after: String) {
   syncChanges(entities: $entities, since: $since, first: $first, after: $after) {
@@ -172,3 +177,32 @@ async def test_no_entities_named_means_every_one_the_caller_may_read(api, factor
     assert {e["entity"] for e in page["edges"]} <= {"ORDER", "SHIPMENT"}
     empty = await api.gql(SYNC, {"entities": []}, user.token)
     assert empty["errors"][0]["extensions"]["code"] == "INVALID"
+
+
+def rename_held(uow, customer_id, name, gate):  # noqa: ANN001, ANN201
+    """A change whose transaction is still open while a sync reads (module-level: the
+    SQLite writer process gets it by name): its updated_at is earlier than the sync."""
+    customer_service.update_customer(uow, customer_id, {"name": name})
+    with open(gate + ".started", "w"):
+        pass
+    deadline = time.monotonic() + HOLD_SECONDS
+    while not os.path.exists(gate) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+async def test_a_change_committed_after_a_sync_began_is_in_the_next(api, factory, tmp_path):
+    rep = factory.user("SALES")
+    customer = factory.customer(owner_id=rep.id)
+    _, token = await sync(api, rep.token, ["CUSTOMER"])
+    gate = str(tmp_path / "gate")
+    held = asyncio.create_task(factory.runner.write(
+        rename_held, customer.id, "晚提交的客户", gate, principal=ADMIN))
+    await writer_held(gate)
+    # the sync runs while the change is written but not committed: it cannot see it
+    edges, token = await sync(api, rep.token, ["CUSTOMER"], since=token)
+    assert edges == []
+    open(gate, "w").close()
+    await held
+    edges, _ = await sync(api, rep.token, ["CUSTOMER"], since=token)
+    assert [(e["id"], e["node"]["name"]) for e in edges] == [
+        (gid("Customer", customer.id), "晚提交的客户")]
