@@ -11,9 +11,14 @@ import os
 import time
 from datetime import UTC, datetime
 
+from sqlmodel import Session, func, select
+
 from app.activities import service as activity_service
 from app.customers import service as customer_service
+from app.events.housekeeping import Housekeeping
+from app.events.repository import outbox
 from app.persistence.uow import snapshot
+from app.sync.models import SyncChange
 from app.sync.tokens import encode_token
 from tests.orders.support import Kit, gid
 from tests.support import ADMIN, HOLD_SECONDS, writer_held
@@ -206,3 +211,15 @@ async def test_a_change_committed_after_a_sync_began_is_in_the_next(api, factory
     edges, _ = await sync(api, rep.token, ["CUSTOMER"], since=token)
     assert [(e["id"], e["node"]["name"]) for e in edges] == [
         (gid("Customer", customer.id), "晚提交的客户")]
+
+
+async def test_housekeeping_drops_change_rows_below_the_kept_history(db, settings, factory):
+    factory.customer()  # at least one change row
+    counts = await Housekeeping(db, settings).run_once()
+    assert "sync_change" in counts
+    with Session(db.read_engine) as session:
+        oldest = outbox.min_id(session)
+        below = session.exec(select(func.count()).select_from(SyncChange).where(
+            SyncChange.position < oldest)).one()
+        kept = session.exec(select(func.count()).select_from(SyncChange)).one()
+    assert below == 0 and kept > 0
