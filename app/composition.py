@@ -66,13 +66,13 @@ def append_to_outbox(uow: units.UnitOfWork) -> None:
     become `uow.to_publish`, with their outbox ids, for the bus after commit. The delta
     sync's change rows go in under the same lock, at the unit's last outbox id (a marker
     event when it emitted none: docs/architecture.md#delta-sync)."""
-    synced = sync_capture.pending(uow.session)
-    if not uow.events and not synced:
+    synced = sync_capture.prepare(uow.session)  # before the lock: the rows' keys
+    if not uow.events and synced is None:
         return
     ids = outbox.append_last(uow.session, uow.events)
-    if synced:
+    if synced is not None:
         position = ids[-1] if ids else outbox.append_marker(uow.session, SYNC_CHANGED)
-        sync_capture.record(uow.session, position)
+        sync_capture.record(uow.session, synced, position)
     if not ids:
         return
     uow.to_publish = [DomainEvent(topic=e.topic, payload=e.payload, id=i)
