@@ -4,10 +4,11 @@ log in its serialized tail (docs/architecture.md#delta-sync).
 `note` is an audit hook: every `uow.audit(...)` of a synced object (or of a child counted as
 its parent's change) is remembered on the unit's session. `prepare` reads the rows' keys
 before the outbox's append lock (from the audit snapshots, else one SELECT per entity), so
-the serialized tail stays short; `record` runs in the outbox's tail (app/composition.py
-`append_to_outbox`), under the append lock, with the unit's outbox position: so a change row becomes visible exactly when its position does, in commit order,
-and a customer's reassignment reads its dependents after every earlier unit has committed
-(none placed meanwhile is left out of the new owner's feed)."""
+the serialized tail stays short. `record` runs in the outbox's tail (app/composition.py
+`append_to_outbox`), under the append lock, with the unit's outbox position: so a change row
+becomes visible exactly when its position does, in commit order, and a customer's
+reassignment reads its dependents after every earlier unit has committed (none placed
+meanwhile is left out of the new owner's feed)."""
 
 from __future__ import annotations
 
