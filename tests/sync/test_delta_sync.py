@@ -223,3 +223,20 @@ async def test_housekeeping_drops_change_rows_below_the_kept_history(db, setting
             SyncChange.position < oldest)).one()
         kept = session.exec(select(func.count()).select_from(SyncChange)).one()
     assert below == 0 and kept > 0
+
+
+async def test_a_page_runs_the_same_statements_whatever_its_size(api, factory, db):
+    rep = factory.user("SALES")
+    customers = [factory.customer(owner_id=rep.id) for _ in range(12)]
+    _, token = await sync(api, rep.token, ["CUSTOMER"])
+    for c in customers:
+        rename(factory, c, f"改名 {c.id}")
+    counts = {}
+    for first in (2, 12):
+        db.counter.reset()
+        page = (await api.ok(SYNC, {"entities": ["CUSTOMER"], "since": token,
+                                    "first": first}, rep.token))["syncChanges"]
+        counts[first] = db.counter.count
+        assert len(page["edges"]) == first
+    # the outbox's max id, the grouped change rows, the oldest id kept, the customers
+    assert counts[2] == counts[12] == 4, counts
