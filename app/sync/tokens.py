@@ -47,6 +47,10 @@ def decode_cursor(cursor: str) -> Window:
     try:
         since = None if data["s"] is None else int(data["s"])
         after = tuple(data["a"]) or None
+        shape = (int, int) if since is None else (int, str, int)
+        if after is not None and (len(after) != len(shape) or not all(
+                type(v) is t for v, t in zip(after, shape, strict=True))):
+            raise ValueError(after)
         return Window(tuple(str(e) for e in data["e"]), since, int(data["u"]), after)
     except (KeyError, TypeError, ValueError):
         raise DomainError("not a sync cursor", field=["after"]) from None

@@ -19,7 +19,7 @@ from app.events.housekeeping import Housekeeping
 from app.events.repository import outbox
 from app.persistence.uow import snapshot
 from app.sync.models import SyncChange
-from app.sync.tokens import encode_token
+from app.sync.tokens import _encode, encode_token
 from tests.orders.support import Kit, gid
 from tests.support import ADMIN, HOLD_SECONDS, writer_held
 
@@ -156,6 +156,7 @@ async def test_customer_principal_syncs_its_own_orders(api, factory):
 
 async def test_token_errors(api, factory):
     rep = factory.user("SALES")
+    factory.customer(owner_id=rep.id)  # the outbox holds at least one position
     _, token = await sync(api, rep.token, ["CUSTOMER"])
     expired = encode_token(-5, ("Customer",))  # before the oldest event kept
     answer = await api.gql(SYNC, {"entities": ["CUSTOMER"], "since": expired}, rep.token)
@@ -163,6 +164,9 @@ async def test_token_errors(api, factory):
     other = await api.gql(SYNC, {"entities": ["CUSTOMER", "ORDER"], "since": token}, rep.token)
     assert other["errors"][0]["extensions"]["code"] == "INVALID"
     bad = await api.gql(SYNC, {"entities": ["CUSTOMER"], "since": "garbage!"}, rep.token)
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID"
+    forged = _encode({"c": 1, "e": ["Customer"], "s": 1, "u": 2, "a": ["x", "y", "z"]})
+    bad = await api.gql(SYNC, {"entities": ["CUSTOMER"], "after": forged}, rep.token)
     assert bad["errors"][0]["extensions"]["code"] == "INVALID"
     customer = factory.user("CUSTOMER", customer_id=factory.customer().id)
     denied = await api.gql(SYNC, {"entities": ["OPPORTUNITY"]}, customer.token)
