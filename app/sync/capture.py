@@ -58,6 +58,8 @@ def touch(uow: Any, entity: str, ids: Iterable[int]) -> None:
 
 def _keys(entity: Entity, snap: dict[str, Any] | None) -> tuple[int | None, int | None] | None:
     """(customer_id, user_id) from a snapshot of the row, None when it lacks them."""
+    if entity.customer_field is None and entity.user_field is None and not entity.via_order:
+        return (None, None)  # shared: no keys
     if snap is None or entity.customer_field is None or entity.customer_field not in snap \
             or (entity.user_field is not None and entity.user_field not in snap):
         return None

@@ -15,12 +15,16 @@ from typing import Any
 from app.activities.models import Activity
 from app.activities.repository import activities
 from app.auth.roles import Perm
+from app.catalog import repository as catalog
+from app.catalog.models import Product
 from app.customers import repository as customers
 from app.customers.models import Customer
 from app.orders.models import Order
 from app.orders.repository import orders
 from app.quotes import repository as quotes
 from app.quotes.models import Quote
+from app.returns import repository as returns
+from app.returns.models import ReturnRequest
 from app.sales.models import Lead, Opportunity
 from app.sales.repository.leads import scope_leads
 from app.sales.repository.opportunities import scope_opportunities
@@ -32,6 +36,7 @@ from app.tickets.models import Ticket
 
 CUSTOMER_KEYED = "customer"  # SALES through the customers they own, CUSTOMER its own
 USER_KEYED = "user"  # SALES their own (owner or assignee); CUSTOMER none
+SHARED = "shared"  # everyone who may read the entity (the catalog)
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,9 @@ class Entity:
     perm: Perm | Callable[[Any], bool]  # a read permission, or who may read (tickets)
     scope: Callable[[Any, Any], Any]  # the repository's scope(stmt, principal)
     keyed_by: str
-    customer_field: str | None  # the row's customer id (None: through its order)
+    customer_field: str | None  # the row's customer id
     user_field: str | None  # the row's owner or assignee
+    via_order: bool = False  # the customer id is its order's (a shipment)
 
 
 ENTITIES: dict[str, Entity] = {e.name: e for e in (
@@ -50,7 +56,10 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
            "id", "owner_id"),
     Entity("Order", Order, Perm.ORDERS_READ, orders.scope, CUSTOMER_KEYED, "customer_id", None),
     Entity("Shipment", Shipment, Perm.SHIPMENTS_READ, shipments.scope, CUSTOMER_KEYED,
-           None, None),
+           None, None, via_order=True),
+    Entity("ReturnRequest", ReturnRequest, Perm.ORDERS_READ, returns.scope, CUSTOMER_KEYED,
+           "customer_id", None),
+    Entity("Product", Product, Perm.PRODUCTS_READ, catalog.scope, SHARED, None, None),
     Entity("Quote", Quote, Perm.QUOTES_READ, quotes.scope, CUSTOMER_KEYED, "customer_id", None),
     Entity("Ticket", Ticket, ticket_workflow.may_read, tickets.scope, CUSTOMER_KEYED,
            "customer_id", None),
@@ -73,4 +82,4 @@ def may_read(entity: Entity, principal: Any) -> bool:
     return principal.can(perm) if isinstance(perm, Perm) else perm(principal)
 
 
-CUSTOMER_DEPENDENTS = ("Order", "Shipment", "Quote", "Ticket")
+CUSTOMER_DEPENDENTS = ("Order", "Shipment", "Quote", "Ticket", "ReturnRequest")

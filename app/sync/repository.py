@@ -15,8 +15,9 @@ from app.events.models import OutboxEvent
 from app.orders.models import Order
 from app.persistence.fast import bulk
 from app.quotes.models import Quote
+from app.returns.models import ReturnRequest
 from app.shipping.models import Shipment
-from app.sync.entities import CUSTOMER_KEYED, ENTITIES, Entity
+from app.sync.entities import CUSTOMER_KEYED, ENTITIES, SHARED, Entity
 from app.sync.models import SyncChange
 from app.tickets.models import Ticket
 
@@ -26,9 +27,11 @@ Keys = tuple[int | None, int | None]  # (customer_id, user_id)
 def current_keys(session: Session, entity: Entity, ids: Iterable[int]) -> dict[int, Keys]:
     """The keys of the rows still there (a deleted one is missing)."""
     model = entity.model
-    if entity.customer_field is None:  # a shipment: its order's customer
+    if entity.via_order:  # a shipment: its order's customer
         stmt = (select(Shipment.id, Order.customer_id, None)
                 .join(Order, Order.id == Shipment.order_id))
+    elif entity.customer_field is None:
+        stmt = select(model.id, None, None)
     else:
         user = getattr(model, entity.user_field) if entity.user_field else None
         stmt = select(model.id, getattr(model, entity.customer_field), user)
@@ -47,6 +50,8 @@ def customer_dependents(session: Session, customer_id: int) -> dict[str, list[in
             Quote.customer_id == customer_id)).all()),
         "Ticket": list(session.exec(select(Ticket.id).where(
             Ticket.customer_id == customer_id)).all()),
+        "ReturnRequest": list(session.exec(select(ReturnRequest.id).where(
+            ReturnRequest.customer_id == customer_id)).all()),
     }
 
 
@@ -61,7 +66,9 @@ def _audience(principal: Principal, entities: Sequence[str]) -> Any:
     conds = []
     for name in entities:
         keyed_by_customer = ENTITIES[name].keyed_by == CUSTOMER_KEYED
-        if principal.customer_scope is not None:
+        if ENTITIES[name].keyed_by == SHARED:
+            cond = true()
+        elif principal.customer_scope is not None:
             cond = (SyncChange.customer_id == principal.customer_scope
                     if keyed_by_customer else false())
         elif principal.owner_scope is not None:

@@ -22,6 +22,8 @@ class SyncEntity(Enum):
     ACTIVITY = "Activity"
     OPPORTUNITY = "Opportunity"
     LEAD = "Lead"
+    PRODUCT = "Product"
+    RETURN_REQUEST = "ReturnRequest"
 
 
 assert {e.value for e in SyncEntity} == set(ENTITIES)  # one list: app/sync/entities.py
