@@ -25,9 +25,11 @@ import app.models  # noqa: F401  the table registry: every table mapped
 from app.audit import repository as audit_log
 from app.events.bus import DomainEvent
 from app.events.repository import outbox
+from app.events.topics import SYNC_CHANGED
 from app.persistence import uow as units
 from app.persistence.columns import utcnow
 from app.persistence.sqlite import process
+from app.sync import capture as sync_capture
 
 WRITER_CHILD = "app.writer_child"  # `python -m app.writer_child FD URL`
 
@@ -35,6 +37,7 @@ WRITER_CHILD = "app.writer_child"  # `python -m app.writer_child FD URL`
 def install() -> None:
     """Plug the app into persistence in this process (installing again changes nothing)."""
     units.on_audit(audit_row)
+    units.on_audit(sync_capture.note)  # the delta sync's change log (app/sync/capture.py)
     units.before_commit(append_to_outbox)  # last: it writes the deferred rows first
     process.use_child_entry(WRITER_CHILD)
 
@@ -60,9 +63,17 @@ def audit_row(uow: units.UnitOfWork, action: str, entity_type: str, entity_id: i
 def append_to_outbox(uow: units.UnitOfWork) -> None:
     """Append the unit's events to the outbox, last before commit: notifications and other
     consumers read them from there after commit (app/notifications/planning.py). They
-    become `uow.to_publish`, with their outbox ids, for the bus after commit."""
-    if not uow.events:
+    become `uow.to_publish`, with their outbox ids, for the bus after commit. The delta
+    sync's change rows go in under the same lock, at the unit's last outbox id (a marker
+    event when it emitted none: docs/architecture.md#delta-sync)."""
+    synced = sync_capture.prepare(uow.session)  # before the lock: the rows' keys
+    if not uow.events and synced is None:
         return
     ids = outbox.append_last(uow.session, uow.events)
+    if synced is not None:
+        position = ids[-1] if ids else outbox.append_marker(uow.session, SYNC_CHANGED)
+        sync_capture.record(uow.session, synced, position)
+    if not ids:
+        return
     uow.to_publish = [DomainEvent(topic=e.topic, payload=e.payload, id=i)
                       for e, i in zip(uow.events, ids, strict=True)]

@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     INVALID_TOKEN = "INVALID_TOKEN"
     THROTTLED = "THROTTLED"
+    SYNC_TOKEN_EXPIRED = "SYNC_TOKEN_EXPIRED"
 
 
 class DeadlineExceeded(Exception):

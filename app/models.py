@@ -48,6 +48,7 @@ from app.shipping.models import (
     TrackingEvent,
 )
 from app.surveys.models import OrderReminder, Survey
+from app.sync.models import SyncChange
 from app.tickets.models import Ticket, TicketMessage, TicketSlaPolicy
 
 metadata = SQLModel.metadata
@@ -66,5 +67,5 @@ __all__ = [
     "WebhookAttempt", "WebhookDelivery", "WebhookSecret", "WebhookSubscription",
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
     "CustomerSegment", "SavedSegment", "OrderReminder", "Survey", "Campaign",
-    "CampaignRecipient", "ExportJob", "Device", "ClientReference",
+    "CampaignRecipient", "ExportJob", "Device", "ClientReference", "SyncChange",
 ]

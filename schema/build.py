@@ -64,6 +64,7 @@ from schema.shipping.subscriptions import ShipmentExceptionSubscription
 from schema.subscriptions.resolvers import LiveSubscription
 from schema.surveys.mutations import SurveyMutation
 from schema.surveys.queries import SurveyQuery
+from schema.sync.queries import SyncQuery
 from schema.tickets.mutations import TicketMutation
 from schema.tickets.queries import TicketQuery
 from schema.tickets.subscriptions import TicketSubscription
@@ -88,7 +89,7 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery, AnalyticsQuery,
                        ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery,
-                       ExportQuery, DeviceQuery]
+                       ExportQuery, DeviceQuery, SyncQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,

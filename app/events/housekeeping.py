@@ -6,7 +6,9 @@ process's background workers: app/events/runtime.py).
 - export files (app/exports/) past CRM_EXPORT_RETENTION_HOURS, and cancelled jobs' files;
 - outbox events published more than CRM_OUTBOX_RETENTION_DAYS ago. Live subscribers
   have them; a subscriber resuming from an older cursor is told its history is gone
-  (CURSOR_EXPIRED) instead of silently missing events.
+  (CURSOR_EXPIRED) instead of silently missing events;
+- the delta sync's change rows below the oldest outbox event kept (a sync token older than
+  that is SYNC_TOKEN_EXPIRED: docs/architecture.md#delta-sync).
 
 Deletes run in batches, each its own short write transaction, so a large backlog never
 holds the SQLite writer for long. Several processes may run this: deleting what another
@@ -38,6 +40,7 @@ from app.persistence.columns import utcnow
 from app.persistence.db import Database
 from app.persistence.sqlite.writers import write_in_session
 from app.persistence.uow import Runner
+from app.sync import repository as sync_changes
 
 log = logging.getLogger("crm.housekeeping")
 BATCH = 1000
@@ -60,7 +63,8 @@ class Housekeeping(Periodic):
         counts = {}
         for name, purge in (("idempotency_record", self._idempotency),
                             ("export_file", self._exports),
-                            ("outbox_event", self._outbox)):
+                            ("outbox_event", self._outbox),
+                            ("sync_change", self._sync_changes)):
             try:
                 counts[name] = await purge(now)
             except Exception as exc:  # database down: the next round tries again
@@ -96,6 +100,11 @@ class Housekeeping(Periodic):
         if keep_from is None:
             return 0
         return await self._batches(outbox.purge_below, keep_from)
+
+    async def _sync_changes(self, _now: datetime) -> int:
+        """The delta sync's change rows older than the oldest outbox event kept
+        (docs/architecture.md#delta-sync)."""
+        return await self._batches(sync_changes.purge_before_outbox, None)
 
     async def _batches(self, purge: Callable[[Session, Any, int], int], arg: Any) -> int:
         """`purge(session, arg, BATCH)` in short transactions of up to BATCH rows each

@@ -51,6 +51,8 @@ order.due_soon        {order_id, customer_id, owner_id, promised_date, status, a
                        not dispatched whose promised date is near; once per order
 export.job_changed    {export_job_id, user_id, status, rows, total_rows, at}  an export job
                       was queued, advanced a chunk or ended (app/exports/service.py)
+sync.changed          {}  a position only, for a unit of work that changed synced objects and
+                      emitted no event; written as published (docs/architecture.md#delta-sync)
 notifications.due     {channels, count}  e-mail / SMS notifications the planner wrote in one
                       batch, waiting for a dispatcher (which reads them from the table)
 """
@@ -69,6 +71,7 @@ OPPORTUNITY_STAGE_CHANGED = "opportunity.stage_changed"
 CUSTOMER_CHURN_RISK = "customer.churn_risk"
 NOTIFICATION_CREATED = "notification.created"
 NOTIFICATIONS_DUE = "notifications.due"
+SYNC_CHANGED = "sync.changed"
 # activities and targets (docs/architecture.md#activities-plans-and-targets)
 ACTIVITY_OVERDUE = "activity.overdue"
 TARGET_BEHIND_PACE = "target.behind_pace"

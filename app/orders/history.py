@@ -17,6 +17,7 @@ from app.orders import repository as repo
 from app.orders.models import Order
 from app.persistence.columns import utcnow
 from app.persistence.uow import UnitOfWork, snapshot
+from app.sync import capture as sync_capture
 
 
 class EventType(StrEnum):
@@ -97,6 +98,8 @@ def record(uow: UnitOfWork, order: Order, event_type: str, *, message: str = "",
     if audit:
         uow.audit(f"order.{str(event_type).lower()}", "Order", order.id, before=before,
                   after=snapshot(order))
+    else:  # the delta sync is told all the same (docs/architecture.md#delta-sync)
+        sync_capture.touch(uow, "Order", [order.id])
     uow.emit(topics.ORDER_EVENT, order_id=order.id, customer_id=order.customer_id,
              order_event_id=event.id, type=event.type, at=event.created_at.isoformat())
     return event

@@ -18,6 +18,7 @@ from app.sales.models import Lead, Opportunity
 from app.sales.opportunities import OpportunityDraft, create_opportunity
 from app.sales.service import load_lead, move_lead
 from app.sales.workflow import LeadAction, authorize_lead
+from app.sync import capture as sync_capture
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ def convert_lead(uow: UnitOfWork, request: ConversionRequest) -> Conversion:
     contact = customers.add_contact(uow, customer.id, {
         "name": lead.name, "title": lead.title, "email": lead.email, "phone": lead.phone,
         "is_primary": True})
-    repo.attach_customer(uow.session, lead.id, customer.id)
+    # no audit record names them: the delta sync is told (docs/architecture.md#delta-sync)
+    sync_capture.touch(uow, "Opportunity", repo.attach_customer(uow.session, lead.id,
+                                                                customer.id))
     opportunity = None
     if request.opportunity is not None:
         opportunity = create_opportunity(uow, replace(

@@ -18,6 +18,7 @@ from app.events import topics
 from app.persistence.background import Periodic
 from app.persistence.columns import utcnow
 from app.persistence.uow import Runner, UnitOfWork
+from app.sync import capture as sync_capture
 from app.tickets import repository as repo
 from app.tickets.models import OPEN_STATUSES
 
@@ -55,6 +56,8 @@ def check_breaches(uow: UnitOfWork, now: datetime, limit: int = BATCH) -> Breach
                          number=row.number, priority=_NEXT[row.priority],
                          from_priority=row.priority, at=now.isoformat())
                 escalated.append(row.id)
+    # no audit record names these changes: the delta sync is told (docs/architecture.md#delta-sync)
+    sync_capture.touch(uow, "Ticket", [ticket_id for ticket_id, _ in breached])
     return BreachResult(examined, breached, escalated)
 
 

@@ -72,6 +72,8 @@ import {
   WebhookAdminDocument,
 } from '../generated/graphql';
 import type { SyncOperationInput } from '../generated/graphql';
+import { SyncCustomerOrdersDocument, SyncFieldSalesDocument } from '../generated/graphql';
+import type { SyncFieldSalesQuery } from '../generated/graphql';
 
 export interface GraphQLErrorPayload {
   message: string;
@@ -509,4 +511,38 @@ export async function registerDevice(session: Session, token: string) {
     token, platform: 'ANDROID', name: null,
   })).deviceRegister;
   return payload.device?.id ?? null;
+}
+
+// Delta sync (README.md#delta-sync): a device keeps a copy by id. The first run has no
+// token (a full sync); each later run passes the last page's syncToken. A removed edge
+// drops the id; SYNC_TOKEN_EXPIRED means: forget the token and sync in full again.
+export async function syncFieldSales(session: Session, since: string | null) {
+  const upserts = [];
+  const removed: string[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const data: SyncFieldSalesQuery = await execute(session, SyncFieldSalesDocument, {
+      since, after, first: 100,
+    });
+    const page = data.syncChanges;
+    for (const edge of page.edges) {
+      if (edge.removed || edge.node === null || edge.node === undefined) removed.push(edge.id);
+      else upserts.push(edge.node);
+    }
+    if (!page.pageInfo.hasNextPage && page.syncToken) {
+      return { full: page.full, upserts, removed, syncToken: page.syncToken };
+    }
+    after = page.pageInfo.endCursor ?? null;
+  }
+}
+
+export async function syncCustomerOrders(session: Session, since: string | null) {
+  const data = await execute(session, SyncCustomerOrdersDocument, { since, first: 100 });
+  const page = data.syncChanges;
+  return {
+    removed: page.edges.filter((e) => e.removed).map((e) => e.id),
+    hasNextPage: page.pageInfo.hasNextPage,
+    next: page.pageInfo.endCursor,
+    syncToken: page.syncToken,
+  };
 }

@@ -95,6 +95,8 @@ TICKETS = Scope("tickets", {R.CUSTOMER: "its own tickets (never internal notes, 
 # bulk exports (docs/architecture.md#exports): a job reads its source with the list's scope
 EXPORTS = Scope("exports", {r: "its own jobs; the rows: the source list's scope (SALES: its "
                                "customers')" for r in R if r is not R.ADMIN})
+SYNC = Scope("sync", {r: "each entity's row scope, as its own list; objects that left it "
+                         "arrive as removed" for r in R})
 NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
 
 
@@ -129,6 +131,8 @@ OPERATIONS: dict[str, Rule] = {
     "Query.node": signed_in(NODES),
     "Query.nodes": signed_in(NODES, note="at most 100 ids"),
     "Query.me": signed_in(SELF),
+    # delta sync (docs/architecture.md#delta-sync): each entity also needs its read permission
+    "Query.syncChanges": signed_in(SYNC, note="each entity needs its read permission"),
     "Mutation.login": public("throttled per account and client; one per request"),
     "Mutation.refreshToken": public("a valid refresh token"),
     "Mutation.logout": public("a valid refresh token"),

@@ -317,8 +317,8 @@ class RawSql:
 
     def _finish(self, cur: Any, order: dict, now: str, events: list[tuple[str, dict]],
                 audits: list[tuple]) -> list[DomainEvent]:
-        """Audit rows, then the outbox; the events with their outbox ids, to publish after
-        commit."""
+        """Audit rows, then the outbox and the sync change row; the events with their outbox
+        ids, to publish after commit."""
         cur.executemany(INSERT_AUDIT, [
             (self.actor_id, action, order["id"], before and _json(before), _json(after),
              "floor-db", now) for action, before, after in audits])
@@ -327,5 +327,9 @@ class RawSql:
             + ", ".join(["(?, ?, ?)"] * len(events)) + " RETURNING id",
             [v for topic, payload in events for v in (topic, _json(payload), now)]
         ).fetchall())
+        # the delta sync's change row at the unit's last position (architecture.md#delta-sync)
+        cur.execute("INSERT INTO sync_change (position, entity, entity_id, customer_id, "
+                    "user_id) VALUES (?, 'Order', ?, ?, NULL)",
+                    (outbox[-1], order["id"], order["customer_id"]))
         return [DomainEvent(topic, payload, i)
                 for (topic, payload), i in zip(events, outbox, strict=True)]

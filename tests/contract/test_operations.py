@@ -394,7 +394,32 @@ async def _device_register(_s: Session) -> dict[str, Any]:
     return {"token": "fcm-" + uuid.uuid4().hex, "platform": "ANDROID", "name": "Pixel"}
 
 
+async def _synced(s: Session, name: str, email: str) -> dict[str, Any]:
+    """A full sync through the operation itself, page by page: its last page's token, so
+    the case runs the delta a device runs next (docs/architecture.md#delta-sync)."""
+    token = (await s.login(email))["accessToken"]
+    query, after = (OPERATIONS / name).read_text(), None
+    while True:
+        body = await s.post(query, {"first": 100, "after": after}, token)
+        page = body["data"]["syncChanges"]
+        assert page["full"] and page["edges"], body
+        if not page["pageInfo"]["hasNextPage"]:
+            return {"since": page["syncToken"], "first": 100}
+        after = page["pageInfo"]["endCursor"]
+
+
+async def _sync_sales(s: Session) -> dict[str, Any]:
+    return await _synced(s, "mobile/sync-field-sales.graphql", "sales@demo.local")
+
+
+async def _sync_customer(s: Session) -> dict[str, Any]:
+    return await _synced(s, "mobile/sync-customer-orders.graphql", "customer@demo.local")
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
+    # mobile delta sync (docs/architecture.md#delta-sync): a full sync, then the delta
+    "mobile/sync-field-sales.graphql": ("sales@demo.local", _sync_sales),
+    "mobile/sync-customer-orders.graphql": ("customer@demo.local", _sync_customer),
     # the analysts' standard questions (docs/architecture.md#analytics)
     "analytics/revenue-by-month-channel.graphql": ("analyst@demo.local", _year),
     "analytics/top-customers.graphql": ("manager@demo.local", _year),

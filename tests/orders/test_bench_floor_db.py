@@ -18,7 +18,7 @@ from tests.bench.scenarios.s3_orders import APPROVE, CREATE
 from tests.orders.support import gid, pk
 
 TABLES = ("sales_order", "order_line", "order_event", "order_allocation", "stock_movement",
-          "notification", "audit_record", "outbox_event")
+          "notification", "audit_record", "outbox_event", "sync_change")
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 

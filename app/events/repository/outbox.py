@@ -51,6 +51,16 @@ def append(session: Session, events: Sequence[DomainEvent]) -> list[int]:
         {"topic": e.topic, "payload": e.payload, "created_at": now} for e in events])
 
 
+def append_marker(session: Session, topic: str) -> int:
+    """One event that only takes a position (the delta sync's, for a unit that emitted
+    nothing): stored as published, so neither the relay nor the bus carries it. Call
+    under `lock_for_append`."""
+    now = utcnow()
+    [marker] = bulk.insert_ids(session, OutboxEvent.__table__, [
+        {"topic": topic, "payload": {}, "created_at": now, "published_at": now}])
+    return marker
+
+
 def to_event(row: OutboxEvent) -> DomainEvent:
     return DomainEvent(topic=row.topic, payload=row.payload or {}, id=row.id)
 

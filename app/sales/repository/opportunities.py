@@ -169,8 +169,10 @@ def first_open_stage(session: Session) -> PipelineStage | None:
     return session.exec(stmt).first()
 
 
-def attach_customer(session: Session, lead_id: int, customer_id: int) -> None:
-    """The lead's opportunities without a customer get the one it was converted to."""
-    session.execute(update(Opportunity).where(
+def attach_customer(session: Session, lead_id: int, customer_id: int) -> list[int]:
+    """The lead's opportunities without a customer get the one it was converted to; their
+    ids."""
+    return list(session.execute(update(Opportunity).where(
         Opportunity.lead_id == lead_id, Opportunity.customer_id.is_(None)).values(
-        customer_id=customer_id).execution_options(synchronize_session="fetch"))
+        customer_id=customer_id).returning(Opportunity.id)
+        .execution_options(synchronize_session="fetch")).scalars())

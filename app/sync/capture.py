@@ -1,0 +1,116 @@
+"""Capturing the changes of synced objects in a unit of work and writing them to the change
+log in its serialized tail (docs/architecture.md#delta-sync).
+
+`note` is an audit hook: every `uow.audit(...)` of a synced object (or of a child counted as
+its parent's change) is remembered on the unit's session. `prepare` reads the rows' keys
+before the outbox's append lock (from the audit snapshots, else one SELECT per entity), so
+the serialized tail stays short. `record` runs in the outbox's tail (app/composition.py
+`append_to_outbox`), under the append lock, with the unit's outbox position: so a change row
+becomes visible exactly when its position does, in commit order, and a customer's
+reassignment reads its dependents after every earlier unit has committed (none placed
+meanwhile is left out of the new owner's feed)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from app.sync import repository
+from app.sync.entities import CUSTOMER_DEPENDENTS, ENTITIES, PARENTS, Entity
+
+_KEY = "crm_sync_changes"
+Row = tuple[str, int, int | None, int | None]  # (entity, id, customer_id, user_id)
+
+
+@dataclass
+class Prepared:
+    """A unit's change rows, their keys read before the append lock; the customers
+    reassigned, whose dependents are read under it (`record`)."""
+
+    rows: set[Row] = field(default_factory=set)
+    reassigned: list[tuple[int, tuple[int | None, ...]]] = field(default_factory=list)
+
+
+def note(uow: Any, _action: str, entity_type: str, entity_id: int | None,
+         before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    """The audit hook: remember a synced object's change."""
+    if entity_type in ENTITIES:
+        if entity_id is not None:
+            uow.session.info.setdefault(_KEY, []).append((entity_type, entity_id, before, after))
+        return
+    parent = PARENTS.get(entity_type)
+    if parent is not None:
+        parent_id = (after or before or {}).get(parent[1])
+        if isinstance(parent_id, int):
+            uow.session.info.setdefault(_KEY, []).append((parent[0], parent_id, None, None))
+
+
+def touch(uow: Any, entity: str, ids: Iterable[int]) -> None:
+    """A change no audit record names (a background check's Core UPDATE): synced all the
+    same. Call it wherever a synced object's visible fields change without `uow.audit`."""
+    noted = uow.session.info.setdefault(_KEY, [])
+    noted.extend((entity, i, None, None) for i in ids)
+
+
+def _keys(entity: Entity, snap: dict[str, Any] | None) -> tuple[int | None, int | None] | None:
+    """(customer_id, user_id) from a snapshot of the row, None when it lacks them."""
+    if entity.customer_field is None and entity.user_field is None and not entity.via_order:
+        return (None, None)  # shared: no keys
+    if snap is None or entity.customer_field is None or entity.customer_field not in snap \
+            or (entity.user_field is not None and entity.user_field not in snap):
+        return None
+    return (snap[entity.customer_field],
+            snap[entity.user_field] if entity.user_field else None)
+
+
+def prepare(session: Session) -> Prepared | None:
+    """The unit's change rows but their position (None: it changed no synced object). The
+    keys come from the last audit snapshot of each object, else one SELECT per entity."""
+    noted = session.info.pop(_KEY, None)
+    if not noted:
+        return None
+    befores: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    latest: dict[tuple[str, int], tuple[int | None, int | None] | None] = {}
+    for name, eid, before, after in noted:
+        befores[name][eid]  # noqa: B018  noted even without a before snapshot
+        if before:
+            befores[name][eid].append(before)
+        latest[name, eid] = _keys(ENTITIES[name], after)
+    prepared = Prepared()
+    for name, by_id in befores.items():
+        entity = ENTITIES[name]
+        unknown = [i for i in by_id if latest[name, i] is None]
+        keys = repository.current_keys(session, entity, unknown) if unknown else {}
+        keys.update((i, latest[name, i]) for i in by_id if latest[name, i] is not None)
+        for eid, snapshots in by_id.items():
+            _rows(prepared, entity, eid, keys.get(eid), snapshots)
+    return prepared
+
+
+def _rows(prepared: Prepared, entity: Entity, eid: int,
+          now: tuple[int | None, int | None] | None, snapshots: list[dict[str, Any]]) -> None:
+    if now is not None:
+        prepared.rows.add((entity.name, eid, *now))
+    for before in snapshots:  # the scope it may have left (or, deleted, was in)
+        old = (before.get(entity.customer_field or "", None if now is None else now[0]),
+               before.get(entity.user_field) if entity.user_field else None)
+        prepared.rows.add((entity.name, eid, *old))
+        if entity.name == "Customer" and now is not None and old[1] != now[1]:
+            prepared.reassigned.append((eid, (now[1], old[1])))
+
+
+def record(session: Session, prepared: Prepared, position: int) -> None:
+    """Write the unit's change rows at `position` (call under the outbox's append lock)."""
+    rows = set(prepared.rows)
+    for customer_id, owners in prepared.reassigned:
+        # what hangs off a customer that changed hands changed scope too, for both owners
+        for name, ids in repository.customer_dependents(session, customer_id).items():
+            assert name in CUSTOMER_DEPENDENTS
+            rows.update((name, eid, customer_id, owner) for eid in ids for owner in owners)
+    repository.insert_changes(session, [
+        {"position": position, "entity": e, "entity_id": i, "customer_id": c, "user_id": u}
+        for e, i, c, u in sorted(rows, key=lambda r: (r[0], r[1], r[2] or 0, r[3] or 0))])

@@ -1,0 +1,125 @@
+"""The delta sync's SQL: the change log written last in a unit of work, the delta and
+full pages read by `syncChanges`, and retention (docs/architecture.md#delta-sync)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, false, func, insert, or_, true
+from sqlmodel import Session, select
+
+from app.auth.principal import Principal
+from app.customers import repository as customers
+from app.events.models import OutboxEvent
+from app.orders.models import Order
+from app.persistence.fast import bulk
+from app.quotes.models import Quote
+from app.returns.models import ReturnRequest
+from app.shipping.models import Shipment
+from app.sync.entities import CUSTOMER_KEYED, ENTITIES, SHARED, Entity
+from app.sync.models import SyncChange
+from app.tickets.models import Ticket
+
+Keys = tuple[int | None, int | None]  # (customer_id, user_id)
+
+
+def current_keys(session: Session, entity: Entity, ids: Iterable[int]) -> dict[int, Keys]:
+    """The keys of the rows still there (a deleted one is missing)."""
+    model = entity.model
+    if entity.via_order:  # a shipment: its order's customer
+        stmt = (select(Shipment.id, Order.customer_id, None)
+                .join(Order, Order.id == Shipment.order_id))
+    elif entity.customer_field is None:
+        stmt = select(model.id, None, None)
+    else:
+        user = getattr(model, entity.user_field) if entity.user_field else None
+        stmt = select(model.id, getattr(model, entity.customer_field), user)
+    rows = session.execute(stmt.where(model.id.in_(sorted(set(ids))))).all()
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def customer_dependents(session: Session, customer_id: int) -> dict[str, list[int]]:
+    """The ids of what hangs off a customer (app/sync/entities.py CUSTOMER_DEPENDENTS)."""
+    of_customer = select(Order.id).where(Order.customer_id == customer_id)
+    return {
+        "Order": list(session.exec(of_customer).all()),
+        "Shipment": list(session.exec(select(Shipment.id).where(
+            Shipment.order_id.in_(of_customer))).all()),
+        "Quote": list(session.exec(select(Quote.id).where(
+            Quote.customer_id == customer_id)).all()),
+        "Ticket": list(session.exec(select(Ticket.id).where(
+            Ticket.customer_id == customer_id)).all()),
+        "ReturnRequest": list(session.exec(select(ReturnRequest.id).where(
+            ReturnRequest.customer_id == customer_id)).all()),
+    }
+
+
+def insert_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(SyncChange.__table__), list(rows))
+
+
+def _audience(principal: Principal, entities: Sequence[str]) -> Any:
+    """The change rows that may concern the caller: a pre-filter (the objects are re-read
+    under the caller's scope), which keeps other reps' changes out of its feed."""
+    conds = []
+    for name in entities:
+        keyed_by_customer = ENTITIES[name].keyed_by == CUSTOMER_KEYED
+        if ENTITIES[name].keyed_by == SHARED:
+            cond = true()
+        elif principal.customer_scope is not None:
+            cond = (SyncChange.customer_id == principal.customer_scope
+                    if keyed_by_customer else false())
+        elif principal.owner_scope is not None:
+            me = principal.owner_scope
+            cond = (or_(SyncChange.customer_id.in_(customers.owned(me)),
+                        SyncChange.user_id == me)
+                    if keyed_by_customer else SyncChange.user_id == me)
+        else:
+            cond = true()
+        conds.append(and_(SyncChange.entity == name, cond))
+    return or_(*conds)
+
+
+def delta_page(
+    session: Session, principal: Principal, entities: Sequence[str], since: int, upto: int,
+    after: tuple[int, str, int] | None, limit: int,
+) -> list[tuple[int, str, int]]:
+    """(position, entity, id) of each object changed in (since, upto], once, at its last
+    change, in that order, after the key `after`."""
+    pos = func.max(SyncChange.position)
+    stmt = (select(pos.label("pos"), SyncChange.entity, SyncChange.entity_id)
+            .where(SyncChange.entity.in_(list(entities)), SyncChange.position > since,
+                   SyncChange.position <= upto, _audience(principal, entities))
+            .group_by(SyncChange.entity, SyncChange.entity_id))
+    if after is not None:
+        p, e, i = after
+        stmt = stmt.having(or_(pos > p, and_(pos == p, or_(
+            SyncChange.entity > e, and_(SyncChange.entity == e, SyncChange.entity_id > i)))))
+    stmt = stmt.order_by(pos, SyncChange.entity, SyncChange.entity_id).limit(limit)
+    return [(row[0], row[1], row[2]) for row in session.execute(stmt).all()]
+
+
+def visible_ids(session: Session, principal: Principal, entity: Entity, after_id: int,
+                limit: int) -> list[int]:
+    """The ids of `entity`'s rows in the caller's scope, after `after_id`, ascending."""
+    model = entity.model
+    stmt = entity.scope(select(model.id).where(model.id > after_id), principal)
+    return list(session.exec(stmt.order_by(model.id).limit(limit)).all())
+
+
+def visible_rows(session: Session, principal: Principal, entity: Entity,
+                 ids: Sequence[int]) -> dict[int, Any]:
+    """The rows of `ids` the caller may see now, by id (one statement)."""
+    model = entity.model
+    stmt = entity.scope(select(model).where(model.id.in_(sorted(set(ids)))), principal)
+    return {row.id: row for row in session.exec(stmt).all()}
+
+
+def purge_before_outbox(session: Session, _arg: Any = None, limit: int = 1000) -> int:
+    """Delete up to `limit` change rows older than the oldest outbox event kept: a token
+    from before it is expired anyway (app/sync/service.py)."""
+    oldest = select(func.min(OutboxEvent.id)).scalar_subquery()
+    table = SyncChange.__table__
+    return bulk.delete_oldest(session, table, table.c.position < oldest, limit=limit)
