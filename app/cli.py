@@ -312,8 +312,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # with 1012 (clients resume with `since` elsewhere), lets in-flight requests finish
     # within the grace period, then runs the lifespan's shutdown (outbox marks flushed, the
     # SQLite writer process closed after its queue). It then raises the signal again with
-    # the handler found at start; this no-op one makes a finished shutdown exit 0 instead
-    # of dying of the signal (status 143), which orchestrators report as a failure.
+    # the handler found at start; this one makes a finished shutdown exit 0 instead of
+    # dying of the signal (status 143, which orchestrators report as a failure), and so
+    # does a SIGTERM before uvicorn has taken the signal over.
     signal.signal(signal.SIGTERM, _shut_down)
     uvicorn.run("schema.asgi:create_app", factory=True, host=host, port=port, log_config=None,
                 access_log=False, log_level=settings.log_level.lower(), ws="websockets-sansio",
@@ -322,7 +323,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _shut_down(_signum: int, _frame: object) -> None:
-    """SIGTERM once uvicorn has shut down: nothing left to do (see _cmd_serve)."""
+    """SIGTERM outside uvicorn's handling: nothing (left) to drain (see _cmd_serve)."""
+    raise SystemExit(0)
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:

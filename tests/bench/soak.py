@@ -22,6 +22,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 import uvloop
@@ -154,15 +155,30 @@ async def _report(ctx: BenchContext, soak: Soak, interval: float, stop: asyncio.
             await asyncio.wait_for(stop.wait(), interval)
         window, soak.window = soak.window, Window()
         row = {"t": round(time.perf_counter() - started), "rss_mb": round(ctx.server.rss_mb(), 1),
-               "deliveries": window.deliveries, "ops": {
+               **_memory(ctx.server), "deliveries": window.deliveries, "ops": {
                    op: {"n": len(lat), "errors": window.errors[op],
                         "p50_ms": round(_pct(lat, 0.5), 1), "p99_ms": round(_pct(lat, 0.99), 1)}
                    for op in PAUSES if (lat := window.latencies.get(op))}}
         soak.rows.append(row)
         ops = "; ".join(f"{op} n={o['n']} err={o['errors']} p50={o['p50_ms']} "
                         f"p99={o['p99_ms']} ms" for op, o in row["ops"].items())
-        print(f"[{row['t']:>5} s] RSS {row['rss_mb']} MB, deliveries {row['deliveries']}; "
+        print(f"[{row['t']:>5} s] RSS {row['rss_mb']} MB (anonymous {row['anon_mb']}, "
+              f"SQLite writer process {row['writer_mb']}), deliveries {row['deliveries']}; "
               f"{ops}", flush=True)
+
+
+def _memory(server: Server) -> dict[str, float]:
+    """Where the RSS is: anonymous memory (the heap: a leak grows it) of all the server's
+    processes, and the SQLite writer process's whole RSS (its page cache fills up to
+    SQLite's cache_size per connection)."""
+    anon = server._status("RssAnon") / 1024  # noqa: SLF001  the same /proc reading
+    writer = 0
+    for pid in server.pids()[1:]:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    writer += int(line.split()[1])
+    return {"anon_mb": round(anon, 1), "writer_mb": round(writer / 1024, 1)}
 
 
 def _status_events(path: str, after: int) -> int:

@@ -71,10 +71,12 @@ async def test_sigterm_drains_requests_and_subscribers_resume_elsewhere(settings
     path = tmp_path / "crm.db"
     stocked = stocked_database(settings, path)
     env = server_env(stocked.url, CRM_SHUTDOWN_GRACE_SECONDS="120")
-    first = CrmServe(env, tmp_path / "first.log").start()
-    second = CrmServe(env, tmp_path / "second.log").start()
+    first = CrmServe(env, tmp_path / "first.log")
+    second = CrmServe(env, tmp_path / "second.log")
     subscriber = None
     try:
+        first.start()
+        second.start()
         subscriber = ResumingSubscriber([first.ws_url, second.ws_url], stocked.token, STATUS,
                                         "orderStatusChanged").start()
         await asyncio.wait_for(subscriber.subscribed.wait(), 60)
@@ -103,14 +105,15 @@ async def test_sigterm_drains_requests_and_subscribers_resume_elsewhere(settings
                 return False
 
             await _wait(refused, "the first server stopped accepting")
-            await subscriber.wait_until(lambda s: s.closes == [SERVICE_RESTART]
-                                        and s.subscribed.is_set())
             assert not in_flight.done()
-            lock.rollback()  # the request goes on
+            # let go soon: the writer waits for the lock in SQLite's busy handler (30 s)
+            lock.rollback()
             lock.close()
             assert (await asyncio.wait_for(in_flight, 120))["status"] == "PENDING_REVIEW"
             assert await asyncio.to_thread(first.wait) == 0, first.output()
             assert not [pid for pid in writers if alive(pid)], "the writer process outlived it"
+            await subscriber.wait_until(lambda s: s.closes == [SERVICE_RESTART]
+                                        and s.subscribed.is_set())
 
             # the next events, through the second server: the subscriber hears everything
             for n in range(4, 6):
@@ -123,9 +126,11 @@ async def test_sigterm_drains_requests_and_subscribers_resume_elsewhere(settings
         # the first server marked what it published before it exited (its relay's flush)
         assert all(published for _, published in committed[:4])
         assert "Traceback" not in first.output(), first.output()
+        await subscriber.stop()
+        second.terminate()  # idle: it exits at once
+        assert await asyncio.to_thread(second.wait) == 0, second.output()
     finally:
         if subscriber is not None:
             await subscriber.stop()
         first.kill()
-        second.terminate()
-        assert await asyncio.to_thread(second.wait) == 0, second.output()
+        second.kill()
