@@ -155,7 +155,8 @@ async def _report(ctx: BenchContext, soak: Soak, interval: float, stop: asyncio.
             await asyncio.wait_for(stop.wait(), interval)
         window, soak.window = soak.window, Window()
         row = {"t": round(time.perf_counter() - started), "rss_mb": round(ctx.server.rss_mb(), 1),
-               **_memory(ctx.server), "deliveries": window.deliveries, "ops": {
+               **_memory(ctx.server), "full_gc": await _full_collections(ctx.port),
+               "deliveries": window.deliveries, "ops": {
                    op: {"n": len(lat), "errors": window.errors[op],
                         "p50_ms": round(_pct(lat, 0.5), 1), "p99_ms": round(_pct(lat, 0.99), 1)}
                    for op in PAUSES if (lat := window.latencies.get(op))}}
@@ -163,8 +164,24 @@ async def _report(ctx: BenchContext, soak: Soak, interval: float, stop: asyncio.
         ops = "; ".join(f"{op} n={o['n']} err={o['errors']} p50={o['p50_ms']} "
                         f"p99={o['p99_ms']} ms" for op, o in row["ops"].items())
         print(f"[{row['t']:>5} s] RSS {row['rss_mb']} MB (anonymous {row['anon_mb']}, "
-              f"SQLite writer process {row['writer_mb']}), deliveries {row['deliveries']}; "
+              f"SQLite writer process {row['writer_mb']}; full collections so far "
+              f"{row['full_gc']}), deliveries {row['deliveries']}; "
               f"{ops}", flush=True)
+
+
+async def _full_collections(port: int) -> int:
+    """The server's full (generation 2) collections so far, from its /metrics: with the
+    server's thresholds (schema/asgi.py GC_THRESHOLDS) they are rare, and cyclic garbage
+    waits for them in RSS."""
+    conn = await load.Connection(port).open()
+    try:
+        text = (await conn.request(load.get("/metrics"))).body.decode()
+    finally:
+        await conn.close()
+    for line in text.splitlines():
+        if line.startswith('python_gc_collections_total{generation="2"}'):
+            return int(float(line.split()[-1]))
+    return -1
 
 
 def _memory(server: Server) -> dict[str, float]:
@@ -232,6 +249,11 @@ async def soak(seconds: float, interval: float, subscribers: int) -> int:
         stop.set()
         await asyncio.gather(*tasks, reporter)
         missed = await _missed(result, path, first_event)
+        rss_before = ctx.server.rss_mb()
+        collected = await load.fetch_json(ctx.port, "/baseline/_gc", {})
+        print(f"after the traffic: RSS {rss_before:.1f} MB; a full collection found "
+              f"{collected['unreachable']:,} unreachable of {collected['tracked_before']:,} "
+              f"tracked objects; RSS then {ctx.server.rss_mb():.1f} MB", flush=True)
         sub_errors = sum(len(s.errors) for s in subs)
         for sub in subs:
             sub.close()
