@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install run serve test test-pg test-faults test-thread-writer test-all test-stress lint format schema \
-        schema-check contract-client migration alembic-check bench bench-quick audit-http fuzz \
+        schema-check contract-client migration alembic-check bench bench-quick soak audit-http fuzz \
         audit-deps graphiql-assets check-upstream clean
 
 $(STAMP): pyproject.toml
@@ -91,6 +91,11 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m tests.bench.run --quick
+
+# SOAK_SECONDS (default 600) of mixed traffic against a real server, a report every
+# SOAK_REPORT_SECONDS (60): errors, p99 per operation, server RSS (tests/bench/soak.py); not in CI
+soak: install
+	$(BIN)/python -m tests.bench.soak
 
 # GraphiQL's files, served by the server itself (schema/static/graphiql/, committed): refreshed
 # from npm at the versions pinned in .ci/graphiql/ (docs/architecture.md#graphiql)

@@ -299,6 +299,8 @@ def _cmd_deliver_webhooks(_args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
     import uvicorn
 
     from app.logs import configure_logging
@@ -307,9 +309,23 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     configure_logging(settings.log_format, settings.log_level)  # docs/architecture.md#logs
     print(serve_banner(settings, host, port), flush=True)
+    # SIGTERM (docs/architecture.md#shutdown): uvicorn stops accepting, closes WebSockets
+    # with 1012 (clients resume with `since` elsewhere), lets in-flight requests finish
+    # within the grace period, then runs the lifespan's shutdown (outbox marks flushed, the
+    # SQLite writer process closed after its queue). It then raises the signal again with
+    # the handler found at start; this one makes a finished shutdown exit 0 instead of
+    # dying of the signal (status 143, which orchestrators report as a failure), and so
+    # does a SIGTERM before uvicorn has taken the signal over.
+    signal.signal(signal.SIGTERM, _shut_down)
     uvicorn.run("schema.asgi:create_app", factory=True, host=host, port=port, log_config=None,
-                access_log=False, log_level=settings.log_level.lower(), ws="websockets-sansio")
+                access_log=False, log_level=settings.log_level.lower(), ws="websockets-sansio",
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
     return 0
+
+
+def _shut_down(_signum: int, _frame: object) -> None:
+    """SIGTERM outside uvicorn's handling: nothing (left) to drain (see _cmd_serve)."""
+    raise SystemExit(0)
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:

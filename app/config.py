@@ -79,6 +79,9 @@ class Settings:
     # SQLite: units of work run in a writer process of their own, or in a thread of the
     # server's (app/persistence/sqlite/process.py)
     sqlite_writer: str = "process"
+    # SIGTERM: how long `crm serve` lets in-flight requests finish before it cancels them
+    # (docs/architecture.md#shutdown; keep it under the orchestrator's termination grace)
+    shutdown_grace_seconds: float = 20.0
     # Live events and notifications
     redis_channel: str = "crm:events"
     ws_init_timeout_seconds: float = 10.0
@@ -243,6 +246,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         # the writer process takes its socket as an inherited descriptor: POSIX only
         sqlite_writer=_choice(env, "CRM_SQLITE_WRITER",
                               ("process", "thread") if os.name == "posix" else ("thread",)),
+        shutdown_grace_seconds=_number(env, "CRM_SHUTDOWN_GRACE_SECONDS", 20, 0, 3600),
         **_events_settings(env),
         **_webhook_settings(env),
         **_retention_settings(env),

@@ -42,6 +42,7 @@ from app.exports import links as export_links
 from app.ids import to_global_id
 from app.persistence.db import Database
 from app.persistence.sqlite.writers import writers
+from app.persistence.storage import storage_failure
 from app.persistence.uow import Runner
 from app.shipping import inbox, webhooks
 from schema import campaign_links, graphiql, readiness, report_pages
@@ -351,6 +352,13 @@ async def carrier_webhook(request: Request) -> Response:
     except webhooks.WebhookRejected as exc:
         return JSONResponse({"error": {"code": exc.code, "message": exc.message}},
                             status_code=exc.status)
+    except Exception as exc:
+        storage = storage_failure(exc)  # disk full, read-only: the carrier retries later
+        if storage is None:
+            raise
+        log.warning("carrier webhook refused: %s: %s", storage.code, exc)
+        return JSONResponse({"error": {"code": storage.code, "message": storage.message}},
+                            status_code=503, headers={"retry-after": "30"})
     return JSONResponse({"results": [_event_result(r) for r in results]})
 
 

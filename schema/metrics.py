@@ -67,6 +67,9 @@ class Metrics:
             "crm_graphql_sql_statements", "SQL statements run in this process for one "
             "GraphQL operation (not those of the SQLite writer process)",
             buckets=STATEMENT_BUCKETS, registry=registry)
+        # what a SIGTERM lets finish (docs/architecture.md#shutdown)
+        self.in_progress = Gauge("crm_graphql_requests_in_progress", "GraphQL operations "
+                                 "over HTTP being executed", registry=registry)
         self.subscriptions = Gauge("crm_subscriptions_active", "GraphQL subscriptions "
                                    "running on this process's WebSockets", registry=registry)
         self.unpublished = Gauge("crm_outbox_unpublished_events", "Outbox events written and "
@@ -99,6 +102,7 @@ class Metrics:
 
     def start(self) -> tuple[float, list[int], Any]:
         counter = [0]
+        self.in_progress.inc()
         return time.perf_counter(), counter, REQUEST_STATEMENTS.set(counter)
 
     def finish(self, started: tuple[float, list[int], Any], operation: str,
@@ -106,6 +110,7 @@ class Metrics:
         """Record one operation; its duration in seconds."""
         began, counter, token = started
         REQUEST_STATEMENTS.reset(token)
+        self.in_progress.dec()
         elapsed = time.perf_counter() - began
         self.latency.labels(operation).observe(elapsed)
         self.statements.observe(counter[0])

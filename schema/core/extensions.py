@@ -41,6 +41,7 @@ from strawberry.schema.schema import validate_document
 
 from app.errors import DeadlineExceeded, DomainError, ServiceUnavailable, ValidationFailed
 from app.persistence.deadline import deadline_after
+from app.persistence.storage import storage_failure
 from schema.core.context import app_settings
 from schema.core.cost import QueryCostLimit, expanded_fields, expansion_error
 from schema.core.strings import literal_errors, variable_errors
@@ -86,6 +87,15 @@ class MaskUnexpectedErrors(MaskErrors):
             )
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None)
+        storage = storage_failure(original)
+        if storage is not None:  # disk full, read-only: the operator's to fix, not masked
+            log.warning("write refused (request %s): %s: %s", request_id, storage.code,
+                        original)
+            return GraphQLError(
+                storage.message, nodes=error.nodes, source=error.source,
+                positions=error.positions, path=error.path,
+                extensions={"code": storage.code, "requestId": request_id},
+            )
         log.error("unexpected error (request %s) at %s", request_id, error.path,
                   exc_info=error.original_error)
         return GraphQLError(

@@ -168,11 +168,25 @@ def create_bench_app() -> Starlette:
         _watch_stalls(app)
     app.router.routes.insert(0, Route("/baseline/_campaign-send", _campaign_sender(state),
                                       methods=["POST"]))
+    app.router.routes.insert(0, Route("/baseline/_gc", _full_collection, methods=["POST"]))
     if state.db.is_sqlite:
         raw = RawOrders(state.runner, actor_id=ADMIN_ID, publish=state.publish)
         app.router.routes.insert(0, Route("/floor-db", methods=["POST"],
                                           endpoint=create_floor(raw)))
     return app
+
+
+async def _full_collection(_request: Request) -> Response:
+    """A full collection now (the soak's last question, tests/bench/soak.py): how many
+    tracked objects there were and how many were unreachable garbage."""
+    import gc
+
+    from starlette.responses import JSONResponse
+
+    before = len(gc.get_objects())
+    collected = gc.collect()
+    return JSONResponse({"tracked_before": before, "unreachable": collected,
+                         "tracked_after": len(gc.get_objects())})
 
 
 def _watch_stalls(app: Starlette) -> None:
