@@ -381,6 +381,25 @@ async def _first_page(_s: Session) -> dict[str, Any]:
     return {"first": 20}
 
 
+async def _consignor_stock(s: Session) -> dict[str, Any]:
+    token = (await s.login("manager@demo.local"))["accessToken"]
+    body = await s.post("{ customers(filter: {isConsignor: true}, first: 1) { nodes { id } } }",
+                        token=token)
+    return {"consignorId": body["data"]["customers"]["nodes"][0]["id"], "first": 20}
+
+
+async def _consignor_receive(s: Session) -> dict[str, Any]:
+    """A demo consignor's product into a warehouse the warehouse user keeps."""
+    manager = (await s.login("manager@demo.local"))["accessToken"]
+    body = await s.post("""{ products(filter: {consigned: true}, first: 1) {
+      nodes { id consignor { id } } } }""", token=manager)
+    product = body["data"]["products"]["nodes"][0]
+    warehouse = await s.first_id("warehouses", "warehouse@demo.local")
+    return {"productId": product["id"], "warehouseId": warehouse,
+            "consignorId": product["consignor"]["id"], "quantity": 24,
+            "asnReference": "ASN-CONTRACT-0001", "reference": "DN-CONTRACT-0001"}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     # the analysts' standard questions (docs/architecture.md#analytics)
     "analytics/revenue-by-month-channel.graphql": ("analyst@demo.local", _year),
@@ -443,6 +462,9 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "export-create.graphql": ("analyst@demo.local", _export_create),
     "export-job.graphql": ("analyst@demo.local", _export_job),
     "export-jobs.graphql": ("analyst@demo.local", _first_page),
+    # the staff consignor stock screen (docs/architecture.md#consignors)
+    "consignors/consignor-stock.graphql": ("manager@demo.local", _consignor_stock),
+    "consignors/consignor-receive.graphql": ("warehouse@demo.local", _consignor_receive),
 }
 
 
