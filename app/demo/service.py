@@ -114,7 +114,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     surveys = write_surveys(s, ids, plan)
     segments = _segments(uow, plan)
     campaigns = write_campaigns(s, ids, plan)
-    consigned = write_consignors(uow, ids)
+    consigned = write_consignors(uow, ids, plan.now)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
         "products": len(ids.products), "warehouses": len(ids.warehouses),
