@@ -145,3 +145,21 @@ async def test_product_consignor_must_be_a_consignor_and_stays(kit, factory):
                                {"id": gid("Customer", a.id)}, manager.token))["customerUpdate"]
     assert unflag == {"customer": None,
                       "userErrors": [{"field": ["isConsignor"], "code": "CONFLICT"}]}
+
+
+async def test_the_company_own_goods_have_no_consignor(kit, factory):
+    manager = factory.user("MANAGER")
+    a, wh = consignor(kit), kit.warehouse()
+    own, tee = goods(kit, None), goods(kit, a)
+    receive(kit, own, wh, 3)
+    receive(kit, tee, wh, 4, a)
+    data = await kit.api.ok("""query($w: ID!) { stockLevels(filter: {warehouseId: $w},
+      sort: PRODUCT_ASC) { nodes { onHand consignor { name } product { consignor { name } } } }
+      stockMovements(filter: {warehouseId: $w}, sort: CREATED_AT_ASC) {
+        nodes { consignor { name } asnReference } } }""",
+                            {"w": gid("Warehouse", wh.id)}, manager.token)
+    assert data["stockLevels"]["nodes"] == [
+        {"onHand": 3, "consignor": None, "product": {"consignor": None}},
+        {"onHand": 4, "consignor": {"name": a.name}, "product": {"consignor": {"name": a.name}}}]
+    assert [m["consignor"] for m in data["stockMovements"]["nodes"]] == [None, {"name": a.name}]
+    assert data["stockMovements"]["nodes"][0]["asnReference"] is None
