@@ -36,3 +36,6 @@ class Product(SQLModel, table=True):
     width_cm: Decimal = measure_field()
     height_cm: Decimal = measure_field()
     cold_chain: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    # the consignor whose goods these are (None: the company's own), fixed at creation: its
+    # stock levels and movements carry it (docs/architecture.md#consignors)
+    consignor_id: int | None = Field(default=None, foreign_key="customer.id", index=True)

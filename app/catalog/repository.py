@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
@@ -56,12 +57,17 @@ class ProductFilter:
     price_max: Decimal | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    consignor_id: int | None = None  # one consignor's goods
+    consigned: bool | None = None  # any consignor's (True) or the company's own (False)
 
 
 def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
-    """Customers shop from the live catalog: a retired product answers like a missing one."""
+    """Customers shop from the live catalog: a retired product, or another consignor's
+    goods (docs/architecture.md#consignors), answer like a missing one."""
     if principal.customer_scope is not None:
-        stmt = stmt.where(Product.is_active.is_(True))
+        stmt = stmt.where(Product.is_active.is_(True),
+                          or_(Product.consignor_id.is_(None),
+                              Product.consignor_id == principal.customer_scope))
     return stmt
 
 
@@ -77,7 +83,10 @@ def list_products(session: Session, principal: Principal, flt: ProductFilter, so
                  equal(Product.is_active, flt.is_active),
                  one_of(Product.sku, flt.skus),
                  in_range(Product.price, flt.price_min, flt.price_max),
-                 in_period(Product.created_at, flt.created_after, flt.created_before))
+                 in_period(Product.created_at, flt.created_after, flt.created_before),
+                 equal(Product.consignor_id, flt.consignor_id),
+                 None if flt.consigned is None else Product.consignor_id.is_not(None)
+                 if flt.consigned else Product.consignor_id.is_(None))
     return paginate(session, stmt, _SORTS[sort], page, Product.id)
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.catalog import repository as repo
 from app.catalog.models import Product
+from app.customers import repository as customers
 from app.errors import DomainError, ErrorCode, Forbidden, NotFound, Validator
 from app.persistence.columns import utcnow
 from app.persistence.pagination import Page, PageRequest
@@ -101,6 +102,16 @@ def _duplicate(sku: str) -> DomainError:
     return DomainError(f"SKU {sku} is already in use", field=["sku"], code=ErrorCode.DUPLICATE)
 
 
+def _check_consignor(uow: UnitOfWork, consignor_id: int) -> None:
+    """A consignor's goods name a consignor (docs/architecture.md#consignors)."""
+    consignor = customers.get_visible(uow.session, uow.principal, consignor_id)
+    if consignor is None:
+        raise NotFound("consignor not found", field=["consignorId"])
+    if not consignor.is_consignor:
+        raise DomainError(f"customer {consignor.code} is not a consignor",
+                          field=["consignorId"])
+
+
 def create_product(uow: UnitOfWork, data: dict[str, Any]) -> Product:
     data = _clean({k: v for k, v in data.items() if v is not None})
     _validate(data, creating=True)
@@ -108,6 +119,8 @@ def create_product(uow: UnitOfWork, data: dict[str, Any]) -> Product:
     data = _normalize(data)
     if repo.sku_taken(uow.session, data["sku"]):
         raise _duplicate(data["sku"])
+    if data.get("consignor_id") is not None:
+        _check_consignor(uow, data["consignor_id"])
     product = Product(**data)
     uow.session.add(product)
     flush_unique(uow.session, _duplicate(product.sku))

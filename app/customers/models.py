@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from app.persistence.columns import MONEY, money_field, timestamp_field
@@ -64,6 +65,9 @@ class Customer(SQLModel, table=True):
     # free); None: shipping is billed at the carrier's price (app/shipping/charges.py)
     free_shipping_threshold: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
     notes: str = Field(default="", max_length=4000)
+    # a consignor: a company whose own goods the company stores and delivers
+    # (docs/architecture.md#consignors)
+    is_consignor: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     created_at: datetime = timestamp_field(index=True)
     updated_at: datetime = timestamp_field()
     version: int = 1

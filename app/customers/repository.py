@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, func, or_
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
+from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
 from app.orders.models import Order, OrderStatus
 from app.orders.workflow import OPEN_STATES
@@ -67,6 +68,7 @@ class CustomerFilter:
     status: str | None = None
     region: str | None = None
     owner_id: int | None = None
+    is_consignor: bool | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -141,6 +143,7 @@ def filtered(session: Session, principal: Principal, flt: CustomerFilter,  # noq
     return where(scope(base, principal), _search(session, principal, flt.search),
                  equal(Customer.tier, flt.tier), equal(Customer.status, flt.status),
                  equal(Customer.region, flt.region), equal(Customer.owner_id, flt.owner_id),
+                 equal(Customer.is_consignor, flt.is_consignor),
                  in_period(Customer.created_at, flt.created_after, flt.created_before))
 
 
@@ -218,3 +221,9 @@ def flagged_siblings(session: Session, model: type, customer_id: int, flag: str,
     stmt = select(model).where(model.customer_id == customer_id, model.id != keep_id,
                                getattr(model, flag).is_(True))
     return list(session.exec(stmt))
+
+
+def owns_products(session: Session, customer_id: int) -> bool:
+    """Whether a consignor has goods in the catalog (docs/architecture.md#consignors)."""
+    stmt = select(Product.id).where(Product.consignor_id == customer_id).limit(1)
+    return session.exec(stmt).first() is not None

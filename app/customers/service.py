@@ -115,6 +115,10 @@ def update_customer(uow: UnitOfWork, customer_id: int, data: dict[str, Any],
                        field=["expectedVersion"])
     if "owner_id" in data and uow.principal.role is Role.SALES:
         raise Forbidden("sales reps cannot reassign customers", field=["ownerId"])
+    if data.get("is_consignor") is False and customer.is_consignor and repo.owns_products(
+            uow.session, customer.id):
+        raise Conflict("this consignor has goods in the catalog: it stays a consignor",
+                       field=["isConsignor"])
     before = snapshot(customer)
     for key, value in data.items():
         if key == "name":

@@ -32,6 +32,7 @@ from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.orders.numbering import assign_number
 from app.payments.models import Payment
 from app.persistence import crypto
+from app.persistence.fast import bulk
 from app.quotes.models import FreightAgreement, PriceAgreement, Quote, QuoteLine
 from app.sales.models import (
     Lead,
@@ -428,3 +429,18 @@ def write_surveys(s: Session, ids: Ids, plan: DemoPlan) -> int:
          "shipment_id": ids.shipments.get((p.order, p.shipment)) if p.shipment is not None
          else None, "ticket_id": None, "agent_user_id": None} for p in plan.surveys])
     return len(plan.surveys)
+
+
+def date_consignor_rows(s: Session, customer_ids: Sequence[int], product_ids: Sequence[int],
+                        at: datetime) -> None:
+    """Date the rows the consignors' services wrote (app/demo/consignors.py) to the demo's
+    days, like every other demo row: nothing in the demo happens after its "now"."""
+    bulk.write_deferred(s)  # the receipts' movements, deferred to commit by the ledger
+    s.execute(update(Customer).where(Customer.id.in_(customer_ids))
+              .values(created_at=at, updated_at=at))
+    s.execute(update(Product).where(Product.id.in_(product_ids))
+              .values(created_at=at, updated_at=at))
+    s.execute(update(StockLevel).where(StockLevel.product_id.in_(product_ids))
+              .values(updated_at=at))
+    s.execute(update(StockMovement).where(StockMovement.product_id.in_(product_ids))
+              .values(created_at=at))

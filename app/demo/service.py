@@ -27,6 +27,7 @@ from app.demo import catalog_data as cd
 from app.demo.activities import plan_activities
 from app.demo.campaigns import write_campaigns
 from app.demo.carriers import add_parcel_facts, add_shipping_agreements
+from app.demo.consignors import write_consignors
 from app.demo.masterdata import SEED, build_customers, build_products, demo_now, demo_today
 from app.demo.orders import build_orders
 from app.demo.repository import (
@@ -113,6 +114,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     surveys = write_surveys(s, ids, plan)
     segments = _segments(uow, plan)
     campaigns = write_campaigns(s, ids, plan)
+    consigned = write_consignors(uow, ids, plan.now)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
         "products": len(ids.products), "warehouses": len(ids.warehouses),
@@ -121,7 +123,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         "carrier_services": services, "leads": len(plan.leads),
         "opportunities": len(plan.opportunities), "customer_segments": segments,
         "activities_plans_targets": crm, "quotes": quotes, "tickets": tickets,
-        "surveys": surveys, "campaigns": campaigns,
+        "surveys": surveys, "campaigns": campaigns, **consigned,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

@@ -47,6 +47,7 @@ class Reference:
     actor_id: int | None = None
     reason: str = ""
     external: str | None = None  # a document outside the system (delivery note, count sheet)
+    asn: str | None = None  # a consignor's advance shipping notice (a receipt of its goods)
 
 
 def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
@@ -65,26 +66,32 @@ def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
 def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserve all lines or raise InsufficientStock (the caller's transaction rolls back)."""
     for line in _merge(lines):
-        if not repo.change_level(session, repo.RESERVE, line):
+        level = repo.change_level(session, repo.RESERVE, line)
+        if level is None:
             raise InsufficientStock(line.product_id, line.warehouse_id, line.quantity)
-        repo.add_movement(session, line, MovementKind.RESERVATION, ref, reserved=line.quantity)
+        repo.add_movement(session, line, MovementKind.RESERVATION, ref, level.consignor_id,
+                          reserved=line.quantity)
 
 
 def release(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     for line in _merge(lines):
         q = line.quantity
-        if not repo.change_level(session, repo.RELEASE, line):
+        level = repo.change_level(session, repo.RELEASE, line)
+        if level is None:
             raise DomainError(f"cannot release {q}: not reserved", code=ErrorCode.CONFLICT)
-        repo.add_movement(session, line, MovementKind.RELEASE, ref, reserved=-q)
+        repo.add_movement(session, line, MovementKind.RELEASE, ref, level.consignor_id,
+                          reserved=-q)
 
 
 def ship(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserved stock leaves the building: on_hand and reserved both drop."""
     for line in _merge(lines):
         q = line.quantity
-        if not repo.change_level(session, repo.SHIP, line):
+        level = repo.change_level(session, repo.SHIP, line)
+        if level is None:
             raise DomainError(f"cannot ship {q}: not reserved", code=ErrorCode.CONFLICT)
-        repo.add_movement(session, line, MovementKind.SHIPMENT, ref, on_hand=-q, reserved=-q)
+        repo.add_movement(session, line, MovementKind.SHIPMENT, ref, level.consignor_id,
+                          on_hand=-q, reserved=-q)
 
 
 def add_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Reference) -> None:
@@ -92,14 +99,16 @@ def add_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Refe
     if line.quantity < 0:
         raise DomainError("quantity must not be negative", field=["quantity"])
     repo.ensure_level(session, line.product_id, line.warehouse_id)
-    if not repo.change_level(session, repo.ADD, line, limit=MAX_ON_HAND - line.quantity):
+    level = repo.change_level(session, repo.ADD, line, limit=MAX_ON_HAND - line.quantity)
+    if level is None:
         raise DomainError(f"on hand would exceed {MAX_ON_HAND}", field=["quantity"],
                           code=ErrorCode.QUANTITY_EXCEEDED)
-    repo.add_movement(session, line, kind, ref, on_hand=line.quantity)
+    repo.add_movement(session, line, kind, ref, level.consignor_id, on_hand=line.quantity)
 
 
 def remove_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Reference) -> None:
     """Negative adjustments, scrap, transfer out: only unreserved stock may go."""
-    if not repo.change_level(session, repo.REMOVE, line):
+    level = repo.change_level(session, repo.REMOVE, line)
+    if level is None:
         raise InsufficientStock(line.product_id, line.warehouse_id, line.quantity)
-    repo.add_movement(session, line, kind, ref, on_hand=-line.quantity)
+    repo.add_movement(session, line, kind, ref, level.consignor_id, on_hand=-line.quantity)

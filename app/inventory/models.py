@@ -57,6 +57,8 @@ class StockLevel(SQLModel, table=True):
     incoming: int = 0
     safety_stock: int = 0
     reorder_point: int = 0
+    # the product's consignor, copied when the level is created (docs/architecture.md#consignors)
+    consignor_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     updated_at: datetime = timestamp_field()
 
 
@@ -79,4 +81,8 @@ class StockMovement(SQLModel, table=True):
     # A document outside this system (supplier delivery note, count sheet number).
     external_reference: str | None = Field(default=None, max_length=100, index=True)
     actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    # whose goods moved: the level's consignor (None: the company's own), and for a
+    # consignor's receipt its advance shipping notice (docs/architecture.md#consignors)
+    consignor_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    asn_reference: str | None = Field(default=None, max_length=100)
     created_at: datetime = timestamp_field(index=True)

@@ -8,12 +8,13 @@ deadlock. Services never commit; a failure anywhere rolls the whole change back.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from app.catalog import repository as catalog_repo
 from app.catalog.models import Product
 from app.errors import DomainError, ErrorCode, NotFound, Validator
-from app.inventory import ledger
+from app.inventory import consignment, ledger
 from app.inventory import repository as repo
 from app.inventory.alerts import check_stock_alerts
 from app.inventory.models import MovementKind, StockLevel, Warehouse
@@ -100,20 +101,36 @@ def _remove(uow: UnitOfWork, line: ledger.StockLine, kind: MovementKind,
 # Workflows --------------------------------------------------------------------
 
 def receive_stock(uow: UnitOfWork, product_id: int, warehouse_id: int, quantity: int,
-                  reason: str | None = None, reference: str | None = None) -> StockLevel:
-    """Goods arrive: on hand grows by `quantity` (RECEIPT movement)."""
+                  reason: str | None = None, reference: str | None = None, *,
+                  consignor_id: int | None = None, asn: str | None = None) -> StockLevel:
+    """Goods arrive: on hand grows by `quantity` (RECEIPT movement). A consignor's goods
+    name their consignor and its advance shipping notice (app/inventory/consignment.py)."""
     v = Validator()
     check_quantity(v, quantity, "quantity")
     reason = check_text(v, reason, "reason", 400)
     reference = check_text(v, reference, "reference", 100)
+    asn = check_text(v, asn, "asnReference", 100)
     v.raise_if_any()
-    existing_product(uow, product_id)
+    product = existing_product(uow, product_id)
     visible_warehouse(uow, warehouse_id, "warehouseId", receiving=True)
+    consignment.check_receipt_owner(uow, product, consignor_id, asn)
     before = _lock(uow, [(product_id, warehouse_id)])
+    ref = _ref(uow, reason or "receipt", reference)
+    if asn:
+        ref = dataclasses.replace(ref, asn=asn)
     ledger.add_on_hand(uow.session, ledger.StockLine(product_id, warehouse_id, quantity),
-                       MovementKind.RECEIPT, _ref(uow, reason or "receipt", reference))
-    return _finish(uow, "stock.receive", before, {"quantity": quantity,
-                                                  "reference": reference})[0]
+                       MovementKind.RECEIPT, ref)
+    return _finish(uow, "stock.receive", before, {"quantity": quantity, "reference": reference,
+                                                  "consignor_id": consignor_id,
+                                                  "asn_reference": asn or None})[0]
+
+
+def receive_consigned(uow: UnitOfWork, product_id: int, warehouse_id: int,
+                      consignor_id: int | None, quantity: int, reason: str | None = None,
+                      reference: str | None = None, asn: str | None = None) -> StockLevel:
+    """`receive_stock` with the owner named (the API's stockReceive)."""
+    return receive_stock(uow, product_id, warehouse_id, quantity, reason, reference,
+                         consignor_id=consignor_id, asn=asn)
 
 
 def adjust_stock(uow: UnitOfWork, product_id: int, warehouse_id: int, quantity_delta: int,

@@ -52,13 +52,15 @@ class Stock:
     warehouses: list[Site]
 
 
-def load_stock(session: Session, product_ids: Sequence[int]) -> Stock:
+def load_stock(session: Session, product_ids: Sequence[int], customer_id: int) -> Stock:
     """Lock and read the stock of these products in the ledger's fixed order, with their
     active warehouses (a warehouse without a row for these products could take no line,
-    so planning needs no others)."""
+    so planning needs no others). Only stock the customer's orders may take counts: the
+    consignor's own for a consignor, the company's for anyone else
+    (docs/architecture.md#consignors)."""
     available: dict[tuple[int, int], int] = {}
     regions: dict[int, str] = {}
-    rows = repo.lock_stock(session, product_ids)
+    rows = repo.lock_stock(session, product_ids, customer_id)
     for product_id, warehouse_id, on_hand, reserved, region in rows:
         available[(product_id, warehouse_id)] = on_hand - reserved
         regions[warehouse_id] = region
@@ -109,7 +111,8 @@ def _stock_lines(slots: Sequence[Slot]) -> list[ledger.StockLine]:
 def reserve(session: Session, order: Order, lines: Sequence[OrderLine], region: str,
             ref: ledger.Reference) -> list[Slot]:
     """Plan and reserve stock for an order that holds none yet (approval)."""
-    slots = plan(lines, load_stock(session, [ln.product_id for ln in lines]), region)
+    slots = plan(lines, load_stock(session, [ln.product_id for ln in lines], order.customer_id),
+                 region)
     ledger.reserve(session, _stock_lines(slots), ref)
     repo.insert_allocations(session, order.id, slots)
     return slots
@@ -130,7 +133,7 @@ def rebalance(session: Session, order: Order, lines: Sequence[OrderLine],
     the allocation now in force.
     """
     current = outstanding(allocations)
-    stock = load_stock(session, [ln.product_id for ln in lines])
+    stock = load_stock(session, [ln.product_id for ln in lines], order.customer_id)
     for s in current:  # our own units are available to us
         key = (s.product_id, s.warehouse_id)
         stock.available[key] = stock.available.get(key, 0) + s.quantity

@@ -84,6 +84,19 @@ class Priced:
     currency: str
 
 
+def owner_mismatch(product: Product, customer: Customer) -> str | None:
+    """Why `customer` may not order `product`, or None: a consignor's goods go only on that
+    consignor's own orders, and a consignor's orders carry only its own goods
+    (docs/architecture.md#consignors)."""
+    owner = customer.id if customer.is_consignor else None
+    if product.consignor_id == owner:
+        return None
+    if product.consignor_id is None:
+        return (f"{product.sku} is the company's own stock: an order of consignor "
+                f"{customer.name} carries only the consignor's goods")
+    return f"{product.sku} is a consignor's goods: only that consignor's orders may carry it"
+
+
 def price_lines(products: dict[int, Product], customer: Customer,
                 lines: Sequence[LineRequest], field: str = "lines",
                 agreed: Mapping[int, Decimal] | None = None) -> Priced:
@@ -99,6 +112,9 @@ def price_lines(products: dict[int, Product], customer: Customer,
         if product is None or not product.is_active:
             errors.append(DomainError("product not found or no longer sold",
                                       field=[field, str(i), "productId"], code=ErrorCode.NOT_FOUND))
+            continue
+        if (owned := owner_mismatch(product, customer)) is not None:
+            errors.append(DomainError(owned, field=[field, str(i), "productId"]))
             continue
         currencies.add(product.currency)
         price = agreed.get(product.id)

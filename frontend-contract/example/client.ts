@@ -15,6 +15,8 @@ import {
   CarrierWebhookReviewDocument,
   CodReconciliationDocument,
   CodRemittanceRecordDocument,
+  ConsignorReceiveDocument,
+  ConsignorStockDocument,
   CustomerDeliveryChangeDocument,
   CustomerDetailDocument,
   CustomerQuoteAcceptDocument,
@@ -545,4 +547,24 @@ export async function syncCustomerOrders(session: Session, since: string | null)
     next: page.pageInfo.endCursor,
     syncToken: page.syncToken,
   };
+}
+
+// Consignors (docs/architecture.md#consignors)
+/** One consignor's stock per warehouse (null: every consignor's), with its latest receipts. */
+export async function consignorStock(session: Session, consignorId: string | null) {
+  const data = await execute(session, ConsignorStockDocument, { consignorId, first: 50 });
+  return {
+    consignors: data.consignors.nodes.map((c) => c.name),
+    levels: data.stockLevels.edges.map((e) => [e.node.product.sku, e.node.available] as const),
+    receipts: data.receipts.nodes.map((m) => m.asnReference),
+  };
+}
+
+/** A consignor's goods received against its advance shipping notice. */
+export async function consignorReceive(session: Session, productId: string, warehouseId: string,
+                                       consignorId: string, quantity: number, asn: string) {
+  const payload = (await execute(session, ConsignorReceiveDocument, {
+    productId, warehouseId, consignorId, quantity, asnReference: asn,
+  })).stockReceive;
+  return payload.userErrors.length ? payload.userErrors : payload.stockLevel?.onHand ?? null;
 }

@@ -9,6 +9,7 @@ import strawberry
 
 from app.catalog import repository as repo
 from app.errors import DomainError
+from app.ids import parse_id
 from schema.core.guards import COST_RULE
 
 ProductSort = strawberry.enum(repo.ProductSort, name="ProductSort")
@@ -26,6 +27,10 @@ class ProductFilter:
     skus: list[str] | None = strawberry.field(default=None, description="At most 100 SKUs.")
     price_min: Decimal | None = None
     price_max: Decimal | None = None
+    consignor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One consignor's goods (a Customer ID).")
+    consigned: bool | None = strawberry.field(
+        default=None, description="true: any consignor's goods; false: the company's own.")
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -46,6 +51,9 @@ class ProductCreateInput:
     width_cm: Decimal | None = strawberry.field(default=None, description=_MEASURE)
     height_cm: Decimal | None = strawberry.field(default=None, description=_MEASURE)
     cold_chain: bool | None = strawberry.field(default=None, description=_COLD)
+    consignor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A consignor's goods: its Customer ID (a consignor); null: "
+        "the company's own. Fixed once created (docs: Consignors).")
 
 
 @strawberry.input
@@ -78,5 +86,7 @@ def filter_from(flt: ProductFilter | None) -> repo.ProductFilter:
         search=flt.search, category=flt.category, is_active=flt.is_active,
         skus=tuple(flt.skus) if flt.skus is not None else None, price_min=flt.price_min,
         price_max=flt.price_max, created_after=flt.created_after,
-        created_before=flt.created_before,
+        created_before=flt.created_before, consigned=flt.consigned,
+        consignor_id=parse_id(flt.consignor_id, "Customer", "consignorId")
+        if flt.consignor_id else None,
     )

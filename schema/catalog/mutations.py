@@ -26,6 +26,11 @@ class CatalogMutation:
     async def product_create(self, info: strawberry.Info,
                              input: ProductCreateInput) -> ProductPayload:
         data = {k: v for k, v in provided(input).items() if v is not None}
+        if "consignor_id" in data:
+            try:
+                data["consignor_id"] = parse_id(data["consignor_id"], "Customer", "consignorId")
+            except DomainError as exc:
+                return ProductPayload(user_errors=user_errors(exc))
         row, errors = await run_write(info, service.create_product, data)
         return ProductPayload(product=Product.from_row(row) if row else None, user_errors=errors)
 

@@ -22,6 +22,7 @@ from schema.loading.loaders import register_loader
 from schema.loading.prefetch import register_relation
 
 if TYPE_CHECKING:
+    from schema.customers.types import Customer
     from schema.inventory.types import StockLevel
 
 register_loader("product_by_id", repo.product_rows_by_ids)
@@ -31,6 +32,11 @@ register_relation("Product", "stockLevels", "stock_levels_by_product", "id",
                   perm=Perm.STOCK_READ)
 register_relation("Product", "totalAvailable", "stock_levels_by_product", "id",
                   perm=Perm.STOCK_READ)
+register_relation("Product", "consignor", "customer_by_id", "consignor_id",
+                  child="Customer", perm=Perm.STOCK_READ)
+
+CONSIGNOR = ("The consignor whose goods these are; null: the company's own "
+             "(docs: Consignors).")
 
 RATE = Decimal("0.0001")
 
@@ -54,6 +60,15 @@ class Product(Node):
     _pk: strawberry.Private[int]
     _price: strawberry.Private[Decimal]
     _cost: strawberry.Private[Decimal]
+    _consignor_id: strawberry.Private[int | None]
+
+    @strawberry.field(extensions=requires(Perm.STOCK_READ), description=CONSIGNOR)
+    def consignor(self, info: strawberry.Info) -> Annotated[
+            Customer, strawberry.lazy("schema.customers.types")] | None:
+        if self._consignor_id is None:
+            return None
+        return info.context.loaders.one("customer_by_id", self._consignor_id,
+                                        object_type("Customer"))
 
     @strawberry.field(description="List price per unit.")
     def price(self) -> Money:
@@ -110,6 +125,7 @@ class Product(Node):
             height_cm=row.height_cm, cold_chain=row.cold_chain, is_active=row.is_active,
             created_at=row.created_at,
             updated_at=row.updated_at, _pk=row.id, _price=row.price, _cost=row.cost,
+            _consignor_id=row.consignor_id,
         )
 
 

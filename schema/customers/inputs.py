@@ -26,6 +26,8 @@ class CustomerFilter:
     status: CustomerStatus | None = None  # type: ignore[valid-type]
     region: str | None = None
     owner_id: strawberry.ID | None = None
+    is_consignor: bool | None = strawberry.field(
+        default=None, description="true: consignors only; false: everyone else.")
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -33,6 +35,10 @@ class CustomerFilter:
 FREE_SHIPPING = ("The shipping agreement: orders whose goods total (after discounts) reaches "
                  "this amount ship free (0: always); null: shipping is billed at the "
                  "carrier's price.")
+
+
+CONSIGNOR = ("A consignor: a company whose own goods are stored and delivered here; its "
+             "orders carry only its goods, nobody else's orders take them.")
 
 
 @strawberry.input
@@ -55,6 +61,7 @@ class CustomerCreateInput:
     notes: str | None = None
     free_shipping_threshold: Decimal | None = strawberry.field(
         default=None, description=FREE_SHIPPING)
+    is_consignor: bool | None = strawberry.field(default=None, description=CONSIGNOR)
 
 
 @strawberry.input
@@ -74,6 +81,8 @@ class CustomerUpdateInput:
     notes: str | None = strawberry.UNSET
     free_shipping_threshold: Decimal | None = strawberry.field(
         default=strawberry.UNSET, description=FREE_SHIPPING)
+    is_consignor: bool | None = strawberry.field(default=strawberry.UNSET,
+                                                 description=CONSIGNOR)
     expected_version: int | None = strawberry.field(
         default=strawberry.UNSET, description="Fail with CONFLICT if the customer changed.")
 
@@ -110,7 +119,8 @@ def filter_from(flt: CustomerFilter | None) -> repo.CustomerFilter:
     owner = parse_id(flt.owner_id, "User", "ownerId") if flt.owner_id else None
     return repo.CustomerFilter(
         search=flt.search, tier=flt.tier, status=flt.status, region=flt.region, owner_id=owner,
-        created_after=flt.created_after, created_before=flt.created_before,
+        is_consignor=flt.is_consignor, created_after=flt.created_after,
+        created_before=flt.created_before,
     )
 
 

@@ -157,6 +157,8 @@ class Customer(Node):
     language: str
     discount_rate: Decimal
     notes: str
+    is_consignor: bool = strawberry.field(description=(
+        "A consignor: its goods are stored and delivered here (docs: Consignors)."))
     created_at: datetime
     updated_at: datetime
     version: int
@@ -287,7 +289,8 @@ class Customer(Node):
         return cls(
             id=gid("Customer", row.id), code=row.code, name=row.name, kind=row.kind,
             tier=row.tier, status=row.status, region=row.region, language=row.language,
-            discount_rate=row.discount_rate, notes=row.notes, created_at=row.created_at,
+            discount_rate=row.discount_rate, notes=row.notes, is_consignor=row.is_consignor,
+            created_at=row.created_at,
             updated_at=row.updated_at, version=row.version, _pk=row.id, _email=row.email,
             _phone=row.phone, _owner_id=row.owner_id, _credit_limit=row.credit_limit,
             _payment_terms=row.payment_terms,

@@ -38,6 +38,10 @@ class StockLevelFilter:
         default=None, description="true: available < safety stock (see `lowStockLevels`).")
     below_reorder_point: bool | None = strawberry.field(
         default=None, description="true: reorder point > 0 and available + incoming <= it.")
+    consignor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One consignor's goods (a Customer ID).")
+    consigned: bool | None = strawberry.field(
+        default=None, description="true: any consignor's goods; false: the company's own.")
 
 
 @strawberry.input
@@ -51,6 +55,12 @@ class StockMovementFilter:
         default=None, description="Global ID of the referenced object (implies its type).")
     external_reference: str | None = None
     actor_id: strawberry.ID | None = None
+    consignor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One consignor's goods (a Customer ID).")
+    consigned: bool | None = strawberry.field(
+        default=None, description="true: any consignor's goods; false: the company's own.")
+    asn_reference: str | None = strawberry.field(
+        default=None, description="A consignor's advance shipping notice.")
     created_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
     created_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
@@ -83,6 +93,12 @@ class StockReceiveInput:
     reason: str | None = None
     reference: str | None = strawberry.field(
         default=None, description="Supplier document, e.g. a delivery note number.")
+    consignor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for a consignor's goods: the product's consignor "
+        "(a Customer ID); null for the company's own.")
+    asn_reference: str | None = strawberry.field(
+        default=None, description="Required with consignorId: the consignor's advance "
+        "shipping notice (at most 100 characters).")
 
 
 @strawberry.input
@@ -121,12 +137,15 @@ class StockLevelUpdateInput:
 
 def level_filter_from(flt: StockLevelFilter | None) -> repo.StockLevelFilter:
     flt = flt or StockLevelFilter()
-    product, warehouse = parse_ids((flt.product_id, "Product", ["filter", "productId"]),
-                                   (flt.warehouse_id, "Warehouse", ["filter", "warehouseId"]))
+    product, warehouse, consignor = parse_ids(
+        (flt.product_id, "Product", ["filter", "productId"]),
+        (flt.warehouse_id, "Warehouse", ["filter", "warehouseId"]),
+        (flt.consignor_id, "Customer", ["filter", "consignorId"]))
     return repo.StockLevelFilter(
         product_id=product, warehouse_id=warehouse, status=flt.status,
         below_safety_stock=flt.below_safety_stock,
-        below_reorder_point=flt.below_reorder_point)
+        below_reorder_point=flt.below_reorder_point, consignor_id=consignor,
+        consigned=flt.consigned)
 
 
 def _reference(raw: str | None) -> tuple[str | None, int | None]:
@@ -142,10 +161,11 @@ def _reference(raw: str | None) -> tuple[str | None, int | None]:
 def movement_filter_from(flt: StockMovementFilter | None) -> movement_repo.MovementFilter:
     if flt is None:
         return movement_repo.MovementFilter()
-    product, warehouse, actor = parse_ids(
+    product, warehouse, actor, consignor = parse_ids(
         (flt.product_id, "Product", ["filter", "productId"]),
         (flt.warehouse_id, "Warehouse", ["filter", "warehouseId"]),
-        (flt.actor_id, "User", ["filter", "actorId"]))
+        (flt.actor_id, "User", ["filter", "actorId"]),
+        (flt.consignor_id, "Customer", ["filter", "consignorId"]))
     ref_type, ref_id = _reference(flt.reference_id)
     if flt.reference_type is not None and ref_type not in (None, flt.reference_type):
         raise DomainError("referenceId is not of referenceType", field=["filter", "referenceId"])
@@ -153,7 +173,8 @@ def movement_filter_from(flt: StockMovementFilter | None) -> movement_repo.Movem
         product_id=product, warehouse_id=warehouse,
         kinds=tuple(k.value for k in flt.kinds) if flt.kinds is not None else None,
         reason=flt.reason, reference_type=flt.reference_type or ref_type, reference_id=ref_id,
-        external_reference=flt.external_reference, actor_id=actor,
+        external_reference=flt.external_reference, actor_id=actor, consignor_id=consignor,
+        consigned=flt.consigned, asn_reference=flt.asn_reference,
         created_after=flt.created_after, created_before=flt.created_before)
 
 

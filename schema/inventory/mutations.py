@@ -85,12 +85,18 @@ class InventoryMutation:
         return WarehousePayload(warehouse=Warehouse.from_row(row) if row else None,
                                 user_errors=errors)
 
-    @strawberry.mutation(description="Goods received: on hand grows." + LEDGER + SCOPED)
+    @strawberry.mutation(description="Goods received: on hand grows. A consignor's goods name "
+                         "their consignor and its advance shipping notice (docs: "
+                         "Consignors)." + LEDGER + SCOPED)
     async def stock_receive(self, info: strawberry.Info,
                             input: StockReceiveInput) -> StockLevelPayload:
-        return await _level_write(info, _product_and_warehouse(input),
-                                  stock_service.receive_stock, input.quantity, input.reason,
-                                  input.reference)
+        def parse() -> list[Any]:
+            return parse_ids((input.product_id, "Product", "productId"),
+                             (input.warehouse_id, "Warehouse", "warehouseId"),
+                             (input.consignor_id, "Customer", "consignorId"))
+
+        return await _level_write(info, parse, stock_service.receive_consigned, input.quantity,
+                                  input.reason, input.reference, input.asn_reference)
 
     @strawberry.mutation(description="Correct on hand by a signed delta with a reason; only "
                          "unreserved stock can be removed." + LEDGER + SCOPED)

@@ -28,6 +28,7 @@ from schema.loading.prefetch import register_relation
 if TYPE_CHECKING:
     from schema.auth.types import User
     from schema.catalog.types import Product
+    from schema.customers.types import Customer
 
 
 def _joined_warehouses(found: dict[int, list[tuple[Any, Any]]]) -> dict:
@@ -46,6 +47,9 @@ for _type in ("StockLevel", "StockMovement", "ReplenishmentSuggestion"):
                       child="Product")
     register_relation(_type, "warehouse", "warehouse_by_id", "warehouse_id",
                       child="Warehouse")
+for _type in ("StockLevel", "StockMovement"):
+    register_relation(_type, "consignor", "customer_by_id", "consignor_id",
+                      child="Customer", perm=Perm.STOCK_READ)
 register_relation("Warehouse", "stockLevels", "stock_levels_by_warehouse", "id",
                   child="StockLevel", many=True, perm=Perm.STOCK_READ)
 
@@ -64,6 +68,15 @@ def product_of(info: Any, product_id: int) -> Any:
 
 def warehouse_of(info: Any, warehouse_id: int) -> Any:
     return info.context.loaders.one("warehouse_by_id", warehouse_id, Warehouse)
+
+
+def consignor_of(info: Any, consignor_id: int | None) -> Any:
+    if consignor_id is None:
+        return None
+    return info.context.loaders.one("customer_by_id", consignor_id, object_type("Customer"))
+
+
+CONSIGNOR = "Whose goods: a consignor, or null for the company's own (docs: Consignors)."
 
 
 @strawberry.type(description="A stocking location.")
@@ -117,6 +130,7 @@ class StockLevel(Node):
     updated_at: datetime
     _product_id: strawberry.Private[int]
     _warehouse_id: strawberry.Private[int]
+    _consignor_id: strawberry.Private[int | None]
 
     @strawberry.field
     def product(self, info: strawberry.Info) -> Annotated[
@@ -127,6 +141,11 @@ class StockLevel(Node):
     def warehouse(self, info: strawberry.Info) -> Warehouse:
         return warehouse_of(info, self._warehouse_id)
 
+    @strawberry.field(extensions=requires(Perm.STOCK_READ), description=CONSIGNOR)
+    def consignor(self, info: strawberry.Info) -> Annotated[
+            Customer, strawberry.lazy("schema.customers.types")] | None:
+        return consignor_of(info, self._consignor_id)
+
     @classmethod
     def from_row(cls, row: m.StockLevel) -> StockLevel:
         available = row.on_hand - row.reserved
@@ -136,6 +155,7 @@ class StockLevel(Node):
             reorder_point=row.reorder_point, is_low=available < row.safety_stock,
             status=classify(available, row.safety_stock), updated_at=row.updated_at,
             _product_id=row.product_id, _warehouse_id=row.warehouse_id,
+            _consignor_id=row.consignor_id,
         )
 
 
@@ -152,10 +172,18 @@ class StockMovement(Node):
         description="Global ID of the referenced object (type `referenceType`).")
     external_reference: str | None = strawberry.field(
         description="A document outside the system, e.g. a supplier delivery note.")
+    asn_reference: str | None = strawberry.field(
+        description="A consignor's receipt: its advance shipping notice.")
     created_at: datetime
     _product_id: strawberry.Private[int]
     _warehouse_id: strawberry.Private[int]
     _actor_id: strawberry.Private[int | None]
+    _consignor_id: strawberry.Private[int | None]
+
+    @strawberry.field(extensions=requires(Perm.STOCK_READ), description=CONSIGNOR)
+    def consignor(self, info: strawberry.Info) -> Annotated[
+            Customer, strawberry.lazy("schema.customers.types")] | None:
+        return consignor_of(info, self._consignor_id)
 
     @strawberry.field
     def product(self, info: strawberry.Info) -> Annotated[
@@ -183,8 +211,10 @@ class StockMovement(Node):
             id=gid("StockMovement", row.id), kind=m.MovementKind(row.kind),
             on_hand_delta=row.on_hand_delta, reserved_delta=row.reserved_delta,
             reason=row.reason, reference_type=row.reference_type, reference_id=ref_id,
-            external_reference=row.external_reference, created_at=row.created_at,
-            _product_id=row.product_id, _warehouse_id=row.warehouse_id, _actor_id=row.actor_id,
+            external_reference=row.external_reference, asn_reference=row.asn_reference,
+            created_at=row.created_at, _product_id=row.product_id,
+            _warehouse_id=row.warehouse_id, _actor_id=row.actor_id,
+            _consignor_id=row.consignor_id,
         )
 
 

@@ -461,6 +461,8 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "Product.stockLevels": perm(P.STOCK_READ),
     "Product.totalAvailable": perm(P.STOCK_READ),
     "Warehouse.stockLevels": perm(P.STOCK_READ),
+    # whose goods (docs/architecture.md#consignors): staff who see stock
+    **{f"{t}.consignor": perm(P.STOCK_READ) for t in ("Product", "StockLevel", "StockMovement")},
     "Carrier.services": perm(P.RATES_READ),
     "Carrier.hasWebhookSecret": perm(P.CARRIERS_WRITE),
     "Carrier.webhookSecretRotatedAt": perm(P.CARRIERS_WRITE),

@@ -416,6 +416,25 @@ async def _sync_customer(s: Session) -> dict[str, Any]:
     return await _synced(s, "mobile/sync-customer-orders.graphql", "customer@demo.local")
 
 
+async def _consignor_stock(s: Session) -> dict[str, Any]:
+    token = (await s.login("manager@demo.local"))["accessToken"]
+    body = await s.post("{ customers(filter: {isConsignor: true}, first: 1) { nodes { id } } }",
+                        token=token)
+    return {"consignorId": body["data"]["customers"]["nodes"][0]["id"], "first": 20}
+
+
+async def _consignor_receive(s: Session) -> dict[str, Any]:
+    """A demo consignor's product into a warehouse the warehouse user keeps."""
+    manager = (await s.login("manager@demo.local"))["accessToken"]
+    body = await s.post("""{ products(filter: {consigned: true}, first: 1) {
+      nodes { id consignor { id } } } }""", token=manager)
+    product = body["data"]["products"]["nodes"][0]
+    warehouse = await s.first_id("warehouses", "warehouse@demo.local")
+    return {"productId": product["id"], "warehouseId": warehouse,
+            "consignorId": product["consignor"]["id"], "quantity": 24,
+            "asnReference": "ASN-CONTRACT-0001", "reference": "DN-CONTRACT-0001"}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     # mobile delta sync (docs/architecture.md#delta-sync): a full sync, then the delta
     "mobile/sync-field-sales.graphql": ("sales@demo.local", _sync_sales),
@@ -489,6 +508,9 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "mobile/shipment-tracking.graphql": ("customer@demo.local", _none),
     "mobile/offline-push.graphql": ("sales@demo.local", _offline_push),
     "mobile/device-register.graphql": ("sales@demo.local", _device_register),
+    # the staff consignor stock screen (docs/architecture.md#consignors)
+    "consignors/consignor-stock.graphql": ("manager@demo.local", _consignor_stock),
+    "consignors/consignor-receive.graphql": ("warehouse@demo.local", _consignor_receive),
 }
 
 

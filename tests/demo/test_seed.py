@@ -51,14 +51,18 @@ def test_counts_and_variety(demo):
             "users": {u.email: u for u in s.exec(select(User))},
             "assignments": list(s.exec(select(UserWarehouse))),
             "warehouse_regions": set(s.exec(select(Warehouse.region))),
+            "consigned_levels": _count(s, select(StockLevel).where(
+                StockLevel.consignor_id.is_not(None)).subquery()),
         }
 
     f = _read(demo, facts)
     counts = f["counts"]
-    assert counts["Customer"] == 200 and counts["Product"] == 100
+    # the ordinary demo, and on top of it the consignors' (app/demo/consignors.py)
+    assert counts["Customer"] == 200 + 2 and counts["Product"] == 100 + 5
     assert counts["Warehouse"] == 3 and counts["Order"] == 1000
     assert counts["Contact"] >= 200 and counts["Address"] >= 200
-    assert counts["StockLevel"] == 300 and counts["Carrier"] >= 4
+    assert counts["StockLevel"] == 300 + 10 and counts["Carrier"] >= 4
+    assert f["consigned_levels"] == 10 and demo.result.counts["consignors"] == 2
     assert counts["Shipment"] > 500 and counts["TrackingEvent"] > 2000
     assert counts["Payment"] > 300
     assert f["statuses"] == dict(STATUS_COUNTS)

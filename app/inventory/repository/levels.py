@@ -67,6 +67,8 @@ class StockLevelFilter:
     status: StockStatus | None = None
     below_safety_stock: bool | None = None  # available < safety stock
     below_reorder_point: bool | None = None  # available + incoming <= reorder point (> 0)
+    consignor_id: int | None = None  # one consignor's goods
+    consigned: bool | None = None  # any consignor's (True) or the company's own (False)
 
 
 def list_stock_levels(session: Session, principal: Principal, flt: StockLevelFilter,
@@ -78,7 +80,9 @@ def list_stock_levels(session: Session, principal: Principal, flt: StockLevelFil
                  equal(StockLevel.product_id, flt.product_id),
                  equal(StockLevel.warehouse_id, flt.warehouse_id),
                  None if flt.status is None else _STATUS_WHERE[flt.status],
-                 _yes_no(low, flt.below_safety_stock), _yes_no(due, flt.below_reorder_point))
+                 _yes_no(low, flt.below_safety_stock), _yes_no(due, flt.below_reorder_point),
+                 equal(StockLevel.consignor_id, flt.consignor_id),
+                 _yes_no(StockLevel.consignor_id.is_not(None), flt.consigned))
     return paginate(session, stmt, _SORTS[sort], page, StockLevel.id)
 
 
@@ -204,10 +208,13 @@ _ON_HAND, _RESERVED, _Q = _LEVELS.c.on_hand, _LEVELS.c.reserved, bindparam("q", 
 
 
 def _change(values: dict, condition) -> object:  # noqa: ANN001
+    # RETURNING the level's consignor: the movement row records whose goods moved without
+    # a statement of its own (docs/architecture.md#consignors)
     return (update(_LEVELS)
             .where(_LEVELS.c.product_id == bindparam("pid"),
                    _LEVELS.c.warehouse_id == bindparam("wid"), condition)
-            .values(**values, updated_at=bindparam("now", type_=_LEVELS.c.updated_at.type)))
+            .values(**values, updated_at=bindparam("now", type_=_LEVELS.c.updated_at.type))
+            .returning(_LEVELS.c.consignor_id))
 
 
 RESERVE = _change({"reserved": _RESERVED + _Q}, _ON_HAND - _RESERVED >= _Q)
@@ -219,13 +226,21 @@ ADD = _change({"on_hand": _ON_HAND + _Q}, _ON_HAND <= _LIMIT)
 REMOVE = _change({"on_hand": _ON_HAND - _Q}, _ON_HAND - _RESERVED >= _Q)
 
 
-def change_level(session: Session, change: Any, line: Any, **extra: int) -> bool:
+@dataclass(frozen=True)
+class Changed:
+    """A level a change applied to: whose goods they are (None: the company's own)."""
+
+    consignor_id: int | None
+
+
+def change_level(session: Session, change: Any, line: Any, **extra: int) -> Changed | None:
     """Apply one of the changes above (RESERVE, RELEASE, SHIP, ADD with `limit`, REMOVE)
-    to the level of a ledger line (product_id, warehouse_id, quantity); whether its
-    condition held (False: nothing changed)."""
+    to the level of a ledger line (product_id, warehouse_id, quantity); None when its
+    condition did not hold (nothing changed)."""
     params = {"pid": line.product_id, "wid": line.warehouse_id,
               "q": line.quantity, "now": utcnow(), **extra}
-    return statements.change(session, change, params) == 1
+    found = statements.rows(session, change, params)
+    return Changed(found[0][0]) if found else None
 
 
 def ensure_level(session: Session, product_id: int, warehouse_id: int) -> StockLevel:
@@ -237,8 +252,10 @@ def ensure_level(session: Session, product_id: int, warehouse_id: int) -> StockL
         # INSERT .. ON CONFLICT DO NOTHING: two first receipts racing cannot both insert.
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        owner = select(Product.consignor_id).where(Product.id == product_id).scalar_subquery()
         session.execute(insert(StockLevel).values(
             product_id=product_id, warehouse_id=warehouse_id, updated_at=utcnow(),
+            consignor_id=owner,
         ).on_conflict_do_nothing(index_elements=["product_id", "warehouse_id"]))
         level = session.exec(stmt).one()
     return level

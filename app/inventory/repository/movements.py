@@ -31,16 +31,17 @@ from app.persistence.repository import (
 _TABLE = StockMovement.__table__
 
 
-def add_movement(session: Session, line: Any, kind: MovementKind, ref: Any,
+def add_movement(session: Session, line: Any, kind: MovementKind, ref: Any, owner: int | None,
                  on_hand: int = 0, reserved: int = 0) -> None:
     """The movement row of a ledger line (product_id, warehouse_id) for a reference
-    (app/inventory/ledger.py Reference), written in bulk before commit
-    (app/persistence/fast/bulk.py)."""
+    (app/inventory/ledger.py Reference) of the goods of `owner` (a consignor, None: the
+    company's), written in bulk before commit (app/persistence/fast/bulk.py)."""
     bulk.defer(session, _TABLE, {
         "product_id": line.product_id, "warehouse_id": line.warehouse_id, "kind": kind.value,
         "on_hand_delta": on_hand, "reserved_delta": reserved, "reason": ref.reason,
         "reference_type": ref.type, "reference_id": ref.id, "actor_id": ref.actor_id,
         "external_reference": ref.external, "created_at": utcnow(),
+        "consignor_id": owner, "asn_reference": ref.asn,
     })
 
 
@@ -62,6 +63,9 @@ class MovementFilter:
     reference_id: int | None = None
     external_reference: str | None = None
     actor_id: int | None = None
+    consignor_id: int | None = None  # one consignor's goods
+    consigned: bool | None = None  # any consignor's (True) or the company's own (False)
+    asn_reference: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -81,6 +85,10 @@ def filtered(principal: Principal, flt: MovementFilter):  # noqa: ANN201
                  equal(StockMovement.reference_id, flt.reference_id),
                  equal(StockMovement.external_reference, flt.external_reference),
                  equal(StockMovement.actor_id, flt.actor_id),
+                 equal(StockMovement.consignor_id, flt.consignor_id),
+                 equal(StockMovement.asn_reference, flt.asn_reference),
+                 None if flt.consigned is None else StockMovement.consignor_id.is_not(None)
+                 if flt.consigned else StockMovement.consignor_id.is_(None),
                  one_of(StockMovement.kind, flt.kinds),
                  contains(flt.reason, StockMovement.reason),
                  in_period(StockMovement.created_at, flt.created_after, flt.created_before))

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert
+from sqlalchemy import bindparam, case, delete, func, insert
 from sqlmodel import Session, select
 
+from app.customers.models import Customer
 from app.inventory.models import StockLevel, Warehouse
 from app.orders.models import OrderAllocation, OrderLine
 from app.persistence.fast import driver, rows, statements
@@ -85,20 +86,27 @@ def allocations_of(session: Session, order_id: int) -> list[OrderAllocation]:
 # Locks the products' stock rows in the ledger's fixed order and reads them, with
 # their (active) warehouses, in one statement built once. A warehouse without a row
 # for these products could take no line, so planning needs no others.
+# Only the order's owner's goods: a consignor's order (its customer is the consignor)
+# takes that consignor's stock, any other order the company's own (consignor NULL), as
+# 0 against 0 (docs/architecture.md#consignors).
+_OWNER = (select(case((Customer.is_consignor, Customer.id), else_=0))
+          .where(Customer.id == bindparam("customer")).scalar_subquery())
 _STOCK = (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
                  StockLevel.reserved, Warehouse.region)
           .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
           .where(StockLevel.product_id.in_(bindparam("ids", expanding=True)),
-                 Warehouse.is_active.is_(True))
+                 Warehouse.is_active.is_(True),
+                 func.coalesce(StockLevel.consignor_id, 0) == _OWNER)
           .order_by(StockLevel.product_id, StockLevel.warehouse_id)
           .with_for_update(of=StockLevel))
 
 
-def lock_stock(session: Session, product_ids: Iterable[int]) -> list[tuple]:
+def lock_stock(session: Session, product_ids: Iterable[int], customer_id: int) -> list[tuple]:
     """(product_id, warehouse_id, on_hand, reserved, warehouse region) of every stock row of
-    these products in an active warehouse, locked (PostgreSQL) in (product, warehouse)
-    order."""
-    return statements.rows(session, _STOCK, {"ids": sorted(set(product_ids))})
+    these products in an active warehouse that an order of `customer_id` may take (its
+    owner's), locked (PostgreSQL) in (product, warehouse) order."""
+    return statements.rows(session, _STOCK, {"ids": sorted(set(product_ids)),
+                                             "customer": customer_id})
 
 
 _INSERT_ALLOCATION = insert(OrderAllocation.__table__)
