@@ -165,6 +165,17 @@ class ExecutionContext(ObjectCompletion, StrawberryGraphQLCoreExecutionContext):
         if getattr(self.context_value, "admission", None) is not None:
             self.slice_ends = time.monotonic() + completion.SLICE_SECONDS
 
+    def build_per_event_executor(self, payload: Any) -> Any:
+        """A subscription's executor for one event: graphql-core's shallow copy, with memos
+        of its own. Shared (graphql-core 3.3.2 copies the dict of its `collect_subfields`
+        memo, and ours of field plans, by reference), they kept every event's selection sets
+        for as long as the subscription ran: the soak's memory growth
+        (docs/architecture.md#soak)."""
+        executor = super().build_per_event_executor(payload)
+        executor._relevant_sub_fields = {}
+        executor._field_plans = {}
+        return executor
+
     def _field_plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list:
         """(response name, field details, plain attribute, object field, field name) per
         selected field."""

@@ -6,6 +6,8 @@ Equivalence tests: `make check-upstream` runs them against the newest strawberry
 from __future__ import annotations
 
 import asyncio
+import gc
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -290,3 +292,38 @@ async def test_a_heavy_operation_lets_other_tasks_run_between_slices(monkeypatch
     heavy = await _turns_while(fast, HeavyCtx(principal, admission=True))
     # 4 holders, their `parts` lists (0 + 1 + 2 + 3 items) and two-item `partsWithGaps`
     assert heavy >= light + 8, (light, heavy)
+
+
+@strawberry.type
+class Tick:
+    n: int
+    leaf: Leaf
+
+
+@strawberry.type
+class TickSubscription:
+    @strawberry.subscription
+    async def ticks(self, count: int) -> AsyncGenerator[Tick, None]:
+        for n in range(count):
+            yield Tick(n=n, leaf=_leaf(n % 20))
+
+
+def _selection_sets() -> int:
+    from graphql.execution.collect_fields import FieldDetails
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is FieldDetails)
+
+
+async def test_a_subscription_keeps_no_selection_set_of_past_events() -> None:
+    """Each event's executor has plans of its own: a long subscription's memory stays flat
+    (shared, they kept every event's selection sets: the soak's growth)."""
+    schema = install(strawberry.Schema(query=Query, subscription=TickSubscription))
+    stream = await schema.subscribe("subscription { ticks(count: 400) { n leaf { name count } } }")
+    counts = []
+    async for result in stream:
+        assert result.errors is None
+        if result.data["ticks"]["n"] in (50, 399):
+            counts.append(_selection_sets())
+    assert len(counts) == 2
+    assert counts[1] - counts[0] < 20, counts  # 350 events later: not one set per event
