@@ -170,6 +170,14 @@ def create_baseline(state: Any) -> Starlette:
         result = await runner.read(page, int(body.get("first", 10)))
         return Response(orjson.dumps(result), media_type="application/json")
 
+    async def orders_json(request: Request) -> Response:
+        """PostgreSQL only: the page as one statement's JSON text (baseline_json.py)."""
+        from tests.bench.baseline_json import orders_page_json
+
+        body = orjson.loads(await request.body())
+        text = await runner.read(_session_call(orders_page_json), int(body.get("first", 10)))
+        return Response(text, media_type="application/json")
+
     async def analyst(request: Request) -> Response:
         from app.auth.principal import Principal
         from app.auth.roles import Role
@@ -197,6 +205,7 @@ def create_baseline(state: Any) -> Starlette:
 
     return Starlette(routes=[ws_route(state), webhook_route(state),
                              Route("/orders", orders, methods=["POST"]),
+                             Route("/orders-json", orders_json, methods=["POST"]),
                              Route("/analyst", analyst, methods=["POST"]),
                              Route("/order-create", _write_endpoint(runner, _create),
                                    methods=["POST"]),

@@ -113,6 +113,7 @@ class Sample:
     first_error: str | None = None
     elapsed: float = 0.0
     server_cpu: float = 0.0
+    db_cpu: float = 0.0  # PostgreSQL's backends (db_cpu.py), when measured
 
     def add(self, other: Sample) -> None:
         self.latencies += other.latencies
@@ -121,6 +122,7 @@ class Sample:
         self.first_error = self.first_error or other.first_error
         self.elapsed += other.elapsed
         self.server_cpu += other.server_cpu
+        self.db_cpu += other.db_cpu
 
     @property
     def count(self) -> int:
@@ -153,6 +155,14 @@ class Sample:
     def cpu_per_request_ms(self) -> float:
         return self.server_cpu / self.count * 1000 if self.count else float("nan")
 
+    @property
+    def db_cpu_per_request_ms(self) -> float:
+        return self.db_cpu / self.count * 1000 if self.count else float("nan")
+
+    @property
+    def total_cpu_per_request_ms(self) -> float:
+        return self.cpu_per_request_ms + self.db_cpu_per_request_ms
+
 
 def is_error(resp: Response) -> bool:
     return resp.status != 200 or b'"errors"' in resp.body[:20] or b'"errors":' in resp.body
@@ -160,7 +170,8 @@ def is_error(resp: Response) -> bool:
 
 async def closed_loop(port: int, make: Callable[[int], bytes], *, count: int, concurrency: int,
                       time_limit: float, check: Callable[[Response], bool] = is_error,
-                      cpu: Callable[[], float] | None = None) -> Sample:
+                      cpu: Callable[[], float] | None = None,
+                      db_cpu: Callable[[], float] | None = None) -> Sample:
     """`concurrency` clients, each sending its next request when the last one answered."""
     sample = Sample()
     issued = 0
@@ -187,16 +198,19 @@ async def closed_loop(port: int, make: Callable[[int], bytes], *, count: int, co
             await conn.close()
 
     cpu_before = cpu() if cpu else 0.0
+    db_before = db_cpu() if db_cpu else 0.0
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
     sample.elapsed = time.perf_counter() - started
     sample.server_cpu = (cpu() - cpu_before) if cpu else 0.0
+    sample.db_cpu = (db_cpu() - db_before) if db_cpu else 0.0
     return sample
 
 
 async def alternate(port: int, targets: dict[str, Callable[[int], bytes]], *, rounds: int,
                     per_round: int, concurrency: int, time_limit: float,
                     cpu: Callable[[], float] | None = None,
+                    db_cpu: Callable[[], float] | None = None,
                     warmup: int = 20) -> dict[str, Sample]:
     """Run the targets in alternating blocks (order flipped every round), so drift in the
     machine's load hits all of them alike."""
@@ -212,7 +226,7 @@ async def alternate(port: int, targets: dict[str, Callable[[int], bytes]], *, ro
                 return results
             results[name].add(await closed_loop(
                 port, targets[name], count=per_round, concurrency=concurrency,
-                time_limit=left, cpu=cpu))
+                time_limit=left, cpu=cpu, db_cpu=db_cpu))
     return results
 
 

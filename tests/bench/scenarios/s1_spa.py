@@ -7,25 +7,74 @@ import time
 
 from tests.bench import load, queries
 from tests.bench.context import BenchContext
+from tests.bench.db_cpu import DatabaseCpu
 from tests.bench.report import Scenario
 
 PAGE_SIZES = (10, 50, 100)
 SQL_LIMIT = 6
+CLIENTS = 8  # the throughput comparison with PostgreSQL's JSON reference
+TOTAL_CPU_LIMIT = 1.8  # total CPU per request (server + PostgreSQL) against that reference
+THROUGHPUT_FLOOR = 0.5
 
 
-async def _check_same_data(ctx: BenchContext, first: int) -> tuple[int, bool, str]:
-    """(fields returned, graph JSON == baseline JSON, first error)."""
+async def _check_same_data(ctx: BenchContext, first: int) -> tuple[int, bool, bool | None]:
+    """(fields returned, graph JSON == baseline JSON, graph JSON == PostgreSQL's JSON
+    reference's, None on SQLite)."""
     conn = await load.Connection(ctx.port).open()
     try:
         graph = await conn.request(load.graphql(queries.ORDERS_PAGE, {"first": first},
                                                 ctx.admin))
         base = await conn.request(load.post("/baseline/orders", {"first": first}))
+        in_pg = (await conn.request(load.post("/baseline/orders-json", {"first": first}))
+                 if ctx.database == "postgresql" else None)
     finally:
         await conn.close()
     body = graph.json()
     if body.get("errors") or not body.get("data"):
         raise RuntimeError(f"orders page failed: {graph.body[:300]!r}")
-    return load.count_fields(body["data"]), body == base.json(), ""
+    # the data only: the graph's answer carries its cost in `extensions` as well
+    same_pg = None if in_pg is None else body["data"] == in_pg.json()["data"]
+    for name, other in (("baseline", base), ("PG JSON", in_pg)):
+        if other is not None and body["data"] != other.json()["data"]:
+            where = _first_difference(body["data"], other.json()["data"])
+            ctx.log(f"   S1 {first}: graph != {name} at {where}")
+    return load.count_fields(body["data"]), body["data"] == base.json()["data"], same_pg
+
+
+def _first_difference(a: object, b: object, path: str = "") -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in a.keys() | b.keys():
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{i}]")
+    return f"{path}: {str(a)[:80]} != {str(b)[:80]}"
+
+
+async def measure_against_sql_json(ctx: BenchContext, first: int,
+                                   meter: DatabaseCpu) -> dict[str, dict[str, load.Sample]]:
+    """PostgreSQL: the page against the one-statement JSON reference (baseline_json.py),
+    server and PostgreSQL CPU per request at 1 client, throughput at 8 clients."""
+    graph = load.graphql(queries.ORDERS_PAGE, {"first": first}, ctx.admin)
+    in_pg = load.post("/baseline/orders-json", {"first": first})
+    targets = {"graphql": lambda _n: graph, "pgjson": lambda _n: in_pg}
+    budget = ctx.budget
+    seconds = (1.5 if budget.quick else 8.0) * (1 + first / 100)
+    probe = await load.closed_loop(ctx.port, lambda _n: graph, count=2, concurrency=1,
+                                   time_limit=10)
+    per_round = max(3, int(seconds / budget.s1_rounds / 2 / max(probe.p50 / 1000, 1e-4)))
+    out = {}
+    for clients in (1, CLIENTS):
+        # with two cores, 8 clients answer about twice as many requests in the same time
+        out[f"{clients}"] = await load.alternate(
+            ctx.port, targets, rounds=budget.s1_rounds,
+            per_round=per_round if clients == 1 else max(clients, 2 * per_round),
+            concurrency=clients,
+            time_limit=seconds * 3, cpu=ctx.server.cpu_seconds, db_cpu=meter.seconds,
+            warmup=1 if budget.quick else 5)
+    return out
 
 
 async def measure_page(ctx: BenchContext, first: int) -> dict[str, load.Sample]:
@@ -51,7 +100,7 @@ async def run(ctx: BenchContext) -> list[Scenario]:
     for first in PAGE_SIZES:
         started = time.perf_counter()
         ctx.server.reset_peak()
-        fields, same, _ = await _check_same_data(ctx, first)
+        fields, same, same_pg = await _check_same_data(ctx, first)
         samples = await measure_page(ctx, first)
         g, b = samples["graphql"], samples["baseline"]
         s = Scenario(f"S1 SPA orders page, {first} orders", ctx.database, ctx.size.name)
@@ -86,4 +135,48 @@ async def run(ctx: BenchContext) -> list[Scenario]:
         s.notes.append(f"measured in {time.perf_counter() - started:.1f}s, 1 client, "
                        "blocks alternating graphql/baseline")
         out.append(s)
+        if ctx.database == "postgresql":
+            out.append(await _against_sql_json(ctx, first, fields, same_pg))
     return out
+
+
+async def _against_sql_json(ctx: BenchContext, first: int, fields: int,
+                            same: bool | None) -> Scenario:
+    started = time.perf_counter()
+    meter = DatabaseCpu(ctx.database_url)
+    try:
+        runs = await measure_against_sql_json(ctx, first, meter)
+    finally:
+        meter.close()
+    one, many = runs["1"], runs[str(CLIENTS)]
+    g, r = one["graphql"], one["pgjson"]
+    gm, rm = many["graphql"], many["pgjson"]
+    s = Scenario(f"S1 orders page vs PostgreSQL-built JSON, {first} orders", ctx.database,
+                 ctx.size.name)
+    cpu_ratio = g.total_cpu_per_request_ms / r.total_cpu_per_request_ms
+    rps_ratio = gm.rps / rm.rps if rm.rps else float("nan")
+    s.figures.update({
+        "total CPU ms/request (graphql)": g.total_cpu_per_request_ms,
+        "total CPU ms/request (PG JSON)": r.total_cpu_per_request_ms,
+        "server CPU ms/request (graphql, PG JSON)":
+            f"{g.cpu_per_request_ms:.2f}, {r.cpu_per_request_ms:.2f}",
+        "PostgreSQL CPU ms/request (graphql, PG JSON)":
+            f"{g.db_cpu_per_request_ms:.2f}, {r.db_cpu_per_request_ms:.2f}",
+        "total CPU ratio to PG JSON": cpu_ratio,
+        "p50 ms 1 client (graphql, PG JSON)": f"{g.p50:.2f}, {r.p50:.2f}",
+        f"req/s at {CLIENTS} clients (graphql)": gm.rps,
+        f"req/s at {CLIENTS} clients (PG JSON)": rm.rps,
+        f"req/s ratio at {CLIENTS} clients": rps_ratio,
+        "SQL statements/request (graphql, PG JSON)":
+            f"{g.sql_per_request:.1f}, {r.sql_per_request:.1f}",
+        "fields returned": fields,
+        "same JSON as PG JSON": same,
+        "errors": g.errors + r.errors + gm.errors + rm.errors,
+    })
+    s.target("total CPU ratio to PG JSON", cpu_ratio, TOTAL_CPU_LIMIT)
+    s.target(f"req/s ratio at {CLIENTS} clients", rps_ratio, THROUGHPUT_FLOOR, ">=")
+    s.target("errors", g.errors + r.errors + gm.errors + rm.errors, 0, "==")
+    s.notes.append(f"measured in {time.perf_counter() - started:.1f}s, blocks alternating "
+                   f"graphql/PG JSON at 1 and {CLIENTS} clients; PostgreSQL CPU from /proc "
+                   "of the backends connected to the benchmark's database")
+    return s
