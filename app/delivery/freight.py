@@ -21,9 +21,8 @@ class FreightCharge:
 
 def freight_charge(basis: str, rate: Decimal, minimum: Decimal, units: int,
                    kilograms: Decimal) -> FreightCharge:
-    quantity = {FreightBasis.PER_ORDER.value: Decimal(1),
-                FreightBasis.PER_UNIT.value: Decimal(units),
-                FreightBasis.PER_KG.value: kilograms.quantize(CENT, rounding=ROUND_HALF_UP)
-                }[basis]
+    quantity = {FreightBasis.PER_ORDER.value: Decimal(1), FreightBasis.PER_UNIT.value:
+                Decimal(units), FreightBasis.PER_KG.value: kilograms}[basis].quantize(
+                    CENT, rounding=ROUND_HALF_UP)
     amount = max(rate * quantity, minimum).quantize(CENT, rounding=ROUND_HALF_UP)
     return FreightCharge(amount, basis, quantity)

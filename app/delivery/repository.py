@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
@@ -119,14 +119,8 @@ def by_orders(session: Session, order_ids: Sequence[int]) -> dict[int, DeliveryO
     return {d.order_id: d for d in session.exec(stmt)}
 
 
-def by_ids(session: Session, ids: Sequence[int]) -> dict[int, DeliveryOrder]:
-    return {d.id: d for d in session.exec(select(D).where(D.id.in_(list(ids))))}
-
-
-def _insert(session: Session) -> Any:
-    make = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
-    return make(D.__table__)
+_CLAIMS = {name: make(D.__table__).on_conflict_do_nothing().returning(D.id)
+           for name, make in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 
 
 def claim(session: Session, values: dict[str, Any]) -> int | None:
@@ -135,9 +129,14 @@ def claim(session: Session, values: dict[str, Any]) -> int | None:
     unique keys: on PostgreSQL a second claim of the same key waits for the first's
     commit and then does nothing (or inserts, if the first rolled back); SQLite has one
     writer."""
-    stmt = _insert(session).values(**values).on_conflict_do_nothing().returning(D.id)
-    row = session.execute(stmt).first()
+    stmt = _CLAIMS[session.get_bind().dialect.name]
+    row = session.execute(stmt, values).first()
     return row[0] if row else None
+
+
+def complete(session: Session, pk: int, values: dict[str, Any]) -> None:
+    """The claimed row's order and freight charge."""
+    session.execute(update(D).where(D.id == pk).values(**values))
 
 
 def unclaim(session: Session, pk: int) -> None:

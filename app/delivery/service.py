@@ -166,7 +166,8 @@ def _products(session: Session, consignor_id: int, lines: Sequence[DeliveryLine]
               ) -> list[Any]:
     """Each line's product, which must be the consignor's own goods (another owner's
     answers like a missing one)."""
-    by_sku = orders_repo.products_by_skus(session, [ln.sku for ln in lines if ln.sku])
+    skus = [ln.sku for ln in lines if ln.sku]
+    by_sku = orders_repo.products_by_skus(session, skus) if skus else {}
     ids: list[int | None] = []
     errors: list[DomainError] = []
     for i, line in enumerate(lines):
@@ -214,26 +215,35 @@ def prepare(uow: UnitOfWork, consignor: Any, req: DeliveryRequest) -> Prepared:
 
 # Creation ----------------------------------------------------------------------------------
 
-def _charge(uow: UnitOfWork, row: DeliveryOrder, prepared: Prepared) -> None:
-    today = business_today(uow.settings.business_timezone)
-    agreement = repo.active_freight(uow.session, row.consignor_id, today)
+def freight_of(uow: UnitOfWork, consignor_id: int) -> ConsignorFreightAgreement | None:
+    """The consignor's agreement valid today (read once per unit of work's rows)."""
+    return repo.active_freight(uow.session, consignor_id,
+                               business_today(uow.settings.business_timezone))
+
+
+def _charge(agreement: ConsignorFreightAgreement | None, prepared: Prepared) -> dict[str, Any]:
     if agreement is None:
-        return
+        return {}
     charge = freight_charge(agreement.basis, agreement.rate, agreement.minimum_charge,
                             prepared.units, prepared.kilograms)
-    row.freight_charge, row.freight_basis = charge.amount, charge.basis
-    row.freight_quantity = charge.quantity
+    return {"freight_charge": charge.amount, "freight_basis": charge.basis,
+            "freight_quantity": charge.quantity}
+
+
+_NO_AGREEMENT = object()
 
 
 def make(uow: UnitOfWork, consignor_id: int, reference: str, prepared: Prepared,
-         plan: tuple[int, date] | None = None) -> DeliveryResult:
+         plan: tuple[int, date] | None = None, agreement: Any = _NO_AGREEMENT
+         ) -> DeliveryResult:
     """Claim the reference, then make the order; the existing one when it was taken."""
     s = uow.session
     values = {"consignor_id": consignor_id, "consignor_reference": reference,
               "consignee_id": prepared.consignee_id, "created_by_id": uow.actor_id,
-              "created_at": utcnow(),
+              "created_at": utcnow(), "order_id": None,
               "source": (DeliverySource.PLAN if plan else DeliverySource.API).value,
-              "plan_id": plan[0] if plan else None, "plan_date": plan[1] if plan else None}
+              "plan_id": plan[0] if plan else None, "plan_date": plan[1] if plan else None,
+              "freight_charge": None, "freight_basis": None, "freight_quantity": None}
     pk = repo.claim(s, values)
     if pk is None:
         existing = repo.by_reference(s, consignor_id, reference)
@@ -246,13 +256,12 @@ def make(uow: UnitOfWork, consignor_id: int, reference: str, prepared: Prepared,
     except DomainError:
         repo.unclaim(s, pk)
         raise
-    row = repo.by_ids(s, [pk])[pk]
-    row.order_id = order.id
-    _charge(uow, row, prepared)
-    s.add(row)
-    s.flush()
-    uow.audit("delivery_order.create", "DeliveryOrder", row.id, before=None,
-              after=snapshot(row))
+    if agreement is _NO_AGREEMENT:
+        agreement = freight_of(uow, consignor_id)
+    done = {"order_id": order.id, **_charge(agreement, prepared)}
+    repo.complete(s, pk, done)
+    row = DeliveryOrder(id=pk, **{**values, **done})  # as written, not attached
+    uow.audit("delivery_order.create", "DeliveryOrder", pk, before=None, after=snapshot(row))
     return DeliveryResult(reference, row, order, created=True)
 
 
@@ -271,6 +280,7 @@ def create_chunk(uow: UnitOfWork, consignor_id: int, reqs: Sequence[DeliveryRequ
     errors and writes nothing; one failing after it wrote sends the chunk back to be
     done row by row (`_AfterClaim`), so no row undoes another."""
     consignor = consignor_of(uow.session, uow.principal, consignor_id)
+    agreement = freight_of(uow, consignor.id)
     results = []
     for req in reqs:
         try:
@@ -279,7 +289,8 @@ def create_chunk(uow: UnitOfWork, consignor_id: int, reqs: Sequence[DeliveryRequ
             results.append(DeliveryResult(req.reference, errors=exc.errors))
             continue
         try:
-            results.append(make(uow, consignor.id, req.reference, prepared))
+            results.append(make(uow, consignor.id, req.reference, prepared,
+                               agreement=agreement))
         except DomainError as exc:
             raise _AfterClaim from exc
     return results
