@@ -16,12 +16,11 @@ from app.auth.roles import Perm
 from app.delivery import repository as repo
 from app.delivery import service
 from app.delivery.models import DeliveryPlan, DeliveryPlanStatus
-from app.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, Validator
+from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, Validator
 from app.orders.service import ShipTo
 from app.persistence.columns import utcnow
 from app.persistence.pagination import Page, PageRequest
 from app.persistence.uow import UnitOfWork, snapshot
-from app.quotes.workflow import business_today
 
 MAX_PLAN_LINES = 50
 
@@ -89,8 +88,6 @@ def _may_write(uow: UnitOfWork) -> None:
 def create_plan(uow: UnitOfWork, consignor_id: int | None, draft: PlanDraft) -> DeliveryPlan:
     _may_write(uow)
     _check(draft)
-    if draft.valid_from < business_today(uow.settings.business_timezone):
-        raise DomainError("a plan cannot start in the past", field=["validFrom"])
     consignor = service.consignor_of(uow.session, uow.principal, consignor_id)
     consignee_id, ship_to, lines = _resolve(uow, consignor, draft)
     plan = DeliveryPlan(consignor_id=consignor.id, valid_from=draft.valid_from,

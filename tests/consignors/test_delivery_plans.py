@@ -75,7 +75,7 @@ async def test_plans_are_created_changed_paused_and_listed(kit, factory):
     listed = await kit.api.ok("""query($c: ID!) { deliveryPlans(filter: {consignorId: $c,
       status: [PAUSED]}) { totalCount edges { node { id } } } }""", {"c": c.gid}, manager.token)
     assert listed["deliveryPlans"]["edges"] == [{"node": {"id": plan["id"]}}]
-    # bad input: days outside 1..7, another consignor's goods, a start in the past
+    # bad input: days outside 1..7, another consignor's goods
     other = Consignor(kit)
     bad = (await kit.api.ok(CREATE, {"input": {"consignorId": c.gid, "plan": _plan_input(
         c, [0, 8], today - timedelta(days=1), lines=[other.line()])}},
