@@ -27,6 +27,7 @@ import {
   CustomerTicketsDocument,
   CustomerTimelineDocument,
   CustomerTrackingDocument,
+  DeliveryChangeRequestDocument,
   DeliveryOrderBulkCreateDocument,
   DeliveryOrdersDocument,
   DeliveryPlanCreateDocument,
@@ -618,6 +619,16 @@ export async function createDeliveryPlan(session: Session, input: DeliveryPlanCr
   const payload = (await execute(session, DeliveryPlanCreateDocument, { input }))
     .deliveryPlanCreate;
   return payload.userErrors.length ? payload.userErrors : payload.plan?.id ?? null;
+}
+
+/** A consignee's change (date, address, quantities) of a delivery order, for approval. */
+export async function requestDeliveryChange(session: Session, orderId: string,
+                                            consignorId: string, date: string | null,
+                                            quantities: { productId: string; quantity: number }[]) {
+  const payload = (await execute(session, DeliveryChangeRequestDocument, {
+    input: { orderId, customerId: consignorId, change: { date, quantities } },
+  })).ticketRequestDeliveryChange;
+  return payload.userErrors.length ? payload.userErrors : payload.ticket?.number ?? null;
 }
 
 export async function pauseDeliveryPlan(session: Session, id: string, version: number) {

@@ -1,6 +1,7 @@
 """delivery orders and plans: a consignor's delivery orders to its consignees (unique per
 consignor reference and per plan date), its freight agreement, and its recurring delivery
-plans with their standing quantities (docs/architecture.md#delivery-orders-and-plans).
+plans with their standing quantities, and a delivery change's new quantities on its ticket
+(docs/architecture.md#delivery-orders-and-plans).
 
 Revision ID: 0022
 Revises: 0021
@@ -108,9 +109,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_delivery_order_consignee_id'), ['consignee_id'], unique=False)
         batch_op.create_index('ix_delivery_order_consignor_created', ['consignor_id', 'created_at'], unique=False)
 
+    with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('change_quantities', sa.JSON(none_as_null=True), nullable=True))
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_column('change_quantities')
+
     with op.batch_alter_table('delivery_order', schema=None) as batch_op:
         batch_op.drop_index('ix_delivery_order_consignor_created')
         batch_op.drop_index(batch_op.f('ix_delivery_order_consignee_id'))

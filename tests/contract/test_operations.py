@@ -480,6 +480,22 @@ async def _freight_set(s: Session) -> dict[str, Any]:
                       date.today().isoformat()}}
 
 
+async def _delivery_change(s: Session) -> dict[str, Any]:
+    """A demo delivery order waiting for review: one of its lines at a new quantity."""
+    product = await _consigned_product(s)
+    agent = (await s.login("service@demo.local"))["accessToken"]
+    body = await s.post("""query($c: ID!) { deliveryOrders(filter: {consignorId: $c},
+      first: 5) { nodes { order { id status lines { quantity product { id } } } } } }""",
+                        {"c": product["consignor"]["id"]}, agent)
+    order = next(n["order"] for n in body["data"]["deliveryOrders"]["nodes"]
+                 if n["order"]["status"] == "PENDING_REVIEW")
+    line = order["lines"][0]
+    return {"input": {"orderId": order["id"], "customerId": product["consignor"]["id"],
+                      "change": {"date": (date.today() + timedelta(days=3)).isoformat(),
+                                 "quantities": [{"productId": line["product"]["id"],
+                                                 "quantity": line["quantity"] + 1}]}}}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     # mobile delta sync (docs/architecture.md#delta-sync): a full sync, then the delta
     "mobile/sync-field-sales.graphql": ("sales@demo.local", _sync_sales),
@@ -565,6 +581,7 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "consignors/delivery-plan-pause.graphql": ("manager@demo.local", _plan_pause),
     "consignors/consignor-freight-agreement-set.graphql": ("finance@demo.local",
                                                            _freight_set),
+    "consignors/delivery-change-request.graphql": ("service@demo.local", _delivery_change),
 }
 
 
