@@ -192,6 +192,10 @@ def get_visible_plan(session: Session, principal: Principal, pk: int) -> Deliver
     return session.exec(scope(select(P).where(P.id == pk), principal, P.consignor_id)).first()
 
 
+def plans_by_ids(session: Session, ids: Sequence[int]) -> dict[int, DeliveryPlan]:
+    return {p.id: p for p in session.exec(select(P).where(P.id.in_(list(ids))))}
+
+
 def lock_plan(session: Session, pk: int) -> DeliveryPlan:
     stmt = select(P).where(P.id == pk).with_for_update()
     return session.exec(stmt.execution_options(populate_existing=True)).one()

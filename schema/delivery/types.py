@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from schema.orders.types import Order
 
 register_loader("delivery_plan_lines_by_plan", repo.lines_by_plan, default=[])
+# a delivery order's plan: the plan is the same consignor's, so in the order's scope
+register_loader("delivery_plan_by_id", repo.plans_by_ids)
 
 FreightBasis = strawberry.enum(m.FreightBasis, name="FreightBasis", description=(
     "What a consignor's freight rate is per: PER_ORDER, PER_UNIT (pieces delivered) or "
@@ -91,10 +93,8 @@ class DeliveryOrder(Node):
                                         object_type("Order"))
 
     @strawberry.field
-    async def plan(self, info: strawberry.Info) -> DeliveryPlan | None:
-        if self._row.plan_id is None:
-            return None
-        return await fetch_plan(info, self._row.plan_id)
+    def plan(self, info: strawberry.Info) -> DeliveryPlan | None:
+        return info.context.loaders.one("delivery_plan_by_id", self._row.plan_id, DeliveryPlan)
 
     @classmethod
     def from_row(cls, row: m.DeliveryOrder) -> DeliveryOrder:
