@@ -480,7 +480,7 @@ async def _freight_set(s: Session) -> dict[str, Any]:
                       date.today().isoformat()}}
 
 
-async def _delivery_change(s: Session) -> dict[str, Any]:
+async def _consignee_change(s: Session) -> dict[str, Any]:
     """A demo delivery order waiting for review: one of its lines at a new quantity."""
     product = await _consigned_product(s)
     agent = (await s.login("service@demo.local"))["accessToken"]
@@ -581,7 +581,7 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "consignors/delivery-plan-pause.graphql": ("manager@demo.local", _plan_pause),
     "consignors/consignor-freight-agreement-set.graphql": ("finance@demo.local",
                                                            _freight_set),
-    "consignors/delivery-change-request.graphql": ("service@demo.local", _delivery_change),
+    "consignors/delivery-change-request.graphql": ("service@demo.local", _consignee_change),
 }
 
 
