@@ -464,6 +464,11 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "Customer.segment": perm(P.SEGMENTS_READ),
     "Customer.preferences": perm(P.SEGMENTS_READ),
     "Order.customer": perm(P.CUSTOMERS_READ),
+    # a delivery order's and plan's parties and order (docs/architecture.md#delivery-orders-
+    # and-plans)
+    **{f"{t}.{f}": perm(P.CUSTOMERS_READ) for t in ("DeliveryOrder", "DeliveryPlan")
+       for f in ("consignor", "consignee")},
+    "DeliveryOrder.order": perm(P.ORDERS_READ),
     "Order.contact": perm(P.CUSTOMERS_READ),
     "ReturnRequest.customer": perm(P.CUSTOMERS_READ),
     "Lead.customer": perm(P.CUSTOMERS_READ),
