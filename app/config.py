@@ -159,6 +159,10 @@ class Settings:
     survey_low_nps: int = 6  # ... or with NPS at or below this (an NPS detractor)
     reminder_lead_days: int = 2  # remind when the promised date is this close, not dispatched
     reminder_check_seconds: float = 3600.0  # 0: never (app/surveys/reminders.py)
+    # delivery plans (docs/architecture.md#delivery-orders-and-plans): the scheduler's pass
+    # every so many seconds (0: never), making orders this many days ahead
+    delivery_plan_seconds: float = 3600.0
+    delivery_plan_horizon_days: int = 7
     # campaigns (docs/architecture.md#campaigns): the sender's pass every so many seconds
     # (0: never), customers queued per unit of work, the tracked links' allowed domains
     # (a host or its subdomains), the links' signing secret (empty: derived from the JWT
@@ -448,6 +452,9 @@ def _survey_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "survey_low_nps": int(_number(env, "CRM_SURVEY_LOW_NPS", 6, -1, 10)),
         "reminder_lead_days": int(_number(env, "CRM_REMINDER_LEAD_DAYS", 2, 0, 60)),
         "reminder_check_seconds": _number(env, "CRM_REMINDER_CHECK_SECONDS", 3600, 0, 86400),
+        "delivery_plan_seconds": _number(env, "CRM_DELIVERY_PLAN_SECONDS", 3600, 0, 86400),
+        "delivery_plan_horizon_days": int(_number(env, "CRM_DELIVERY_PLAN_HORIZON_DAYS", 7, 0,
+                                                  60)),
     }
 
 

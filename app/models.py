@@ -8,6 +8,12 @@ from app.auth.models import RefreshToken, User, UserWarehouse
 from app.campaigns.models import Campaign, CampaignRecipient
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
+from app.delivery.models import (
+    ConsignorFreightAgreement,
+    DeliveryOrder,
+    DeliveryPlan,
+    DeliveryPlanLine,
+)
 from app.devices.models import Device
 from app.events.models import OutboxConsumer, OutboxEvent
 from app.exports.models import ExportJob
@@ -68,4 +74,5 @@ __all__ = [
     "Lead", "Opportunity", "OpportunityLine", "OpportunityStageChange", "PipelineStage",
     "CustomerSegment", "SavedSegment", "OrderReminder", "Survey", "Campaign",
     "CampaignRecipient", "ExportJob", "Device", "ClientReference", "SyncChange",
+    "ConsignorFreightAgreement", "DeliveryOrder", "DeliveryPlan", "DeliveryPlanLine",
 ]

@@ -21,6 +21,8 @@ from schema.core.node import Node, resolve_node
 from schema.core.permissions import forbidden
 from schema.customers.mutations import CustomerMutation
 from schema.customers.queries import CustomerQuery
+from schema.delivery.mutations import DeliveryMutation
+from schema.delivery.queries import DeliveryQuery
 from schema.devices.mutations import DeviceMutation
 from schema.devices.queries import DeviceQuery
 from schema.engine import install
@@ -89,7 +91,7 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery, AnalyticsQuery,
                        ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery,
-                       ExportQuery, DeviceQuery, SyncQuery]
+                       ExportQuery, DeviceQuery, SyncQuery, DeliveryQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
@@ -97,7 +99,8 @@ MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, Cata
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
                          ActivityMutation, QuoteMutation, TicketMutation, SurveyMutation,
-                         CampaignMutation, ExportMutation, OfflineMutation, DeviceMutation]
+                         CampaignMutation, ExportMutation, OfflineMutation, DeviceMutation,
+                         DeliveryMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
                               ActivitySubscription, TicketSubscription, ExportSubscription]
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from app.catalog import service as catalog
 from app.customers import service as customers
+from app.demo.deliveries import write_deliveries
 from app.demo.repository import Ids, date_consignor_rows
 from app.inventory import stock_service
 from app.persistence.uow import UnitOfWork
@@ -56,5 +57,6 @@ def write_consignors(uow: UnitOfWork, ids: Ids, now: datetime) -> dict[str, int]
                         consignor_id=consignor.id, asn=f"ASN-{code}-{n:02d}{index + 1:02d}")
                     receipts += 1
     date_consignor_rows(uow.session, customer_ids, product_ids, now - timedelta(days=3))
+    codes = {code: pk for (code, *_), pk in zip(CONSIGNORS, customer_ids, strict=True)}
     return {"consignors": len(customer_ids), "consignor_products": len(product_ids),
-            "consignor_receipts": receipts}
+            "consignor_receipts": receipts, **write_deliveries(uow, codes, now)}

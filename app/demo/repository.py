@@ -17,6 +17,7 @@ from app.activities.models import Activity, ContactPlan, SalesTarget, VisitPlan
 from app.auth.models import User, UserWarehouse
 from app.catalog.models import Product
 from app.customers.models import Address, Contact, Customer
+from app.delivery.models import DeliveryOrder, DeliveryPlan
 from app.demo import catalog_data as cd
 from app.demo.activities import ActivityDemo
 from app.demo.carriers import SERVICE_SPECS, rate_rules, service_row
@@ -444,3 +445,22 @@ def date_consignor_rows(s: Session, customer_ids: Sequence[int], product_ids: Se
               .values(updated_at=at))
     s.execute(update(StockMovement).where(StockMovement.product_id.in_(product_ids))
               .values(created_at=at))
+
+
+def date_delivery_rows(s: Session, consignee_ids: Sequence[int], plan_ids: Sequence[int],
+                       orders: Sequence[tuple[int, int, datetime, Any]], at: datetime) -> None:
+    """Date the consignees and plans (`at`) and each delivery order, its order and the
+    order's events (made at its own time, promised for its own day) to the demo's days
+    (app/demo/deliveries.py)."""
+    s.flush()
+    s.execute(update(Customer).where(Customer.id.in_(consignee_ids))
+              .values(created_at=at, updated_at=at))
+    s.execute(update(DeliveryPlan).where(DeliveryPlan.id.in_(plan_ids))
+              .values(created_at=at, updated_at=at))
+    for delivery_id, order_id, made, promised in orders:
+        s.execute(update(DeliveryOrder).where(DeliveryOrder.id == delivery_id)
+                  .values(created_at=made))
+        s.execute(update(Order).where(Order.id == order_id)
+                  .values(created_at=made, updated_at=made, promised_date=promised))
+        s.execute(update(OrderEvent).where(OrderEvent.order_id == order_id)
+                  .values(created_at=made))

@@ -16,6 +16,7 @@ from app.activities.checks import ActivityChecks
 from app.campaigns import mail as campaign_mail
 from app.campaigns.jobs import CampaignSender
 from app.config import Settings
+from app.delivery.scheduler import DeliveryPlanScheduler
 from app.events.bus import DomainEvent, EventBus, InProcessBus
 from app.events.housekeeping import Housekeeping
 from app.events.relay import OutboxRelay
@@ -85,6 +86,7 @@ class EventRuntime:
     reminders: ReminderChecks
     campaigns: CampaignSender
     exports: ExportWorker
+    plans: DeliveryPlanScheduler
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
@@ -108,10 +110,12 @@ class EventRuntime:
         await self.reminders.start()
         await self.campaigns.start()
         await self.exports.start()
+        await self.plans.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
+            await self.plans.stop()
             await self.reminders.stop()
             await self.surveys.stop()
             await self.campaigns.stop()
@@ -160,4 +164,5 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
                         reminders=ReminderChecks(background, settings),
                         campaigns=CampaignSender(background, settings),
                         exports=ExportWorker(background, bus, settings,
-                                             poll=max(settings.outbox_relay_seconds, 1.0)))
+                                             poll=max(settings.outbox_relay_seconds, 1.0)),
+                        plans=DeliveryPlanScheduler(background, settings))

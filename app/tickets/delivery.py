@@ -2,7 +2,9 @@
 date on an order not yet dispatched; the request is a DELIVERY_CHANGE ticket, and staff's
 approval changes the order and its undispatched shipments in the same unit of work
 (docs/architecture.md#tickets-and-slas). After dispatch both the request and the approval
-are refused with the reason, and nothing changes."""
+are refused with the reason, and nothing changes. New quantities of the order's lines (a
+consignee changing a delivery order, docs/architecture.md#delivery-orders-and-plans) are
+taken until the order is reviewed, before any stock is reserved for it."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from sqlmodel import Session
 from app.errors import DomainError, ErrorCode, NotFound, ValidationFailed, Validator
 from app.orders import history
 from app.orders import repository as orders
+from app.orders import service as order_service
 from app.orders.models import OrderStatus
+from app.orders.pricing import MAX_QUANTITY, LineRequest
 from app.persistence.columns import utcnow
 from app.persistence.uow import UnitOfWork, snapshot
 from app.quotes.workflow import business_today
@@ -27,6 +31,8 @@ from app.tickets.models import DeliveryChangeStatus, Ticket
 CHANGEABLE = frozenset({OrderStatus.DRAFT, OrderStatus.PENDING_REVIEW, OrderStatus.CONFIRMED,
                         OrderStatus.SCHEDULED, OrderStatus.IN_FULFILLMENT,
                         OrderStatus.ON_HOLD})
+# an order in these states has reserved nothing: its quantities may still change
+QUANTITIES_CHANGEABLE = frozenset({OrderStatus.DRAFT, OrderStatus.PENDING_REVIEW})
 # a shipment in these states is still in the warehouse
 NOT_DISPATCHED = frozenset({ShipmentStatus.CREATED, ShipmentStatus.PACKED})
 
@@ -38,6 +44,19 @@ class Change:
     region: str | None = None
     address: str | None = None
     date: date | None = None
+    quantities: tuple[tuple[int, int], ...] = ()  # (product id, new quantity)
+
+
+def _quantities(v: Validator, raw: Any) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for i, item in enumerate(raw or ()):
+        path = ["deliveryChange", "quantities", str(i)]
+        v.check(1 <= item["quantity"] <= MAX_QUANTITY, [*path, "quantity"],
+                f"a quantity is 1 to {MAX_QUANTITY}")
+        v.check(item["product_id"] not in {p for p, _ in out}, [*path, "productId"],
+                "this product is already in the change")
+        out.append((item["product_id"], item["quantity"]))
+    return tuple(out)
 
 
 def _change_from(data: dict[str, Any]) -> Change:
@@ -45,8 +64,9 @@ def _change_from(data: dict[str, Any]) -> Change:
     v = Validator()
     address = (raw.get("address") or "").strip() or None
     when = raw.get("date")
-    v.check(address is not None or when is not None, "deliveryChange",
-            "a delivery change needs a new address or a new date")
+    quantities = _quantities(v, raw.get("quantities"))
+    v.check(address is not None or when is not None or bool(quantities), "deliveryChange",
+            "a delivery change needs a new address, date or quantities")
     for key, limit in (("recipient", 200), ("phone", 40), ("region", 64), ("address", 800)):
         if raw.get(key) is not None:
             v.check(len(raw[key]) <= limit, f"deliveryChange.{key}",
@@ -56,7 +76,7 @@ def _change_from(data: dict[str, Any]) -> Change:
     return Change(recipient=(raw.get("recipient") or "").strip() or None,
                   phone=(raw.get("phone") or "").strip() or None,
                   region=(raw.get("region") or "").strip() or None, address=address,
-                  date=when)
+                  date=when, quantities=quantities)
 
 
 def refusal(session: Session, order: Any) -> str | None:
@@ -78,6 +98,22 @@ def _refuse(reason: str) -> DomainError:
     return DomainError(reason, field=["orderId"], code=ErrorCode.INVALID_TRANSITION)
 
 
+def _check_quantities(session: Session, order: Any, quantities: Any) -> None:
+    """New quantities only before review (nothing reserved yet), of the order's products."""
+    if not quantities:
+        return
+    if OrderStatus(order.status) not in QUANTITIES_CHANGEABLE:
+        raise _refuse(f"order {order.number} is {order.status}: its goods are reserved, so "
+                      "its quantities can no longer change (its address and date still can)")
+    on_order = {line.product_id for line in orders.lines_of(session, order.id)}
+    missing = [DomainError("this product is not on the order",
+                           field=["deliveryChange", "quantities", str(i), "productId"],
+                           code=ErrorCode.NOT_FOUND)
+               for i, (product_id, _) in enumerate(quantities) if product_id not in on_order]
+    if missing:
+        raise ValidationFailed(missing)
+
+
 def requested_change(session: Session, data: dict[str, Any], timezone: str) -> Change:
     """The change asked for, checked: the order (already checked to be the customer's)
     has not been dispatched, and the date is not in the past."""
@@ -88,6 +124,7 @@ def requested_change(session: Session, data: dict[str, Any], timezone: str) -> C
     reason = refusal(session, order)
     if reason:
         raise _refuse(reason)
+    _check_quantities(session, order, change.quantities)
     if change.date is not None and change.date < business_today(timezone):
         raise ValidationFailed([DomainError("the new delivery date is in the past",
                                             field=["deliveryChange", "date"])])
@@ -98,7 +135,22 @@ def apply_request(ticket: Ticket, change: Change) -> None:
     ticket.change_recipient, ticket.change_phone = change.recipient, change.phone
     ticket.change_region, ticket.change_address = change.region, change.address
     ticket.change_date = change.date
+    ticket.change_quantities = [{"product_id": p, "quantity": q}
+                                for p, q in change.quantities] or None
     ticket.change_status = DeliveryChangeStatus.PENDING.value
+
+
+def _apply_quantities(uow: UnitOfWork, order: Any, wanted: list[dict] | None) -> None:
+    """The order's lines at their new quantities, re-priced by the order's own edit."""
+    if not wanted:
+        return
+    new = {item["product_id"]: item["quantity"] for item in wanted}
+    _check_quantities(uow.session, order, tuple(new.items()))
+    lines = tuple(LineRequest(product_id=line.product_id,
+                              quantity=new.get(line.product_id, line.quantity),
+                              discount_rate=line.discount_rate)
+                  for line in orders.lines_of(uow.session, order.id))
+    order_service.update_order(uow, order.id, {"lines": lines})
 
 
 def apply_to_order(uow: UnitOfWork, ticket: Ticket, now: datetime) -> Any:
@@ -111,6 +163,7 @@ def apply_to_order(uow: UnitOfWork, ticket: Ticket, now: datetime) -> Any:
     reason = refusal(session, order)
     if reason:
         raise _refuse(reason)
+    _apply_quantities(uow, order, ticket.change_quantities)
     before = snapshot(order)
     if ticket.change_address:
         order.ship_address = ticket.change_address

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.persistence.columns import timestamp_field
+from app.persistence.columns import json_field, timestamp_field
 from app.persistence.crypto import encrypted_field
 
 
@@ -116,6 +116,9 @@ class Ticket(SQLModel, table=True):
     change_region: str | None = Field(default=None, max_length=64)
     change_address: str | None = encrypted_field(800, nullable=True)
     change_date: date | None = None
+    # new quantities of the order's lines: [{"product_id": .., "quantity": ..}]
+    # (docs/architecture.md#delivery-orders-and-plans)
+    change_quantities: list[dict[str, int]] | None = json_field()
     change_status: str | None = Field(default=None, max_length=16)
     change_decided_at: datetime | None = timestamp_field(nullable=True)
     created_at: datetime = timestamp_field()

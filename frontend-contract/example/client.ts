@@ -15,6 +15,7 @@ import {
   CarrierWebhookReviewDocument,
   CodReconciliationDocument,
   CodRemittanceRecordDocument,
+  ConsignorFreightAgreementSetDocument,
   ConsignorReceiveDocument,
   ConsignorStockDocument,
   CustomerDeliveryChangeDocument,
@@ -26,6 +27,12 @@ import {
   CustomerTicketsDocument,
   CustomerTimelineDocument,
   CustomerTrackingDocument,
+  DeliveryChangeRequestDocument,
+  DeliveryOrderBulkCreateDocument,
+  DeliveryOrdersDocument,
+  DeliveryPlanCreateDocument,
+  DeliveryPlanPauseDocument,
+  DeliveryPlansDocument,
   DueToReorderDocument,
   ExportCreateDocument,
   ExportJobDocument,
@@ -73,7 +80,12 @@ import {
   TopCustomersDocument,
   WebhookAdminDocument,
 } from '../generated/graphql';
-import type { SyncOperationInput } from '../generated/graphql';
+import type {
+  ConsignorFreightAgreementSetInput,
+  DeliveryOrderInput,
+  DeliveryPlanCreateInput,
+  SyncOperationInput,
+} from '../generated/graphql';
 import { SyncCustomerOrdersDocument, SyncFieldSalesDocument } from '../generated/graphql';
 import type { SyncFieldSalesQuery } from '../generated/graphql';
 
@@ -567,4 +579,68 @@ export async function consignorReceive(session: Session, productId: string, ware
     productId, warehouseId, consignorId, quantity, asnReference: asn,
   })).stockReceive;
   return payload.userErrors.length ? payload.userErrors : payload.stockLevel?.onHand ?? null;
+}
+
+// Delivery orders and plans (docs/architecture.md#delivery-orders-and-plans)
+/** A consignor's delivery orders, its freight terms and the freight billed to it. */
+export async function deliveryOrders(session: Session, consignorId: string) {
+  const data = await execute(session, DeliveryOrdersDocument, { consignorId, first: 50 });
+  return {
+    orders: data.deliveryOrders.edges.map((e) => [e.node.reference, e.node.order?.status] as const),
+    billed: data.consignorBilling.total.amount,
+    basis: data.consignorFreightAgreement?.basis ?? null,
+  };
+}
+
+export type DeliveryRow = DeliveryOrderInput;
+
+/** Send rows in calls of at most 1,000; sending a row again is safe (its reference). */
+export async function sendDeliveryOrders(session: Session, consignorId: string,
+                                         rows: DeliveryRow[]) {
+  const failed: { reference: string; errors: string[] }[] = [];
+  for (let i = 0; i < rows.length; i += 1000) {
+    const payload = (await execute(session, DeliveryOrderBulkCreateDocument, {
+      input: { consignorId, orders: rows.slice(i, i + 1000) },
+    })).deliveryOrderBulkCreate;
+    for (const r of payload.results) {
+      if (r.userErrors.length) failed.push({ reference: r.reference,
+                                             errors: r.userErrors.map((e) => e.message) });
+    }
+  }
+  return failed;
+}
+
+export async function deliveryPlans(session: Session, consignorId: string | null) {
+  const data = await execute(session, DeliveryPlansDocument, { consignorId, first: 50 });
+  return data.deliveryPlans.edges.map((e) => [e.node.name, e.node.routeDays, e.node.status]);
+}
+
+export async function createDeliveryPlan(session: Session, input: DeliveryPlanCreateInput) {
+  const payload = (await execute(session, DeliveryPlanCreateDocument, { input }))
+    .deliveryPlanCreate;
+  return payload.userErrors.length ? payload.userErrors : payload.plan?.id ?? null;
+}
+
+/** A consignee's change (date, address, quantities) of a delivery order, for approval. */
+export async function requestDeliveryChange(session: Session, orderId: string,
+                                            consignorId: string, date: string | null,
+                                            quantities: { productId: string; quantity: number }[]) {
+  const payload = (await execute(session, DeliveryChangeRequestDocument, {
+    input: { orderId, customerId: consignorId, change: { date, quantities } },
+  })).ticketRequestDeliveryChange;
+  return payload.userErrors.length ? payload.userErrors : payload.ticket?.number ?? null;
+}
+
+export async function pauseDeliveryPlan(session: Session, id: string, version: number) {
+  const payload = (await execute(session, DeliveryPlanPauseDocument, {
+    id, expectedVersion: version,
+  })).deliveryPlanPause;
+  return payload.userErrors.length ? payload.userErrors : payload.plan?.status ?? null;
+}
+
+export async function setConsignorFreight(session: Session,
+                                          input: ConsignorFreightAgreementSetInput) {
+  const payload = (await execute(session, ConsignorFreightAgreementSetDocument, { input }))
+    .consignorFreightAgreementSet;
+  return payload.userErrors.length ? payload.userErrors : payload.freightAgreement?.rate;
 }

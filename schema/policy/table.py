@@ -97,6 +97,10 @@ EXPORTS = Scope("exports", {r: "its own jobs; the rows: the source list's scope 
                                "customers')" for r in R if r is not R.ADMIN})
 SYNC = Scope("sync", {r: "each entity's row scope, as its own list; objects that left it "
                          "arrive as removed" for r in R})
+# consignors' delivery orders and plans (docs/architecture.md#delivery-orders-and-plans)
+DELIVERIES = Scope("deliveries", {R.SALES: "of the consignors they own",
+                                  R.CUSTOMER: "its own as consignor (none for a customer that "
+                                              "is not a consignor)"})
 NODES = Scope("nodes", {r: "each type's row scope, as its own query" for r in R})
 
 
@@ -133,6 +137,15 @@ OPERATIONS: dict[str, Rule] = {
     "Query.me": signed_in(SELF),
     # delta sync (docs/architecture.md#delta-sync): each entity also needs its read permission
     "Query.syncChanges": signed_in(SYNC, note="each entity needs its read permission"),
+    # consignors' delivery orders, freight and delivery plans
+    **{f"Query.{n}": perm(P.DELIVERY_READ, DELIVERIES) for n in (
+        "deliveryOrders", "deliveryOrder", "deliveryPlans", "deliveryPlan")},
+    **{f"Query.{n}": perm(P.FREIGHT_READ, DELIVERIES) for n in (
+        "consignorFreightAgreement", "consignorBilling")},
+    **{f"Mutation.{n}": perm(P.DELIVERY_WRITE, DELIVERIES) for n in (
+        "deliveryOrderCreate", "deliveryOrderBulkCreate", "deliveryPlanCreate",
+        "deliveryPlanUpdate", "deliveryPlanPause", "deliveryPlanResume", "deliveryPlanEnd")},
+    "Mutation.consignorFreightAgreementSet": perm(P.FREIGHT_WRITE, DELIVERIES),
     "Mutation.login": public("throttled per account and client; one per request"),
     "Mutation.refreshToken": public("a valid refresh token"),
     "Mutation.logout": public("a valid refresh token"),
@@ -431,6 +444,9 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "Order.shipRecipient": SHIP_TO,
     "Order.shipPhone": SHIP_TO,
     "Order.shipAddress": SHIP_TO,
+    "DeliveryPlan.shipRecipient": SHIP_TO,
+    "DeliveryPlan.shipPhone": SHIP_TO,
+    "DeliveryPlan.shipAddress": SHIP_TO,
     "ShipmentRecipient.name": SHIP_TO,
     "ShipmentRecipient.phone": SHIP_TO,
     "ShipmentRecipient.address": SHIP_TO,
@@ -448,6 +464,11 @@ FIELDS: dict[str, Rule | FieldRule] = {
     "Customer.segment": perm(P.SEGMENTS_READ),
     "Customer.preferences": perm(P.SEGMENTS_READ),
     "Order.customer": perm(P.CUSTOMERS_READ),
+    # a delivery order's and plan's parties and order (docs/architecture.md#delivery-orders-
+    # and-plans)
+    **{f"{t}.{f}": perm(P.CUSTOMERS_READ) for t in ("DeliveryOrder", "DeliveryPlan")
+       for f in ("consignor", "consignee")},
+    "DeliveryOrder.order": perm(P.ORDERS_READ),
     "Order.contact": perm(P.CUSTOMERS_READ),
     "ReturnRequest.customer": perm(P.CUSTOMERS_READ),
     "Lead.customer": perm(P.CUSTOMERS_READ),

@@ -29,7 +29,13 @@ _IDS = {"customer_id": ("Customer", "customerId"), "order_id": ("Order", "orderI
         "assignee_id": ("User", "assigneeId")}
 
 
-@strawberry.input(description="The new ship-to and/or delivery date asked for.")
+@strawberry.input(description="A new quantity of a product on the order.")
+class DeliveryChangeQuantityInput:
+    product_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input(description="The new ship-to, delivery date and/or quantities asked for.")
 class DeliveryChangeInput:
     address: str | None = strawberry.field(default=None, description="The full new address.")
     recipient: str | None = None
@@ -37,6 +43,9 @@ class DeliveryChangeInput:
     region: str | None = None
     date: date | None = strawberry.field(default=None, description="The requested delivery "
                                          "date (today or later, business day).")
+    quantities: list[DeliveryChangeQuantityInput] | None = strawberry.field(
+        default=None, description="New quantities of the order's products (until the "
+        "order is reviewed: nothing reserved yet).")
 
 
 @strawberry.input
@@ -140,12 +149,21 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _change(inp: DeliveryChangeInput) -> dict[str, Any]:
+    change = {k: v for k, v in vars(inp).items() if not k.startswith("_")}
+    change["quantities"] = [
+        {"product_id": parse_id(q.product_id, "Product", f"deliveryChange.quantities.{i}"
+                                ".productId"), "quantity": q.quantity}
+        for i, q in enumerate(inp.quantities or ())]
+    return change
+
+
 def ticket_data_from(inp: TicketCreateInput | TicketUpdateInput) -> dict[str, Any]:
     data = provided(inp)
     data.pop("expected_version", None)
     change = data.pop("delivery_change", None)
     if change is not None:
-        data["change"] = {k: v for k, v in vars(change).items() if not k.startswith("_")}
+        data["change"] = _change(change)
     return decode_ids(_values(data))
 
 
@@ -154,7 +172,7 @@ def change_request_from(inp: TicketDeliveryChangeRequestInput) -> dict[str, Any]
             "customer_id": inp.customer_id,
             "subject": inp.subject or "配送变更 / Delivery change",
             "description": inp.description, "channel": inp.channel,
-            "change": {k: v for k, v in vars(inp.change).items() if not k.startswith("_")}}
+            "change": _change(inp.change)}
     return decode_ids(_values(data))
 
 

@@ -55,6 +55,16 @@ register_relation("Ticket", "assignee", "user_by_id", "assignee_id")
 register_relation("Ticket", "customer", "customer_by_id", "customer_id")
 
 
+@strawberry.type(description="A new quantity of a product on the order.")
+class TicketDeliveryChangeQuantity:
+    quantity: int
+    _product_id: strawberry.Private[int]
+
+    @strawberry.field
+    def product_id(self) -> strawberry.ID:
+        return gid("Product", self._product_id)
+
+
 @strawberry.type(description="A message on a ticket: one the customer sees, or an "
                  "internal note.")
 class TicketMessage:
@@ -89,6 +99,7 @@ class TicketDeliveryChange:
     recipient: str | None
     region: str | None
     date: date | None
+    quantities: list[TicketDeliveryChangeQuantity]
     status: DeliveryChangeStatus | None  # type: ignore[valid-type]
     decided_at: datetime | None
     _phone: strawberry.Private[str | None]
@@ -233,6 +244,9 @@ class Ticket(Node):
             return None
         return TicketDeliveryChange(recipient=r.change_recipient, region=r.change_region,
                                     date=r.change_date, status=r.change_status,
+                                    quantities=[TicketDeliveryChangeQuantity(
+                                        quantity=q["quantity"], _product_id=q["product_id"])
+                                        for q in r.change_quantities or ()],
                                     decided_at=r.change_decided_at, _phone=r.change_phone,
                                     _address=r.change_address)
 

@@ -61,6 +61,7 @@ class Server:
                "CRM_TICKET_BREACH_CHECK_SECONDS": "0",
                "CRM_QUOTE_EXPIRY_SECONDS": "0", "CRM_SURVEY_AFTER_DELIVERY": "0",
                "CRM_REMINDER_CHECK_SECONDS": "0", "CRM_CAMPAIGN_SEND_SECONDS": "0",
+               "CRM_DELIVERY_PLAN_SECONDS": "0",
                # the full segment recompute is S8's to measure, not a start-up burst
                "CRM_SEGMENT_RECOMPUTE_SECONDS": "0",
                # the export worker: S11 switches it on (extra_env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -435,6 +435,67 @@ async def _consignor_receive(s: Session) -> dict[str, Any]:
             "asnReference": "ASN-CONTRACT-0001", "reference": "DN-CONTRACT-0001"}
 
 
+async def _consigned_product(s: Session) -> dict[str, Any]:
+    manager = (await s.login("manager@demo.local"))["accessToken"]
+    body = await s.post("""{ products(filter: {consigned: true}, first: 1, sort: SKU_ASC) {
+      nodes { sku consignor { id } } } }""", token=manager)
+    return body["data"]["products"]["nodes"][0]
+
+
+_SHIP_TO = {"recipient": "合同测试 Contract", "address": "杭州市 西湖区 文三路 9 号",
+            "phone": "13900009999", "region": "East"}
+
+
+async def _delivery_orders(s: Session) -> dict[str, Any]:
+    product = await _consigned_product(s)
+    return {"consignorId": product["consignor"]["id"], "first": 20}
+
+
+async def _delivery_bulk(s: Session) -> dict[str, Any]:
+    product = await _consigned_product(s)
+    rows = [{"reference": f"CONTRACT-{n}", "shipTo": _SHIP_TO,
+             "lines": [{"sku": product["sku"], "quantity": n}]} for n in (1, 2)]
+    return {"input": {"consignorId": product["consignor"]["id"], "orders": rows}}
+
+
+async def _plan_create(s: Session) -> dict[str, Any]:
+    product = await _consigned_product(s)
+    return {"input": {"consignorId": product["consignor"]["id"], "plan": {
+        "routeDays": [2, 4], "validFrom": date.today().isoformat(), "shipTo": _SHIP_TO,
+        "name": "合同测试 plan", "lines": [{"sku": product["sku"], "quantity": 5}]}}}
+
+
+async def _plan_pause(s: Session) -> dict[str, Any]:
+    manager = (await s.login("manager@demo.local"))["accessToken"]
+    body = await s.post("""{ deliveryPlans(filter: {status: [ACTIVE]}, first: 1) {
+      nodes { id version } } }""", token=manager)
+    plan = body["data"]["deliveryPlans"]["nodes"][0]
+    return {"id": plan["id"], "expectedVersion": plan["version"]}
+
+
+async def _freight_set(s: Session) -> dict[str, Any]:
+    product = await _consigned_product(s)
+    return {"input": {"consignorId": product["consignor"]["id"], "basis": "PER_ORDER",
+                      "rate": "15.00", "minimumCharge": "0", "validFrom":
+                      date.today().isoformat()}}
+
+
+async def _consignee_change(s: Session) -> dict[str, Any]:
+    """A demo delivery order waiting for review: one of its lines at a new quantity."""
+    product = await _consigned_product(s)
+    agent = (await s.login("service@demo.local"))["accessToken"]
+    body = await s.post("""query($c: ID!) { deliveryOrders(filter: {consignorId: $c},
+      first: 5) { nodes { order { id status lines { quantity product { id } } } } } }""",
+                        {"c": product["consignor"]["id"]}, agent)
+    order = next(n["order"] for n in body["data"]["deliveryOrders"]["nodes"]
+                 if n["order"]["status"] == "PENDING_REVIEW")
+    line = order["lines"][0]
+    return {"input": {"orderId": order["id"], "customerId": product["consignor"]["id"],
+                      "change": {"date": (date.today() + timedelta(days=3)).isoformat(),
+                                 "quantities": [{"productId": line["product"]["id"],
+                                                 "quantity": line["quantity"] + 1}]}}}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     # mobile delta sync (docs/architecture.md#delta-sync): a full sync, then the delta
     "mobile/sync-field-sales.graphql": ("sales@demo.local", _sync_sales),
@@ -511,6 +572,16 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     # the staff consignor stock screen (docs/architecture.md#consignors)
     "consignors/consignor-stock.graphql": ("manager@demo.local", _consignor_stock),
     "consignors/consignor-receive.graphql": ("warehouse@demo.local", _consignor_receive),
+    # consignors' delivery orders, freight and delivery plans
+    # (docs/architecture.md#delivery-orders-and-plans)
+    "consignors/delivery-orders.graphql": ("manager@demo.local", _delivery_orders),
+    "consignors/delivery-order-bulk-create.graphql": ("service@demo.local", _delivery_bulk),
+    "consignors/delivery-plans.graphql": ("manager@demo.local", _first_page),
+    "consignors/delivery-plan-create.graphql": ("service@demo.local", _plan_create),
+    "consignors/delivery-plan-pause.graphql": ("manager@demo.local", _plan_pause),
+    "consignors/consignor-freight-agreement-set.graphql": ("finance@demo.local",
+                                                           _freight_set),
+    "consignors/delivery-change-request.graphql": ("service@demo.local", _consignee_change),
 }
 
 

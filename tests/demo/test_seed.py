@@ -57,15 +57,18 @@ def test_counts_and_variety(demo):
 
     f = _read(demo, facts)
     counts = f["counts"]
-    # the ordinary demo, and on top of it the consignors' (app/demo/consignors.py)
-    assert counts["Customer"] == 200 + 2 and counts["Product"] == 100 + 5
-    assert counts["Warehouse"] == 3 and counts["Order"] == 1000
+    # the ordinary demo, and on top of it the consignors' (app/demo/consignors.py) with
+    # their consignees and delivery orders (app/demo/deliveries.py)
+    assert counts["Customer"] == 200 + 2 + 4 and counts["Product"] == 100 + 5
+    assert counts["Warehouse"] == 3 and counts["Order"] == 1000 + 6
     assert counts["Contact"] >= 200 and counts["Address"] >= 200
     assert counts["StockLevel"] == 300 + 10 and counts["Carrier"] >= 4
     assert f["consigned_levels"] == 10 and demo.result.counts["consignors"] == 2
+    assert [demo.result.counts[k] for k in ("consignees", "delivery_plans",
+                                            "delivery_orders")] == [4, 4, 6]
     assert counts["Shipment"] > 500 and counts["TrackingEvent"] > 2000
     assert counts["Payment"] > 300
-    assert f["statuses"] == dict(STATUS_COUNTS)
+    assert f["statuses"] == Counter(dict(STATUS_COUNTS)) + Counter(PENDING_REVIEW=6)
     assert {"CREATED", "IN_TRANSIT", "DELIVERED", "EXCEPTION"} <= f["shipment_statuses"]
     assert set(f["languages"]) == {"zh", "en"} and f["chinese"]
     assert f["tiers"] == {"STANDARD", "SILVER", "GOLD", "PLATINUM"}
@@ -201,7 +204,7 @@ async def test_seeded_rows_serialize_through_the_graph(demo_api):
       lines { sku quantityShipped } events { type fromStatus toStatus }
       allocations { quantity warehouse { code } }
       shipments { status carrier { code } trackingEvents { status } } } } } }""", token=token)
-    assert orders["orders"]["totalCount"] == 1000
+    assert orders["orders"]["totalCount"] == 1000 + 6  # and the consignors' delivery orders
     shipments = await _gql(demo_api, """{ shipments(first: 100, filter: {status: [EXCEPTION,
       FAILED_ATTEMPT, DELIVERED]}) { edges { node { status exceptionReason order { number }
       warehouse { code } lines { quantity orderLine { sku } }

@@ -45,6 +45,7 @@ def processes(settings, db, redis_channel) -> Iterator[tuple[ServerProcess, Serv
            "CRM_TICKET_BREACH_CHECK_SECONDS": "0",
            "CRM_QUOTE_EXPIRY_SECONDS": "0", "CRM_SURVEY_AFTER_DELIVERY": "0",
            "CRM_REMINDER_CHECK_SECONDS": "0", "CRM_CAMPAIGN_SEND_SECONDS": "0",
+           "CRM_DELIVERY_PLAN_SECONDS": "0",
            "CRM_EXPORTS": "0",
            "CRM_SMTP_HOST": sinks["smtp_host"], "CRM_SMTP_PORT": str(sinks["smtp_port"]),
            "CRM_SMS_URL": sinks["sms_url"]}

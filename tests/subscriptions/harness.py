@@ -55,6 +55,7 @@ def live_settings(settings: Settings, **overrides: Any) -> Settings:
             # nor surveys after every test's deliveries, nor due-date reminders: the
             # survey tests make theirs (tests/surveys/)
             "survey_after_delivery": False, "reminder_check_seconds": 0,
+            "delivery_plan_seconds": 0,
             "campaign_send_seconds": 0, "exports": False, **sink_settings()}
     return replace(settings, **{**base, **overrides})
 

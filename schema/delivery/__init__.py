@@ -1,0 +1,1 @@
+"""Consignors' delivery orders, freight agreements and billing, and delivery plans."""
