@@ -11,6 +11,7 @@ from app.customers.models import Address, Contact, Customer
 from app.devices.models import Device
 from app.events.models import OutboxConsumer, OutboxEvent
 from app.exports.models import ExportJob
+from app.followups.models import DeliveryFollowUp
 from app.integrations.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -55,7 +56,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Activity", "Address", "AuditRecord", "ContactPlan", "SalesTarget", "VisitPlan",
-    "Carrier", "Contact", "Customer", "IdempotencyRecord",
+    "Carrier", "Contact", "Customer", "DeliveryFollowUp", "IdempotencyRecord",
     "Notification", "NotificationPreference", "Order", "OrderAllocation", "OrderEvent",
     "OrderLine", "OutboxConsumer", "OutboxEvent", "Payment", "Product", "RefreshToken",
     "ReturnLine", "ReturnRequest", "Shipment", "ShipmentLine", "StockLevel", "StockMovement",

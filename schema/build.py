@@ -19,6 +19,7 @@ from schema.catalog.queries import CatalogQuery
 from schema.core.extensions import EXTENSIONS
 from schema.core.node import Node, resolve_node
 from schema.core.permissions import forbidden
+from schema.consignor_reports.queries import ConsignorReportQuery
 from schema.customers.mutations import CustomerMutation
 from schema.customers.queries import CustomerQuery
 from schema.devices.mutations import DeviceMutation
@@ -27,6 +28,8 @@ from schema.engine import install
 from schema.exports.mutations import ExportMutation
 from schema.exports.queries import ExportQuery
 from schema.exports.subscriptions import ExportSubscription
+from schema.followups.mutations import FollowUpMutation
+from schema.followups.queries import FollowUpQuery
 from schema.integrations.mutations import IntegrationMutation
 from schema.integrations.queries import IntegrationQuery
 from schema.inventory.mutations import InventoryMutation
@@ -89,7 +92,8 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery, AnalyticsQuery,
                        ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery,
-                       ExportQuery, DeviceQuery, SyncQuery]
+                       ExportQuery, DeviceQuery, SyncQuery, FollowUpQuery,
+                       ConsignorReportQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
@@ -97,7 +101,8 @@ MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, Cata
                          CarrierWebhookMutation, IntegrationMutation,
                          SalesMutation, SegmentMutation,
                          ActivityMutation, QuoteMutation, TicketMutation, SurveyMutation,
-                         CampaignMutation, ExportMutation, OfflineMutation, DeviceMutation]
+                         CampaignMutation, ExportMutation, OfflineMutation, DeviceMutation,
+                         FollowUpMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
                               ActivitySubscription, TicketSubscription, ExportSubscription]
 

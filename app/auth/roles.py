@@ -102,6 +102,12 @@ class Perm(StrEnum):
     # bulk exports of lists, row-scoped and masked as the lists are; a caller reads its own
     # jobs (ADMIN all) (docs/architecture.md#exports)
     EXPORTS_CREATE = "exports:create"
+    # failed-delivery follow-ups: the list (read), recording and resolving them (write);
+    # a consignor's delivery report and consignee feedback (consignor_reports:read)
+    # (docs/architecture.md#failed-delivery-follow-up)
+    FOLLOWUPS_READ = "followups:read"
+    FOLLOWUPS_WRITE = "followups:write"
+    CONSIGNOR_REPORTS_READ = "consignor_reports:read"
 
 
 P = Perm
@@ -116,33 +122,35 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         P.NOTIFICATIONS_READ, P.LEADS_READ, P.LEADS_WRITE, P.OPPORTUNITIES_READ,
         P.OPPORTUNITIES_WRITE, P.SEGMENTS_READ, P.ACTIVITIES_READ, P.ACTIVITIES_WRITE,
         P.TARGETS_READ, P.QUOTES_WRITE, P.ANALYTICS_READ, P.ANALYTICS_SALES,
-        P.EXPORTS_CREATE,
+        P.EXPORTS_CREATE, P.FOLLOWUPS_READ, P.CONSIGNOR_REPORTS_READ,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_READ_ALL | {
         P.CUSTOMERS_WRITE, P.ORDERS_CREATE, P.ORDERS_MANAGE, P.RETURNS_CREATE,
         P.RETURNS_MANAGE, P.NOTIFICATIONS_READ, P.EXCEPTIONS_WRITE, P.TICKETS_READ,
-        P.TICKETS_WRITE, P.SURVEYS_READ,
+        P.TICKETS_WRITE, P.SURVEYS_READ, P.FOLLOWUPS_READ, P.FOLLOWUPS_WRITE,
+        P.CONSIGNOR_REPORTS_READ,
     }),
     Role.WAREHOUSE: frozenset({
         P.PRODUCTS_READ, P.STOCK_READ, P.STOCK_WRITE, P.ORDERS_READ, P.ORDERS_FULFILL,
         P.SHIPMENTS_READ, P.SHIPMENTS_WRITE, P.RETURNS_MANAGE, P.NOTIFICATIONS_READ,
-        P.RATES_READ, P.EXCEPTIONS_READ,
+        P.RATES_READ, P.EXCEPTIONS_READ, P.FOLLOWUPS_READ,
     }),
     Role.LOGISTICS: frozenset({
         P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.SHIPMENTS_READ, P.SHIPMENTS_WRITE,
         P.NOTIFICATIONS_READ, P.CARRIERS_WRITE, P.RATES_READ, P.EXCEPTIONS_READ,
-        P.EXCEPTIONS_WRITE, P.COD_READ,
+        P.EXCEPTIONS_WRITE, P.COD_READ, P.FOLLOWUPS_READ, P.FOLLOWUPS_WRITE,
     }),
     Role.FINANCE: frozenset(_READ_ALL | {
         P.ORDERS_REVIEW, P.PAYMENTS_WRITE, P.PAYMENTS_REFUND, P.NOTIFICATIONS_READ,
         P.RATES_READ, P.COD_READ, P.COD_WRITE, P.QUOTES_APPROVE, P.AGREEMENTS_WRITE,
-        P.ANALYTICS_SALES, P.EXPORTS_CREATE,
+        P.ANALYTICS_SALES, P.EXPORTS_CREATE, P.CONSIGNOR_REPORTS_READ,
     }),
     Role.ANALYST: frozenset(_READ_ALL | {P.RATES_READ, P.LEADS_READ, P.OPPORTUNITIES_READ,
                                          P.SEGMENTS_READ, P.ACTIVITIES_READ,
                                          P.TARGETS_READ, P.TICKETS_REPORT,
                                          P.SURVEYS_READ, P.CAMPAIGNS_READ, P.ANALYTICS_READ,
-                                         P.ANALYTICS_SALES, P.EXPORTS_CREATE}),
+                                         P.ANALYTICS_SALES, P.EXPORTS_CREATE,
+                                         P.CONSIGNOR_REPORTS_READ}),
     Role.MARKETING: frozenset({P.CAMPAIGNS_READ, P.CAMPAIGNS_WRITE, P.SEGMENTS_READ,
                                P.PRODUCTS_READ, P.NOTIFICATIONS_READ}),
     Role.CUSTOMER: frozenset({
