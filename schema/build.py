@@ -16,10 +16,10 @@ from schema.campaigns.mutations import CampaignMutation
 from schema.campaigns.queries import CampaignQuery
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
+from schema.consignor_reports.queries import ConsignorReportQuery
 from schema.core.extensions import EXTENSIONS
 from schema.core.node import Node, resolve_node
 from schema.core.permissions import forbidden
-from schema.consignor_reports.queries import ConsignorReportQuery
 from schema.customers.mutations import CustomerMutation
 from schema.customers.queries import CustomerQuery
 from schema.devices.mutations import DeviceMutation
