@@ -17,6 +17,7 @@ from app.delivery.models import (
 from app.devices.models import Device
 from app.events.models import OutboxConsumer, OutboxEvent
 from app.exports.models import ExportJob
+from app.followups.models import DeliveryFollowUp
 from app.integrations.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -61,7 +62,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Activity", "Address", "AuditRecord", "ContactPlan", "SalesTarget", "VisitPlan",
-    "Carrier", "Contact", "Customer", "IdempotencyRecord",
+    "Carrier", "Contact", "Customer", "DeliveryFollowUp", "IdempotencyRecord",
     "Notification", "NotificationPreference", "Order", "OrderAllocation", "OrderEvent",
     "OrderLine", "OutboxConsumer", "OutboxEvent", "Payment", "Product", "RefreshToken",
     "ReturnLine", "ReturnRequest", "Shipment", "ShipmentLine", "StockLevel", "StockMovement",

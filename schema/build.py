@@ -16,6 +16,7 @@ from schema.campaigns.mutations import CampaignMutation
 from schema.campaigns.queries import CampaignQuery
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
+from schema.consignor_reports.queries import ConsignorReportQuery
 from schema.core.extensions import EXTENSIONS
 from schema.core.node import Node, resolve_node
 from schema.core.permissions import forbidden
@@ -29,6 +30,8 @@ from schema.engine import install
 from schema.exports.mutations import ExportMutation
 from schema.exports.queries import ExportQuery
 from schema.exports.subscriptions import ExportSubscription
+from schema.followups.mutations import FollowUpMutation
+from schema.followups.queries import FollowUpQuery
 from schema.integrations.mutations import IntegrationMutation
 from schema.integrations.queries import IntegrationQuery
 from schema.inventory.mutations import InventoryMutation
@@ -91,7 +94,8 @@ QUERIES: list[type] = [NodeQuery, AuthQuery, UserAdminQuery, CustomerQuery, Cata
                        CarrierWebhookQuery, IntegrationQuery,
                        SalesQuery, SegmentQuery, AnalyticsQuery,
                        ActivityQuery, QuoteQuery, TicketQuery, SurveyQuery, CampaignQuery,
-                       ExportQuery, DeviceQuery, SyncQuery, DeliveryQuery]
+                       ExportQuery, DeviceQuery, SyncQuery, DeliveryQuery, FollowUpQuery,
+                       ConsignorReportQuery]
 MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, CatalogMutation,
                          InventoryMutation, OrderMutation, NotificationMutation, PaymentMutation,
                          ReturnMutation, IntakeMutation, ShippingMutation,
@@ -100,7 +104,7 @@ MUTATIONS: list[type] = [AuthMutation, UserAdminMutation, CustomerMutation, Cata
                          SalesMutation, SegmentMutation,
                          ActivityMutation, QuoteMutation, TicketMutation, SurveyMutation,
                          CampaignMutation, ExportMutation, OfflineMutation, DeviceMutation,
-                         DeliveryMutation]
+                         DeliveryMutation, FollowUpMutation]
 SUBSCRIPTIONS: list[type] = [LiveSubscription, ShipmentExceptionSubscription,
                               ActivitySubscription, TicketSubscription, ExportSubscription]
 

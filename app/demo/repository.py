@@ -28,6 +28,7 @@ from app.demo.sales_quotes import AgreementPlans
 from app.demo.stock import Movement
 from app.demo.surveys import SurveyPlan
 from app.demo.tickets import TicketDemo
+from app.followups.models import DeliveryFollowUp
 from app.inventory.models import StockLevel, StockMovement, Warehouse
 from app.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from app.orders.numbering import assign_number
@@ -464,3 +465,38 @@ def date_delivery_rows(s: Session, consignee_ids: Sequence[int], plan_ids: Seque
                   .values(created_at=made, updated_at=made, promised_date=promised))
         s.execute(update(OrderEvent).where(OrderEvent.order_id == order_id)
                   .values(created_at=made))
+
+
+def date_follow_up_rows(s: Session, order_ids: Sequence[int], at: datetime) -> None:
+    """Date the rows the demo's failed deliveries wrote (app/demo/follow_ups.py) before the
+    demo's "now": their orders, shipments, tracking events, movements and follow-ups were
+    written through the services, at the real time."""
+    bulk.write_deferred(s)  # the ledger's movements, deferred to commit
+    shipment_ids = select(Shipment.id).where(Shipment.order_id.in_(order_ids))
+    picked_up = select(func.min(Shipment.shipped_at)).where(
+        Shipment.order_id == Order.id).scalar_subquery()
+    s.execute(update(Order).where(Order.id.in_(order_ids))
+              .values(updated_at=at, shipped_at=picked_up))
+    s.execute(update(OrderEvent).where(OrderEvent.order_id.in_(order_ids))
+              .values(created_at=at))
+    s.execute(update(Shipment).where(Shipment.order_id.in_(order_ids))
+              .values(created_at=Shipment.shipped_at, packed_at=Shipment.shipped_at,
+                      updated_at=at))
+    s.execute(update(Shipment).where(Shipment.order_id.in_(order_ids),
+                                     Shipment.restocked_at.is_not(None))
+              .values(restocked_at=at))
+    s.execute(update(TrackingEvent).where(TrackingEvent.shipment_id.in_(shipment_ids),
+                                          TrackingEvent.occurred_at > at)
+              .values(occurred_at=at))  # staff's receipt of a parcel back
+    s.execute(update(TrackingEvent).where(TrackingEvent.shipment_id.in_(shipment_ids))
+              .values(created_at=TrackingEvent.occurred_at))
+    s.execute(update(StockMovement).where(
+        ((StockMovement.reference_type == "Order") & StockMovement.reference_id.in_(order_ids))
+        | ((StockMovement.reference_type == "Shipment")
+           & StockMovement.reference_id.in_(shipment_ids))
+        | (StockMovement.reference_type == "DeliveryFollowUp")).values(created_at=at))
+    s.execute(update(DeliveryFollowUp).where(DeliveryFollowUp.order_id.in_(order_ids))
+              .values(opened_at=at, updated_at=at))
+    s.execute(update(DeliveryFollowUp).where(DeliveryFollowUp.order_id.in_(order_ids),
+                                             DeliveryFollowUp.resolved_at.is_not(None))
+              .values(resolved_at=at))

@@ -28,6 +28,7 @@ from app.demo.activities import plan_activities
 from app.demo.campaigns import write_campaigns
 from app.demo.carriers import add_parcel_facts, add_shipping_agreements
 from app.demo.consignors import write_consignors
+from app.demo.follow_ups import write_follow_ups
 from app.demo.masterdata import SEED, build_customers, build_products, demo_now, demo_today
 from app.demo.orders import build_orders
 from app.demo.repository import (
@@ -115,6 +116,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     segments = _segments(uow, plan)
     campaigns = write_campaigns(s, ids, plan)
     consigned = write_consignors(uow, ids, plan.now)
+    followed = write_follow_ups(uow, ids, plan.now)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
         "products": len(ids.products), "warehouses": len(ids.warehouses),
@@ -123,7 +125,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
         "carrier_services": services, "leads": len(plan.leads),
         "opportunities": len(plan.opportunities), "customer_segments": segments,
         "activities_plans_targets": crm, "quotes": quotes, "tickets": tickets,
-        "surveys": surveys, "campaigns": campaigns, **consigned,
+        "surveys": surveys, "campaigns": campaigns, **consigned, **followed,
     }
     uow.audit("demo.seed", "Database", None, after=counts)
     return counts

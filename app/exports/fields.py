@@ -18,6 +18,7 @@ from app.auth.principal import Principal, mask
 from app.auth.roles import Perm
 from app.customers.models import Customer
 from app.exports.models import ExportSource
+from app.followups.models import DeliveryFollowUp
 from app.ids import to_global_id
 from app.inventory.models import StockMovement
 from app.orders.models import Order, OrderLine
@@ -140,6 +141,19 @@ SOURCES: dict[ExportSource, Source] = {
         _f("PAYMENT_TERMS", "paymentTerms", Customer.payment_terms, rule=Rule.CREDIT),
         _f("CREATED_AT", "createdAt", Customer.created_at, "datetime"),
     ], owner=Customer.owner_id),
+    # the failed-delivery follow-up list (docs/architecture.md#failed-delivery-follow-up)
+    ExportSource.DELIVERY_FOLLOW_UPS: _source(DeliveryFollowUp, Perm.FOLLOWUPS_READ, [
+        _f("ID", "id", DeliveryFollowUp.id, "gid:DeliveryFollowUp"),
+        _f("SHIPMENT_ID", "shipmentId", DeliveryFollowUp.shipment_id, "gid:Shipment"),
+        _f("ORDER_ID", "orderId", DeliveryFollowUp.order_id, "gid:Order"),
+        _f("CONSIGNOR_ID", "consignorId", DeliveryFollowUp.consignor_id, "gid:Customer"),
+        _f("REASON", "reason", DeliveryFollowUp.reason),
+        _f("NEXT_ACTION", "nextAction", DeliveryFollowUp.next_action),
+        _f("STATUS", "status", DeliveryFollowUp.status),
+        _f("RESOLUTION", "resolution", DeliveryFollowUp.resolution),
+        _f("OPENED_AT", "openedAt", DeliveryFollowUp.opened_at, "datetime"),
+        _f("RESOLVED_AT", "resolvedAt", DeliveryFollowUp.resolved_at, "datetime"),
+    ]),
 }
 
 # every field name any source declares: the GraphQL enum ExportField

@@ -19,6 +19,7 @@ class ExportSource(StrEnum):
     SHIPMENTS = "SHIPMENTS"
     STOCK_MOVEMENTS = "STOCK_MOVEMENTS"
     CUSTOMERS = "CUSTOMERS"
+    DELIVERY_FOLLOW_UPS = "DELIVERY_FOLLOW_UPS"
 
 
 class ExportFormat(StrEnum):

@@ -42,6 +42,9 @@ _FILTER_KEYS: dict[ExportSource, frozenset[str]] = {
                                        "warehouse_id"}),
     ExportSource.STOCK_MOVEMENTS: frozenset({"created_after", "created_before", "statuses",
                                              "warehouse_id"}),
+    # customerId: the goods' consignor; created*: when recorded
+    ExportSource.DELIVERY_FOLLOW_UPS: frozenset({"created_after", "created_before",
+                                                 "statuses", "customer_id"}),
 }
 _CAMEL = {"created_after": "createdAfter", "created_before": "createdBefore",
           "statuses": "statuses", "customer_id": "customerId", "warehouse_id": "warehouseId",

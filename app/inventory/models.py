@@ -26,6 +26,8 @@ class MovementKind(StrEnum):
     TRANSFER_IN = "TRANSFER_IN"
     RETURN_RESTOCK = "RETURN_RESTOCK"
     SCRAP = "SCRAP"
+    # a consignor's goods handed back to it (a failed delivery returned to the consignor)
+    CONSIGNOR_RETURN = "CONSIGNOR_RETURN"
 
 
 class Warehouse(SQLModel, table=True):

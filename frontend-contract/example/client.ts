@@ -16,7 +16,11 @@ import {
   CodReconciliationDocument,
   CodRemittanceRecordDocument,
   ConsignorFreightAgreementSetDocument,
+  ConsignorFollowUpRecordDocument,
+  ConsignorFollowUpResolveDocument,
+  ConsignorFollowUpsDocument,
   ConsignorReceiveDocument,
+  ConsignorReportDocument,
   ConsignorStockDocument,
   CustomerDeliveryChangeDocument,
   CustomerDetailDocument,
@@ -643,4 +647,41 @@ export async function setConsignorFreight(session: Session,
   const payload = (await execute(session, ConsignorFreightAgreementSetDocument, { input }))
     .consignorFreightAgreementSet;
   return payload.userErrors.length ? payload.userErrors : payload.freightAgreement?.rate;
+}
+
+// Failed deliveries and consignor reports (docs/architecture.md#consignor-reports)
+/** The open follow-ups of one consignor (null: everyone's), oldest first. */
+export async function consignorFollowUps(session: Session, consignorId: string | null) {
+  const data = await execute(session, ConsignorFollowUpsDocument, { consignorId, first: 50 });
+  return data.deliveryFollowUps.edges.map((e) => [e.node.shipment?.number, e.node.reason,
+                                                  e.node.nextAction ?? null] as const);
+}
+
+/** Put a parcel that failed to deliver on the follow-up list. */
+export async function consignorFollowUpRecord(session: Session, shipmentId: string,
+                                              note: string) {
+  const payload = (await execute(session, ConsignorFollowUpRecordDocument, {
+    shipmentId, reason: 'FAILED_ATTEMPT', nextAction: 'REDELIVER', note,
+  })).deliveryFollowUpRecord;
+  return payload.userErrors.length ? payload.userErrors : payload.deliveryFollowUp?.id ?? null;
+}
+
+/** Send the goods back to stock (resolves the follow-up once). */
+export async function consignorFollowUpReturn(session: Session, id: string, version: number) {
+  const payload = (await execute(session, ConsignorFollowUpResolveDocument, {
+    id, resolution: 'RETURN_TO_STOCK', note: 'back to stock', expectedVersion: version,
+  })).deliveryFollowUpResolve;
+  return payload.userErrors.length ? payload.userErrors : payload.deliveryFollowUp?.status;
+}
+
+/** A consignor's report and its consignees' (masked) feedback over a window. */
+export async function consignorReport(session: Session, consignorId: string, from: string,
+                                      to: string) {
+  const data = await execute(session, ConsignorReportDocument, { consignorId, from, to });
+  return {
+    onTimeRate: data.consignorReport.onTimeRate ?? null,
+    failedRate: data.consignorReport.failedRate ?? null,
+    freight: data.consignorReport.freightBilled.map((m) => `${m.amount} ${m.currency}`),
+    feedback: data.consignorFeedback.map((f) => [f.source, f.consignee, f.csat ?? null] as const),
+  };
 }

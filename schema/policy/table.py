@@ -95,6 +95,13 @@ TICKETS = Scope("tickets", {R.CUSTOMER: "its own tickets (never internal notes, 
 # bulk exports (docs/architecture.md#exports): a job reads its source with the list's scope
 EXPORTS = Scope("exports", {r: "its own jobs; the rows: the source list's scope (SALES: its "
                                "customers')" for r in R if r is not R.ADMIN})
+# failed-delivery follow-ups and consignors' reports
+# (docs/architecture.md#failed-delivery-follow-up)
+FOLLOWUPS = Scope("follow-ups", {R.SALES: "its customers' parcels",
+                                 R.WAREHOUSE: "parcels leaving its warehouses",
+                                 R.CUSTOMER: "its own goods' (as their consignor)"})
+CONSIGNOR_REPORTS = Scope("consignor reports", {R.SALES: "consignors they own",
+                                                R.CUSTOMER: "its own, as a consignor"})
 SYNC = Scope("sync", {r: "each entity's row scope, as its own list; objects that left it "
                          "arrive as removed" for r in R})
 # consignors' delivery orders and plans (docs/architecture.md#delivery-orders-and-plans)
@@ -375,6 +382,17 @@ OPERATIONS: dict[str, Rule] = {
     "Subscription.ticketEvents": custom("tickets:read (or CUSTOMER, own tickets)",
                                         ticket_workflow.may_read, TICKETS),
     "Subscription.exportJobEvents": perm(P.EXPORTS_CREATE, EXPORTS),
+    # failed-delivery follow-ups, consignee feedback and consignors' reports
+    # (docs/architecture.md#failed-delivery-follow-up)
+    "Query.deliveryFollowUps": perm(P.FOLLOWUPS_READ, FOLLOWUPS),
+    "Query.deliveryFollowUp": perm(P.FOLLOWUPS_READ, FOLLOWUPS),
+    **{f"Mutation.{name}": perm(P.FOLLOWUPS_WRITE, FOLLOWUPS, note=note) for name, note in (
+        ("deliveryFollowUpRecord", ""), ("deliveryFollowUpSetNextAction", ""),
+        ("deliveryFollowUpResolve", "a new shipment and the returns also need "
+         "shipments:write"))},
+    "Query.consignorReport": perm(P.CONSIGNOR_REPORTS_READ, CONSIGNOR_REPORTS),
+    "Query.consignorFeedback": perm(P.CONSIGNOR_REPORTS_READ, CONSIGNOR_REPORTS,
+                                    note="consignees' names and contact data masked"),
 }
 
 

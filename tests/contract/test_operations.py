@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -496,6 +497,46 @@ async def _consignee_change(s: Session) -> dict[str, Any]:
                                                  "quantity": line["quantity"] + 1}]}}}
 
 
+async def _consignor(s: Session) -> dict[str, Any]:
+    token = (await s.login("manager@demo.local"))["accessToken"]
+    body = await s.post("""{ customers(filter: {isConsignor: true}, first: 2, sort: NAME_ASC) {
+      nodes { id } } }""", token=token)
+    return {"consignorId": body["data"]["customers"]["nodes"][-1]["id"]}
+
+
+async def _follow_ups(s: Session) -> dict[str, Any]:
+    return {**await _consignor(s), "reason": None, "minAgeHours": 1, "first": 20}
+
+
+async def _follow_up_record(s: Session) -> dict[str, Any]:
+    """A demo parcel that failed to deliver and is not on the follow-up list yet."""
+    token = (await s.login("manager@demo.local"))["accessToken"]
+    body = await s.post("""{ shipments(filter: {status: [EXCEPTION, FAILED_ATTEMPT]},
+      first: 50) { nodes { id } }
+      deliveryFollowUps(first: 50) { nodes { shipment { id } } } }""", token=token)
+    listed = {n["shipment"]["id"] for n in body["data"]["deliveryFollowUps"]["nodes"]}
+    free = [n["id"] for n in body["data"]["shipments"]["nodes"] if n["id"] not in listed]
+    return {"shipmentId": free[0], "reason": "FAILED_ATTEMPT", "nextAction": "REDELIVER",
+            "note": "客户改约明天"}
+
+
+async def _follow_up_resolve(s: Session) -> dict[str, Any]:
+    """A new attempt for an open demo follow-up the carrier still has (no stock moves)."""
+    token = (await s.login("service@demo.local"))["accessToken"]
+    body = await s.post("""{ deliveryFollowUps(filter: {reason: [ADDRESS_PROBLEM]}, first: 1) {
+      nodes { id version } } }""", token=token)
+    node = body["data"]["deliveryFollowUps"]["nodes"][0]
+    day = datetime.now(ZoneInfo(s.settings.business_timezone)).date() + timedelta(days=1)
+    return {"id": node["id"], "resolution": "REDELIVER", "note": "地址已更正，明天再送",
+            "redeliverOn": day.isoformat(), "expectedVersion": node["version"]}
+
+
+async def _consignor_report(s: Session) -> dict[str, Any]:
+    """The demo's last 30 days (its failed deliveries among them)."""
+    return {**await _consignor(s), "from": (NOW - timedelta(days=30)).date().isoformat(),
+            "to": NOW.date().isoformat()}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     # mobile delta sync (docs/architecture.md#delta-sync): a full sync, then the delta
     "mobile/sync-field-sales.graphql": ("sales@demo.local", _sync_sales),
@@ -582,6 +623,13 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "consignors/consignor-freight-agreement-set.graphql": ("finance@demo.local",
                                                            _freight_set),
     "consignors/delivery-change-request.graphql": ("service@demo.local", _consignee_change),
+    # failed-delivery follow-up and consignor reports (docs/architecture.md#consignor-reports)
+    "consignors/consignor-follow-ups.graphql": ("logistics@demo.local", _follow_ups),
+    "consignors/consignor-follow-up-record.graphql": ("service@demo.local",
+                                                      _follow_up_record),
+    "consignors/consignor-follow-up-resolve.graphql": ("service@demo.local",
+                                                       _follow_up_resolve),
+    "consignors/consignor-report.graphql": ("manager@demo.local", _consignor_report),
 }
 
 

@@ -42,7 +42,9 @@ def test_counts_and_variety(demo):
             "counts": {m.__name__: _count(s, m) for m in (
                 Customer, Contact, Address, Product, Warehouse, Carrier, Order, Shipment,
                 TrackingEvent, Payment, StockLevel)},
-            "statuses": Counter(s.exec(select(Order.status))),
+            # the ordinary demo's orders (the consignors' come on top: app/demo/follow_ups.py)
+            "statuses": Counter(s.exec(select(Order.status).join(
+                Customer, Customer.id == Order.customer_id).where(~Customer.is_consignor))),
             "shipment_statuses": set(s.exec(select(Shipment.status))),
             "languages": Counter(c.language for c in customers),
             "tiers": {c.tier for c in customers}, "regions": {c.region for c in customers},
@@ -58,9 +60,12 @@ def test_counts_and_variety(demo):
     f = _read(demo, facts)
     counts = f["counts"]
     # the ordinary demo, and on top of it the consignors' (app/demo/consignors.py) with
-    # their consignees and delivery orders (app/demo/deliveries.py)
+    # their consignees, delivery orders (app/demo/deliveries.py) and failed deliveries
+    # (app/demo/follow_ups.py)
     assert counts["Customer"] == 200 + 2 + 4 and counts["Product"] == 100 + 5
-    assert counts["Warehouse"] == 3 and counts["Order"] == 1000 + 6
+    assert counts["Warehouse"] == 3 and counts["Order"] == 1000 + 6 + 4
+    assert (demo.result.counts["delivery_follow_ups"],
+            demo.result.counts["delivery_follow_ups_resolved"]) == (4, 1)
     assert counts["Contact"] >= 200 and counts["Address"] >= 200
     assert counts["StockLevel"] == 300 + 10 and counts["Carrier"] >= 4
     assert f["consigned_levels"] == 10 and demo.result.counts["consignors"] == 2
@@ -92,10 +97,12 @@ def test_stock_ledger_reconciles(demo):
         for a in s.exec(select(OrderAllocation)):
             outstanding[(a.product_id, a.warehouse_id)] += a.quantity - a.quantity_shipped
         shipped = Counter()
-        for line_id, qty, status in s.exec(
-                select(ShipmentLine.order_line_id, ShipmentLine.quantity, Shipment.status)
+        for line_id, qty, status, restocked in s.exec(
+                select(ShipmentLine.order_line_id, ShipmentLine.quantity, Shipment.status,
+                       Shipment.restocked_at)
                 .join(Shipment, Shipment.id == ShipmentLine.shipment_id)):
-            shipped[line_id] += qty if status != "CREATED" else 0
+            # a parcel back in stock no longer counts (app/orders/undelivered.py)
+            shipped[line_id] += qty if status != "CREATED" and restocked is None else 0
         lines = {ln.id: ln.quantity_shipped for ln in s.exec(select(OrderLine))}
         return sums, levels, outstanding, shipped, lines
 
@@ -204,7 +211,8 @@ async def test_seeded_rows_serialize_through_the_graph(demo_api):
       lines { sku quantityShipped } events { type fromStatus toStatus }
       allocations { quantity warehouse { code } }
       shipments { status carrier { code } trackingEvents { status } } } } } }""", token=token)
-    assert orders["orders"]["totalCount"] == 1000 + 6  # and the consignors' delivery orders
+    # and the consignors' delivery orders and failed deliveries
+    assert orders["orders"]["totalCount"] == 1000 + 6 + 4
     shipments = await _gql(demo_api, """{ shipments(first: 100, filter: {status: [EXCEPTION,
       FAILED_ATTEMPT, DELIVERED]}) { edges { node { status exceptionReason order { number }
       warehouse { code } lines { quantity orderLine { sku } }

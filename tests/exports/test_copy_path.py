@@ -19,6 +19,7 @@ from app.exports.fields import SOURCES, chunk_shaper
 from app.exports.models import ExportFormat, ExportSource
 from app.exports.repository import copy, sources
 from app.exports.writers import ChunkWriter
+from app.followups.models import DeliveryFollowUp
 from tests.orders.support import Kit
 from tests.shipping import support as shipping
 
@@ -41,8 +42,16 @@ async def rows(api, factory, db):  # noqa: ANN001, ANN201
             "recipient": f"王{n}", "address": address, "phone": "13700001234",
             "region": "华东"})
     for _ in range(2):  # eight shipments, with tracking: two chunks and more
-        shipping.world(factory)
+        world = shipping.world(factory)
+        factory.write(_follow_ups, world.shipments.values())  # DELIVERY_FOLLOW_UPS's rows
     return admin
+
+
+def _follow_ups(uow, shipments) -> None:  # noqa: ANN001
+    for n, shipment in enumerate(shipments):
+        uow.session.add(DeliveryFollowUp(
+            shipment_id=shipment.id, order_id=shipment.order_id, reason="REFUSED",
+            note=ADDRESSES[n % len(ADDRESSES)], next_action=None if n % 2 else "REDELIVER"))
 
 
 def _principal(db, user_id: int):  # noqa: ANN001, ANN202

@@ -17,6 +17,7 @@ from app.auth.principal import Principal
 from app.customers import repository as customers
 from app.exports.fields import RAW_KINDS, SOURCES, Field
 from app.exports.models import ExportSource
+from app.followups import repository as follow_ups
 from app.inventory.repository import movements
 from app.orders.models import Order, OrderLine
 from app.orders.repository import orders
@@ -53,6 +54,10 @@ def source_statement(session: Session, principal: Principal, source: ExportSourc
     if source is ExportSource.SHIPMENTS:
         return shipments.filtered(principal, shipments.ShipmentFilter(
             statuses=flt.statuses or None, warehouse_id=flt.warehouse_id, **period))
+    if source is ExportSource.DELIVERY_FOLLOW_UPS:  # customerId: the goods' consignor
+        return follow_ups.filtered(principal, follow_ups.FollowUpFilter(
+            consignor_id=flt.customer_id, statuses=flt.statuses or None,
+            opened_after=flt.created_after, opened_before=flt.created_before))
     return movements.filtered(principal, movements.MovementFilter(
         warehouse_id=flt.warehouse_id, kinds=flt.statuses or None, **period))
 
