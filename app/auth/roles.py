@@ -18,6 +18,9 @@ class Role(StrEnum):
     # (docs/architecture.md#campaigns)
     MARKETING = "MARKETING"
     CUSTOMER = "CUSTOMER"
+    # a consignor's portal sign-in: its own goods, stock, movements, delivery orders and
+    # their shipments, nothing of another consignor (docs/architecture.md#consignors)
+    CONSIGNOR = "CONSIGNOR"
 
 
 class Perm(StrEnum):
@@ -148,5 +151,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,
+    }),
+    # exports and analytics stay staff-only: their sources aggregate across owners
+    Role.CONSIGNOR: frozenset({
+        P.CUSTOMERS_READ, P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.ORDERS_CREATE,
+        P.SHIPMENTS_READ, P.EXCEPTIONS_READ, P.NOTIFICATIONS_READ,
     }),
 }
