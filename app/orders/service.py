@@ -144,6 +144,11 @@ def _priced_lines(uow: UnitOfWork, customer: Customer,
         raise Forbidden("customers cannot set discounts", field=["lines"])
     ids = [r.product_id for r in requests]
     products = repo.products_by_ids(uow.session, ids)
+    if not uow.principal.is_staff:
+        # goods outside the caller's catalog answer like a missing product, not as
+        # another consignor's (docs/architecture.md#consignors)
+        products = {k: p for k, p in products.items()
+                    if pricing.in_catalog_of(p, uow.principal)}
     # the customer's agreed prices (one statement per placement; app/quotes/repository.py)
     agreed = quotes_repo.agreed_prices(uow.session, customer.id, ids,
                                        business_today(uow.settings.business_timezone))

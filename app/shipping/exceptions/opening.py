@@ -52,7 +52,7 @@ def open_exception(uow: UnitOfWork, shipment: Shipment, type_: str, source: str,
     uow.session.flush()
     uow.audit("shipment_exception.open", "ShipmentException", row.id, after=snapshot(row))
     # the order's customer: a CUSTOMER's or CONSIGNOR's subscription is scoped by it
-    # (schema/subscriptions/access.py); the order is in the session already
+    # (schema/subscriptions/access.py); usually in the session already
     order = uow.session.get(Order, shipment.order_id)
     uow.emit(topics.SHIPMENT_EXCEPTION_OPENED, exception_id=row.id, shipment_id=shipment.id,
              order_id=shipment.order_id, warehouse_id=shipment.warehouse_id,
