@@ -56,5 +56,6 @@ def write_consignors(uow: UnitOfWork, ids: Ids, now: datetime) -> dict[str, int]
                         consignor_id=consignor.id, asn=f"ASN-{code}-{n:02d}{index + 1:02d}")
                     receipts += 1
     date_consignor_rows(uow.session, customer_ids, product_ids, now - timedelta(days=3))
+    ids.consignors = customer_ids
     return {"consignors": len(customer_ids), "consignor_products": len(product_ids),
             "consignor_receipts": receipts}
