@@ -435,6 +435,11 @@ async def _consignor_receive(s: Session) -> dict[str, Any]:
             "asnReference": "ASN-CONTRACT-0001", "reference": "DN-CONTRACT-0001"}
 
 
+async def _portal_movements(s: Session) -> dict[str, Any]:
+    """The demo consignor's receipts (its goods only, whoever asks through its sign-in)."""
+    return {"kinds": ["RECEIPT"], "first": 20}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     # mobile delta sync (docs/architecture.md#delta-sync): a full sync, then the delta
     "mobile/sync-field-sales.graphql": ("sales@demo.local", _sync_sales),
@@ -511,6 +516,12 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     # the staff consignor stock screen (docs/architecture.md#consignors)
     "consignors/consignor-stock.graphql": ("manager@demo.local", _consignor_stock),
     "consignors/consignor-receive.graphql": ("warehouse@demo.local", _consignor_receive),
+    # the consignor portal's screens, as the demo consignor CSG-001 (its own rows only)
+    "consignors/portal-my-stock.graphql": ("consignor@demo.local", _none),
+    "consignors/portal-my-movements.graphql": ("consignor@demo.local", _portal_movements),
+    "consignors/portal-delivery-orders.graphql": ("consignor@demo.local", _none),
+    "consignors/portal-tracking.graphql": ("consignor@demo.local", _none),
+    "consignors/portal-exceptions.graphql": ("consignor@demo.local", _none),
 }
 
 
