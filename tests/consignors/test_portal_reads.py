@@ -144,3 +144,19 @@ async def test_stock_movements_by_a_foreign_reference_are_empty(kit, factory):
     own = await kit.api.ok("""query($r: ID!) { stockMovements(filter: {referenceId: $r}) {
       nodes { id } } }""", {"r": a.order}, a.token)
     assert own["stockMovements"]["nodes"] != []
+
+
+async def test_staff_working_notes_on_its_exceptions_stay_internal(kit, factory):
+    manager = factory.user("MANAGER")
+    a, _b, _wh = await two_sides(kit, manager)
+    note = "收件人电话 13912345678 未接"
+    added = await kit.api.ok("""mutation($id: ID!, $b: String!) { shipmentExceptionNoteAdd(
+      id: $id, body: $b) { userErrors { message } } }""", {"id": a.exception, "b": note},
+                             manager.token)
+    assert added["shipmentExceptionNoteAdd"]["userErrors"] == []
+    query = """query($id: ID!) { shipmentException(id: $id) { status notes { body } } }"""
+    staff = await kit.api.ok(query, {"id": a.exception}, manager.token)
+    assert [n["body"] for n in staff["shipmentException"]["notes"]] == [note]
+    mine = await kit.api.ok(query, {"id": a.exception}, a.token)
+    assert mine["shipmentException"] == {"status": staff["shipmentException"]["status"],
+                                         "notes": []}
