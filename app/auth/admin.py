@@ -18,8 +18,7 @@ from app.auth.models import User
 from app.auth.principal import Principal
 from app.auth.repository import UserFilter, UserSort
 from app.auth.roles import Perm, Role
-from app.customers.models import Customer
-from app.errors import DomainError, ErrorCode, Forbidden, NotFound
+from app.errors import DomainError, Forbidden, NotFound
 from app.inventory import repository as inventory
 from app.persistence.columns import utcnow
 from app.persistence.pagination import Page, PageRequest
@@ -78,11 +77,8 @@ def update_user(uow: UnitOfWork, user_id: int, changes: dict[str, Any]) -> User:
         raise DomainError("you cannot change your own role or deactivate yourself",
                           field=["role" if role != user.role else "isActive"])
     customer_id = changes.get("customer_id", user.customer_id)
-    if role == Role.CUSTOMER.value and customer_id is None:
-        raise DomainError("a CUSTOMER user needs a customer", field=["customerId"])
-    if customer_id is not None and customer_id != user.customer_id \
-            and s.get(Customer, customer_id) is None:
-        raise DomainError("customer not found", field=["customerId"], code=ErrorCode.NOT_FOUND)
+    if role != user.role or customer_id != user.customer_id:
+        service.check_customer_link(s, role, customer_id)
     before = {**snapshot(user), "warehouse_ids": repo.warehouse_ids(s, user.id)}
     for name in ("full_name", "language", "is_active"):
         if changes.get(name) is not None:

@@ -9,6 +9,8 @@ from app.auth.roles import ROLE_PERMISSIONS, Perm, Role
 _CONTACT_HIDDEN = {Role.WAREHOUSE, Role.LOGISTICS}
 _FINANCIAL = {Role.FINANCE, Role.MANAGER, Role.ADMIN}
 _SHIPPERS = {Role.WAREHOUSE, Role.LOGISTICS}
+# signed in for a customer (its own record and what hangs off it), not staff
+_CUSTOMER_ROLES = {Role.CUSTOMER, Role.CONSIGNOR}
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,17 @@ class Principal:
 
     @property
     def customer_scope(self) -> int | None:
-        """CUSTOMER users see only their own customer record and what hangs off it."""
-        if self.role is Role.CUSTOMER:
+        """CUSTOMER and CONSIGNOR users see only their own customer record and what hangs
+        off it."""
+        if self.role in _CUSTOMER_ROLES:
             return self.customer_id if self.customer_id is not None else -1
         return None
+
+    @property
+    def consignor_scope(self) -> int | None:
+        """A CONSIGNOR sees only its own goods: rows whose consignor_id is its customer
+        (docs/architecture.md#consignors)."""
+        return self.customer_scope if self.role is Role.CONSIGNOR else None
 
     @property
     def warehouse_scope(self) -> frozenset[int] | None:
@@ -45,10 +54,11 @@ class Principal:
 
     # Field policy ----------------------------------------------------------
     def contact_access(self) -> str:
-        """'full', 'masked' (analysts, marketing) or 'none' (warehouse and logistics staff)."""
+        """'full', 'masked' (analysts, marketing; a consignor reads its consignees' contact
+        data masked) or 'none' (warehouse and logistics staff)."""
         if self.role in _CONTACT_HIDDEN:
             return "none"
-        if self.role in (Role.ANALYST, Role.MARKETING):
+        if self.role in (Role.ANALYST, Role.MARKETING, Role.CONSIGNOR):
             return "masked"
         return "full"
 
@@ -64,7 +74,7 @@ class Principal:
 
     @property
     def is_staff(self) -> bool:
-        return self.role is not Role.CUSTOMER
+        return self.role not in _CUSTOMER_ROLES
 
     @property
     def is_system(self) -> bool:

@@ -18,6 +18,9 @@ class Role(StrEnum):
     # (docs/architecture.md#campaigns)
     MARKETING = "MARKETING"
     CUSTOMER = "CUSTOMER"
+    # a consignor's portal sign-in: its own goods, stock, movements, delivery orders and
+    # their shipments, nothing of another consignor (docs/architecture.md#consignors)
+    CONSIGNOR = "CONSIGNOR"
 
 
 class Perm(StrEnum):
@@ -166,5 +169,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CUSTOMER: frozenset({
         P.CUSTOMERS_READ, P.PRODUCTS_READ, P.ORDERS_READ, P.ORDERS_CREATE, P.RETURNS_CREATE,
         P.SHIPMENTS_READ, P.NOTIFICATIONS_READ,
+    }),
+    # exports and analytics stay staff-only: their sources aggregate across owners
+    # its own delivery orders, plans, freight bill, follow-ups and report; never freight
+    # agreements' terms (freight:write) nor the follow-ups' decisions (followups:write)
+    Role.CONSIGNOR: frozenset({
+        P.CUSTOMERS_READ, P.PRODUCTS_READ, P.STOCK_READ, P.ORDERS_READ, P.ORDERS_CREATE,
+        P.SHIPMENTS_READ, P.EXCEPTIONS_READ, P.NOTIFICATIONS_READ, P.DELIVERY_READ,
+        P.DELIVERY_WRITE, P.FREIGHT_READ, P.FOLLOWUPS_READ, P.CONSIGNOR_REPORTS_READ,
     }),
 }

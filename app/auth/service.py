@@ -32,6 +32,22 @@ class TokenPair:
     user: User
 
 
+def check_customer_link(s: Session, role: str, customer_id: int | None) -> None:
+    """A CUSTOMER user needs a customer, a CONSIGNOR user a customer that is a consignor
+    (its portal's scope, docs/architecture.md#consignors); a named customer must exist."""
+    if role in (Role.CUSTOMER.value, Role.CONSIGNOR.value) and customer_id is None:
+        raise DomainError(f"a {role} user needs a customer", field=["customerId"])
+    if customer_id is None:
+        return
+    from app.customers.models import Customer
+    customer = s.get(Customer, customer_id)
+    if customer is None:
+        raise DomainError("customer not found", field=["customerId"], code=ErrorCode.NOT_FOUND)
+    if role == Role.CONSIGNOR.value and not customer.is_consignor:
+        raise DomainError("a CONSIGNOR user needs a customer that is a consignor",
+                          field=["customerId"])
+
+
 def create_user(
     uow: UnitOfWork, *, email: str, password: str, role: str, full_name: str = "",
     language: str = "zh", customer_id: int | None = None,
@@ -45,13 +61,7 @@ def create_user(
     v.check(8 <= len(password) <= 256, "password", "password must be 8 to 256 characters")
     v.check(role in Role.__members__, "role", f"role must be one of {', '.join(Role.__members__)}")
     v.raise_if_any()
-    if role == Role.CUSTOMER.value and customer_id is None:
-        raise DomainError("a CUSTOMER user needs a customer", field=["customerId"])
-    if customer_id is not None:
-        from app.customers.models import Customer
-        if s.get(Customer, customer_id) is None:
-            raise DomainError("customer not found", field=["customerId"],
-                              code=ErrorCode.NOT_FOUND)
+    check_customer_link(s, role, customer_id)
     if repo.user_by_email(s, email) is not None:
         raise DomainError("a user with this e-mail exists", field=["email"],
                           code=ErrorCode.DUPLICATE)

@@ -63,7 +63,10 @@ class ProductFilter:
 
 def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
     """Customers shop from the live catalog: a retired product, or another consignor's
-    goods (docs/architecture.md#consignors), answer like a missing one."""
+    goods (docs/architecture.md#consignors), answer like a missing one. A consignor's
+    portal sees its own goods only, retired ones too."""
+    if principal.consignor_scope is not None:
+        return stmt.where(Product.consignor_id == principal.consignor_scope)
     if principal.customer_scope is not None:
         stmt = stmt.where(Product.is_active.is_(True),
                           or_(Product.consignor_id.is_(None),

@@ -20,6 +20,8 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("analyst@demo.local", "ANALYST", "郑涛"),
     ("marketing@demo.local", "MARKETING", "林晓"),
     ("customer@demo.local", "CUSTOMER", "刘洋"),
+    # the consignor portal's login, linked to the first demo consignor (CSG-001)
+    ("consignor@demo.local", "CONSIGNOR", "沈悦 Yunzhi"),
 ]
 
 # (code, name, region, city, address)

@@ -58,5 +58,6 @@ def write_consignors(uow: UnitOfWork, ids: Ids, now: datetime) -> dict[str, int]
                     receipts += 1
     date_consignor_rows(uow.session, customer_ids, product_ids, now - timedelta(days=3))
     codes = {code: pk for (code, *_), pk in zip(CONSIGNORS, customer_ids, strict=True)}
+    ids.consignors = customer_ids
     return {"consignors": len(customer_ids), "consignor_products": len(product_ids),
             "consignor_receipts": receipts, **write_deliveries(uow, codes, now)}

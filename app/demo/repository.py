@@ -119,6 +119,7 @@ class Ids:
     """Index -> database id maps, filled as tables are written."""
 
     users: dict[str, int]
+    consignors: list[int]  # app/demo/consignors.py, in CONSIGNORS order
     warehouses: list[int]
     carriers: list[int]
     services: list[int]  # by index into carriers.SERVICE_SPECS
@@ -132,7 +133,7 @@ class Ids:
 
 def write_people(s: Session, ids: Ids, plan: DemoPlan, password_hash: str) -> None:
     """Users, warehouses, carriers, customers with contacts and addresses."""
-    staff = [(e, r, n) for e, r, n in cd.DEMO_USERS if r != "CUSTOMER"]
+    staff = [(e, r, n) for e, r, n in cd.DEMO_USERS if r not in ("CUSTOMER", "CONSIGNOR")]
     user_row = {"password_hash": password_hash, "is_active": True, "created_at": plan.opened,
                 "customer_id": None}
     ids.users = dict(zip([e for e, _, _ in staff], insert_rows(s, User, [
@@ -164,6 +165,15 @@ def write_people(s: Session, ids: Ids, plan: DemoPlan, password_hash: str) -> No
     ids.users[email] = insert_rows(s, User, [
         {**user_row, "email": email, "role": role, "full_name": name,
          "customer_id": ids.customers[0]}])[0]
+
+
+def write_consignor_login(s: Session, ids: Ids, plan: DemoPlan, password_hash: str) -> None:
+    """The CONSIGNOR portal login, linked to the first demo consignor (written after it)."""
+    email, role, name = next(u for u in cd.DEMO_USERS if u[1] == "CONSIGNOR")
+    ids.users[email] = insert_rows(s, User, [
+        {"password_hash": password_hash, "is_active": True, "created_at": plan.opened,
+         "email": email, "role": role, "full_name": name,
+         "customer_id": ids.consignors[0]}])[0]
 
 
 def write_stock(s: Session, ids: Ids, plan: DemoPlan) -> None:

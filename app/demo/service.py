@@ -27,7 +27,7 @@ from app.demo import catalog_data as cd
 from app.demo.activities import plan_activities
 from app.demo.campaigns import write_campaigns
 from app.demo.carriers import add_parcel_facts, add_shipping_agreements
-from app.demo.consignors import write_consignors
+from app.demo.consignors import CONSIGNORS, write_consignors
 from app.demo.follow_ups import write_follow_ups
 from app.demo.masterdata import SEED, build_customers, build_products, demo_now, demo_today
 from app.demo.orders import build_orders
@@ -38,6 +38,7 @@ from app.demo.repository import (
     occupied,
     write_activities,
     write_carrier_services,
+    write_consignor_login,
     write_movements,
     write_orders,
     write_people,
@@ -117,6 +118,7 @@ def _write(uow: UnitOfWork, plan: DemoPlan, password_hash: str) -> dict[str, int
     campaigns = write_campaigns(s, ids, plan)
     consigned = write_consignors(uow, ids, plan.now)
     followed = write_follow_ups(uow, ids, plan.now)
+    write_consignor_login(s, ids, plan, password_hash)
     counts = {
         "users": len(ids.users), "customers": len(ids.customers),
         "products": len(ids.products), "warehouses": len(ids.warehouses),
@@ -207,6 +209,7 @@ def login_lines(plan: DemoPlan, emails: list[str]) -> list[str]:
     notes = {
         "CUSTOMER": f"customer {first['code']} {first['name']}",
         "WAREHOUSE": f"warehouse {cd.WAREHOUSES[0][0]} {cd.WAREHOUSES[0][1]}",
+        "CONSIGNOR": f"consignor {CONSIGNORS[0][0]} {CONSIGNORS[0][1]}",
     }
     lines = [f"demo logins (password for all: {cd.DEMO_PASSWORD}):"]
     for email, role, name in cd.DEMO_USERS:

@@ -24,7 +24,7 @@ Pair = tuple[int, int]  # (product_id, warehouse_id)
 
 def available_snapshot(session: Session, pairs: Iterable[Pair]) -> dict[Pair, int]:
     """Available (on hand - reserved) per pair now; a level that does not exist is left out."""
-    return {pair: avail for pair, (avail, _) in repo.availability(session, pairs).items()}
+    return {pair: avail for pair, (avail, *_) in repo.availability(session, pairs).items()}
 
 
 def alert_kind(before: StockStatus, after: StockStatus) -> str | None:
@@ -54,7 +54,7 @@ def check_stock_alerts(
     for pair in pairs:
         if pair not in now:
             continue
-        available, safety = now[pair]
+        available, safety, owner = now[pair]
         old_safety = (before_safety or {}).get(pair, safety)
         kind = alert_kind(classify(before_available.get(pair, 0), old_safety),
                           classify(available, safety))
@@ -62,7 +62,8 @@ def check_stock_alerts(
             continue
         payload = {"product_id": pair[0], "warehouse_id": pair[1], "kind": kind,
                    "available": available, "safety_stock": safety,
-                   "at": utcnow().isoformat()}
+                   # whose goods: a CONSIGNOR's subscription gets its own alerts only
+                   "consignor_id": owner, "at": utcnow().isoformat()}
         uow.emit(topics.STOCK_ALERT, **payload)
         emitted.append(payload)
     return emitted

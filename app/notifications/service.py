@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.auth.principal import Principal
-from app.auth.roles import Perm, Role
+from app.auth.roles import Perm
 from app.customers import repository as customers
 from app.errors import DomainError, Forbidden, NotFound
 from app.notifications import repository as repo
@@ -78,7 +78,7 @@ def update_preferences(uow: UnitOfWork, customer_id: int, changes: dict[str, boo
     who may edit the customer can change them."""
     principal = uow.principal
     _customer(uow.session, principal, customer_id)
-    if principal.role is not Role.CUSTOMER and not principal.can(Perm.CUSTOMERS_WRITE):
+    if principal.is_staff and not principal.can(Perm.CUSTOMERS_WRITE):
         raise Forbidden("you may not change this customer's notification preferences")
     unknown = set(changes) - set(repo.CHANNELS)
     if unknown:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.customers.models import Customer, PaymentTerms
 from app.errors import DomainError, ErrorCode, ValidationFailed
@@ -82,6 +83,14 @@ class PricedLine:
 class Priced:
     lines: list[PricedLine]
     currency: str
+
+
+def in_catalog_of(product: Product, principal: Principal) -> bool:
+    """The catalog a CUSTOMER or CONSIGNOR signs in to (app/catalog/repository.py scope): a
+    consignor its own goods, a customer the company's and its own consigned ones."""
+    if principal.consignor_scope is not None:
+        return product.consignor_id == principal.consignor_scope
+    return product.consignor_id is None or product.consignor_id == principal.customer_scope
 
 
 def owner_mismatch(product: Product, customer: Customer) -> str | None:

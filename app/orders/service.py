@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.auth.principal import Principal
-from app.auth.roles import Perm, Role
+from app.auth.roles import Perm
 from app.customers import repository as customers
 from app.customers.models import Customer, CustomerStatus
 from app.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound, Validator
@@ -140,10 +140,15 @@ def _apply_address(session: Session, order: Order, customer: Customer,
 
 def _priced_lines(uow: UnitOfWork, customer: Customer,
                   requests: tuple[LineRequest, ...]) -> pricing.Priced:
-    if uow.principal.role is Role.CUSTOMER and any(r.discount_rate is not None for r in requests):
+    if not uow.principal.is_staff and any(r.discount_rate is not None for r in requests):
         raise Forbidden("customers cannot set discounts", field=["lines"])
     ids = [r.product_id for r in requests]
     products = repo.products_by_ids(uow.session, ids)
+    if not uow.principal.is_staff:
+        # goods outside the caller's catalog answer like a missing product, not as
+        # another consignor's (docs/architecture.md#consignors)
+        products = {k: p for k, p in products.items()
+                    if pricing.in_catalog_of(p, uow.principal)}
     # the customer's agreed prices (one statement per placement; app/quotes/repository.py)
     agreed = quotes_repo.agreed_prices(uow.session, customer.id, ids,
                                        business_today(uow.settings.business_timezone))

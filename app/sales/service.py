@@ -78,7 +78,8 @@ def owner_for(uow: UnitOfWork, requested: int | None, default: int | None,
     if requested is None:
         return default if default is not None else uow.actor_id
     user = uow.session.get(User, requested)
-    if user is None or not user.is_active or user.role == Role.CUSTOMER.value:
+    if user is None or not user.is_active \
+            or user.role in (Role.CUSTOMER.value, Role.CONSIGNOR.value):
         raise NotFound("owner not found", field=[field_name])
     return requested
 

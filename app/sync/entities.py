@@ -36,7 +36,8 @@ from app.tickets.models import Ticket
 
 CUSTOMER_KEYED = "customer"  # SALES through the customers they own, CUSTOMER its own
 USER_KEYED = "user"  # SALES their own (owner or assignee); CUSTOMER none
-SHARED = "shared"  # everyone who may read the entity (the catalog)
+SHARED = "shared"  # everyone who may read the entity (the catalog); a product's changes are
+# keyed by its consignor, so a consignor's goods reach its own CONSIGNOR and CUSTOMER only
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
            None, None, via_order=True),
     Entity("ReturnRequest", ReturnRequest, Perm.ORDERS_READ, returns.scope, CUSTOMER_KEYED,
            "customer_id", None),
-    Entity("Product", Product, Perm.PRODUCTS_READ, catalog.scope, SHARED, None, None),
+    Entity("Product", Product, Perm.PRODUCTS_READ, catalog.scope, SHARED, "consignor_id",
+           None),
     Entity("Quote", Quote, Perm.QUOTES_READ, quotes.scope, CUSTOMER_KEYED, "customer_id", None),
     Entity("Ticket", Ticket, ticket_workflow.may_read, tickets.scope, CUSTOMER_KEYED,
            "customer_id", None),

@@ -60,6 +60,18 @@ def insert_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(insert(SyncChange.__table__), list(rows))
 
 
+def _shared_audience(principal: Principal) -> Any:
+    """The catalog's changes: a CONSIGNOR's own goods only, a CUSTOMER's the company's goods
+    and its own consigned ones (as app/catalog/repository.py scope), so another consignor's
+    product never arrives, not even as removed (docs/architecture.md#consignors)."""
+    if principal.consignor_scope is not None:
+        return SyncChange.customer_id == principal.consignor_scope
+    if principal.customer_scope is not None:
+        return or_(SyncChange.customer_id.is_(None),
+                   SyncChange.customer_id == principal.customer_scope)
+    return true()
+
+
 def _audience(principal: Principal, entities: Sequence[str]) -> Any:
     """The change rows that may concern the caller: a pre-filter (the objects are re-read
     under the caller's scope), which keeps other reps' changes out of its feed."""
@@ -67,7 +79,7 @@ def _audience(principal: Principal, entities: Sequence[str]) -> Any:
     for name in entities:
         keyed_by_customer = ENTITIES[name].keyed_by == CUSTOMER_KEYED
         if ENTITIES[name].keyed_by == SHARED:
-            cond = true()
+            cond = _shared_audience(principal)
         elif principal.customer_scope is not None:
             cond = (SyncChange.customer_id == principal.customer_scope
                     if keyed_by_customer else false())

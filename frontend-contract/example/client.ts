@@ -58,6 +58,11 @@ import {
   OrderCreateShipmentsDocument,
   OrderDetailDocument,
   OrdersPageDocument,
+  PortalDeliveryOrdersDocument,
+  PortalExceptionsDocument,
+  PortalMyMovementsDocument,
+  PortalMyStockDocument,
+  PortalTrackingDocument,
   ProductStockDocument,
   QuoteApprovalQueueDocument,
   QuoteApproveDocument,
@@ -88,6 +93,7 @@ import type {
   ConsignorFreightAgreementSetInput,
   DeliveryOrderInput,
   DeliveryPlanCreateInput,
+  StockMovementKind,
   SyncOperationInput,
 } from '../generated/graphql';
 import { SyncCustomerOrdersDocument, SyncFieldSalesDocument } from '../generated/graphql';
@@ -683,5 +689,50 @@ export async function consignorReport(session: Session, consignorId: string, fro
     failedRate: data.consignorReport.failedRate ?? null,
     freight: data.consignorReport.freightBilled.map((m) => `${m.amount} ${m.currency}`),
     feedback: data.consignorFeedback.map((f) => [f.source, f.consignee, f.csat ?? null] as const),
+  };
+}
+
+// The consignor portal (a CONSIGNOR sign-in: its own goods, orders and parcels only)
+/** My stock per warehouse, and what is below its safety stock. */
+export async function portalMyStock(session: Session, warehouseId: string | null) {
+  const data = await execute(session, PortalMyStockDocument, { warehouseId, first: 50 });
+  return {
+    warehouses: data.warehouses.nodes.map((w) => w.code),
+    levels: data.stockLevels.edges.map((e) => [e.node.warehouse.code, e.node.product.sku,
+                                               e.node.available] as const),
+    low: data.lowStockLevels.nodes.map((l) => l.product.sku),
+  };
+}
+
+/** My goods' ledger: receipts against my ASNs, reservations, shipments. */
+export async function portalMyMovements(session: Session, kinds: StockMovementKind[] | null) {
+  const data = await execute(session, PortalMyMovementsDocument, { kinds, first: 50 });
+  return data.stockMovements.edges.map((e) => [e.node.kind, e.node.onHandDelta,
+                                               e.node.asnReference] as const);
+}
+
+/** My delivery orders with their parcels (the consignee's contact data masked). */
+export async function portalDeliveryOrders(session: Session) {
+  const data = await execute(session, PortalDeliveryOrdersDocument, { first: 20 });
+  return data.orders.nodes.map((o) => ({
+    number: o.number, status: o.status, recipient: o.shipRecipient,
+    parcels: o.shipments.map((p) => [p.number, p.status] as const),
+  }));
+}
+
+/** Where my parcels are (one order's with orderId). */
+export async function portalTracking(session: Session, orderId: string | null) {
+  const data = await execute(session, PortalTrackingDocument, { orderId, first: 20 });
+  return data.shipments.nodes.map((p) => ({
+    number: p.number, status: p.status, events: p.trackingEvents.map((e) => e.status),
+  }));
+}
+
+/** My parcels' delivery exceptions and failed deliveries. */
+export async function portalExceptions(session: Session) {
+  const data = await execute(session, PortalExceptionsDocument, { first: 20 });
+  return {
+    exceptions: data.shipmentExceptions.nodes.map((x) => [x.type, x.status] as const),
+    failed: data.failedDeliveries.nodes.map((f) => [f.shipment?.number, f.failedAttempts]),
   };
 }

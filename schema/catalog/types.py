@@ -95,12 +95,14 @@ class Product(Node):
             StockLevel, strawberry.lazy("schema.inventory.types")]] | None:
         # the loader's values are (level, warehouse) pairs; cut to the caller's warehouses
         loaders = info.context.loaders
-        scope = current_principal(info).warehouse_scope
+        principal = current_principal(info)
+        scope, owner = principal.warehouse_scope, principal.consignor_scope
         level_type = object_type("StockLevel")
 
         def convert(pairs: list[tuple[Any, Any]]) -> list[StockLevel]:
             return [loaders.cached(level_type, level) for level, _ in pairs
-                    if scope is None or level.warehouse_id in scope]
+                    if (scope is None or level.warehouse_id in scope)
+                    and (owner is None or level.consignor_id == owner)]
 
         return loaders.resolve("stock_levels_by_product", self._pk, convert)
 
@@ -108,11 +110,13 @@ class Product(Node):
                       description="Sum of on hand minus reserved over the warehouses the caller "
                       "may see (the same rows as `stockLevels`).")
     def total_available(self, info: strawberry.Info) -> int | None:
-        scope = current_principal(info).warehouse_scope
+        principal = current_principal(info)
+        scope, owner = principal.warehouse_scope, principal.consignor_scope
 
         def total(pairs: list[tuple[Any, Any]]) -> int:
             return sum(level.on_hand - level.reserved for level, _ in pairs
-                       if scope is None or level.warehouse_id in scope)
+                       if (scope is None or level.warehouse_id in scope)
+                       and (owner is None or level.consignor_id == owner))
 
         return info.context.loaders.resolve("stock_levels_by_product", self._pk, total)
 

@@ -102,11 +102,14 @@ class Warehouse(Node):
                       "`stockLevels(filter: {warehouseId})` to page through large ones.")
     def stock_levels(self, info: strawberry.Info) -> list[StockLevel] | None:
         loaders = info.context.loaders
-        scope = current_principal(info).warehouse_scope
+        principal = current_principal(info)
+        scope, owner = principal.warehouse_scope, principal.consignor_scope
         if scope is not None and self._pk not in scope:
             return []
+        # a consignor reads its own goods' levels only (docs/architecture.md#consignors)
         return loaders.resolve("stock_levels_by_warehouse", self._pk,
-                               lambda rows: [loaders.cached(StockLevel, r) for r in rows])
+                               lambda rows: [loaders.cached(StockLevel, r) for r in rows
+                                             if owner is None or r.consignor_id == owner])
 
     @classmethod
     def from_row(cls, row: m.Warehouse) -> Warehouse:

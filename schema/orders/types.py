@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from app.auth.roles import Perm, Role
+from app.auth.roles import Perm
 from app.orders import models as m
 from app.orders import repository as repo
 from app.orders import service, workflow
@@ -80,7 +80,7 @@ def visible_actor(info: strawberry.Info, actor_id: int | None) -> Any:
     awaitable): customers see their own actions but not the staff member behind a change;
     the system (no actor) is null."""
     principal = current_principal(info)
-    if actor_id is None or (principal.role is Role.CUSTOMER and actor_id != principal.user_id):
+    if actor_id is None or (not principal.is_staff and actor_id != principal.user_id):
         return None
     return info.context.loaders.one("user_by_id", actor_id, object_type("User"))
 
@@ -255,7 +255,7 @@ class Order(Node):
         principal = current_principal(info)
 
         def visible(rows: list[m.OrderEvent]) -> list[OrderEvent]:
-            if principal.role is Role.CUSTOMER:
+            if not principal.is_staff:
                 rows = [r for r in rows if r.type != _EventType.NOTE_ADDED
                         or r.actor_id == principal.user_id]
             return [OrderEvent.from_row(r) for r in rows]

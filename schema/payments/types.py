@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.auth.roles import Role
 from app.orders.repository import balances
 from app.payments import models as pm
 from app.payments import repository as pay_repo
@@ -49,7 +48,7 @@ class Payment(Node):
     @strawberry.field(description="Who recorded it; null for the system, and for customers.")
     async def recorded_by(self, info: strawberry.Info) -> Annotated[
             User, strawberry.lazy("schema.auth.types")] | None:
-        if self._row.created_by_id is None or current_principal(info).role is Role.CUSTOMER:
+        if self._row.created_by_id is None or not current_principal(info).is_staff:
             return None
         row = await info.context.loaders.load("user_by_id", self._row.created_by_id)
         return object_type("User").from_row(row) if row else None

@@ -28,7 +28,8 @@ class Access(StrEnum):
 
 def sample(role: Role) -> Principal:
     """A principal of `role` for evaluating rules that depend on the role only."""
-    return Principal(user_id=1, role=role, customer_id=1 if role is Role.CUSTOMER else None,
+    linked = role in (Role.CUSTOMER, Role.CONSIGNOR)  # signed in for customer 1
+    return Principal(user_id=1, role=role, customer_id=1 if linked else None,
                      warehouse_ids=frozenset({1}) if role is Role.WAREHOUSE else frozenset())
 
 

@@ -46,28 +46,36 @@ from schema.policy.rules import (
 
 # Row scopes ---------------------------------------------------------------------------------
 CUSTOMERS = Scope("customers", {R.SALES: "customers they own",
-                                R.CUSTOMER: "its own customer record"})
+                                R.CUSTOMER: "its own customer record",
+                                R.CONSIGNOR: "its own customer record"})
 ORDERS = Scope("orders", {R.SALES: "orders of customers they own",
-                          R.CUSTOMER: "its own orders"})
+                          R.CUSTOMER: "its own orders",
+                          R.CONSIGNOR: "its own (delivery) orders"})
 FULFILMENT = Scope("fulfilment", {R.WAREHOUSE: "orders whose allocations are all in its "
                                                 "warehouses (start: one allocation there)",
                                   R.SALES: ORDERS.how[R.SALES],
-                                  R.CUSTOMER: ORDERS.how[R.CUSTOMER]})
+                                  R.CUSTOMER: ORDERS.how[R.CUSTOMER],
+                                  R.CONSIGNOR: ORDERS.how[R.CONSIGNOR]})
 RETURNS = Scope("returns", {R.SALES: "returns of customers they own",
-                            R.CUSTOMER: "its own returns"})
+                            R.CUSTOMER: "its own returns", R.CONSIGNOR: "its own returns"})
 SHIPMENTS = Scope("shipments", {R.SALES: "parcels of its customers' orders",
                                 R.CUSTOMER: "parcels of its own orders",
+                                R.CONSIGNOR: "parcels of its own orders",
                                 R.WAREHOUSE: "parcels leaving its warehouses"})
 EXCEPTIONS = Scope("exceptions", {R.SALES: "exceptions of its customers' parcels",
+                                  R.CONSIGNOR: "exceptions of its own orders' parcels",
                                   R.WAREHOUSE: "exceptions of parcels leaving its warehouses"})
-STOCK = Scope("stock", {R.WAREHOUSE: "its warehouses"})
+STOCK = Scope("stock", {R.WAREHOUSE: "its warehouses",
+                        R.CONSIGNOR: "its own goods (consignor_id), every warehouse"})
 WAREHOUSES = Scope("warehouses", {R.WAREHOUSE: "its own warehouses"})
-CATALOG = Scope("catalog", {R.CUSTOMER: "active products only"})
+CATALOG = Scope("catalog", {R.CUSTOMER: "active products only",
+                            R.CONSIGNOR: "its own goods only"})
 SELF = Scope("self", {r: "its own account" for r in R})
 NOTIFICATIONS = Scope("notifications", {
     **{r: "its own; those about customers it may read" for r in R},
     R.ADMIN: "every notification", R.MANAGER: "every notification",
-    R.CUSTOMER: "its own and its customer record's"})
+    R.CUSTOMER: "its own and its customer record's",
+    R.CONSIGNOR: "its own and its customer record's"})
 LEADS = Scope("leads", {R.SALES: "leads they own"})
 OPPORTUNITIES = Scope("opportunities", {R.SALES: "opportunities they own"})
 # activities, plans and targets (docs/architecture.md#activities-plans-and-targets)
@@ -179,7 +187,10 @@ OPERATIONS: dict[str, Rule] = {
     "Query.stockLevels": perm(P.STOCK_READ, STOCK),
     "Query.lowStockLevels": perm(P.STOCK_READ, STOCK),
     "Query.stockMovements": perm(P.STOCK_READ, STOCK, note="referenceId row-scoped like node"),
-    "Query.replenishmentSuggestions": perm(P.STOCK_READ, STOCK),
+    # the company's reorder planning, across owners: not for a consignor's portal
+    "Query.replenishmentSuggestions": custom("stock:read, staff only",
+                                             lambda p: p.is_staff and p.can(P.STOCK_READ),
+                                             STOCK),
     "Mutation.warehouseCreate": perm(P.WAREHOUSES_WRITE),
     "Mutation.warehouseUpdate": perm(P.WAREHOUSES_WRITE),
     **{f"Mutation.{name}": perm(P.STOCK_WRITE, STOCK) for name in (

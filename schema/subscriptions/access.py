@@ -65,5 +65,10 @@ def shipment_event_allowed(session: Session | None, principal: Principal,
 
 
 def stock_event_allowed(principal: Principal, payload: Mapping[str, Any]) -> bool:
+    """A stock alert: in the principal's warehouses (WAREHOUSE), of its own goods
+    (CONSIGNOR; docs/architecture.md#consignors)."""
+    owner = principal.consignor_scope
+    if owner is not None and payload.get("consignor_id") != owner:
+        return False
     scope = principal.warehouse_scope
     return scope is None or payload.get("warehouse_id") in scope

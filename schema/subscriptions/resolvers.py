@@ -174,12 +174,15 @@ class LiveSubscription:
         self, info: strawberry.Info, warehouse_id: strawberry.ID | None = None,
         since: str | None = None,
     ) -> AsyncGenerator[StockAlert, None]:
-        caller(info)
+        principal = caller(info)
         since = _since(since)
 
         async def checks():  # noqa: ANN202
             wid = await _target(info, warehouse_id, "Warehouse", access.warehouse_visible)
-            return ({"warehouse_id": wid} if wid is not None else {}), _authorizer(
+            filters: dict[str, Any] = {} if wid is None else {"warehouse_id": wid}
+            if principal.consignor_scope is not None:
+                filters["consignor_id"] = principal.consignor_scope
+            return filters, _authorizer(
                 info, lambda _s, p, payload: access.stock_event_allowed(p, payload),
                 targeted=None)
 

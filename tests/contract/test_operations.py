@@ -537,6 +537,11 @@ async def _consignor_report(s: Session) -> dict[str, Any]:
             "to": NOW.date().isoformat()}
 
 
+async def _portal_movements(s: Session) -> dict[str, Any]:
+    """The demo consignor's receipts (its goods only, whoever asks through its sign-in)."""
+    return {"kinds": ["RECEIPT"], "first": 20}
+
+
 CASES: dict[str, tuple[str | None, Vars]] = {
     # mobile delta sync (docs/architecture.md#delta-sync): a full sync, then the delta
     "mobile/sync-field-sales.graphql": ("sales@demo.local", _sync_sales),
@@ -630,6 +635,12 @@ CASES: dict[str, tuple[str | None, Vars]] = {
     "consignors/consignor-follow-up-resolve.graphql": ("service@demo.local",
                                                        _follow_up_resolve),
     "consignors/consignor-report.graphql": ("manager@demo.local", _consignor_report),
+    # the consignor portal's screens, as the demo consignor CSG-001 (its own rows only)
+    "consignors/portal-my-stock.graphql": ("consignor@demo.local", _none),
+    "consignors/portal-my-movements.graphql": ("consignor@demo.local", _portal_movements),
+    "consignors/portal-delivery-orders.graphql": ("consignor@demo.local", _none),
+    "consignors/portal-tracking.graphql": ("consignor@demo.local", _none),
+    "consignors/portal-exceptions.graphql": ("consignor@demo.local", _none),
 }
 
 

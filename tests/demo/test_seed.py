@@ -83,6 +83,7 @@ def test_counts_and_variety(demo):
     sales_ids = {u.id for u in users.values() if u.role == "SALES"}
     assert set(f["owners"]) == sales_ids  # every SALES demo user owns a share
     assert users["customer@demo.local"].customer_id is not None
+    assert users["consignor@demo.local"].customer_id is not None  # CSG-001
     assert [(a.user_id) for a in f["assignments"]] == [users["warehouse@demo.local"].id]
 
 

@@ -71,6 +71,9 @@ async def world(own_settings) -> AsyncIterator[World]:  # noqa: ANN001
             for caller in CALLERS:
                 if caller == "SALES":
                     tokens[caller] = sales.token
+                elif caller == "CONSIGNOR":  # signed in for a consignor of its own
+                    tokens[caller] = factory.user(caller, customer_id=kit.customer(
+                        is_consignor=True).id).token
                 elif caller != ANONYMOUS:
                     tokens[caller] = factory.user(
                         caller, customer_id=customer.id if caller == "CUSTOMER" else None,

@@ -25,7 +25,8 @@ async def test_anonymous_callers_get_no_subscription(live):
 
 @pytest.mark.parametrize("caller", [c for c in CALLERS if c != ANONYMOUS])
 async def test_every_subscription_answers_as_the_policy_table_says(live, factory, caller):
-    customer = factory.customer() if caller == "CUSTOMER" else None
+    customer = factory.customer(is_consignor=caller == "CONSIGNOR") \
+        if caller in ("CUSTOMER", "CONSIGNOR") else None
     token = factory.user(caller, customer_id=customer.id if customer else None).token
     ws = await WsClient.connect(live.ws_url, token)
     answers = {}

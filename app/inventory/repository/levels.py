@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.inventory.models import StockLevel, Warehouse
-from app.inventory.repository.warehouses import in_scope
+from app.inventory.repository.warehouses import in_scope, owned
 from app.inventory.status import StockStatus
 from app.orders.models import Order, OrderAllocation, OrderLine
 from app.persistence.columns import utcnow
@@ -76,7 +76,8 @@ def list_stock_levels(session: Session, principal: Principal, flt: StockLevelFil
     low = StockLevel.safety_stock > AVAILABLE
     due = and_(StockLevel.reorder_point > 0,
                AVAILABLE + StockLevel.incoming <= StockLevel.reorder_point)
-    stmt = where(in_scope(select(StockLevel), principal, StockLevel.warehouse_id),
+    stmt = where(owned(in_scope(select(StockLevel), principal, StockLevel.warehouse_id),
+                       principal, StockLevel.consignor_id),
                  equal(StockLevel.product_id, flt.product_id),
                  equal(StockLevel.warehouse_id, flt.warehouse_id),
                  None if flt.status is None else _STATUS_WHERE[flt.status],
@@ -92,8 +93,8 @@ def _yes_no(condition, wanted: bool | None):  # noqa: ANN001, ANN202
 
 
 def get_visible_level(session: Session, principal: Principal, level_id: int) -> StockLevel | None:
-    stmt = in_scope(select(StockLevel).where(StockLevel.id == level_id), principal,
-                    StockLevel.warehouse_id)
+    stmt = owned(in_scope(select(StockLevel).where(StockLevel.id == level_id), principal,
+                          StockLevel.warehouse_id), principal, StockLevel.consignor_id)
     return session.exec(stmt.execution_options(populate_existing=True)).first()
 
 
@@ -134,20 +135,22 @@ def level_at(session: Session, product_id: int, warehouse_id: int, *,
     return session.exec(stmt.execution_options(populate_existing=True)).first()
 
 
-def availability(session: Session, pairs: Iterable[Pair]) -> dict[Pair, tuple[int, int]]:
-    """(available, safety_stock) per existing (product, warehouse) level."""
+def availability(session: Session, pairs: Iterable[Pair]
+                 ) -> dict[Pair, tuple[int, int, int | None]]:
+    """(available, safety_stock, consignor_id) per existing (product, warehouse) level."""
     wanted = set(pairs)
     if not wanted:
         return {}
     product_ids = sorted({p for p, _ in wanted})
     stmt = select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
-                  StockLevel.reserved, StockLevel.safety_stock).where(
+                  StockLevel.reserved, StockLevel.safety_stock,
+                  StockLevel.consignor_id).where(
         StockLevel.product_id.in_(product_ids),
         StockLevel.warehouse_id.in_(sorted({w for _, w in wanted})))
-    out: dict[Pair, tuple[int, int]] = {}
-    for pid, wid, on_hand, reserved, safety in session.exec(stmt):
+    out: dict[Pair, tuple[int, int, int | None]] = {}
+    for pid, wid, on_hand, reserved, safety, owner in session.exec(stmt):
         if (pid, wid) in wanted:
-            out[(pid, wid)] = (on_hand - reserved, safety)
+            out[(pid, wid)] = (on_hand - reserved, safety, owner)
     return out
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.inventory.models import MovementKind, StockMovement
-from app.inventory.repository.warehouses import in_scope
+from app.inventory.repository.warehouses import in_scope, owned
 from app.persistence.columns import utcnow
 from app.persistence.fast import bulk
 from app.persistence.repository import (
@@ -78,7 +78,8 @@ def list_movements(session: Session, principal: Principal, flt: MovementFilter,
 def filtered(principal: Principal, flt: MovementFilter):  # noqa: ANN201
     """The list's statement: the principal's movements that match `flt` (the list and the
     bulk export read the same rows: app/exports/)."""
-    return where(in_scope(select(StockMovement), principal, StockMovement.warehouse_id),
+    return where(owned(in_scope(select(StockMovement), principal, StockMovement.warehouse_id),
+                       principal, StockMovement.consignor_id),
                  equal(StockMovement.product_id, flt.product_id),
                  equal(StockMovement.warehouse_id, flt.warehouse_id),
                  equal(StockMovement.reference_type, flt.reference_type),
@@ -96,8 +97,9 @@ def filtered(principal: Principal, flt: MovementFilter):  # noqa: ANN201
 
 def get_visible_movement(session: Session, principal: Principal,
                          movement_id: int) -> StockMovement | None:
-    stmt = in_scope(select(StockMovement).where(StockMovement.id == movement_id), principal,
-                    StockMovement.warehouse_id)
+    stmt = owned(in_scope(select(StockMovement).where(StockMovement.id == movement_id),
+                          principal, StockMovement.warehouse_id),
+                 principal, StockMovement.consignor_id)
     return session.exec(stmt).first()
 
 

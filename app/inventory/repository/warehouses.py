@@ -36,6 +36,13 @@ def in_scope(stmt, principal: Principal, column):  # noqa: ANN001, ANN201
     return stmt
 
 
+def owned(stmt, principal: Principal, column):  # noqa: ANN001, ANN201
+    """Restrict `stmt` to a CONSIGNOR's own goods, `column` being the row's consignor_id
+    (no-op for other roles; docs/architecture.md#consignors)."""
+    owner = principal.consignor_scope
+    return stmt if owner is None else stmt.where(column == owner)
+
+
 class WarehouseSort(StrEnum):
     CODE_ASC = "CODE_ASC"
     NAME_ASC = "NAME_ASC"

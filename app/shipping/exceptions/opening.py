@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from app.events import topics
+from app.orders.models import Order
 from app.persistence.columns import utcnow
 from app.persistence.uow import UnitOfWork, snapshot
 from app.shipping import repository as repo
@@ -50,8 +51,12 @@ def open_exception(uow: UnitOfWork, shipment: Shipment, type_: str, source: str,
     uow.session.add(row)
     uow.session.flush()
     uow.audit("shipment_exception.open", "ShipmentException", row.id, after=snapshot(row))
+    # the order's customer: a CUSTOMER's or CONSIGNOR's subscription is scoped by it
+    # (schema/subscriptions/access.py); usually in the session already
+    order = uow.session.get(Order, shipment.order_id)
     uow.emit(topics.SHIPMENT_EXCEPTION_OPENED, exception_id=row.id, shipment_id=shipment.id,
-             order_id=shipment.order_id, warehouse_id=shipment.warehouse_id, type=type_,
+             order_id=shipment.order_id, warehouse_id=shipment.warehouse_id,
+             customer_id=order.customer_id if order is not None else None, type=type_,
              severity=severity, source=source, at=opened_at.isoformat())
     return row, True
 

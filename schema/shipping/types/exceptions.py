@@ -150,8 +150,11 @@ class ShipmentException(Node):
         rows = await info.context.loaders.load("tickets_by_exception", self._row.id)
         return [object_type("Ticket").from_row(r) for r in rows]
 
-    @strawberry.field(description="Oldest first.")
+    @strawberry.field(description="Oldest first; the staff's working notes (a CONSIGNOR "
+                      "reads none).")
     def notes(self, info: strawberry.Info) -> list[ShipmentExceptionNote]:
+        if not current_principal(info).is_staff:
+            return []  # internal: the consignor reads the exception and its resolution
         return info.context.loaders.resolve(
             "exception_notes_by_exception", self._row.id,
             lambda rows: [ShipmentExceptionNote.from_row(r) for r in rows])
