@@ -73,7 +73,8 @@ def test_counts_and_variety(demo):
                                             "delivery_orders")] == [4, 4, 6]
     assert counts["Shipment"] > 500 and counts["TrackingEvent"] > 2000
     assert counts["Payment"] > 300
-    assert f["statuses"] == Counter(dict(STATUS_COUNTS)) + Counter(PENDING_REVIEW=6)
+    # the ordinary demo's orders (the consignors' delivery orders and failed deliveries aside)
+    assert f["statuses"] == Counter(dict(STATUS_COUNTS))
     assert {"CREATED", "IN_TRANSIT", "DELIVERED", "EXCEPTION"} <= f["shipment_statuses"]
     assert set(f["languages"]) == {"zh", "en"} and f["chinese"]
     assert f["tiers"] == {"STANDARD", "SILVER", "GOLD", "PLATINUM"}
