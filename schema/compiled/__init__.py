@@ -26,6 +26,7 @@ from graphql import (
     get_named_type,
     located_error,
 )
+from starlette.requests import Request
 
 from app.orders.repository import json_fields as orders
 from app.persistence.json_sql import text
@@ -38,10 +39,13 @@ _PLANS_KEPT = 500
 
 
 def enabled(context: Any) -> bool:
+    """On PostgreSQL, unless switched off, for HTTP requests (their body is written by
+    orjson, which takes PostgreSQL's JSON text as it is)."""
     settings = getattr(context, "settings", None)
     runner = getattr(context, "runner", None)
     return (settings is not None and settings.compiled_reads and runner is not None
-            and runner.db.dialect == "postgresql")
+            and runner.db.dialect == "postgresql"
+            and isinstance(getattr(context, "request", None), Request))
 
 
 def answer(executor: Any) -> Any:
@@ -119,9 +123,10 @@ def _plan(executor: Any, response: str, nodes: list, after: Any) -> str | None:
 
 async def _run(context: Any, sql: str, params: dict[str, Any], response: str,
                nodes: list) -> ExecutionResult:
+    # No wait at the heavy-query gate (schema/core/cost.py): it keeps a page's completion
+    # from holding the event loop, and here PostgreSQL builds the page; the place taken
+    # for it is left when the execution ends, as for any operation.
     try:
-        if context.admission is not None:
-            await context.admission
         data = await context.runner.read(orders.page_json, sql, params,
                                          deadline=context.deadline)
     except Exception as exc:  # reported as the resolver's failure would be
