@@ -28,6 +28,7 @@ from graphql import (
 )
 from starlette.requests import Request
 
+from app.errors import DomainError
 from app.orders.repository import json_fields as orders
 from app.persistence.json_sql import text
 from schema.compiled import connection
@@ -66,6 +67,10 @@ def answer(executor: Any) -> Any:
         first, after = connection.arguments(field_def, nodes[0], executor.variable_values)
     except Unsupported:
         return None
+    try:  # before the plan: a cursor that does not decode is this request's, not the plan's
+        _, params = orders.page_select(principal, after)
+    except DomainError:
+        return None
     key = (id(operation), principal.role, after is not None)
     kept = _PLANS.get(key)
     if kept is None or kept[0] is not operation:
@@ -75,10 +80,6 @@ def answer(executor: Any) -> Any:
             _PLANS.popitem(last=False)
     sql = kept[1]
     if sql is None:
-        return None
-    try:
-        _, params = orders.page_select(principal, after)
-    except Exception:
         return None
     params.update(probe=first + 1, cj_first=first, cj_previous=after is not None)
     return _run(context, sql, params, response, nodes)

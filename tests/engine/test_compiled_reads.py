@@ -200,6 +200,12 @@ async def test_what_compiles_is_one_statement(api, db, world) -> None:  # noqa: 
         assert "errors" not in body, body
     body = await _compiled(api, db, ALIASED, {"n": 4}, tokens["ADMIN"])
     assert body["data"]["list"]["edges"][0]["node"]["key"]
+    # a cursor that does not decode is the list's error, and the next good one compiles
+    on, off = await _both(api, world, PLAIN, {"first": 2, "after": "nope"}, tokens["SALES"])
+    assert on == off and on["errors"][0]["extensions"]["code"] == "INVALID", on
+    cursor = body["data"]["list"]["info"]["last"]
+    body = await _compiled(api, db, PLAIN, {"first": 2, "after": cursor}, tokens["SALES"])
+    assert "errors" not in body
 
 
 @pytest.mark.parametrize("query,variables", [(ALIASED, {"n": 4}), (ALIASED, {"n": 100}),
