@@ -205,13 +205,15 @@ async def test_every_page_equals_the_resolvers(api, db, world, role: str, query:
     after = None
     pages = 0
     while True:
-        on, off = await _both(api, world, query, {"first": 3, "after": after}, token)
+        # small pages first, then the largest (other tests' orders share the database)
+        first = 3 if pages < 3 else 50
+        on, off = await _both(api, world, query, {"first": first, "after": after}, token)
         assert on == off, _difference(on, off)
         if on.get("errors") or not on["data"]["orders"]["pageInfo"]["hasNextPage"]:
             break
         after = on["data"]["orders"]["pageInfo"]["endCursor"]
         pages += 1
-        assert pages < 50
+        assert pages < 500
     if on.get("errors"):  # MARKETING may not list orders, WAREHOUSE read customers,
         assert role in ("MARKETING", "WAREHOUSE", "CUSTOMER")  # CUSTOMER stock levels
         assert {e["extensions"]["code"] for e in on["errors"]} == {"FORBIDDEN"}
