@@ -65,6 +65,9 @@ class Settings:
     suggestions: bool = True  # "Did you mean ...?" in validation errors
     # run only the contract's documents (persisted queries): mobile releases
     persisted_only: bool = False
+    # plain read queries compiled to one SQL statement building the JSON (PostgreSQL only;
+    # docs/architecture.md#compiled-reads)
+    compiled_reads: bool = True
     # per signed-in account (or client address): requests a second, and the burst allowed
     request_rate: float = 50.0
     request_burst: int = 200
@@ -245,6 +248,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         **{name: _flag(env, f"CRM_{name.upper()}", mode != "production")
            for name in ("introspection", "graphiql", "suggestions")},
         persisted_only=_flag(env, "CRM_PERSISTED_ONLY", False),
+        compiled_reads=_flag(env, "CRM_COMPILED_READS", True),
         request_rate=float(env.get("CRM_REQUEST_RATE", "50")),
         request_burst=int(env.get("CRM_REQUEST_BURST", "200")),
         # the writer process takes its socket as an inherited descriptor: POSIX only

@@ -145,6 +145,10 @@ class Keyset:
         values = decode_cursor(cursor, [c for c, _ in self.columns], arg)
         return _after_clause(self.columns, values, forward)
 
+    def after_values(self, values: list[Any], forward: bool = True):  # noqa: ANN201
+        """`after` for values already decoded (bound parameters of a statement built once)."""
+        return _after_clause(self.columns, values, forward)
+
     def cursors(self, rows: Sequence[Any]) -> list[str]:
         keys = [c.key for c, _ in self.columns]
         return [encode_cursor([getattr(r, k) for k in keys]) for r in rows]

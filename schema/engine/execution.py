@@ -82,6 +82,7 @@ from graphql import (
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+import schema.compiled as compiled_reads
 from schema.engine import completion
 from schema.engine.completion import ObjectCompletion, object_field
 
@@ -164,6 +165,15 @@ class ExecutionContext(ObjectCompletion, StrawberryGraphQLCoreExecutionContext):
         # lists in slices, so that others' requests are not held behind it
         if getattr(self.context_value, "admission", None) is not None:
             self.slice_ends = time.monotonic() + completion.SLICE_SECONDS
+
+    def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """A plain read query that compiles to one SQL statement is answered by it
+        (schema/compiled/); any other operation runs as graphql-core's."""
+        if not args and not kwargs:
+            compiled = compiled_reads.answer(self)
+            if compiled is not None:
+                return compiled
+        return super().execute_operation(*args, **kwargs)
 
     def build_per_event_executor(self, payload: Any) -> Any:
         """A subscription's executor for one event: graphql-core's shallow copy, with memos

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schema"
-NOT_DOMAINS = {"core", "engine", "loading", "policy", "subscriptions"}
+NOT_DOMAINS = {"compiled", "core", "engine", "loading", "policy", "subscriptions"}
 DOMAIN_FILES = {"__init__.py", "types.py", "inputs.py", "queries.py", "mutations.py",
                 "subscriptions.py"}
 

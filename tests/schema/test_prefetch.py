@@ -5,6 +5,9 @@ only what the caller may see, and with the same rules as the fields themselves. 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import httpx
 import pytest
 
 from app.orders import service, transitions
@@ -13,9 +16,26 @@ from app.shipping import creation
 from tests.bench import queries
 from tests.orders.support import Kit
 from tests.shipping import support as ship_support
-from tests.support import unique
+from tests.support import Api, unique
 
 pytestmark = pytest.mark.upstream
+
+
+@pytest.fixture(scope="module")
+def app(settings, db):  # noqa: ANN001, ANN201
+    """The resolvers' look-ahead is what is tested here: on PostgreSQL the orders page would
+    compile to one statement (docs/architecture.md#compiled-reads), so this app has compiled
+    reads off."""
+    from schema.asgi import create_app
+
+    return create_app(settings=replace(settings, compiled_reads=False), db=db)
+
+
+@pytest.fixture(scope="module")
+async def api(app, factory):  # noqa: ANN001, ANN201
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield Api(client, factory)
 
 FRAGMENTS = """
 query($first: Int!, $ships: Boolean!, $noStock: Boolean!) {

@@ -17,6 +17,8 @@ from tests.support import unique
 
 # orders, customers, lines, shipments, products, stock levels joined with their warehouses
 ORDERS_PAGE_STATEMENTS = 6
+# on PostgreSQL the page compiles to one statement building its JSON (schema/compiled/)
+ORDERS_PAGE_COMPILED = 1
 # customers, purchase summaries (2), orders, lines, products, shipments, carriers, tracking
 ANALYST_STATEMENTS = 9
 
@@ -63,7 +65,8 @@ async def test_spa_orders_page_statements_are_fixed(api, factory, db):
         assert len(nodes) == first
         assert all(n["lines"] and n["shipments"] for n in nodes)
         assert all(n["lines"][0]["product"]["stockLevels"][0]["warehouse"] for n in nodes)
-    assert counts == {2: ORDERS_PAGE_STATEMENTS, 12: ORDERS_PAGE_STATEMENTS}, \
+    expected = ORDERS_PAGE_STATEMENTS if db.is_sqlite else ORDERS_PAGE_COMPILED
+    assert counts == {2: expected, 12: expected}, \
         db.counter.statements
 
 
