@@ -16,6 +16,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 os.environ.setdefault("CRM_VAR_DIR", tempfile.mkdtemp(prefix="crm-test-var-"))
+# A request's time budget (10 s by default) is a fault of its own, tested on apps and
+# servers that set it (tests/schema/test_time_budget.py, tests/faults/); for every other test,
+# here and in the servers tests start, a loaded machine must not turn it into a failure.
+os.environ.setdefault("CRM_REQUEST_TIMEOUT_MS", "120000")
 
 from app import composition  # noqa: E402
 from app.cli import migrate  # noqa: E402
@@ -80,7 +84,8 @@ def settings(database_url: str):  # noqa: ANN201
                           "CRM_SQLITE_WRITER": os.environ.get("CRM_SQLITE_WRITER", ""),
                           # one client address for the whole suite: its budget is tested
                           # on an app of its own (tests/schema/test_request_budget.py)
-                          "CRM_REQUEST_RATE": "0"})
+                          "CRM_REQUEST_RATE": "0",
+                          "CRM_REQUEST_TIMEOUT_MS": os.environ["CRM_REQUEST_TIMEOUT_MS"]})
     return replace(base, database_url=database_url)
 
 
