@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,10 +120,11 @@ async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int) -> int:
 
 def _live_after(session: Any, after_id: int, topics: Any, filters: Any, *, limit: int
                 ) -> tuple[list[DomainEvent], int]:
-    """The events after the cursor up to the outbox's settled id, and that id."""
-    upto = outbox.settled_max(session)
+    """The events after the cursor up to the outbox's settled id, and that id (SQLite:
+    every committed one, no bound)."""
+    upto = outbox.cursor_bound(session)
     return outbox.events_after(session, after_id, topics, filters, upto=upto,
-                               limit=limit), upto
+                               limit=limit), sys.maxsize if upto is None else upto
 
 
 HISTORY_GONE = ("the event history after this cursor is no longer kept; reload the data and "

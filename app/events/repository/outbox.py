@@ -62,6 +62,12 @@ def settled_max(session: Session) -> int:
     return int(session.execute(_SETTLED, {"ns": _IN_FLIGHT}).scalar_one())
 
 
+def cursor_bound(session: Session) -> int | None:
+    """`settled_max` where a cursor needs one (PostgreSQL); None on SQLite, whose one
+    writer commits ids in order (a read needs no bound, and no extra statement)."""
+    return settled_max(session) if _postgres(session) else None
+
+
 def append_last(session: Session, events: Sequence[DomainEvent]) -> list[int]:
     """The unit's events, appended last before commit; their outbox ids, in order.
 
@@ -111,8 +117,8 @@ def events_after(
     *, upto: int | None = None, limit: int = 500,
 ) -> list[DomainEvent]:
     """Stored events with `after_id < id <= upto` (None: `settled_max`), oldest first."""
-    if upto is None and _postgres(session):
-        upto = settled_max(session)
+    if upto is None:
+        upto = cursor_bound(session)
     stmt = _filtered(select(OutboxEvent).where(OutboxEvent.id > after_id), topics, filters)
     if upto is not None:
         stmt = stmt.where(OutboxEvent.id <= upto)
