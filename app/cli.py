@@ -9,6 +9,7 @@ A composition root: its units of work run once the app is plugged into persisten
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -298,6 +299,22 @@ def _cmd_deliver_webhooks(_args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_workers(settings: Settings, asked: int | None) -> int:
+    """How many server processes `crm serve` runs (docs/architecture.md#every-core): the
+    cores on PostgreSQL, one on SQLite, whose one writer process is shared by nothing."""
+    if settings.is_sqlite:
+        if asked not in (None, 1):
+            raise SystemExit(
+                "crm serve: --workers above 1 needs PostgreSQL. SQLite has one writer (the "
+                "writer process already runs on a core of its own) and the server's "
+                "in-process bus reaches one process only; run one worker "
+                "(docs/architecture.md#every-core)")
+        return 1
+    if asked is not None and asked < 1:
+        raise SystemExit("crm serve: --workers must be at least 1")
+    return asked or os.cpu_count() or 1
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import signal
 
@@ -307,18 +324,27 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
+    workers = serve_workers(settings, args.workers)
+    if workers > 1 and not settings.redis_url and not settings.event_bus:
+        # live events cross the workers through PostgreSQL (app/events/pg_bus.py)
+        os.environ["CRM_EVENT_BUS"] = "postgres"
     configure_logging(settings.log_format, settings.log_level)  # docs/architecture.md#logs
     print(serve_banner(settings, host, port), flush=True)
+    if workers > 1:
+        print(f"{workers} worker processes (--workers; the cores by default on PostgreSQL)",
+              flush=True)
     # SIGTERM (docs/architecture.md#shutdown): uvicorn stops accepting, closes WebSockets
     # with 1012 (clients resume with `since` elsewhere), lets in-flight requests finish
     # within the grace period, then runs the lifespan's shutdown (outbox marks flushed, the
     # SQLite writer process closed after its queue). It then raises the signal again with
     # the handler found at start; this one makes a finished shutdown exit 0 instead of
     # dying of the signal (status 143, which orchestrators report as a failure), and so
-    # does a SIGTERM before uvicorn has taken the signal over.
+    # does a SIGTERM before uvicorn has taken the signal over. With several workers
+    # uvicorn's supervisor passes the signal to each, which drains the same way.
     signal.signal(signal.SIGTERM, _shut_down)
-    uvicorn.run("schema.asgi:create_app", factory=True, host=host, port=port, log_config=None,
-                access_log=False, log_level=settings.log_level.lower(), ws="websockets-sansio",
+    uvicorn.run("schema.asgi:create_served_app", factory=True, host=host, port=port,
+                log_config=None, access_log=False, log_level=settings.log_level.lower(),
+                ws="websockets-sansio", workers=workers,
                 timeout_graceful_shutdown=settings.shutdown_grace_seconds)
     return 0
 
@@ -452,6 +478,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="server processes (default: the number "
+                       "of cores on PostgreSQL; 1, the only choice, on SQLite)")
     serve.set_defaults(fn=_cmd_serve)
 
     out = sub.add_parser("backup", help="back up the database to a file, while it serves "

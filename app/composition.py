@@ -64,9 +64,9 @@ def append_to_outbox(uow: units.UnitOfWork) -> None:
     """Append the unit's events to the outbox, last before commit: notifications and other
     consumers read them from there after commit (app/notifications/planning.py). They
     become `uow.to_publish`, with their outbox ids, for the bus after commit. The delta
-    sync's change rows go in under the same lock, at the unit's last outbox id (a marker
-    event when it emitted none: docs/architecture.md#delta-sync)."""
-    synced = sync_capture.prepare(uow.session)  # before the lock: the rows' keys
+    sync's change rows go in with them, at the unit's last outbox id (a marker event when
+    it emitted none: docs/architecture.md#delta-sync)."""
+    synced = sync_capture.prepare(uow.session)  # the rows' keys, their customers locked
     if not uow.events and synced is None:
         return
     ids = outbox.append_last(uow.session, uow.events)

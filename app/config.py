@@ -87,6 +87,9 @@ class Settings:
     shutdown_grace_seconds: float = 20.0
     # Live events and notifications
     redis_channel: str = "crm:events"
+    # the bus across processes: "" (Redis when CRM_REDIS_URL is set, else in-process),
+    # "postgres" (LISTEN/NOTIFY; `crm serve --workers N` on PostgreSQL sets it), "process"
+    event_bus: str = ""
     ws_init_timeout_seconds: float = 10.0
     ws_max_subscriptions: int = 100
     outbox_relay_seconds: float = 5.0
@@ -273,8 +276,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 def _db_limits(env: dict[str, str] | os._Environ) -> DbLimits:
     """The database's pool and timeouts (app/persistence/limits.py)."""
     return DbLimits(
-        pool_size=int(_number(env, "CRM_DB_POOL_SIZE", 10, 1, 1000)),
-        max_overflow=int(_number(env, "CRM_DB_MAX_OVERFLOW", 10, 0, 1000)),
+        pool_size=int(_number(env, "CRM_DB_POOL_SIZE", 40, 1, 1000)),
+        max_overflow=int(_number(env, "CRM_DB_MAX_OVERFLOW", 0, 0, 1000)),
         pool_timeout_seconds=_number(env, "CRM_DB_POOL_TIMEOUT_SECONDS", 5, 0.1, 600),
         connect_timeout_seconds=_number(env, "CRM_DB_CONNECT_TIMEOUT_SECONDS", 5, 2, 600),
         statement_timeout_ms=_number(env, "CRM_DB_STATEMENT_TIMEOUT_MS", 30_000, 0,
@@ -335,10 +338,18 @@ def _number(env: dict[str, str] | os._Environ, name: str, default: float, low: f
     return value
 
 
+def _event_bus(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("", "postgres", "process", "redis"):
+        raise ValueError("CRM_EVENT_BUS must be postgres, redis or process")
+    return "" if value == "redis" else value
+
+
 def _events_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
     """WebSocket, outbox relay, SMTP/SMS and retry settings."""
     return {
         "redis_channel": env.get("CRM_REDIS_CHANNEL") or "crm:events",
+        "event_bus": _event_bus(env.get("CRM_EVENT_BUS", "")),
         "ws_init_timeout_seconds": _number(env, "CRM_WS_INIT_TIMEOUT_SECONDS", 10, 0.1, 10),
         "ws_max_subscriptions": int(_number(env, "CRM_WS_MAX_SUBSCRIPTIONS", 100, 1, 10_000)),
         "outbox_relay_seconds": _number(env, "CRM_OUTBOX_RELAY_SECONDS", 5, 0.05, 3600),

@@ -33,12 +33,21 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+# PostgreSQL-only columns no model declares (migration 0026, docs/architecture.md#the-outbox)
+_UNMODELLED = {("outbox_event", "xact_id")}
+
+
+def _include(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    return not (type_ == "column" and (obj.table.name, name) in _UNMODELLED)
+
+
 def _run(connection) -> None:  # noqa: ANN001
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_include,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -389,6 +389,15 @@ def _event_result(r: inbox.EventResult) -> dict[str, str]:
     return out
 
 
+def create_served_app() -> Starlette:
+    """`crm serve`'s factory, run in each worker process: its logging, then the app."""
+    from app.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None,
                bus: EventBus | None = None) -> Starlette:
     composition.install()  # before any unit of work: the tables, the audit and outbox hooks

@@ -39,13 +39,14 @@ async def _database(state: Any) -> str:
 
 
 async def _bus(state: Any) -> str:
-    """"in-process", "redis", or "unreachable"."""
+    """"in-process", "redis", "postgres", or "unreachable"."""
     bus = state.bus
     if not hasattr(bus, "ping"):
         return "in-process"
+    kind = getattr(bus, "kind", "redis")
     if bus.connected and await bus.ping():
-        return "redis"
-    log.warning("readiness check: redis is unreachable (events wait in the outbox)")
+        return kind
+    log.warning("readiness check: the %s bus is unreachable (events wait in the outbox)", kind)
     return "unreachable"
 
 

@@ -43,8 +43,13 @@ from app.tickets.breaches import TicketBreachCheck
 
 
 def make_bus(settings: Settings) -> EventBus:
-    """Redis pub/sub when CRM_REDIS_URL is set (several processes), else in-process."""
-    if settings.redis_url:
+    """Several processes: LISTEN/NOTIFY when CRM_EVENT_BUS=postgres (on PostgreSQL), else
+    Redis pub/sub when CRM_REDIS_URL is set; one process: in-process."""
+    if settings.event_bus == "postgres" and settings.database_url.startswith("postgresql"):
+        from app.events.pg_bus import PostgresBus
+
+        return PostgresBus(settings.database_url)
+    if settings.redis_url and settings.event_bus != "process":
         from app.events.redis_bus import RedisBus
 
         return RedisBus(settings.redis_url, settings.redis_channel)

@@ -48,7 +48,7 @@ def read_batch(session: Session, limit: int) -> Batch | None:
     subscriptions = repo.active_subscriptions(session)
     if not subscriptions:
         return Batch(start, DROP, [], False) if consumers.exists(session, CONSUMER) else None
-    newest = outbox.max_id(session)
+    newest = outbox.settled_max(session)
     if newest <= start:
         return None
     wanted = {t for _id, types, _from in subscriptions for t in types}

@@ -96,7 +96,7 @@ def create_subscription(uow: UnitOfWork, data: dict[str, Any]) -> Created:
     row = WebhookSubscription(
         url=data["url"], event_types=data["event_types"],
         description=data.get("description") or "", secret_hint=_hint(secret),
-        from_event_id=outbox.max_id(uow.session), created_by_id=uow.actor_id,
+        from_event_id=outbox.settled_max(uow.session), created_by_id=uow.actor_id,
         created_at=now, updated_at=now)
     uow.session.add(row)
     uow.session.flush()
@@ -122,7 +122,7 @@ def update_subscription(uow: UnitOfWork, subscription_id: int, data: dict[str, A
         row.disabled_reason = None if row.enabled else "disabled by hand"
         row.consecutive_failures = 0
         if row.enabled:  # events while it was disabled made no deliveries, nor will now
-            row.from_event_id = outbox.max_id(uow.session)
+            row.from_event_id = outbox.settled_max(uow.session)
     if data.get("secret"):
         repo.store_secret(uow.session, row.id, data["secret"], now)
         row.secret_hint = _hint(data["secret"])

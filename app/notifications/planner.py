@@ -332,6 +332,5 @@ def record(session: Session, start: int, end: int, planned: list[dict[str, Any]]
             "channels": sorted(set(due)), "count": len(due)}))
     if not events:
         return []
-    outbox.lock_for_append(session)
     event_ids = outbox.append(session, events)
     return [replace(e, id=i) for e, i in zip(events, event_ids, strict=True)]

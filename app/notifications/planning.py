@@ -47,7 +47,7 @@ def read_batch(session: Session, limit: int, settings: Settings | None = None
     """The next batch: events after the position up to the newest stored, at most `limit`
     of them of the planned topics, and their rows; None when there is nothing to do."""
     start = consumers.position(session, planner.CONSUMER)
-    newest = outbox.max_id(session)
+    newest = outbox.settled_max(session)
     if newest <= start:
         return None
     events = outbox.events_after(session, start, planner.HANDLERS.keys(), {}, upto=newest,

@@ -128,12 +128,13 @@ class Database:
             self.write_engine = _sqlite_engine(self.url, immediate=True, pool_size=1)
             self.read_engine = _sqlite_engine(self.url, immediate=False, pool_size=8)
         else:
-            # a dead connection is found by the pre-ping and replaced; one that fails
-            # invalidates the pool (docs/architecture.md#faults)
+            # no ping at every checkout (a round trip each): a connection found dead by its
+            # statement's error invalidates the pool, whose connections are then replaced
+            # at their next checkout (docs/architecture.md#faults)
             self.write_engine = create_engine(
                 self.url, pool_size=self.limits.pool_size,
                 max_overflow=self.limits.max_overflow,
-                pool_timeout=self.limits.pool_timeout_seconds, pool_pre_ping=True,
+                pool_timeout=self.limits.pool_timeout_seconds, pool_pre_ping=False,
                 connect_args=self.limits.connect_args(), **JSON_CODEC
             )
             self.read_engine = self.write_engine

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DbLimits:
-    # PostgreSQL's pool: connections kept, and opened beyond them under load
-    pool_size: int = 10
-    max_overflow: int = 10
+    # PostgreSQL's pool: one connection per worker thread that can run a unit of work or a
+    # read at once (anyio's default limit, 40), so none waits for a connection and none is
+    # opened and closed under load; none beyond them (docs/architecture.md#faults)
+    pool_size: int = 40
+    max_overflow: int = 0
     # a caller waiting longer than this for a free connection is answered
     # SERVICE_UNAVAILABLE (SQLAlchemy's pool_timeout; its default, 30 s, outlived a
     # request's budget)

@@ -5,9 +5,9 @@
 `translate`: a lost or refused connection (PostgreSQL down or restarting, a server that
 ends its sessions), or no pool connection free within the pool timeout, becomes
 `ServiceUnavailable`, which the API answers as SERVICE_UNAVAILABLE instead of a masked
-internal error. SQLAlchemy has already invalidated the pool on a lost connection (its
-pre-ping replaces dead connections on checkout), so the first request after the database
-returns gets a fresh one: the app recovers without a restart.
+internal error. SQLAlchemy has already invalidated the pool on a lost connection (every
+connection older than the failure is replaced at its next checkout), so the requests after
+the database returns get fresh ones: the app recovers without a restart.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ class Batch:
 def read_batch(session: Session, limit: int) -> Batch | None:
     """The customers of the order events after the consumer's position; None: nothing."""
     start = consumers.position(session, service.CONSUMER)
-    newest = outbox.max_id(session)
+    newest = outbox.settled_max(session)
     if newest <= start:
         return None
     events = outbox.events_after(session, start, TOPICS, {}, upto=newest, limit=limit)

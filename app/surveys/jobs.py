@@ -39,7 +39,7 @@ class Batch:
 
 def read_batch(session: Session, limit: int) -> Batch | None:
     start = consumers.position(session, service.CONSUMER)
-    newest = outbox.max_id(session)
+    newest = outbox.settled_max(session)
     if newest <= start:
         return None
     events = outbox.events_after(session, start, TOPICS, {}, upto=newest, limit=limit)

@@ -3,11 +3,11 @@ log in its serialized tail (docs/architecture.md#delta-sync).
 
 `note` is an audit hook: every `uow.audit(...)` of a synced object (or of a child counted as
 its parent's change) is remembered on the unit's session. `prepare` reads the rows' keys
-before the outbox's append lock (from the audit snapshots, else one SELECT per entity), so
-the serialized tail stays short. `record` runs in the outbox's tail (app/composition.py
-`append_to_outbox`), under the append lock, with the unit's outbox position: so a change row
-becomes visible exactly when its position does, in commit order, and a customer's
-reassignment reads its dependents after every earlier unit has committed (none placed
+(from the audit snapshots, else one SELECT per entity) and, on PostgreSQL, locks the
+customers they name (shared; a reassigned one exclusive). `record` runs in the outbox's
+tail (app/composition.py `append_to_outbox`) with the unit's outbox position: so a change
+row becomes visible exactly when its position does, and a customer's reassignment reads its
+dependents after every unit writing rows for that customer has committed (none placed
 meanwhile is left out of the new owner's feed)."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ Row = tuple[str, int, int | None, int | None]  # (entity, id, customer_id, user_
 
 @dataclass
 class Prepared:
-    """A unit's change rows, their keys read before the append lock; the customers
-    reassigned, whose dependents are read under it (`record`)."""
+    """A unit's change rows and the customers reassigned, whose dependents are read in
+    `record`, under their customer lock."""
 
     rows: set[Row] = field(default_factory=set)
     reassigned: list[tuple[int, tuple[int | None, ...]]] = field(default_factory=list)
@@ -88,6 +88,8 @@ def prepare(session: Session) -> Prepared | None:
         keys.update((i, latest[name, i]) for i in by_id if latest[name, i] is not None)
         for eid, snapshots in by_id.items():
             _rows(prepared, entity, eid, keys.get(eid), snapshots)
+    repository.lock_customers(session, (c for _e, _i, c, _u in prepared.rows if c is not None),
+                              (c for c, _owners in prepared.reassigned))
     return prepared
 
 
@@ -104,7 +106,7 @@ def _rows(prepared: Prepared, entity: Entity, eid: int,
 
 
 def record(session: Session, prepared: Prepared, position: int) -> None:
-    """Write the unit's change rows at `position` (call under the outbox's append lock)."""
+    """Write the unit's change rows at `position` (in the outbox's tail, after `prepare`)."""
     rows = set(prepared.rows)
     for customer_id, owners in prepared.reassigned:
         # what hangs off a customer that changed hands changed scope too, for both owners

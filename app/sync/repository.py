@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, false, func, insert, or_, true
+from sqlalchemy import and_, bindparam, false, func, insert, or_, text, true
+from sqlalchemy.dialects.postgresql import ARRAY, BOOLEAN, INTEGER
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
@@ -53,6 +54,29 @@ def customer_dependents(session: Session, customer_id: int) -> dict[str, list[in
         "ReturnRequest": list(session.exec(select(ReturnRequest.id).where(
             ReturnRequest.customer_id == customer_id)).all()),
     }
+
+
+_CUSTOMER_LOCKS = 7_310_003  # arbitrary constant naming the per-customer sync locks
+# In customer order (no two units wait on each other in a cycle); the subquery sorts before
+# the locks are taken.
+_LOCK_CUSTOMERS = text(
+    "SELECT count(CASE WHEN s.x THEN pg_advisory_xact_lock(:ns, s.c)"
+    " ELSE pg_advisory_xact_lock_shared(:ns, s.c) END)"
+    " FROM (SELECT c, x FROM unnest(:cs, :xs) AS t(c, x) ORDER BY c) s"
+).bindparams(bindparam("cs", type_=ARRAY(INTEGER)), bindparam("xs", type_=ARRAY(BOOLEAN)))
+
+
+def lock_customers(session: Session, shared: Iterable[int], exclusive: Iterable[int]) -> None:
+    """PostgreSQL: the unit's change rows name these customers (shared) and reassign those
+    (exclusive), held to commit: a reassignment reads its customer's dependents after every
+    unit writing rows for that customer has committed, or before any such unit that commits
+    after it takes its position (docs/architecture.md#delta-sync)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = dict.fromkeys(shared, False) | dict.fromkeys(exclusive, True)
+    if keys:
+        session.execute(_LOCK_CUSTOMERS, {"ns": _CUSTOMER_LOCKS, "cs": list(keys),
+                                          "xs": list(keys.values())})
 
 
 def insert_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -68,9 +68,9 @@ def read_changes(session: Session, principal: Principal, entities: tuple[str, ..
             raise DomainError("the token was issued for other entities: sync "
                               f"{', '.join(sorted(set(entities) - set(covered)))} in full",
                               field=["since"])
-        window = Window(entities, position, outbox.max_id(session))
+        window = Window(entities, position, outbox.settled_max(session))
     else:
-        window = Window(entities, None, outbox.max_id(session))
+        window = Window(entities, None, outbox.settled_max(session))
     if not entities:  # a role that reads none of them: nothing, ever
         page = _page([], False, window, full=window.since is None)
     elif window.since is None:

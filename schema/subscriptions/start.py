@@ -1,11 +1,12 @@
-"""Where new subscriptions start: the newest committed outbox id, read after they registered.
+"""Where new subscriptions start: the outbox's settled id, read after they registered.
 
-Ids become visible in id order (app/events/repository/outbox.py), so a subscriber gets every event
-with a larger id (committed after the read) and none committed before it subscribed,
-however late the bus brings one. Reads run one at a time and callers asking during a read
-share the next one: a caller never gets a smaller start than one that asked before it (a
-fan-out group's execution starts at its first member's start, which must not be after a
-later member's), and a burst of subscribes costs a few reads, not one each.
+No event at or below it can appear later (app/events/repository/outbox.py `settled_max`), so
+a subscriber gets every event with a larger id (committed after the read, or in flight)
+and none committed before it subscribed, however late the bus brings one. Reads run one
+at a time and callers asking during a read share the next one: a caller never gets a
+smaller start than one that asked before it (a fan-out group's execution starts at its
+first member's start, which must not be after a later member's), and a burst of
+subscribes costs a few reads, not one each.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Starts:
         while self._next is not None:
             future, self._next = self._next, None
             try:
-                future.set_result(await runner.read(outbox.max_id))
+                future.set_result(await runner.read(outbox.settled_max))
             except Exception as exc:
                 future.set_exception(exc)
                 future.exception()  # retrieved: every waiter may have gone

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ from schema.loading.loaders import Loaders
 
 PAGE = 500
 SAFETY_POLL_SECONDS = 30.0  # re-read the outbox now and then, in case a wake-up was lost
+# announced events not settled yet: read again after this, doubling up to the cap
+SETTLE_POLL_SECONDS, SETTLE_POLL_CAP_SECONDS = 0.005, 0.5
 Authorize = Callable[[DomainEvent], Awaitable[bool]]
 # an outbox read during a database outage: tried again after this, doubling up to the cap
 RETRY_SECONDS, RETRY_CAP_SECONDS = 0.2, 2.0
@@ -90,28 +93,38 @@ async def open_feed(info: object, topics: frozenset[str]) -> OpenFeed:
         raise forbidden("live events are not available on this transport")
     feed = OpenFeed(bus.open(set(topics)), owned=True)
     try:
-        feed.start = await ctx.runner.read(outbox.max_id)
+        feed.start = await ctx.runner.read(outbox.settled_max)
     except BaseException:
         feed.close()
         raise
     return feed
 
 
-async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int) -> None:
+async def _wait_relevant(feed: Listener, query: EventQuery, cursor: int) -> int:
     """Until the bus announces an event this query wants after the cursor (or asks every
-    listener to catch up, or the safety poll is due). Events at or below the cursor were
-    read already or committed before the stream started: a repeated publication is no news."""
+    listener to catch up, or the safety poll is due); the id announced (0: none). Events at
+    or below the cursor were read already or committed before the stream started: a
+    repeated publication is no news."""
     while True:
         try:
             event = await asyncio.wait_for(feed.get(), SAFETY_POLL_SECONDS)
         except TimeoutError:
-            return
+            return 0
         if feed.overflowed:
             feed.overflowed = False
-            return
+            return 0
         if query.matches(event) and event.id and event.id > cursor:
-            feed.drain()  # the outbox read that follows covers whatever else is queued
-            return
+            # the outbox read that follows covers whatever else is queued
+            return max([event.id, *(e.id or 0 for e in feed.drain())])
+
+
+def _live_after(session: Any, after_id: int, topics: Any, filters: Any, *, limit: int
+                ) -> tuple[list[DomainEvent], int]:
+    """The events after the cursor up to the outbox's settled id, and that id (SQLite:
+    every committed one, no bound)."""
+    upto = outbox.cursor_bound(session)
+    return outbox.events_after(session, after_id, topics, filters, upto=upto,
+                               limit=limit), sys.maxsize if upto is None else upto
 
 
 HISTORY_GONE = ("the event history after this cursor is no longer kept; reload the data and "
@@ -132,6 +145,7 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
         if cursor is None:
             assert feed.start is not None, "a feed is started before its stream runs"
             cursor = feed.start
+        announced, settled, backoff = 0, 0, SETTLE_POLL_SECONDS
         while True:
             if replaying:
                 batch = await _read_outbox(runner, outbox.history_after, cursor, query)
@@ -139,7 +153,7 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
                     raise GraphQLError(HISTORY_GONE, extensions={"code": "CURSOR_EXPIRED"})
                 replaying = len(batch) == PAGE
             else:
-                batch = await _read_outbox(runner, outbox.events_after, cursor, query)
+                batch, settled = await _read_outbox(runner, _live_after, cursor, query)
             for event in batch:
                 cursor = event.id or cursor
                 if query.extra is not None and not query.extra(event):
@@ -149,8 +163,15 @@ async def event_stream(info: object, query: EventQuery, *, since: str | None,
                     ctx.loaders = Loaders(runner, ctx.principal)
                     feed.delivered = event.id
                     yield event
-            if len(batch) < PAGE:
-                await _wait_relevant(feed.listener, query, cursor)
+            if len(batch) < PAGE and not replaying:
+                if settled < announced:
+                    # an appender with a smaller id has not committed yet (PostgreSQL):
+                    # read again shortly (docs/architecture.md#the-outbox)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, SETTLE_POLL_CAP_SECONDS)
+                    continue
+                backoff = SETTLE_POLL_SECONDS
+                announced = await _wait_relevant(feed.listener, query, cursor)
     finally:
         if opened is None:
             feed.close()

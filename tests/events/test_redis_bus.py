@@ -1,6 +1,6 @@
-"""Redis pub/sub: events reach every process. Two real server processes share one
-database and one Redis; a client subscribed on A receives the event of a mutation
-sent to B."""
+"""The buses across processes, Redis pub/sub and PostgreSQL's LISTEN/NOTIFY: events reach
+every process. Two real server processes share one database (and Redis, or only
+PostgreSQL); a client subscribed on A receives the event of a mutation sent to B."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis
+from sqlmodel import Session
 
 from app.events.bus import DomainEvent
+from app.events.pg_bus import PostgresBus
 from app.events.redis_bus import RedisBus
+from app.events.repository import outbox
 from tests.conftest import TEST_SECRET
 from tests.notifications.sinks import sink_settings
 from tests.notifications.support import pending_order
@@ -35,11 +38,17 @@ def redis_channel() -> str:
     return f"crm:test:{secrets.token_hex(6)}"
 
 
-@pytest.fixture(scope="module")
-def processes(settings, db, redis_channel) -> Iterator[tuple[ServerProcess, ServerProcess]]:  # noqa: ANN001
+@pytest.fixture(scope="module", params=["redis", "postgres"])
+def processes(request, settings, db) -> Iterator[tuple[ServerProcess, ServerProcess]]:  # noqa: ANN001
     sinks = sink_settings()
-    env = {"CRM_DATABASE_URL": settings.database_url, "CRM_JWT_SECRET": TEST_SECRET,
-           "CRM_REDIS_URL": REDIS_URL, "CRM_REDIS_CHANNEL": redis_channel,
+    if request.param == "redis":
+        channel = request.getfixturevalue("redis_channel")
+        bus = {"CRM_REDIS_URL": REDIS_URL, "CRM_REDIS_CHANNEL": channel}
+    else:
+        if db.is_sqlite:
+            pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+        bus = {"CRM_REDIS_URL": "", "CRM_EVENT_BUS": "postgres"}
+    env = {"CRM_DATABASE_URL": settings.database_url, "CRM_JWT_SECRET": TEST_SECRET, **bus,
            "CRM_OUTBOX_GRACE_SECONDS": "0.5", "CRM_OUTBOX_RELAY_SECONDS": "0.2",
            "CRM_DELAY_CHECK_SECONDS": "0", "CRM_ACTIVITY_CHECK_SECONDS": "0",
            "CRM_TICKET_BREACH_CHECK_SECONDS": "0",
@@ -92,6 +101,45 @@ async def test_a_redis_subscription_hears_what_any_bus_publishes(redis_channel):
     finally:
         await listening.close()
         await publishing.close()
+
+
+@pytest.fixture
+def pg_url(db) -> str:  # noqa: ANN001
+    if db.is_sqlite:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    return db.url
+
+
+def _emit_large(uow, text: str) -> None:  # noqa: ANN001
+    uow.emit("t.large", text=text)
+
+
+async def test_postgres_buses_deliver_to_every_process_once_large_events_by_id(pg_url, factory):
+    """Two LISTEN connections (two processes' buses): each hears every event once, in
+    order; an event over NOTIFY's payload limit is read from the outbox by its id."""
+    one, two = PostgresBus(pg_url, "crm_test_bus"), PostgresBus(pg_url, "crm_test_bus")
+    large = "长" * 5_000  # 15,000 bytes of UTF-8: over the 8,000 a notification may carry
+    factory.write(_emit_large, large)
+    with Session(factory.runner.db.read_engine) as session:
+        [stored] = [e for e in outbox.events_after(session, 0, {"t.large"}, {}, limit=10_000)
+                    if e.payload["text"] == large]
+    try:
+        await one.start()
+        await two.start()
+        heard_one, heard_two = one.open({"t.x", "t.large"}), two.open({"t.x", "t.large"})
+        small = [DomainEvent("t.x", {"n": i, "s": "一" * 300}, id=stored.id + i)
+                 for i in range(1, 40)]  # 39 of ~930 bytes: several notifications
+        await one.publish([DomainEvent("t.large", {"text": large}, id=stored.id), *small,
+                           DomainEvent("t.other", {}, id=stored.id + 99)])
+        for heard in (heard_one, heard_two):
+            got = [await asyncio.wait_for(heard.get(), TIMEOUT) for _ in range(40)]
+            assert got == [DomainEvent("t.large", {"text": large}, id=stored.id), *small]
+        assert one.connected and await one.ping()
+        await asyncio.sleep(0.2)
+        assert heard_one.drain() == [] and heard_two.drain() == []
+    finally:
+        await one.close()
+        await two.close()
 
 
 async def test_subscriber_on_a_hears_a_mutation_sent_to_b(processes, factory):

@@ -184,6 +184,9 @@ async def test_a_postgres_restart_under_load(pg_cluster, cluster_factory, server
 
         await anyio.to_thread.run_sync(pg_cluster.start)
         started = time.monotonic()
+        # the test's own pool: its connections died with the server (no ping at checkout,
+        # docs/architecture.md#every-core; the server's pool recovers on its first error)
+        factory.runner.db.dispose()
         ready_after = await wait_for("/readyz answers 200 again",
                                      lambda: _is(ready_status(server.url), 200))
         placed_after = await wait_for("orders placed again",

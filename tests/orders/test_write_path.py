@@ -16,7 +16,7 @@ from app.orders.models import OrderAllocation, OrderEvent
 from app.orders.pricing import LineRequest
 
 # Two lines on SQLite (measured: 14 and 18; before bulk writes: 25 and 28);
-# PostgreSQL runs one more in each (the outbox append lock).
+# PostgreSQL runs one more in each (the outbox's reserve; docs/architecture.md#the-outbox).
 CREATE_STATEMENTS = 14
 APPROVE_STATEMENTS = 18
 

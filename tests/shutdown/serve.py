@@ -16,11 +16,12 @@ import httpx
 from app.config import PROJECT_ROOT
 from tests.subscriptions.harness import TIMEOUT, free_port
 
-START = "import sys; from app.cli import main; sys.exit(main(['serve']))"
+START = "import sys; from app.cli import main; sys.exit(main({args!r}))"
 
 
 class CrmServe:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, args: tuple[str, ...] = ()) -> None:
+        self.args = ["serve", *args]
         self.port = free_port()
         self.env = {**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT),
                     "CRM_HOST": "127.0.0.1", "CRM_PORT": str(self.port),
@@ -38,7 +39,8 @@ class CrmServe:
 
     def start(self) -> CrmServe:
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-c", START], cwd=PROJECT_ROOT,
+            self.proc = subprocess.Popen([sys.executable, "-c", START.format(args=self.args)],
+                                         cwd=PROJECT_ROOT,
                                          env=self.env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90  # a liveness bound (start-up took 22 s under load)
         while time.monotonic() < deadline:

@@ -245,3 +245,38 @@ async def test_a_page_runs_the_same_statements_whatever_its_size(api, factory, d
         assert len(page["edges"]) == first
     # the outbox's max id, the grouped change rows, the oldest id kept, the customers
     assert counts[2] == counts[12] == 4, counts
+
+
+async def test_a_reassignment_waits_for_a_unit_writing_rows_for_its_customer(api, factory, db):
+    """PostgreSQL (no append lock: docs/architecture.md#the-outbox): a unit whose change
+    rows name the customer holds its shared customer lock to commit, so the reassignment
+    reads the customer's dependents only after it (SQLite: one writer)."""
+    if db.is_sqlite:
+        return
+    from sqlalchemy import text
+
+    from app.sync import repository as sync_repository
+
+    old, new = factory.user("SALES"), factory.user("SALES")
+    customer = Kit(api, factory).customer(owner_id=old.id)
+    held = Session(db.write_engine)
+    sync_repository.lock_customers(held, [customer.id], [])  # an order's unit, in its tail
+    try:
+        moving = asyncio.create_task(asyncio.to_thread(
+            factory.write, customer_service.update_customer, customer.id, {"owner_id": new.id}))
+        waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                       " AND classid = :ns AND objid = :c")
+        deadline = time.monotonic() + 30
+        with Session(db.read_engine) as probe:
+            while not probe.execute(waiting, {"ns": sync_repository._CUSTOMER_LOCKS,
+                                              "c": customer.id}).scalar():
+                assert time.monotonic() < deadline, "the reassignment never waited"
+                assert not moving.done(), "the reassignment did not wait for the unit"
+                probe.rollback()
+                await asyncio.sleep(0.02)
+        assert not moving.done()
+        held.commit()
+    finally:
+        held.close()
+    moved = await asyncio.wait_for(moving, 30)
+    assert moved.owner_id == new.id

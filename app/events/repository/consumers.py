@@ -1,8 +1,8 @@
 """SQL for durable consumers of the outbox: a consumer reads the events after its position,
 writes what it makes of them, and moves its position in that same transaction, so each
 event is consumed exactly once however many processes run the consumer and whenever one
-of them stops. Outbox ids become visible in id order (outbox.py beside this module), so a
-position never skips an event committed later."""
+of them stops. A position moves no further than the outbox's `settled_max` (outbox.py beside this
+module), so it never skips an event committed later."""
 
 from __future__ import annotations
 

@@ -1,10 +1,13 @@
 """SQL for the outbox: appending in commit order, reading history by cursor,
 the relay's bookkeeping of what has been published, and retention.
 
-Cursor = outbox id. Readers rely on ids becoming visible in id order: SQLite has
-one writer at a time; on PostgreSQL `lock_for_append` serializes the short
-"append + commit" tail of event-writing transactions, so no transaction can
-commit a smaller id after a reader has seen a larger one (no gaps on resume).
+Cursor = outbox id. A cursor never passes an id that could still appear: SQLite has one
+writer at a time; on PostgreSQL ids come from a sequence before commit, so a transaction
+may commit a smaller id after a larger one is visible. There every appending transaction
+announces, before it takes its ids, a shared advisory lock keyed by the sequence's value
+then (`reserve`; shared: appenders never wait for each other), and readers go no further
+than `settled_max`: the smallest key still held, else the sequence's value
+(docs/architecture.md#the-outbox).
 """
 
 from __future__ import annotations
@@ -21,31 +24,66 @@ from app.events.repository import consumers
 from app.persistence.columns import utcnow
 from app.persistence.fast import bulk
 
-_APPEND_LOCK = 7_310_001  # arbitrary constant naming the outbox append lock
+_IN_FLIGHT = 7_310_002  # arbitrary constant naming the outbox's in-flight advisory locks
 Filters = Mapping[str, int | str | None]  # payload key == value (None: missing or null)
 
+# The appender's key: the sequence's value now; every id it takes after is larger.
+_RESERVE = text(
+    "SELECT pg_advisory_xact_lock_shared(:ns, (CASE WHEN is_called THEN last_value"
+    " ELSE 0 END)::integer) FROM outbox_event_id_seq")
+# The sequence first, then the locks (the correlated subquery runs per row of `v`): an
+# appender whose id is at most `v` either still holds its key (at most its id - 1) or has
+# committed, and then the next statement's snapshot sees its rows.
+_SETTLED = text(
+    "WITH v AS MATERIALIZED (SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v"
+    " FROM outbox_event_id_seq)"
+    " SELECT coalesce((SELECT min(l.objid::bigint) FROM pg_locks l"
+    "   WHERE l.locktype = 'advisory' AND l.classid = :ns AND l.objsubid = 2"
+    "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    "   AND l.objid::bigint <= v.v), v.v) FROM v")
 
-def lock_for_append(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def reserve(session: Session) -> None:
+    """Announce the ids this transaction is about to take (PostgreSQL; held to its end)."""
+    if _postgres(session):
+        session.execute(_RESERVE, {"ns": _IN_FLIGHT})
+
+
+def settled_max(session: Session) -> int:
+    """The newest id a cursor may pass now: every event at or below it that will ever be
+    visible is visible to the session's next statement (READ COMMITTED), and none can
+    appear there later. SQLite: the newest stored id (one writer)."""
+    if not _postgres(session):
+        return max_id(session)
+    return int(session.execute(_SETTLED, {"ns": _IN_FLIGHT}).scalar_one())
+
+
+def cursor_bound(session: Session) -> int | None:
+    """`settled_max` where a cursor needs one (PostgreSQL); None on SQLite, whose one
+    writer commits ids in order (a read needs no bound, and no extra statement)."""
+    return settled_max(session) if _postgres(session) else None
 
 
 def append_last(session: Session, events: Sequence[DomainEvent]) -> list[int]:
     """The unit's events, appended last before commit; their outbox ids, in order.
 
-    Every row lock the transaction needs is taken before the serialized tail (append +
-    commit), so holding the append lock never waits for a row lock: the change and its
-    deferred rows (their foreign keys lock referenced rows on PostgreSQL) are written
-    first (docs/architecture.md#the-outbox)."""
+    The change and its deferred rows are written first, so the ids are taken as late as
+    can be: readers wait for an appender between its ids and its commit
+    (docs/architecture.md#the-outbox)."""
     bulk.write_deferred(session)
     session.flush()
-    lock_for_append(session)  # ids become visible in id order
     return append(session, events)
 
 
 def append(session: Session, events: Sequence[DomainEvent]) -> list[int]:
-    """Insert the events (one statement); their outbox ids, in order. Call under
-    `lock_for_append`."""
+    """Insert the events (one statement, after `reserve`); their outbox ids, in order."""
+    if not events:
+        return []
+    reserve(session)
     now = utcnow()
     return bulk.insert_ids(session, OutboxEvent.__table__, [
         {"topic": e.topic, "payload": e.payload, "created_at": now} for e in events])
@@ -53,8 +91,8 @@ def append(session: Session, events: Sequence[DomainEvent]) -> list[int]:
 
 def append_marker(session: Session, topic: str) -> int:
     """One event that only takes a position (the delta sync's, for a unit that emitted
-    nothing): stored as published, so neither the relay nor the bus carries it. Call
-    under `lock_for_append`."""
+    nothing): stored as published, so neither the relay nor the bus carries it."""
+    reserve(session)
     now = utcnow()
     [marker] = bulk.insert_ids(session, OutboxEvent.__table__, [
         {"topic": topic, "payload": {}, "created_at": now, "published_at": now}])
@@ -78,7 +116,9 @@ def events_after(
     session: Session, after_id: int, topics: Iterable[str], filters: Filters,
     *, upto: int | None = None, limit: int = 500,
 ) -> list[DomainEvent]:
-    """Stored events with `after_id < id [<= upto]`, oldest first."""
+    """Stored events with `after_id < id <= upto` (None: `settled_max`), oldest first."""
+    if upto is None:
+        upto = cursor_bound(session)
     stmt = _filtered(select(OutboxEvent).where(OutboxEvent.id > after_id), topics, filters)
     if upto is not None:
         stmt = stmt.where(OutboxEvent.id <= upto)
@@ -87,13 +127,16 @@ def events_after(
 
 
 def count_after(session: Session, after_id: int, topics: Iterable[str]) -> int:
-    """Stored events of `topics` with `after_id < id`."""
+    """Stored events of `topics` with `after_id < id` (up to `settled_max`)."""
     stmt = _filtered(select(func.count()).select_from(OutboxEvent)
                      .where(OutboxEvent.id > after_id), topics, {})
+    if _postgres(session):
+        stmt = stmt.where(OutboxEvent.id <= settled_max(session))
     return session.exec(stmt).one()
 
 
 def max_id(session: Session) -> int:
+    """The newest id stored (visible now); a cursor goes by `settled_max`."""
     return session.exec(select(func.max(OutboxEvent.id))).one() or 0
 
 
