@@ -3,7 +3,7 @@ that wrote it (`xact_id`, for diagnosis: readers bound their cursors by the ids 
 flight, docs/architecture.md#the-outbox). SQLite (one writer) is unchanged.
 
 Revision ID: 0026
-Revises: 0021
+Revises: 0024
 Create Date: 2026-12-07 03:15:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0026'
-down_revision: str | None = '0021'
+down_revision: str | None = '0024'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
