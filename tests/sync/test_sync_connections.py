@@ -6,6 +6,9 @@ mix of them miss nothing and repeat nothing (docs/architecture.md#delta-sync).""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -35,7 +38,7 @@ from tests.campaigns.support import MARKETER, audience, campaign
 from tests.orders.support import Kit, gid
 from tests.shipping import exception_support as x
 from tests.shipping import webhook_support as hooks
-from tests.support import unique
+from tests.support import ADMIN, HOLD_SECONDS, unique, writer_held
 from tests.surveys.support import delivered_order, delivery_survey
 from tests.sync.test_delta_sync import sync
 
@@ -363,3 +366,36 @@ async def test_interleaved_writes_over_new_entities_miss_nothing_repeat_nothing(
     assert len(moves) == 1 + written // 4 and written >= 10  # writes did interleave
     edges, _ = await sync(api, rep.token, entities, since=token)
     assert edges == []  # nothing left over: each change was delivered once
+
+
+def receive_held(uow, product_id: int, warehouse_id: int, gate: str):  # noqa: ANN001, ANN201
+    """A stock receipt (a level change, a movement, an audit record) whose transaction is
+    still open while a sync reads (module-level: the SQLite writer process runs it)."""
+    stock_service.receive_stock(uow, product_id, warehouse_id, 5, "晚提交的入库")
+    with open(gate + ".started", "w"):
+        pass
+    deadline = time.monotonic() + HOLD_SECONDS
+    while not os.path.exists(gate) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+async def test_a_ledger_change_committed_after_a_sync_began_is_in_the_next(api, factory,
+                                                                           tmp_path):
+    kit = Kit(api, factory)
+    warehouse, product = kit.warehouse(), kit.product()
+    entities = ["STOCK_LEVEL", "STOCK_MOVEMENT", "AUDIT_RECORD"]
+    admin = factory.user("ADMIN")
+    token = now_token(factory, entities)
+    gate = str(tmp_path / "gate")
+    held = asyncio.create_task(factory.runner.write(
+        receive_held, product.id, warehouse.id, gate, principal=ADMIN))
+    await writer_held(gate)
+    edges, token = await sync(api, admin.token, entities, since=token)
+    assert edges == []  # written, not committed: invisible
+    open(gate, "w").close()
+    await held
+    edges, _ = await sync(api, admin.token, entities, since=token)
+    levels, _low, moves = factory.runner.read_sync(_stock_of, (product.id,), {})
+    assert live(edges, "STOCK_LEVEL") == {gid("StockLevel", i) for i in levels}
+    assert live(edges, "STOCK_MOVEMENT") == {gid("StockMovement", i) for i in moves}
+    assert len(live(edges, "AUDIT_RECORD")) == 1
