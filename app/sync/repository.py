@@ -72,11 +72,19 @@ def insert_ledgers(session: Session) -> dict[str, list[int]]:
     their ids, by entity, for the change log (docs/architecture.md#delta-sync)."""
     found: dict[str, list[int]] = {}
     for entity in LEDGERS:
-        rows = bulk.take(session, entity.model.__table__)
+        table = entity.model.__table__
+        rows = bulk.take(session, table)
         if rows:
             session.flush()  # a row may reference an object still pending
-            found[entity.name] = bulk.insert_ids(session, entity.model.__table__, rows)
+            # one statement whatever the count (the rows' order does not matter here):
+            # an executemany with RETURNING, which SQLAlchemy sends as multi-row VALUES
+            result = session.connection().execute(_LEDGER_INSERT[table], rows)
+            found[entity.name] = list(result.scalars())
     return found
+
+
+_LEDGER_INSERT = {e.model.__table__: insert(e.model.__table__).returning(e.model.__table__.c.id)
+                  for e in LEDGERS}
 
 
 def insert_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
