@@ -19,7 +19,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     literal,
     or_,
     type_coerce,
@@ -34,7 +33,7 @@ from app.campaigns.models import Campaign, CampaignRecipient, CampaignStatus, Re
 from app.customers.models import Customer
 from app.notifications.models import Notification, NotificationPreference
 from app.orders.models import Order
-from app.persistence.fast import driver
+from app.persistence.fast import bulk
 from app.persistence.repository import (
     Page,
     PageRequest,
@@ -253,13 +252,10 @@ def remaining(session: Session, campaign_id: int, criteria: Criteria, channel: s
     return session.execute(stmt).first() is not None
 
 
-def queue(session: Session, rows: list[dict[str, Any]]) -> None:
-    """The claimed recipients' notifications: one executemany."""
-    if rows:
-        driver.execute(driver.connection_of(session), _NOTIFICATION_INSERT, rows)
-
-
-_NOTIFICATION_INSERT = insert(N.__table__)
+def queue(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """The claimed recipients' notifications, in multi-row INSERTs; their ids (the delta
+    sync's changes)."""
+    return bulk.insert_ids(session, N.__table__, rows)
 
 
 def queued_since(session: Session, campaign_id: int, since: datetime) -> int:
@@ -268,18 +264,20 @@ def queued_since(session: Session, campaign_id: int, since: datetime) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def cancel_unsent(session: Session, campaign_id: int) -> int:
+def cancel_unsent(session: Session, campaign_id: int) -> list[dict[str, Any]]:
     """Delete the campaign's messages no sender has claimed yet (PENDING) and mark their
-    recipients CANCELLED; a message already being sent cannot be recalled."""
+    recipients CANCELLED; a message already being sent cannot be recalled. The messages
+    deleted: their id, customer_id and user_id."""
     keys = core_select(N.customer_id).where(_source_range(campaign_id),
                                             N.status == "PENDING")
     session.execute(update(R).where(R.campaign_id == campaign_id, R.customer_id.in_(keys))
                     .values(status=RecipientStatus.CANCELLED.value),
                     execution_options={"synchronize_session": False})
     result = session.execute(delete(N).where(_source_range(campaign_id),
-                                             N.status == "PENDING"),
+                                             N.status == "PENDING")
+                             .returning(N.id, N.customer_id, N.user_id),
                              execution_options={"synchronize_session": False})
-    return max(result.rowcount, 0)
+    return [dict(row._mapping) for row in result]
 
 
 # Tracking --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from app.persistence.columns import utcnow
 from app.persistence.repository import Page, PageRequest
 from app.persistence.uow import UnitOfWork, snapshot
 from app.segments.repository import Criteria
+from app.sync import capture as sync_capture
 
 MAX_RATE = 100_000  # messages a minute
 LANGUAGES = ("zh", "en")
@@ -177,7 +178,9 @@ def cancel_campaign(uow: UnitOfWork, campaign_id: int) -> Campaign:
     row = _load(uow, campaign_id)
     authorize_move(row.status, "cancel")
     before = snapshot(row)
-    withdrawn = repo.cancel_unsent(uow.session, row.id)
+    deleted = repo.cancel_unsent(uow.session, row.id)
+    sync_capture.touch_removed(uow, "Notification", deleted)  # tombstones for who had them
+    withdrawn = len(deleted)
     now = utcnow()
     row.status, row.cancelled_at, row.updated_at = CampaignStatus.CANCELLED.value, now, now
     row.version += 1
@@ -311,7 +314,9 @@ def write_batch(uow: UnitOfWork, batch: Batch, now: datetime) -> SendResult:
         rows = rows[:max(0, batch.rate_per_minute - recent)]
     claimed = set(repo.claim(s, cid, batch.channel, [r["customer_id"] for r in rows], now))
     if claimed:
-        repo.queue(s, [r for r in rows if r["customer_id"] in claimed])
+        queued = repo.queue(s, [r for r in rows if r["customer_id"] in claimed])
+        sync_capture.touch(uow, "Notification", queued)
+        sync_capture.touch(uow, "Campaign", (cid,))  # its counts moved
         if batch.channel != CampaignChannel.IN_APP:
             uow.emit(topics.NOTIFICATIONS_DUE, channels=[batch.channel], count=len(claimed))
         if not repo.touch_sending(s, cid, now):

@@ -25,6 +25,7 @@ from app.exports.repository.sources import SourceFilter
 from app.persistence.columns import utcnow
 from app.persistence.repository import Page, PageRequest
 from app.persistence.uow import UnitOfWork, snapshot
+from app.sync import capture as sync_capture
 
 MAX_FIELDS = 64
 # a RUNNING job not advanced for this long was interrupted (its process ended): resumable
@@ -104,6 +105,7 @@ def may_export(principal: Principal, source: ExportSource) -> None:
 
 
 def _emit(uow: UnitOfWork, job: ExportJob) -> None:
+    sync_capture.touch(uow, "ExportJob", (job.id,))  # the worker's steps are not audited
     uow.emit(topics.EXPORT_JOB_CHANGED, export_job_id=job.id, user_id=job.user_id,
              status=job.status, rows=job.rows, total_rows=job.total_rows,
              at=utcnow().isoformat())
@@ -264,4 +266,5 @@ def expire_files(uow: UnitOfWork, now: datetime, limit: int) -> list[int]:
         if job.status == ExportStatus.DONE.value:
             job.status = ExportStatus.EXPIRED.value
         job.bytes_written, job.updated_at = 0, now
+    sync_capture.touch(uow, "ExportJob", [j.id for j in found])
     return [j.id for j in found]

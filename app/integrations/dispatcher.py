@@ -37,6 +37,7 @@ from app.integrations.repository import Claimed
 from app.persistence.columns import utcnow
 from app.persistence.db import Database
 from app.persistence.sqlite.writers import write_in_session
+from app.sync import capture as sync_capture
 
 log = logging.getLogger("crm.integrations.dispatch")
 Outcome = tuple[int | None, str | None, int]  # status code, error, duration ms
@@ -85,7 +86,7 @@ class WebhookDispatcher(WokenRounds):
         """Post every delivery due now (one batch); how many were tried."""
         now = self.clock()
         lease = now + timedelta(seconds=self.policy.lease_seconds)
-        claimed = await write_in_session(self.db, repo.claim_due, now, lease, self.batch)
+        claimed = await write_in_session(self.db, claim_round, now, lease, self.batch)
         if not claimed:
             return 0
         outcomes = await asyncio.gather(*(self._post(c) for c in claimed))
@@ -150,6 +151,15 @@ class WebhookDispatcher(WokenRounds):
 
 # The write, module-level: on SQLite it runs in the writer process ----------------------
 
+def claim_round(session: Session, now: datetime, lease_until: datetime, limit: int
+                ) -> list[Claimed]:
+    """Claim due deliveries (their attempts count and lease are visible: synced)."""
+    claimed = repo.claim_due(session, now, lease_until, limit)
+    sync_capture.touch_rows(session, "WebhookDelivery", [c.id for c in claimed])
+    sync_capture.record_plain(session, sync_capture.prepare(session))
+    return claimed
+
+
 def record_outcomes(session: Session, results: list[tuple[Claimed, int | None, str | None,
                                                           int]],
                     now: datetime, policy: RetryPolicy) -> list[int]:
@@ -176,4 +186,8 @@ def record_outcomes(session: Session, results: list[tuple[Claimed, int | None, s
         repo.record_attempt(session, c.id, values, {
             "attempted_at": now, "response_code": code, "error": error,
             "duration_ms": duration})
+    sync_capture.touch_rows(session, "WebhookDelivery", [c.id for c, *_ in results])
+    sync_capture.touch_rows(session, "WebhookSubscription",
+                            sorted({c.subscription_id for c, *_ in results}))
+    sync_capture.record_plain(session, sync_capture.prepare(session))
     return disabled

@@ -29,6 +29,7 @@ from app.integrations.models import DeliveryStatus
 from app.persistence.columns import utcnow
 from app.persistence.db import Database
 from app.persistence.sqlite.writers import write_in_session
+from app.sync import capture as sync_capture
 
 CONSUMER = "webhooks"
 SKIP_AHEAD = 1000
@@ -75,7 +76,9 @@ def record(session: Session, start: int, end: int, rows: list[dict]) -> int | No
         return 0 if consumers.forget(session, CONSUMER, start) else None
     if not consumers.advance(session, CONSUMER, start, end):
         return None
-    repo.insert_deliveries(session, rows)
+    ids = repo.insert_deliveries(session, rows)
+    sync_capture.touch_rows(session, "WebhookDelivery", ids)
+    sync_capture.record_plain(session, sync_capture.prepare(session))
     return len(rows)
 
 

@@ -99,14 +99,16 @@ def store_secret(session: Session, subscription_id: int, secret: str, at: dateti
     session.flush()
 
 
-def delete_subscription(session: Session, subscription_id: int) -> None:
-    """The subscription, its secret, deliveries and their attempts."""
+def delete_subscription(session: Session, subscription_id: int) -> list[int]:
+    """The subscription, its secret, deliveries and their attempts; the deliveries' ids."""
     deliveries = select(D.id).where(D.subscription_id == subscription_id)
     session.execute(delete(A).where(A.delivery_id.in_(deliveries)))
-    session.execute(delete(D).where(D.subscription_id == subscription_id))
+    deleted = list(session.execute(delete(D).where(D.subscription_id == subscription_id)
+                                   .returning(D.id)).scalars())
     session.execute(delete(WebhookSecret).where(WebhookSecret.subscription_id
                                                 == subscription_id))
     session.execute(delete(S).where(S.id == subscription_id))
+    return deleted
 
 
 # Deliveries ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from app.integrations.models import DeliveryStatus, WebhookDelivery, WebhookSubs
 from app.persistence.columns import utcnow
 from app.persistence.pagination import Page, PageRequest
 from app.persistence.uow import UnitOfWork, snapshot
+from app.sync import capture as sync_capture
 
 MIN_SECRET, MAX_SECRET = 16, 200
 MAX_DESCRIPTION = 200
@@ -140,7 +141,8 @@ def delete_subscription(uow: UnitOfWork, subscription_id: int) -> int:
     _authorize(uow.principal)
     row = _subscription(uow, subscription_id)
     before = snapshot(row)
-    repo.delete_subscription(uow.session, row.id)
+    deliveries = repo.delete_subscription(uow.session, row.id)
+    sync_capture.touch(uow, "WebhookDelivery", deliveries)  # deleted with it: tombstones
     uow.audit("webhook_subscription.delete", "WebhookSubscription", subscription_id,
               before=before)
     return subscription_id

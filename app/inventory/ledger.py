@@ -16,6 +16,8 @@ from sqlmodel import Session
 from app.errors import DomainError, ErrorCode
 from app.inventory import repository as repo
 from app.inventory.models import MovementKind
+from app.inventory.repository.levels import Changed
+from app.sync import capture as sync_capture
 
 # Ceiling for on_hand: well inside a 32-bit INTEGER, so no receipt can overflow the column.
 MAX_ON_HAND = 2_000_000_000
@@ -50,6 +52,16 @@ class Reference:
     asn: str | None = None  # a consignor's advance shipping notice (a receipt of its goods)
 
 
+def _change(session: Session, change: object, line: StockLine,
+            **extra: int) -> Changed | None:
+    """Apply a level change; a level that changed is a change for the delta sync (no audit
+    names it: docs/architecture.md#delta-sync)."""
+    level = repo.change_level(session, change, line, **extra)
+    if level is not None:
+        sync_capture.touch_rows(session, "StockLevel", (level.level_id,))
+    return level
+
+
 def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
     """Sum duplicates and sort by (product, warehouse): the fixed lock order."""
     totals: dict[tuple[int, int], int] = {}
@@ -66,7 +78,7 @@ def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
 def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserve all lines or raise InsufficientStock (the caller's transaction rolls back)."""
     for line in _merge(lines):
-        level = repo.change_level(session, repo.RESERVE, line)
+        level = _change(session, repo.RESERVE, line)
         if level is None:
             raise InsufficientStock(line.product_id, line.warehouse_id, line.quantity)
         repo.add_movement(session, line, MovementKind.RESERVATION, ref, level.consignor_id,
@@ -76,7 +88,7 @@ def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> Non
 def release(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     for line in _merge(lines):
         q = line.quantity
-        level = repo.change_level(session, repo.RELEASE, line)
+        level = _change(session, repo.RELEASE, line)
         if level is None:
             raise DomainError(f"cannot release {q}: not reserved", code=ErrorCode.CONFLICT)
         repo.add_movement(session, line, MovementKind.RELEASE, ref, level.consignor_id,
@@ -87,7 +99,7 @@ def ship(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserved stock leaves the building: on_hand and reserved both drop."""
     for line in _merge(lines):
         q = line.quantity
-        level = repo.change_level(session, repo.SHIP, line)
+        level = _change(session, repo.SHIP, line)
         if level is None:
             raise DomainError(f"cannot ship {q}: not reserved", code=ErrorCode.CONFLICT)
         repo.add_movement(session, line, MovementKind.SHIPMENT, ref, level.consignor_id,
@@ -99,7 +111,7 @@ def add_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Refe
     if line.quantity < 0:
         raise DomainError("quantity must not be negative", field=["quantity"])
     repo.ensure_level(session, line.product_id, line.warehouse_id)
-    level = repo.change_level(session, repo.ADD, line, limit=MAX_ON_HAND - line.quantity)
+    level = _change(session, repo.ADD, line, limit=MAX_ON_HAND - line.quantity)
     if level is None:
         raise DomainError(f"on hand would exceed {MAX_ON_HAND}", field=["quantity"],
                           code=ErrorCode.QUANTITY_EXCEEDED)
@@ -108,7 +120,7 @@ def add_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Refe
 
 def remove_on_hand(session: Session, line: StockLine, kind: MovementKind, ref: Reference) -> None:
     """Negative adjustments, scrap, transfer out: only unreserved stock may go."""
-    level = repo.change_level(session, repo.REMOVE, line)
+    level = _change(session, repo.REMOVE, line)
     if level is None:
         raise InsufficientStock(line.product_id, line.warehouse_id, line.quantity)
     repo.add_movement(session, line, kind, ref, level.consignor_id, on_hand=-line.quantity)

@@ -26,6 +26,7 @@ from app.notifications.repository import Status
 from app.persistence.columns import utcnow
 from app.persistence.db import Database
 from app.persistence.sqlite.writers import write_in_session
+from app.sync import capture as sync_capture
 
 log = logging.getLogger("crm.notifications.dispatch")
 
@@ -138,11 +139,21 @@ def claim_round(session: Session, now: datetime, lease_until: datetime, limit: i
     """Due notifications of the channels that cannot send fail at once, in bulk; those of
     the others are claimed. (The claimed ones, and {channel: reason} of the channels
     whose notifications failed.)"""
-    failed = {channel: reason for channel, reason in unconfigured.items()
-              if repo.fail_due(session, channel, now, reason)}
-    return repo.claim_due(session, now, lease_until, limit, channels=sendable), failed
+    failed = {}
+    for channel, reason in unconfigured.items():
+        ids = repo.fail_due(session, channel, now, reason)
+        sync_capture.touch_rows(session, "Notification", ids)
+        if ids:
+            failed[channel] = reason
+    claimed = repo.claim_due(session, now, lease_until, limit, channels=sendable)
+    sync_capture.touch_rows(session, "Notification", [n.id for n in claimed])
+    session.flush()
+    sync_capture.record_plain(session, sync_capture.prepare(session))
+    return claimed, failed
 
 
 def record_outcomes(session: Session, outcomes: list[tuple[int, dict]]) -> None:
     for notification_id, values in outcomes:
         repo.record(session, notification_id, values)
+    sync_capture.touch_rows(session, "Notification", [i for i, _ in outcomes])
+    sync_capture.record_plain(session, sync_capture.prepare(session))

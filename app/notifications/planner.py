@@ -31,6 +31,7 @@ from app.notifications.reads import Plan, Reads
 from app.notifications.repository import Status
 from app.notifications.templates import LANGUAGES, Rendered, label, render
 from app.persistence.columns import utcnow
+from app.sync import capture as sync_capture
 
 log = logging.getLogger("crm.notifications")
 CONSUMER = "notifications"  # its outbox position (app/events/repository/consumers.py)
@@ -322,6 +323,8 @@ def record(session: Session, start: int, end: int, planned: list[dict[str, Any]]
     if not consumers.advance(session, CONSUMER, start, end):
         return None
     ids = repo.insert_notifications(session, planned)
+    sync_capture.touch_rows(session, "Notification", ids)
+    synced = sync_capture.prepare(session)  # the keys, before the lock
     events = [DomainEvent(topic=topics.NOTIFICATION_CREATED, payload={
         "notification_id": row_id, "channel": row["channel"], "customer_id": row["customer_id"],
         "user_id": row["user_id"], "template": row["template"]})
@@ -331,6 +334,8 @@ def record(session: Session, start: int, end: int, planned: list[dict[str, Any]]
         events.append(DomainEvent(topic=topics.NOTIFICATIONS_DUE, payload={
             "channels": sorted(set(due)), "count": len(due)}))
     if not events:
+        sync_capture.record_plain(session, synced)
         return []
     event_ids = outbox.append(session, events)
+    sync_capture.record_plain(session, synced, event_ids[-1])
     return [replace(e, id=i) for e, i in zip(events, event_ids, strict=True)]

@@ -152,14 +152,15 @@ def already_notified(session: Session, template: str, key: str, value: int) -> b
 _DUE = (Status.PENDING.value, Status.SENDING.value)
 
 
-def fail_due(session: Session, channel: str, now: datetime, reason: str) -> int:
+def fail_due(session: Session, channel: str, now: datetime, reason: str) -> list[int]:
     """Every due notification of a channel that cannot send (not configured) becomes FAILED
-    at once, in one statement: no claim, no attempt, no outcome to record one by one."""
-    return statements.run(session, update(Notification).where(
+    at once, in one statement: no claim, no attempt, no outcome to record one by one. Their
+    ids (the delta sync's changes)."""
+    return list(statements.run(session, update(Notification).where(
         Notification.channel == channel, Notification.status.in_(_DUE),
         Notification.next_attempt_at <= now).values(
         status=Status.FAILED.value, attempts=Notification.attempts + 1, next_attempt_at=None,
-        last_error=reason[:1000])).rowcount or 0
+        last_error=reason[:1000]).returning(Notification.id)).scalars())
 
 
 def backlog(session: Session) -> dict[str, int]:

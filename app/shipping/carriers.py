@@ -16,6 +16,7 @@ from app.persistence.uow import UnitOfWork, flush_unique, snapshot
 from app.shipping import carrier_validation as check
 from app.shipping import repository as repo
 from app.shipping.models import Carrier, CarrierRateRule, CarrierService
+from app.sync import capture as sync_capture
 
 _TEXT = ("code", "name")
 
@@ -167,6 +168,7 @@ def set_rate_rule(uow: UnitOfWork, service_id: int, data: dict[str, Any]
                                           "retry", code=ErrorCode.CONFLICT))
     uow.audit("carrier_rate_rule.set", "CarrierRateRule", rule.id, before=before,
               after=snapshot(rule))
+    sync_capture.touch(uow, "Carrier", (service.carrier_id,))  # its services' rules
     return rule, service
 
 
@@ -181,4 +183,5 @@ def delete_rate_rule(uow: UnitOfWork, rule_id: int) -> CarrierService:
     service = repo.get_service(uow.session, rule.service_id)
     repo.delete_rule(uow.session, rule)
     uow.audit("carrier_rate_rule.delete", "CarrierRateRule", before["id"], before=before)
+    sync_capture.touch(uow, "Carrier", (service.carrier_id,))  # its services' rules
     return service

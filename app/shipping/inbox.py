@@ -29,6 +29,7 @@ from app.shipping import lifecycle, tracking, webhooks
 from app.shipping import repository as repo
 from app.shipping.models import CarrierWebhookEvent, Shipment, WebhookEventResult
 from app.shipping.webhooks import MAX_MESSAGE, Incoming
+from app.sync import capture as sync_capture
 
 R = WebhookEventResult
 ATTEMPTS = 3  # a PostgreSQL deadlock's victim runs again (app/persistence/uow.py retryable)
@@ -75,6 +76,7 @@ def record_batch(uow: UnitOfWork, carrier_id: int, events: Sequence[Incoming]
             first[e.event_id] = i
             rows.append(_row(carrier_id, e, shipments.get(e.tracking_number), now))
     claimed = repo.claim_webhook_events(s, sorted(rows, key=lambda r: r["event_id"]))
+    sync_capture.touch(uow, "CarrierWebhookEvent", claimed.values())  # kept, not audited
     results: list[EventResult | None] = [None] * len(events)
     applied: list[int] = []  # indexes of claimed events of known shipments, in order
     for i, e in enumerate(events):

@@ -25,6 +25,7 @@ from app.persistence.uow import UnitOfWork
 from app.surveys import links
 from app.surveys import repository as repo
 from app.surveys.models import Survey, SurveyStatus, SurveySubject
+from app.sync import capture as sync_capture
 from app.tickets import service as tickets
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def _create(uow: UnitOfWork, key: str, values: dict[str, Any], now: datetime | N
                                                 "expires_at": expires})
     except IntegrityError:
         return None
+    sync_capture.touch(uow, "Survey", (row.id,))  # sent: no audit names it
     uow.emit(topics.SURVEY_SENT, survey_id=row.id, customer_id=row.customer_id,
              subject_kind=row.subject_kind, order_id=row.order_id,
              shipment_id=row.shipment_id, ticket_id=row.ticket_id,

@@ -19,8 +19,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.events.repository import outbox
+from app.events.topics import SYNC_CHANGED
 from app.sync import repository
-from app.sync.entities import CUSTOMER_DEPENDENTS, ENTITIES, PARENTS, Entity
+from app.sync.entities import CUSTOMER_DEPENDENTS, ENTITIES, PARENTS, SHARED, Entity
 
 _KEY = "crm_sync_changes"
 Row = tuple[str, int, int | None, int | None]  # (entity, id, customer_id, user_id)
@@ -56,14 +58,30 @@ def touch(uow: Any, entity: str, ids: Iterable[int]) -> None:
     noted.extend((entity, i, None, None) for i in ids)
 
 
+def touch_removed(uow: Any, entity: str, rows: Iterable[dict[str, Any]]) -> None:
+    """Objects deleted without an audit record (a Core DELETE): each row's id and keys as
+    they were (its customer, its owner), read by the DELETE's RETURNING, so the change row
+    reaches whoever had it."""
+    noted = uow.session.info.setdefault(_KEY, [])
+    noted.extend((entity, row["id"], row, None) for row in rows)
+
+
+def touch_rows(session: Session, entity: str, ids: Iterable[int]) -> None:
+    """`touch` for code that holds the unit's session only (the stock ledger)."""
+    noted = session.info.setdefault(_KEY, [])
+    noted.extend((entity, i, None, None) for i in ids)
+
+
 def _keys(entity: Entity, snap: dict[str, Any] | None) -> tuple[int | None, int | None] | None:
     """(customer_id, user_id) from a snapshot of the row, None when it lacks them."""
-    if entity.customer_field is None and entity.user_field is None and not entity.via_order:
+    if entity.keyed_by == SHARED:
         return (None, None)  # shared: no keys
-    if snap is None or entity.customer_field is None or entity.customer_field not in snap \
-            or (entity.user_field is not None and entity.user_field not in snap):
+    if snap is None or entity.via_order or entity.keys_query is not None:
         return None
-    return (snap[entity.customer_field],
+    fields = [f for f in (entity.customer_field, entity.user_field) if f is not None]
+    if any(f not in snap for f in fields):
+        return None
+    return (snap[entity.customer_field] if entity.customer_field else None,
             snap[entity.user_field] if entity.user_field else None)
 
 
@@ -71,8 +89,10 @@ def prepare(session: Session) -> Prepared | None:
     """The unit's change rows but their position (None: it changed no synced object). The
     keys come from the last audit snapshot of each object, else one SELECT per entity."""
     noted = session.info.pop(_KEY, None)
-    if not noted:
+    ledgers = repository.insert_ledgers(session)  # {entity: ids}: append-only rows
+    if not noted and not ledgers:
         return None
+    noted = noted or []
     befores: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     latest: dict[tuple[str, int], tuple[int | None, int | None] | None] = {}
     for name, eid, before, after in noted:
@@ -81,6 +101,8 @@ def prepare(session: Session) -> Prepared | None:
             befores[name][eid].append(before)
         latest[name, eid] = _keys(ENTITIES[name], after)
     prepared = Prepared()
+    for name, ids in ledgers.items():  # shared, never change: no keys, no before
+        prepared.rows.update((name, i, None, None) for i in ids)
     for name, by_id in befores.items():
         entity = ENTITIES[name]
         unknown = [i for i in by_id if latest[name, i] is None]
@@ -103,6 +125,19 @@ def _rows(prepared: Prepared, entity: Entity, eid: int,
         prepared.rows.add((entity.name, eid, *old))
         if entity.name == "Customer" and now is not None and old[1] != now[1]:
             prepared.reassigned.append((eid, (now[1], old[1])))
+
+
+def record_plain(session: Session, prepared: Prepared | None, position: int | None = None
+                 ) -> None:
+    """The tail of a background writer without a unit of work (`write_in_session`: the
+    notification planner and dispatcher, the webhook dispatcher), whose changes `touch_rows`
+    noted and `prepare` read the keys of: their change rows at `position`, an outbox id it
+    appended, else at a marker of its own. Call it last, before commit."""
+    if prepared is None:
+        return
+    if position is None:
+        position = outbox.append_marker(session, SYNC_CHANGED)
+    record(session, prepared, position)
 
 
 def record(session: Session, prepared: Prepared, position: int) -> None:

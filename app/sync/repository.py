@@ -6,36 +6,53 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, false, func, insert, or_, text, true
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    text,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, BOOLEAN, INTEGER
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.customers import repository as customers
 from app.events.models import OutboxEvent
+from app.notifications.models import Notification
 from app.orders.models import Order
 from app.persistence.fast import bulk
-from app.quotes.models import Quote
+from app.quotes.models import PriceAgreement, Quote
 from app.returns.models import ReturnRequest
 from app.shipping.models import Shipment
+from app.shipping.models.exceptions import ShipmentException
 from app.sync.entities import CUSTOMER_KEYED, ENTITIES, SHARED, Entity
 from app.sync.models import SyncChange
 from app.tickets.models import Ticket
 
 Keys = tuple[int | None, int | None]  # (customer_id, user_id)
+LEDGERS = tuple(e for e in ENTITIES.values() if e.ledger)
 
 
 def current_keys(session: Session, entity: Entity, ids: Iterable[int]) -> dict[int, Keys]:
     """The keys of the rows still there (a deleted one is missing)."""
     model = entity.model
-    if entity.via_order:  # a shipment: its order's customer
-        stmt = (select(Shipment.id, Order.customer_id, None)
+    if entity.keys_query is not None:
+        stmt = entity.keys_query()
+    elif entity.via_order:  # a shipment: its order's customer
+        stmt = (select(Shipment.id, Order.customer_id, null())
                 .join(Order, Order.id == Shipment.order_id))
-    elif entity.customer_field is None:
-        stmt = select(model.id, None, None)
     else:
-        user = getattr(model, entity.user_field) if entity.user_field else None
-        stmt = select(model.id, getattr(model, entity.customer_field), user)
+        customer = getattr(model, entity.customer_field) if entity.customer_field else null()
+        user = getattr(model, entity.user_field) if entity.user_field else null()
+        stmt = select(model.id, customer, user)
     rows = session.execute(stmt.where(model.id.in_(sorted(set(ids))))).all()
     return {row[0]: (row[1], row[2]) for row in rows}
 
@@ -53,6 +70,13 @@ def customer_dependents(session: Session, customer_id: int) -> dict[str, list[in
             Ticket.customer_id == customer_id)).all()),
         "ReturnRequest": list(session.exec(select(ReturnRequest.id).where(
             ReturnRequest.customer_id == customer_id)).all()),
+        "PriceAgreement": list(session.exec(select(PriceAgreement.id).where(
+            PriceAgreement.customer_id == customer_id)).all()),
+        "Notification": list(session.exec(select(Notification.id).where(
+            Notification.customer_id == customer_id)).all()),
+        "ShipmentException": list(session.exec(select(ShipmentException.id).join(
+            Shipment, Shipment.id == ShipmentException.shipment_id).where(
+            Shipment.order_id.in_(of_customer))).all()),
     }
 
 
@@ -79,6 +103,27 @@ def lock_customers(session: Session, shared: Iterable[int], exclusive: Iterable[
                                           "xs": list(keys.values())})
 
 
+def insert_ledgers(session: Session) -> dict[str, list[int]]:
+    """Insert the unit's deferred rows of the append-only synced tables (stock movements,
+    audit records) now, one statement per table, instead of with the other deferred rows:
+    their ids, by entity, for the change log (docs/architecture.md#delta-sync)."""
+    found: dict[str, list[int]] = {}
+    for entity in LEDGERS:
+        table = entity.model.__table__
+        rows = bulk.take(session, table)
+        if rows:
+            session.flush()  # a row may reference an object still pending
+            # one statement whatever the count (the rows' order does not matter here):
+            # an executemany with RETURNING, which SQLAlchemy sends as multi-row VALUES
+            result = session.connection().execute(_LEDGER_INSERT[table], rows)
+            found[entity.name] = list(result.scalars())
+    return found
+
+
+_LEDGER_INSERT = {e.model.__table__: insert(e.model.__table__).returning(e.model.__table__.c.id)
+                  for e in LEDGERS}
+
+
 def insert_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(SyncChange.__table__), list(rows))
@@ -96,7 +141,7 @@ def _shared_audience(principal: Principal) -> Any:
     return true()
 
 
-def _audience(principal: Principal, entities: Sequence[str]) -> Any:
+def _audience(principal: Principal, entities: Sequence[str], view: Any) -> Any:
     """The change rows that may concern the caller: a pre-filter (the objects are re-read
     under the caller's scope), which keeps other reps' changes out of its feed."""
     conds = []
@@ -114,8 +159,16 @@ def _audience(principal: Principal, entities: Sequence[str]) -> Any:
                     if keyed_by_customer else SyncChange.user_id == me)
         else:
             cond = true()
-        conds.append(and_(SyncChange.entity == name, cond))
+        conds.append(and_(view == name, cond))
     return or_(*conds)
+
+
+def _views(entities: Sequence[str]) -> Any:
+    """(view, log): the change-log entity each asked entity reads (a derived list reads its
+    source's rows, app/sync/entities.py), as a small derived table to join."""
+    return union_all(*(select(literal(n, String).label("view"),
+                              literal(ENTITIES[n].log, String).label("log"))
+                       for n in entities)).subquery("views")
 
 
 def delta_page(
@@ -125,15 +178,24 @@ def delta_page(
     """(position, entity, id) of each object changed in (since, upto], once, at its last
     change, in that order, after the key `after`."""
     pos = func.max(SyncChange.position)
-    stmt = (select(pos.label("pos"), SyncChange.entity, SyncChange.entity_id)
-            .where(SyncChange.entity.in_(list(entities)), SyncChange.position > since,
-                   SyncChange.position <= upto, _audience(principal, entities))
-            .group_by(SyncChange.entity, SyncChange.entity_id))
+    derived = any(ENTITIES[n].source for n in entities)
+    if derived:  # the asked entity is the view's name, read from its source's rows
+        views = _views(entities)
+        view = views.c.view
+        stmt = (select(pos.label("pos"), view, SyncChange.entity_id)
+                .join_from(SyncChange, views, views.c.log == SyncChange.entity))
+    else:
+        view = SyncChange.entity
+        stmt = select(pos.label("pos"), view, SyncChange.entity_id)
+    logs = sorted({ENTITIES[n].log for n in entities})
+    stmt = (stmt.where(SyncChange.entity.in_(logs), SyncChange.position > since,
+                       SyncChange.position <= upto, _audience(principal, entities, view))
+            .group_by(view, SyncChange.entity_id))
     if after is not None:
         p, e, i = after
         stmt = stmt.having(or_(pos > p, and_(pos == p, or_(
-            SyncChange.entity > e, and_(SyncChange.entity == e, SyncChange.entity_id > i)))))
-    stmt = stmt.order_by(pos, SyncChange.entity, SyncChange.entity_id).limit(limit)
+            view > e, and_(view == e, SyncChange.entity_id > i)))))
+    stmt = stmt.order_by(pos, view, SyncChange.entity_id).limit(limit)
     return [(row[0], row[1], row[2]) for row in session.execute(stmt).all()]
 
 

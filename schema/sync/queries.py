@@ -9,6 +9,7 @@ import strawberry
 from app.errors import Forbidden
 from app.ids import to_global_id
 from app.sync import service
+from app.sync.entities import ENTITIES
 from schema.core.objects import object_type
 from schema.core.pagination import PageInfo
 from schema.core.permissions import current_principal, forbidden
@@ -42,9 +43,10 @@ class SyncQuery:
         edges = []
         for c in page.changes:
             row = page.rows.get((c.entity, c.id))
-            node = None if row is None else object_type(c.entity).from_row(row)
+            kind = ENTITIES[c.entity].type_name  # a derived list's node: its source's type
+            node = None if row is None else object_type(kind).from_row(row)
             edges.append(SyncChange(cursor=c.cursor, id=strawberry.ID(to_global_id(
-                c.entity, c.id)), entity=SyncEntity(c.entity), removed=node is None,
+                kind, c.id)), entity=SyncEntity(c.entity), removed=node is None,
                 node=node))
         info_ = PageInfo(has_next_page=page.has_next, has_previous_page=after is not None,
                          start_cursor=edges[0].cursor if edges else None,

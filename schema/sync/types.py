@@ -24,6 +24,32 @@ class SyncEntity(Enum):
     LEAD = "Lead"
     PRODUCT = "Product"
     RETURN_REQUEST = "ReturnRequest"
+    USER = "User"
+    WAREHOUSE = "Warehouse"
+    CARRIER = "Carrier"
+    STOCK_LEVEL = "StockLevel"
+    LOW_STOCK_LEVEL = strawberry.enum_value("LowStockLevel", description=(
+        "lowStockLevels: StockLevel nodes; one no longer below its safety stock is removed."))
+    STOCK_MOVEMENT = "StockMovement"
+    ORDER_AT_RISK = strawberry.enum_value("OrderAtRisk", description=(
+        "ordersAtRisk: Order nodes awaiting fulfilment with a promised date; one shipped, "
+        "cancelled or without a date is removed. The horizon (withinDays) depends on "
+        "today, not on a change: compare promisedDate on the device."))
+    SHIPMENT_EXCEPTION = "ShipmentException"
+    FAILED_DELIVERY = strawberry.enum_value("FailedDelivery", description=(
+        "failedDeliveries: Shipment nodes with failed attempts; one delivered, returned "
+        "or cancelled is removed."))
+    NOTIFICATION = "Notification"
+    AUDIT_RECORD = "AuditRecord"
+    CARRIER_WEBHOOK_EVENT = "CarrierWebhookEvent"
+    WEBHOOK_SUBSCRIPTION = "WebhookSubscription"
+    WEBHOOK_DELIVERY = "WebhookDelivery"
+    VISIT_PLAN = "VisitPlan"
+    SALES_TARGET = "SalesTarget"
+    PRICE_AGREEMENT = "PriceAgreement"
+    SURVEY = "Survey"
+    CAMPAIGN = "Campaign"
+    EXPORT_JOB = "ExportJob"
 
 
 assert {e.value for e in SyncEntity} == set(ENTITIES)  # one list: app/sync/entities.py

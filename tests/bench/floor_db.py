@@ -76,6 +76,11 @@ def _all(cur: Any, sql: str, args: tuple | list) -> list[dict]:
     return [dict(zip(names, r, strict=True)) for r in rows]
 
 
+def _ids(cur: Any, sql: str, args: list) -> list[int]:
+    """A multi-row INSERT ... RETURNING id: the ids (SQLite numbers the rows in order)."""
+    return sorted(r[0] for r in cur.execute(sql, args).fetchall())
+
+
 def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
@@ -96,16 +101,18 @@ INSERT_LINE = ("INSERT INTO order_line (order_id, product_id, sku, name, quantit
 INSERT_EVENT = ("INSERT INTO order_event (order_id, type, from_status, to_status, actor_id, "
                 "message, details, created_at) VALUES (?, ?, ?, ?, ?, '', ?, ?) RETURNING id")
 INSERT_AUDIT = ('INSERT INTO audit_record (actor_id, actor_role, action, entity_type, '
-                'entity_id, "before", "after", request_id, created_at) '
-                "VALUES (?, 'ADMIN', ?, 'Order', ?, ?, ?, ?, ?)")
+                'entity_id, "before", "after", request_id, created_at) VALUES {} RETURNING id')
+AUDIT_ROW = "(?, 'ADMIN', ?, 'Order', ?, ?, ?, ?, ?)"
 INSERT_ALLOCATION = ("INSERT INTO order_allocation (order_id, order_line_id, product_id, "
                      "warehouse_id, quantity, quantity_shipped) VALUES (?, ?, ?, ?, ?, 0)")
 INSERT_MOVEMENT = ("INSERT INTO stock_movement (product_id, warehouse_id, kind, on_hand_delta, "
                    "reserved_delta, reason, reference_type, reference_id, external_reference, "
-                   "actor_id, created_at) VALUES (?, ?, 'RESERVATION', 0, ?, 'order approved', "
-                   "'Order', ?, NULL, ?, ?)")
+                   "actor_id, created_at) VALUES {} RETURNING id")
+MOVEMENT_ROW = "(?, ?, 'RESERVATION', 0, ?, 'order approved', 'Order', ?, NULL, ?, ?)"
 RESERVE = ("UPDATE stock_level SET reserved = reserved + ?, updated_at = ? WHERE product_id = ? "
-           "AND warehouse_id = ? AND on_hand - reserved >= ?")
+           "AND warehouse_id = ? AND on_hand - reserved >= ? RETURNING id")
+INSERT_CHANGE = ("INSERT INTO sync_change (position, entity, entity_id, customer_id, user_id) "
+                 "VALUES (?, ?, ?, ?, NULL)")
 STOCK = ("SELECT s.product_id, s.warehouse_id, s.on_hand, s.reserved, w.region FROM stock_level "
          "s JOIN warehouse w ON w.id = s.warehouse_id WHERE s.product_id IN ({}) AND "
          "w.is_active ORDER BY s.product_id, s.warehouse_id")
@@ -250,7 +257,7 @@ class RawSql:
             cur, "SELECT * FROM order_line WHERE order_id = ? ORDER BY id", (order_id,))]
         self._review(cur, order, customer, lines)
         returning = cur.execute(RETURNING_CUSTOMER, (customer["id"], order_id)).fetchone()
-        slots = self._reserve(cur, order, customer, lines, now)
+        slots, levels = self._reserve(cur, order, customer, lines, now)
         approved = self._event(cur, order_id, "APPROVED", "PENDING_REVIEW", "CONFIRMED", now,
                                {"reserved": allocation.warehouses_of(slots)})
         before = dict(order)
@@ -260,11 +267,14 @@ class RawSql:
         cur.execute("UPDATE sales_order SET status = ?, priority = ?, updated_at = ?, "
                     "confirmed_at = ?, version = ? WHERE id = ?",
                     ("CONFIRMED", order["priority"], now, now, order["version"], order_id))
-        cur.executemany(INSERT_MOVEMENT, [(s.product_id, s.warehouse_id, s.quantity, order_id,
-                                           self.actor_id, now) for s in slots])
+        movements = _ids(cur, INSERT_MOVEMENT.format(", ".join([MOVEMENT_ROW] * len(slots))), [
+            v for s in slots
+            for v in (s.product_id, s.warehouse_id, s.quantity, order_id, self.actor_id, now)])
         events = [self._status_event(order_id, customer["id"], "PENDING_REVIEW", "CONFIRMED",
                                      approved, now)]
-        return order, self._finish(cur, order, now, events, [("order.approved", before, order)])
+        return order, self._finish(cur, order, now, events, [("order.approved", before, order)],
+                                   [("StockLevel", i) for i in levels]
+                                   + [("StockMovement", i) for i in movements])
 
     def _review(self, cur: Any, order: dict, customer: dict, lines: list[Line]) -> None:
         """Prices against the catalog, then the credit limit (the app's exposure SQL)."""
@@ -280,7 +290,7 @@ class RawSql:
 
     @staticmethod
     def _reserve(cur: Any, order: dict, customer: dict, lines: list[Line], now: str
-                 ) -> list[allocation.Slot]:
+                 ) -> tuple[list[allocation.Slot], list[int]]:
         """The app's plan over the products' stock, then the conditional reservations."""
         ids = sorted({ln.product_id for ln in lines})
         available, regions = {}, {}
@@ -293,13 +303,16 @@ class RawSql:
             slots = allocation.plan(lines, stock, order["ship_region"] or customer["region"])
         except DomainError as short:  # INSUFFICIENT_STOCK, one line or several
             raise Refused("INSUFFICIENT_STOCK", str(short)) from None
+        levels = []  # the delta sync's changed levels (docs/architecture.md#delta-sync)
         for s in slots:
-            cur.execute(RESERVE, (s.quantity, now, s.product_id, s.warehouse_id, s.quantity))
-            if cur.rowcount != 1:
+            level = cur.execute(RESERVE, (s.quantity, now, s.product_id, s.warehouse_id,
+                                          s.quantity)).fetchone()
+            if level is None:
                 raise Refused("INSUFFICIENT_STOCK", "stock moved")
+            levels.append(level[0])
         cur.executemany(INSERT_ALLOCATION, [(order["id"], s.line_id, s.product_id,
                                              s.warehouse_id, s.quantity) for s in slots])
-        return slots
+        return slots, levels
 
     # -- the append-only tail: history, audit, outbox -----------------
     def _event(self, cur: Any, order_id: int, kind: str, from_status: str | None,
@@ -316,20 +329,22 @@ class RawSql:
             "at": now, "message": ""})
 
     def _finish(self, cur: Any, order: dict, now: str, events: list[tuple[str, dict]],
-                audits: list[tuple]) -> list[DomainEvent]:
-        """Audit rows, then the outbox and the sync change row; the events with their outbox
-        ids, to publish after commit."""
-        cur.executemany(INSERT_AUDIT, [
-            (self.actor_id, action, order["id"], before and _json(before), _json(after),
-             "floor-db", now) for action, before, after in audits])
+                audits: list[tuple], changed: list[tuple[str, int]] = ()) -> list[DomainEvent]:
+        """Audit rows, then the outbox and the sync change rows (the order, its audit
+        records, and `changed`: levels and movements); the events with their outbox ids,
+        to publish after commit."""
+        records = _ids(cur, INSERT_AUDIT.format(", ".join([AUDIT_ROW] * len(audits))), [
+            v for action, before, after in audits
+            for v in (self.actor_id, action, order["id"], before and _json(before),
+                      _json(after), "floor-db", now)])
         outbox = sorted(r[0] for r in cur.execute(
             "INSERT INTO outbox_event (topic, payload, created_at) VALUES "
             + ", ".join(["(?, ?, ?)"] * len(events)) + " RETURNING id",
             [v for topic, payload in events for v in (topic, _json(payload), now)]
         ).fetchall())
-        # the delta sync's change row at the unit's last position (architecture.md#delta-sync)
-        cur.execute("INSERT INTO sync_change (position, entity, entity_id, customer_id, "
-                    "user_id) VALUES (?, 'Order', ?, ?, NULL)",
-                    (outbox[-1], order["id"], order["customer_id"]))
+        # the delta sync's change rows at the unit's last position (architecture.md#delta-sync)
+        rows = [("AuditRecord", i, None) for i in records] + [
+            ("Order", order["id"], order["customer_id"])] + [(e, i, None) for e, i in changed]
+        cur.executemany(INSERT_CHANGE, [(outbox[-1], e, i, c) for e, i, c in sorted(rows)])
         return [DomainEvent(topic, payload, i)
                 for (topic, payload), i in zip(events, outbox, strict=True)]

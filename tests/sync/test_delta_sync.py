@@ -178,13 +178,16 @@ async def test_no_entities_named_means_every_one_the_caller_may_read(api, factor
     customer = kit.customer()
     user = factory.user("CUSTOMER", customer_id=customer.id)
     edges, token = await sync(api, user.token, None, first=100)
-    assert token and {e["entity"] for e in edges} <= {"CUSTOMER", "PRODUCT"}
+    assert token and {e["entity"] for e in edges} <= {"CUSTOMER", "PRODUCT", "NOTIFICATION",
+                                                      "CARRIER"}  # as its lists answer
     assert [e["id"] for e in edges if e["entity"] == "CUSTOMER"] == [
         gid("Customer", customer.id)]  # its own record; the catalog; no orders yet
     warehouse = factory.user("WAREHOUSE", warehouses=[kit.warehouse().code])
     page = (await api.ok(SYNC, {"entities": None}, warehouse.token))["syncChanges"]
-    assert {e["entity"] for e in page["edges"]} <= {"ORDER", "SHIPMENT", "PRODUCT",
-                                                    "RETURN_REQUEST"}
+    assert {e["entity"] for e in page["edges"]} <= {
+        "ORDER", "SHIPMENT", "PRODUCT", "RETURN_REQUEST", "WAREHOUSE", "STOCK_LEVEL",
+        "LOW_STOCK_LEVEL", "STOCK_MOVEMENT", "ORDER_AT_RISK", "SHIPMENT_EXCEPTION",
+        "FAILED_DELIVERY", "NOTIFICATION", "CARRIER"}
     empty = await api.gql(SYNC, {"entities": []}, user.token)
     assert empty["errors"][0]["extensions"]["code"] == "INVALID"
 

@@ -71,6 +71,12 @@ class StockLevelFilter:
     consigned: bool | None = None  # any consignor's (True) or the company's own (False)
 
 
+def scope_low(stmt, principal: Principal):  # noqa: ANN001, ANN201
+    """The WAREHOUSE scope and lowStockLevels' rule: available below safety stock."""
+    return in_scope(stmt, principal, StockLevel.warehouse_id).where(
+        StockLevel.safety_stock > AVAILABLE)
+
+
 def list_stock_levels(session: Session, principal: Principal, flt: StockLevelFilter,
                       sort: StockLevelSort, page: PageRequest) -> Page[StockLevel]:
     low = StockLevel.safety_stock > AVAILABLE
@@ -217,7 +223,7 @@ def _change(values: dict, condition) -> object:  # noqa: ANN001
             .where(_LEVELS.c.product_id == bindparam("pid"),
                    _LEVELS.c.warehouse_id == bindparam("wid"), condition)
             .values(**values, updated_at=bindparam("now", type_=_LEVELS.c.updated_at.type))
-            .returning(_LEVELS.c.consignor_id))
+            .returning(_LEVELS.c.consignor_id, _LEVELS.c.id))
 
 
 RESERVE = _change({"reserved": _RESERVED + _Q}, _ON_HAND - _RESERVED >= _Q)
@@ -231,9 +237,11 @@ REMOVE = _change({"on_hand": _ON_HAND - _Q}, _ON_HAND - _RESERVED >= _Q)
 
 @dataclass(frozen=True)
 class Changed:
-    """A level a change applied to: whose goods they are (None: the company's own)."""
+    """A level a change applied to: whose goods they are (None: the company's own); its id
+    (the delta sync's change: app/inventory/ledger.py)."""
 
     consignor_id: int | None
+    level_id: int
 
 
 def change_level(session: Session, change: Any, line: Any, **extra: int) -> Changed | None:
@@ -243,7 +251,7 @@ def change_level(session: Session, change: Any, line: Any, **extra: int) -> Chan
     params = {"pid": line.product_id, "wid": line.warehouse_id,
               "q": line.quantity, "now": utcnow(), **extra}
     found = statements.rows(session, change, params)
-    return Changed(found[0][0]) if found else None
+    return Changed(found[0][0], found[0][1]) if found else None
 
 
 def ensure_level(session: Session, product_id: int, warehouse_id: int) -> StockLevel:

@@ -128,15 +128,21 @@ def filtered(principal: Principal, flt: OrderFilter):  # noqa: ANN201
     return apply_filter(scope(select(Order), principal), flt)
 
 
-def at_risk(session: Session, principal: Principal, horizon: date,
-            page: PageRequest) -> Page[Order]:
-    """Approved, unshipped orders promised on or before `horizon` (held ones included)."""
+def scope_awaiting(stmt, principal: Principal):  # noqa: ANN001, ANN201
+    """`scope`, and ordersAtRisk's rows without its clock: approved, unshipped orders
+    (held ones included) with a promised date (the delta sync's ORDER_AT_RISK)."""
     waiting = [s.value for s in RESERVED_STATES]
-    stmt = scope(select(Order), principal).where(
-        Order.promised_date.is_not(None), Order.promised_date <= horizon,
+    return scope(stmt, principal).where(
+        Order.promised_date.is_not(None),
         or_(Order.status.in_(waiting),
             and_(Order.status == OrderStatus.ON_HOLD.value,
                  Order.status_before_hold.in_(waiting))))
+
+
+def at_risk(session: Session, principal: Principal, horizon: date,
+            page: PageRequest) -> Page[Order]:
+    """Approved, unshipped orders promised on or before `horizon` (held ones included)."""
+    stmt = scope_awaiting(select(Order), principal).where(Order.promised_date <= horizon)
     return paginate(session, stmt, [(Order.promised_date, False)], page, Order.id)
 
 

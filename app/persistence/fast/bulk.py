@@ -60,6 +60,18 @@ def pending(session: Session, table: Table) -> list[dict[str, Any]]:
     return [row for t, row in session.info.get(_ROWS, ()) if t is table]
 
 
+def take(session: Session, table: Table) -> list[dict[str, Any]]:
+    """Remove the rows of `table` deferred and not yet written, and return them: for a
+    caller that inserts them itself, just before commit (the delta sync needs their ids)."""
+    rows = session.info.get(_ROWS)
+    if not rows:
+        return []
+    taken = [row for t, row in rows if t is table]
+    if taken:
+        rows[:] = [(t, row) for t, row in rows if t is not table]
+    return taken
+
+
 def write_deferred(session: Session) -> None:
     """Insert every deferred row: one executemany per table, in first-use order."""
     rows = session.info.get(_ROWS)

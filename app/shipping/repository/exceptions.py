@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, exists, null, or_
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
+from app.orders.models import Order
 from app.persistence.repository import (
     Page,
     PageRequest,
@@ -163,9 +164,22 @@ def list_failed_deliveries(session: Session, principal: Principal, sort: FailedD
                            page: PageRequest) -> Page[Shipment]:
     """Shipments with at least one failed delivery attempt and not delivered, back at the
     sender or cancelled: the follow-up list."""
-    stmt = shipments.scope(select(Shipment), principal).where(
-        Shipment.failed_attempts > 0, Shipment.status.not_in(SETTLED))
+    stmt = scope_failed(select(Shipment), principal)
     return paginate(session, stmt, _FAILED_SORTS[sort], page, Shipment.id)
+
+
+def scope_failed(stmt, principal: Principal):  # noqa: ANN001, ANN201
+    """Shipments the principal sees with a failed attempt, not settled: failedDeliveries."""
+    return shipments.scope(stmt, principal).where(
+        Shipment.failed_attempts > 0, Shipment.status.not_in(SETTLED))
+
+
+def customer_keys():  # noqa: ANN201
+    """(exception id, its customer, None): an exception's customer is its shipment's
+    order's (the delta sync's keys, app/sync/entities.py)."""
+    return (select(ShipmentException.id, Order.customer_id, null())
+            .join(Shipment, Shipment.id == ShipmentException.shipment_id)
+            .join(Order, Order.id == Shipment.order_id))
 
 
 # Batched fetches for dataloaders: one statement per batch of keys ----------------
