@@ -86,6 +86,15 @@ def scope(stmt, principal: Principal, column=None):  # noqa: ANN001, ANN201
                                           D.consignor_id if column is None else column)
 
 
+def scope_orders(stmt, principal: Principal):  # noqa: ANN001, ANN201
+    """The delivery orders list's rows (a claim without its order yet is not one)."""
+    return scope(stmt.where(D.order_id.is_not(None)), principal)
+
+
+def scope_plans(stmt, principal: Principal):  # noqa: ANN001, ANN201
+    return scope(stmt, principal, P.consignor_id)
+
+
 def get_visible(session: Session, principal: Principal, pk: int) -> DeliveryOrder | None:
     stmt = scope(select(D).where(D.id == pk, D.order_id.is_not(None)), principal)
     return session.exec(stmt).first()

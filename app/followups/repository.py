@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import null
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
@@ -60,6 +61,12 @@ def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
     if principal.owner_scope is not None or principal.warehouse_scope is not None:
         stmt = stmt.where(F.shipment_id.in_(shipments.scope(select(Shipment.id), principal)))
     return stmt
+
+
+def customer_keys():  # noqa: ANN201
+    """(id, customer, no user) of each follow-up: its order's customer, the consignor for a
+    consignor's goods (the delta sync's keys: app/sync/entities.py)."""
+    return select(F.id, Order.customer_id, null()).join(Order, Order.id == F.order_id)
 
 
 def filtered(principal: Principal, flt: FollowUpFilter):  # noqa: ANN201

@@ -27,10 +27,15 @@ from app.catalog import repository as catalog
 from app.catalog.models import Product
 from app.customers import repository as customers
 from app.customers.models import Customer
+from app.delivery import repository as delivery
+from app.delivery.models import DeliveryOrder, DeliveryPlan
 from app.exports.models import ExportJob
 from app.exports.repository import jobs as exports
+from app.followups import repository as followups
+from app.followups.models import DeliveryFollowUp
 from app.integrations.models import WebhookDelivery, WebhookSubscription
 from app.inventory.models import StockLevel, StockMovement, Warehouse
+from app.inventory.repository import levels, movements
 from app.inventory.repository.levels import scope_low
 from app.inventory.repository.warehouses import in_scope
 from app.notifications import repository as notifications
@@ -122,12 +127,14 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("Warehouse", Warehouse, Perm.STOCK_READ, _in_warehouses(Warehouse.id), SHARED,
            None, None),
     Entity("Carrier", Carrier, Perm.SHIPMENTS_READ, _everything, SHARED, None, None),
-    Entity("StockLevel", StockLevel, Perm.STOCK_READ, _in_warehouses(StockLevel.warehouse_id),
-           SHARED, None, None),
-    Entity("LowStockLevel", StockLevel, Perm.STOCK_READ, scope_low, SHARED, None, None,
+    # keyed, like a product, by the goods' consignor (a CONSIGNOR's feed: its own)
+    Entity("StockLevel", StockLevel, Perm.STOCK_READ, levels.scope, SHARED, "consignor_id",
+           None),
+    Entity("LowStockLevel", StockLevel, Perm.STOCK_READ, scope_low, SHARED, "consignor_id",
+           None,
            source="StockLevel"),
-    Entity("StockMovement", StockMovement, Perm.STOCK_READ,
-           _in_warehouses(StockMovement.warehouse_id), SHARED, None, None, ledger=True),
+    Entity("StockMovement", StockMovement, Perm.STOCK_READ, movements.scope, SHARED, None,
+           None, ledger=True),
     Entity("OrderAtRisk", Order, Perm.ORDERS_READ, orders.scope_awaiting, CUSTOMER_KEYED,
            "customer_id", None, source="Order"),
     Entity("ShipmentException", ShipmentException, Perm.EXCEPTIONS_READ, exceptions.scope,
@@ -154,6 +161,14 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("Campaign", Campaign, Perm.CAMPAIGNS_READ, _everything, SHARED, None, None),
     Entity("ExportJob", ExportJob, Perm.EXPORTS_CREATE, exports.scope, USER_KEYED, None,
            "user_id"),
+    # consignors' delivery orders, plans and failed-delivery follow-ups (issue 26): keyed by
+    # the consignor, whose own sign-in (CONSIGNOR) and owning rep see them
+    Entity("DeliveryOrder", DeliveryOrder, Perm.DELIVERY_READ, delivery.scope_orders,
+           CUSTOMER_KEYED, "consignor_id", None),
+    Entity("DeliveryPlan", DeliveryPlan, Perm.DELIVERY_READ, delivery.scope_plans,
+           CUSTOMER_KEYED, "consignor_id", None),
+    Entity("DeliveryFollowUp", DeliveryFollowUp, Perm.FOLLOWUPS_READ, followups.scope,
+           CUSTOMER_KEYED, None, None, keys_query=followups.customer_keys),
 )}
 
 # audited children: entity_type -> (parent entity, the snapshot's field naming the parent)
@@ -170,4 +185,5 @@ def may_read(entity: Entity, principal: Any) -> bool:
 
 
 CUSTOMER_DEPENDENTS = ("Order", "Shipment", "Quote", "Ticket", "ReturnRequest", "PriceAgreement",
-                       "Notification", "ShipmentException")
+                       "Notification", "ShipmentException", "DeliveryOrder", "DeliveryPlan",
+                       "DeliveryFollowUp")

@@ -25,7 +25,9 @@ from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.customers import repository as customers
+from app.delivery.models import DeliveryOrder, DeliveryPlan
 from app.events.models import OutboxEvent
+from app.followups.models import DeliveryFollowUp
 from app.notifications.models import Notification
 from app.orders.models import Order
 from app.persistence.fast import bulk
@@ -77,6 +79,12 @@ def customer_dependents(session: Session, customer_id: int) -> dict[str, list[in
         "ShipmentException": list(session.exec(select(ShipmentException.id).join(
             Shipment, Shipment.id == ShipmentException.shipment_id).where(
             Shipment.order_id.in_(of_customer))).all()),
+        "DeliveryOrder": list(session.exec(select(DeliveryOrder.id).where(
+            DeliveryOrder.consignor_id == customer_id)).all()),
+        "DeliveryPlan": list(session.exec(select(DeliveryPlan.id).where(
+            DeliveryPlan.consignor_id == customer_id)).all()),
+        "DeliveryFollowUp": list(session.exec(select(DeliveryFollowUp.id).where(
+            DeliveryFollowUp.order_id.in_(of_customer))).all()),
     }
 
 

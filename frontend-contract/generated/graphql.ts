@@ -899,6 +899,9 @@ export type SyncEntity =
   | 'CARRIER'
   | 'CARRIER_WEBHOOK_EVENT'
   | 'CUSTOMER'
+  | 'DELIVERY_FOLLOW_UP'
+  | 'DELIVERY_ORDER'
+  | 'DELIVERY_PLAN'
   | 'EXPORT_JOB'
   /** failedDeliveries: Shipment nodes with failed attempts; one delivered, returned or cancelled is removed. */
   | 'FAILED_DELIVERY'

@@ -63,7 +63,7 @@ class FollowUpMutation:
         "note. " + _WRITE))
     async def delivery_follow_up_set_next_action(
         self, info: strawberry.Info, id: strawberry.ID,
-        next_action: FollowUpAction | None,  # type: ignore[valid-type]
+        next_action: FollowUpAction | None = None,  # type: ignore[valid-type]
         note: str | None = None,
         expected_version: Annotated[int | None, strawberry.argument(description=_VERSION)
                                     ] = None,

@@ -50,6 +50,9 @@ class SyncEntity(Enum):
     SURVEY = "Survey"
     CAMPAIGN = "Campaign"
     EXPORT_JOB = "ExportJob"
+    DELIVERY_ORDER = "DeliveryOrder"
+    DELIVERY_PLAN = "DeliveryPlan"
+    DELIVERY_FOLLOW_UP = "DeliveryFollowUp"
 
 
 assert {e.value for e in SyncEntity} == set(ENTITIES)  # one list: app/sync/entities.py

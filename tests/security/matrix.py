@@ -90,12 +90,21 @@ def root_fields(kind: str) -> Iterator[str]:
 
 
 def fingerprint(session: Any) -> dict[str, str]:
-    """Each table's whole content, hashed (the audit log apart: a refusal adds to it)."""
+    """Each table's whole content, hashed (the audit log apart: a refusal adds to it, and
+    with its record the delta sync's change row for the log and the marker event that
+    positions it: docs/architecture.md#delta-sync)."""
+    from app.events.topics import SYNC_CHANGED
+
     out = {}
     for table in SQLModel.metadata.sorted_tables:
         if table.name == "audit_record":
             continue
-        rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        stmt = select(table).order_by(*table.primary_key.columns)
+        if table.name == "sync_change":
+            stmt = stmt.where(table.c.entity != "AuditRecord")
+        elif table.name == "outbox_event":
+            stmt = stmt.where(table.c.topic != SYNC_CHANGED)
+        rows = session.execute(stmt).all()
         out[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return out
 

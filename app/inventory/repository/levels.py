@@ -71,10 +71,15 @@ class StockLevelFilter:
     consigned: bool | None = None  # any consignor's (True) or the company's own (False)
 
 
+def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
+    """The levels a principal reads: WAREHOUSE its warehouses', CONSIGNOR its own goods'."""
+    return owned(in_scope(stmt, principal, StockLevel.warehouse_id), principal,
+                 StockLevel.consignor_id)
+
+
 def scope_low(stmt, principal: Principal):  # noqa: ANN001, ANN201
-    """The WAREHOUSE scope and lowStockLevels' rule: available below safety stock."""
-    return in_scope(stmt, principal, StockLevel.warehouse_id).where(
-        StockLevel.safety_stock > AVAILABLE)
+    """The levels' scope and lowStockLevels' rule: available below safety stock."""
+    return scope(stmt, principal).where(StockLevel.safety_stock > AVAILABLE)
 
 
 def list_stock_levels(session: Session, principal: Principal, flt: StockLevelFilter,
@@ -82,8 +87,7 @@ def list_stock_levels(session: Session, principal: Principal, flt: StockLevelFil
     low = StockLevel.safety_stock > AVAILABLE
     due = and_(StockLevel.reorder_point > 0,
                AVAILABLE + StockLevel.incoming <= StockLevel.reorder_point)
-    stmt = where(owned(in_scope(select(StockLevel), principal, StockLevel.warehouse_id),
-                       principal, StockLevel.consignor_id),
+    stmt = where(scope(select(StockLevel), principal),
                  equal(StockLevel.product_id, flt.product_id),
                  equal(StockLevel.warehouse_id, flt.warehouse_id),
                  None if flt.status is None else _STATUS_WHERE[flt.status],
@@ -99,8 +103,7 @@ def _yes_no(condition, wanted: bool | None):  # noqa: ANN001, ANN202
 
 
 def get_visible_level(session: Session, principal: Principal, level_id: int) -> StockLevel | None:
-    stmt = owned(in_scope(select(StockLevel).where(StockLevel.id == level_id), principal,
-                          StockLevel.warehouse_id), principal, StockLevel.consignor_id)
+    stmt = scope(select(StockLevel).where(StockLevel.id == level_id), principal)
     return session.exec(stmt.execution_options(populate_existing=True)).first()
 
 

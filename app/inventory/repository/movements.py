@@ -75,11 +75,16 @@ def list_movements(session: Session, principal: Principal, flt: MovementFilter,
     return paginate(session, filtered(principal, flt), _SORTS[sort], page, StockMovement.id)
 
 
+def scope(stmt, principal: Principal):  # noqa: ANN001, ANN201
+    """The movements a principal reads: WAREHOUSE its warehouses', CONSIGNOR its goods'."""
+    return owned(in_scope(stmt, principal, StockMovement.warehouse_id), principal,
+                 StockMovement.consignor_id)
+
+
 def filtered(principal: Principal, flt: MovementFilter):  # noqa: ANN201
     """The list's statement: the principal's movements that match `flt` (the list and the
     bulk export read the same rows: app/exports/)."""
-    return where(owned(in_scope(select(StockMovement), principal, StockMovement.warehouse_id),
-                       principal, StockMovement.consignor_id),
+    return where(scope(select(StockMovement), principal),
                  equal(StockMovement.product_id, flt.product_id),
                  equal(StockMovement.warehouse_id, flt.warehouse_id),
                  equal(StockMovement.reference_type, flt.reference_type),
@@ -97,9 +102,7 @@ def filtered(principal: Principal, flt: MovementFilter):  # noqa: ANN201
 
 def get_visible_movement(session: Session, principal: Principal,
                          movement_id: int) -> StockMovement | None:
-    stmt = owned(in_scope(select(StockMovement).where(StockMovement.id == movement_id),
-                          principal, StockMovement.warehouse_id),
-                 principal, StockMovement.consignor_id)
+    stmt = scope(select(StockMovement).where(StockMovement.id == movement_id), principal)
     return session.exec(stmt).first()
 
 
