@@ -60,6 +60,8 @@ PERMISSIONS = {
     "SALES_TARGET": Perm.TARGETS_READ, "PRICE_AGREEMENT": Perm.QUOTES_READ,
     "SURVEY": Perm.SURVEYS_READ, "CAMPAIGN": Perm.CAMPAIGNS_READ,
     "EXPORT_JOB": Perm.EXPORTS_CREATE,
+    "DELIVERY_ORDER": Perm.DELIVERY_READ, "DELIVERY_PLAN": Perm.DELIVERY_READ,
+    "DELIVERY_FOLLOW_UP": Perm.FOLLOWUPS_READ,
 }
 
 PLAIN = {"body_zh": "您好 {{name}}，新品上市", "body_en": "Hello {{name}}, new arrivals"}
@@ -88,8 +90,9 @@ def gone(edges: list[dict], entity: str) -> set[str]:
 
 async def test_each_new_entity_is_refused_without_its_lists_permission(api, factory):
     for role in Role:
-        user = factory.user(role.value, customer_id=factory.customer().id
-                            if role is Role.CUSTOMER else None)
+        customer = (factory.customer(is_consignor=role is Role.CONSIGNOR)
+                    if role in (Role.CUSTOMER, Role.CONSIGNOR) else None)
+        user = factory.user(role.value, customer_id=customer.id if customer else None)
         for entity, perm in PERMISSIONS.items():
             body = await api.gql(SYNC, {"entities": [entity], "first": 1}, user.token)
             if perm in ROLE_PERMISSIONS[role]:
