@@ -32,7 +32,8 @@ class ConsignorReport:
     closing_on_hand: int  # ... and when it closed
     stock_turnover: float | None  # units_shipped / the average of opening and closing
     days_of_cover: float | None  # closing_on_hand / (units_shipped per day)
-    freight_billed: tuple[MoneyTotal, ...]  # the shipments' charges, per currency
+    # its delivery orders' freight charges (ordinary orders: their shipping), per currency
+    freight_billed: tuple[MoneyTotal, ...]
     complaints: int  # complaint tickets about its delivery orders, opened in the window
     surveys_answered: int  # delivery surveys of its orders answered in the window
     average_csat: float | None

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
+from app.delivery.models import DeliveryOrder
 from app.followups.models import DeliveryFollowUp
 from app.inventory.models import MovementKind, StockMovement
 from app.orders.models import Order
@@ -30,11 +31,26 @@ def shipment_facts(session: Session, consignor_id: int, start: datetime, end: da
     followed = select(DeliveryFollowUp.id).where(
         DeliveryFollowUp.shipment_id == Shipment.id).exists()
     stmt = select(Shipment.id, Shipment.status, Shipment.delivered_at, Shipment.promised_date,
-                  Shipment.failed_attempts, Shipment.charge, Shipment.currency,
-                  followed.label("followed")).where(
+                  Shipment.failed_attempts, followed.label("followed")).where(
         Shipment.order_id.in_(_orders_of(consignor_id)), Shipment.shipped_at >= start,
         Shipment.shipped_at < end).order_by(Shipment.id)
     return list(session.exec(stmt))
+
+
+def freight_billed(session: Session, consignor_id: int, start: datetime, end: datetime
+                   ) -> list[tuple[str, Any]]:
+    """(currency, amount) billed for the consignor's orders picked up in [start, end): a
+    delivery order's freight charge under its agreement (none when no agreement was valid),
+    an ordinary order's shipping charge; each order once, however many parcels it took."""
+    picked = select(Shipment.order_id).where(
+        Shipment.order_id.in_(_orders_of(consignor_id)), Shipment.shipped_at >= start,
+        Shipment.shipped_at < end)
+    billed = case((DeliveryOrder.id.is_not(None), func.coalesce(DeliveryOrder.freight_charge, 0)),
+                  else_=Order.shipping_total)
+    stmt = (select(Order.currency, func.sum(billed))
+            .outerjoin(DeliveryOrder, DeliveryOrder.order_id == Order.id)
+            .where(Order.id.in_(picked)).group_by(Order.currency).order_by(Order.currency))
+    return [(currency, amount) for currency, amount in session.exec(stmt)]
 
 
 def ledger_sums(session: Session, consignor_id: int, start: datetime, end: datetime

@@ -45,9 +45,7 @@ def consignor_report(session: Session, principal: Principal, consignor_id: int,
     on_time = sum(1 for f in promised if span.local_date(f.delivered_at) <= f.promised_date)
     failed = sum(1 for f in facts if f.failed_attempts > 0 or f.followed
                  or f.status == ShipmentStatus.RETURNED_TO_SENDER.value)
-    freight: dict[str, Decimal] = {}
-    for f in facts:
-        freight[f.currency] = freight.get(f.currency, Decimal("0")) + Decimal(f.charge)
+    freight = repo.freight_billed(session, consignor_id, span.start, span.end)
     opening, closing, shipped = repo.ledger_sums(session, consignor_id, span.start, span.end)
     days = (last_day - first_day).days + 1
     average = (opening + closing) / 2
@@ -61,8 +59,8 @@ def consignor_report(session: Session, principal: Principal, consignor_id: int,
         opening_on_hand=opening, closing_on_hand=closing,
         stock_turnover=round(shipped / average, 4) if average else None,
         days_of_cover=round(closing * days / shipped, 1) if shipped else None,
-        freight_billed=tuple(MoneyTotal(c, a.quantize(Decimal("0.01")))
-                             for c, a in sorted(freight.items())),
+        freight_billed=tuple(MoneyTotal(c, Decimal(a).quantize(Decimal("0.01")))
+                             for c, a in freight),
         complaints=complaints, surveys_answered=answered,
         average_csat=None if csat is None else round(csat, 2))
 

@@ -11,7 +11,9 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from app.delivery.models import DeliveryOrder
 from app.inventory.models import StockMovement
+from app.orders.models import Order
 from app.shipping.models import Shipment
 from app.surveys.models import Survey
 from app.tickets.models import Ticket
@@ -30,14 +32,18 @@ FEEDBACK = """query($c: ID!, $from: Date!, $to: Date!) {
   consignorFeedback(consignorId: $c, from: $from, to: $to) { source orderNumber consignee
     consigneeRegion ticketKind subject csat nps comment } }"""
 
-# (quantity, tracking events as (status, hours after T0), promised date, charge)
+# (quantity, tracking events as (status, hours after T0), promised date, billed): what the
+# consignor is billed for the order, ("DO", x) a delivery order's freight charge x (None: no
+# agreement was valid), ("SHIP", x) an ordinary order's shipping total x; the carriers'
+# charges (Shipment.charge, 30.00 each) are the company's cost and never count
 PARCELS = [
-    (2, (("PICKED_UP", 1), ("DELIVERED", 30)), date(2025, 3, 3), "12.50"),  # on time
+    (2, (("PICKED_UP", 1), ("DELIVERED", 30)), date(2025, 3, 3), ("DO", "12.50")),  # on time
     # delivered 2025-03-03 17:00 UTC: the 4th locally, so late for a promise of the 3rd
-    (3, (("PICKED_UP", 2), ("DELIVERED", 57)), date(2025, 3, 3), "8.00"),
-    (5, (("PICKED_UP", 3), ("FAILED_ATTEMPT", 20)), None, "20.00"),  # failed
-    (4, (("PICKED_UP", 4), ("DELIVERED", 40)), None, "5.25"),  # no promise
-    (6, (("PICKED_UP", 240),), None, "99.00"),  # picked up 2025-03-11: after the window
+    (3, (("PICKED_UP", 2), ("DELIVERED", 57)), date(2025, 3, 3), ("DO", None)),
+    (5, (("PICKED_UP", 3), ("FAILED_ATTEMPT", 20)), None, ("DO", "20.00")),  # failed
+    (4, (("PICKED_UP", 4), ("DELIVERED", 40)), None, ("SHIP", "5.25")),  # no promise
+    # picked up 2025-03-11: after the window
+    (6, (("PICKED_UP", 240),), None, ("DO", "99.00")),
 ]
 
 
@@ -59,11 +65,20 @@ def _backdate(uow, product_id: int, shipments: list[Shipment]) -> None:  # noqa:
         uow.session.add(m)
 
 
-def _set_shipments(uow, shipments: list[Shipment]) -> None:  # noqa: ANN001
-    for sh, (_q, _e, promised, charge) in zip(shipments, PARCELS, strict=True):
+def _set_shipments(uow, consignor_id: int, shipments: list[Shipment]) -> None:  # noqa: ANN001
+    for sh, (_q, _e, promised, (kind, billed)) in zip(shipments, PARCELS, strict=True):
         row = uow.session.get(Shipment, sh.id)
-        row.promised_date, row.charge = promised, Decimal(charge)
+        row.promised_date, row.charge = promised, Decimal("30.00")
         uow.session.add(row)
+        if kind == "SHIP":
+            order = uow.session.get(Order, row.order_id)
+            order.shipping_total = Decimal(billed)
+            uow.session.add(order)
+        else:
+            uow.session.add(DeliveryOrder(
+                order_id=row.order_id, consignor_id=consignor_id,
+                consignor_reference=unique("REF-"),
+                freight_charge=None if billed is None else Decimal(billed)))
 
 
 def _feedback(uow, consignor_id: int, orders: list) -> None:  # noqa: ANN001
@@ -98,7 +113,7 @@ def fixture(factory):  # noqa: ANN001, ANN201
     f.parcel(factory, other, quantity=1, warehouse=first.warehouse,
              events=(("PICKED_UP", 2), ("FAILED_ATTEMPT", 6)))
     shipments = [p.shipment for p in parcels]
-    factory.write(_set_shipments, shipments)
+    factory.write(_set_shipments, c.id, shipments)
     factory.write(_backdate, first.product.id, shipments)
     factory.write(_feedback, c.id, [p.order for p in parcels])
     return c, parcels
@@ -114,7 +129,7 @@ async def test_report_equals_the_hand_computed_fixture(api, factory, fixture):  
         "onTimeRate": 0.5, "failed": 1, "failedRate": 0.25,
         "unitsShipped": 2 + 3 + 5 + 4, "openingOnHand": 100, "closingOnHand": 86,
         "stockTurnover": round(14 / ((100 + 86) / 2), 4), "daysOfCover": 43.0,
-        "freightBilled": [{"currency": "CNY", "amount": "45.75"}],
+        "freightBilled": [{"currency": "CNY", "amount": "37.75"}],  # 12.50 + 20.00 + 5.25
         "complaints": 1, "surveysAnswered": 2, "averageCsat": 3.0}
 
 
