@@ -353,10 +353,66 @@ async def _timed(ctx: BenchContext, s: Scenario, products: list[int]) -> Scenari
     return s
 
 
+WORKERS_FLOOR = 1.6  # two worker processes against one (issue 29: every core)
+
+
+async def _workers(ctx: BenchContext) -> Scenario:
+    """PostgreSQL: GraphQL placement at 32 clients on a server of two worker processes
+    (live events over LISTEN/NOTIFY, as `crm serve --workers 2` sets them up) against one
+    of one worker, both without the benchmark's counters, alternating in rounds."""
+    from dataclasses import replace
+
+    from tests.bench.server import Server
+
+    s = Scenario("S3 --workers 2 vs 1 (graphql, 32 clients, spread products)", ctx.database,
+                 ctx.size.name)
+    seconds = max(2.0, ctx.budget.s3_seconds_per_step)
+    quiet = {"CRM_BENCH_SQL_COUNT": "0"}
+    log_dir = ctx.server.log_path.parent
+    products = spread_product_ids(ctx.size)
+    runs: dict[int, Run] = {1: Run(), 2: Run()}
+    envs = {1: quiet, 2: {**quiet, "CRM_EVENT_BUS": "postgres"}}
+    for r in range(2):
+        # one server up at a time: with the bench server's pool and the psycopg
+        # reference's connections, two more servers' pools exceed max_connections (100)
+        for n in (1, 2) if r % 2 == 0 else (2, 1):
+            with Server(ctx.database_url, env=envs[n], workers=n,
+                        log_path=log_dir / f"server-{n}-workers.log") as server:
+                c = replace(ctx, server=server)
+                # warm-up: pools filled, statements prepared
+                await place(c, "graphql", products, 32, 0.5, 1_000_000, seed=80 + n)
+                run = await place(c, "graphql", products, 32, seconds, 1_000_000,
+                                  seed=90 + 2 * r + n)
+            total = runs[n]
+            total.confirmed += run.confirmed
+            total.elapsed += run.elapsed
+            total.failures += run.failures
+            total.loop_cpu += run.loop_cpu + run.other_cpu
+            total.db_cpu += run.db_cpu
+            total.outcomes.update(run.outcomes)
+            total.first_failure = total.first_failure or run.first_failure
+    ratio = runs[2].rate / runs[1].rate if runs[1].rate else float("nan")
+    s.figures["orders/s, 1 worker / 2 workers"] = f"{runs[1].rate:,.1f} / {runs[2].rate:,.1f}"
+    s.figures["CPU per order server / PostgreSQL / total, 1 worker; 2 workers"] = \
+        f"{runs[1].cpu_split()}; {runs[2].cpu_split()}"
+    s.figures["outcomes, 1 worker; 2 workers"] = f"{dict(runs[1].outcomes)}; " \
+        f"{dict(runs[2].outcomes)}"
+    for run in runs.values():
+        if run.first_failure:
+            s.notes.append(run.first_failure[:200])
+    s.notes.append(f"two rounds of {seconds:.1f}s per side, alternating, each on a freshly "
+                   "started server after a 0.5 s warm-up")
+    s.target("throughput ratio, 2 workers ÷ 1", ratio, WORKERS_FLOOR, ">=")
+    s.target("failed requests", runs[1].failures + runs[2].failures, 0, "==")
+    return s
+
+
 async def run(ctx: BenchContext) -> list[Scenario]:
     offset = _log_offset(ctx)
     out = [await _mode(ctx, "spread", spread_product_ids(ctx.size)),
            await _mode(ctx, "hot", hot_product_ids(ctx.size))]
+    if ctx.database == "postgresql":
+        out.append(await _workers(ctx))
     waiting, caught_up = await _planner_catch_up(ctx)
     mismatches = store.ledger_mismatches(ctx.database_url)
     deadlocks = _deadlocks_logged(ctx, offset)
