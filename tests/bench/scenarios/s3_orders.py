@@ -371,7 +371,10 @@ async def _workers(ctx: BenchContext) -> Scenario:
     log_dir = ctx.server.log_path.parent
     products = spread_product_ids(ctx.size)
     runs: dict[int, Run] = {1: Run(), 2: Run()}
-    envs = {1: quiet, 2: {**quiet, "CRM_EVENT_BUS": "postgres"}}
+    # the pools sized to the clients, 32 connections in all either way: the default (40 per
+    # process) beside the bench server's pool and the reference's exceeds max_connections
+    envs = {1: {**quiet, "CRM_DB_POOL_SIZE": "32"},
+            2: {**quiet, "CRM_DB_POOL_SIZE": "16", "CRM_EVENT_BUS": "postgres"}}
     for r in range(2):
         # one server up at a time: with the bench server's pool and the psycopg
         # reference's connections, two more servers' pools exceed max_connections (100)
