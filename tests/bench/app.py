@@ -4,8 +4,10 @@ the hand-written baseline endpoints (tests/bench/baseline.py) on the same engine
 /floor-db, the same resolvers over hand-written SQL (tests/bench/floor_db.py).
 
 With CRM_BENCH_SQL_COUNT=1 every HTTP response carries `x-sql-count`: the SQL statements
-(transaction control excluded) run on behalf of that request. The counter lives here, in the
-benchmark, so the production hot path carries nothing when benchmarks are not running.
+(transaction control excluded) run on behalf of that request, and `x-sql-control` the
+BEGIN / COMMIT / ROLLBACK round trips (SQLAlchemy's transaction events on the engines).
+The counter lives here, in the benchmark, so the production hot path carries nothing when
+benchmarks are not running.
 `POST /baseline/_instruments {"on": false}` takes the counter and the phase timer out of the
 running server (S3's timed runs, where they cost ~10% of its throughput) and `{"on": true}`
 puts them back.
@@ -34,6 +36,8 @@ from tests.bench.floor_db import RawOrders
 
 _statements: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "bench_sql_count", default=None)
+_controls: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "bench_sql_control", default=None)
 _CONTROL = ("BEGIN", "COMMI", "ROLLB", "SAVEP", "RELEA")
 LAST_SQL: list[str] = []  # the statements of the last counted request (GET /baseline/_sql)
 
@@ -44,6 +48,14 @@ def _count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
         counter[0] += 1
         if len(counter) < 200:
             counter.append(statement)
+
+
+def _count_control(*_args) -> None:  # noqa: ANN002
+    """A BEGIN, COMMIT or ROLLBACK on the engines (the driver's, which SQLAlchemy does not
+    pass through before_cursor_execute): a round trip each, counted in x-sql-control."""
+    controls = _controls.get()
+    if controls is not None:
+        controls[0] += 1
 
 
 def _count_remote(statements: list[str]) -> None:
@@ -66,13 +78,14 @@ class SqlCountHeader:
         if scope["type"] != "http" or not SqlCountHeader.enabled:
             await self.app(scope, receive, send)
             return
-        counter = [0]
-        token = _statements.set(counter)
+        counter, controls = [0], [0]
+        token, control_token = _statements.set(counter), _controls.set(controls)
 
         async def send_with_count(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 headers.append((b"x-sql-count", str(counter[0]).encode()))
+                headers.append((b"x-sql-control", str(controls[0]).encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -80,6 +93,7 @@ class SqlCountHeader:
             await self.app(scope, receive, send_with_count)
         finally:
             _statements.reset(token)
+            _controls.reset(control_token)
             if scope["path"] == "/graphql":
                 LAST_SQL[:] = counter[1:]
 
@@ -127,6 +141,8 @@ class Instruments:
             SqlCountHeader.enabled = on
             for engine in {self.db.write_engine, self.db.read_engine}:
                 (event.listen if on else event.remove)(engine, "before_cursor_execute", _count)
+                for name in ("begin", "commit", "rollback"):
+                    (event.listen if on else event.remove)(engine, name, _count_control)
             listeners = self.db.remote_statement_listeners
             listeners.append(_count_remote) if on else listeners.remove(_count_remote)
         others = tuple(e for e in self.schema.extensions if e is not PhaseTimer)
@@ -173,6 +189,12 @@ def create_bench_app() -> Starlette:
         raw = RawOrders(state.runner, actor_id=ADMIN_ID, publish=state.publish)
         app.router.routes.insert(0, Route("/floor-db", methods=["POST"],
                                           endpoint=create_floor(raw)))
+    else:  # S3's psycopg reference (tests/bench/pg_reference.py)
+        from tests.bench.pg_reference import PgReference
+
+        reference = PgReference(os.environ["CRM_DATABASE_URL"], state.publish)
+        for route in reversed(reference.routes()):
+            app.router.routes.insert(0, route)
     return app
 
 

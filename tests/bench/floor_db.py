@@ -82,7 +82,8 @@ def _ids(cur: Any, sql: str, args: list) -> list[int]:
 
 
 def _json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    # default=str: PostgreSQL's rows hold Decimals (tests/bench/pg_reference.py)
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
 _ORDER_COLUMNS = ("number", "customer_id", "contact_id", "channel", "external_id", "status",

@@ -30,6 +30,12 @@ class Response:
         value = self.headers.get(b"x-sql-count")
         return None if value is None else int(value)
 
+    @property
+    def sql_control(self) -> int | None:
+        """BEGIN / COMMIT / ROLLBACK round trips of the request (tests/bench/app.py)."""
+        value = self.headers.get(b"x-sql-control")
+        return None if value is None else int(value)
+
     def json(self) -> dict:
         return orjson.loads(self.body)
 

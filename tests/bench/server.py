@@ -37,8 +37,12 @@ def _raise_fd_limit() -> None:
 
 class Server:
     def __init__(self, database_url: str, *, env: dict[str, str] | None = None,
-                 log_path: Path | None = None) -> None:
+                 log_path: Path | None = None, workers: int = 1, plain: bool = False) -> None:
+        """`workers`: uvicorn's worker processes (S3's --workers comparison); `plain`: the
+        app as `crm serve` runs it, with its logging and none of the benchmark's endpoints
+        or counters (S1's figure for the server a user starts)."""
         self.database_url = database_url
+        self.workers, self.plain = workers, plain
         self.extra_env = env or {}
         self.port = 0
         self.proc: subprocess.Popen | None = None
@@ -71,10 +75,12 @@ class Server:
                "CRM_REQUEST_RATE": "0", **self.extra_env}
         if "CRM_REDIS_URL" not in self.extra_env:  # the in-process bus unless asked
             env.pop("CRM_REDIS_URL", None)
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "tests.bench.app:create_bench_app",
-               "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-               "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
-               "--log-level", "warning", "--no-access-log", "--backlog", "4096"]
+        if self.plain:
+            env.pop("CRM_BENCH_SQL_COUNT")
+            cmd = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", str(self.workers)]
+        else:
+            cmd = self._uvicorn()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log,
@@ -91,6 +97,12 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not start in {timeout}s; see {self.log_path}")
+
+    def _uvicorn(self) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "--factory", "tests.bench.app:create_bench_app",
+               "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+               "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
+               "--log-level", "warning", "--no-access-log", "--backlog", "4096"]
 
     def stop(self) -> None:
         if self.proc is None:

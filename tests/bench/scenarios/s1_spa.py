@@ -140,7 +140,63 @@ async def run(ctx: BenchContext) -> list[Scenario]:
         out.append(s)
         if ctx.database == "postgresql":
             out.append(await _against_sql_json(ctx, first, fields, same_pg))
+    if ctx.database == "postgresql":
+        out.append(await _crm_serve(ctx))
     return out
+
+
+async def _crm_serve(ctx: BenchContext) -> Scenario:
+    """The page's GraphQL on `crm serve` as a user starts it (one worker, its logging, none
+    of the benchmark's endpoints or counters) against the PostgreSQL-built JSON reference
+    on the bench server, alternating blocks at 1 client: total CPU per request."""
+    from tests.bench.server import Server
+
+    started = time.perf_counter()
+    s = Scenario("S1 orders page on `crm serve` vs PostgreSQL-built JSON", ctx.database,
+                 ctx.size.name)
+    meter = DatabaseCpu(ctx.database_url)
+    errors, worst = 0, 0.0
+    try:
+        with Server(ctx.database_url, plain=True,
+                    log_path=ctx.server.log_path.parent / "crm-serve.log") as plain:
+            for first in PAGE_SIZES:
+                graph = load.graphql(queries.ORDERS_PAGE, {"first": first}, ctx.admin)
+                in_pg = load.post("/baseline/orders-json", {"first": first})
+                sides = {"graphql": (plain, graph), "pgjson": (ctx.server, in_pg)}
+                for server, raw in sides.values():  # warm-up
+                    await load.closed_loop(server.port, lambda _n, r=raw: r, count=5,
+                                           concurrency=1, time_limit=10)
+                samples = {name: load.Sample() for name in sides}
+                per_round = max(5, int(200 / (1 + first / 10)))
+                for r in range(ctx.budget.s1_rounds):
+                    for name in sides if r % 2 == 0 else reversed(list(sides)):
+                        server, raw = sides[name]
+                        samples[name].add(await load.closed_loop(
+                            server.port, lambda _n, r=raw: r, count=per_round,
+                            concurrency=1, time_limit=10, cpu=server.cpu_seconds,
+                            db_cpu=meter.seconds))
+                g, ref = samples["graphql"], samples["pgjson"]
+                ratio = g.total_cpu_per_request_ms / ref.total_cpu_per_request_ms
+                worst = max(worst, ratio)
+                errors += g.errors + ref.errors
+                s.figures[f"{first:>3} orders: total CPU ms/request, crm serve graphql / "
+                          "PG JSON"] = (f"{g.total_cpu_per_request_ms:.2f} / "
+                                        f"{ref.total_cpu_per_request_ms:.2f}")
+                s.figures[f"{first:>3} orders: server / PostgreSQL CPU ms, crm serve"] = \
+                    f"{g.cpu_per_request_ms:.2f} / {g.db_cpu_per_request_ms:.2f}"
+                s.figures[f"{first:>3} orders: total CPU ratio to PG JSON"] = ratio
+                s.figures[f"{first:>3} orders: p50 ms, crm serve graphql / PG JSON"] = \
+                    f"{g.p50:.2f} / {ref.p50:.2f}"
+                if g.first_error:
+                    s.notes.append(f"{first}: {g.first_error[:200]}")
+    finally:
+        meter.close()
+    s.target("total CPU ratio to PG JSON on crm serve (worst of 10, 50, 100)", worst,
+             TOTAL_CPU_LIMIT)
+    s.target("errors", errors, 0, "==")
+    s.notes.append(f"measured in {time.perf_counter() - started:.1f}s, 1 client, blocks "
+                   "alternating crm serve / bench server's PG JSON endpoint")
+    return s
 
 
 async def _against_sql_json(ctx: BenchContext, first: int, fields: int,

@@ -10,6 +10,7 @@ SQLite reaches. Afterwards the stock ledger must balance and no level may be ove
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections import Counter
@@ -21,6 +22,7 @@ from app.ids import to_global_id as gid
 from tests.bench import load, store
 from tests.bench.context import BenchContext
 from tests.bench.dataset import hot_product_ids, spread_product_ids
+from tests.bench.db_cpu import DatabaseCpu, LockWaits
 from tests.bench.report import Scenario
 
 CREATE = """mutation BenchPlace($input: OrderCreateInput!) {
@@ -43,6 +45,8 @@ class Run:
     other_cpu: float = 0.0  # and every other thread (on SQLite mostly the writer)
     transactions: int = 0  # SQLite writer: groups and units run alone, however they ended
     units: int = 0  # and the units of work in them
+    db_cpu: float = 0.0  # PostgreSQL: CPU seconds of the database's backends (db_cpu.py)
+    lock_waits: float = 0.0  # PostgreSQL: backend-seconds waiting on a lock (sampled)
 
     def units_per_transaction(self) -> str:
         return f"{self.units / self.transactions:.1f}" if self.transactions else "-"
@@ -60,6 +64,19 @@ class Run:
         """All server CPU per order. The threads share one GIL, so 500 orders/s leaves
         2 ms of it per order for everything the server does."""
         return 1000 * (self.loop_cpu + self.other_cpu) / self.orders if self.orders else 0.0
+
+    def total_cpu_per_order_ms(self) -> float:
+        """Server and PostgreSQL CPU per placed-and-approved order."""
+        return 1000 * (self.loop_cpu + self.other_cpu + self.db_cpu) / self.confirmed \
+            if self.confirmed else float("nan")
+
+    def cpu_split(self) -> str:
+        """Server / PostgreSQL / total CPU ms per placed-and-approved order."""
+        if not self.confirmed:
+            return "-"
+        per = 1000 / self.confirmed
+        return (f"{(self.loop_cpu + self.other_cpu) * per:.2f} / {self.db_cpu * per:.2f} / "
+                f"{self.total_cpu_per_order_ms():.2f} ms")
 
     @property
     def rate(self) -> float:
@@ -97,9 +114,10 @@ class Placer:
                 self.ctx.admin)
             return create, lambda oid: load.post(path, {"query": APPROVE, "variables": {
                 "id": oid}}, self.ctx.admin)
-        create = load.post("/baseline/order-create", {"customerId": customer, "lines": [
+        prefix = "/baseline/pg-" if self.target == "psycopg" else "/baseline/"
+        create = load.post(prefix + "order-create", {"customerId": customer, "lines": [
             {"productId": p, "quantity": q} for p, q in lines]})
-        return create, lambda oid: load.post("/baseline/order-approve", {"id": oid})
+        return create, lambda oid: load.post(prefix + "order-approve", {"id": oid})
 
     async def client(self, run: Run, seed: int, deadline: float, limit: int) -> None:
         """Until the deadline and at least MIN_ORDERS placed (hard stop at 3x the time)."""
@@ -133,11 +151,13 @@ class Placer:
 
 
 async def _statements(ctx: BenchContext, target: str, products: list[int], orders: int = 10
-                      ) -> tuple[float, float]:
-    """SQL statements per create and per approve request, mean over `orders` placed one
-    after the other (the counter is on outside the timed runs only)."""
+                      ) -> tuple[float, float, float]:
+    """SQL statements per create and per approve request, and round trips per placed and
+    approved order (those statements plus BEGIN / COMMIT / ROLLBACK), means over `orders`
+    placed one after the other (the counter is on outside the timed runs only)."""
     placer, rng = Placer(ctx, target, products), random.Random(99)
     counts: tuple[list[int], list[int]] = ([], [])
+    trips: list[int] = []
     conn = await load.Connection(ctx.port).open()
     try:
         for _ in range(orders):
@@ -147,12 +167,14 @@ async def _statements(ctx: BenchContext, target: str, products: list[int], order
             if resp.sql_count is not None:  # None: the server counts nothing (NaN printed)
                 counts[0].append(resp.sql_count)
             if order is not None:
+                first = (resp.sql_count or 0) + (resp.sql_control or 0)
                 resp = await conn.request(approve(order["id"]))
                 if resp.sql_count is not None:
                     counts[1].append(resp.sql_count)
+                    trips.append(first + resp.sql_count + (resp.sql_control or 0))
     finally:
         await conn.close()
-    return tuple(sum(c) / len(c) if c else float("nan") for c in counts)
+    return tuple(sum(c) / len(c) if c else float("nan") for c in (*counts, trips))
 
 
 async def instruments(ctx: BenchContext, on: bool) -> None:
@@ -175,17 +197,35 @@ async def place(ctx: BenchContext, target: str, products: list[int], clients: in
     run = Run()
     placer = Placer(ctx, target, products)
     transactions, units = await _writer_stats(ctx)
+    meter = _meter(ctx)
+    waits = contextlib.nullcontext() if meter is None else LockWaits(meter)
+    db_before = meter.seconds() if meter else 0.0
     loop_cpu, other_cpu = ctx.server.thread_cpu_seconds()
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(placer.client(run, seed * 1000 + i, deadline, limit)
-                           for i in range(clients)))
+    with waits:
+        await asyncio.gather(*(placer.client(run, seed * 1000 + i, deadline, limit)
+                               for i in range(clients)))
     run.elapsed = time.perf_counter() - started
     loop_after, other_after = ctx.server.thread_cpu_seconds()
     run.loop_cpu, run.other_cpu = loop_after - loop_cpu, other_after - other_cpu
+    if meter is not None:
+        run.db_cpu, run.lock_waits = meter.seconds() - db_before, waits.seconds
     transactions_after, units_after = await _writer_stats(ctx)
     run.transactions, run.units = transactions_after - transactions, units_after - units
     return run
+
+
+_METERS: dict[str, DatabaseCpu] = {}
+
+
+def _meter(ctx: BenchContext) -> DatabaseCpu | None:
+    """PostgreSQL: one CPU meter per database for the run (its connection lives on)."""
+    if ctx.database != "postgresql":
+        return None
+    if ctx.database_url not in _METERS:
+        _METERS[ctx.database_url] = DatabaseCpu(ctx.database_url)
+    return _METERS[ctx.database_url]
 
 
 def _log_offset(ctx: BenchContext) -> int:
@@ -230,11 +270,39 @@ async def _floor_db(ctx: BenchContext, s: Scenario, g: Run, b: Run, products: li
     return raw.failures
 
 
+async def _psycopg(ctx: BenchContext, s: Scenario, g: Run, b: Run, products: list[int],
+                   seed: int) -> int:
+    """PostgreSQL, at 32 clients: the hand-written psycopg reference
+    (tests/bench/pg_reference.py) beside GraphQL and the service baseline, right after them."""
+    budget = ctx.budget
+    ref = await place(ctx, "psycopg", products, 32, budget.s3_seconds_per_step,
+                      budget.s3_orders_per_step, seed=seed)
+    s.figures["32 clients: orders/s, graphql / baseline / psycopg reference"] = (
+        f"{g.rate:,.0f} / {b.rate:,.0f} / {ref.rate:,.0f}")
+    s.figures["32 clients: CPU per order server / PostgreSQL / total: graphql; baseline; "
+              "psycopg"] = f"{g.cpu_split()}; {b.cpu_split()}; {ref.cpu_split()}"
+    s.figures["32 clients: lock-wait ms per order (pg_stat_activity sampled every 10 ms), "
+              "graphql / baseline / psycopg"] = " / ".join(
+        f"{1000 * r.lock_waits / r.confirmed:.2f}" if r.confirmed else "-" for r in (g, b, ref))
+    s.figures["32 clients: psycopg reference outcomes"] = dict(ref.outcomes)
+    if ref.first_failure:
+        s.notes.append(f"psycopg reference: {ref.first_failure[:200]}")
+    rate = g.rate / ref.rate if ref.rate else float("nan")
+    cpu = g.total_cpu_per_order_ms() / ref.total_cpu_per_order_ms()
+    s.target("32 clients: graphql orders/s ÷ psycopg reference's", rate, 0.8, ">=")
+    s.target("32 clients: graphql total CPU per order ÷ psycopg reference's", cpu, 1.3)
+    return ref.failures
+
+
 async def _mode(ctx: BenchContext, mode: str, products: list[int]) -> Scenario:
     s = Scenario(f"S3 place + approve orders, {mode} products", ctx.database, ctx.size.name)
     counted = {t: await _statements(ctx, t, products) for t in ("graphql", "baseline")}
     s.figures["SQL statements per request, create / approve: graphql; baseline"] = "; ".join(
-        f"{c:.1f} / {a:.1f}" for c, a in counted.values())
+        f"{c:.1f} / {a:.1f}" for c, a, _ in counted.values())
+    s.figures["round trips per placed + approved order (with BEGIN / COMMIT): graphql; "
+              "baseline"] = "; ".join(f"{t:.1f}" for _, _, t in counted.values())
+    if ctx.database == "postgresql":
+        s.target("round trips per placed + approved order (graphql)", counted["graphql"][2], 18)
     # The timed runs measure the server as production runs it: the benchmark's counter and
     # phase timer cost ~10% of its throughput here.
     await instruments(ctx, on=False)
@@ -270,6 +338,8 @@ async def _timed(ctx: BenchContext, s: Scenario, products: list[int]) -> Scenari
                 s.notes.append(f"{clients} clients: {run.first_failure[:200]}")
         if clients == 32:
             at32 = (g, b)
+            if ctx.database == "postgresql":
+                failures += await _psycopg(ctx, s, g, b, products, seed=step * 2 + 5)
             failures += await _floor(ctx, s, g, b, products, seed=step * 2 + 7)
     if at32 is not None and ctx.database == "sqlite":
         failures += await _floor_db(ctx, s, *at32, products)
@@ -283,10 +353,69 @@ async def _timed(ctx: BenchContext, s: Scenario, products: list[int]) -> Scenari
     return s
 
 
+WORKERS_FLOOR = 1.6  # two worker processes against one (issue 29: every core)
+
+
+async def _workers(ctx: BenchContext) -> Scenario:
+    """PostgreSQL: GraphQL placement at 32 clients on a server of two worker processes
+    (live events over LISTEN/NOTIFY, as `crm serve --workers 2` sets them up) against one
+    of one worker, both without the benchmark's counters, alternating in rounds."""
+    from dataclasses import replace
+
+    from tests.bench.server import Server
+
+    s = Scenario("S3 --workers 2 vs 1 (graphql, 32 clients, spread products)", ctx.database,
+                 ctx.size.name)
+    seconds = max(2.0, ctx.budget.s3_seconds_per_step)
+    quiet = {"CRM_BENCH_SQL_COUNT": "0"}
+    log_dir = ctx.server.log_path.parent
+    products = spread_product_ids(ctx.size)
+    runs: dict[int, Run] = {1: Run(), 2: Run()}
+    # the pools sized to the clients, 32 connections in all either way: the default (40 per
+    # process) beside the bench server's pool and the reference's exceeds max_connections
+    envs = {1: {**quiet, "CRM_DB_POOL_SIZE": "32"},
+            2: {**quiet, "CRM_DB_POOL_SIZE": "16", "CRM_EVENT_BUS": "postgres"}}
+    for r in range(2):
+        # one server up at a time: with the bench server's pool and the psycopg
+        # reference's connections, two more servers' pools exceed max_connections (100)
+        for n in (1, 2) if r % 2 == 0 else (2, 1):
+            with Server(ctx.database_url, env=envs[n], workers=n,
+                        log_path=log_dir / f"server-{n}-workers.log") as server:
+                c = replace(ctx, server=server)
+                # warm-up: pools filled, statements prepared
+                await place(c, "graphql", products, 32, 0.5, 1_000_000, seed=80 + n)
+                run = await place(c, "graphql", products, 32, seconds, 1_000_000,
+                                  seed=90 + 2 * r + n)
+            total = runs[n]
+            total.confirmed += run.confirmed
+            total.elapsed += run.elapsed
+            total.failures += run.failures
+            total.loop_cpu += run.loop_cpu + run.other_cpu
+            total.db_cpu += run.db_cpu
+            total.outcomes.update(run.outcomes)
+            total.first_failure = total.first_failure or run.first_failure
+    ratio = runs[2].rate / runs[1].rate if runs[1].rate else float("nan")
+    s.figures["orders/s, 1 worker / 2 workers"] = f"{runs[1].rate:,.1f} / {runs[2].rate:,.1f}"
+    s.figures["CPU per order server / PostgreSQL / total, 1 worker; 2 workers"] = \
+        f"{runs[1].cpu_split()}; {runs[2].cpu_split()}"
+    s.figures["outcomes, 1 worker; 2 workers"] = f"{dict(runs[1].outcomes)}; " \
+        f"{dict(runs[2].outcomes)}"
+    for run in runs.values():
+        if run.first_failure:
+            s.notes.append(run.first_failure[:200])
+    s.notes.append(f"two rounds of {seconds:.1f}s per side, alternating, each on a freshly "
+                   "started server after a 0.5 s warm-up")
+    s.target("throughput ratio, 2 workers ÷ 1", ratio, WORKERS_FLOOR, ">=")
+    s.target("failed requests", runs[1].failures + runs[2].failures, 0, "==")
+    return s
+
+
 async def run(ctx: BenchContext) -> list[Scenario]:
     offset = _log_offset(ctx)
     out = [await _mode(ctx, "spread", spread_product_ids(ctx.size)),
            await _mode(ctx, "hot", hot_product_ids(ctx.size))]
+    if ctx.database == "postgresql":
+        out.append(await _workers(ctx))
     waiting, caught_up = await _planner_catch_up(ctx)
     mismatches = store.ledger_mismatches(ctx.database_url)
     deadlocks = _deadlocks_logged(ctx, offset)
