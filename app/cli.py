@@ -315,6 +315,21 @@ def serve_workers(settings: Settings, asked: int | None) -> int:
     return asked or os.cpu_count() or 1
 
 
+# connections all workers' pools may hold together unless CRM_DB_POOL_SIZE says otherwise:
+# PostgreSQL's default max_connections is 100, and each worker also keeps its relay's and its
+# bus's connections, beside migrations, backups and psql (docs/architecture.md#every-core)
+CONNECTION_BUDGET = 80
+PER_WORKER_EXTRA = 2
+
+
+def worker_pool_size(workers: int, environ: dict[str, str] | os._Environ) -> int | None:
+    """Each worker's pool when several share PostgreSQL and the pool size was not set: the
+    budget split between them (at most the one-process default, at least 5)."""
+    if workers <= 1 or "CRM_DB_POOL_SIZE" in environ:
+        return None
+    return max(5, min(40, CONNECTION_BUDGET // workers - PER_WORKER_EXTRA))
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import signal
 
@@ -328,6 +343,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1 and not settings.redis_url and not settings.event_bus:
         # live events cross the workers through PostgreSQL (app/events/pg_bus.py)
         os.environ["CRM_EVENT_BUS"] = "postgres"
+    pool = worker_pool_size(workers, os.environ)
+    if pool is not None:
+        os.environ["CRM_DB_POOL_SIZE"] = str(pool)
     configure_logging(settings.log_format, settings.log_level)  # docs/architecture.md#logs
     print(serve_banner(settings, host, port), flush=True)
     if workers > 1:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.cli import worker_pool_size
 from app.config import PROJECT_ROOT
 from tests.conftest import TEST_SECRET
 from tests.faults.conftest import QUIET
@@ -21,6 +22,14 @@ from tests.subscriptions.harness import TIMEOUT, WsClient
 from tests.support import Api
 
 STATUS = """subscription { orderStatusChanged { cursor transition { toStatus } } }"""
+
+
+def test_workers_split_the_connection_budget_unless_the_pool_is_set():
+    """N workers' pools (plus each worker's relay and bus connections) stay within 80 of
+    PostgreSQL's default 100 connections: 2 workers keep 38 each, 8 keep 8, never under 5."""
+    assert [worker_pool_size(n, {}) for n in (1, 2, 4, 8, 64)] == [None, 38, 18, 8, 5]
+    assert all(n * (worker_pool_size(n, {}) + 2) <= 80 for n in (2, 3, 4, 8, 10))
+    assert worker_pool_size(8, {"CRM_DB_POOL_SIZE": "20"}) is None  # the operator's choice
 
 
 def test_sqlite_refuses_more_than_one_worker(tmp_path: Path):
