@@ -8,7 +8,7 @@ transactions cannot both take the last unit (docs/architecture.md#stock).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -62,6 +62,15 @@ def _change(session: Session, change: object, line: StockLine,
     return level
 
 
+def _changes(session: Session, change: object, lines: list[StockLine]
+             ) -> Iterator[tuple[StockLine, Changed | None]]:
+    """`_change` for each of `lines` (merged), in one statement where the database allows."""
+    for line, level in zip(lines, repo.change_levels(session, change, lines), strict=False):
+        if level is not None:
+            sync_capture.touch_rows(session, "StockLevel", (level.level_id,))
+        yield line, level
+
+
 def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
     """Sum duplicates and sort by (product, warehouse): the fixed lock order."""
     totals: dict[tuple[int, int], int] = {}
@@ -77,8 +86,7 @@ def _merge(lines: Iterable[StockLine]) -> list[StockLine]:
 
 def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserve all lines or raise InsufficientStock (the caller's transaction rolls back)."""
-    for line in _merge(lines):
-        level = _change(session, repo.RESERVE, line)
+    for line, level in _changes(session, repo.RESERVE, _merge(lines)):
         if level is None:
             raise InsufficientStock(line.product_id, line.warehouse_id, line.quantity)
         repo.add_movement(session, line, MovementKind.RESERVATION, ref, level.consignor_id,
@@ -86,9 +94,8 @@ def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> Non
 
 
 def release(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
-    for line in _merge(lines):
+    for line, level in _changes(session, repo.RELEASE, _merge(lines)):
         q = line.quantity
-        level = _change(session, repo.RELEASE, line)
         if level is None:
             raise DomainError(f"cannot release {q}: not reserved", code=ErrorCode.CONFLICT)
         repo.add_movement(session, line, MovementKind.RELEASE, ref, level.consignor_id,
@@ -97,9 +104,8 @@ def release(session: Session, lines: Iterable[StockLine], ref: Reference) -> Non
 
 def ship(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     """Reserved stock leaves the building: on_hand and reserved both drop."""
-    for line in _merge(lines):
+    for line, level in _changes(session, repo.SHIP, _merge(lines)):
         q = line.quantity
-        level = _change(session, repo.SHIP, line)
         if level is None:
             raise DomainError(f"cannot ship {q}: not reserved", code=ErrorCode.CONFLICT)
         repo.add_movement(session, line, MovementKind.SHIPMENT, ref, level.consignor_id,

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from app.persistence import crypto
 from app.persistence.counting import StatementCounter
-from app.persistence.deadline import clear_progress_handler, timed_out
+from app.persistence.deadline import clear_progress_handler, reset_begin, timed_out
 from app.persistence.fast.driver import run_driver_sql
 from app.persistence.limits import DbLimits
 from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES
@@ -43,14 +43,14 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _json_dumps(value: Any) -> str:
+def json_dumps(value: Any) -> str:
     """JSON columns (audit snapshots, history details, outbox payloads, ...) through orjson:
     several per unit of work, ~5x cheaper than the stdlib encoder. Non-string keys become
     strings, as with `json.dumps`."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+JSON_CODEC = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
 
 
 class SQLiteDialect(SQLiteDialect_pysqlite):
@@ -138,6 +138,7 @@ class Database:
                 connect_args=self.limits.connect_args(), **JSON_CODEC
             )
             self.read_engine = self.write_engine
+            event.listen(self.write_engine, "checkin", reset_begin)
         for engine in {self.write_engine, self.read_engine}:
             crypto.install(engine, keyring)
             event.listen(engine, "handle_error", timed_out)  # an aborted statement: TIMEOUT

@@ -41,6 +41,7 @@ PROGRESS_STEPS = 100_000
 _INFO = "crm_deadline"  # a session's deadline, in Session.info
 _CAP = "crm_statement_cap"  # the connections' statement_timeout (ms; 0: none)
 _CANCELLED = "57014"  # PostgreSQL query_canceled: statement_timeout
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open on the connection
 monotonic = time.monotonic
 
 
@@ -78,7 +79,29 @@ def _after_begin(session: Session, _transaction: Any, connection: Connection) ->
         left = max(1, int((deadline - monotonic()) * 1000))
         cap = session.info.get(_CAP) or 0
         if not cap or left < cap:  # never above the connection's own timeout
-            driver.execute(f"SET LOCAL statement_timeout = {left}")
+            _begin_with_timeout(driver, left)
+        elif driver.autocommit and driver.info.transaction_status == _IDLE:
+            driver.autocommit = False  # psycopg's own BEGIN again (see below)
+
+
+def _begin_with_timeout(driver: Any, left_ms: int) -> None:
+    """BEGIN and `SET LOCAL statement_timeout` in one round trip (two statements in one
+    simple query), where psycopg would send its own BEGIN and then the SET: the driver is
+    put in autocommit mode, so it sends no BEGIN of its own, while its commit() and
+    rollback() still end the transaction begun here. `reset_begin` turns autocommit off
+    again before anyone else uses the connection (docs/architecture.md#round-trips)."""
+    if driver.info.transaction_status == _IDLE and not driver.pgconn.pipeline_status:
+        driver.autocommit = True
+        driver.execute(f"BEGIN; SET LOCAL statement_timeout = {left_ms}")
+    else:  # a transaction already begun
+        driver.execute(f"SET LOCAL statement_timeout = {left_ms}")
+
+
+def reset_begin(dbapi_conn: Any, *_args: Any) -> None:
+    """Pool checkin (PostgreSQL): the connection goes back with psycopg beginning its own
+    transactions, whoever uses it next."""
+    if dbapi_conn.autocommit and dbapi_conn.info.transaction_status == _IDLE:
+        dbapi_conn.autocommit = False
 
 
 def watch(*session_classes: type[Session]) -> None:

@@ -142,6 +142,7 @@ def record_plain(session: Session, prepared: Prepared | None, position: int | No
 
 def record(session: Session, prepared: Prepared, position: int) -> None:
     """Write the unit's change rows at `position` (in the outbox's tail, after `prepare`)."""
+    outbox.take_locks_now(session)  # left by `prepare` when the position came first
     rows = set(prepared.rows)
     for customer_id, owners in prepared.reassigned:
         # what hangs off a customer that changed hands changed scope too, for both owners

@@ -9,24 +9,22 @@ from typing import Any
 from sqlalchemy import (
     String,
     and_,
-    bindparam,
     false,
     func,
     insert,
     literal,
     null,
     or_,
-    text,
     true,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, BOOLEAN, INTEGER
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.customers import repository as customers
 from app.delivery.models import DeliveryOrder, DeliveryPlan
 from app.events.models import OutboxEvent
+from app.events.repository import outbox
 from app.followups.models import DeliveryFollowUp
 from app.notifications.models import Notification
 from app.orders.models import Order
@@ -89,26 +87,19 @@ def customer_dependents(session: Session, customer_id: int) -> dict[str, list[in
 
 
 _CUSTOMER_LOCKS = 7_310_003  # arbitrary constant naming the per-customer sync locks
-# In customer order (no two units wait on each other in a cycle); the subquery sorts before
-# the locks are taken.
-_LOCK_CUSTOMERS = text(
-    "SELECT count(CASE WHEN s.x THEN pg_advisory_xact_lock(:ns, s.c)"
-    " ELSE pg_advisory_xact_lock_shared(:ns, s.c) END)"
-    " FROM (SELECT c, x FROM unnest(:cs, :xs) AS t(c, x) ORDER BY c) s"
-).bindparams(bindparam("cs", type_=ARRAY(INTEGER)), bindparam("xs", type_=ARRAY(BOOLEAN)))
 
 
 def lock_customers(session: Session, shared: Iterable[int], exclusive: Iterable[int]) -> None:
     """PostgreSQL: the unit's change rows name these customers (shared) and reassign those
     (exclusive), held to commit: a reassignment reads its customer's dependents after every
     unit writing rows for that customer has committed, or before any such unit that commits
-    after it takes its position (docs/architecture.md#delta-sync)."""
+    after it takes its position (docs/architecture.md#delta-sync). Taken in customer order
+    by the outbox append that takes the position, in its statement; `record` takes any
+    still pending (a position appended before)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     keys = dict.fromkeys(shared, False) | dict.fromkeys(exclusive, True)
-    if keys:
-        session.execute(_LOCK_CUSTOMERS, {"ns": _CUSTOMER_LOCKS, "cs": list(keys),
-                                          "xs": list(keys.values())})
+    outbox.lock_with_append(session, _CUSTOMER_LOCKS, keys)
 
 
 def insert_ledgers(session: Session) -> dict[str, list[int]]:

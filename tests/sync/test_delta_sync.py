@@ -258,12 +258,14 @@ async def test_a_reassignment_waits_for_a_unit_writing_rows_for_its_customer(api
         return
     from sqlalchemy import text
 
+    from app.events.repository import outbox
     from app.sync import repository as sync_repository
 
     old, new = factory.user("SALES"), factory.user("SALES")
     customer = Kit(api, factory).customer(owner_id=old.id)
     held = Session(db.write_engine)
     sync_repository.lock_customers(held, [customer.id], [])  # an order's unit, in its tail
+    outbox.take_locks_now(held)  # a unit takes them with its append; here at once
     try:
         moving = asyncio.create_task(asyncio.to_thread(
             factory.write, customer_service.update_customer, customer.id, {"owner_id": new.id}))

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import BOOLEAN, INTEGER, DateTime, String, Text, bindparam, func, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, select
 
 from app.events.bus import DomainEvent
 from app.events.models import OutboxEvent
 from app.events.repository import consumers
 from app.persistence.columns import utcnow
+from app.persistence.db import json_dumps
 from app.persistence.fast import bulk
 
 _IN_FLIGHT = 7_310_002  # arbitrary constant naming the outbox's in-flight advisory locks
@@ -50,7 +53,83 @@ def _postgres(session: Session) -> bool:
 def reserve(session: Session) -> None:
     """Announce the ids this transaction is about to take (PostgreSQL; held to its end)."""
     if _postgres(session):
+        take_locks_now(session)
         session.execute(_RESERVE, {"ns": _IN_FLIGHT})
+
+
+# Advisory locks a unit asks for just before its position (the delta sync's customer
+# locks): taken by the append's own statement, in its round trip, ahead of the in-flight
+# key (docs/architecture.md#round-trips). (namespace, {key: exclusive}); one namespace
+# goes with the append, any other on its own.
+_PENDING_LOCKS = "crm_outbox_locks"
+
+
+def lock_with_append(session: Session, namespace: int, keys: Mapping[int, bool]) -> None:
+    """Take these advisory locks (key -> exclusive) with the unit's next append, before its
+    ids are taken, held to commit (PostgreSQL). `take_locks_now` takes them at once."""
+    if keys:
+        pending = session.info.setdefault(_PENDING_LOCKS, {})
+        merged = pending.setdefault(namespace, {})
+        for key, exclusive in keys.items():
+            merged[key] = merged.get(key, False) or exclusive
+
+
+def take_locks_now(session: Session) -> None:
+    """Take the locks `lock_with_append` left pending, one statement per namespace."""
+    for namespace, keys in (session.info.pop(_PENDING_LOCKS, None) or {}).items():
+        session.execute(_LOCK_KEYS, {"lns": namespace, "cs": list(keys),
+                                     "xs": list(keys.values())})
+
+
+# In key order (no two units wait on each other in a cycle): the subquery sorts first.
+_LOCKS_SQL = ("SELECT count(CASE WHEN s.x THEN pg_advisory_xact_lock(:lns, s.c)"
+              " ELSE pg_advisory_xact_lock_shared(:lns, s.c) END) AS n"
+              " FROM (SELECT c, x FROM unnest(:cs, :xs) AS t(c, x) ORDER BY c) s")
+_LOCK_BINDS = (bindparam("cs", type_=ARRAY(INTEGER)), bindparam("xs", type_=ARRAY(BOOLEAN)))
+_LOCK_KEYS = text(_LOCKS_SQL).bindparams(*_LOCK_BINDS)
+
+
+def _append_sql(locks: bool) -> Any:
+    """One statement: the pending locks (if any), the in-flight key, then the rows in
+    order. Each CTE is MATERIALIZED and every inserted row joins `r`, so the locks are held
+    before the first id is drawn from the sequence; the key read by `r` may predate the
+    wait for `l`, which only makes it smaller (readers stop earlier, never later)."""
+    head = f"WITH l AS MATERIALIZED ({_LOCKS_SQL}), " if locks else "WITH "
+    sql = (head + "r AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:ns, (CASE WHEN"
+           " is_called THEN last_value ELSE 0 END)::integer) AS k FROM outbox_event_id_seq"
+           + (", l" if locks else "") + ")"
+           " INSERT INTO outbox_event (topic, payload, created_at, published_at)"
+           " SELECT v.t, v.p::json, :at, :pub FROM r, unnest(:ts, :ps) WITH ORDINALITY"
+           " AS v(t, p, o) ORDER BY v.o RETURNING id")
+    binds = [bindparam("ts", type_=ARRAY(String)), bindparam("ps", type_=ARRAY(Text)),
+             bindparam("at", type_=DateTime), bindparam("pub", type_=DateTime)]
+    if locks:
+        binds += _LOCK_BINDS
+    return text(sql).bindparams(*binds)
+
+
+_APPEND = {False: _append_sql(False), True: _append_sql(True)}
+
+
+def _insert_events(session: Session, rows: Sequence[tuple[str, dict]], published: bool
+                   ) -> list[int]:
+    """The rows (topic, payload) appended; their ids, in order."""
+    now = utcnow()
+    if not _postgres(session):
+        return bulk.insert_ids(session, OutboxEvent.__table__, [
+            {"topic": t, "payload": p, "created_at": now, "published_at": now if published
+             else None} for t, p in rows])
+    pending = session.info.pop(_PENDING_LOCKS, None) or {}
+    params: dict[str, Any] = {
+        "ns": _IN_FLIGHT, "ts": [t for t, _p in rows], "at": now,
+        "ps": [json_dumps(p) for _t, p in rows], "pub": now if published else None}
+    if pending:
+        namespace, keys = pending.popitem()
+        if pending:  # another namespace: on its own, first
+            session.info[_PENDING_LOCKS] = pending
+            take_locks_now(session)
+        params.update(lns=namespace, cs=list(keys), xs=list(keys.values()))
+    return sorted(session.execute(_APPEND[bool(params.get("cs"))], params).scalars())
 
 
 def settled_max(session: Session) -> int:
@@ -80,22 +159,17 @@ def append_last(session: Session, events: Sequence[DomainEvent]) -> list[int]:
 
 
 def append(session: Session, events: Sequence[DomainEvent]) -> list[int]:
-    """Insert the events (one statement, after `reserve`); their outbox ids, in order."""
+    """Insert the events (one statement, the in-flight key and any locks asked for with
+    it included); their outbox ids, in order."""
     if not events:
         return []
-    reserve(session)
-    now = utcnow()
-    return bulk.insert_ids(session, OutboxEvent.__table__, [
-        {"topic": e.topic, "payload": e.payload, "created_at": now} for e in events])
+    return _insert_events(session, [(e.topic, e.payload) for e in events], published=False)
 
 
 def append_marker(session: Session, topic: str) -> int:
     """One event that only takes a position (the delta sync's, for a unit that emitted
     nothing): stored as published, so neither the relay nor the bus carries it."""
-    reserve(session)
-    now = utcnow()
-    [marker] = bulk.insert_ids(session, OutboxEvent.__table__, [
-        {"topic": topic, "payload": {}, "created_at": now, "published_at": now}])
+    [marker] = _insert_events(session, [(topic, {})], published=True)
     return marker
 
 

@@ -5,12 +5,13 @@ alerts and replenishment, and the ledger's conditional changes (app/inventory/le
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, func, update
+from sqlalchemy import Integer, and_, bindparam, case, func, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -255,6 +256,44 @@ def change_level(session: Session, change: Any, line: Any, **extra: int) -> Chan
               "q": line.quantity, "now": utcnow(), **extra}
     found = statements.rows(session, change, params)
     return Changed(found[0][0], found[0][1]) if found else None
+
+
+# The same changes for several levels in one statement (PostgreSQL): the levels are locked
+# first, in (product, warehouse) order, as one UPDATE per level would lock them, then each
+# is changed where its condition holds (docs/architecture.md#round-trips).
+def _changes_sql(assignments: str, condition: str) -> Any:
+    return text(
+        "WITH v AS (SELECT * FROM unnest(:pids, :wids, :qs) AS t(pid, wid, q)),"
+        " locked AS MATERIALIZED (SELECT s.id FROM stock_level s JOIN v"
+        "   ON s.product_id = v.pid AND s.warehouse_id = v.wid"
+        "   ORDER BY s.product_id, s.warehouse_id FOR NO KEY UPDATE OF s)"
+        f" UPDATE stock_level s SET {assignments}, updated_at = :now FROM v, locked"
+        " WHERE s.id = locked.id AND s.product_id = v.pid AND s.warehouse_id = v.wid"
+        f" AND {condition} RETURNING s.product_id, s.warehouse_id, s.consignor_id, s.id"
+    ).bindparams(bindparam("pids", type_=ARRAY(Integer)), bindparam("wids", type_=ARRAY(Integer)),
+                 bindparam("qs", type_=ARRAY(Integer)),
+                 bindparam("now", type_=_LEVELS.c.updated_at.type))
+
+
+_MANY = {
+    id(RESERVE): _changes_sql("reserved = s.reserved + v.q", "s.on_hand - s.reserved >= v.q"),
+    id(RELEASE): _changes_sql("reserved = s.reserved - v.q", "s.reserved >= v.q"),
+    id(SHIP): _changes_sql("on_hand = s.on_hand - v.q, reserved = s.reserved - v.q",
+                           "s.reserved >= v.q"),
+}
+
+
+def change_levels(session: Session, change: Any, lines: Sequence[Any]) -> Iterator[Changed | None]:
+    """`change_level` for each line (distinct levels, in (product, warehouse) order), in
+    order: on PostgreSQL RESERVE, RELEASE and SHIP of several lines in one statement, else
+    one line at a time as the caller consumes them (it stops at the first None)."""
+    many = _MANY.get(id(change))
+    if many is None or len(lines) < 2 or session.get_bind().dialect.name != "postgresql":
+        return (change_level(session, change, line) for line in lines)
+    found = {(p, w): Changed(c, i) for p, w, c, i in session.execute(many, {
+        "pids": [ln.product_id for ln in lines], "wids": [ln.warehouse_id for ln in lines],
+        "qs": [ln.quantity for ln in lines], "now": utcnow()})}
+    return iter([found.get((ln.product_id, ln.warehouse_id)) for ln in lines])
 
 
 def ensure_level(session: Session, product_id: int, warehouse_id: int) -> StockLevel:
