@@ -106,14 +106,19 @@ def get_visible(session: Session, principal: Principal, customer_id: int) -> Cus
     return session.execute(stmt, {"customer_id": customer_id, **params}).scalars().first()
 
 
-def visible_record(session: Session, principal: Principal, customer_id: int) -> Any | None:
-    """`get_visible` as a read-only record (app/persistence/fast/rows.py), for steps that only read
-    it."""
+def visible_record_query(principal: Principal, customer_id: int) -> statements.Query:
+    """`visible_record`'s statement and parameters (to read it ahead: `statements.prefetch`)."""
     kind, params = statements.scope_kind(principal)
     stmt = statements.once(("customers.visible_record", kind), lambda: scope(
         select(rows.table(Customer)).where(Customer.id == bindparam("customer_id")),
         statements.ScopeParams(*kind)))
-    found = statements.records(session, stmt, {"customer_id": customer_id, **params}, Customer)
+    return stmt, {"customer_id": customer_id, **params}
+
+
+def visible_record(session: Session, principal: Principal, customer_id: int) -> Any | None:
+    """`get_visible` as a read-only record (app/persistence/fast/rows.py), for steps that only read
+    it."""
+    found = statements.records(session, *visible_record_query(principal, customer_id), Customer)
     return found[0] if found else None
 
 
@@ -199,15 +204,23 @@ _PRIMARY_CONTACT = select(_CONTACT).where(_CONTACT.c.customer_id == bindparam("c
     .order_by(_CONTACT.c.is_primary.desc(), _CONTACT.c.id).limit(1)
 
 
+def default_shipping_address_query(customer_id: int) -> statements.Query:
+    return _DEFAULT_ADDRESS, {"customer_id": customer_id}
+
+
 def default_shipping_address(session: Session, customer_id: int) -> Any | None:
     """The default shipping address (a read-only record), or None."""
-    found = statements.records(session, _DEFAULT_ADDRESS, {"customer_id": customer_id}, Address)
+    found = statements.records(session, *default_shipping_address_query(customer_id), Address)
     return found[0] if found else None
+
+
+def primary_contact_query(customer_id: int) -> statements.Query:
+    return _PRIMARY_CONTACT, {"customer_id": customer_id}
 
 
 def primary_contact(session: Session, customer_id: int) -> Any | None:
     """The primary contact (a read-only record), or None."""
-    found = statements.records(session, _PRIMARY_CONTACT, {"customer_id": customer_id}, Contact)
+    found = statements.records(session, *primary_contact_query(customer_id), Contact)
     return found[0] if found else None
 
 

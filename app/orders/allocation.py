@@ -110,11 +110,12 @@ def _stock_lines(slots: Sequence[Slot]) -> list[ledger.StockLine]:
 
 def reserve(session: Session, order: Order, lines: Sequence[OrderLine], region: str,
             ref: ledger.Reference) -> list[Slot]:
-    """Plan and reserve stock for an order that holds none yet (approval)."""
+    """Plan and reserve stock for an order that holds none yet (approval, the last step of
+    its unit of work: the allocation rows are written with the unit's other rows)."""
     slots = plan(lines, load_stock(session, [ln.product_id for ln in lines], order.customer_id),
                  region)
     ledger.reserve(session, _stock_lines(slots), ref)
-    repo.insert_allocations(session, order.id, slots)
+    repo.insert_allocations(session, order.id, slots, deferred=True)
     return slots
 
 

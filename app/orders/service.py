@@ -185,6 +185,10 @@ def _replayed(uow: UnitOfWork, order_id: int) -> Order:
 
 def _create(uow: UnitOfWork, draft: OrderDraft) -> Order:
     s = uow.session
+    repo.ahead.placement(
+        s, uow.principal, draft.customer_id, [r.product_id for r in draft.lines],
+        business_today(uow.settings.business_timezone), contact=draft.contact_id is None,
+        address=draft.ship_to is None and draft.address_id is None)
     customer = _customer(uow, draft.customer_id)
     priced = _priced_lines(uow, customer, draft.lines)
     if draft.external_id and repo.external_id_taken(s, draft.channel, draft.external_id):

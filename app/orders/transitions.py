@@ -44,8 +44,10 @@ def approve_order(uow: UnitOfWork, order_id: int, threshold: Decimal | None = No
     """
     s = uow.session
     order = load(uow, order_id, Action.APPROVE)
+    repo.ahead.approval(s, order)
     customer = repo.lock_customer(s, order.customer_id)
     lines = repo.line_records(s, order.id)
+    repo.ahead.allocation(s, order, [ln.product_id for ln in lines])
     limit = threshold if threshold is not None else Decimal(
         uow.settings.discount_approval_threshold)
     errors = review.review(s, order, lines, customer, uow.principal, limit,

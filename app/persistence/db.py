@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from app.persistence import crypto
 from app.persistence.counting import StatementCounter
 from app.persistence.deadline import clear_progress_handler, reset_begin, timed_out
-from app.persistence.fast.driver import run_driver_sql
+from app.persistence.fast.driver import commit_pending, drop_pending, run_driver_sql
 from app.persistence.limits import DbLimits
 from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES
 
@@ -139,6 +139,8 @@ class Database:
             )
             self.read_engine = self.write_engine
             event.listen(self.write_engine, "checkin", reset_begin)
+            event.listen(self.write_engine, "commit", commit_pending)
+            event.listen(self.write_engine, "rollback", drop_pending)
         for engine in {self.write_engine, self.read_engine}:
             crypto.install(engine, keyring)
             event.listen(engine, "handle_error", timed_out)  # an aborted statement: TIMEOUT

@@ -9,11 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import delete, or_
+from sqlalchemy import Date, bindparam, delete, or_
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
 from app.customers import repository as customers
+from app.persistence.fast import statements
 from app.persistence.repository import (
     Page,
     PageRequest,
@@ -145,13 +146,21 @@ def _active(model, day: date):  # noqa: ANN001, ANN202
             or_(model.valid_until.is_(None), model.valid_until >= day))
 
 
+_AGREED = select(PriceAgreement.product_id, PriceAgreement.price).where(
+    PriceAgreement.customer_id == bindparam("customer_id"),
+    PriceAgreement.product_id.in_(bindparam("product_ids", expanding=True)),
+    *_active(PriceAgreement, bindparam("day", type_=Date)))
+
+
+def agreed_prices_query(customer_id: int, product_ids: Sequence[int], day: date
+                        ) -> statements.Query:
+    return _AGREED, {"customer_id": customer_id, "product_ids": list(product_ids), "day": day}
+
+
 def agreed_prices(session: Session, customer_id: int, product_ids: Sequence[int],
                   day: date) -> dict[int, Decimal]:
     """{product id: price} of the customer's agreements valid on `day`."""
-    stmt = select(PriceAgreement.product_id, PriceAgreement.price).where(
-        PriceAgreement.customer_id == customer_id,
-        PriceAgreement.product_id.in_(list(product_ids)), *_active(PriceAgreement, day))
-    return {pid: price for pid, price in session.exec(stmt)}
+    return dict(statements.rows(session, *agreed_prices_query(customer_id, product_ids, day)))
 
 
 def agreement_for(session: Session, customer_id: int, product_id: int) -> PriceAgreement | None:

@@ -28,7 +28,7 @@ from app.events.repository import outbox
 from app.followups.models import DeliveryFollowUp
 from app.notifications.models import Notification
 from app.orders.models import Order
-from app.persistence.fast import bulk
+from app.persistence.fast import bulk, driver, objects
 from app.quotes.models import PriceAgreement, Quote
 from app.returns.models import ReturnRequest
 from app.shipping.models import Shipment
@@ -107,6 +107,8 @@ def insert_ledgers(session: Session) -> dict[str, list[int]]:
     audit records) now, one statement per table, instead of with the other deferred rows:
     their ids, by entity, for the change log (docs/architecture.md#delta-sync)."""
     found: dict[str, list[int]] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_ledgers_batched(session)
     for entity in LEDGERS:
         table = entity.model.__table__
         rows = bulk.take(session, table)
@@ -119,12 +121,36 @@ def insert_ledgers(session: Session) -> dict[str, list[int]]:
     return found
 
 
+def _insert_ledgers_batched(session: Session) -> dict[str, list[int]]:
+    """PostgreSQL: every deferred row of the unit (its other tables' too, such as stock
+    allocations) in one round trip, the ledgers' ids read back
+    (docs/architecture.md#round-trips)."""
+    ledgers = {e.model.__table__: e.name for e in LEDGERS}
+    updates = objects.take_changed(session)  # the unit's changed hot rows (the order's)
+    taken = bulk.take_all(session)
+    plain = [(t, rows) for t, rows in taken if t not in ledgers]
+    returning = [(t, rows) for t, rows in taken if t in ledgers]
+    if not taken and not updates:
+        return {}
+    ids, changed = driver.insert_batch(driver.connection_of(session), plain, returning,
+                                       updates)
+    for (stmt, params), count in zip(updates, changed, strict=True):
+        if count != 1:
+            raise objects.stale(stmt, params)
+    found: dict[str, list[int]] = {}
+    for (table, _rows), table_ids in zip(returning, ids, strict=True):
+        found.setdefault(ledgers[table], []).extend(table_ids)
+    return found
+
+
 _LEDGER_INSERT = {e.model.__table__: insert(e.model.__table__).returning(e.model.__table__.c.id)
                   for e in LEDGERS}
 
 
 def insert_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
+    """The unit's change rows, last: on PostgreSQL in its COMMIT's round trip."""
+    if rows and not driver.insert_at_commit(driver.connection_of(session),
+                                            SyncChange.__table__, rows):
         session.execute(insert(SyncChange.__table__), list(rows))
 
 

@@ -5,7 +5,10 @@ the hand-written baseline endpoints (tests/bench/baseline.py) on the same engine
 
 With CRM_BENCH_SQL_COUNT=1 every HTTP response carries `x-sql-count`: the SQL statements
 (transaction control excluded) run on behalf of that request, and `x-sql-control` the
-BEGIN / COMMIT / ROLLBACK round trips (SQLAlchemy's transaction events on the engines).
+BEGIN / COMMIT / ROLLBACK round trips (SQLAlchemy's transaction events on the engines),
+and `x-sql-pipelined` the statements that went in one round trip with others (psycopg's
+pipeline mode: app/persistence/fast/driver.py `prefetch`), so the request's round trips are
+count + control - pipelined.
 The counter lives here, in the benchmark, so the production hot path carries nothing when
 benchmarks are not running.
 `POST /baseline/_instruments {"on": false}` takes the counter and the phase timer out of the
@@ -30,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from app.persistence.db import Database
+from app.persistence.fast import driver
 from schema.asgi import create_app
 from tests.bench.dataset import ADMIN_ID
 from tests.bench.floor_db import RawOrders
@@ -38,6 +42,8 @@ _statements: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "bench_sql_count", default=None)
 _controls: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "bench_sql_control", default=None)
+_pipelined: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "bench_sql_pipelined", default=None)
 _CONTROL = ("BEGIN", "COMMI", "ROLLB", "SAVEP", "RELEA")
 LAST_SQL: list[str] = []  # the statements of the last counted request (GET /baseline/_sql)
 
@@ -56,6 +62,13 @@ def _count_control(*_args) -> None:  # noqa: ANN002
     controls = _controls.get()
     if controls is not None:
         controls[0] += 1
+
+
+def _count_pipelined(saved: int) -> None:
+    """Statements that shared a round trip with the first of their pipeline."""
+    pipelined = _pipelined.get()
+    if pipelined is not None:
+        pipelined[0] += saved
 
 
 def _count_remote(statements: list[str]) -> None:
@@ -78,14 +91,16 @@ class SqlCountHeader:
         if scope["type"] != "http" or not SqlCountHeader.enabled:
             await self.app(scope, receive, send)
             return
-        counter, controls = [0], [0]
+        counter, controls, pipelined = [0], [0], [0]
         token, control_token = _statements.set(counter), _controls.set(controls)
+        pipelined_token = _pipelined.set(pipelined)
 
         async def send_with_count(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 headers.append((b"x-sql-count", str(counter[0]).encode()))
                 headers.append((b"x-sql-control", str(controls[0]).encode()))
+                headers.append((b"x-sql-pipelined", str(pipelined[0]).encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -94,6 +109,7 @@ class SqlCountHeader:
         finally:
             _statements.reset(token)
             _controls.reset(control_token)
+            _pipelined.reset(pipelined_token)
             if scope["path"] == "/graphql":
                 LAST_SQL[:] = counter[1:]
 
@@ -145,6 +161,8 @@ class Instruments:
                     (event.listen if on else event.remove)(engine, name, _count_control)
             listeners = self.db.remote_statement_listeners
             listeners.append(_count_remote) if on else listeners.remove(_count_remote)
+            trips = driver.ROUND_TRIP_LISTENERS
+            trips.append(_count_pipelined) if on else trips.remove(_count_pipelined)
         others = tuple(e for e in self.schema.extensions if e is not PhaseTimer)
         self.schema.extensions = (PhaseTimer, *others) if on else others
 

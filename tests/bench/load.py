@@ -36,6 +36,11 @@ class Response:
         value = self.headers.get(b"x-sql-control")
         return None if value is None else int(value)
 
+    @property
+    def sql_pipelined(self) -> int:
+        """Statements that went in one round trip with others (tests/bench/app.py)."""
+        return int(self.headers.get(b"x-sql-pipelined", b"0"))
+
     def json(self) -> dict:
         return orjson.loads(self.body)
 

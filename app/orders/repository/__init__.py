@@ -3,7 +3,7 @@ row, intake's lookups), `lines` (lines and stock allocations), `events` (history
 and the read models `balances` (what is owed) and `customer_views` (orders and purchase
 summaries per customer). Callers use `from app.orders import repository as repo`."""
 
-from app.orders.repository import balances, customer_views
+from app.orders.repository import ahead, balances, customer_views
 from app.orders.repository.events import events_by_ids, events_by_order, insert_event
 from app.orders.repository.lines import (
     allocations_by_order,
@@ -46,7 +46,7 @@ from app.orders.repository.orders import (
 
 __all__ = [
     "SORTS", "OrderFilter", "OrderSort", "allocations_by_order", "allocations_of", "apply_filter",
-    "at_risk", "balances", "contact_in_use", "customer_by_code", "customer_views",
+    "ahead", "at_risk", "balances", "contact_in_use", "customer_by_code", "customer_views",
     "delete_allocations", "delete_lines", "events_by_ids", "events_by_order",
     "external_id_taken", "get_visible", "has_fulfilled_orders", "insert_allocations",
     "insert_event", "insert_lines", "insert_order", "line_records", "line_rows_by_order",

@@ -69,9 +69,12 @@ def outstanding_balance(session: Session, customer_id: int,
     Runs on every approval: the statement is built once and reused with bound
     parameters (building it costs more than running it).
     """
-    params = {"customer_id": customer_id,
-              "exclude_id": -1 if exclude_order_id is None else exclude_order_id}
-    return _money(statements.rows(session, EXPOSURE, params)[0][0])
+    return _money(statements.rows(session, *exposure_query(customer_id, exclude_order_id))[0][0])
+
+
+def exposure_query(customer_id: int, exclude_order_id: int | None = None) -> statements.Query:
+    return EXPOSURE, {"customer_id": customer_id,
+                      "exclude_id": -1 if exclude_order_id is None else exclude_order_id}
 
 
 def order_balances(session: Session, order_ids: Sequence[int]) -> dict[int, Decimal]:

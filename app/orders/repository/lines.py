@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.customers.models import Customer
 from app.inventory.models import StockLevel, Warehouse
 from app.orders.models import OrderAllocation, OrderLine
-from app.persistence.fast import driver, rows, statements
+from app.persistence.fast import bulk, driver, rows, statements
 from app.persistence.repository import grouped
 
 # Lines ------------------------------------------------------------------------------
@@ -46,10 +46,14 @@ _LINE_RECORDS = (select(_LINE_TABLE).where(_LINE_TABLE.c.order_id == bindparam("
                  .order_by(_LINE_TABLE.c.id))
 
 
+def line_records_query(order_id: int) -> statements.Query:
+    return _LINE_RECORDS, {"order_id": order_id}
+
+
 def line_records(session: Session, order_id: int) -> list[Any]:
     """The order's lines as read-only records (app/persistence/fast/rows.py), for steps that
     only read them."""
-    return statements.records(session, _LINE_RECORDS, {"order_id": order_id}, OrderLine)
+    return statements.records(session, *line_records_query(order_id), OrderLine)
 
 
 _INSERT_LINE = insert(OrderLine.__table__)
@@ -98,27 +102,37 @@ _STOCK = (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_h
                  Warehouse.is_active.is_(True),
                  func.coalesce(StockLevel.consignor_id, 0) == _OWNER)
           .order_by(StockLevel.product_id, StockLevel.warehouse_id)
-          .with_for_update(of=StockLevel))
+          .with_for_update(of=StockLevel, key_share=True))
+
+
+def lock_stock_query(product_ids: Iterable[int], customer_id: int) -> statements.Query:
+    return _STOCK, {"ids": sorted(set(product_ids)), "customer": customer_id}
 
 
 def lock_stock(session: Session, product_ids: Iterable[int], customer_id: int) -> list[tuple]:
     """(product_id, warehouse_id, on_hand, reserved, warehouse region) of every stock row of
     these products in an active warehouse that an order of `customer_id` may take (its
     owner's), locked (PostgreSQL) in (product, warehouse) order."""
-    return statements.rows(session, _STOCK, {"ids": sorted(set(product_ids)),
-                                             "customer": customer_id})
+    return statements.rows(session, *lock_stock_query(product_ids, customer_id))
 
 
 _INSERT_ALLOCATION = insert(OrderAllocation.__table__)
 
 
-def insert_allocations(session: Session, order_id: int, slots: Iterable[Any]) -> None:
+def insert_allocations(session: Session, order_id: int, slots: Iterable[Any], *,
+                       deferred: bool = False) -> None:
     """The plan's slots (app/orders/allocation.py) as allocation rows, in one Core
-    executemany (no ORM objects: nothing in the step reads them back)."""
-    driver.execute(driver.connection_of(session), _INSERT_ALLOCATION, [
-        {"order_id": order_id, "order_line_id": s.line_id, "product_id": s.product_id,
-         "warehouse_id": s.warehouse_id, "quantity": s.quantity, "quantity_shipped": 0}
-        for s in slots])
+    executemany (no ORM objects: nothing in the step reads them back). `deferred`: with the
+    unit's other deferred rows before commit (app/persistence/fast/bulk.py), for a step
+    that ends its unit of work: on PostgreSQL in one round trip with its ledger rows."""
+    rows = [{"order_id": order_id, "order_line_id": s.line_id, "product_id": s.product_id,
+             "warehouse_id": s.warehouse_id, "quantity": s.quantity, "quantity_shipped": 0}
+            for s in slots]
+    if deferred:
+        for row in rows:
+            bulk.defer(session, OrderAllocation.__table__, row)
+        return
+    driver.execute(driver.connection_of(session), _INSERT_ALLOCATION, rows)
 
 
 def delete_allocations(session: Session, order_id: int) -> None:

@@ -101,19 +101,26 @@ def lock_visible(session: Session, principal: Principal, order_id: int) -> Order
     table = rows.table(Order)
     stmt = statements.once(("orders.lock_visible", kind), lambda: scope(
         select(table).where(table.c.id == bindparam("order_id")), statements.ScopeParams(*kind)
-    ).with_for_update(of=table))
+    ).with_for_update(of=table, key_share=True))
     found = statements.records(session, stmt, {"order_id": order_id, **params}, Order)
     return objects.attach(session, Order, found[0]) if found else None
 
 
 _CUSTOMER = rows.table(Customer)
-_LOCK_CUSTOMER = select(_CUSTOMER).where(_CUSTOMER.c.id == bindparam("id")).with_for_update()
+# FOR NO KEY UPDATE (no key changes): inserts referencing the customer (a new order's
+# foreign key check) do not wait for an approval (docs/architecture.md#round-trips)
+_LOCK_CUSTOMER = select(_CUSTOMER).where(_CUSTOMER.c.id == bindparam("id")) \
+    .with_for_update(key_share=True)
+
+
+def lock_customer_query(customer_id: int) -> statements.Query:
+    return _LOCK_CUSTOMER, {"id": customer_id}
 
 
 def lock_customer(session: Session, customer_id: int) -> Any | None:
     """The customer as a read-only record, its row locked: serializes credit decisions per
     customer (two approvals cannot both fit the limit)."""
-    found = statements.records(session, _LOCK_CUSTOMER, {"id": customer_id}, Customer)
+    found = statements.records(session, *lock_customer_query(customer_id), Customer)
     return found[0] if found else None
 
 
@@ -171,10 +178,14 @@ _FULFILLED = select(Order.id).where(
     Order.status.in_([OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value])).limit(1)
 
 
+def has_fulfilled_orders_query(customer_id: int, exclude_order_id: int) -> statements.Query:
+    return _FULFILLED, {"customer_id": customer_id, "order_id": exclude_order_id}
+
+
 def has_fulfilled_orders(session: Session, customer_id: int, exclude_order_id: int) -> bool:
     """A returning customer: at least one earlier order was delivered."""
-    params = {"customer_id": customer_id, "order_id": exclude_order_id}
-    return bool(statements.rows(session, _FULFILLED, params))
+    return bool(statements.rows(session, *has_fulfilled_orders_query(customer_id,
+                                                                      exclude_order_id)))
 
 
 # The write path's order row ------------------------------------------------------

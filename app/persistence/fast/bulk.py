@@ -74,9 +74,18 @@ def take(session: Session, table: Table) -> list[dict[str, Any]]:
 
 def write_deferred(session: Session) -> None:
     """Insert every deferred row: one executemany per table, in first-use order."""
+    connection = driver.connection_of(session)
+    for table, group in take_all(session):
+        driver.execute(connection, _insert(table), group)
+
+
+def take_all(session: Session) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """Every deferred row, taken out to be written now by the caller: (table, rows with
+    the same keys) in first-use order. Pending objects are flushed first (rows may
+    reference them)."""
     rows = session.info.get(_ROWS)
     if not rows:
-        return
+        return []
     session.flush()  # rows may reference objects still pending in the session
     session.info[_ROWS] = []
     # Written rows now belong to the database transaction (and its savepoints):
@@ -87,9 +96,7 @@ def write_deferred(session: Session) -> None:
     by_table: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, row in rows:
         by_table.setdefault((table, tuple(row)), []).append(row)
-    connection = driver.connection_of(session)
-    for (table, _keys), group in by_table.items():
-        driver.execute(connection, _insert(table), group)
+    return [(table, group) for (table, _keys), group in by_table.items()]
 
 
 def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:

@@ -150,6 +150,7 @@ def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any] | Sequenc
     """Run an INSERT/UPDATE (one parameter set, or many with the same keys); the number
     of rows it changed, as the driver counts them (-1 where it cannot: an executemany
     on PostgreSQL)."""
+    drop_prefetched(conn)
     rows = [params] if isinstance(params, dict) else list(params)
     if not rows:
         return 0
@@ -174,6 +175,7 @@ def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     """`INSERT ... VALUES (...), (...) RETURNING id` for rows with the same keys: their ids
     in row order (SQLite numbers a multi-row VALUES in order under its one writer), or
     None where this path does not apply."""
+    drop_prefetched(conn)
     if not rows or not _usable(conn):
         return None
     keys = tuple(rows[0])
@@ -303,7 +305,11 @@ def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]
 def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple]:
     """The rows of a SELECT as tuples, each value converted by its column type as
     `Connection.execute` would (datetimes, decimals, ...). On SQLite inside a
-    transaction it runs on the DB-API cursor; elsewhere through `Connection.execute`."""
+    transaction it runs on the DB-API cursor; elsewhere through `Connection.execute`,
+    unless `prefetch` already read them."""
+    found = _take_prefetched(conn, stmt, params)
+    if found is not None:
+        return found
     prepared = _prepare_select(conn, stmt, params) if _usable(conn) else None
     if prepared is None:
         return [tuple(r) for r in conn.execute(stmt, params)]
@@ -328,3 +334,267 @@ def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tup
             values[i] = process(values[i])
         out.append(tuple(values))
     return out
+
+
+# Prefetch: independent reads in one round trip (PostgreSQL) -------------------------------
+
+_PREFETCHED = "crm_prefetched"
+
+
+def _key(stmt: Any, params: dict[str, Any]) -> Hashable:
+    return (id(stmt), tuple((k, tuple(v) if isinstance(v, list) else v)
+                            for k, v in sorted(params.items())))
+
+
+def prefetch(conn: Connection, queries: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+    """Run these SELECTs (built once, as for `select_rows`) together in one round trip,
+    in psycopg's pipeline mode, and keep their rows for the `select_rows` calls with the
+    same statement and parameters that follow, each served once. Only in a transaction on
+    PostgreSQL (elsewhere each read runs when asked: no round trip to save); the rows kept
+    are dropped at the transaction's next write through this module, or its end
+    (docs/architecture.md#round-trips)."""
+    if len(queries) < 2 or conn.dialect.name != "postgresql" or not conn.in_transaction():
+        return
+    raw = conn.connection.driver_connection
+    listeners = conn.dispatch.before_cursor_execute
+    compiled = []
+    for stmt, params in queries:
+        shaped = _pg_select(conn, stmt, params)
+        if shaped is None:
+            return  # not preparable: every read runs when asked
+        compiled.append(shaped)
+    cursors = []
+    try:
+        with raw.pipeline():
+            for sql, args, _results in compiled:
+                cursor = raw.cursor()
+                if listeners:
+                    listeners(conn, cursor, sql, args, None, False)
+                cursor.execute(sql, args)
+                cursors.append(cursor)
+        found = [(cursor.fetchall(), cursor.description) for cursor in cursors]
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise driver_error(conn, compiled[0][0], compiled[0][1], error) from error
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    kept = {}
+    for (stmt, params), (_sql, _args, shaped), (rows, description) in zip(
+            queries, compiled, found, strict=True):
+        kept[_key(stmt, params)] = _converted(rows, _pg_results(conn, shaped, description))
+    held = conn.info.get(_PREFETCHED)
+    if held is not None and held[0] is conn.get_transaction():
+        held[1].update(kept)  # rows read ahead before, not yet asked for, stay
+    else:
+        conn.info[_PREFETCHED] = (conn.get_transaction(), kept)
+    for listener in ROUND_TRIP_LISTENERS:
+        listener(len(queries) - 1)
+
+
+# Told how many round trips a pipeline saved (its statements less one): the benchmark's
+# round-trip count (tests/bench/app.py). Empty unless a benchmark listens.
+ROUND_TRIP_LISTENERS: list[Any] = []
+
+
+def _take_prefetched(conn: Connection, stmt: Any, params: dict[str, Any]) -> list | None:
+    held = conn.info.get(_PREFETCHED)
+    if held is None:
+        return None
+    if held[0] is not conn.get_transaction():
+        del conn.info[_PREFETCHED]
+        return None
+    return held[1].pop(_key(stmt, params), None)
+
+
+def drop_prefetched(conn: Connection) -> None:
+    """A write: rows read ahead may no longer be what a read would find."""
+    conn.info.pop(_PREFETCHED, None)
+
+
+def _converted(rows: list[tuple], results: Any) -> list[tuple]:
+    if results is None:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, process in results:
+            values[i] = process(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def _pg_select(conn: Connection, stmt: Any, params: dict[str, Any]
+               ) -> tuple[str, dict[str, Any], Any] | None:
+    """A PostgreSQL SELECT's SQL (psycopg's named placeholders), its parameters processed
+    by their types, and its result processors; None where IN lists are sets."""
+    shape = _expanding_shape(params)
+    if shape is None:
+        return None
+    key = ("pg-select", stmt, shape, _keyring(conn))
+    found = _PREPARED.get(key, False)
+    if found is False:
+        compiled = stmt.compile(dialect=conn.dialect)
+        found = _PREPARED[key] = None if compiled.literal_execute_params else [compiled, None]
+    if found is None:
+        return None
+    compiled = found[0]
+    expanded = compiled.construct_expanded_state(params)
+    processors = {**compiled._bind_processors, **expanded.processors}  # noqa: SLF001
+    args = {name: (value if (process := processors.get(name)) is None else process(value))
+            for name, value in expanded.parameters.items()}
+    return expanded.statement, args, found
+
+
+def _pg_results(conn: Connection, found: list, description: Any) -> Any:
+    """The result processors of a statement `_pg_select` shaped: psycopg's numeric ones
+    need the column's type as the server sent it, so they are made at the first fetch."""
+    if found[1] is None:
+        columns = found[0]._result_columns  # noqa: SLF001
+        found[1] = tuple(
+            (i, process) for i, col in enumerate(columns)
+            if (process := col[3]._cached_result_processor(  # noqa: SLF001
+                conn.dialect, description[i].type_code))) or False
+    return found[1] or None
+
+
+# Rows inserted with the COMMIT: one round trip for both (PostgreSQL) ----------------------
+
+_AT_COMMIT = "crm_at_commit"
+
+
+def insert_at_commit(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
+    """Insert `rows` (same keys each) in the COMMIT's round trip: psycopg's pipeline mode
+    sends them and the COMMIT together, and an error in them rolls the transaction back
+    instead (a failed statement aborts the rest of a pipeline). For rows nothing in the
+    transaction reads or checks before commit (the delta sync's change log). PostgreSQL
+    only: False elsewhere, and the caller inserts them itself
+    (docs/architecture.md#round-trips)."""
+    if conn.dialect.name != "postgresql" or not rows:
+        return False
+    conn.info.setdefault(_AT_COMMIT, []).append((table, list(rows)))
+    return True
+
+
+def commit_pending(conn: Connection) -> None:
+    """An engine's `commit` listener (PostgreSQL): the rows `insert_at_commit` kept, and the
+    COMMIT, in one pipeline; the dialect's own commit then finds the transaction ended."""
+    pending = conn.info.pop(_AT_COMMIT, None)
+    if not pending:
+        return
+    raw = conn.connection.driver_connection
+    listeners = conn.dispatch.before_cursor_execute
+    statements = []
+    for table, rows in pending:
+        keys = tuple(rows[0])
+        key = ("at-commit", table, keys, _keyring(conn))
+        compiled = _PREPARED.get(key)
+        if compiled is None:
+            compiled = _PREPARED[key] = insert(table).compile(dialect=conn.dialect,
+                                                              column_keys=list(keys))
+        procs = compiled._bind_processors  # noqa: SLF001
+        args = [{k: (v if (p := procs.get(k)) is None else p(v)) for k, v in row.items()}
+                for row in rows]
+        statements.append((compiled.string, args))
+    try:
+        with raw.pipeline():
+            for sql, args in statements:
+                cursor = raw.cursor()
+                if listeners:
+                    listeners(conn, cursor, sql, args, None, True)
+                cursor.executemany(sql, args)
+            raw.commit()
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise driver_error(conn, statements[0][0], statements[0][1], error) from error
+    for listener in ROUND_TRIP_LISTENERS:
+        listener(len(statements))
+
+
+def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[str, Any]]]],
+                 returning: Sequence[tuple[Table, Sequence[dict[str, Any]]]],
+                 updates: Sequence[tuple[Any, dict[str, Any]]] = ()
+                 ) -> tuple[list[list[int]], list[int]] | None:
+    """Run `updates` (UPDATEs built once, with their parameters) and insert several tables'
+    rows (the rows of each table with the same keys) in one round trip (psycopg's pipeline
+    mode): the updates, the `plain` rows, then the `returning` ones. Returns the ids of
+    each `returning` table's rows, in row order, and the rows each update changed.
+    PostgreSQL only: None elsewhere."""
+    if conn.dialect.name != "postgresql" or not (plain or returning or updates):
+        return None
+    drop_prefetched(conn)
+    raw = conn.connection.driver_connection
+    listeners = conn.dispatch.before_cursor_execute
+    work = [(_update_sql(conn, stmt, params), [params], None) for stmt, params in updates]
+    work += [(_insert_sql(conn, t, rows, False), rows, False) for t, rows in plain if rows]
+    work += [(_insert_sql(conn, t, rows, True), rows, True) for t, rows in returning]
+    cursors = []
+    try:
+        with raw.pipeline():
+            for (sql, procs), rows, ids in work:
+                if ids is None:  # an UPDATE
+                    args = {k: (v if (p := procs.get(k)) is None else p(v))
+                            for k, v in rows[0].items()}
+                    cursor = raw.cursor()
+                    if listeners:
+                        listeners(conn, cursor, sql, args, None, False)
+                    cursor.execute(sql, args)
+                    cursors.append((cursor, None))
+                    continue
+                args = [{k: (v if (p := procs.get(k)) is None else p(v)) for k, v in r.items()}
+                        for r in rows]
+                cursor = raw.cursor()
+                if listeners:
+                    listeners(conn, cursor, sql, args, None, True)
+                cursor.executemany(sql, args, returning=ids)
+                cursors.append((cursor, ids))
+        found, changed = [], []
+        for cursor, ids in cursors:
+            if ids is None:
+                changed.append(cursor.rowcount)
+                continue
+            if not ids:
+                continue
+            taken: list[int] = []
+            while True:
+                taken += [r[0] for r in cursor.fetchall()]
+                if not cursor.nextset():
+                    break
+            found.append(taken)
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise driver_error(conn, work[0][0][0], None, error) from error
+    finally:
+        for cursor, _ids in cursors:
+            cursor.close()
+    for listener in ROUND_TRIP_LISTENERS:
+        listener(len(work) - 1)
+    return found, changed
+
+
+def _update_sql(conn: Connection, stmt: Any, params: dict[str, Any]
+                ) -> tuple[str, dict[str, Any]]:
+    """A PostgreSQL UPDATE built once (no expanding parameters), and its parameters'
+    processors."""
+    key = ("pg-update", stmt, _keyring(conn))
+    found = _PREPARED.get(key)
+    if found is None:
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=list(params))
+        found = _PREPARED[key] = (compiled.string, compiled._bind_processors)  # noqa: SLF001
+    return found
+
+
+def _insert_sql(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
+                ids: bool) -> tuple[str, dict[str, Any]]:
+    """A PostgreSQL INSERT of one row with these keys (RETURNING its id: `ids`), and its
+    parameters' processors; built once per shape."""
+    keys = tuple(rows[0])
+    key = ("pg-insert", table, keys, ids, _keyring(conn))
+    found = _PREPARED.get(key)
+    if found is None:
+        stmt = insert(table).returning(table.c.id) if ids else insert(table)
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
+        found = _PREPARED[key] = (compiled.string, compiled._bind_processors)  # noqa: SLF001
+    return found
+
+
+def drop_pending(conn: Connection) -> None:
+    """An engine's `rollback` listener: rows kept for a commit that will not come."""
+    conn.info.pop(_AT_COMMIT, None)

@@ -164,13 +164,27 @@ def _plain(state: Any) -> bool:
 def _write_changed(session: Session, _flush_context: Any, objects: Any) -> None:
     if objects:  # a flush of chosen objects only: left whole to the ORM
         return
+    for stmt, params in take_changed(session):
+        if driver.execute(driver.connection_of(session), stmt, params) != 1:
+            raise stale(stmt, params)
+
+
+def stale(stmt: Any, params: dict[str, Any]) -> StaleDataError:
+    return StaleDataError(f"UPDATE of {stmt.table.name} {params['id_']} matched no row")
+
+
+def take_changed(session: Session) -> list[tuple[Any, dict[str, Any]]]:
+    """The registered models' changed rows as (UPDATE, parameters), each to change exactly
+    one row, in primary-key order; the objects are marked written, as a flush leaves them.
+    The caller runs them before commit (the flush above, or a batch of the unit's last
+    rows: app/sync/repository.py) and raises `stale` for one that changed no row."""
     deleted = session._deleted  # noqa: SLF001  rows this flush deletes are not updated first
     states = [s for s in session.identity_map._modified  # noqa: SLF001  what a flush reads
               if s.class_ in _REGISTERED and s.key and not s.deleted and s not in deleted
               and _plain(s)]
     # in primary-key order, as the ORM's flush: concurrent units lock rows in one order
     states.sort(key=lambda s: s.key[1])
-    written = []
+    written, updates = [], []
     for state in states:
         committed, data = state.committed_state, state.dict
         # as the ORM's flush: a value set back to what it was is not written
@@ -181,13 +195,11 @@ def _write_changed(session: Session, _flush_context: Any, objects: Any) -> None:
             continue
         params = {k: data[k] for k in keys}
         params["id_"] = state.identity[0]
-        if driver.execute(driver.connection_of(session), _update(state.class_, keys),
-                           params) != 1:
-            raise StaleDataError(f"UPDATE of {state.class_.__name__} {params['id_']} "
-                                 "matched no row")
+        updates.append((_update(state.class_, keys), params))
     if written:
         # What the flush does with rows it wrote: the transaction remembers them (a
         # rollback expires them) and their values become the committed ones.
         session._register_altered(written)  # noqa: SLF001
         for state in written:
             state._commit_all(state.dict, session.identity_map)  # noqa: SLF001
+    return updates

@@ -38,6 +38,11 @@ def _by_id_statement(model: Any) -> Any:
     return select(t).where(t.c.id.in_(bindparam("ids", expanding=True)))
 
 
+def by_id_query(model: Any, ids: Sequence[int]) -> tuple[Any, dict[str, Any]]:
+    """`by_id`'s statement and parameters (to read it ahead: `statements.prefetch`)."""
+    return _by_id_statement(model), {"ids": list(ids)}
+
+
 def by_id(session: Session, model: Any, ids: Sequence[int]) -> dict[int, Any]:
     """{id: record} for the ids that exist (on SQLite through app/persistence/fast/driver.py)."""
     make = record_type(model)._make

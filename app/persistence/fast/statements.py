@@ -12,7 +12,7 @@ imports no domain, app/auth/principal.py included (docs/architecture.md#layers).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import bindparam
@@ -51,6 +51,16 @@ def records(session: Session, stmt: Any, params: dict[str, Any], model: Any) -> 
     columns,
     for write paths that only read the rows: a fraction of the cost of ORM instances."""
     return list(map(record_type(model)._make, rows(session, stmt, params)))
+
+
+Query = tuple[Any, dict[str, Any]]  # a SELECT built once, and its parameters
+
+
+def prefetch(session: Session, queries: Sequence[Query]) -> None:
+    """Read these ahead, together (one round trip on PostgreSQL): the `rows` and `records`
+    calls that follow with the same statements and parameters get their rows
+    (app/persistence/fast/driver.py `prefetch`)."""
+    driver.prefetch(driver.flushed_connection(session), queries)
 
 
 def once(key: Hashable, build: Callable[[], S]) -> S:

@@ -153,7 +153,8 @@ class Placer:
 async def _statements(ctx: BenchContext, target: str, products: list[int], orders: int = 10
                       ) -> tuple[float, float, float]:
     """SQL statements per create and per approve request, and round trips per placed and
-    approved order (those statements plus BEGIN / COMMIT / ROLLBACK), means over `orders`
+    approved order (those statements plus BEGIN / COMMIT / ROLLBACK, less the statements
+    that went in one pipeline with others), means over `orders`
     placed one after the other (the counter is on outside the timed runs only)."""
     placer, rng = Placer(ctx, target, products), random.Random(99)
     counts: tuple[list[int], list[int]] = ([], [])
@@ -167,11 +168,12 @@ async def _statements(ctx: BenchContext, target: str, products: list[int], order
             if resp.sql_count is not None:  # None: the server counts nothing (NaN printed)
                 counts[0].append(resp.sql_count)
             if order is not None:
-                first = (resp.sql_count or 0) + (resp.sql_control or 0)
+                first = (resp.sql_count or 0) + (resp.sql_control or 0) - resp.sql_pipelined
                 resp = await conn.request(approve(order["id"]))
                 if resp.sql_count is not None:
                     counts[1].append(resp.sql_count)
-                    trips.append(first + resp.sql_count + (resp.sql_control or 0))
+                    trips.append(first + resp.sql_count + (resp.sql_control or 0)
+                                 - resp.sql_pipelined)
     finally:
         await conn.close()
     return tuple(sum(c) / len(c) if c else float("nan") for c in (*counts, trips))
