@@ -6,6 +6,7 @@ connection; one process, and SQLite, run every job as before."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -105,6 +106,35 @@ async def test_one_process_and_sqlite_run_every_job(settings, db):
         assert state.events.relay._recovery is not None  # outbox recovery runs
         assert state.events.housekeeping._task is not None  # and the periodic jobs do
     assert state.events.relay._recovery is None and state.events.housekeeping._task is None
+
+
+def _runs_periodic_jobs(app) -> bool:  # noqa: ANN001
+    events = app.state.crm.events
+    return (events.relay._recovery is not None and events.housekeeping._task is not None
+            and bool(events.planner._tasks) and bool(events.webhooks._tasks))
+
+
+async def test_a_follower_app_runs_no_periodic_job_until_it_leads(settings, db):
+    """Two apps on one database: the follower keeps its bus and marks its own publications,
+    and starts the periodic jobs only once the leader has stopped."""
+    _pg_only(db)
+    from schema.asgi import create_app
+
+    elected = replace(settings, leader_election=True, leader_retry_seconds=0.1)
+    first, second = create_app(settings=elected, db=db), create_app(settings=elected, db=db)
+    events = second.state.crm.events
+    async with contextlib.AsyncExitStack() as second_up:
+        async with contextlib.AsyncExitStack() as first_up:
+            await first_up.enter_async_context(first.router.lifespan_context(first))
+            await second_up.enter_async_context(second.router.lifespan_context(second))
+            assert _runs_periodic_jobs(first)
+            assert not events.leading and events.relay._tasks  # its own marks, no recovery
+            assert events.relay._recovery is None and events.housekeeping._task is None
+            assert not events.planner._tasks and not events.exports._tasks
+        # the first app has shut down: its jobs, then its lock
+        await wait_for("the second app takes over", lambda: _runs_periodic_jobs(second),
+                       TAKEOVER)
+        assert events.leading
 
 
 def _role(url: str) -> str | None:
