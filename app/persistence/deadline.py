@@ -78,10 +78,15 @@ def _after_begin(session: Session, _transaction: Any, connection: Connection) ->
         # do not see it). At least 1 ms: 0 would turn the timeout off.
         left = max(1, int((deadline - monotonic()) * 1000))
         cap = session.info.get(_CAP) or 0
-        if not cap or left < cap:  # never above the connection's own timeout
-            _begin_with_timeout(driver, left)
-        elif driver.autocommit and driver.info.transaction_status == _IDLE:
-            driver.autocommit = False  # psycopg's own BEGIN again (see below)
+        try:
+            if not cap or left < cap:  # never above the connection's own timeout
+                _begin_with_timeout(driver, left)
+            elif driver.autocommit and driver.info.transaction_status == _IDLE:
+                driver.autocommit = False  # psycopg's own BEGIN again (see below)
+        except connection.dialect.loaded_dbapi.Error as error:
+            # as `Connection.execute` would: a lost connection invalidates the pool and
+            # reaches the caller as SQLAlchemy's error (app/persistence/outage.py)
+            connection._handle_dbapi_exception(error, "BEGIN", None, None, None)  # noqa: SLF001
 
 
 def _begin_with_timeout(driver: Any, left_ms: int) -> None:
@@ -100,6 +105,8 @@ def _begin_with_timeout(driver: Any, left_ms: int) -> None:
 def reset_begin(dbapi_conn: Any, *_args: Any) -> None:
     """Pool checkin (PostgreSQL): the connection goes back with psycopg beginning its own
     transactions, whoever uses it next."""
+    if dbapi_conn is None or dbapi_conn.closed:  # a failed connect, a lost connection
+        return
     if dbapi_conn.autocommit and dbapi_conn.info.transaction_status == _IDLE:
         dbapi_conn.autocommit = False
 

@@ -2,7 +2,9 @@
 of one per read (docs/architecture.md#round-trips). Each function names the reads its step
 is about to make, with the same statements and parameters; the repository functions the
 step then calls are served these rows (app/persistence/fast/driver.py `prefetch`). On
-SQLite nothing is read ahead: there is no round trip to save."""
+SQLite nothing is read ahead: there is no round trip to save. On PostgreSQL the ids of the
+step's history rows are drawn with them, so those rows go with the unit's last rows
+(app/orders/repository/events.py `draw_ids`)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from app.auth.principal import Principal
 from app.catalog.models import Product
 from app.customers import repository as customers
 from app.orders.models import Order
-from app.orders.repository import balances, lines, orders
+from app.orders.repository import balances, events, lines, orders
 from app.persistence.fast import rows, statements
 from app.quotes import repository as quotes
 
@@ -31,16 +33,25 @@ def placement(session: Session, principal: Principal, customer_id: int,
         queries.append(customers.primary_contact_query(customer_id))
     if address:
         queries.append(customers.default_shipping_address_query(customer_id))
+    _with_event_ids(session, queries, 2)  # CREATED, and SUBMITTED when it is submitted
+
+
+def _with_event_ids(session: Session, queries: list[statements.Query], count: int) -> None:
+    """Read `queries` ahead, and on PostgreSQL draw `count` history ids in the same trip."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    queries.append(events.next_ids_query(count))
     statements.prefetch(session, queries)
+    events.draw_ids(session, count)
 
 
 def approval(session: Session, order: Order) -> None:
     """Approving a locked order: its customer (locked first, as `lock_customer`), its lines,
     what the customer owes on other orders, and whether it is a returning customer."""
-    statements.prefetch(session, [
+    _with_event_ids(session, [
         orders.lock_customer_query(order.customer_id), lines.line_records_query(order.id),
         balances.exposure_query(order.customer_id, order.id),
-        orders.has_fulfilled_orders_query(order.customer_id, order.id)])
+        orders.has_fulfilled_orders_query(order.customer_id, order.id)], 1)
 
 
 def allocation(session: Session, order: Order, product_ids: Sequence[int]) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Table, bindparam, exc, insert
 from sqlalchemy.orm import Session
@@ -103,6 +103,14 @@ def driver_error(conn: Connection, sql: str, args: Any, error: Exception) -> Exc
         return DeadlineExceeded()
     return exc.DBAPIError.instance(sql, args, error, conn.dialect.loaded_dbapi.Error,
                                    dialect=conn.dialect)
+
+
+def raise_handled(conn: Connection, error: Exception, sql: str | None, args: Any) -> NoReturn:
+    """A driver's error on PostgreSQL through SQLAlchemy's own handling, as if
+    `Connection.execute` had met it: wrapped (`OperationalError`, ...), a lost connection
+    invalidating the pool, the engine's handle_error hooks run (a cancelled statement
+    becomes the request's budget running out)."""
+    conn._handle_dbapi_exception(error, sql, args, None, None)  # noqa: SLF001
 
 
 _CONNECTION = "crm_connection"
@@ -374,7 +382,7 @@ def prefetch(conn: Connection, queries: Sequence[tuple[Any, dict[str, Any]]]) ->
                 cursors.append(cursor)
         found = [(cursor.fetchall(), cursor.description) for cursor in cursors]
     except conn.dialect.loaded_dbapi.Error as error:
-        raise driver_error(conn, compiled[0][0], compiled[0][1], error) from error
+        raise_handled(conn, error, compiled[0][0], compiled[0][1])
     finally:
         for cursor in cursors:
             cursor.close()
@@ -471,16 +479,20 @@ def insert_at_commit(conn: Connection, table: Table, rows: Sequence[dict[str, An
     (docs/architecture.md#round-trips)."""
     if conn.dialect.name != "postgresql" or not rows:
         return False
-    conn.info.setdefault(_AT_COMMIT, []).append((table, list(rows)))
+    held = conn.info.get(_AT_COMMIT)
+    if held is None or held[0] is not conn.get_transaction():  # another transaction's: gone
+        held = conn.info[_AT_COMMIT] = (conn.get_transaction(), [])
+    held[1].append((table, list(rows)))
     return True
 
 
 def commit_pending(conn: Connection) -> None:
     """An engine's `commit` listener (PostgreSQL): the rows `insert_at_commit` kept, and the
     COMMIT, in one pipeline; the dialect's own commit then finds the transaction ended."""
-    pending = conn.info.pop(_AT_COMMIT, None)
-    if not pending:
+    held = conn.info.pop(_AT_COMMIT, None)
+    if held is None or held[0] is not conn.get_transaction() or not held[1]:
         return
+    pending = held[1]
     raw = conn.connection.driver_connection
     listeners = conn.dispatch.before_cursor_execute
     statements = []
@@ -504,7 +516,7 @@ def commit_pending(conn: Connection) -> None:
                 cursor.executemany(sql, args)
             raw.commit()
     except conn.dialect.loaded_dbapi.Error as error:
-        raise driver_error(conn, statements[0][0], statements[0][1], error) from error
+        raise_handled(conn, error, statements[0][0], statements[0][1])
     for listener in ROUND_TRIP_LISTENERS:
         listener(len(statements))
 
@@ -560,7 +572,7 @@ def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[st
                     break
             found.append(taken)
     except conn.dialect.loaded_dbapi.Error as error:
-        raise driver_error(conn, work[0][0][0], None, error) from error
+        raise_handled(conn, error, work[0][0][0], None)
     finally:
         for cursor, _ids in cursors:
             cursor.close()
@@ -596,5 +608,8 @@ def _insert_sql(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
 
 
 def drop_pending(conn: Connection) -> None:
-    """An engine's `rollback` listener: rows kept for a commit that will not come."""
-    conn.info.pop(_AT_COMMIT, None)
+    """An engine's `rollback` listener: rows kept for a commit that will not come. (A
+    connection already invalidated keeps nothing: what it held is no transaction's now,
+    and `commit_pending` checks the transaction too.)"""
+    if not conn.invalidated:
+        conn.info.pop(_AT_COMMIT, None)
