@@ -18,6 +18,7 @@ SQLAlchemy's (`IntegrityError`, ...), as they would from `Connection.execute`.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -516,6 +517,10 @@ def commit_pending(conn: Connection) -> None:
                 cursor.executemany(sql, args)
             raw.commit()
     except conn.dialect.loaded_dbapi.Error as error:
+        # the failed pipeline skipped its COMMIT: end the transaction here, since SQLAlchemy
+        # counts a commit that raised as ended and returns the connection without a ROLLBACK
+        with contextlib.suppress(conn.dialect.loaded_dbapi.Error):
+            raw.rollback()
         raise_handled(conn, error, statements[0][0], statements[0][1])
     for listener in ROUND_TRIP_LISTENERS:
         listener(len(statements))
