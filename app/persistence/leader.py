@@ -30,6 +30,8 @@ log = logging.getLogger("crm.leader")
 # one server do not compete
 LEADER_KEY = 7165909998959419748
 TIMEOUT = 5.0  # a hung server must not hold the election loop
+# how long shutdown waits for a round in progress (its lock calls are bounded by TIMEOUT)
+STOP_WAIT = 60.0
 
 
 class AdvisoryLock:
@@ -85,17 +87,28 @@ class Leadership:
         self.deposed = deposed
         self.leading = False
         self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         await self.round()  # the first try before serving: a lone process leads at once
         if not self.leading:
             log.info("another process leads the background jobs; trying every %gs",
                      self.retry)
+        self._stopping = asyncio.Event()
         self._task = spawn_background(self._loop(), "leader-election")
 
     async def stop(self) -> None:
+        """End the election loop after its current round, then step down. A round is never
+        cancelled half way: one that is starting the jobs (`elected`) finishes starting
+        them, so `deposed` stops every one of them (a start cut short left a job that its
+        stop waited for: the process never finished shutting down)."""
         if self._task is not None:
-            await stop_background([self._task])
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_WAIT)
+            except TimeoutError:  # a round stuck past every bound: cut it short after all
+                log.warning("leader election round still running at shutdown; cancelled")
+                await stop_background([self._task])
             self._task = None
         await self._step_down()
 
@@ -129,8 +142,11 @@ class Leadership:
         await self.lock.release()
 
     async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.retry)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.retry)
+            if self._stopping.is_set():
+                return
             try:
                 await self.round()
             except Exception:  # a job that failed to start or stop: the loop goes on
