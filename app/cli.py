@@ -316,10 +316,11 @@ def serve_workers(settings: Settings, asked: int | None) -> int:
 
 
 # connections all workers' pools may hold together unless CRM_DB_POOL_SIZE says otherwise:
-# PostgreSQL's default max_connections is 100, and each worker also keeps its relay's and its
-# bus's connections, beside migrations, backups and psql (docs/architecture.md#every-core)
+# PostgreSQL's default max_connections is 100, and each worker also keeps its bus's two
+# connections (LISTEN, NOTIFY) and its leader lock's one, beside migrations, backups and psql
+# (docs/architecture.md#every-core)
 CONNECTION_BUDGET = 80
-PER_WORKER_EXTRA = 2
+PER_WORKER_EXTRA = 3
 
 
 def worker_pool_size(workers: int, environ: dict[str, str] | os._Environ) -> int | None:
@@ -343,6 +344,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1 and not settings.redis_url and not settings.event_bus:
         # live events cross the workers through PostgreSQL (app/events/pg_bus.py)
         os.environ["CRM_EVENT_BUS"] = "postgres"
+    if workers > 1:
+        # the periodic background jobs run in one worker, the holder of PostgreSQL's
+        # advisory lock (docs/architecture.md#one-leader-for-the-background-jobs)
+        os.environ.setdefault("CRM_LEADER_ELECTION", "1")
     pool = worker_pool_size(workers, os.environ)
     if pool is not None:
         os.environ["CRM_DB_POOL_SIZE"] = str(pool)

@@ -94,6 +94,10 @@ class Settings:
     ws_max_subscriptions: int = 100
     outbox_relay_seconds: float = 5.0
     outbox_grace_seconds: float = 10.0
+    # several processes on one PostgreSQL: the periodic background jobs run in the one that
+    # holds the leader lock (`crm serve --workers N` sets it; app/persistence/leader.py)
+    leader_election: bool = False
+    leader_retry_seconds: float = 5.0
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str = "noreply@localhost"
@@ -354,6 +358,8 @@ def _events_settings(env: dict[str, str] | os._Environ) -> dict[str, object]:
         "ws_max_subscriptions": int(_number(env, "CRM_WS_MAX_SUBSCRIPTIONS", 100, 1, 10_000)),
         "outbox_relay_seconds": _number(env, "CRM_OUTBOX_RELAY_SECONDS", 5, 0.05, 3600),
         "outbox_grace_seconds": _number(env, "CRM_OUTBOX_GRACE_SECONDS", 10, 0, 3600),
+        "leader_election": _flag(env, "CRM_LEADER_ELECTION", False),
+        "leader_retry_seconds": _number(env, "CRM_LEADER_RETRY_SECONDS", 5, 0.05, 3600),
         "smtp_host": env.get("CRM_SMTP_HOST") or None,
         "smtp_port": int(_number(env, "CRM_SMTP_PORT", 25, 1, 65535)),
         "smtp_from": env.get("CRM_SMTP_FROM") or "noreply@localhost",

@@ -4,7 +4,8 @@
 Per request (HTTP GraphQL operations, schema/asgi.py `GraphQLApp.execute_operation`): the
 latency by operation name, the errors by code, the SQL statements run for it. Live: the
 active subscriptions (schema/subscriptions/transport.py). Read when scraped: outbox lag,
-notification backlog (app/monitoring.py), the SQLite writer's queue depth.
+notification backlog (app/monitoring.py), the SQLite writer's queue depth, whether this
+process leads the periodic background jobs (app/persistence/leader.py).
 
 Each app has a registry of its own (tests build several apps in one process). Operation
 names come from clients, so the label takes a GraphQL name only, and at most
@@ -80,6 +81,9 @@ class Metrics:
                                   "consumer has yet to consume", ["consumer"], registry=registry)
         self.notifications = Gauge("crm_notifications_backlog", "Notifications still to "
                                    "send, by channel", ["channel"], registry=registry)
+        self.leader = Gauge("crm_background_leader", "1 while this process runs the "
+                            "periodic background jobs (always without a leader election)",
+                            registry=registry)
         self.writer_depth = Gauge("crm_sqlite_writer_queue_depth", "Writes waiting for the "
                                   "SQLite writer (thread or process), or being written",
                                   registry=registry)
@@ -194,4 +198,5 @@ async def metrics_endpoint(request: Request) -> Response:
     if not allowed(request, state.settings.metrics_token):
         return JSONResponse({"error": "forbidden"}, status_code=403)
     await anyio.to_thread.run_sync(metrics.refresh)
+    metrics.leader.set(1 if state.events.leading else 0)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

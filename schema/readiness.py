@@ -8,6 +8,10 @@
   own subscriptions keep working, events wait in the outbox for the other processes, so
   the process stays in rotation (every process sees the same Redis: taking them all out
   would turn a degraded service into an outage).
+
+`"background"` says which periodic jobs this process runs: `"all"` (no election: one
+process, SQLite), `"leader"` or `"follower"` (several processes on PostgreSQL;
+docs/architecture.md#one-leader-for-the-background-jobs). It never changes the status.
 """
 
 from __future__ import annotations
@@ -50,6 +54,13 @@ async def _bus(state: Any) -> str:
     return "unreachable"
 
 
+def background(state: Any) -> str:
+    """"all", "leader" or "follower" (see above)."""
+    if state.events.leadership is None:
+        return "all"
+    return "leader" if state.events.leading else "follower"
+
+
 async def readyz(request: Request) -> Response:
     state = request.app.state.crm
     database, bus = await _database(state), await _bus(state)
@@ -59,5 +70,5 @@ async def readyz(request: Request) -> Response:
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    return JSONResponse({"status": status, "database": database, "bus": bus},
-                        status_code=code)
+    return JSONResponse({"status": status, "database": database, "bus": bus,
+                         "background": background(state)}, status_code=code)

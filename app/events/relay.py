@@ -38,6 +38,7 @@ class OutboxRelay:
         self._to_mark: list[int] = []
         self._mark_wanted = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        self._recovery: asyncio.Task | None = None
         self.recovered = 0  # events published by the recovery path (observability)
 
     # After-commit path ------------------------------------------------------
@@ -97,14 +98,32 @@ class OutboxRelay:
         return len(events)
 
     # Lifecycle ----------------------------------------------------------------
+    # The marks follow this process's own publications: every process runs them. The
+    # recovery loop is periodic database work: with a leader elected, the leader's only
+    # (app/events/runtime.py; docs/architecture.md#one-leader-for-the-background-jobs).
     async def start(self) -> None:
-        self._tasks = [spawn_background(self._mark_loop(), "outbox-marks"),
-                       spawn_background(self._recover_loop(), "outbox-recovery")]
+        await self.start_marks()
+        await self.start_recovery()
 
     async def stop(self) -> None:
+        await self.stop_recovery()
+        await self.stop_marks()
+
+    async def start_marks(self) -> None:
+        self._tasks = [spawn_background(self._mark_loop(), "outbox-marks")]
+
+    async def stop_marks(self) -> None:
         await stop_background(self._tasks)
         self._tasks = []
         await self.flush_marks()
+
+    async def start_recovery(self) -> None:
+        self._recovery = spawn_background(self._recover_loop(), "outbox-recovery")
+
+    async def stop_recovery(self) -> None:
+        if self._recovery is not None:
+            await stop_background([self._recovery])
+            self._recovery = None
 
     async def _mark_loop(self) -> None:
         while True:

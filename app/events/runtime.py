@@ -6,11 +6,17 @@ housekeeping (retention), the periodic delay check of parcels
 (app/activities/checks.py), the quote expiry pass (app/quotes/expiry.py), the ticket
 SLA breach check (app/tickets/breaches.py), the sender of delivery surveys and the
 due-date reminders (app/surveys/), the campaign sender (app/campaigns/jobs.py), and the
-export worker (app/exports/jobs.py)."""
+export worker (app/exports/jobs.py).
+
+The bus and the relay's marks run in every process; the rest is periodic database work,
+which runs in the leader only when several processes share PostgreSQL
+(app/persistence/leader.py; docs/architecture.md#one-leader-for-the-background-jobs)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from app.activities.checks import ActivityChecks
 from app.campaigns import mail as campaign_mail
@@ -33,6 +39,7 @@ from app.notifications.channels import (
 from app.notifications.dispatcher import NotificationDispatcher, RetryPolicy
 from app.notifications.planning import NotificationPlanner
 from app.persistence.db import Database
+from app.persistence.leader import AdvisoryLock, Leadership
 from app.persistence.uow import Runner
 from app.quotes.expiry import QuoteExpiry
 from app.segments.jobs import SegmentRecompute, SegmentUpdater
@@ -92,52 +99,65 @@ class EventRuntime:
     campaigns: CampaignSender
     exports: ExportWorker
     plans: DeliveryPlanScheduler
+    # None: this process runs every periodic job (one process, SQLite); else they run while
+    # it leads (docs/architecture.md#one-leader-for-the-background-jobs)
+    leadership: Leadership | None = None
     started: bool = False
 
     async def publish(self, events: list[DomainEvent]) -> None:
         await self.relay.publish(events)
 
     async def start(self) -> None:
-        await self.bus.start()
-        await self.relay.start()
-        await self.planner.start()
-        await self.dispatcher.start()
-        await self.webhook_fanout.start()
-        await self.webhooks.start()
-        await self.housekeeping.start()
-        await self.delays.start()
-        await self.segments.start()
-        await self.segment_updates.start()
-        await self.activities.start()
-        await self.expiry.start()
-        await self.breaches.start()
-        await self.surveys.start()
-        await self.reminders.start()
-        await self.campaigns.start()
-        await self.exports.start()
-        await self.plans.start()
+        await self.bus.start()  # every process: its own subscribers hear events through it
+        await self.relay.start_marks()  # every process: marks what it published itself
+        if self.leadership is None:
+            await self.start_periodic()
+        else:  # several processes on PostgreSQL: the leader's only
+            await self.leadership.start()
         self.started = True
 
     async def stop(self) -> None:
         if self.started:
-            await self.plans.stop()
-            await self.reminders.stop()
-            await self.surveys.stop()
-            await self.campaigns.stop()
-            await self.exports.stop()
-            await self.segment_updates.stop()
-            await self.segments.stop()
-            await self.activities.stop()
-            await self.expiry.stop()
-            await self.breaches.stop()
-            await self.delays.stop()
-            await self.housekeeping.stop()
-            await self.webhooks.stop()
-            await self.webhook_fanout.stop()
-            await self.dispatcher.stop()
-            await self.planner.stop()
-            await self.relay.stop()
+            if self.leadership is None:
+                await self.stop_periodic()
+            else:
+                await self.leadership.stop()  # the jobs, then the lock
+            await self.relay.stop_marks()
             self.started = False
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process runs the periodic jobs (always, without an election)."""
+        return self.leadership is None or self.leadership.leading
+
+    def _periodic(self) -> list[tuple[Callable[[], Awaitable[None]],
+                                      Callable[[], Awaitable[None]]]]:
+        """The periodic database jobs, in start order: each one's start and stop."""
+        jobs: list[Any] = [self.planner, self.dispatcher, self.webhook_fanout, self.webhooks,
+                           self.housekeeping, self.delays, self.segments,
+                           self.segment_updates, self.activities, self.expiry,
+                           self.breaches, self.surveys, self.reminders, self.campaigns,
+                           self.exports, self.plans]
+        return [(self.relay.start_recovery, self.relay.stop_recovery),
+                *((job.start, job.stop) for job in jobs)]
+
+    async def start_periodic(self) -> None:
+        for start, _stop in self._periodic():
+            await start()
+
+    async def stop_periodic(self) -> None:
+        for _start, stop in reversed(self._periodic()):
+            await stop()
+
+
+def make_leadership(settings: Settings, runtime: EventRuntime) -> Leadership | None:
+    """An election when several processes share PostgreSQL (CRM_LEADER_ELECTION=1, which
+    `crm serve --workers N` sets); none on SQLite, whose one process runs every job."""
+    if not settings.leader_election or settings.is_sqlite:
+        return None
+    return Leadership(AdvisoryLock(settings.database_url),
+                      retry=settings.leader_retry_seconds,
+                      elected=runtime.start_periodic, deposed=runtime.stop_periodic)
 
 
 def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRuntime:
@@ -155,19 +175,21 @@ def build_runtime(settings: Settings, db: Database, bus: EventBus) -> EventRunti
     webhooks = WebhookDispatcher.from_settings(db, bus, settings)
     fanout = WebhookFanout(db, bus, on_delivery=webhooks.wake,
                            poll=settings.outbox_relay_seconds)
-    return EventRuntime(bus=bus, relay=relay, planner=planner, dispatcher=dispatcher,
-                        housekeeping=Housekeeping(db, settings), delays=delays,
-                        webhook_fanout=fanout, webhooks=webhooks,
-                        segments=SegmentRecompute(background, settings),
-                        segment_updates=SegmentUpdater(background, bus,
-                                                       poll=settings.outbox_relay_seconds),
-                        activities=ActivityChecks(background, settings),
-                        expiry=QuoteExpiry(background, settings),
-                        breaches=TicketBreachCheck(background, settings),
-                        surveys=SurveySender(background, bus, settings,
-                                             poll=settings.outbox_relay_seconds),
-                        reminders=ReminderChecks(background, settings),
-                        campaigns=CampaignSender(background, settings),
-                        exports=ExportWorker(background, bus, settings,
-                                             poll=max(settings.outbox_relay_seconds, 1.0)),
-                        plans=DeliveryPlanScheduler(background, settings))
+    runtime = EventRuntime(bus=bus, relay=relay, planner=planner, dispatcher=dispatcher,
+                           housekeeping=Housekeeping(db, settings), delays=delays,
+                           webhook_fanout=fanout, webhooks=webhooks,
+                           segments=SegmentRecompute(background, settings),
+                           segment_updates=SegmentUpdater(background, bus,
+                                                          poll=settings.outbox_relay_seconds),
+                           activities=ActivityChecks(background, settings),
+                           expiry=QuoteExpiry(background, settings),
+                           breaches=TicketBreachCheck(background, settings),
+                           surveys=SurveySender(background, bus, settings,
+                                                poll=settings.outbox_relay_seconds),
+                           reminders=ReminderChecks(background, settings),
+                           campaigns=CampaignSender(background, settings),
+                           exports=ExportWorker(background, bus, settings,
+                                                poll=max(settings.outbox_relay_seconds, 1.0)),
+                           plans=DeliveryPlanScheduler(background, settings))
+    runtime.leadership = make_leadership(settings, runtime)
+    return runtime

@@ -15,6 +15,7 @@ from app.cli import worker_pool_size
 from app.config import PROJECT_ROOT
 from tests.conftest import TEST_SECRET
 from tests.faults.conftest import QUIET
+from tests.faults.test_postgres_restart import wait_for
 from tests.notifications.support import pending_order
 from tests.orders.support import Kit
 from tests.shutdown.serve import CrmServe
@@ -25,10 +26,11 @@ STATUS = """subscription { orderStatusChanged { cursor transition { toStatus } }
 
 
 def test_workers_split_the_connection_budget_unless_the_pool_is_set():
-    """N workers' pools (plus each worker's relay and bus connections) stay within 80 of
-    PostgreSQL's default 100 connections: 2 workers keep 38 each, 8 keep 8, never under 5."""
-    assert [worker_pool_size(n, {}) for n in (1, 2, 4, 8, 64)] == [None, 38, 18, 8, 5]
-    assert all(n * (worker_pool_size(n, {}) + 2) <= 80 for n in (2, 3, 4, 8, 10))
+    """N workers' pools (plus each worker's bus and leader lock connections) stay within 80
+    of PostgreSQL's default 100 connections: 2 workers keep 37 each, 8 keep 7, never under
+    5."""
+    assert [worker_pool_size(n, {}) for n in (1, 2, 4, 8, 64)] == [None, 37, 17, 7, 5]
+    assert all(n * (worker_pool_size(n, {}) + 3) <= 80 for n in (2, 3, 4, 8, 10))
     assert worker_pool_size(8, {"CRM_DB_POOL_SIZE": "20"}) is None  # the operator's choice
 
 
@@ -54,6 +56,11 @@ async def test_two_workers_share_live_events_through_postgresql(settings, db, fa
         ready = httpx.get(f"{server.url}/readyz", timeout=TIMEOUT).json()
         assert ready["bus"] == "postgres", ready
         assert "2 worker processes" in server.output()
+        # one worker leads the periodic background jobs, the other follows
+        # (docs/architecture.md#one-leader-for-the-background-jobs)
+        await wait_for("both workers started their background jobs", lambda: (
+            server.output().count("another process leads the background jobs") == 1
+            and server.output().count("this process leads the background jobs") == 1), 90)
         manager = factory.user("MANAGER")
         ws = await WsClient.connect(server.ws_url, manager.token)
         await ws.subscribe("o", STATUS)
