@@ -132,14 +132,31 @@ def _insert_ledgers_batched(session: Session) -> dict[str, list[int]]:
     returning = [(t, rows) for t, rows in taken if t in ledgers]
     if not taken and not updates:
         return {}
-    ids, changed = driver.insert_batch(driver.connection_of(session), plain, returning,
-                                       updates)
+    batched = driver.insert_batch(driver.connection_of(session), plain, returning, updates)
+    if batched is None:  # a row needs SQLAlchemy's defaults: statement by statement
+        return _insert_ledgers_one_by_one(session, plain, returning, updates, ledgers)
+    ids, changed = batched
     for (stmt, params), count in zip(updates, changed, strict=True):
         if count != 1:
             raise objects.stale(stmt, params)
     found: dict[str, list[int]] = {}
     for (table, _rows), table_ids in zip(returning, ids, strict=True):
         found.setdefault(ledgers[table], []).extend(table_ids)
+    return found
+
+
+def _insert_ledgers_one_by_one(session: Session, plain: list, returning: list, updates: list,
+                               ledgers: dict) -> dict[str, list[int]]:
+    conn = driver.connection_of(session)
+    for stmt, params in updates:
+        if driver.execute(conn, stmt, params) != 1:
+            raise objects.stale(stmt, params)
+    for table, rows in plain:
+        driver.execute(conn, insert(table), rows)
+    found: dict[str, list[int]] = {}
+    for table, rows in returning:
+        found.setdefault(ledgers[table], []).extend(
+            conn.execute(_LEDGER_INSERT[table], rows).scalars())
     return found
 
 

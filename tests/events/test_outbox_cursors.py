@@ -51,9 +51,16 @@ def _page(db: Database, order_id: int, cursor: int) -> list[int]:
             session, cursor, {topics.ORDER_EVENT}, {"order_id": order_id}, limit=7)]
 
 
-def _writers(db: Database, order_id: int, customer_id: int, done: threading.Event) -> None:
+def _writers(db: Database, order_id: int, customer_id: int, done: threading.Event,
+             failed: list[BaseException]) -> None:
     """64 threads, each a pooled connection of its own, each committing UNITS units that
-    append an event (the app's units of work: the outbox append last before commit)."""
+    append an event (the app's units of work: the outbox append last before commit). A unit
+    that fails is kept in `failed` for the test to raise (this runs in a thread of its own).
+    """
+    if not db.is_sqlite:
+        # 64 more connections: the suite's own pool gives back the idle ones it grew to in
+        # earlier tests, so PostgreSQL's 100 are enough whatever ran before
+        db.write_engine.dispose()
     wide = Database(db.url, limits=DbLimits(pool_size=WRITERS, max_overflow=0,
                                             pool_timeout_seconds=60))
     runner = Runner(wide)
@@ -64,6 +71,8 @@ def _writers(db: Database, order_id: int, customer_id: int, done: threading.Even
                        for w in range(WRITERS) for u in range(UNITS)]
             for f in futures:
                 f.result()
+    except BaseException as exc:  # noqa: BLE001  raised by the test after join
+        failed.append(exc)
     finally:
         done.set()
         wide.dispose()
@@ -97,7 +106,8 @@ def test_a_reader_paging_among_64_writers_gets_every_event_once(db, factory):
     customer = factory.customer()
     order_id = 900_002
     done = threading.Event()
-    writing = threading.Thread(target=_writers, args=(db, order_id, customer.id, done))
+    failed: list[BaseException] = []
+    writing = threading.Thread(target=_writers, args=(db, order_id, customer.id, done, failed))
     writing.start()
     seen: list[int] = []
     cursor = 0
@@ -109,6 +119,8 @@ def test_a_reader_paging_among_64_writers_gets_every_event_once(db, factory):
         if finished and not page:
             break
     writing.join()
+    if failed:
+        raise failed[0]
     committed = _committed(db, order_id)
     assert len(committed) == WRITERS * UNITS
     assert seen == committed  # every committed event, once, in id order
@@ -125,7 +137,8 @@ async def test_resume_with_since_among_64_writers_returns_every_event_once(
     factory.write(_emit, order_id, customer.id, -1)
     [since] = _committed(db, order_id)[-1:]
     done = threading.Event()
-    writing = threading.Thread(target=_writers, args=(db, order_id, customer.id, done))
+    failed: list[BaseException] = []
+    writing = threading.Thread(target=_writers, args=(db, order_id, customer.id, done, failed))
     writing.start()
     got: list[int] = []
     cursor = str(since)
@@ -143,6 +156,8 @@ async def test_resume_with_since_among_64_writers_returns_every_event_once(
             await ws.close()
     finally:
         await asyncio.to_thread(writing.join)
+    if failed:
+        raise failed[0]
     assert got == _committed(db, order_id, after=since)
 
 

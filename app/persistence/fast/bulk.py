@@ -112,10 +112,16 @@ def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     fast = driver.insert_ids(connection, table, rows)
     if fast is not None:
         return fast
+    if connection.dialect.name == "postgresql":
+        # one INSERT per row on the driver, all in one round trip (app/persistence/fast/
+        # driver.py `insert_batch`): psycopg keeps the one-row statement's parsed form and
+        # prepares it, where a multi-row VALUES differs with every row count
+        found = driver.insert_batch(connection, (), [(table, rows)])
+        if found is not None:
+            return found[0][0]
+        return list(connection.execute(_returning(table, True), list(rows)).scalars())
     if len(rows) == 1:
         return [connection.execute(_returning(table, False), rows[0]).scalar_one()]
-    if connection.dialect.name == "postgresql":
-        return list(connection.execute(_returning(table, True), list(rows)).scalars())
     # SQLite: one writer at a time and rows of a multi-row VALUES are numbered in
     # order (max(rowid) + 1 each), so the ids sorted are the ids in row order
     # (RETURNING itself promises no order; SQLAlchemy would fall back to a

@@ -543,6 +543,8 @@ def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[st
     work = [(_update_sql(conn, stmt, params), [params], None) for stmt, params in updates]
     work += [(_insert_sql(conn, t, rows, False), rows, False) for t, rows in plain if rows]
     work += [(_insert_sql(conn, t, rows, True), rows, True) for t, rows in returning]
+    if any(sql is None for sql, _rows, _ids in work):
+        return None  # a column left to its Python-side default: SQLAlchemy's to fill
     cursors = []
     try:
         with raw.pipeline():
@@ -599,16 +601,18 @@ def _update_sql(conn: Connection, stmt: Any, params: dict[str, Any]
 
 
 def _insert_sql(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
-                ids: bool) -> tuple[str, dict[str, Any]]:
+                ids: bool) -> tuple[str, dict[str, Any]] | None:
     """A PostgreSQL INSERT of one row with these keys (RETURNING its id: `ids`), and its
-    parameters' processors; built once per shape."""
+    parameters' processors; built once per shape. None when a column left out has a
+    Python-side default (SQLAlchemy computes those per execution)."""
     keys = tuple(rows[0])
     key = ("pg-insert", table, keys, ids, _keyring(conn))
-    found = _PREPARED.get(key)
-    if found is None:
+    found = _PREPARED.get(key, False)
+    if found is False:
         stmt = insert(table).returning(table.c.id) if ids else insert(table)
         compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
-        found = _PREPARED[key] = (compiled.string, compiled._bind_processors)  # noqa: SLF001
+        found = _PREPARED[key] = None if compiled.insert_prefetch else (
+            compiled.string, compiled._bind_processors)  # noqa: SLF001
     return found
 
 

@@ -360,7 +360,8 @@ WORKERS_FLOOR = 1.6  # two worker processes against one (issue 29: every core)
 
 async def _workers(ctx: BenchContext) -> Scenario:
     """PostgreSQL: GraphQL placement at 32 clients on a server of two worker processes
-    (live events over LISTEN/NOTIFY, as `crm serve --workers 2` sets them up) against one
+    (live events over LISTEN/NOTIFY and one leader for the background jobs, as
+    `crm serve --workers 2` sets them up) against one
     of one worker, both without the benchmark's counters, alternating in rounds."""
     from dataclasses import replace
 
@@ -376,7 +377,8 @@ async def _workers(ctx: BenchContext) -> Scenario:
     # the pools sized to the clients, 32 connections in all either way: the default (40 per
     # process) beside the bench server's pool and the reference's exceeds max_connections
     envs = {1: {**quiet, "CRM_DB_POOL_SIZE": "32"},
-            2: {**quiet, "CRM_DB_POOL_SIZE": "16", "CRM_EVENT_BUS": "postgres"}}
+            2: {**quiet, "CRM_DB_POOL_SIZE": "16", "CRM_EVENT_BUS": "postgres",
+                "CRM_LEADER_ELECTION": "1"}}
     for r in range(2):
         # one server up at a time: with the bench server's pool and the psycopg
         # reference's connections, two more servers' pools exceed max_connections (100)
