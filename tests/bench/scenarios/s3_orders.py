@@ -11,6 +11,7 @@ SQLite reaches. Afterwards the stock ledger must balance and no level may be ove
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import time
 from collections import Counter
@@ -374,6 +375,7 @@ async def _workers(ctx: BenchContext) -> Scenario:
     log_dir = ctx.server.log_path.parent
     products = spread_product_ids(ctx.size)
     runs: dict[int, Run] = {1: Run(), 2: Run()}
+    busy = {1: 0.0, 2: 0.0}  # CPU seconds of the whole machine during each side's runs
     # the pools sized to the clients, 32 connections in all either way: the default (40 per
     # process) beside the bench server's pool and the reference's exceeds max_connections
     envs = {1: {**quiet, "CRM_DB_POOL_SIZE": "32"},
@@ -388,8 +390,10 @@ async def _workers(ctx: BenchContext) -> Scenario:
                 c = replace(ctx, server=server)
                 # warm-up: pools filled, statements prepared
                 await place(c, "graphql", products, 32, 0.5, 1_000_000, seed=80 + n)
+                busy_before = _machine_busy_seconds()
                 run = await place(c, "graphql", products, 32, seconds, 1_000_000,
                                   seed=90 + 2 * r + n)
+                busy[n] += _machine_busy_seconds() - busy_before
             total = runs[n]
             total.confirmed += run.confirmed
             total.elapsed += run.elapsed
@@ -404,6 +408,12 @@ async def _workers(ctx: BenchContext) -> Scenario:
         f"{runs[1].cpu_split()}; {runs[2].cpu_split()}"
     s.figures["outcomes, 1 worker; 2 workers"] = f"{dict(runs[1].outcomes)}; " \
         f"{dict(runs[2].outcomes)}"
+    # what a second process could add: the cores left while one worker runs (the load
+    # generator and PostgreSQL share the machine with the server)
+    cores = os.cpu_count() or 1
+    s.figures[f"machine cores busy, all processes (of {cores}), 1 worker / 2 workers"] = \
+        " / ".join(f"{busy[n] / runs[n].elapsed:.2f}" if runs[n].elapsed else "-"
+                   for n in (1, 2))
     for run in runs.values():
         if run.first_failure:
             s.notes.append(run.first_failure[:200])
@@ -412,6 +422,18 @@ async def _workers(ctx: BenchContext) -> Scenario:
     s.target("throughput ratio, 2 workers ÷ 1", ratio, WORKERS_FLOOR, ">=")
     s.target("failed requests", runs[1].failures + runs[2].failures, 0, "==")
     return s
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds every process of the machine has used so far (/proc/stat; 0 where there
+    is none)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 async def run(ctx: BenchContext) -> list[Scenario]:
