@@ -463,7 +463,7 @@ def date_delivery_rows(s: Session, consignee_ids: Sequence[int], plan_ids: Seque
     """Date the consignees and plans (`at`) and each delivery order, its order and the
     order's events (made at its own time, promised for its own day) to the demo's days
     (app/demo/deliveries.py)."""
-    s.flush()
+    bulk.write_deferred(s)  # history rows and allocations deferred to commit (PostgreSQL)
     s.execute(update(Customer).where(Customer.id.in_(consignee_ids))
               .values(created_at=at, updated_at=at))
     s.execute(update(DeliveryPlan).where(DeliveryPlan.id.in_(plan_ids))
