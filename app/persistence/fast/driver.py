@@ -333,16 +333,7 @@ def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tup
         raise driver_error(conn, prepared.sql, args, error) from error
     finally:
         cursor.close()
-    results = prepared.results
-    if results is None:
-        return found
-    out = []
-    for row in found:
-        values = list(row)
-        for i, process in results:
-            values[i] = process(values[i])
-        out.append(tuple(values))
-    return out
+    return _converted(found, prepared.results)
 
 
 # Prefetch: independent reads in one round trip (PostgreSQL) -------------------------------
@@ -416,6 +407,7 @@ def drop_prefetched(conn: Connection) -> None:
 
 
 def _converted(rows: list[tuple], results: Any) -> list[tuple]:
+    """Rows with each value of a column that has a result processor converted by it."""
     if results is None:
         return rows
     out = []
