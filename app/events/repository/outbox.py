@@ -25,7 +25,7 @@ from app.events.models import OutboxEvent
 from app.events.repository import consumers
 from app.persistence.columns import utcnow
 from app.persistence.db import json_dumps
-from app.persistence.fast import bulk
+from app.persistence.fast import bulk, statements
 
 _IN_FLIGHT = 7_310_002  # arbitrary constant naming the outbox's in-flight advisory locks
 Filters = Mapping[str, int | str | None]  # payload key == value (None: missing or null)
@@ -129,7 +129,8 @@ def _insert_events(session: Session, rows: Sequence[tuple[str, dict]], published
             session.info[_PENDING_LOCKS] = pending
             take_locks_now(session)
         params.update(lns=namespace, cs=list(keys), xs=list(keys.values()))
-    return sorted(session.execute(_APPEND[bool(params.get("cs"))], params).scalars())
+    return sorted(r[0] for r in statements.changed_rows(
+        session, _APPEND[bool(params.get("cs"))], params))
 
 
 def settled_max(session: Session) -> int:

@@ -290,7 +290,7 @@ def change_levels(session: Session, change: Any, lines: Sequence[Any]) -> Iterat
     many = _MANY.get(id(change))
     if many is None or len(lines) < 2 or session.get_bind().dialect.name != "postgresql":
         return (change_level(session, change, line) for line in lines)
-    found = {(p, w): Changed(c, i) for p, w, c, i in session.execute(many, {
+    found = {(p, w): Changed(c, i) for p, w, c, i in statements.changed_rows(session, many, {
         "pids": [ln.product_id for ln in lines], "wids": [ln.warehouse_id for ln in lines],
         "qs": [ln.quantity for ln in lines], "now": utcnow()})}
     return iter([found.get((ln.product_id, ln.warehouse_id)) for ln in lines])

@@ -56,7 +56,7 @@ def line_records(session: Session, order_id: int) -> list[Any]:
     return statements.records(session, *line_records_query(order_id), OrderLine)
 
 
-_INSERT_LINE = insert(OrderLine.__table__)
+_INSERT_LINE = driver.plain_insert(OrderLine.__table__)
 
 
 def insert_lines(session: Session, order_id: int, lines: Iterable[Any]) -> None:

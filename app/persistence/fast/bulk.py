@@ -35,7 +35,7 @@ _RETURNING: dict[tuple[Table, bool], Any] = {}
 def _insert(table: Table) -> Any:
     stmt = _INSERT.get(table)
     if stmt is None:
-        stmt = _INSERT[table] = insert(table)
+        stmt = _INSERT[table] = driver.plain_insert(table)
     return stmt
 
 

@@ -154,6 +154,28 @@ def _usable(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite" and conn.in_transaction()
 
 
+def _pg_usable(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.in_transaction()
+
+
+# INSERTs of a table's rows as they are (`plain_insert`): on PostgreSQL `execute` runs them
+# on the driver (`_insert_sql`), as SQLite's path does.
+_PLAIN_INSERTS: dict[int, Table] = {}
+
+
+def plain_insert(table: Table) -> Insert:
+    """`insert(table)`, built once, that `execute` may run on the driver on PostgreSQL too."""
+    for key, known in _PLAIN_INSERTS.items():
+        if known is table:
+            return _PLAIN_STATEMENTS[key]
+    stmt = insert(table)
+    _PLAIN_INSERTS[id(stmt)], _PLAIN_STATEMENTS[id(stmt)] = table, stmt
+    return stmt
+
+
+_PLAIN_STATEMENTS: dict[int, Insert] = {}
+
+
 def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any] | Sequence[dict]
             ) -> int:
     """Run an INSERT/UPDATE (one parameter set, or many with the same keys); the number
@@ -164,6 +186,12 @@ def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any] | Sequenc
     if not rows:
         return 0
     many = not isinstance(params, dict)
+    table = _PLAIN_INSERTS.get(id(stmt))
+    if table is not None and _pg_usable(conn):
+        found = _insert_sql(conn, table, rows, False)
+        if found is not None:
+            _pg_many(conn, found, rows)
+            return len(rows)
     keys = tuple(rows[0]) if isinstance(stmt, Insert) else None
     prepared = _prepare(conn, (stmt, keys), stmt, keys) if _usable(conn) else None
     if prepared is None:
@@ -319,6 +347,10 @@ def select_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tup
     found = _take_prefetched(conn, stmt, params)
     if found is not None:
         return found
+    if _pg_usable(conn):
+        found = pg_rows(conn, stmt, params)
+        if found is not None:
+            return found
     prepared = _prepare_select(conn, stmt, params) if _usable(conn) else None
     if prepared is None:
         return [tuple(r) for r in conn.execute(stmt, params)]
@@ -370,13 +402,12 @@ def prefetch(conn: Connection, queries: Sequence[tuple[Any, dict[str, Any]]]) ->
                 if listeners:
                     listeners(conn, cursor, sql, args, None, False)
                 cursor.execute(sql, args)
-        found = [(cursor.fetchall(), cursor.description) for cursor in cursors]
+        found = [_fetched(conn, cursor, shaped)
+                 for cursor, (_sql, _args, shaped) in zip(cursors, compiled, strict=True)]
     except conn.dialect.loaded_dbapi.Error as error:
         raise_handled(conn, error, compiled[0][0], compiled[0][1])
-    kept = {}
-    for (stmt, params), (_sql, _args, shaped), (rows, description) in zip(
-            queries, compiled, found, strict=True):
-        kept[_key(stmt, params)] = _converted(rows, _pg_results(conn, shaped, description))
+    kept = {_key(stmt, params): rows for (stmt, params), rows in zip(queries, found,
+                                                                     strict=True)}
     held = conn.info.get(_PREFETCHED)
     if held is not None and held[0] is conn.get_transaction():
         held[1].update(kept)  # rows read ahead before, not yet asked for, stay
@@ -401,6 +432,17 @@ def _take_prefetched(conn: Connection, stmt: Any, params: dict[str, Any]) -> lis
     return held[1].pop(_key(stmt, params), None)
 
 
+def write_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple]:
+    """The rows a change with RETURNING (built once) gives, as tuples: on PostgreSQL's
+    driver (`pg_rows`), else through `Connection.execute`. Rows read ahead are dropped."""
+    drop_prefetched(conn)
+    if _pg_usable(conn):
+        found = pg_rows(conn, stmt, params)
+        if found is not None:
+            return found
+    return [tuple(r) for r in conn.execute(stmt, params)]
+
+
 def drop_prefetched(conn: Connection) -> None:
     """A write: rows read ahead may no longer be what a read would find."""
     conn.info.pop(_PREFETCHED, None)
@@ -421,36 +463,109 @@ def _converted(rows: list[tuple], results: Any) -> list[tuple]:
 
 def _pg_select(conn: Connection, stmt: Any, params: dict[str, Any]
                ) -> tuple[str, dict[str, Any], Any] | None:
-    """A PostgreSQL SELECT's SQL (psycopg's named placeholders), its parameters processed
-    by their types, and its result processors; None where IN lists are sets."""
+    """A PostgreSQL statement's SQL (psycopg's named placeholders, IN lists expanded), its
+    parameters processed by their types, and its shape (the compiled form, its result
+    processors); None where IN lists are sets. The SQL and where each parameter comes from
+    are worked out once per statement and list lengths, as `_prepare_select` does."""
     shape = _expanding_shape(params)
     if shape is None:
         return None
     key = ("pg-select", stmt, shape, _keyring(conn))
     found = _PREPARED.get(key, False)
     if found is False:
-        compiled = stmt.compile(dialect=conn.dialect)
-        found = _PREPARED[key] = None if compiled.literal_execute_params else [compiled, None]
+        found = _PREPARED[key] = _pg_shape(conn, stmt, params)
     if found is None:
         return None
-    compiled = found[0]
+    args = {}
+    try:
+        for name, source, index, constant, process in found[3]:
+            if source is None:
+                args[name] = constant
+                continue
+            value = params[source] if index is None else params[source][index]
+            args[name] = value if process is None else process(value)
+    except Exception as error:  # a value missing or refused by its type, as SQLAlchemy says
+        raise exc.StatementError(str(error), found[2], params, error) from error
+    return found[2], args, found
+
+
+def _pg_shape(conn: Connection, stmt: Any, params: dict[str, Any]) -> list | None:
+    """[compiled, result processors (made at the first fetch), SQL, (placeholder, parameter
+    name, index in its list, constant, bind processor) per placeholder]."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    if compiled.literal_execute_params:  # rendered into the SQL per value: nothing to reuse
+        return None
     expanded = compiled.construct_expanded_state(params)
+    owner = {name: (source, i) for source, names in expanded.parameter_expansion.items()
+             for i, name in enumerate(names)}
     processors = {**compiled._bind_processors, **expanded.processors}  # noqa: SLF001
-    args = {name: (value if (process := processors.get(name)) is None else process(value))
-            for name, value in expanded.parameters.items()}
-    return expanded.statement, args, found
+    binds = []
+    for name, value in expanded.parameters.items():
+        process = processors.get(name)
+        if name in params:
+            binds.append((name, name, None, None, process))
+        elif name in owner and owner[name][0] in params:
+            binds.append((name, owner[name][0], owner[name][1], None, process))
+        else:  # a constant: processed once, here
+            binds.append((name, None, None, value if process is None else process(value),
+                          None))
+    return [compiled, None, expanded.statement, tuple(binds)]
 
 
-def _pg_results(conn: Connection, found: list, description: Any) -> Any:
+def _pg_results(conn: Connection, found: list, cursor: Any) -> Any:
     """The result processors of a statement `_pg_select` shaped: psycopg's numeric ones
-    need the column's type as the server sent it, so they are made at the first fetch."""
+    need the column's type as the server sent it, so they are made at the first fetch
+    (reading a cursor's `description` builds an object per column: only then)."""
     if found[1] is None:
         columns = found[0]._result_columns  # noqa: SLF001
+        description = cursor.description if columns else ()
         found[1] = tuple(
             (i, process) for i, col in enumerate(columns)
             if (process := col[3]._cached_result_processor(  # noqa: SLF001
                 conn.dialect, description[i].type_code))) or False
     return found[1] or None
+
+
+def _fetched(conn: Connection, cursor: Any, shaped: list) -> list[tuple]:
+    return _converted(cursor.fetchall(), _pg_results(conn, shaped, cursor))
+
+
+def pg_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple] | None:
+    """A statement that returns rows (a SELECT, or a change with RETURNING) built once, run
+    on PostgreSQL's driver in the connection's transaction, as `prefetch` runs its reads:
+    its rows, each value converted by its column's type; None where it cannot be shaped so
+    (IN lists given as sets), for the caller to run it as usual. It reads nothing ahead
+    and drops nothing read ahead: a caller that writes says so (`drop_prefetched`)."""
+    shaped = _pg_select(conn, stmt, params)
+    if shaped is None:
+        return None
+    sql, args, found = shaped
+    cursor = pipeline_cursors(conn, conn.connection.driver_connection, 1)[0]
+    listeners = conn.dispatch.before_cursor_execute
+    if listeners:
+        listeners(conn, cursor, sql, args, None, False)
+    try:
+        cursor.execute(sql, args)
+        return _fetched(conn, cursor, found)
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise_handled(conn, error, sql, args)
+
+
+def _pg_many(conn: Connection, found: tuple[str, dict[str, Any]],
+             rows: Sequence[dict[str, Any]]) -> None:
+    """A statement `_insert_sql` built, for each of `rows`, on PostgreSQL's driver (psycopg
+    sends an executemany in one round trip)."""
+    sql, procs = found
+    args = [{k: (v if (p := procs.get(k)) is None else p(v)) for k, v in r.items()}
+            for r in rows]
+    cursor = pipeline_cursors(conn, conn.connection.driver_connection, 1)[0]
+    listeners = conn.dispatch.before_cursor_execute
+    if listeners:
+        listeners(conn, cursor, sql, args, None, True)
+    try:
+        cursor.executemany(sql, args)
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise_handled(conn, error, sql, args)
 
 
 # Rows inserted with the COMMIT: one round trip for both (PostgreSQL) ----------------------

@@ -46,6 +46,12 @@ def change(session: Session, stmt: Any, params: dict[str, Any] | list[dict[str, 
     return driver.execute(driver.flushed_connection(session), stmt, params)
 
 
+def changed_rows(session: Session, stmt: Any, params: dict[str, Any]) -> list[tuple]:
+    """The rows of a change with RETURNING (built once), as tuples: on PostgreSQL on the
+    driver (app/persistence/fast/driver.py `write_rows`). Pending changes are flushed first."""
+    return driver.write_rows(driver.flushed_connection(session), stmt, params)
+
+
 def records(session: Session, stmt: Any, params: dict[str, Any], model: Any) -> list[Any]:
     """Read-only records (app/persistence/fast/rows.py) of a statement selecting all of `model`'s
     columns,
