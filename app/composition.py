@@ -66,12 +66,20 @@ def append_to_outbox(uow: units.UnitOfWork) -> None:
     become `uow.to_publish`, with their outbox ids, for the bus after commit. The delta
     sync's change rows go in with them, at the unit's last outbox id (a marker event when
     it emitted none: docs/architecture.md#delta-sync)."""
-    synced = sync_capture.prepare(uow.session)  # the rows' keys, their customers locked
-    if not uow.events and synced is None:
-        return
-    ids = outbox.append_last(uow.session, uow.events)
+    # the rows' keys, their customers locked; on PostgreSQL the append goes with the
+    # unit's last rows where it can (docs/architecture.md#round-trips)
+    synced, appended = sync_capture.prepare_with_append(uow.session, uow.events)
+    if appended is not None:
+        ids = appended if uow.events else []  # else [the marker]
+        position = appended[-1] if appended else None
+    else:
+        if not uow.events and synced is None:
+            return
+        ids = outbox.append_last(uow.session, uow.events)
+        position = ids[-1] if ids else None
+        if synced is not None and position is None:
+            position = outbox.append_marker(uow.session, SYNC_CHANGED)
     if synced is not None:
-        position = ids[-1] if ids else outbox.append_marker(uow.session, SYNC_CHANGED)
         sync_capture.record(uow.session, synced, position)
     if not ids:
         return

@@ -93,6 +93,29 @@ def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> Non
                           reserved=line.quantity)
 
 
+def try_reserve(session: Session, lines: Iterable[StockLine], ref: Reference,
+                product_ids: Iterable[int]) -> bool:
+    """Reserve all lines, locking every stock row of `product_ids` first (in the fixed
+    order, as a locked read of them would), and True; or, where a level no longer has the
+    stock, reserve nothing and False: the caller holds those rows locked and plans again
+    (app/orders/allocation.py `reserve`)."""
+    merged = _merge(lines)
+    changed = list(zip(merged, repo.reserve_levels(session, merged, product_ids),
+                       strict=True))
+    if any(level is None for _line, level in changed):
+        taken = [line for line, level in changed if level is not None]
+        if taken:
+            for _line, level in _changes(session, repo.RELEASE, taken):
+                if level is None:  # reserved by this statement, under its locks
+                    raise RuntimeError("a reservation just made could not be undone")
+        return False
+    for line, level in changed:
+        sync_capture.touch_rows(session, "StockLevel", (level.level_id,))
+        repo.add_movement(session, line, MovementKind.RESERVATION, ref, level.consignor_id,
+                          reserved=line.quantity)
+    return True
+
+
 def release(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:
     for line, level in _changes(session, repo.RELEASE, _merge(lines)):
         q = line.quantity

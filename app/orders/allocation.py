@@ -52,15 +52,16 @@ class Stock:
     warehouses: list[Site]
 
 
-def load_stock(session: Session, product_ids: Sequence[int], customer_id: int) -> Stock:
-    """Lock and read the stock of these products in the ledger's fixed order, with their
-    active warehouses (a warehouse without a row for these products could take no line,
-    so planning needs no others). Only stock the customer's orders may take counts: the
-    consignor's own for a consignor, the company's for anyone else
+def load_stock(session: Session, product_ids: Sequence[int], customer_id: int, *,
+               locked: bool = True) -> Stock:
+    """Read (and, `locked`, lock) the stock of these products in the ledger's fixed order,
+    with their active warehouses (a warehouse without a row for these products could take
+    no line, so planning needs no others). Only stock the customer's orders may take
+    counts: the consignor's own for a consignor, the company's for anyone else
     (docs/architecture.md#consignors)."""
     available: dict[tuple[int, int], int] = {}
     regions: dict[int, str] = {}
-    rows = repo.lock_stock(session, product_ids, customer_id)
+    rows = repo.stock_rows(session, product_ids, customer_id, locked=locked)
     for product_id, warehouse_id, on_hand, reserved, region in rows:
         available[(product_id, warehouse_id)] = on_hand - reserved
         regions[warehouse_id] = region
@@ -111,10 +112,19 @@ def _stock_lines(slots: Sequence[Slot]) -> list[ledger.StockLine]:
 def reserve(session: Session, order: Order, lines: Sequence[OrderLine], region: str,
             ref: ledger.Reference) -> list[Slot]:
     """Plan and reserve stock for an order that holds none yet (approval, the last step of
-    its unit of work: the allocation rows are written with the unit's other rows)."""
-    slots = plan(lines, load_stock(session, [ln.product_id for ln in lines], order.customer_id),
+    its unit of work: the allocation rows are written with the unit's other rows).
+
+    The plan is made on stock read without locks, and the reservation locks every stock
+    row of the products (in the ledger's order) as it applies the plan where stock still
+    allows: the rows stay locked for one round trip less, which is what caps approvals of
+    the same products (docs/architecture.md#optimistic-reservation). Where another order
+    took the stock in between, the plan is made again on the rows it now holds locked."""
+    product_ids = [ln.product_id for ln in lines]
+    slots = plan(lines, load_stock(session, product_ids, order.customer_id, locked=False),
                  region)
-    ledger.reserve(session, _stock_lines(slots), ref)
+    if not ledger.try_reserve(session, _stock_lines(slots), ref, product_ids):
+        slots = plan(lines, load_stock(session, product_ids, order.customer_id), region)
+        ledger.reserve(session, _stock_lines(slots), ref)
     repo.insert_allocations(session, order.id, slots, deferred=True)
     return slots
 

@@ -13,7 +13,7 @@ meanwhile is left out of the new owner's feed)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,17 +92,9 @@ def prepare(session: Session) -> Prepared | None:
     ledgers = repository.insert_ledgers(session)  # {entity: ids}: append-only rows
     if not noted and not ledgers:
         return None
-    noted = noted or []
-    befores: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    latest: dict[tuple[str, int], tuple[int | None, int | None] | None] = {}
-    for name, eid, before, after in noted:
-        befores[name][eid]  # noqa: B018  noted even without a before snapshot
-        if before:
-            befores[name][eid].append(before)
-        latest[name, eid] = _keys(ENTITIES[name], after)
     prepared = Prepared()
-    for name, ids in ledgers.items():  # shared, never change: no keys, no before
-        prepared.rows.update((name, i, None, None) for i in ids)
+    _add_ledgers(prepared, ledgers)
+    befores, latest = _snapshots(noted or [])
     for name, by_id in befores.items():
         entity = ENTITIES[name]
         unknown = [i for i in by_id if latest[name, i] is None]
@@ -110,9 +102,59 @@ def prepare(session: Session) -> Prepared | None:
         keys.update((i, latest[name, i]) for i in by_id if latest[name, i] is not None)
         for eid, snapshots in by_id.items():
             _rows(prepared, entity, eid, keys.get(eid), snapshots)
+    _lock_customers(session, prepared)
+    return prepared
+
+
+def prepare_with_append(session: Session, events: Sequence[Any]
+                        ) -> tuple[Prepared | None, list[int] | None]:
+    """`prepare`, and on PostgreSQL the outbox append of `events` (or, for a unit that
+    emitted none but changed synced objects, of its position marker) sent with the unit's
+    last rows, in their round trip: (the change rows, the appended ids: the events', or
+    [marker]). Where a change row's keys need a read (after those rows are written) or on
+    SQLite: (`prepare`, None), and the caller appends (docs/architecture.md#round-trips)."""
+    noted = session.info.get(_KEY) or []
+    if session.get_bind().dialect.name != "postgresql":
+        return prepare(session), None
+    befores, latest = _snapshots(noted)
+    if any(key is None for key in latest.values()):
+        return prepare(session), None
+    session.info.pop(_KEY, None)
+    prepared = Prepared()
+    for name, by_id in befores.items():
+        for eid, snapshots in by_id.items():
+            _rows(prepared, ENTITIES[name], eid, latest[name, eid], snapshots)
+    synced = bool(noted) or repository.ledgers_pending(session)
+    if not events and not synced:
+        return prepare(session), None  # nothing to append: the unit's rows as ever
+    _lock_customers(session, prepared)  # the ledgers' rows are shared: no customer
+    ledgers, appended = repository.insert_ledgers_then(
+        session, outbox.append_query(session, events, SYNC_CHANGED))
+    _add_ledgers(prepared, ledgers)
+    return (prepared if synced else None), appended
+
+
+def _add_ledgers(prepared: Prepared, ledgers: dict[str, list[int]]) -> None:
+    for name, ids in ledgers.items():  # shared, never change: no keys, no before
+        prepared.rows.update((name, i, None, None) for i in ids)
+
+
+def _snapshots(noted: list) -> tuple[dict, dict]:
+    """The objects noted: their before snapshots by entity and id, and their keys as the
+    last snapshot has them (None: they need a read)."""
+    befores: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    latest: dict[tuple[str, int], tuple[int | None, int | None] | None] = {}
+    for name, eid, before, after in noted:
+        befores[name][eid]  # noqa: B018  noted even without a before snapshot
+        if before:
+            befores[name][eid].append(before)
+        latest[name, eid] = _keys(ENTITIES[name], after)
+    return befores, latest
+
+
+def _lock_customers(session: Session, prepared: Prepared) -> None:
     repository.lock_customers(session, (c for _e, _i, c, _u in prepared.rows if c is not None),
                               (c for c, _owners in prepared.reassigned))
-    return prepared
 
 
 def _rows(prepared: Prepared, entity: Entity, eid: int,

@@ -121,28 +121,46 @@ def insert_ledgers(session: Session) -> dict[str, list[int]]:
     return found
 
 
-def _insert_ledgers_batched(session: Session) -> dict[str, list[int]]:
+def ledgers_pending(session: Session) -> bool:
+    """Whether the unit deferred rows of an append-only synced table."""
+    return any(bulk.pending(session, e.model.__table__) for e in LEDGERS)
+
+
+def insert_ledgers_then(session: Session, then: Any) -> tuple[dict[str, list[int]], list[int]]:
+    """`insert_ledgers` on PostgreSQL with `then` (a statement returning ids, and its
+    parameters: the outbox append) last in the same round trip: the ledgers' ids, and the
+    ids `then` returned, in order."""
+    return _insert_ledgers_batched(session, then)
+
+
+def _insert_ledgers_batched(session: Session, then: Any = None) -> Any:
     """PostgreSQL: every deferred row of the unit (its other tables' too, such as stock
     allocations) in one round trip, the ledgers' ids read back
-    (docs/architecture.md#round-trips)."""
+    (docs/architecture.md#round-trips); with `then`, also the ids it returned."""
     ledgers = {e.model.__table__: e.name for e in LEDGERS}
     updates = objects.take_changed(session)  # the unit's changed hot rows (the order's)
     taken = bulk.take_all(session)
     plain = [(t, rows) for t, rows in taken if t not in ledgers]
     returning = [(t, rows) for t, rows in taken if t in ledgers]
-    if not taken and not updates:
-        return {}
-    batched = driver.insert_batch(driver.connection_of(session), plain, returning, updates)
+    conn = driver.connection_of(session)
+    tails = [then] if then is not None else []
+    batched = driver.insert_batch(conn, plain, returning, updates, tails) \
+        if taken or updates or tails else ([], [], [])
     if batched is None:  # a row needs SQLAlchemy's defaults: statement by statement
-        return _insert_ledgers_one_by_one(session, plain, returning, updates, ledgers)
-    ids, changed = batched
+        found = _insert_ledgers_one_by_one(session, plain, returning, updates, ledgers)
+        return found if then is None else (found, _ids(driver.write_rows(conn, *then)))
+    ids, changed, tail_rows = batched
     for (stmt, params), count in zip(updates, changed, strict=True):
         if count != 1:
             raise objects.stale(stmt, params)
     found: dict[str, list[int]] = {}
     for (table, _rows), table_ids in zip(returning, ids, strict=True):
         found.setdefault(ledgers[table], []).extend(table_ids)
-    return found
+    return found if then is None else (found, _ids(tail_rows[0]))
+
+
+def _ids(rows: list[tuple]) -> list[int]:
+    return sorted(r[0] for r in rows)
 
 
 def _insert_ledgers_one_by_one(session: Session, plain: list, returning: list, updates: list,

@@ -114,11 +114,29 @@ _APPEND = {False: _append_sql(False), True: _append_sql(True)}
 def _insert_events(session: Session, rows: Sequence[tuple[str, dict]], published: bool
                    ) -> list[int]:
     """The rows (topic, payload) appended; their ids, in order."""
-    now = utcnow()
     if not _postgres(session):
+        now = utcnow()
         return bulk.insert_ids(session, OutboxEvent.__table__, [
             {"topic": t, "payload": p, "created_at": now, "published_at": now if published
              else None} for t, p in rows])
+    return sorted(r[0] for r in statements.changed_rows(
+        session, *_append_query(session, rows, published)))
+
+
+def append_query(session: Session, events: Sequence[DomainEvent], marker: str
+                 ) -> statements.Query:
+    """PostgreSQL: the append of `events` (with none, of one position marker of topic
+    `marker`, as `append_marker` appends it) as a statement and its parameters, pending
+    locks included, for a caller that sends it with other statements; it returns the ids
+    (sort them)."""
+    if not events:
+        return _append_query(session, [(marker, {})], published=True)
+    return _append_query(session, [(e.topic, e.payload) for e in events], published=False)
+
+
+def _append_query(session: Session, rows: Sequence[tuple[str, dict]], published: bool
+                  ) -> statements.Query:
+    now = utcnow()
     pending = session.info.pop(_PENDING_LOCKS, None) or {}
     params: dict[str, Any] = {
         "ns": _IN_FLIGHT, "ts": [t for t, _p in rows], "at": now,
@@ -129,8 +147,7 @@ def _insert_events(session: Session, rows: Sequence[tuple[str, dict]], published
             session.info[_PENDING_LOCKS] = pending
             take_locks_now(session)
         params.update(lns=namespace, cs=list(keys), xs=list(keys.values()))
-    return sorted(r[0] for r in statements.changed_rows(
-        session, _APPEND[bool(params.get("cs"))], params))
+    return _APPEND[bool(params.get("cs"))], params
 
 
 def settled_max(session: Session) -> int:

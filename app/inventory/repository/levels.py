@@ -296,6 +296,38 @@ def change_levels(session: Session, change: Any, lines: Sequence[Any]) -> Iterat
     return iter([found.get((ln.product_id, ln.warehouse_id)) for ln in lines])
 
 
+# RESERVE of several levels, with every stock row of the products locked first in the
+# ledger's order: a superset of what a locked read of those products takes, so a caller
+# that reads them locked after a failed reservation takes no lock it did not hold
+# (docs/architecture.md#optimistic-reservation).
+_RESERVE_ALL = text(
+    "WITH v AS (SELECT * FROM unnest(:pids, :wids, :qs) AS t(pid, wid, q)),"
+    " locked AS MATERIALIZED (SELECT s.id FROM stock_level s WHERE s.product_id = ANY(:all)"
+    "   ORDER BY s.product_id, s.warehouse_id FOR NO KEY UPDATE OF s)"
+    " UPDATE stock_level s SET reserved = s.reserved + v.q, updated_at = :now FROM v, locked"
+    " WHERE s.id = locked.id AND s.product_id = v.pid AND s.warehouse_id = v.wid"
+    " AND s.on_hand - s.reserved >= v.q"
+    " RETURNING s.product_id, s.warehouse_id, s.consignor_id, s.id"
+).bindparams(bindparam("pids", type_=ARRAY(Integer)), bindparam("wids", type_=ARRAY(Integer)),
+             bindparam("qs", type_=ARRAY(Integer)), bindparam("all", type_=ARRAY(Integer)),
+             bindparam("now", type_=_LEVELS.c.updated_at.type))
+
+
+def reserve_levels(session: Session, lines: Sequence[Any], product_ids: Iterable[int]
+                   ) -> list[Changed | None]:
+    """RESERVE each line's level where its stock allows (distinct levels, in (product,
+    warehouse) order); per line, what changed or None. On PostgreSQL one statement that
+    first locks every stock row of `product_ids`; on SQLite (one writer: nothing moves
+    between a read and this) one UPDATE per line."""
+    if session.get_bind().dialect.name != "postgresql":
+        return [change_level(session, RESERVE, line) for line in lines]
+    changed = statements.changed_rows(session, _RESERVE_ALL, {
+        "pids": [ln.product_id for ln in lines], "wids": [ln.warehouse_id for ln in lines],
+        "qs": [ln.quantity for ln in lines], "all": sorted(set(product_ids)), "now": utcnow()})
+    found = {(p, w): Changed(c, i) for p, w, c, i in changed}
+    return [found.get((ln.product_id, ln.warehouse_id)) for ln in lines]
+
+
 def ensure_level(session: Session, product_id: int, warehouse_id: int) -> StockLevel:
     """The stock level row, created empty if this product was never stocked here."""
     stmt = select(StockLevel).where(StockLevel.product_id == product_id,

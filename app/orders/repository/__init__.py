@@ -17,7 +17,7 @@ from app.orders.repository.lines import (
     lines_by_ids,
     lines_by_order,
     lines_of,
-    lock_stock,
+    stock_rows,
 )
 from app.orders.repository.orders import (
     SORTS,
@@ -51,6 +51,6 @@ __all__ = [
     "external_id_taken", "get_visible", "has_fulfilled_orders", "insert_allocations",
     "insert_event", "insert_lines", "insert_order", "line_records", "line_rows_by_order",
     "lines_by_ids", "lines_by_order", "lines_of", "list_orders", "lock_customer", "lock_order",
-    "lock_stock", "lock_visible", "new_order", "order_by_external_id", "order_rows_by_ids",
-    "orders_by_ids", "products_by_ids", "products_by_skus", "scope",
+    "lock_visible", "new_order", "order_by_external_id", "order_rows_by_ids",
+    "orders_by_ids", "products_by_ids", "products_by_skus", "scope", "stock_rows",
 ]

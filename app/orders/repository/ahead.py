@@ -55,7 +55,8 @@ def approval(session: Session, order: Order) -> None:
 
 
 def allocation(session: Session, order: Order, product_ids: Sequence[int]) -> None:
-    """Then, from its lines: the products, and their stock rows locked (`lock_stock`)."""
+    """Then, from its lines: the products, and their stock rows (`stock_rows`, not locked:
+    the reservation locks them, app/orders/allocation.py `reserve`)."""
     statements.prefetch(session, [
         rows.by_id_query(Product, product_ids),
-        lines.lock_stock_query(product_ids, order.customer_id)])
+        lines.stock_query(product_ids, order.customer_id)])

@@ -87,8 +87,8 @@ def allocations_of(session: Session, order_id: int) -> list[OrderAllocation]:
     return allocations_by_order(session, [order_id]).get(order_id, [])
 
 
-# Locks the products' stock rows in the ledger's fixed order and reads them, with
-# their (active) warehouses, in one statement built once. A warehouse without a row
+# Reads the products' stock rows, with their (active) warehouses, in one statement built
+# once; `_LOCKED` also locks them in the ledger's fixed order. A warehouse without a row
 # for these products could take no line, so planning needs no others.
 # Only the order's owner's goods: a consignor's order (its customer is the consignor)
 # takes that consignor's stock, any other order the company's own (consignor NULL), as
@@ -101,19 +101,22 @@ _STOCK = (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_h
           .where(StockLevel.product_id.in_(bindparam("ids", expanding=True)),
                  Warehouse.is_active.is_(True),
                  func.coalesce(StockLevel.consignor_id, 0) == _OWNER)
-          .order_by(StockLevel.product_id, StockLevel.warehouse_id)
-          .with_for_update(of=StockLevel, key_share=True))
+          .order_by(StockLevel.product_id, StockLevel.warehouse_id))
+_LOCKED = _STOCK.with_for_update(of=StockLevel, key_share=True)
 
 
-def lock_stock_query(product_ids: Iterable[int], customer_id: int) -> statements.Query:
-    return _STOCK, {"ids": sorted(set(product_ids)), "customer": customer_id}
+def stock_query(product_ids: Iterable[int], customer_id: int, *, locked: bool = False
+                ) -> statements.Query:
+    return (_LOCKED if locked else _STOCK), {"ids": sorted(set(product_ids)),
+                                             "customer": customer_id}
 
 
-def lock_stock(session: Session, product_ids: Iterable[int], customer_id: int) -> list[tuple]:
+def stock_rows(session: Session, product_ids: Iterable[int], customer_id: int, *,
+               locked: bool = False) -> list[tuple]:
     """(product_id, warehouse_id, on_hand, reserved, warehouse region) of every stock row of
     these products in an active warehouse that an order of `customer_id` may take (its
-    owner's), locked (PostgreSQL) in (product, warehouse) order."""
-    return statements.rows(session, *lock_stock_query(product_ids, customer_id))
+    owner's), in (product, warehouse) order; `locked`: locked in that order (PostgreSQL)."""
+    return statements.rows(session, *stock_query(product_ids, customer_id, locked=locked))
 
 
 _INSERT_ALLOCATION = insert(OrderAllocation.__table__)

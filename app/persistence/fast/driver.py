@@ -630,14 +630,16 @@ def commit_pending(conn: Connection) -> None:
 
 def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[str, Any]]]],
                  returning: Sequence[tuple[Table, Sequence[dict[str, Any]]]],
-                 updates: Sequence[tuple[Any, dict[str, Any]]] = ()
-                 ) -> tuple[list[list[int]], list[int]] | None:
+                 updates: Sequence[tuple[Any, dict[str, Any]]] = (),
+                 tails: Sequence[tuple[Any, dict[str, Any]]] = ()
+                 ) -> tuple[list[list[int]], list[int], list[list[tuple]]] | None:
     """Run `updates` (UPDATEs built once, with their parameters) and insert several tables'
     rows (the rows of each table with the same keys) in one round trip (psycopg's pipeline
-    mode): the updates, the `plain` rows, then the `returning` ones. Returns the ids of
-    each `returning` table's rows, in row order, and the rows each update changed.
-    PostgreSQL only: None elsewhere."""
-    if conn.dialect.name != "postgresql" or not (plain or returning or updates):
+    mode): the updates, the `plain` rows, the `returning` ones, then `tails` (statements
+    built once that return rows, with their parameters). Returns the ids of each
+    `returning` table's rows, in row order, the rows each update changed, and the rows of
+    each tail. PostgreSQL only: None elsewhere, or where a statement cannot go so."""
+    if conn.dialect.name != "postgresql" or not (plain or returning or updates or tails):
         return None
     drop_prefetched(conn)
     raw = conn.connection.driver_connection
@@ -645,13 +647,15 @@ def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[st
     work = [(_update_sql(conn, stmt, params), [params], None) for stmt, params in updates]
     work += [(_insert_sql(conn, t, rows, False), rows, False) for t, rows in plain if rows]
     work += [(_insert_sql(conn, t, rows, True), rows, True) for t, rows in returning]
-    if any(sql is None for sql, _rows, _ids in work):
+    shaped = [_pg_select(conn, stmt, params) for stmt, params in tails]
+    if any(sql is None for sql, _rows, _ids in work) or None in shaped:
         return None  # a column left to its Python-side default: SQLAlchemy's to fill
     cursors = []
-    free = pipeline_cursors(conn, raw, len(work))
+    free = pipeline_cursors(conn, raw, len(work) + len(shaped))
+    tail_cursors = free[len(work):]
     try:
         with raw.pipeline():
-            for cursor, ((sql, procs), rows, ids) in zip(free, work, strict=True):
+            for cursor, ((sql, procs), rows, ids) in zip(free, work, strict=False):
                 if ids is None:  # an UPDATE
                     args = {k: (v if (p := procs.get(k)) is None else p(v))
                             for k, v in rows[0].items()}
@@ -666,6 +670,10 @@ def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[st
                     listeners(conn, cursor, sql, args, None, True)
                 cursor.executemany(sql, args, returning=ids)
                 cursors.append((cursor, ids))
+            for cursor, (sql, args, _found) in zip(tail_cursors, shaped, strict=True):
+                if listeners:
+                    listeners(conn, cursor, sql, args, None, False)
+                cursor.execute(sql, args)
         found, changed = [], []
         for cursor, ids in cursors:
             if ids is None:
@@ -679,11 +687,14 @@ def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[st
                 if not cursor.nextset():
                     break
             found.append(taken)
+        tail_rows = [_fetched(conn, cursor, found_shape) for cursor, (_sql, _args, found_shape)
+                     in zip(tail_cursors, shaped, strict=True)]
     except conn.dialect.loaded_dbapi.Error as error:
-        raise_handled(conn, error, work[0][0][0], None)
+        first = work[0][0][0] if work else shaped[0][0]
+        raise_handled(conn, error, first, None)
     for listener in ROUND_TRIP_LISTENERS:
-        listener(len(work) - 1)
-    return found, changed
+        listener(len(work) + len(shaped) - 1)
+    return found, changed, tail_rows
 
 
 _CURSORS = "crm_cursors"
