@@ -13,7 +13,7 @@ from sqlalchemy import Integer, bindparam, exc, insert, select, update
 
 from app.audit.models import AuditRecord
 from app.orders.models import OrderLine
-from app.persistence.fast import bulk, driver
+from app.persistence.fast import bulk, driver, shaping
 from tests.support import unique
 
 AUDIT = AuditRecord.__table__
@@ -60,7 +60,7 @@ def test_rows_read_back_as_written_and_ids_come_in_row_order(factory, db):
         assert created == WHEN  # aware UTC, microseconds kept
     if db.is_sqlite:  # the fast path took them (PostgreSQL always uses SQLAlchemy)
         assert any(p is not None and p.sql.startswith("INSERT INTO audit_record")
-                   for p in driver._PREPARED.values())
+                   for p in shaping.PREPARED.values())
 
 
 def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_rolls_back(factory):
@@ -149,7 +149,7 @@ def test_select_rows_read_what_sqlalchemy_reads(factory, db):
         return (driver.select_rows(conn, _SELECT, params),
                 [tuple(r) for r in conn.execute(_SELECT, params)])
 
-    long = list(range(1, 2 + driver.MAX_PREPARED_LIST))  # goes through SQLAlchemy
+    long = list(range(1, 2 + shaping.MAX_PREPARED_LIST))  # goes through SQLAlchemy
     for ids in ([2], [5, 1, 3], [4, 999], [], long):
         db.counter.reset()
         fast, slow = factory.write(both, ids)
@@ -159,7 +159,7 @@ def test_select_rows_read_what_sqlalchemy_reads(factory, db):
     [row] = factory.write(both, [3])[0]
     assert row == ("a3", 3, {"名": "上海", "n": 3, "x": [1.5, None]}, WHEN, None)
     if db.is_sqlite:  # prepared once per list length, up to MAX_PREPARED_LIST
-        assert sum(1 for k in driver._PREPARED if k[:2] == ("select", _SELECT)) == 4
+        assert sum(1 for k in shaping.PREPARED if k[:2] == ("select", _SELECT)) == 4
 
 
 def test_select_rows_report_a_driver_error_as_sqlalchemys(factory):

@@ -17,7 +17,7 @@ from app.inventory import ledger
 from app.inventory import repository as inventory
 from app.orders import repository as repo
 from app.persistence import deadline as budget
-from app.persistence.fast import driver, statements
+from app.persistence.fast import driver, pg, statements
 from app.persistence.uow import WriteSession
 from app.sync.models import SyncChange
 from tests.support import unique
@@ -46,7 +46,7 @@ def test_reads_ahead_are_what_a_read_finds_served_once_and_dropped_at_a_write(fa
     marker, other = unique("RA"), unique("RB")
     factory.write(lambda uow: (uow.audit("one", marker, 1), uow.audit("two", other, 2)))
     seen: list[int] = []
-    driver.ROUND_TRIP_LISTENERS.append(seen.append)
+    pg.ROUND_TRIP_LISTENERS.append(seen.append)
     try:
         def work(uow) -> tuple:  # noqa: ANN001
             s = uow.session
@@ -64,7 +64,7 @@ def test_reads_ahead_are_what_a_read_finds_served_once_and_dropped_at_a_write(fa
             return first, again, after_write
         first, again, after_write = factory.write(work)
     finally:
-        driver.ROUND_TRIP_LISTENERS.remove(seen.append)
+        pg.ROUND_TRIP_LISTENERS.remove(seen.append)
     assert first == again == [("one",)]
     assert after_write == [("changed",), ("changed",)]
     assert seen == [1, 1]  # two reads in one round trip, twice
@@ -78,7 +78,7 @@ def test_rows_sent_with_the_commit_are_committed_with_it_or_not_at_all(factory, 
         uow.audit("kept", marker, 1)
         rows = [{"position": 0, "entity": marker[:40], "entity_id": i, "customer_id": None,
                  "user_id": None} for i in (1, 2)]
-        assert driver.insert_at_commit(driver.connection_of(uow.session),
+        assert pg.insert_at_commit(driver.connection_of(uow.session),
                                        SyncChange.__table__, rows)
 
     factory.write(commit_with_rows)
@@ -94,7 +94,7 @@ def test_rows_sent_with_the_commit_are_committed_with_it_or_not_at_all(factory, 
     def commit_with_a_bad_row(uow) -> None:  # noqa: ANN001
         uow.audit("lost", bad, 1)
         uow.session.flush()
-        assert driver.insert_at_commit(driver.connection_of(uow.session), SyncChange.__table__,
+        assert pg.insert_at_commit(driver.connection_of(uow.session), SyncChange.__table__,
                                        [{"position": 0, "entity": "x" * 500, "entity_id": 1,
                                          "customer_id": None, "user_id": None}])
 

@@ -25,7 +25,8 @@ from sqlalchemy.engine import make_url
 from app.persistence import crypto
 from app.persistence.counting import StatementCounter
 from app.persistence.deadline import clear_progress_handler, reset_begin, timed_out
-from app.persistence.fast.driver import commit_pending, drop_pending, run_driver_sql
+from app.persistence.fast.driver import run_driver_sql
+from app.persistence.fast.pg import commit_pending, drop_pending
 from app.persistence.limits import DbLimits
 from app.persistence.sqlite.checkpoint import BACKSTOP_PAGES
 

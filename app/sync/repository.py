@@ -28,7 +28,7 @@ from app.events.repository import outbox
 from app.followups.models import DeliveryFollowUp
 from app.notifications.models import Notification
 from app.orders.models import Order
-from app.persistence.fast import bulk, driver, objects
+from app.persistence.fast import bulk, driver, objects, pg
 from app.quotes.models import PriceAgreement, Quote
 from app.returns.models import ReturnRequest
 from app.shipping.models import Shipment
@@ -144,11 +144,11 @@ def _insert_ledgers_batched(session: Session, then: Any = None) -> Any:
     returning = [(t, rows) for t, rows in taken if t in ledgers]
     conn = driver.connection_of(session)
     tails = [then] if then is not None else []
-    batched = driver.insert_batch(conn, plain, returning, updates, tails) \
+    batched = pg.insert_batch(conn, plain, returning, updates, tails) \
         if taken or updates or tails else ([], [], [])
     if batched is None:  # a row needs SQLAlchemy's defaults: statement by statement
         found = _insert_ledgers_one_by_one(session, plain, returning, updates, ledgers)
-        return found if then is None else (found, _ids(driver.write_rows(conn, *then)))
+        return found if then is None else (found, _ids(pg.write_rows(conn, *then)))
     ids, changed, tail_rows = batched
     for (stmt, params), count in zip(updates, changed, strict=True):
         if count != 1:
@@ -184,7 +184,7 @@ _LEDGER_INSERT = {e.model.__table__: insert(e.model.__table__).returning(e.model
 
 def insert_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """The unit's change rows, last: on PostgreSQL in its COMMIT's round trip."""
-    if rows and not driver.insert_at_commit(driver.connection_of(session),
+    if rows and not pg.insert_at_commit(driver.connection_of(session),
                                             SyncChange.__table__, rows):
         session.execute(insert(SyncChange.__table__), list(rows))
 

@@ -7,7 +7,7 @@ With CRM_BENCH_SQL_COUNT=1 every HTTP response carries `x-sql-count`: the SQL st
 (transaction control excluded) run on behalf of that request, and `x-sql-control` the
 BEGIN / COMMIT / ROLLBACK round trips (SQLAlchemy's transaction events on the engines),
 and `x-sql-pipelined` the statements that went in one round trip with others (psycopg's
-pipeline mode: app/persistence/fast/driver.py `prefetch`), so the request's round trips are
+pipeline mode: app/persistence/fast/pg.py `prefetch`), so the request's round trips are
 count + control - pipelined.
 The counter lives here, in the benchmark, so the production hot path carries nothing when
 benchmarks are not running.
@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from app.persistence.db import Database
-from app.persistence.fast import driver
+from app.persistence.fast import pg
 from schema.asgi import create_app
 from tests.bench.dataset import ADMIN_ID
 from tests.bench.floor_db import RawOrders
@@ -161,7 +161,7 @@ class Instruments:
                     (event.listen if on else event.remove)(engine, name, _count_control)
             listeners = self.db.remote_statement_listeners
             listeners.append(_count_remote) if on else listeners.remove(_count_remote)
-            trips = driver.ROUND_TRIP_LISTENERS
+            trips = pg.ROUND_TRIP_LISTENERS
             trips.append(_count_pipelined) if on else trips.remove(_count_pipelined)
         others = tuple(e for e in self.schema.extensions if e is not PhaseTimer)
         self.schema.extensions = (PhaseTimer, *others) if on else others

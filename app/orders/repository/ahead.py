@@ -1,7 +1,7 @@
 """Reads a workflow step makes, read ahead together: one round trip on PostgreSQL instead
 of one per read (docs/architecture.md#round-trips). Each function names the reads its step
 is about to make, with the same statements and parameters; the repository functions the
-step then calls are served these rows (app/persistence/fast/driver.py `prefetch`). On
+step then calls are served these rows (app/persistence/fast/pg.py `prefetch`). On
 SQLite nothing is read ahead: there is no round trip to save. On PostgreSQL the ids of the
 step's history rows are drawn with them, so those rows go with the unit's last rows
 (app/orders/repository/events.py `draw_ids`)."""

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Table, delete, event, insert, select
 from sqlmodel import Session
 
-from app.persistence.fast import driver
+from app.persistence.fast import driver, pg
 
 _ROWS = "crm_deferred_rows"
 _MARKS = "crm_deferred_marks"
@@ -113,10 +113,10 @@ def insert_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     if fast is not None:
         return fast
     if connection.dialect.name == "postgresql":
-        # one INSERT per row on the driver, all in one round trip (app/persistence/fast/
-        # driver.py `insert_batch`): psycopg keeps the one-row statement's parsed form and
-        # prepares it, where a multi-row VALUES differs with every row count
-        found = driver.insert_batch(connection, (), [(table, rows)])
+        # on psycopg in one statement, an array per column (app/persistence/fast/pg.py
+        # `insert_batch`): one prepared form whatever the count, where a multi-row VALUES
+        # differs with every row count
+        found = pg.insert_batch(connection, (), [(table, rows)])
         if found is not None:
             return found[0][0]
         return list(connection.execute(_returning(table, True), list(rows)).scalars())

@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import bindparam
 from sqlmodel import Session
 
-from app.persistence.fast import driver
+from app.persistence.fast import driver, pg
 from app.persistence.fast.rows import record_type
 
 S = TypeVar("S")
@@ -48,8 +48,8 @@ def change(session: Session, stmt: Any, params: dict[str, Any] | list[dict[str, 
 
 def changed_rows(session: Session, stmt: Any, params: dict[str, Any]) -> list[tuple]:
     """The rows of a change with RETURNING (built once), as tuples: on PostgreSQL on the
-    driver (app/persistence/fast/driver.py `write_rows`). Pending changes are flushed first."""
-    return driver.write_rows(driver.flushed_connection(session), stmt, params)
+    driver (app/persistence/fast/pg.py `write_rows`). Pending changes are flushed first."""
+    return pg.write_rows(driver.flushed_connection(session), stmt, params)
 
 
 def records(session: Session, stmt: Any, params: dict[str, Any], model: Any) -> list[Any]:
@@ -65,8 +65,8 @@ Query = tuple[Any, dict[str, Any]]  # a SELECT built once, and its parameters
 def prefetch(session: Session, queries: Sequence[Query]) -> None:
     """Read these ahead, together (one round trip on PostgreSQL): the `rows` and `records`
     calls that follow with the same statements and parameters get their rows
-    (app/persistence/fast/driver.py `prefetch`)."""
-    driver.prefetch(driver.flushed_connection(session), queries)
+    (app/persistence/fast/pg.py `prefetch`)."""
+    pg.prefetch(driver.flushed_connection(session), queries)
 
 
 def once(key: Hashable, build: Callable[[], S]) -> S:
