@@ -47,16 +47,22 @@ def _with_event_ids(session: Session, queries: list[statements.Query], count: in
 
 def approval(session: Session, order: Order) -> None:
     """Approving a locked order: its customer (locked first, as `lock_customer`), its lines,
-    what the customer owes on other orders, and whether it is a returning customer."""
+    what the customer owes on other orders, whether it is a returning customer, and the
+    products of its lines with their stock rows (named by the order: `allocation` hands
+    them on once the lines tell their ids)."""
     _with_event_ids(session, [
         orders.lock_customer_query(order.customer_id), lines.line_records_query(order.id),
         balances.exposure_query(order.customer_id, order.id),
-        orders.has_fulfilled_orders_query(order.customer_id, order.id)], 1)
+        orders.has_fulfilled_orders_query(order.customer_id, order.id),
+        lines.order_products_query(order.id),
+        lines.order_stock_query(order.id, order.customer_id)], 1)
 
 
 def allocation(session: Session, order: Order, product_ids: Sequence[int]) -> None:
-    """Then, from its lines: the products, and their stock rows (`stock_rows`, not locked:
-    the reservation locks them, app/orders/allocation.py `reserve`)."""
-    statements.prefetch(session, [
-        rows.by_id_query(Product, product_ids),
-        lines.stock_query(product_ids, order.customer_id)])
+    """Then, from its lines: the products and their stock rows read ahead with the rest
+    (`stock_rows`, not locked: the reservation locks them, app/orders/allocation.py
+    `reserve`), served to the reads by these ids."""
+    statements.serve_as(session, lines.order_products_query(order.id),
+                        rows.by_id_query(Product, product_ids))
+    statements.serve_as(session, lines.order_stock_query(order.id, order.customer_id),
+                        lines.stock_query(product_ids, order.customer_id))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, delete, func, insert
 from sqlmodel import Session, select
 
+from app.catalog.models import Product
 from app.customers.models import Customer
 from app.inventory.models import StockLevel, Warehouse
 from app.orders.models import OrderAllocation, OrderLine
@@ -95,14 +96,32 @@ def allocations_of(session: Session, order_id: int) -> list[OrderAllocation]:
 # 0 against 0 (docs/architecture.md#consignors).
 _OWNER = (select(case((Customer.is_consignor, Customer.id), else_=0))
           .where(Customer.id == bindparam("customer")).scalar_subquery())
-_STOCK = (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
-                 StockLevel.reserved, Warehouse.region)
-          .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-          .where(StockLevel.product_id.in_(bindparam("ids", expanding=True)),
-                 Warehouse.is_active.is_(True),
-                 func.coalesce(StockLevel.consignor_id, 0) == _OWNER)
-          .order_by(StockLevel.product_id, StockLevel.warehouse_id))
+_OF_ORDER = select(OrderLine.product_id).where(OrderLine.order_id == bindparam("order"))
+
+
+def _stock(products: Any) -> Any:
+    return (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
+                   StockLevel.reserved, Warehouse.region)
+            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .where(StockLevel.product_id.in_(products), Warehouse.is_active.is_(True),
+                   func.coalesce(StockLevel.consignor_id, 0) == _OWNER)
+            .order_by(StockLevel.product_id, StockLevel.warehouse_id))
+
+
+_STOCK = _stock(bindparam("ids", expanding=True))
 _LOCKED = _STOCK.with_for_update(of=StockLevel, key_share=True)
+_ORDER_STOCK = _stock(_OF_ORDER)  # the same rows, named by the order (read ahead)
+_ORDER_PRODUCTS = select(rows.table(Product)).where(rows.table(Product).c.id.in_(_OF_ORDER))
+
+
+def order_stock_query(order_id: int, customer_id: int) -> statements.Query:
+    """`stock_query`'s rows for the products of the order's lines, before they are read."""
+    return _ORDER_STOCK, {"order": order_id, "customer": customer_id}
+
+
+def order_products_query(order_id: int) -> statements.Query:
+    """The products of the order's lines, as `rows.by_id` reads them."""
+    return _ORDER_PRODUCTS, {"order": order_id}
 
 
 def stock_query(product_ids: Iterable[int], customer_id: int, *, locked: bool = False

@@ -107,6 +107,19 @@ def write_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tupl
     return [tuple(r) for r in conn.execute(stmt, params)]
 
 
+def serve_as(conn: Connection, ahead: tuple[Any, dict[str, Any]],
+             ask: tuple[Any, dict[str, Any]]) -> None:
+    """Rows read ahead by one query, kept for another that reads the same rows and is only
+    known once earlier rows are in (the approval's products by its order, asked for by
+    their ids): served to `ask` as they would have been to `ahead`. Nothing when they are
+    not kept (SQLite, a write since, or asked for already)."""
+    held = conn.info.get(_PREFETCHED)
+    if held is not None and held[0] is conn.get_transaction():
+        rows = held[1].pop(_key(*ahead), None)
+        if rows is not None:
+            held[1][_key(*ask)] = rows
+
+
 def drop_prefetched(conn: Connection) -> None:
     """A write: rows read ahead may no longer be what a read would find."""
     conn.info.pop(_PREFETCHED, None)

@@ -69,6 +69,12 @@ def prefetch(session: Session, queries: Sequence[Query]) -> None:
     pg.prefetch(driver.flushed_connection(session), queries)
 
 
+def serve_as(session: Session, ahead: Query, ask: Query) -> None:
+    """Rows `prefetch` read for `ahead` go to the `rows`/`records` call for `ask` instead
+    (the same rows, asked for by what earlier rows told: app/persistence/fast/pg.py)."""
+    pg.serve_as(driver.connection_of(session), ahead, ask)
+
+
 def once(key: Hashable, build: Callable[[], S]) -> S:
     """The statement built for `key`, building it on first use."""
     stmt = _BUILT.get(key)
