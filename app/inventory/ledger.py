@@ -17,6 +17,7 @@ from app.errors import DomainError, ErrorCode
 from app.inventory import repository as repo
 from app.inventory.models import MovementKind
 from app.inventory.repository.levels import Changed
+from app.persistence import retry
 from app.sync import capture as sync_capture
 
 # Ceiling for on_hand: well inside a 32-bit INTEGER, so no receipt can overflow the column.
@@ -93,27 +94,20 @@ def reserve(session: Session, lines: Iterable[StockLine], ref: Reference) -> Non
                           reserved=line.quantity)
 
 
-def try_reserve(session: Session, lines: Iterable[StockLine], ref: Reference,
-                product_ids: Iterable[int]) -> bool:
-    """Reserve all lines, locking every stock row of `product_ids` first (in the fixed
-    order, as a locked read of them would), and True; or, where a level no longer has the
-    stock, reserve nothing and False: the caller holds those rows locked and plans again
-    (app/orders/allocation.py `reserve`)."""
+def reserve_with_last_rows(session: Session, lines: Iterable[StockLine], ref: Reference,
+                           product_ids: Iterable[int],
+                           levels: dict[tuple[int, int], tuple[int, int | None]]) -> None:
+    """Reserve all lines with the unit's last rows (PostgreSQL), every stock row of
+    `product_ids` locked first in the fixed order; `levels`: (level id, consignor id) of
+    each line's level, as read. Where a level no longer has the stock by then, the unit
+    runs again (app/persistence/retry.py) and its caller reserves at once."""
     merged = _merge(lines)
-    changed = list(zip(merged, repo.reserve_levels(session, merged, product_ids),
-                       strict=True))
-    if any(level is None for _line, level in changed):
-        taken = [line for line, level in changed if level is not None]
-        if taken:
-            for _line, level in _changes(session, repo.RELEASE, taken):
-                if level is None:  # reserved by this statement, under its locks
-                    raise RuntimeError("a reservation just made could not be undone")
-        return False
-    for line, level in changed:
-        sync_capture.touch_rows(session, "StockLevel", (level.level_id,))
-        repo.add_movement(session, line, MovementKind.RESERVATION, ref, level.consignor_id,
+    retry.expect_at_end(session, repo.reserve_levels_query(merged, product_ids), len(merged))
+    for line in merged:
+        level_id, consignor_id = levels[(line.product_id, line.warehouse_id)]
+        sync_capture.touch_rows(session, "StockLevel", (level_id,))
+        repo.add_movement(session, line, MovementKind.RESERVATION, ref, consignor_id,
                           reserved=line.quantity)
-    return True
 
 
 def release(session: Session, lines: Iterable[StockLine], ref: Reference) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
@@ -26,6 +26,7 @@ from app.errors import DomainError, ErrorCode, ValidationFailed
 from app.inventory import ledger
 from app.orders import repository as repo
 from app.orders.models import Order, OrderAllocation, OrderLine
+from app.persistence import retry
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Stock:
 
     available: dict[tuple[int, int], int]
     warehouses: list[Site]
+    # (level id, consignor id) per (product, warehouse)
+    levels: dict[tuple[int, int], tuple[int, int | None]] = field(default_factory=dict)
 
 
 def load_stock(session: Session, product_ids: Sequence[int], customer_id: int, *,
@@ -61,12 +64,14 @@ def load_stock(session: Session, product_ids: Sequence[int], customer_id: int, *
     (docs/architecture.md#consignors)."""
     available: dict[tuple[int, int], int] = {}
     regions: dict[int, str] = {}
+    levels: dict[tuple[int, int], tuple[int, int | None]] = {}
     rows = repo.stock_rows(session, product_ids, customer_id, locked=locked)
-    for product_id, warehouse_id, on_hand, reserved, region in rows:
+    for product_id, warehouse_id, on_hand, reserved, region, level_id, consignor_id in rows:
         available[(product_id, warehouse_id)] = on_hand - reserved
         regions[warehouse_id] = region
+        levels[(product_id, warehouse_id)] = (level_id, consignor_id)
     return Stock(available=available,
-                 warehouses=[Site(w, r) for w, r in sorted(regions.items())])
+                 warehouses=[Site(w, r) for w, r in sorted(regions.items())], levels=levels)
 
 
 def _shortage(line: OrderLine, index: int, short: int) -> DomainError:
@@ -114,16 +119,22 @@ def reserve(session: Session, order: Order, lines: Sequence[OrderLine], region: 
     """Plan and reserve stock for an order that holds none yet (approval, the last step of
     its unit of work: the allocation rows are written with the unit's other rows).
 
-    The plan is made on stock read without locks, and the reservation locks every stock
-    row of the products (in the ledger's order) as it applies the plan where stock still
-    allows: the rows stay locked for one round trip less, which is what caps approvals of
-    the same products (docs/architecture.md#optimistic-reservation). Where another order
-    took the stock in between, the plan is made again on the rows it now holds locked."""
+    On PostgreSQL the plan is made on stock read without locks, and the reservation goes
+    with the unit's last rows, locking every stock row of the products (in the ledger's
+    order) as it applies the plan where stock still allows: the rows stay locked for two
+    round trips, which is what caps approvals of the same products
+    (docs/architecture.md#optimistic-reservation). Where another order took the stock in
+    between, the unit runs again and plans on the rows it locks first, as SQLite's one
+    writer always can (nothing moves between its read and its reservation)."""
     product_ids = [ln.product_id for ln in lines]
-    slots = plan(lines, load_stock(session, product_ids, order.customer_id, locked=False),
-                 region)
-    if not ledger.try_reserve(session, _stock_lines(slots), ref, product_ids):
-        slots = plan(lines, load_stock(session, product_ids, order.customer_id), region)
+    optimistic = (session.get_bind().dialect.name == "postgresql"
+                  and not retry.retrying(session))
+    stock = load_stock(session, product_ids, order.customer_id, locked=not optimistic)
+    slots = plan(lines, stock, region)
+    if optimistic:
+        ledger.reserve_with_last_rows(session, _stock_lines(slots), ref, product_ids,
+                                      stock.levels)
+    else:
         ledger.reserve(session, _stock_lines(slots), ref)
     repo.insert_allocations(session, order.id, slots, deferred=True)
     return slots

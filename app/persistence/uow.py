@@ -41,6 +41,7 @@ from sqlmodel import Session, SQLModel
 from app.config import Settings, get_settings
 from app.errors import DomainError
 from app.persistence import deadline as budget
+from app.persistence import retry
 from app.persistence.crypto import Sealed, encrypted_columns
 from app.persistence.db import Database
 from app.persistence.outage import translate
@@ -270,22 +271,31 @@ class Runner:
     def _write_sync(
         self, fn: Callable[..., T], principal: Any, request_id: str | None,
         args: tuple, kwargs: dict, group: Connection | None = None,
-        deadline: float | None = None,
+        deadline: float | None = None, retrying: bool = False,
     ) -> tuple[T, list[Any]]:
         """One unit of work in a transaction of its own, or, with `group` (the SQLite
         writer's group commit), in a savepoint of the group's transaction. Past `deadline`
-        it does not start, or is rolled back whole (app/persistence/deadline.py)."""
+        it does not start, or is rolled back whole (app/persistence/deadline.py). A unit
+        whose assumption failed (app/persistence/retry.py) runs once more, `retrying`."""
         budget.check(deadline)  # it may have queued for the writer
         with open_session(self.db.write_engine, group, WriteSession) as session:
             if not self.db.is_sqlite:  # never interrupted on the SQLite writer: see deadline.py
                 budget.bound(session, deadline, self.db.limits.statement_timeout_ms)
+            if retrying:
+                retry.mark_retrying(session)
             uow = UnitOfWork(session=session, principal=principal, request_id=request_id,
                              settings=self.settings)
             try:
                 result = fn(uow, *args, **kwargs)
                 for hook in _BEFORE_COMMIT:
                     hook(uow)
+                if retry.pending(session):  # nothing ran them: never commit without them
+                    raise RuntimeError("changes kept for the unit's last rows did not run")
                 budget.check(deadline)
+            except retry.AssumptionFailed:
+                end_session(session, group, commit=False)
+                if retrying:
+                    raise
             except DomainError as exc:
                 # e.g. a revoked token family must stay revoked
                 end_session(session, group, commit=exc.keep_writes)
@@ -293,8 +303,11 @@ class Runner:
             except BaseException:
                 end_session(session, group, commit=False)
                 raise
-            end_session(session, group, commit=True)
-        return result, uow.to_publish
+            else:
+                end_session(session, group, commit=True)
+                return result, uow.to_publish
+        return self._write_sync(fn, principal, request_id, args, kwargs, group, deadline,
+                                retrying=True)
 
 
 def flush_unique(session: Session, duplicate: DomainError) -> None:

@@ -28,6 +28,7 @@ from app.events.repository import outbox
 from app.followups.models import DeliveryFollowUp
 from app.notifications.models import Notification
 from app.orders.models import Order
+from app.persistence import retry
 from app.persistence.fast import bulk, driver, objects, pg
 from app.quotes.models import PriceAgreement, Quote
 from app.returns.models import ReturnRequest
@@ -144,12 +145,16 @@ def _insert_ledgers_batched(session: Session, then: Any = None) -> Any:
     returning = [(t, rows) for t, rows in taken if t in ledgers]
     conn = driver.connection_of(session)
     tails = [then] if then is not None else []
-    batched = pg.insert_batch(conn, plain, returning, updates, tails) \
-        if taken or updates or tails else ([], [], [])
+    expected = retry.take_expected(session)  # first: their locks held for this trip only
+    heads = [query for query, _rows in expected]
+    batched = pg.insert_batch(conn, plain, returning, updates, tails, heads) \
+        if taken or updates or tails or heads else ([], [], [], [])
     if batched is None:  # a row needs SQLAlchemy's defaults: statement by statement
+        _check_expected(expected, [pg.write_rows(conn, *query) for query in heads])
         found = _insert_ledgers_one_by_one(session, plain, returning, updates, ledgers)
         return found if then is None else (found, _ids(pg.write_rows(conn, *then)))
-    ids, changed, tail_rows = batched
+    ids, changed, tail_rows, head_rows = batched
+    _check_expected(expected, head_rows)
     for (stmt, params), count in zip(updates, changed, strict=True):
         if count != 1:
             raise objects.stale(stmt, params)
@@ -157,6 +162,14 @@ def _insert_ledgers_batched(session: Session, then: Any = None) -> Any:
     for (table, _rows), table_ids in zip(returning, ids, strict=True):
         found.setdefault(ledgers[table], []).extend(table_ids)
     return found if then is None else (found, _ids(tail_rows[0]))
+
+
+def _check_expected(expected: list, rows: list[list[tuple]]) -> None:
+    """A change the unit made on an assumption changed fewer rows: rerun the unit
+    (app/persistence/retry.py)."""
+    for (_query, count), changed in zip(expected, rows, strict=True):
+        if len(changed) != count:
+            raise retry.AssumptionFailed
 
 
 def _ids(rows: list[tuple]) -> list[int]:

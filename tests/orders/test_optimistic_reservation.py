@@ -1,7 +1,8 @@
-"""Approval plans on stock read without locks and reserves with the rows locked
-(docs/architecture.md#optimistic-reservation). When another order takes the stock between
-that read and the reservation, the order is planned again on the rows it then holds
-locked: it takes what is left elsewhere, or is refused with nothing of it left behind.
+"""Approval on PostgreSQL plans on stock read without locks and reserves with the unit's
+last rows, the stock rows locked then (docs/architecture.md#optimistic-reservation). When
+another order takes the stock between that read and the reservation, the unit is rolled
+back and runs again, planning on rows it locks first: the order takes what is left
+elsewhere, or is refused with nothing of it left behind.
 
 The other order's reservation is committed, on a connection of its own, while this
 approval plans: the race, every time. PostgreSQL only: SQLite's one writer would wait for
@@ -13,6 +14,7 @@ import pytest
 
 from app.inventory import ledger
 from app.orders import allocation
+from tests.orders.support import pk
 
 APPROVE = """mutation($id: ID!) { orderApprove(id: $id) {
   order { status lines { id sku } allocations { orderLineId quantity warehouse { code } } }
@@ -69,17 +71,20 @@ async def test_stock_taken_meanwhile_is_planned_again_from_what_is_left(
 
     assert out["userErrors"] == []
     assert out["order"]["status"] == "CONFIRMED"
-    # all from the east; then, planned again, all from the north (one warehouse if one can)
+    # all from the east; then, run again, all from the north (one warehouse if one can)
     assert plans == [[east.id], [north.id]]
     sku = {ln["id"]: ln["sku"] for ln in out["order"]["lines"]}
     got = {(sku[a["orderLineId"]], a["warehouse"]["code"]): a["quantity"]
            for a in out["order"]["allocations"]}
     assert got == {(tea.sku, north.code): 2, (cups.sku, north.code): 3}
-    # the tea reserved in the east by the first attempt was given back before the second
+    # nothing of the first run stays: the tea is reserved in the north only
     assert {w: lv.reserved for w, lv in kit.levels(tea).items()} == {east.id: 0, north.id: 2}
     assert {w: lv.reserved for w, lv in kit.levels(cups).items()} == {east.id: 4, north.id: 3}
     kit.assert_ledger_consistent(tea)
     kit.assert_ledger_consistent(cups)
+    # and one approval's events: the first run's outbox rows went with its rollback
+    statuses = [e["to_status"] for e in kit.outbox("order.status_changed", pk(order["id"]))]
+    assert statuses == ["PENDING_REVIEW", "CONFIRMED"]
 
 
 async def test_stock_taken_meanwhile_with_none_left_refuses_and_leaves_nothing(
@@ -98,7 +103,7 @@ async def test_stock_taken_meanwhile_with_none_left_refuses_and_leaves_nothing(
 
     assert [e["code"] for e in out["userErrors"]] == ["INSUFFICIENT_STOCK"]
     assert out["order"] is None
-    assert plans == [[east.id]]  # planned again: refused by the plan, on the locked rows
+    assert plans == [[east.id]]  # run again: refused by the plan, on the locked rows
     assert kit.reserved(tea) == 0  # nothing of the refused approval stays
     assert kit.reserved(cups) == 4
     kit.assert_ledger_consistent(tea)

@@ -26,7 +26,7 @@ from app.inventory.repository.levels import (
     network_available,
     open_demand,
     replenishment_levels,
-    reserve_levels,
+    reserve_levels_query,
 )
 from app.inventory.repository.movements import (
     MovementFilter,
@@ -61,7 +61,7 @@ __all__ = [
     "get_visible_warehouse", "in_scope", "level_at", "levels", "levels_by_product",
     "levels_by_warehouse", "list_movements", "list_stock_levels", "list_warehouses",
     "movements", "movements_by_ids", "network_available", "open_demand", "regions_of",
-    "replenishment_levels", "reserve_levels", "reserved_in_warehouse",
+    "replenishment_levels", "reserve_levels_query", "reserved_in_warehouse",
     "visible_active_warehouse_ids",
     "warehouse_by_code", "warehouse_code_taken", "warehouse_rows_by_ids", "warehouses",
     "warehouses_by_ids",

@@ -313,19 +313,14 @@ _RESERVE_ALL = text(
              bindparam("now", type_=_LEVELS.c.updated_at.type))
 
 
-def reserve_levels(session: Session, lines: Sequence[Any], product_ids: Iterable[int]
-                   ) -> list[Changed | None]:
-    """RESERVE each line's level where its stock allows (distinct levels, in (product,
-    warehouse) order); per line, what changed or None. On PostgreSQL one statement that
-    first locks every stock row of `product_ids`; on SQLite (one writer: nothing moves
-    between a read and this) one UPDATE per line."""
-    if session.get_bind().dialect.name != "postgresql":
-        return [change_level(session, RESERVE, line) for line in lines]
-    changed = statements.changed_rows(session, _RESERVE_ALL, {
+def reserve_levels_query(lines: Sequence[Any], product_ids: Iterable[int]
+                         ) -> tuple[Any, dict[str, Any]]:
+    """RESERVE each line's level (distinct levels, in (product, warehouse) order) where its
+    stock allows, every stock row of `product_ids` locked first (PostgreSQL): the statement
+    and its parameters; it returns a row per level it changed."""
+    return _RESERVE_ALL, {
         "pids": [ln.product_id for ln in lines], "wids": [ln.warehouse_id for ln in lines],
-        "qs": [ln.quantity for ln in lines], "all": sorted(set(product_ids)), "now": utcnow()})
-    found = {(p, w): Changed(c, i) for p, w, c, i in changed}
-    return [found.get((ln.product_id, ln.warehouse_id)) for ln in lines]
+        "qs": [ln.quantity for ln in lines], "all": sorted(set(product_ids)), "now": utcnow()}
 
 
 def ensure_level(session: Session, product_id: int, warehouse_id: int) -> StockLevel:

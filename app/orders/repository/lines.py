@@ -101,7 +101,8 @@ _OF_ORDER = select(OrderLine.product_id).where(OrderLine.order_id == bindparam("
 
 def _stock(products: Any) -> Any:
     return (select(StockLevel.product_id, StockLevel.warehouse_id, StockLevel.on_hand,
-                   StockLevel.reserved, Warehouse.region)
+                   StockLevel.reserved, Warehouse.region, StockLevel.id,
+                   StockLevel.consignor_id)
             .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
             .where(StockLevel.product_id.in_(products), Warehouse.is_active.is_(True),
                    func.coalesce(StockLevel.consignor_id, 0) == _OWNER)
@@ -132,9 +133,10 @@ def stock_query(product_ids: Iterable[int], customer_id: int, *, locked: bool = 
 
 def stock_rows(session: Session, product_ids: Iterable[int], customer_id: int, *,
                locked: bool = False) -> list[tuple]:
-    """(product_id, warehouse_id, on_hand, reserved, warehouse region) of every stock row of
-    these products in an active warehouse that an order of `customer_id` may take (its
-    owner's), in (product, warehouse) order; `locked`: locked in that order (PostgreSQL)."""
+    """(product_id, warehouse_id, on_hand, reserved, warehouse region, level id, consignor
+    id) of every stock row of these products in an active warehouse that an order of
+    `customer_id` may take (its owner's), in (product, warehouse) order; `locked`: locked
+    in that order (PostgreSQL)."""
     return statements.rows(session, *stock_query(product_ids, customer_id, locked=locked))
 
 

@@ -303,15 +303,19 @@ def commit_pending(conn: Connection) -> None:
 def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[str, Any]]]],
                  returning: Sequence[tuple[Table, Sequence[dict[str, Any]]]],
                  updates: Sequence[tuple[Any, dict[str, Any]]] = (),
-                 tails: Sequence[tuple[Any, dict[str, Any]]] = ()
-                 ) -> tuple[list[list[int]], list[int], list[list[tuple]]] | None:
+                 tails: Sequence[tuple[Any, dict[str, Any]]] = (),
+                 heads: Sequence[tuple[Any, dict[str, Any]]] = ()
+                 ) -> tuple[list[list[int]], list[int], list[list[tuple]],
+                            list[list[tuple]]] | None:
     """Run `updates` (UPDATEs built once, with their parameters) and insert several tables'
     rows (the rows of each table with the same keys) in one round trip (psycopg's pipeline
-    mode): the updates, the `plain` rows, the `returning` ones, then `tails` (statements
-    built once that return rows, with their parameters). Returns the ids of each
-    `returning` table's rows, in row order, the rows each update changed, and the rows of
-    each tail. PostgreSQL only: None elsewhere, or where a statement cannot go so."""
-    if conn.dialect.name != "postgresql" or not (plain or returning or updates or tails):
+    mode): `heads` first, the updates, the `plain` rows, the `returning` ones, then `tails`
+    (`heads` and `tails`: statements built once that return rows, with their parameters).
+    Returns the ids of each `returning` table's rows, in row order, the rows each update
+    changed, and the rows of each tail and of each head. PostgreSQL only: None elsewhere,
+    or where a statement cannot go so."""
+    if conn.dialect.name != "postgresql" or not (plain or returning or updates or tails
+                                                 or heads):
         return None
     drop_prefetched(conn)
     raw = conn.connection.driver_connection
@@ -319,22 +323,24 @@ def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[st
     work = [(_update_sql(conn, stmt, params), [params], None) for stmt, params in updates]
     work += [(insert_sql(conn, t, rows, False), rows, False) for t, rows in plain if rows]
     work += [(insert_sql(conn, t, rows, True), rows, True) for t, rows in returning]
-    shaped = [_pg_select(conn, stmt, params) for stmt, params in tails]
-    if any(sql is None for sql, _rows, _ids in work) or None in shaped:
+    first = [_pg_select(conn, stmt, params) for stmt, params in heads]
+    last = [_pg_select(conn, stmt, params) for stmt, params in tails]
+    if any(sql is None for sql, _rows, _ids in work) or None in first or None in last:
         return None  # a column left to its Python-side default: SQLAlchemy's to fill
     cursors = []
-    free = pipeline_cursors(conn, raw, len(work) + len(shaped))
+    free = pipeline_cursors(conn, raw, len(first) + len(work) + len(last))
+    head_cursors, free = free[:len(first)], free[len(first):]
     tail_cursors = free[len(work):]
     try:
         with raw.pipeline():
+            for cursor, (sql, args, _found) in zip(head_cursors, first, strict=True):
+                _send(conn, listeners, cursor, sql, args)
             for cursor, (shape, rows, ids) in zip(free, work, strict=False):
                 if ids is None:  # an UPDATE
                     sql, procs = shape
-                    args = {k: (v if (p := procs.get(k)) is None else p(v))
-                            for k, v in rows[0].items()}
-                    if listeners:
-                        listeners(conn, cursor, sql, args, None, False)
-                    cursor.execute(sql, args)
+                    _send(conn, listeners, cursor, sql, {
+                        k: (v if (p := procs.get(k)) is None else p(v))
+                        for k, v in rows[0].items()})
                     cursors.append((cursor, None))
                     continue
                 sql, procs, arrays = shape
@@ -348,10 +354,10 @@ def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[st
                 else:
                     cursor.executemany(sql, args, returning=ids)
                 cursors.append((cursor, ids))
-            for cursor, (sql, args, _found) in zip(tail_cursors, shaped, strict=True):
-                if listeners:
-                    listeners(conn, cursor, sql, args, None, False)
-                cursor.execute(sql, args)
+            for cursor, (sql, args, _found) in zip(tail_cursors, last, strict=True):
+                _send(conn, listeners, cursor, sql, args)
+        head_rows = [_fetched(conn, cursor, shape) for cursor, (_sql, _args, shape)
+                     in zip(head_cursors, first, strict=True)]
         found, changed = [], []
         for cursor, ids in cursors:
             if ids is None:
@@ -365,14 +371,19 @@ def insert_batch(conn: Connection, plain: Sequence[tuple[Table, Sequence[dict[st
                 if not cursor.nextset():
                     break
             found.append(sorted(taken))
-        tail_rows = [_fetched(conn, cursor, found_shape) for cursor, (_sql, _args, found_shape)
-                     in zip(tail_cursors, shaped, strict=True)]
+        tail_rows = [_fetched(conn, cursor, shape) for cursor, (_sql, _args, shape)
+                     in zip(tail_cursors, last, strict=True)]
     except conn.dialect.loaded_dbapi.Error as error:
-        first = work[0][0][0] if work else shaped[0][0]
-        raise_handled(conn, error, first, None)
+        raise_handled(conn, error, (first or last or [(None,)])[0][0], None)
     for listener in ROUND_TRIP_LISTENERS:
-        listener(len(work) + len(shaped) - 1)
-    return found, changed, tail_rows
+        listener(len(first) + len(work) + len(last) - 1)
+    return found, changed, tail_rows, head_rows
+
+
+def _send(conn: Connection, listeners: Any, cursor: Any, sql: str, args: Any) -> None:
+    if listeners:
+        listeners(conn, cursor, sql, args, None, False)
+    cursor.execute(sql, args)
 
 
 _CURSORS = "crm_cursors"
