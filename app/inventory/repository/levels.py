@@ -297,9 +297,8 @@ def change_levels(session: Session, change: Any, lines: Sequence[Any]) -> Iterat
 
 
 # RESERVE of several levels, with every stock row of the products locked first in the
-# ledger's order: a superset of what a locked read of those products takes, so a caller
-# that reads them locked after a failed reservation takes no lock it did not hold
-# (docs/architecture.md#optimistic-reservation).
+# ledger's order, all in one statement: an approval's reservation planned on an unlocked
+# read, sent with the unit's last rows (docs/architecture.md#optimistic-reservation).
 _RESERVE_ALL = text(
     "WITH v AS (SELECT * FROM unnest(:pids, :wids, :qs) AS t(pid, wid, q)),"
     " locked AS MATERIALIZED (SELECT s.id FROM stock_level s WHERE s.product_id = ANY(:all)"
