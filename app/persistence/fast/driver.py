@@ -42,7 +42,14 @@ from app.persistence.fast.pg import (
     take_prefetched,
     usable,
 )
-from app.persistence.fast.shaping import PREPARED, converted, expanding_shape, keyring
+from app.persistence.fast.shaping import (
+    PREPARED,
+    bind_sources,
+    converted,
+    expanding_shape,
+    keyring,
+    run_on,
+)
 
 
 @dataclass(frozen=True)
@@ -87,14 +94,8 @@ def _on_cursor(conn: Connection, sql: str, args: Any, many: bool) -> Any:
     """Run on a new DB-API cursor, seen by the statement events, driver errors wrapped as
     SQLAlchemy's; the open cursor."""
     cursor = conn.connection.cursor()
-    listeners = conn.dispatch.before_cursor_execute  # the statement counters (engine's too)
-    if listeners:  # asked first: calling an empty collection costs a few us a statement
-        listeners(conn, cursor, sql, args, None, many)
     try:
-        if many:
-            cursor.executemany(sql, args)
-        else:
-            cursor.execute(sql, args)
+        run_on(conn, cursor, sql, args, many=many)
     except conn.dialect.loaded_dbapi.Error as error:
         cursor.close()
         raise driver_error(conn, sql, args, error) from error
@@ -285,25 +286,12 @@ def _prepare_select(conn: Connection, stmt: Any, params: dict[str, Any]
     found = PREPARED.get(key, False)
     if found is not False:
         return found
-    compiled = stmt.compile(dialect=conn.dialect)
-    if compiled.literal_execute_params:  # rendered into the SQL per value: nothing to reuse
+    found = bind_sources(conn, stmt, params)
+    if found is None:  # rendered into the SQL per value: nothing to reuse
         PREPARED[key] = None
         return None
-    expanded = compiled.construct_expanded_state(params)
-    owner = {name: (source, i) for source, names in expanded.parameter_expansion.items()
-             for i, name in enumerate(names)}
-    # the statement's own processors, and those of the items its IN lists expanded into
-    processors = {**compiled._bind_processors, **expanded.processors}  # noqa: SLF001
-    binds = []
-    for name in expanded.positiontup or ():
-        process = processors.get(name)
-        if name in params:
-            binds.append((name, None, None, process))
-        elif name in owner and owner[name][0] in params:
-            binds.append((owner[name][0], owner[name][1], None, process))
-        else:  # a constant: processed once, here
-            value = expanded.parameters[name]
-            binds.append((None, None, value if process is None else process(value), None))
+    compiled, expanded, sources = found
+    binds = [sources[name] for name in expanded.positiontup or ()]
     results = tuple((i, process) for i, col in enumerate(compiled._result_columns)  # noqa: SLF001
                     if (process := col[3]._cached_result_processor(conn.dialect, None)))
     prepared = PreparedSelect(expanded.statement, tuple(binds), results or None)

@@ -17,7 +17,14 @@ from typing import Any, NoReturn
 
 from sqlalchemy import ARRAY, Connection, Table, exc, insert
 
-from app.persistence.fast.shaping import PREPARED, converted, expanding_shape, keyring
+from app.persistence.fast.shaping import (
+    PREPARED,
+    bind_sources,
+    converted,
+    expanding_shape,
+    keyring,
+    run_on,
+)
 
 
 def raise_handled(conn: Connection, error: Exception, sql: str | None, args: Any) -> NoReturn:
@@ -156,24 +163,12 @@ def _pg_select(conn: Connection, stmt: Any, params: dict[str, Any]
 def _pg_shape(conn: Connection, stmt: Any, params: dict[str, Any]) -> list | None:
     """[compiled, result processors (made at the first fetch), SQL, (placeholder, parameter
     name, index in its list, constant, bind processor) per placeholder]."""
-    compiled = stmt.compile(dialect=conn.dialect)
-    if compiled.literal_execute_params:  # rendered into the SQL per value: nothing to reuse
+    found = bind_sources(conn, stmt, params)
+    if found is None:
         return None
-    expanded = compiled.construct_expanded_state(params)
-    owner = {name: (source, i) for source, names in expanded.parameter_expansion.items()
-             for i, name in enumerate(names)}
-    processors = {**compiled._bind_processors, **expanded.processors}  # noqa: SLF001
-    binds = []
-    for name, value in expanded.parameters.items():
-        process = processors.get(name)
-        if name in params:
-            binds.append((name, name, None, None, process))
-        elif name in owner and owner[name][0] in params:
-            binds.append((name, owner[name][0], owner[name][1], None, process))
-        else:  # a constant: processed once, here
-            binds.append((name, None, None, value if process is None else process(value),
-                          None))
-    return [compiled, None, _binary_arrays(expanded.statement, compiled), tuple(binds)]
+    compiled, expanded, sources = found
+    return [compiled, None, _binary_arrays(expanded.statement, compiled),
+            tuple((name, *source) for name, source in sources.items())]
 
 
 def _binary_arrays(sql: str, compiled: Any) -> str:
@@ -214,34 +209,26 @@ def pg_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple] 
     if shaped is None:
         return None
     sql, args, found = shaped
-    cursor = pipeline_cursors(conn, conn.connection.driver_connection, 1)[0]
-    listeners = conn.dispatch.before_cursor_execute
-    if listeners:
-        listeners(conn, cursor, sql, args, None, False)
-    try:
-        cursor.execute(sql, args)
-        return _fetched(conn, cursor, found)
-    except conn.dialect.loaded_dbapi.Error as error:
-        raise_handled(conn, error, sql, args)
+    return _fetched(conn, _run(conn, sql, args, many=False), found)
 
 
 def insert_many(conn: Connection, found: tuple[str, dict[str, Any], bool],
-             rows: Sequence[dict[str, Any]]) -> None:
+                rows: Sequence[dict[str, Any]]) -> None:
     """`rows` inserted by a statement `insert_sql` built, on PostgreSQL's driver, in one
     round trip."""
     sql, procs, arrays = found
-    args = _insert_args(procs, rows, arrays)
+    _run(conn, sql, _insert_args(procs, rows, arrays), many=not arrays)
+
+
+def _run(conn: Connection, sql: str, args: Any, *, many: bool) -> Any:
+    """One statement (or an executemany) on the connection's reused cursor, seen by the
+    statement events, a driver error through SQLAlchemy's handling; the cursor."""
     cursor = pipeline_cursors(conn, conn.connection.driver_connection, 1)[0]
-    listeners = conn.dispatch.before_cursor_execute
-    if listeners:
-        listeners(conn, cursor, sql, args, None, not arrays)
     try:
-        if arrays:
-            cursor.execute(sql, args)
-        else:
-            cursor.executemany(sql, args)
+        run_on(conn, cursor, sql, args, many=many)
     except conn.dialect.loaded_dbapi.Error as error:
         raise_handled(conn, error, sql, args)
+    return cursor
 
 
 # Rows inserted with the COMMIT: one round trip for both (PostgreSQL) ----------------------
