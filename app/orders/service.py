@@ -202,9 +202,7 @@ def _create(uow: UnitOfWork, draft: OrderDraft) -> Order:
     _apply_contact(s, order, draft.contact_id)
     _apply_address(s, order, customer, draft.address_id, draft.ship_to)
     _set_totals(order, priced)
-    repo.insert_order(s, order)  # the id, for the number and the lines
-    numbering.assign_number(order)
-    repo.insert_lines(s, order.id, priced.lines)
+    repo.insert_order(s, order, priced.lines, numbering.assign_number)
     history.record(uow, order, EventType.CREATED,
                    details={"lines": len(priced.lines), "total": str(order.total),
                             "channel": order.channel})

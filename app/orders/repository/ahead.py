@@ -33,16 +33,20 @@ def placement(session: Session, principal: Principal, customer_id: int,
         queries.append(customers.primary_contact_query(customer_id))
     if address:
         queries.append(customers.default_shipping_address_query(customer_id))
-    _with_event_ids(session, queries, 2)  # CREATED, and SUBMITTED when it is submitted
+    queries.append(orders.next_id_query())  # the order's own id: written with its lines
+    if _with_event_ids(session, queries, 2):  # CREATED, and SUBMITTED when it is submitted
+        orders.draw_id(session)
 
 
-def _with_event_ids(session: Session, queries: list[statements.Query], count: int) -> None:
-    """Read `queries` ahead, and on PostgreSQL draw `count` history ids in the same trip."""
+def _with_event_ids(session: Session, queries: list[statements.Query], count: int) -> bool:
+    """Read `queries` ahead, and on PostgreSQL draw `count` history ids in the same trip;
+    whether they were read ahead."""
     if session.get_bind().dialect.name != "postgresql":
-        return
+        return False
     queries.append(events.next_ids_query(count))
     statements.prefetch(session, queries)
     events.draw_ids(session, count)
+    return True
 
 
 def approval(session: Session, order: Order) -> None:

@@ -13,7 +13,7 @@ from app.catalog.models import Product
 from app.customers.models import Customer
 from app.inventory.models import StockLevel, Warehouse
 from app.orders.models import OrderAllocation, OrderLine
-from app.persistence.fast import bulk, driver, rows, statements
+from app.persistence.fast import bulk, driver, pg, rows, statements
 from app.persistence.repository import grouped
 
 # Lines ------------------------------------------------------------------------------
@@ -64,11 +64,24 @@ def insert_lines(session: Session, order_id: int, lines: Iterable[Any]) -> None:
     """The order's priced lines (app/orders/pricing.py), in one Core executemany on the
     connection (no autoflush: the order is written); nothing in the transaction needs the
     lines as objects."""
-    driver.execute(driver.connection_of(session), _INSERT_LINE, [
-        {"order_id": order_id, "product_id": ln.product_id, "sku": ln.sku, "name": ln.name,
-         "quantity": ln.quantity, "unit_price": ln.unit_price, "discount_rate": ln.discount_rate,
-         "line_total": ln.line_total, "quantity_shipped": 0, "quantity_delivered": 0,
-         "quantity_returned": 0} for ln in lines])
+    driver.execute(driver.connection_of(session), _INSERT_LINE, _line_rows(order_id, lines))
+
+
+def insert_with_order(session: Session, table: Any, row: dict[str, Any], order_id: int,
+                      lines: Iterable[Any]) -> bool:
+    """The new order's row (its id drawn ahead) and its priced lines in one round trip
+    (PostgreSQL); False where they cannot go so (the caller writes them one by one)."""
+    rows = _line_rows(order_id, lines)
+    plain = [(table, [row])] + ([(OrderLine.__table__, rows)] if rows else [])
+    return pg.insert_batch(driver.connection_of(session), plain, []) is not None
+
+
+def _line_rows(order_id: int, lines: Iterable[Any]) -> list[dict[str, Any]]:
+    return [{"order_id": order_id, "product_id": ln.product_id, "sku": ln.sku,
+             "name": ln.name, "quantity": ln.quantity, "unit_price": ln.unit_price,
+             "discount_rate": ln.discount_rate, "line_total": ln.line_total,
+             "quantity_shipped": 0, "quantity_delivered": 0, "quantity_returned": 0}
+            for ln in lines]
 
 
 def delete_lines(session: Session, order_id: int) -> None:

@@ -3,13 +3,13 @@ write path's order row, and intake's lookups by outside references."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import and_, bindparam, or_, text
 from sqlmodel import Session, select
 
 from app.auth.principal import Principal
@@ -17,8 +17,9 @@ from app.catalog.models import Product
 from app.customers import repository as customers
 from app.customers.models import Customer
 from app.orders.models import Order, OrderStatus
+from app.orders.repository import lines
 from app.orders.workflow import RESERVED_STATES
-from app.persistence.fast import objects, rows, statements
+from app.persistence.fast import bulk, objects, rows, statements
 from app.persistence.repository import (
     Page,
     PageRequest,
@@ -196,9 +197,40 @@ def new_order(**values: Any) -> Order:
     return objects.new(Order, **values)
 
 
-def insert_order(session: Session, order: Order) -> int:
-    """INSERT the new order with one statement and attach it to the session; its id."""
-    return objects.insert(session, order)
+# An id for the order a placement is about to write, drawn with its reads ahead
+# (PostgreSQL: app/orders/repository/ahead.py), so the order and its lines go together.
+_NEXT_ID = text("SELECT nextval(pg_get_serial_sequence('sales_order', 'id'))")
+_DRAWN = "crm_order_id"
+
+
+def next_id_query() -> statements.Query:
+    return _NEXT_ID, {}
+
+
+def draw_id(session: Session) -> None:
+    """Draw the next order's id (after `next_id_query` was read ahead)."""
+    session.info[_DRAWN] = statements.rows(session, *next_id_query())[0][0]
+
+
+def insert_order(session: Session, order: Order, priced_lines: Sequence[Any],
+                 number: Callable[[Order], None]) -> int:
+    """INSERT the new order and its priced lines (app/orders/pricing.py) and attach the
+    order to the session; its id. `number(order)` runs once the order has its id, before
+    its row is written. With an id drawn ahead (`draw_id`), one round trip for the order
+    and its lines."""
+    drawn = session.info.pop(_DRAWN, None)
+    if drawn is None:
+        objects.insert(session, order)
+        number(order)
+        lines.insert_lines(session, order.id, priced_lines)
+        return order.id
+    order.id = drawn
+    number(order)
+    table, row = objects.row_with_id(order)
+    if not lines.insert_with_order(session, table, row, order.id, priced_lines):
+        bulk.insert_ids(session, table, [row])
+        lines.insert_lines(session, order.id, priced_lines)
+    return objects.attach_written(session, order)
 
 
 # Intake: customers, products and orders by outside references ---------------------

@@ -100,12 +100,27 @@ def insert(session: Session, obj: Any) -> int:
     rolled back later does not make the object pending again: use it in the unit's own
     transaction, as order creation does."""
     mapper = object_mapper(obj)
-    row = {key: value for key, has_default in _value_columns(mapper)
-           if (value := getattr(obj, key)) is not None or not has_default}
-    [obj.id] = bulk.insert_ids(session, mapper.local_table, [row])
+    [obj.id] = bulk.insert_ids(session, mapper.local_table, [_row(mapper, obj)])
+    return attach_written(session, obj)
+
+
+def row_with_id(obj: Any) -> tuple[Any, dict[str, Any]]:
+    """(table, row) of a new object whose id is set (drawn ahead from its sequence), for a
+    caller that writes it with other rows; then `attach_written`."""
+    mapper = object_mapper(obj)
+    return mapper.local_table, {"id": obj.id, **_row(mapper, obj)}
+
+
+def attach_written(session: Session, obj: Any) -> int:
+    """Attach a new object whose row was just written, as if a flush had written it."""
     make_transient_to_detached(obj)
     session.add(obj)
     return obj.id
+
+
+def _row(mapper: Any, obj: Any) -> dict[str, Any]:
+    return {key: value for key, has_default in _value_columns(mapper)
+            if (value := getattr(obj, key)) is not None or not has_default}
 
 
 def attach(session: Session, model: type, record: Any) -> Any:
